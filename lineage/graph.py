@@ -1,0 +1,141 @@
+"""The whole-graph view: capsules, columns and their lineage as plain Python structures.
+
+Whole-graph work (conformance rules over paths, PII propagation, layer checks, fan-out) wants the
+entire graph at once. Loading it costs a few queries; after that every algorithm works on lists of
+ints, never on the ORM. Every app builds the view through this module so they all see the same graph.
+
+Nodes are addressed by their position in ``GraphView.capsules`` / ``GraphView.columns``; adjacency
+lists hold those positions. ``pk`` keeps the database key so results can be written back in bulk.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True, frozen=True)
+class TestInfo:
+    """A dbt data test attached to a capsule (and possibly one of its columns)."""
+
+    name: str
+    test_type: str  # unique, not_null, relationships, accepted_values, or the custom test's name
+    column: str | None = None  # lower-case column name, None for model-level tests
+    status: str | None = None  # latest run_results status (pass, fail, warn, error, skipped)
+
+
+@dataclass(slots=True)
+class ColumnNode:
+    index: int
+    urn: str
+    name: str
+    capsule: int  # index into GraphView.capsules
+    data_type: str | None = None
+    description: str = ""
+    tags: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+    tests: tuple[str, ...] = ()  # test types attached to this column
+    pii_type: str | None = None
+    pii_masked: bool = False
+    semantic_type: str | None = None
+    pk: Any = None
+
+
+@dataclass(slots=True)
+class CapsuleNode:
+    index: int
+    urn: str
+    name: str
+    capsule_type: str  # model, source, seed, snapshot, exposure, metric, semantic_model, ...
+    layer: str | None = None  # raw, staging, intermediate, marts, consumption (None when unknown)
+    materialization: str | None = None
+    description: str = ""
+    domain: str | None = None
+    owner: str | None = None
+    tags: tuple[str, ...] = ()
+    meta: dict[str, Any] = field(default_factory=dict)
+    path: str | None = None  # original_file_path in the dbt project
+    package: str | None = None
+    source_system: str | None = None  # dbt project name
+    database: str | None = None
+    schema: str | None = None
+    relation_name: str | None = None
+    source_name: str | None = None  # for sources: the dbt source name (`source('<this>', 'table')`)
+    access: str | None = None
+    group: str | None = None
+    contract_enforced: bool = False
+    version: str | None = None
+    tests: tuple[TestInfo, ...] = ()
+    columns: list[int] = field(default_factory=list)  # indexes into GraphView.columns
+    pk: Any = None
+
+
+@dataclass(slots=True)
+class GraphView:
+    """Capsules, columns, and both lineage levels as adjacency lists of indexes."""
+
+    capsules: list[CapsuleNode] = field(default_factory=list)
+    columns: list[ColumnNode] = field(default_factory=list)
+    upstream: list[list[int]] = field(default_factory=list)  # capsule index -> parent capsule indexes
+    downstream: list[list[int]] = field(default_factory=list)  # capsule index -> child capsule indexes
+    # column index -> [(other column index, transformation_type)]
+    column_upstream: list[list[tuple[int, str]]] = field(default_factory=list)
+    column_downstream: list[list[tuple[int, str]]] = field(default_factory=list)
+    by_urn: dict[str, int] = field(default_factory=dict)
+    column_by_urn: dict[str, int] = field(default_factory=dict)
+
+    # -- building -------------------------------------------------------------------------------
+
+    def add_capsule(self, node: CapsuleNode) -> CapsuleNode:
+        node.index = len(self.capsules)
+        self.capsules.append(node)
+        self.upstream.append([])
+        self.downstream.append([])
+        self.by_urn[node.urn] = node.index
+        return node
+
+    def add_column(self, node: ColumnNode) -> ColumnNode:
+        node.index = len(self.columns)
+        self.columns.append(node)
+        self.column_upstream.append([])
+        self.column_downstream.append([])
+        self.column_by_urn[node.urn] = node.index
+        self.capsules[node.capsule].columns.append(node.index)
+        return node
+
+    def add_edge(self, source: int, target: int) -> None:
+        if source == target or target in self.downstream[source]:
+            return
+        self.downstream[source].append(target)
+        self.upstream[target].append(source)
+
+    def add_column_edge(self, source: int, target: int, transformation_type: str) -> None:
+        if source == target:
+            return
+        self.column_downstream[source].append((target, transformation_type))
+        self.column_upstream[target].append((source, transformation_type))
+
+    # -- reading --------------------------------------------------------------------------------
+
+    def capsule(self, urn: str) -> CapsuleNode | None:
+        index = self.by_urn.get(urn)
+        return None if index is None else self.capsules[index]
+
+    def walk(self, start: Iterable[int], *, direction: str = "downstream", max_depth: int | None = None) -> Iterator[
+        tuple[int, int]
+    ]:
+        """Breadth-first over capsules from ``start`` (excluded), yielding (index, depth); cycle-safe."""
+        adjacency = self.downstream if direction == "downstream" else self.upstream
+        seen = set(start)
+        queue = deque((index, 0) for index in seen)
+        while queue:
+            index, depth = queue.popleft()
+            if max_depth is not None and depth >= max_depth:
+                continue
+            for nxt in adjacency[index]:
+                if nxt not in seen:
+                    seen.add(nxt)
+                    yield nxt, depth + 1
+                    queue.append((nxt, depth + 1))
