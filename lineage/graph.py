@@ -123,9 +123,9 @@ class GraphView:
         index = self.by_urn.get(urn)
         return None if index is None else self.capsules[index]
 
-    def walk(self, start: Iterable[int], *, direction: str = "downstream", max_depth: int | None = None) -> Iterator[
-        tuple[int, int]
-    ]:
+    def walk(
+        self, start: Iterable[int], *, direction: str = "downstream", max_depth: int | None = None
+    ) -> Iterator[tuple[int, int]]:
         """Breadth-first over capsules from ``start`` (excluded), yielding (index, depth); cycle-safe."""
         adjacency = self.downstream if direction == "downstream" else self.upstream
         seen = set(start)

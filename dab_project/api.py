@@ -1,0 +1,82 @@
+"""The /api/v1 platform: pagination and JSON error bodies (authentication is in dab_project.authentication)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, pagination, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class PageNumberPagination(pagination.PageNumberPagination):
+    """``?page=N&page_size=M``; page_size is capped by API_MAX_PAGE_SIZE."""
+
+    page_size_query_param = "page_size"
+
+    @property
+    def max_page_size(self) -> int:
+        return settings.API_MAX_PAGE_SIZE
+
+    def get_paginated_response(self, data):
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "page": self.page.number,
+                "page_size": self.get_page_size(self.request),
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
+
+    def get_paginated_response_schema(self, schema):
+        response = super().get_paginated_response_schema(schema)
+        response["properties"]["page"] = {"type": "integer"}
+        response["properties"]["page_size"] = {"type": "integer"}
+        return response
+
+
+_ERROR_CODES = {
+    status.HTTP_400_BAD_REQUEST: "bad_request",
+    status.HTTP_401_UNAUTHORIZED: "unauthorized",
+    status.HTTP_403_FORBIDDEN: "forbidden",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_409_CONFLICT: "conflict",
+    status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "payload_too_large",
+    status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
+    status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+}
+
+
+def error_body(status_code: int, message: str, *, details=None, request=None) -> dict:
+    """Every API error has this shape: ``{"error": {"code", "message", "details", "request_id"}}``."""
+    body = {"error": {"code": _ERROR_CODES.get(status_code, "error"), "message": message}}
+    if details is not None:
+        body["error"]["details"] = details
+    request_id = getattr(request, "request_id", None)
+    if request_id:
+        body["error"]["request_id"] = request_id
+    return body
+
+
+def exception_handler(exc, context):
+    """DRF's handler, reshaped into DAB's one error body."""
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound(str(exc) or "Not found.")
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied(str(exc) or None)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    data = response.data
+    details = None
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        message = str(data["detail"])
+    else:
+        message = "The request is not valid." if response.status_code == 400 else str(exc)
+        details = data
+    response.data = error_body(response.status_code, message, details=details, request=context.get("request"))
+    return response

@@ -1,0 +1,158 @@
+"""The `dab` command: a thin front over DAB's management commands, grouped the way people think.
+
+`dab <group> <action> [options]` runs the management command `<group>_<action>` (hyphens become
+underscores), and `dab <command> [options]` runs `<command>` itself; so `dab ingest dbt ...` is
+`manage.py ingest_dbt ...` and every later command appears here without touching this file.
+`dab serve` runs the web server (gunicorn; `--dev` for Django's auto-reloading server).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections import defaultdict
+
+# Groups shown first by `dab --help`, with what they are for.
+GROUPS = {
+    "ingest": "read metadata into the catalog (dab ingest dbt --manifest ... --catalog ...)",
+    "capsules": "list and inspect capsules, their lineage",
+    "impact": "everything downstream of a capsule or column",
+    "pii": "PII inventory, trace and exposure",
+    "conformance": "rules, violations, scores, and the CI gate",
+    "report": "self-contained HTML reports",
+    "serve": "run the web server (gunicorn; --dev for auto-reload)",
+    "migrate": "create or upgrade the database schema",
+    "setup-local": "first-run set-up for a laptop: admin login and the sample project",
+}
+OUR_APPS = ("dab_project", "catalog", "lineage", "conformance", "ingestion")
+# Django commands worth reaching through `dab` too.
+PASSTHROUGH = {"migrate", "createsuperuser", "changepassword", "check", "shell", "dbshell", "showmigrations"}
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dab_project.settings")
+    import django
+
+    django.setup()
+
+
+def _our_commands() -> dict[str, str]:
+    from django.core.management import get_commands
+
+    return {name: app for name, app in get_commands().items() if app in OUR_APPS or name in PASSTHROUGH}
+
+
+def _help() -> str:
+    from django.core.management import load_command_class
+
+    commands = _our_commands()
+    by_group: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for name, app in sorted(commands.items()):
+        group, _, action = name.partition("_")
+        if group not in GROUPS or not action or name in PASSTHROUGH:
+            group, action = name.replace("_", "-"), ""
+        try:
+            summary = (load_command_class(app, name).help or "").strip().splitlines()[0]
+        except Exception:  # a broken command must not break `dab --help`
+            summary = ""
+        by_group[group].append((action.replace("_", "-"), summary))
+    lines = ["usage: dab <group> [<action>] [options]   (dab <group> <action> --help for details)", "", "groups:"]
+    for group in [*GROUPS, *sorted(set(by_group) - set(GROUPS))]:
+        if group not in by_group and group != "serve":
+            continue
+        lines.append(f"  {group:<14} {GROUPS.get(group, '')}".rstrip())
+        for action, summary in by_group.get(group, []):
+            if action:
+                lines.append(f"      {action:<18} {summary}".rstrip())
+    return "\n".join(lines)
+
+
+def _resolve(argv: list[str]) -> tuple[str, list[str]] | None:
+    """Map `dab <group> <action> args` onto a management command and its arguments."""
+    commands = _our_commands()
+    group = argv[0].replace("-", "_")
+    if len(argv) > 1 and not argv[1].startswith("-"):
+        candidate = f"{group}_{argv[1].replace('-', '_')}"
+        if candidate in commands:
+            return candidate, argv[2:]
+    if group in commands:
+        return group, argv[1:]
+    return None
+
+
+def _serve(args: list[str]) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="dab serve", description="Run DAB's web server.")
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8001")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "2")))
+    parser.add_argument("--dev", action="store_true", help="Django's auto-reloading development server")
+    options = parser.parse_args(args)
+    if options.dev:
+        from django.core.management import call_command
+
+        call_command("runserver", f"{options.host}:{options.port}")
+        return 0
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    if gunicorn is None:
+        print("gunicorn is not installed; run `make install` or use `dab serve --dev`.", file=sys.stderr)
+        return 1
+    # collectstatic is not needed: whitenoise serves app static files straight from their folders in
+    # development, and the Docker image collects them at build time.
+    argv = [
+        gunicorn,
+        "dab_project.wsgi",
+        "--bind",
+        f"{options.host}:{options.port}",
+        "--workers",
+        str(options.workers),
+        "--timeout",
+        os.environ.get("GUNICORN_TIMEOUT", "300"),
+        "--graceful-timeout",
+        "30",
+        "--max-requests",
+        "2000",
+        "--max-requests-jitter",
+        "200",
+    ]
+    os.execv(gunicorn, argv)
+    return 0  # not reached
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        _setup_django()
+    except Exception as exc:  # e.g. ImproperlyConfigured: say it plainly, no traceback
+        print(f"dab: configuration error: {exc}", file=sys.stderr)
+        return 2
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(_help())
+        return 0
+    if argv[0] in ("--version", "version"):
+        from dab_project import __version__
+
+        print(f"dab {__version__}")
+        return 0
+    if argv[0] == "serve":
+        return _serve(argv[1:])
+    resolved = _resolve(argv)
+    if resolved is None:
+        print(f"dab: unknown command {' '.join(argv[:2])!r}; see `dab --help`.", file=sys.stderr)
+        return 2
+    command, rest = resolved
+    from django.core.management import ManagementUtility
+
+    utility = ManagementUtility(["dab", command, *rest])
+    utility.prog_name = f"dab {' '.join(argv[: len(argv) - len(rest)])}"
+    try:
+        utility.execute()
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,310 @@
+"""Django settings for DAB, read from the environment (and an optional `.env`) with django-environ.
+
+Every variable is documented in `.env.example`. ENVIRONMENT=production (the default, as the seed's design
+says) refuses to start with a default SECRET_KEY or API_KEY, or with DEBUG on.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from dab_project.logging import logging_config
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+_env_file = Path(os.environ.get("DAB_ENV_FILE", BASE_DIR / ".env"))
+if _env_file.is_file():
+    environ.Env.read_env(_env_file, overwrite=False)
+
+# -- Environment --------------------------------------------------------------------------------------
+
+ENVIRONMENTS = ("development", "test", "staging", "production")
+ENVIRONMENT = env.str("ENVIRONMENT", default="production").strip().lower()
+if ENVIRONMENT not in ENVIRONMENTS:
+    raise ImproperlyConfigured(f"ENVIRONMENT must be one of {', '.join(ENVIRONMENTS)}; got {ENVIRONMENT!r}.")
+# staging is run like production: real secrets, no DEBUG.
+STRICT = ENVIRONMENT in ("staging", "production")
+
+DEV_SECRET_KEY = "django-insecure-dab-development-key-do-not-use-in-production"
+DEV_API_KEY = "dev-api-key-change-in-prod"
+# Placeholders from the seed's files and our .env.example: never acceptable in production.
+PLACEHOLDER_API_KEYS = {DEV_API_KEY, "your-secure-api-key-here", "change-me", ""}
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env.str("SECRET_KEY", default="")
+API_KEY = env.str("API_KEY", default="")
+
+
+def _check_strict_settings() -> None:
+    problems = []
+    if DEBUG:
+        problems.append("DEBUG must be false")
+    if not SECRET_KEY or SECRET_KEY == DEV_SECRET_KEY or SECRET_KEY.startswith("django-insecure"):
+        problems.append(
+            "SECRET_KEY must be set to a long random value"
+            " (python -c 'import secrets; print(secrets.token_urlsafe(50))')"
+        )
+    elif len(SECRET_KEY) < 32:
+        problems.append("SECRET_KEY must be at least 32 characters long")
+    if API_KEY in PLACEHOLDER_API_KEYS:
+        problems.append("API_KEY must be set to a secret value, not a default or placeholder")
+    elif len(API_KEY) < 16:
+        problems.append("API_KEY must be at least 16 characters long")
+    if problems:
+        raise ImproperlyConfigured(
+            f"Refusing to start with ENVIRONMENT={ENVIRONMENT}: " + "; ".join(problems) + ". See .env.example."
+        )
+
+
+if STRICT:
+    _check_strict_settings()
+else:
+    SECRET_KEY = SECRET_KEY or DEV_SECRET_KEY
+    API_KEY = API_KEY or DEV_API_KEY
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# -- Applications -------------------------------------------------------------------------------------
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "corsheaders",
+    "dab_project.apps.DabProjectConfig",
+    "catalog",
+    "lineage",
+    "conformance",
+    "ingestion",
+]
+
+MIDDLEWARE = [
+    "dab_project.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "dab_project.middleware.LoginRequiredPagesMiddleware",
+]
+
+ROOT_URLCONF = "dab_project.urls"
+WSGI_APPLICATION = "dab_project.wsgi.application"
+ASGI_APPLICATION = "dab_project.asgi.application"
+
+TEMPLATES_PATH = env.str("TEMPLATES_PATH", default="")
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [path for path in (TEMPLATES_PATH, BASE_DIR / "templates") if path],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "dab_project.context_processors.dab",
+            ],
+        },
+    },
+]
+
+# -- Database -----------------------------------------------------------------------------------------
+
+DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var")))
+DB_SCHEMA = "dab"
+
+
+def database_config(url: str | None) -> dict:
+    """Turn DATABASE_URL (or nothing: embedded SQLite) into a Django DATABASES entry.
+
+    The seed spells URLs for SQLAlchemy (``postgresql+asyncpg://``); any ``+driver`` suffix is dropped
+    because Django always talks to PostgreSQL through psycopg 3.
+    """
+    if not url:
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "dab.sqlite3")}
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ImproperlyConfigured(f"DATABASE_URL is not a URL: {url!r}")
+    scheme = scheme.split("+", 1)[0].lower()
+    if scheme == "postgresql":
+        scheme = "postgres"
+    if scheme not in ("postgres", "sqlite"):
+        raise ImproperlyConfigured(f"DATABASE_URL must be a PostgreSQL or SQLite URL; got scheme {scheme!r}.")
+    config = environ.Env.db_url_config(f"{scheme}://{rest}")
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        options = config.setdefault("OPTIONS", {})
+        # Every table lives in schema `dab`, as in the seed; migrations create it (dab_project/apps.py).
+        options["options"] = f"-c search_path={DB_SCHEMA},public"
+        options.setdefault("connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5))
+    return config
+
+
+DATABASE_URL = env.str("DATABASE_URL", default="")
+DATABASES = {"default": database_config(DATABASE_URL)}
+DATABASE_POOL_SIZE = env.int("DATABASE_POOL_SIZE", default=5)
+DATABASE_MAX_OVERFLOW = env.int("DATABASE_MAX_OVERFLOW", default=10)
+if DATABASE_POOL_SIZE < 0 or DATABASE_MAX_OVERFLOW < 0:
+    raise ImproperlyConfigured("DATABASE_POOL_SIZE and DATABASE_MAX_OVERFLOW must not be negative.")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_SIZE > 0:
+    # psycopg's pool, one per process: POOL_SIZE connections kept, up to POOL_SIZE + MAX_OVERFLOW at peak.
+    # Django opens it on first use, so the process starts (and answers liveness) while the database is down.
+    DATABASES["default"]["OPTIONS"]["pool"] = {
+        "min_size": DATABASE_POOL_SIZE,
+        "max_size": DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW,
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# -- Auth, sessions, security -------------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "dashboard"
+LOGOUT_REDIRECT_URL = "login"
+# For a laptop try-out: let anyone browse the pages read-only (the API still needs a key).
+ALLOW_ANONYMOUS_READ = env.bool("ALLOW_ANONYMOUS_READ", default=False)
+if STRICT and ALLOW_ANONYMOUS_READ:
+    raise ImproperlyConfigured("ALLOW_ANONYMOUS_READ is for local use only; it cannot be on in production.")
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+if STRICT:
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# -- Internationalisation, static files ---------------------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env.str("TIME_ZONE", default="UTC")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "dab_project" / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STRICT
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+# -- API ----------------------------------------------------------------------------------------------
+
+API_PREFIX = "/" + env.str("API_PREFIX", default="/api/v1").strip("/")
+API_PAGE_SIZE = env.int("API_PAGE_SIZE", default=50)
+API_MAX_PAGE_SIZE = env.int("API_MAX_PAGE_SIZE", default=500)
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "dab_project.authentication.ApiKeyAuthentication",
+        "dab_project.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "dab_project.api.PageNumberPagination",
+    "PAGE_SIZE": API_PAGE_SIZE,
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "dab_project.api.exception_handler",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Data Architecture Brain API",
+    "DESCRIPTION": "Catalog, lineage, PII and conformance over dbt metadata. Authenticate with the X-API-Key header.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": API_PREFIX,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "APPEND_COMPONENTS": {"securitySchemes": {"ApiKeyAuth": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}},
+    "SECURITY": [{"ApiKeyAuth": []}],
+    # Swagger UI's files come from the drf-spectacular-sidecar package: served by us, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+}
+
+CORS_ORIGINS = env.list("CORS_ORIGINS", default=["*"])
+CORS_ALLOW_ALL_ORIGINS = CORS_ORIGINS == ["*"]
+CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else CORS_ORIGINS
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "x-api-key", "x-request-id")
+
+# -- Product features ---------------------------------------------------------------------------------
+
+MAX_LINEAGE_DEPTH = env.int("MAX_LINEAGE_DEPTH", default=10)
+if not 1 <= MAX_LINEAGE_DEPTH <= 100:
+    raise ImproperlyConfigured(f"MAX_LINEAGE_DEPTH must be between 1 and 100; got {MAX_LINEAGE_DEPTH}.")
+PII_DETECTION_ENABLED = env.bool("PII_DETECTION_ENABLED", default=True)
+CONFORMANCE_ON_INGEST = env.bool("CONFORMANCE_ON_INGEST", default=True)
+RULES_PATH = Path(env.str("RULES_PATH", default=str(BASE_DIR / "config" / "rules")))
+PII_CONFIG_PATH = Path(env.str("PII_CONFIG_PATH", default=str(BASE_DIR / "config" / "pii.yaml")))
+CONVENTIONS_PATH = env.str("CONVENTIONS_PATH", default="")
+# Largest artifact accepted from a file (CLI) and from an upload (API, UI), in megabytes.
+INGEST_MAX_FILE_MB = env.int("INGEST_MAX_FILE_MB", default=1024)
+INGEST_MAX_UPLOAD_MB = env.int("INGEST_MAX_UPLOAD_MB", default=256)
+for _name in ("INGEST_MAX_FILE_MB", "INGEST_MAX_UPLOAD_MB"):
+    if globals()[_name] <= 0:
+        raise ImproperlyConfigured(f"{_name} must be a positive number of megabytes.")
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # form fields; files stream to disk
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# The sample dbt project `make run` ingests on first start.
+SAMPLE_PROJECT_DIR = BASE_DIR / "examples" / "acme_shop" / "target"
+
+# -- Caching, logging ---------------------------------------------------------------------------------
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+    raise ImproperlyConfigured(f"LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL; got {LOG_LEVEL!r}.")
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if STRICT else "console")
+
+if LOG_FORMAT not in ("json", "console"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or console; got {LOG_FORMAT!r}.")
+LOGGING = logging_config(level=LOG_LEVEL, fmt=LOG_FORMAT)

@@ -1,0 +1,26 @@
+"""URL map: the admin, login, the stewards' pages of each app, and the /api/v1 tree."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from dab_project import converters, views  # noqa: F401  (registers the urn converter)
+
+api_prefix = settings.API_PREFIX.strip("/")
+
+urlpatterns = [
+    path("", views.DashboardView.as_view(), name="dashboard"),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path(f"{api_prefix}/", include("dab_project.api_urls")),
+    path("", include("catalog.urls")),
+    path("", include("lineage.urls")),
+    path("", include("conformance.urls")),
+    path("", include("ingestion.urls")),
+]
+
+admin.site.site_header = "Data Architecture Brain"
+admin.site.site_title = "DAB admin"
+admin.site.index_title = "Stewardship"

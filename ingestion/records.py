@@ -1,0 +1,170 @@
+"""What the dbt parser hands to the loader: plain frozen records, no Django.
+
+The parser (``ingestion/parsers/dbt``) is the only code that knows dbt's artifact schemas; everything
+downstream reads these records. Strings in them are stored as dbt wrote them except that NUL characters
+are removed (PostgreSQL text cannot hold them). Descriptions are ``""`` when dbt has none.
+
+Records hold dicts (``meta``, ``attributes``, ``kwargs``...) that are shared with the parsed JSON to keep
+a 300,000-column project cheap; treat them as read-only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+__all__ = [
+    "CAPSULE_TYPES",
+    "EDGE_TYPES",
+    "CapsuleRecord",
+    "ColumnRecord",
+    "EdgeRecord",
+    "OwnerRecord",
+    "ParsedProject",
+    "ProjectRecord",
+    "TestRecord",
+]
+
+# dbt resource types that become capsules. Analyses are left out on purpose: they are compiled but never
+# materialised, nothing reads them, and counting them would skew documentation and test coverage.
+CAPSULE_TYPES = ("model", "source", "seed", "snapshot", "exposure", "metric", "semantic_model", "saved_query")
+
+# Edge types, decided by the downstream (target) capsule's type:
+#   flows_to  data flows into a model, snapshot or seed (from a source, seed, snapshot, model or metric)
+#   exposes   an exposure (dashboard, notebook, app...) reads the upstream capsule
+#   defines   a model defines a semantic model
+#   measures  a semantic model (or, in dbt < 1.6, a model) or metric feeds a metric
+#   queries   a saved query reads a metric
+EDGE_TYPES = ("flows_to", "exposes", "defines", "measures", "queries")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectRecord:
+    """The dbt project and the invocation that wrote the manifest."""
+
+    name: str  # the root project's name (installed packages are not the project)
+    adapter_type: str | None
+    dbt_version: str | None
+    dbt_schema_version: str | None  # the URL dbt wrote, e.g. https://schemas.getdbt.com/dbt/manifest/v12.json
+    schema_version: int | None  # 12 for the URL above; None when the manifest does not say
+    generated_at: datetime | None  # timezone-aware
+    invocation_id: str | None
+    project_id: str | None  # dbt's md5 of the project name
+
+
+@dataclass(frozen=True, slots=True)
+class OwnerRecord:
+    """A person or team owning capsules. ``name`` is never None after parsing; ``email`` is lower case."""
+
+    name: str | None
+    email: str | None
+
+    @property
+    def key(self) -> str:
+        """Identity used for de-duplication: the email when known, else the lower-cased name."""
+        return self.email or (self.name or "").lower()
+
+
+@dataclass(frozen=True, slots=True)
+class TestRecord:
+    """One dbt data test (generic or singular). Unit tests are not data tests and never appear here."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    unique_id: str
+    urn: str
+    name: str
+    test_type: str  # unique, not_null, relationships, accepted_values, <namespace>.<name>, or "singular"
+    column_name: str | None  # lower case, unquoted; may be an expression such as "concat(a, b)"
+    attached_to: str | None  # unique_id of the tested capsule, None when it could not be attached
+    depends_on: tuple[str, ...]
+    severity: str | None  # lower case: "error" or "warn"
+    status: str | None  # latest run_results status (pass, fail, warn, error, skipped); None when not run
+    kwargs: dict[str, Any]  # test_metadata.kwargs without the Jinja "model" argument
+    package_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnRecord:
+    """A column of a capsule: the case-insensitive union of the manifest's and the catalog's columns."""
+
+    name: str  # the manifest's spelling when the YAML declares the column, else the warehouse's
+    urn: str  # <capsule urn>:<name in lower case>
+    data_type: str | None  # the warehouse type from the catalog, else the declared data_type
+    description: str  # the YAML description, else the warehouse comment, else ""
+    meta: dict[str, Any]
+    tags: tuple[str, ...]
+    constraints: tuple[dict[str, Any], ...]
+    ordinal_position: int | None  # the catalog's index (1-based); None for columns only the YAML knows
+    is_nullable: bool | None  # False when a not_null / primary_key constraint or a not_null test says so
+    stats: dict[str, Any]  # any extra per-column facts the catalog gives (usually empty)
+    in_manifest: bool
+    in_catalog: bool
+    tests: tuple[str, ...]  # test types of the data tests on this column
+    test_count: int
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeRecord:
+    """Capsule-level lineage: data or meaning flows from source to target."""
+
+    source_unique_id: str
+    target_unique_id: str
+    source_urn: str
+    target_urn: str
+    edge_type: str  # one of EDGE_TYPES
+
+
+@dataclass(frozen=True, slots=True)
+class CapsuleRecord:
+    """A data asset dbt knows: model, source, seed, snapshot, exposure, metric, semantic model, saved query."""
+
+    unique_id: str
+    urn: str
+    name: str
+    capsule_type: str  # one of CAPSULE_TYPES
+    package_name: str
+    database: str | None
+    schema: str | None
+    relation_name: str | None  # the table/view name only: alias for nodes, identifier for sources, unquoted
+    fqn: tuple[str, ...]
+    materialization: str | None
+    description: str
+    tags: tuple[str, ...]  # top-level and config tags, de-duplicated, order kept
+    meta: dict[str, Any]  # top-level meta overlaid with config.meta (sources: source meta, then table meta)
+    original_file_path: str | None
+    path: str | None
+    access: str | None
+    group: str | None
+    contract_enforced: bool
+    version: str | None
+    latest_version: str | None
+    language: str | None
+    compiled_sql: str | None  # None when dbt did not compile (e.g. a `dbt parse` manifest)
+    raw_sql: str | None
+    checksum: str  # dbt's file checksum; "" for resources dbt does not checksum
+    depends_on: tuple[str, ...]  # depends_on.nodes as dbt wrote them, de-duplicated, order kept
+    owner: OwnerRecord | None
+    domain: str | None  # meta.domain only; inference is ingestion/conventions.py's job
+    attributes: dict[str, Any]  # type-specific facts worth showing (see the parser's docstring)
+    columns: tuple[ColumnRecord, ...]
+    tests: tuple[TestRecord, ...]
+    test_count: int
+    has_tests: bool
+    doc_coverage: float | None  # documented columns / columns; None when the capsule has no columns
+    catalog_stats: dict[str, Any]  # row_count, bytes, table_type, owner, comment... when the catalog has them
+    in_catalog: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedProject:
+    """Everything one set of dbt artifacts says, ready to load."""
+
+    project: ProjectRecord
+    capsules: tuple[CapsuleRecord, ...]
+    edges: tuple[EdgeRecord, ...]
+    tests: tuple[TestRecord, ...]  # all data tests, attached or not
+    owners: tuple[OwnerRecord, ...]  # de-duplicated by OwnerRecord.key
+    warnings: tuple[str, ...]  # what was skipped or not understood, one human sentence each
+    stats: dict[str, int] = field(default_factory=dict)  # counts by kind, incl. ignored resources

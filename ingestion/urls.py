@@ -1,0 +1,10 @@
+from django.urls import path
+
+from ingestion import views
+
+app_name = "ingestion"
+
+urlpatterns = [
+    path("ingestion/", views.JobListView.as_view(), name="job_list"),
+    path("ingestion/<uuid:pk>/", views.JobDetailView.as_view(), name="job_detail"),
+]

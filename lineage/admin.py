@@ -1,0 +1,21 @@
+from django.contrib import admin
+
+from lineage.models import CapsuleLineage, ColumnLineage
+
+
+@admin.register(CapsuleLineage)
+class CapsuleLineageAdmin(admin.ModelAdmin):
+    list_display = ("source_urn", "target_urn", "edge_type", "created_at")
+    list_filter = ("edge_type",)
+    search_fields = ("source_urn", "target_urn")
+    raw_id_fields = ("source", "target", "ingestion")
+    show_full_result_count = False
+
+
+@admin.register(ColumnLineage)
+class ColumnLineageAdmin(admin.ModelAdmin):
+    list_display = ("source_urn", "target_urn", "transformation_type", "created_at")
+    list_filter = ("transformation_type",)
+    search_fields = ("source_urn", "target_urn")
+    raw_id_fields = ("source_column", "target_column", "ingestion")
+    show_full_result_count = False

@@ -1,0 +1,87 @@
+"""Lineage edges between capsules and between columns."""
+
+from django.db import models
+from django.db.models import F, Q
+from django.db.models.functions import Now
+from django.utils import timezone
+
+from dab_project.models import UUIDModel
+
+__all__ = ["CapsuleLineage", "ColumnLineage"]
+
+
+class CapsuleLineage(UUIDModel):
+    """Data flows from ``source`` to ``target`` (a dbt ``depends_on`` relation, read the other way)."""
+
+    source_urn = models.CharField(max_length=500)
+    target_urn = models.CharField(max_length=500)
+    source = models.ForeignKey(
+        "catalog.Capsule", on_delete=models.CASCADE, related_name="downstream_edges", db_index=False
+    )
+    target = models.ForeignKey(
+        "catalog.Capsule", on_delete=models.CASCADE, related_name="upstream_edges", db_index=False
+    )
+    edge_type = models.CharField(max_length=50, default="flows_to", db_default="flows_to")
+    transformation = models.CharField(max_length=50, null=True, blank=True)
+    meta = models.JSONField(default=dict, blank=True, db_default={})
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    ingestion = models.ForeignKey(
+        "ingestion.IngestionJob", on_delete=models.PROTECT, null=True, blank=True, related_name="capsule_edges"
+    )
+
+    class Meta:
+        db_table = "capsule_lineage"
+        ordering = ["source_urn", "target_urn"]
+        verbose_name = "capsule lineage edge"
+        indexes = [
+            models.Index(fields=["source"], name="idx_capsule_lineage_source"),  # downstream traversal
+            models.Index(fields=["target"], name="idx_capsule_lineage_target"),  # upstream traversal
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "target", "edge_type"], name="%(app_label)s_%(class)s_unique_edge"
+            ),
+            models.CheckConstraint(condition=~Q(source=F("target")), name="%(app_label)s_%(class)s_no_self_loop"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_urn} -> {self.target_urn}"
+
+
+class ColumnLineage(UUIDModel):
+    """A column's value derives from another column, through ``transformation_type``."""
+
+    source_urn = models.CharField(max_length=500)
+    target_urn = models.CharField(max_length=500)
+    source_column = models.ForeignKey(
+        "catalog.Column", on_delete=models.CASCADE, related_name="downstream_edges", db_index=False
+    )
+    target_column = models.ForeignKey(
+        "catalog.Column", on_delete=models.CASCADE, related_name="upstream_edges", db_index=False
+    )
+    transformation_type = models.CharField(max_length=50, null=True, blank=True)
+    transformation_expr = models.TextField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    ingestion = models.ForeignKey(
+        "ingestion.IngestionJob", on_delete=models.PROTECT, null=True, blank=True, related_name="column_edges"
+    )
+
+    class Meta:
+        db_table = "column_lineage"
+        ordering = ["source_urn", "target_urn"]
+        verbose_name = "column lineage edge"
+        indexes = [
+            models.Index(fields=["source_column"], name="idx_column_lineage_source"),  # downstream traversal
+            models.Index(fields=["target_column"], name="idx_column_lineage_target"),  # upstream traversal
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_column", "target_column"], name="%(app_label)s_%(class)s_unique_edge"
+            ),
+            models.CheckConstraint(
+                condition=~Q(source_column=F("target_column")), name="%(app_label)s_%(class)s_no_self_loop"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_urn} -> {self.target_urn}"
