@@ -80,3 +80,9 @@ def exception_handler(exc, context):
         details = data
     response.data = error_body(response.status_code, message, details=details, request=context.get("request"))
     return response
+
+
+def strip_trailing_slashes(result, generator, request, public):
+    """drf-spectacular hook: document the seed's slash-less paths (both spellings are served)."""
+    result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
+    return result

@@ -1,0 +1,46 @@
+"""The `dab` command."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+from dab_project import cli
+
+REPO_DIR = Path(__file__).resolve().parents[2]
+
+
+def test_help_lists_the_command_groups(capsys):
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: dab <group>")
+    for group in ("serve", "migrate"):
+        assert f"  {group}" in out
+
+
+def test_unknown_command_exits_non_zero(capsys):
+    assert cli.main(["frobnicate"]) == 2
+    assert "unknown command" in capsys.readouterr().err
+
+
+def test_configuration_errors_are_reported_without_a_traceback():
+    env = {"PATH": "/usr/bin:/bin", "DAB_ENV_FILE": "/dev/null", "ENVIRONMENT": "production"}
+    result = subprocess.run(
+        [sys.executable, "-m", "dab_project.cli", "--help"], cwd=REPO_DIR, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("dab: configuration error: Refusing to start")
+    assert "Traceback" not in result.stderr
+
+
+def test_console_script_is_installed():
+    dab = Path(sys.executable).parent / "dab"
+    assert dab.exists(), "pip install -e . installs the dab console script"
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DAB_ENV_FILE": "/dev/null",
+        "ENVIRONMENT": "development",
+        "DATA_DIR": "/tmp/dab-cli-test",
+    }
+    result = subprocess.run([str(dab), "--version"], cwd="/", env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("dab ")
