@@ -17,6 +17,14 @@ from dab_project.logging import logging_config
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
+
+
+def _path(value: str) -> Path:
+    """A path from the environment; relative ones are taken from the repository root, not the cwd."""
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else BASE_DIR / path
+
+
 _env_file = Path(os.environ.get("DAB_ENV_FILE", BASE_DIR / ".env"))
 if _env_file.is_file():
     environ.Env.read_env(_env_file, overwrite=False)
@@ -111,7 +119,7 @@ ROOT_URLCONF = "dab_project.urls"
 WSGI_APPLICATION = "dab_project.wsgi.application"
 ASGI_APPLICATION = "dab_project.asgi.application"
 
-TEMPLATES_PATH = env.str("TEMPLATES_PATH", default="")
+TEMPLATES_PATH = _path(env.str("TEMPLATES_PATH")) if env.str("TEMPLATES_PATH", default="") else None
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
@@ -130,7 +138,7 @@ TEMPLATES = [
 
 # -- Database -----------------------------------------------------------------------------------------
 
-DATA_DIR = Path(env.str("DATA_DIR", default=str(BASE_DIR / "var")))
+DATA_DIR = _path(env.str("DATA_DIR", default="var"))
 DB_SCHEMA = "dab"
 
 
@@ -215,7 +223,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATIC_ROOT = _path(env.str("STATIC_ROOT", default="staticfiles"))
 # Outside production whitenoise serves straight from the apps' static folders; no collectstatic needed.
 WHITENOISE_USE_FINDERS = not STRICT
 if not STRICT:
@@ -290,9 +298,9 @@ if not 1 <= MAX_LINEAGE_DEPTH <= 100:
     raise ImproperlyConfigured(f"MAX_LINEAGE_DEPTH must be between 1 and 100; got {MAX_LINEAGE_DEPTH}.")
 PII_DETECTION_ENABLED = env.bool("PII_DETECTION_ENABLED", default=True)
 CONFORMANCE_ON_INGEST = env.bool("CONFORMANCE_ON_INGEST", default=True)
-RULES_PATH = Path(env.str("RULES_PATH", default=str(BASE_DIR / "config" / "rules")))
-PII_CONFIG_PATH = Path(env.str("PII_CONFIG_PATH", default=str(BASE_DIR / "config" / "pii.yaml")))
-CONVENTIONS_PATH = env.str("CONVENTIONS_PATH", default="")
+RULES_PATH = _path(env.str("RULES_PATH", default="config/rules"))
+PII_CONFIG_PATH = _path(env.str("PII_CONFIG_PATH", default="config/pii.yaml"))
+CONVENTIONS_PATH = _path(env.str("CONVENTIONS_PATH")) if env.str("CONVENTIONS_PATH", default="") else None
 # Largest artifact accepted from a file (CLI) and from an upload (API, UI), in megabytes.
 INGEST_MAX_FILE_MB = env.int("INGEST_MAX_FILE_MB", default=1024)
 INGEST_MAX_UPLOAD_MB = env.int("INGEST_MAX_UPLOAD_MB", default=256)

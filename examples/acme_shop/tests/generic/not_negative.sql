@@ -1,0 +1,8 @@
+{#- Rows where the column is below zero. -#}
+{% test not_negative(model, column_name) %}
+
+select {{ column_name }} as negative_value
+from {{ model }}
+where {{ column_name }} < 0
+
+{% endtest %}
