@@ -968,6 +968,28 @@ def extract_column_lineage(
         return _failed(f"internal error while tracing the query: {type(err).__name__}: {err}")
 
 
+class _Renderer:
+    """SQL text of edge expressions, each node once; plain column references skip sqlglot's generator (~15 µs)."""
+
+    def __init__(self, dialect: str | None) -> None:
+        self.generator = sqlglot.Dialect.get_or_raise(dialect).generator(comments=False)
+        self.done: dict[int, str] = {}
+
+    def __call__(self, node: exp.Expression) -> str:
+        key = id(node)
+        text = self.done.get(key)
+        if text is None:
+            text = None
+            if type(node) is exp.Column:
+                parts = [node.args.get("table"), node.this]
+                if all(p is None or (type(p) is exp.Identifier and not p.quoted) for p in parts):
+                    text = ".".join(p.this for p in parts if p is not None)
+            if text is None:
+                text = _shorten(self.generator.generate(node), _EXPRESSION_CHARS)
+            self.done[key] = text
+        return text
+
+
 def _lineage_of(
     tree: exp.Expression,
     dialect: str | None,
@@ -992,7 +1014,7 @@ def _lineage_of(
         if not target_columns:
             reasons["the model selects * from a relation with unknown columns: its column list is incomplete"] = None
 
-    rendered: dict[int, str] = {}
+    render = _Renderer(dialect)
     edges: list[ColumnEdge] = []
     unresolved: list[str] = []
     problems: dict[str, None] = {}
@@ -1003,13 +1025,7 @@ def _lineage_of(
                 problems.setdefault(p, None)
         for (urn, source), (rank, funcs, node) in col.lineage.items():
             kind = ("direct" if source == name else "renamed") if rank == _PASS else _RANK_TYPES[rank]
-            if node is None:
-                text = source
-            else:
-                text = rendered.get(id(node))
-                if text is None:
-                    text = _shorten(node.sql(dialect=dialect), _EXPRESSION_CHARS)
-                    rendered[id(node)] = text
+            text = source if node is None else render(node)
             edges.append(ColumnEdge(name, urn, source, kind, text, tuple(sorted(funcs))))
 
     for label in resolver.unknown_relations:
