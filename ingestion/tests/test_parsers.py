@@ -1148,3 +1148,34 @@ def test_schema_v4_disabled_model_and_its_tests_are_left_out():
     assert "model.jaffle_shop.customers" not in {c.unique_id for c in parsed.capsules}
     assert parsed.stats["disabled"] == 3  # the model and its two tests, which dbt kept in `nodes`
     assert len(parsed.tests) == 18
+
+
+def test_column_record_keeps_dataclass_behaviour_with_its_faster_init():
+    from dataclasses import FrozenInstanceError, replace
+
+    from ingestion.records import ColumnRecord
+
+    values = {
+        "name": "email",
+        "urn": "urn:dab:dbt:model:shop.x:email",
+        "data_type": "TEXT",
+        "description": "",
+        "meta": {},
+        "tags": (),
+        "constraints": (),
+        "ordinal_position": 1,
+        "is_nullable": None,
+        "stats": {},
+        "in_manifest": True,
+        "in_catalog": True,
+        "tests": ("unique",),
+        "test_count": 1,
+    }
+    record = ColumnRecord(**values)
+    assert [getattr(record, key) for key in values] == list(values.values())
+    assert replace(record, name="EMAIL").name == "EMAIL"
+    assert record == ColumnRecord(*values.values())
+    with pytest.raises(FrozenInstanceError):
+        record.name = "other"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        ColumnRecord(name="email")  # type: ignore[call-arg]
