@@ -242,7 +242,8 @@ def test_exposure_metric_semantic_model_and_saved_query_attributes():
     semantic = capsule(parsed, "semantic_model.shop.orders")
     assert semantic.attributes["model"] == "ref('fct_orders')"
     assert semantic.attributes["measures"] == [{"name": "order_total", "agg": "sum", "expr": "amount"}]
-    assert semantic.relation_name == "fct_orders"
+    assert semantic.relation_name is None  # it describes fct_orders but is no relation itself
+    assert semantic.attributes["relation_name"] == "ANALYTICS.MARTS.fct_orders"
     saved = capsule(parsed, "saved_query.shop.weekly_revenue")
     assert saved.attributes["metrics"] == ["revenue"]
     assert saved.attributes["exports"] == ["weekly_revenue"]
@@ -811,6 +812,11 @@ def test_catalog_from_another_project_warns_loudly():
         warnings_text(parsed)
     )
     assert not any(c.in_catalog for c in parsed.capsules)
+
+
+def test_empty_catalog_warns_that_warehouse_columns_are_unknown():
+    parsed = parse_dbt_artifacts(manifest=read("shop_manifest.json"), catalog=b'{"nodes": {}, "sources": {}}')
+    assert "catalog.json lists no tables or views" in warnings_text(parsed)
 
 
 def test_run_results_for_unknown_nodes_and_from_docs_generate_warn():

@@ -489,9 +489,7 @@ def _relation_name(capsule_type: str, node: dict[str, Any], materialization: str
         if materialization == "ephemeral":
             return None  # an ephemeral model is inlined as a CTE; no relation exists
         return _text(node.get("alias")) or _text(node.get("name"))
-    if capsule_type == "semantic_model":
-        return _text(_dict(node.get("node_relation")).get("alias"))
-    return None
+    return None  # exposures, metrics, semantic models and saved queries are not relations themselves
 
 
 def _checksum(node: dict[str, Any]) -> str:
@@ -809,6 +807,9 @@ def _check_catalog_match(
 ) -> None:
     """Warn about catalog entries the manifest lacks, loudly when most of the catalog does not match."""
     total = len(catalog.entries)
+    if total == 0:
+        warnings.append("catalog.json lists no tables or views: warehouse columns and types are unknown")
+        return
     unmatched = [unique_id for unique_id in catalog.entries if unique_id not in resources]
     if not unmatched:
         return
