@@ -1,0 +1,104 @@
+"""Evaluating rules over the in-memory graph: filter, check, fingerprint, apply waivers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from conformance.engine.context import EvalContext
+from conformance.engine.registry import CheckRun, check_type
+from conformance.engine.results import CheckNotEvaluable, Evaluation, Finding, Hit, RuleResult, fingerprint
+from conformance.engine.spec import RuleSpec, Waiver
+from lineage.graph import CapsuleNode, ColumnNode, GraphView
+
+
+def evaluate(
+    graph: GraphView, rules: Sequence[RuleSpec], *, now: datetime | None = None, waivers: Sequence[Waiver] = ()
+) -> Evaluation:
+    """Every rule over the whole graph, set-based; findings matching an active waiver come back flagged.
+
+    ``now`` decides which waivers have expired (default: the current UTC time). ``waivers`` adds waivers
+    kept outside the rule files (e.g. granted by a steward in the UI) to those the rules declare.
+    Facts several rules need (selections, topological order, depths, reachability) are computed once.
+    """
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    ctx = EvalContext(graph)
+    results = tuple(_evaluate_rule(ctx, rule, today=now.date(), extra=waivers) for rule in rules)
+    return Evaluation(graph=graph, results=results, evaluated_at=now, seconds=time.perf_counter() - started)
+
+
+def _evaluate_rule(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequence[Waiver]) -> RuleResult:
+    started = time.perf_counter()
+    kind = check_type(rule.check.type)
+    subject = kind.scopes.get(rule.scope) if kind is not None else None
+    if not rule.enabled:
+        return RuleResult(rule=rule, status="disabled", subject=subject or "capsule")
+    if kind is None or subject is None:
+        reason = (
+            f"check type {rule.check.type!r} is not registered"
+            if kind is None
+            else f"check {kind.name} does not support scope {rule.scope}"
+        )
+        return RuleResult(rule=rule, status="skipped", subject=subject or "capsule", reason=reason)
+    capsules = ctx.select(rule.filter)
+    columns = ctx.select_columns(rule.filter, capsules) if subject == "column" else []
+    run = CheckRun(ctx=ctx, rule=rule, params=rule.check.params, subject=subject, capsules=capsules, columns=columns)
+    try:
+        hits = list(kind.function(run=run))
+    except CheckNotEvaluable as exc:
+        return RuleResult(
+            rule=rule, status="skipped", subject=subject, reason=str(exc), seconds=time.perf_counter() - started
+        )
+    active = [w for w in (*rule.waivers, *extra) if w.matches_rule(rule.id) and w.is_active(on=today)]
+    findings: dict[str, Finding] = {}
+    for hit in hits:
+        finding = _finding(ctx, rule, hit, active)
+        findings.setdefault(finding.fingerprint, finding)  # one finding per identity: the store keys on it
+    return RuleResult(
+        rule=rule,
+        status="evaluated",
+        subject=subject,
+        capsules=tuple(capsules),
+        columns=tuple(columns),
+        findings=tuple(findings.values()),
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _finding(ctx: EvalContext, rule: RuleSpec, hit: Hit, waivers: list[Waiver]) -> Finding:
+    graph = ctx.graph
+    capsule = graph.capsules[hit.capsule] if hit.capsule is not None else None
+    column = graph.columns[hit.column] if hit.column is not None else None
+    capsule_urn = capsule.urn if capsule is not None else None
+    column_urn = column.urn if column is not None else None
+    print_ = fingerprint(rule_id=rule.id, capsule_urn=capsule_urn, column_urn=column_urn, key=hit.key)
+    waiver = None
+    if waivers:
+        names = _object_names(capsule, column)
+        waiver = next((w for w in waivers if w.matches_object(names=names, fingerprint=print_)), None)
+    return Finding(
+        rule_id=rule.id,
+        capsule_urn=capsule_urn,
+        column_urn=column_urn,
+        message=hit.message,
+        details=dict(hit.details or {}),
+        fingerprint=print_,
+        severity=rule.severity,
+        waiver=waiver,
+        capsule=hit.capsule,
+        column=hit.column,
+    )
+
+
+def _object_names(capsule: CapsuleNode | None, column: ColumnNode | None) -> tuple[str, ...]:
+    """The names a waiver's object glob is matched against."""
+    if capsule is None:
+        return ("project",)
+    names = [capsule.name, capsule.urn]
+    if capsule.source_name:
+        names.append(f"{capsule.source_name}.{capsule.name}")
+    if column is not None:
+        names = [f"{name}.{column.name}" for name in names[:1] + names[2:]] + [column.urn]
+    return tuple(names)

@@ -1,0 +1,116 @@
+"""The registry of check types. Built-in checks and a deployment's own Python checks register the same way.
+
+    from conformance.engine import CheckRun, Hit, Param, register_check
+
+    @register_check("max_columns", scopes={"capsule": "capsule"}, params={"max": Param("int", required=True)})
+    def max_columns(*, run: CheckRun):
+        for index in run.capsules:
+            node = run.graph.capsules[index]
+            if len(node.columns) > run.params["max"]:
+                yield Hit(index, f"{node.name} has {len(node.columns)} columns")
+
+A rule file then says ``check: {type: max_columns, max: 400}``. The module defining the check must be
+imported before rule files that use it are loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any
+
+from conformance.engine.context import EvalContext
+from conformance.engine.params import Param
+from conformance.engine.results import Hit
+from conformance.engine.spec import SCOPES, SUBJECTS, RuleSpec
+from lineage.graph import GraphView
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRun:
+    """What a check receives: the shared context, the rule, its parameters and the objects in its filter.
+
+    ``subject`` is what the rule judges: ``capsule`` (judge each of ``capsules``), ``column`` (each of
+    ``columns``) or ``project`` (the population ``capsules`` as a whole; report hits with capsule None).
+    """
+
+    ctx: EvalContext
+    rule: RuleSpec
+    params: Mapping[str, Any]
+    subject: str
+    capsules: Sequence[int]
+    columns: Sequence[int] = ()
+
+    @property
+    def graph(self) -> GraphView:
+        return self.ctx.graph
+
+
+CheckFunction = Callable[..., Iterable[Hit]]
+Validator = Callable[[Mapping[str, Any], str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class CheckType:
+    """A registered check: its function, the scopes it supports (scope -> subject) and its parameters.
+
+    ``params`` None accepts any parameters unchecked (for quick custom checks). ``validate`` receives the
+    normalised parameters and the rule's scope and raises ValueError("field: what is wrong").
+    """
+
+    name: str
+    function: CheckFunction
+    scopes: Mapping[str, str]
+    params: Mapping[str, Param] | None
+    validate: Validator | None = None
+    description: str = ""
+
+    @property
+    def default_scope(self) -> str:
+        return next(iter(self.scopes))
+
+
+_REGISTRY: dict[str, CheckType] = {}
+
+
+def register_check(
+    name: str,
+    *,
+    scopes: Mapping[str, str] | None = None,
+    params: Mapping[str, Param] | None = None,
+    validate: Validator | None = None,
+    description: str = "",
+) -> Callable[[CheckFunction], CheckFunction]:
+    """Register ``function(*, run: CheckRun) -> Iterable[Hit]`` as check type ``name``.
+
+    ``scopes`` maps each supported rule scope to the subject judged under it; the first is the default
+    (``{"capsule": "capsule"}`` when omitted). Registering a name twice replaces the earlier check, so a
+    deployment can override a built-in deliberately.
+    """
+    scope_map = dict(scopes or {"capsule": "capsule"})
+    for scope, subject in scope_map.items():
+        if scope not in SCOPES or subject not in SUBJECTS:
+            raise ValueError(f"check {name!r}: bad scope {scope!r} -> {subject!r}")
+
+    def decorate(function: CheckFunction) -> CheckFunction:
+        _REGISTRY[name] = CheckType(
+            name=name,
+            function=function,
+            scopes=MappingProxyType(scope_map),
+            params=None if params is None else MappingProxyType(dict(params)),
+            validate=validate,
+            description=description or (function.__doc__ or "").strip().split("\n")[0],
+        )
+        return function
+
+    return decorate
+
+
+def check_type(name: str) -> CheckType | None:
+    return _REGISTRY.get(name)
+
+
+def check_types() -> dict[str, CheckType]:
+    """Every registered check type by name (built-ins are registered on import of the engine)."""
+    return dict(sorted(_REGISTRY.items()))
