@@ -16,11 +16,14 @@ model's status says why. Nothing here raises for bad SQL.
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import logging
 import multiprocessing
 import os
 import re
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -43,6 +46,7 @@ __all__ = [
 # sqlglot logs a warning for every statement it falls back to parsing as a Command; we report those
 # as failed models instead, so the log line is noise.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
+_log = logging.getLogger(__name__)
 
 # Names and glob patterns (fnmatch, case-insensitive) of functions whose output no longer reveals their
 # input. Built-in hash functions sqlglot knows as classes (MD5, SHA, SHA2, FARM_FINGERPRINT, ...) are
@@ -1082,30 +1086,46 @@ def extract_many(
     chunk_size: int = 50,
     min_parallel: int = 200,
 ) -> Iterator[tuple[str, ModelLineage]]:
-    """Lineage of many models: yields ``(job.key, ModelLineage)`` in completion order.
+    """Lineage of many models: yields ``(job.key, ModelLineage)`` for every job, in completion order.
 
-    Runs in a pool of ``processes`` spawned workers (default: the CPUs available), sending jobs in chunks
-    to amortise pickling. Fewer than ``min_parallel`` jobs, or ``processes == 1``, run in this process:
-    starting workers costs about half a second (each imports sqlglot).
+    Runs in a pool of ``processes`` spawned workers (default: the CPUs this process may use), sending jobs
+    in chunks to amortise pickling and keeping at most a few chunks per worker in flight, so a generator of
+    jobs is consumed lazily. Fewer than ``min_parallel`` jobs, or ``processes == 1``, run in this process:
+    starting workers costs about half a second each (they import sqlglot). If the pool breaks (a worker
+    killed, or unable to start), the unfinished chunks run in this process instead: never a hang.
     """
     if processes is None:
         processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    pending: list[LineageJob] = []
     iterator = iter(jobs)
-    for job in iterator:
-        pending.append(job)
-        if len(pending) >= min_parallel:
-            break
-    if processes <= 1 or len(pending) < min_parallel:
-        for chunk in _chunks([*pending, *iterator], chunk_size):
+    head = list(itertools.islice(iterator, min_parallel))
+    if processes <= 1 or len(head) < min_parallel:
+        for chunk in _chunks(itertools.chain(head, iterator), chunk_size):
             yield from _run_chunk(chunk)
         return
 
-    def all_jobs() -> Iterator[LineageJob]:
-        yield from pending
-        yield from iterator
-
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(processes=processes) as pool:
-        for result in pool.imap_unordered(_run_chunk, _chunks(all_jobs(), chunk_size)):
-            yield from result
+    chunks = _chunks(itertools.chain(head, iterator), chunk_size)
+    in_flight: dict[Future, list[LineageJob]] = {}
+    leftovers: list[list[LineageJob]] = []
+    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        for chunk in itertools.islice(chunks, 4 * processes):
+            in_flight[pool.submit(_run_chunk, chunk)] = chunk
+        while in_flight:
+            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+            for future in done:
+                chunk = in_flight.pop(future)
+                try:
+                    results = future.result()
+                except BrokenProcessPool:
+                    leftovers.append(chunk)
+                    continue
+                yield from results
+                if not leftovers:
+                    for more in itertools.islice(chunks, 1):
+                        in_flight[pool.submit(_run_chunk, more)] = more
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    if leftovers:
+        _log.warning("column lineage worker pool broke; finishing %d chunks in-process", len(leftovers))
+        for chunk in itertools.chain(leftovers, chunks):
+            yield from _run_chunk(chunk)
