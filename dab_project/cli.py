@@ -123,6 +123,9 @@ def _serve(args: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] != ["serve"]:
+        # Commands print their own results; routine log lines would only interleave with them.
+        os.environ.setdefault("LOG_LEVEL", "WARNING")
     try:
         _setup_django()
     except Exception as exc:  # e.g. ImproperlyConfigured: say it plainly, no traceback

@@ -142,6 +142,20 @@ DATA_DIR = _path(env.str("DATA_DIR", default="var"))
 DB_SCHEMA = "dab"
 
 
+def sqlite_config(path) -> dict:
+    """SQLite for laptops: WAL so pages read while an ingestion writes; IMMEDIATE transactions so two
+    writers queue for the lock instead of failing half-way (this is how ingestions serialise on SQLite)."""
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": str(path),
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 60,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        },
+    }
+
+
 def database_config(url: str | None) -> dict:
     """Turn DATABASE_URL (or nothing: embedded SQLite) into a Django DATABASES entry.
 
@@ -150,7 +164,7 @@ def database_config(url: str | None) -> dict:
     """
     if not url:
         DATA_DIR.mkdir(parents=True, exist_ok=True)
-        return {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "dab.sqlite3")}
+        return sqlite_config(DATA_DIR / "dab.sqlite3")
     scheme, sep, rest = url.partition("://")
     if not sep:
         raise ImproperlyConfigured(f"DATABASE_URL is not a URL: {url!r}")
@@ -160,6 +174,8 @@ def database_config(url: str | None) -> dict:
     if scheme not in ("postgres", "sqlite"):
         raise ImproperlyConfigured(f"DATABASE_URL must be a PostgreSQL or SQLite URL; got scheme {scheme!r}.")
     config = environ.Env.db_url_config(f"{scheme}://{rest}")
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        return sqlite_config(config["NAME"])
     if config["ENGINE"] == "django.db.backends.postgresql":
         options = config.setdefault("OPTIONS", {})
         # Every table lives in schema `dab`, as in the seed; migrations create it (dab_project/apps.py).

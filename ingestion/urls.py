@@ -6,5 +6,6 @@ app_name = "ingestion"
 
 urlpatterns = [
     path("ingestion/", views.JobListView.as_view(), name="job_list"),
+    path("ingestion/upload/", views.DbtUploadView.as_view(), name="upload"),
     path("ingestion/<uuid:pk>/", views.JobDetailView.as_view(), name="job_detail"),
 ]

@@ -1,19 +1,63 @@
-from django.views.generic import DetailView, ListView
+"""Stewards' ingestion pages: job history, one job, and an upload form."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import UserPassesTestMixin
+from django.shortcuts import redirect
+from django.views.generic import DetailView, FormView, ListView
 
 from ingestion import selectors
+from ingestion.forms import DbtUploadForm
 from ingestion.models import IngestionJob
+from ingestion.services import Artifact, dbt_ingest
 
 
 class JobListView(ListView):
     template_name = "ingestion/job_list.html"
     context_object_name = "jobs"
-    paginate_by = 50
+    paginate_by = 25
 
     def get_queryset(self):
         return selectors.job_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["form"] = DbtUploadForm()
+        return context
 
 
 class JobDetailView(DetailView):
     template_name = "ingestion/job_detail.html"
     context_object_name = "job"
     model = IngestionJob
+
+
+class DbtUploadView(UserPassesTestMixin, FormView):
+    """Upload artifacts from the browser; signed-in staff only (ingestion changes the catalog)."""
+
+    template_name = "ingestion/upload.html"
+    form_class = DbtUploadForm
+
+    def test_func(self):
+        return self.request.user.is_authenticated and self.request.user.is_staff
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+
+        def artifact(kind):
+            upload = data.get(kind)
+            return Artifact(kind=kind, label=upload.name, file=upload, size=upload.size) if upload else None
+
+        job = dbt_ingest(
+            manifest=artifact("manifest"),
+            catalog=artifact("catalog"),
+            run_results=artifact("run_results"),
+            project_name=data.get("project_name") or None,
+            dry_run=data.get("dry_run", False),
+            triggered_by=f"user:{self.request.user.get_username()}",
+            upload=True,
+        )
+        if job.status == "completed":
+            messages.success(self.request, f"Ingested {job.source_name}.")
+        else:
+            messages.error(self.request, f"Ingestion failed: {job.error_message}")
+        return redirect(job.get_absolute_url())

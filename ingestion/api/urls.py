@@ -1,1 +1,13 @@
-urlpatterns: list = []
+from django.urls import re_path
+
+from dab_project.routers import Router
+from ingestion.api import views
+
+router = Router()
+router.register("ingest/history", views.IngestionJobViewSet, basename="ingestion-job")
+
+urlpatterns = [
+    re_path(r"^ingest/dbt/?$", views.DbtIngestView.as_view(), name="ingest-dbt"),
+    re_path(r"^ingest/status/?$", views.IngestStatusView.as_view(), name="ingest-status"),
+    *router.urls,
+]

@@ -1,0 +1,504 @@
+"""Load a parsed dbt project into the catalog: diff against what is stored, write only the difference.
+
+``project_load`` must run inside the ingestion transaction (``ingestion.services`` holds the lock):
+
+1. upsert the source system (one per dbt project), its owners and domains;
+2. read what is stored for that source system: URN, id and content hash of each capsule and column,
+   and its capsule edges (three queries);
+3. hash each parsed row; insert the new ones, update the changed ones, leave the rest alone;
+4. delete what vanished from that project (and only that project), children first.
+
+A row's content hash covers every value the loader owns, so an unchanged re-ingest writes nothing.
+Values that other steps own (PII classification, semantic types, column-lineage status) and steward
+edits are never overwritten: an owner or domain set in the admin survives unless dbt now names one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+
+from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
+from dab_project.bulk import Json, bulk_delete, bulk_insert, bulk_update
+from ingestion import conventions as conv
+from ingestion.records import CapsuleRecord, ColumnRecord, OwnerRecord, ParsedProject, TestRecord
+from lineage.models import CapsuleLineage
+
+# Who set a capsule's owner/domain; steward values are kept until dbt itself names one.
+SOURCE_DBT = "dbt"
+SOURCE_CONVENTION = "convention"
+SOURCE_STEWARD = "steward"
+
+CAPSULE_COLUMNS = (
+    "urn", "name", "capsule_type", "source_system_id", "database_name", "schema_name", "domain_id", "owner_id",
+    "layer", "materialization", "description", "meta", "tags", "has_tests", "test_count", "doc_coverage",
+    "unique_id", "relation_name", "package_name", "original_file_path", "access", "group_name",
+    "contract_enforced", "version", "checksum", "compiled_sql", "raw_sql", "attributes", "tests",
+)  # fmt: skip
+COLUMN_COLUMNS = (
+    "urn", "capsule_id", "name", "data_type", "ordinal_position", "is_nullable", "description", "meta", "tags",
+    "stats", "has_tests", "test_count", "tests", "constraints", "in_manifest", "in_catalog",
+)  # fmt: skip
+JSON_FIELDS = {"meta", "tags", "attributes", "tests", "stats", "constraints"}
+# The database's limits; longer values are cut (names) or the row is skipped (URNs), with a warning.
+MAX_URN = 500
+MAX_NAME = 255
+LIMITS = {"database_name": 255, "schema_name": 255, "materialization": 50, "relation_name": 255,
+          "package_name": 255, "access": 20, "group_name": 255, "version": 50, "checksum": 128,
+          "data_type": 1000, "layer": 50, "capsule_type": 50}  # fmt: skip
+
+
+@dataclass
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed}
+
+    @property
+    def changed(self) -> int:
+        return self.created + self.updated + self.removed
+
+
+@dataclass
+class LoadResult:
+    """What the load did, for the job's stats, and what later pipeline steps need to know."""
+
+    source_system_id: uuid.UUID
+    capsules: Counts = field(default_factory=Counts)
+    columns: Counts = field(default_factory=Counts)
+    edges: Counts = field(default_factory=Counts)
+    tests: Counts = field(default_factory=Counts)
+    owners_created: int = 0
+    domains_created: int = 0
+    warnings: list[str] = field(default_factory=list)
+    capsule_ids: dict[str, uuid.UUID] = field(default_factory=dict)  # urn -> id, every capsule of the project
+    changed_capsule_ids: set[uuid.UUID] = field(default_factory=set)  # created or updated capsules
+    changed_column_capsule_ids: set[uuid.UUID] = field(default_factory=set)  # capsules whose columns changed
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "capsules": self.capsules.as_dict(),
+            "columns": self.columns.as_dict(),
+            "edges": self.edges.as_dict(),
+            "tests": self.tests.as_dict(),
+            "owners_created": self.owners_created,
+            "domains_created": self.domains_created,
+        }
+
+    @property
+    def changed(self) -> bool:
+        return any(c.changed for c in (self.capsules, self.columns, self.edges, self.tests))
+
+
+def _hash(values: tuple) -> str:
+    """Digest of a row's values (JSON columns by their serialised text)."""
+    plain = tuple(v.text if isinstance(v, Json) else v for v in values)
+    return hashlib.md5(orjson.dumps(plain, option=orjson.OPT_NON_STR_KEYS), usedforsecurity=False).hexdigest()
+
+
+def _fit(value: str | None, limit: int) -> str | None:
+    return value if value is None or len(value) <= limit else value[: limit - 1] + "…"
+
+
+def _test_json(test: TestRecord) -> dict[str, Any]:
+    return {
+        "unique_id": test.unique_id,
+        "name": test.name,
+        "test_type": test.test_type,
+        "column": test.column_name,
+        "severity": test.severity,
+        "status": test.status,
+        "kwargs": test.kwargs,
+    }
+
+
+# -- owners, domains, source system --------------------------------------------------------------------
+
+
+def _owner_ids(owners: tuple[OwnerRecord, ...], result: LoadResult) -> dict[str, uuid.UUID]:
+    """Map each parsed owner's key to an Owner row, creating missing ones; existing rows are not edited."""
+    by_email: dict[str, Owner] = {}
+    by_name: dict[str, Owner] = {}
+    for owner in Owner.objects.all():
+        if owner.email:
+            by_email.setdefault(owner.email.lower(), owner)
+        by_name.setdefault(owner.name.lower(), owner)
+    ids: dict[str, uuid.UUID] = {}
+    for record in owners:
+        name = _fit(record.name or record.email, MAX_NAME)
+        if not name:
+            continue
+        existing = (record.email and by_email.get(record.email)) or by_name.get(name.lower())
+        if existing is None:
+            kind = "person" if record.email and (record.name is None or "@" in (record.name or "")) else "team"
+            existing = Owner.objects.create(name=name, email=_fit(record.email, 255), owner_type=kind)
+            by_name[name.lower()] = existing
+            if record.email:
+                by_email[record.email] = existing
+            result.owners_created += 1
+        elif record.email and not existing.email:
+            Owner.objects.filter(pk=existing.pk).update(email=_fit(record.email, 255))
+            existing.email = record.email
+        ids[record.key] = existing.pk
+    return ids
+
+
+def _domain_ids(names: set[str], result: LoadResult) -> dict[str, uuid.UUID]:
+    existing = {d.name: d.pk for d in Domain.objects.filter(name__in=names)}
+    for name in sorted(names - set(existing)):
+        existing[name] = Domain.objects.create(name=name).pk
+        result.domains_created += 1
+    return existing
+
+
+def _source_system(parsed: ParsedProject) -> SourceSystem:
+    project = parsed.project
+    meta = {
+        "adapter_type": project.adapter_type,
+        "dbt_version": project.dbt_version,
+        "dbt_schema_version": project.dbt_schema_version,
+        "schema_version": project.schema_version,
+        "project_id": project.project_id,
+        "invocation_id": project.invocation_id,
+        "generated_at": project.generated_at.isoformat() if project.generated_at else None,
+    }
+    system, created = SourceSystem.objects.get_or_create(
+        name=_fit(project.name, 100), defaults={"source_type": "dbt", "meta": meta}
+    )
+    if not created and system.meta != meta:
+        SourceSystem.objects.filter(pk=system.pk).update(meta=meta, updated_at=timezone.now())
+    return system
+
+
+# -- the load -----------------------------------------------------------------------------------------
+
+
+def project_load(
+    parsed: ParsedProject,
+    *,
+    job_id: uuid.UUID,
+    conventions: conv.Conventions,
+    progress: Callable[[str], None] = lambda message: None,
+) -> LoadResult:
+    """Upsert one parsed project; see the module docstring. Must run inside a transaction."""
+    now = timezone.now()
+    system = _source_system(parsed)
+    result = LoadResult(source_system_id=system.pk)
+    owner_ids = _owner_ids(parsed.owners, result)
+
+    # Stored state of this project: three queries.
+    stored_capsules = {
+        urn: (pk, content_hash, owner_id, domain_id, attributes.get("owner_source"), attributes.get("domain_source"))
+        for urn, pk, content_hash, owner_id, domain_id, attributes in Capsule.objects.filter(
+            source_system=system
+        ).values_list("urn", "id", "content_hash", "owner_id", "domain_id", "attributes")
+    }
+    stored_tests = _stored_tests(system)
+    foreign_urns = set(
+        Capsule.objects.filter(urn__in=[c.urn for c in parsed.capsules])
+        .exclude(source_system=system)
+        .values_list("urn", flat=True)
+    )
+
+    layers: dict[str, str | None] = {}
+    domains: dict[str, tuple[str | None, str | None]] = {}
+    for record in parsed.capsules:
+        layers[record.urn] = conv.infer_layer(record, conventions)
+        if record.domain:
+            domains[record.urn] = (record.domain, SOURCE_DBT)
+        else:
+            inferred = conv.infer_domain(record, conventions)
+            domains[record.urn] = (inferred, SOURCE_CONVENTION if inferred else None)
+    domain_ids = _domain_ids({_fit(n, 100) for n, _ in domains.values() if n}, result)
+
+    inserts: list[tuple] = []
+    updates: list[tuple] = []
+    seen: set[str] = set()
+    kept_records: list[tuple[CapsuleRecord, uuid.UUID]] = []
+    for record in parsed.capsules:
+        if len(record.urn) > MAX_URN:
+            result.warnings.append(f"{record.unique_id}: its URN is longer than {MAX_URN} characters; skipped.")
+            continue
+        if record.urn in foreign_urns:
+            result.warnings.append(
+                f"{record.urn} is already ingested from another dbt project; kept there, skipped here."
+            )
+            continue
+        if record.urn in seen:
+            result.warnings.append(f"{record.unique_id}: a second resource with URN {record.urn}; skipped.")
+            continue
+        seen.add(record.urn)
+        stored = stored_capsules.get(record.urn)
+        owner_id, owner_source = _choose(
+            owner_ids.get(record.owner.key) if record.owner else None,
+            SOURCE_DBT,
+            stored[2] if stored else None,
+            stored[4] if stored else None,
+        )
+        domain_name, domain_source = domains[record.urn]
+        domain_id, domain_source = _choose(
+            domain_ids.get(_fit(domain_name, 100)) if domain_name else None,
+            domain_source,
+            stored[3] if stored else None,
+            stored[5] if stored else None,
+        )
+        values = _capsule_values(
+            record, system.pk, owner_id, domain_id, layers[record.urn], owner_source, domain_source
+        )
+        content_hash = _hash(values)
+        if stored is None:
+            pk = uuid.uuid4()
+            inserts.append((pk, *values, content_hash, job_id, now, now))
+            result.capsules.created += 1
+            result.changed_capsule_ids.add(pk)
+        else:
+            pk = stored[0]
+            if stored[1] != content_hash:
+                updates.append((pk, *values, content_hash, job_id, now))
+                result.capsules.updated += 1
+                result.changed_capsule_ids.add(pk)
+            else:
+                result.capsules.unchanged += 1
+        result.capsule_ids[record.urn] = pk
+        kept_records.append((record, pk))
+    _count_tests(parsed, stored_tests, seen, result)
+
+    progress(f"capsules: {result.capsules.created} new, {result.capsules.updated} changed")
+    extra = ("content_hash", "ingestion_id")
+    bulk_insert(Capsule._meta.db_table, ("id", *CAPSULE_COLUMNS, *extra, "created_at", "updated_at"), inserts)
+    bulk_update(Capsule._meta.db_table, (*CAPSULE_COLUMNS, *extra, "updated_at"), updates)
+
+    stale_capsules = [v[0] for urn, v in stored_capsules.items() if urn not in seen]
+    _load_columns(kept_records, stored_capsules, result, job_id, now, progress)
+    _load_edges(parsed, system, result, job_id, now)
+    if stale_capsules:
+        _delete_capsules(stale_capsules)
+        result.capsules.removed = len(stale_capsules)
+    return result
+
+
+def _choose(new_id, new_source, stored_id, stored_source):
+    """dbt's value wins; a convention's value fills in unless a steward set one; else keep what is stored."""
+    if new_id is not None and (new_source == SOURCE_DBT or stored_source != SOURCE_STEWARD or stored_id is None):
+        return new_id, new_source
+    if stored_id is not None:
+        return stored_id, stored_source
+    return None, None
+
+
+def _capsule_values(record: CapsuleRecord, system_id, owner_id, domain_id, layer, owner_source, domain_source) -> tuple:
+    attributes = dict(record.attributes)
+    attributes.update(
+        fqn=list(record.fqn),
+        path=record.path,
+        latest_version=record.latest_version,
+        language=record.language,
+        catalog_stats=record.catalog_stats,
+        in_catalog=record.in_catalog,
+        owner_source=owner_source,
+        domain_source=domain_source,
+    )
+    if record.owner:
+        attributes["dbt_owner"] = {"name": record.owner.name, "email": record.owner.email}
+    return (
+        record.urn,
+        _fit(record.name, MAX_NAME),
+        record.capsule_type,
+        system_id,
+        _fit(record.database, LIMITS["database_name"]),
+        _fit(record.schema, LIMITS["schema_name"]),
+        domain_id,
+        owner_id,
+        layer,
+        _fit(record.materialization, LIMITS["materialization"]),
+        record.description or None,
+        Json(record.meta),
+        Json(list(record.tags)),
+        record.has_tests,
+        record.test_count,
+        record.doc_coverage if record.doc_coverage is not None else 0.0,
+        _fit(record.unique_id, MAX_URN),
+        _fit(record.relation_name, LIMITS["relation_name"]),
+        _fit(record.package_name, LIMITS["package_name"]),
+        record.original_file_path,
+        _fit(record.access, LIMITS["access"]),
+        _fit(record.group, LIMITS["group_name"]),
+        record.contract_enforced,
+        _fit(record.version, LIMITS["version"]),
+        _fit(record.checksum, LIMITS["checksum"]) or None,
+        record.compiled_sql,
+        record.raw_sql,
+        Json(attributes),
+        Json([_test_json(t) for t in record.tests]),
+    )
+
+
+def _column_values(column: ColumnRecord, capsule_id) -> tuple:
+    return (
+        column.urn,
+        capsule_id,
+        _fit(column.name, MAX_NAME),
+        _fit(column.data_type, LIMITS["data_type"]),
+        column.ordinal_position,
+        column.is_nullable is not False,
+        column.description or None,
+        Json(column.meta),
+        Json(list(column.tags)),
+        Json(column.stats),
+        column.test_count > 0,
+        column.test_count,
+        Json(list(column.tests)),
+        Json(list(column.constraints)),
+        column.in_manifest,
+        column.in_catalog,
+    )
+
+
+def _load_columns(kept_records, stored_capsules, result: LoadResult, job_id, now, progress) -> None:
+    stored: dict[str, tuple[uuid.UUID, str | None, uuid.UUID]] = {}
+    if stored_capsules:
+        stored = {
+            urn: (pk, content_hash, capsule_id)
+            for urn, pk, content_hash, capsule_id in Column.objects.filter(
+                capsule__source_system_id=result.source_system_id
+            )
+            .values_list("urn", "id", "content_hash", "capsule_id")
+            .iterator(chunk_size=20_000)
+        }
+    inserts: list[tuple] = []
+    updates: list[tuple] = []
+    seen: set[str] = set()
+    for record, capsule_pk in kept_records:
+        for column in record.columns:
+            if len(column.urn) > MAX_URN or column.urn in seen:
+                result.warnings.append(f"column {column.urn[:120]}: URN too long or repeated; skipped.")
+                continue
+            seen.add(column.urn)
+            values = _column_values(column, capsule_pk)
+            content_hash = _hash(values)
+            existing = stored.get(column.urn)
+            if existing is None:
+                inserts.append((uuid.uuid4(), *values, content_hash, now, now))
+                result.columns.created += 1
+                result.changed_column_capsule_ids.add(capsule_pk)
+            elif existing[1] != content_hash:
+                updates.append((existing[0], *values, content_hash, now))
+                result.columns.updated += 1
+                result.changed_column_capsule_ids.add(capsule_pk)
+            else:
+                result.columns.unchanged += 1
+    # Columns gone from capsules that stay; those of vanished capsules go with their capsule.
+    kept = set(result.capsule_ids.values())
+    stale = [(pk, capsule_id) for urn, (pk, _, capsule_id) in stored.items() if urn not in seen and capsule_id in kept]
+    progress(f"columns: {result.columns.created} new, {result.columns.updated} changed, {len(stale)} gone")
+    if stale:
+        _delete_columns([pk for pk, _ in stale])
+        result.columns.removed = len(stale)
+        result.changed_column_capsule_ids.update(capsule_id for _, capsule_id in stale)
+    bulk_insert(Column._meta.db_table, ("id", *COLUMN_COLUMNS, "content_hash", "created_at", "updated_at"), inserts)
+    bulk_update(Column._meta.db_table, (*COLUMN_COLUMNS, "content_hash", "updated_at"), updates)
+
+
+def _load_edges(parsed: ParsedProject, system: SourceSystem, result: LoadResult, job_id, now) -> None:
+    """Edges belong to their downstream capsule's project (dbt's depends_on lives on the target)."""
+    stored = {
+        (source_id, target_id, edge_type): pk
+        for pk, source_id, target_id, edge_type in CapsuleLineage.objects.filter(
+            target__source_system=system
+        ).values_list("id", "source_id", "target_id", "edge_type")
+    }
+    # An upstream capsule stored under another project (a cross-project ref, a shared package model).
+    foreign = dict(
+        Capsule.objects.filter(
+            urn__in={e.source_urn for e in parsed.edges if e.source_urn not in result.capsule_ids}
+        ).values_list("urn", "id")
+    )
+    wanted: dict[tuple, tuple] = {}
+    for edge in parsed.edges:
+        source_id = result.capsule_ids.get(edge.source_urn) or foreign.get(edge.source_urn)
+        target_id = result.capsule_ids.get(edge.target_urn)
+        if source_id is None or target_id is None or source_id == target_id:
+            continue
+        key = (source_id, target_id, edge.edge_type)
+        if key not in wanted:
+            wanted[key] = (uuid.uuid4(), edge.source_urn, edge.target_urn, source_id, target_id, edge.edge_type,
+                           Json({}), job_id, now)  # fmt: skip
+    inserts = [row for key, row in wanted.items() if key not in stored]
+    stale = [pk for key, pk in stored.items() if key not in wanted]
+    result.edges.created = len(inserts)
+    result.edges.removed = len(stale)
+    result.edges.unchanged = len(wanted) - len(inserts)
+    if stale:
+        bulk_delete(CapsuleLineage._meta.db_table, stale)
+    bulk_insert(
+        CapsuleLineage._meta.db_table,
+        ("id", "source_urn", "target_urn", "source_id", "target_id", "edge_type", "meta", "ingestion_id", "created_at"),
+        inserts,
+    )
+
+
+def _stored_tests(system: SourceSystem) -> dict[str, str]:
+    """unique_id -> hash of every test stored on this project's capsules."""
+    tests: dict[str, str] = {}
+    for capsule_tests in Capsule.objects.filter(source_system=system).values_list("tests", flat=True):
+        for test in capsule_tests or ():
+            tests[test["unique_id"]] = _hash((test,))
+    return tests
+
+
+def _count_tests(parsed: ParsedProject, stored: dict[str, str], kept_urns: set[str], result: LoadResult) -> None:
+    current = {
+        test.unique_id: _hash((_test_json(test),))
+        for capsule in parsed.capsules
+        if capsule.urn in kept_urns
+        for test in capsule.tests
+    }
+    for unique_id, digest in current.items():
+        previous = stored.get(unique_id)
+        if previous is None:
+            result.tests.created += 1
+        elif previous != digest:
+            result.tests.updated += 1
+        else:
+            result.tests.unchanged += 1
+    result.tests.removed = len(set(stored) - set(current))
+
+
+# -- deletes, children first ----------------------------------------------------------------------------
+
+
+def _delete_columns(column_ids: list) -> None:
+    from conformance.models import Violation
+    from lineage.models import ColumnLineage
+
+    for start in range(0, len(column_ids), 5000):
+        chunk = column_ids[start : start + 5000]
+        ColumnLineage.objects.filter(Q(source_column_id__in=chunk) | Q(target_column_id__in=chunk))._raw_delete(
+            connection.alias
+        )
+        Violation.objects.filter(column_id__in=chunk)._raw_delete(connection.alias)
+        Column.objects.filter(pk__in=chunk)._raw_delete(connection.alias)
+
+
+def _delete_capsules(capsule_ids: list) -> None:
+    from conformance.models import Violation
+
+    for start in range(0, len(capsule_ids), 2000):
+        chunk = capsule_ids[start : start + 2000]
+        column_ids = list(Column.objects.filter(capsule_id__in=chunk).values_list("id", flat=True))
+        _delete_columns(column_ids)
+        Violation.objects.filter(capsule_id__in=chunk)._raw_delete(connection.alias)
+        CapsuleLineage.objects.filter(Q(source_id__in=chunk) | Q(target_id__in=chunk))._raw_delete(connection.alias)
+        Capsule.objects.filter(pk__in=chunk)._raw_delete(connection.alias)

@@ -1,0 +1,297 @@
+"""Ingestion runs: one IngestionJob per attempt, the pipeline inside one locked transaction.
+
+``dbt_ingest`` is what the CLI (``dab ingest dbt``), the management command, the API upload and the
+upload page all call. Steps:
+
+1. record a job (status running, committed at once so others can see it);
+2. read the artifacts (size limits) and parse them (pure; bad input fails here, nothing is touched);
+3. in one transaction, holding the ingestion lock (a PostgreSQL advisory lock; SQLite's write lock):
+   mark jobs left running by dead processes as failed, load the project, then run the later steps
+   (PII classification, column lineage, PII propagation, conformance) that the apps provide;
+4. finish the job: completed with stats and warnings, or failed with the reason. A dry run rolls the
+   transaction back after computing everything.
+
+Any failure rolls the transaction back, so the stored graph is exactly as before.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import structlog
+import yaml
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from ingestion import conventions as conv
+from ingestion.choices import JobStatus
+from ingestion.loader import project_load
+from ingestion.models import IngestionJob
+from ingestion.parsers.dbt import ParseError, parse_dbt_artifacts
+
+logger = structlog.get_logger(__name__)
+
+# Any fixed number works; it names "the DAB ingestion" among the database's advisory locks.
+INGESTION_LOCK_KEY = 4_271_318_221
+Progress = Callable[[str], None]
+
+
+class IngestionError(Exception):
+    """Input DAB refuses (unreadable, too large, not what it claims to be); the message names the problem."""
+
+
+class _DryRunRollback(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """One artifact to read: a file path (CLI) or an open binary file (upload)."""
+
+    kind: str  # manifest, catalog, run_results
+    label: str  # file name, for messages
+    path: Path | None = None
+    file: BinaryIO | None = None
+    size: int | None = None
+
+    @classmethod
+    def from_path(cls, kind: str, path: str | Path) -> Artifact:
+        path = Path(path)
+        return cls(kind=kind, label=str(path), path=path)
+
+    def read(self, *, limit_mb: int) -> bytes:
+        limit = limit_mb * 1024 * 1024
+        if self.path is not None:
+            try:
+                size = self.path.stat().st_size
+            except FileNotFoundError:
+                raise IngestionError(f"{self.kind} file not found: {self.label}") from None
+            except OSError as exc:
+                raise IngestionError(f"cannot read the {self.kind} file {self.label}: {exc.strerror}") from None
+            if self.path.is_dir():
+                raise IngestionError(f"the {self.kind} path {self.label} is a folder, not a file")
+            if size > limit:
+                raise IngestionError(
+                    f"the {self.kind} file {self.label} is {size / 1024 / 1024:.0f} MB, over the {limit_mb} MB limit"
+                    " (INGEST_MAX_FILE_MB)"
+                )
+            try:
+                return self.path.read_bytes()
+            except OSError as exc:
+                raise IngestionError(f"cannot read the {self.kind} file {self.label}: {exc.strerror}") from None
+        assert self.file is not None
+        if self.size is not None and self.size > limit:
+            raise IngestionError(
+                f"the uploaded {self.kind} ({self.label}) is {self.size / 1024 / 1024:.0f} MB, over the {limit_mb} MB"
+                " limit (INGEST_MAX_UPLOAD_MB)"
+            )
+        data = self.file.read(limit + 1)
+        if len(data) > limit:
+            raise IngestionError(f"the uploaded {self.kind} ({self.label}) is over the {limit_mb} MB limit")
+        return data
+
+
+@cache
+def conventions_load() -> conv.Conventions:
+    """Layer/domain conventions: CONVENTIONS_PATH's YAML over the defaults, read once per process."""
+    path = settings.CONVENTIONS_PATH
+    if not path:
+        return conv.Conventions()
+    try:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise IngestionError(f"cannot read the conventions file {path}: {exc}") from None
+    try:
+        return conv.conventions_from_dict(data)
+    except ValueError as exc:
+        raise IngestionError(f"{path}: {exc}") from None
+
+
+# -- jobs ---------------------------------------------------------------------------------------------
+
+
+def job_start(*, source_type: str, source_name: str | None, config: dict, triggered_by: str | None) -> IngestionJob:
+    """A new running job, committed at once (outside any transaction) so status pages see it."""
+    config = {**config, "pid": os.getpid(), "host": socket.gethostname()}
+    return IngestionJob.objects.create(
+        source_type=source_type, source_name=source_name, config=config, triggered_by=triggered_by
+    )
+
+
+def job_finish(
+    job: IngestionJob, *, status: str, stats: dict, warnings: list[str], error: str | None = None, details=None
+) -> None:
+    """Running -> completed/failed; the guarded update changes nothing if someone already ended the job."""
+    now = timezone.now()
+    changed = IngestionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+        status=status, completed_at=now, stats=stats, warnings=warnings, error_message=error, error_details=details
+    )
+    if changed:
+        job.status, job.completed_at, job.stats, job.warnings = status, now, stats, warnings
+        job.error_message, job.error_details = error, details
+    else:
+        job.refresh_from_db()
+
+
+def _job_lock_key(job_id: uuid.UUID) -> int:
+    return job_id.int & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def _process_alive(config: dict) -> bool | None:
+    """Whether a job's process still runs; None when it ran on another host (can't tell)."""
+    if config.get("host") != socket.gethostname() or not config.get("pid"):
+        return None
+    try:
+        os.kill(int(config["pid"]), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, ValueError):
+        return True
+    return True
+
+
+def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
+    """Mark jobs left "running" by killed processes as failed. Call while holding the ingestion lock."""
+    swept = 0
+    for job in IngestionJob.objects.filter(status=JobStatus.RUNNING).exclude(pk=current):
+        dead = _process_alive(job.config)
+        if connection.vendor == "postgresql":
+            # A live run holds a session lock on its own key; if we can take it, its process is gone.
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [_job_lock_key(job.pk)])
+                free = cursor.fetchone()[0]
+                if free:
+                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job.pk)])
+            dead = free if dead is None else (dead or free)
+        if dead:
+            swept += IngestionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.FAILED,
+                completed_at=timezone.now(),
+                error_message="The process running this ingestion stopped before it finished; nothing was stored.",
+            )
+    return swept
+
+
+def _acquire_ingestion_lock() -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [INGESTION_LOCK_KEY])
+    # SQLite: settings open every transaction with BEGIN IMMEDIATE, which takes the write lock.
+
+
+# -- the pipeline ---------------------------------------------------------------------------------------
+
+
+def _pipeline_steps() -> list[tuple[str, Callable[..., dict[str, Any]]]]:
+    """Steps after the load, each an app's service: fn(load_result=..., job=..., progress=...) -> stats."""
+    return []
+
+
+def dbt_ingest(
+    *,
+    manifest: Artifact,
+    catalog: Artifact | None = None,
+    run_results: Artifact | None = None,
+    project_name: str | None = None,
+    dry_run: bool = False,
+    triggered_by: str | None = None,
+    upload: bool = False,
+    progress: Progress = lambda message: None,
+) -> IngestionJob:
+    """Ingest one dbt project's artifacts; see the module docstring. Never raises for bad input:
+    the returned job says failed, with the reason in ``error_message``."""
+    config = {
+        "manifest": manifest.label,
+        "catalog": catalog.label if catalog else None,
+        "run_results": run_results.label if run_results else None,
+        "project_name": project_name,
+        "dry_run": dry_run,
+    }
+    job = job_start(source_type="dbt", source_name=project_name, config=config, triggered_by=triggered_by)
+    log = logger.bind(job_id=str(job.pk))
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    stats: dict[str, Any] = {}
+    holds_job_lock = False
+    try:
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_lock(%s)", [_job_lock_key(job.pk)])
+            holds_job_lock = True
+        started = time.perf_counter()
+        limit = settings.INGEST_MAX_UPLOAD_MB if upload else settings.INGEST_MAX_FILE_MB
+        progress("reading artifacts")
+        data = {a.kind: a.read(limit_mb=limit) for a in (manifest, catalog, run_results) if a is not None}
+        timings["read"] = time.perf_counter() - started
+
+        started = time.perf_counter()
+        progress("parsing")
+        parsed = parse_dbt_artifacts(
+            manifest=data["manifest"],
+            catalog=data.get("catalog"),
+            run_results=data.get("run_results"),
+            project_name=project_name,
+        )
+        del data
+        timings["parse"] = time.perf_counter() - started
+        warnings.extend(parsed.warnings)
+        stats["parsed"] = dict(parsed.stats)
+        IngestionJob.objects.filter(pk=job.pk).update(source_name=parsed.project.name[:255])
+        job.source_name = parsed.project.name[:255]
+        conventions = conventions_load()
+
+        try:
+            with transaction.atomic():
+                started = time.perf_counter()
+                progress("waiting for the ingestion lock")
+                _acquire_ingestion_lock()
+                swept = jobs_sweep_stale(current=job.pk)
+                if swept:
+                    warnings.append(f"{swept} earlier job(s) left running by a stopped process were marked failed.")
+                timings["lock"] = time.perf_counter() - started
+                started = time.perf_counter()
+                progress("loading")
+                result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=progress)
+                timings["load"] = time.perf_counter() - started
+                warnings.extend(result.warnings)
+                stats.update(result.stats())
+                for name, step in _pipeline_steps():
+                    started = time.perf_counter()
+                    progress(name.replace("_", " "))
+                    stats[name] = step(load_result=result, job=job, progress=progress)
+                    timings[name] = time.perf_counter() - started
+                if dry_run:
+                    raise _DryRunRollback
+        except _DryRunRollback:
+            stats["dry_run"] = "rolled back: nothing was stored"
+        stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
+        job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)
+        log.info(
+            "ingestion_completed", project=job.source_name, stats={k: stats.get(k) for k in ("capsules", "columns")}
+        )
+    except (ParseError, IngestionError) as exc:
+        stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
+        details = {"type": type(exc).__name__, "artifact": getattr(exc, "artifact", None)}
+        job_finish(job, status=JobStatus.FAILED, stats=stats, warnings=warnings, error=str(exc), details=details)
+        log.info("ingestion_rejected", error=str(exc))
+    except BaseException as exc:  # interrupted or a bug: the transaction rolled back; say so and re-raise
+        message = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        details = {"type": type(exc).__name__, "traceback": traceback.format_exc(limit=8)[-4000:]}
+        job_finish(job, status=JobStatus.FAILED, stats=stats, warnings=warnings, error=message, details=details)
+        log.error("ingestion_failed", error=message)
+        raise
+    finally:
+        if holds_job_lock:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job.pk)])
+    return job
