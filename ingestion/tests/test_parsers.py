@@ -1185,3 +1185,44 @@ def test_column_record_keeps_dataclass_behaviour_with_its_faster_init():
         record.name = "other"  # type: ignore[misc]
     with pytest.raises(TypeError):
         ColumnRecord(name="email")  # type: ignore[call-arg]
+
+
+@shared
+def test_generated_project_matches_the_generators_truth(tmp_path):
+    """gen_dbt.py writes the exact counts its artifacts encode; the parser must find the same."""
+    import subprocess
+    import sys
+
+    generator = SHARED_DBT.parent / "bench" / "gen_dbt.py"
+    if not generator.exists():
+        pytest.skip(f"generator not available at {generator}")
+    subprocess.run(
+        [sys.executable, str(generator), "--models", "300", "--out", str(tmp_path)], check=True, capture_output=True
+    )
+    truth = json.loads((tmp_path / "truth.json").read_text())["counts"]
+    parsed = parse_dbt_artifacts(
+        manifest=(tmp_path / "manifest.json").read_bytes(), catalog=(tmp_path / "catalog.json").read_bytes()
+    )
+    stats = parsed.stats
+    assert (stats["models"], stats["sources"], stats["seeds"], stats["snapshots"], stats["exposures"]) == (
+        truth["models"],
+        truth["sources"],
+        truth["seeds"],
+        truth["snapshots"],
+        truth["exposures"],
+    )
+    assert Counter(t.test_type for t in parsed.tests) == truth["tests_by_type"]
+    assert stats["tests_attached"] == truth["tests"]
+    edges = Counter(e.edge_type for e in parsed.edges)
+    assert edges == {"flows_to": truth["node_edges_models_snapshots"], "exposes": truth["exposure_edges"]}
+    columns = [c for record in parsed.capsules for c in record.columns]
+    assert sum(c.in_catalog for c in columns) == truth["catalog_columns"]
+    assert sum(c.in_manifest for c in columns) == truth["manifest_documented_columns"]
+    models = [c for c in parsed.capsules if c.capsule_type == "model"]
+    assert sum(1 for c in models if not c.description) == truth["models_without_description"]
+    assert sum(1 for c in models if c.materialization == "ephemeral") == truth["models_ephemeral"]
+    assert (
+        sum(1 for c in parsed.capsules if c.capsule_type == "source" and not c.in_catalog)
+        == (truth["sources_missing_from_catalog"])
+    )
+    assert parsed.warnings == ()
