@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 
 @dataclass(slots=True, frozen=True)
 class TestInfo:
@@ -139,3 +141,98 @@ class GraphView:
                     seen.add(nxt)
                     yield nxt, depth + 1
                     queue.append((nxt, depth + 1))
+
+
+# -- loading the view from the database -------------------------------------------------------------------
+
+
+def _json(value: Any, default: Any) -> Any:
+    """JSON columns arrive decoded from PostgreSQL and as text from SQLite."""
+    if value is None:
+        return default
+    if isinstance(value, str | bytes):
+        return orjson.loads(value)
+    return value
+
+
+def graph_load(*, columns: bool = True, column_edges: bool = True) -> GraphView:
+    """The whole catalog as a GraphView: four queries (capsules, columns, capsule and column edges).
+
+    ``columns=False`` skips the columns (and their edges) for work that only needs capsules.
+    Costs about a second per 300,000 columns; call it once per evaluation, not per request.
+    """
+    from catalog.models import Capsule, Column
+    from lineage.models import CapsuleLineage, ColumnLineage
+
+    graph = GraphView()
+    capsule_index: dict[Any, int] = {}
+    rows = Capsule.objects.values_list(
+        "id", "urn", "name", "capsule_type", "layer", "materialization", "description", "domain__name",
+        "owner__name", "tags", "meta", "original_file_path", "package_name", "source_system__name",
+        "database_name", "schema_name", "relation_name", "attributes", "access", "group_name",
+        "contract_enforced", "version", "tests",
+    ).order_by()  # fmt: skip
+    for row in rows.iterator(chunk_size=5000):
+        (pk, urn, name, capsule_type, layer, materialization, description, domain, owner, tags, meta, path, package,
+         system, database, schema, relation, attributes, access, group, contract, version, tests) = row  # fmt: skip
+        attributes = _json(attributes, {})
+        node = graph.add_capsule(
+            CapsuleNode(
+                index=0, urn=urn, name=name, capsule_type=capsule_type, layer=layer, materialization=materialization,
+                description=description or "", domain=domain, owner=owner, tags=tuple(_json(tags, [])),
+                meta=_json(meta, {}), path=path, package=package, source_system=system, database=database,
+                schema=schema, relation_name=relation, source_name=attributes.get("source_name"), access=access,
+                group=group, contract_enforced=bool(contract), version=version,
+                tests=tuple(
+                    TestInfo(name=t.get("name", ""), test_type=t.get("test_type", ""), column=t.get("column"),
+                             status=t.get("status"))
+                    for t in _json(tests, [])
+                ),
+                pk=pk,
+            )
+        )  # fmt: skip
+        capsule_index[pk] = node.index
+    for source_id, target_id in CapsuleLineage.objects.values_list("source_id", "target_id").order_by():
+        source, target = capsule_index.get(source_id), capsule_index.get(target_id)
+        if source is not None and target is not None:
+            graph.add_edge(source, target)
+    if not columns:
+        return graph
+    column_index: dict[Any, int] = {}
+    rows = Column.objects.values_list(
+        "id", "urn", "name", "capsule_id", "data_type", "description", "tags", "meta", "tests", "pii_type",
+        "pii_masked", "semantic_type",
+    ).order_by("capsule_id", "ordinal_position", "name")  # fmt: skip
+    for (
+        pk,
+        urn,
+        name,
+        capsule_id,
+        data_type,
+        description,
+        tags,
+        meta,
+        tests,
+        pii_type,
+        masked,
+        semantic,
+    ) in rows.iterator(chunk_size=20_000):
+        capsule = capsule_index.get(capsule_id)
+        if capsule is None:
+            continue
+        node = graph.add_column(
+            ColumnNode(
+                index=0, urn=urn, name=name, capsule=capsule, data_type=data_type, description=description or "",
+                tags=tuple(_json(tags, [])), meta=_json(meta, {}), tests=tuple(_json(tests, [])), pii_type=pii_type,
+                pii_masked=bool(masked), semantic_type=semantic, pk=pk,
+            )
+        )  # fmt: skip
+        column_index[pk] = node.index
+    if column_edges:
+        for source_id, target_id, kind in ColumnLineage.objects.values_list(
+            "source_column_id", "target_column_id", "transformation_type"
+        ).order_by():
+            source, target = column_index.get(source_id), column_index.get(target_id)
+            if source is not None and target is not None:
+                graph.add_column_edge(source, target, kind or "derived")
+    return graph
