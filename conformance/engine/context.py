@@ -13,6 +13,7 @@ from dataclasses import fields
 from typing import Any
 
 from conformance.engine.params import compiled
+from conformance.engine.results import capsule_label
 from conformance.engine.spec import RuleFilter
 from lineage.graph import CapsuleNode, ColumnNode, GraphView
 
@@ -223,10 +224,10 @@ class EvalContext:
         return self.memo(("chain", key), compute)
 
     def trace(self, index: int, best: list[int], *, limit: int = 50) -> list[str]:
-        """Names along ``best`` pointers from ``index`` upwards, oldest first."""
+        """Labels along ``best`` pointers from ``index`` upwards, oldest first."""
         names = []
         while index >= 0 and len(names) < limit:
-            names.append(self.graph.capsules[index].name)
+            names.append(capsule_label(self.graph.capsules[index]))
             index = best[index]
         names.reverse()
         return names

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
 from conformance.engine.context import EvalContext
@@ -21,12 +23,32 @@ def evaluate(
     ``now`` decides which waivers have expired (default: the current UTC time). ``waivers`` adds waivers
     kept outside the rule files (e.g. granted by a steward in the UI) to those the rules declare.
     Facts several rules need (selections, topological order, depths, reachability) are computed once.
+    The cyclic garbage collector is paused meanwhile (see ``gc_paused``).
     """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
-    ctx = EvalContext(graph)
-    results = tuple(_evaluate_rule(ctx, rule, today=now.date(), extra=waivers) for rule in rules)
+    with gc_paused():
+        ctx = EvalContext(graph)
+        results = tuple(_evaluate_rule(ctx, rule, today=now.date(), extra=waivers) for rule in rules)
     return Evaluation(graph=graph, results=results, evaluated_at=now, seconds=time.perf_counter() - started)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector for a bounded, allocation-heavy computation.
+
+    Findings are allocated by the ten thousand while a GraphView's hundreds of thousands of objects are
+    alive; each full collection rescans all of them (0.3-0.6 s pauses at 10,000 models). The computation
+    creates no reference cycles, so reference counting frees everything anyway; the previous state is
+    restored on exit.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _evaluate_rule(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequence[Waiver]) -> RuleResult:

@@ -10,9 +10,18 @@ from typing import TYPE_CHECKING, Any
 from conformance.engine.spec import RuleSpec, Waiver
 
 if TYPE_CHECKING:
-    from lineage.graph import GraphView
+    from lineage.graph import CapsuleNode, GraphView
 
 FINGERPRINT_VERSION = "v1"
+
+
+def capsule_label(node: CapsuleNode) -> str:
+    """How people name a capsule: ``source.table`` for sources, ``model.v2`` for versions, else its name."""
+    if node.capsule_type == "source" and node.source_name:
+        return f"{node.source_name}.{node.name}"
+    if node.version:
+        return f"{node.name}.v{node.version}"
+    return node.name
 
 
 class CheckNotEvaluable(Exception):
@@ -140,7 +149,7 @@ class Evaluation:
         """``capsule``, ``capsule.column`` or ``project``: how people name the object of a finding."""
         if finding.capsule is None:
             return "project"
-        name = self.graph.capsules[finding.capsule].name
+        name = capsule_label(self.graph.capsules[finding.capsule])
         if finding.column is None:
             return name
         return f"{name}.{self.graph.columns[finding.column].name}"

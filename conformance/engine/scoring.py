@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
 from typing import Any
 
+from conformance.engine.evaluate import gc_paused
 from conformance.engine.results import Evaluation, RuleResult
 from conformance.engine.spec import SEVERITIES
 
@@ -133,6 +134,11 @@ def score_evaluation(
     evaluation: Evaluation, *, weights: Mapping[str, float] = DEFAULT_WEIGHTS, critical_cap: float = CRITICAL_CAP
 ) -> ScoreReport:
     """Object scores and every rollup of ``evaluation`` (see the module docstring for the definitions)."""
+    with gc_paused():
+        return _score(evaluation, weights=weights, critical_cap=critical_cap)
+
+
+def _score(evaluation: Evaluation, *, weights: Mapping[str, float], critical_cap: float) -> ScoreReport:
     graph = evaluation.graph
     owner_of_column = [column.capsule for column in graph.columns]
     groups: dict[tuple[str, str], _Group] = {}

@@ -306,7 +306,7 @@ def test_layer_bypass_flags_paths_around_staging_not_only_edges():
     b.capsule("dash2", type="exposure", layer="consumption", parents=["fct_downstream"])
     findings = run(b, {"type": "layer_bypass", "ignore_types": ["seed"]})
     assert [b.graph.capsules[f.capsule].name for f in findings] == ["fct_bypassed"]
-    assert findings[0].details["path"] == ["orders", "int_raw", "fct_bypassed"]
+    assert findings[0].details["path"] == ["shop.orders", "int_raw", "fct_bypassed"]
     # a seed is raw too: it starts paths unless ignored
     assert flagged(b, {"type": "layer_bypass"}) == ["fct_orders", "fct_bypassed"]
     assert flagged(b, {"type": "layer_bypass", "ignore_types": ["seed", "source"]}) == []
@@ -467,8 +467,10 @@ def pii_graph() -> GraphBuilder:
 
 def test_pii_declared_accepts_meta_or_tags():
     b = pii_graph()
-    # a "false" meta value is no declaration; masking does not replace declaring
-    assert flagged(b, {"type": "pii_declared"}, flt={"pii": True}) == ["customers.name", "fct_customers.phone"]
+    # a "false" meta value is no declaration; masked columns are only judged on request
+    assert flagged(b, {"type": "pii_declared"}, flt={"pii": True}) == ["customers.name"]
+    check = {"type": "pii_declared", "include_masked": True}
+    assert flagged(b, check, flt={"pii": True}) == ["customers.name", "fct_customers.phone"]
 
 
 def test_pii_type_required_for_declared_columns():

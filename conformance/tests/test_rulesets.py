@@ -292,7 +292,7 @@ MUTATIONS: dict[str, Callable[[GraphBuilder], None]] = {
     "OWN-001": _set("stg_shop__orders", owner=None),
     "OWN-002": _set("fct_orders", owner=None),
     "OWN-003": _set("orders_dashboard", owner=None),
-    "OWN-004": _set("int_orders_enriched", domain=None),
+    "OWN-004": _set("fct_orders", domain=None),
     "OWN-005": _set("orders", owner=None),
     "OWN-006": _set("fct_orders", meta={}),
     "PII-001": _column("int_orders_enriched", "email_hash", pii_type="email"),
@@ -309,7 +309,7 @@ MUTATIONS: dict[str, Callable[[GraphBuilder], None]] = {
         tests=(*pk_tests("order_id"), DbtTest("accepted_values_x", "accepted_values", "amount", status="warn")),
     ),
     "TST-003": _set("orders", tests=()),
-    "TST-004": _set("fct_orders", tests=(DbtTest("unique_combination", "dbt_utils.unique_combination_of_columns"),)),
+    "TST-004": _set("dim_customers", tests=(DbtTest("unique_customer_id", "unique", "customer_id"),)),
     "TST-005": _set("country_codes", tests=()),
 }
 

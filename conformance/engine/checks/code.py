@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from conformance.engine.registry import CheckRun, register_check
-from conformance.engine.results import CheckNotEvaluable, Hit
+from conformance.engine.results import CheckNotEvaluable, Hit, capsule_label
 
 SQL_FACTS = ("raw_sql", "raw_code")
 
@@ -65,6 +65,6 @@ def hard_coded(*, run: CheckRun) -> Iterator[Hit]:
         if references:
             yield Hit(
                 index,
-                f"'{node.name}' hard-codes {', '.join(references[:5])}; use ref() or source()",
+                f"'{capsule_label(node)}' hard-codes {', '.join(references[:5])}; use ref() or source()",
                 details={"references": references},
             )

@@ -14,7 +14,7 @@ from typing import Any
 from conformance.engine.context import EvalContext
 from conformance.engine.params import Param
 from conformance.engine.registry import CheckRun, register_check
-from conformance.engine.results import Hit
+from conformance.engine.results import Hit, capsule_label
 from lineage.graph import CapsuleNode
 
 LISTED = 25  # neighbour names listed in details before truncating
@@ -79,7 +79,7 @@ def _neighbours(run: CheckRun, *, direction: str) -> Iterator[Hit]:
             if problems:
                 yield Hit(
                     index,
-                    f"'{node.name}' {verb} {_describe(neighbour)}: {'; '.join(problems)}",
+                    f"'{capsule_label(node)}' {verb} {_describe(neighbour)}: {'; '.join(problems)}",
                     key=neighbour.urn,
                     details={
                         direction.rstrip("stream") + "stream": neighbour.urn,
@@ -128,7 +128,7 @@ def layer_dependencies(*, run: CheckRun) -> Iterator[Hit]:
                 continue
             yield Hit(
                 index,
-                f"{node.layer} '{node.name}' reads {other.layer} {_describe(other)}; {node.layer} may read "
+                f"{node.layer} '{capsule_label(node)}' reads {other.layer} {_describe(other)}; {node.layer} may read "
                 f"{', '.join(may_read)}",
                 key=other.urn,
                 details={
@@ -172,10 +172,10 @@ def layer_bypass(*, run: CheckRun) -> Iterator[Hit]:
             path.append(previous[path[-1]])
         path.reverse()
         start = capsules[path[0]]
-        names = [capsules[i].name for i in path]
+        names = [capsule_label(capsules[i]) for i in path]
         yield Hit(
             index,
-            f"'{capsules[index].name}' ({capsules[index].layer}) is reached from {start.layer} '{start.name}' without "
+            f"'{names[-1]}' ({capsules[index].layer}) is reached from {start.layer} '{names[0]}' without "
             f"passing {' or '.join(params['via_layers'])}: {' -> '.join(names)}",
             details={"path": names, "from": start.urn},
         )
@@ -217,6 +217,10 @@ def _bypass_reach(ctx: EvalContext, params: Mapping[str, Any]) -> tuple[dict[int
 def _bounds_params(params: Mapping[str, Any], scope: str) -> None:
     if params.get("max") is None and params.get("min") is None:
         raise ValueError("check: give max and/or min")
+
+
+def _bound_words(verdict: str) -> str:
+    return "more than allowed" if verdict == "above" else "fewer than required"
 
 
 def _bounds(count: int, params: Mapping[str, Any]) -> str | None:
@@ -264,8 +268,7 @@ def fan_out(*, run: CheckRun) -> Iterator[Hit]:
             limit = params["max"] if verdict == "above" else params["min"]
             yield Hit(
                 index,
-                f"'{node.name}' has {len(counted)} direct {what}, {'more' if verdict == 'above' else 'fewer'} than "
-                f"{'allowed' if verdict == 'above' else 'required'} ({limit})",
+                f"'{capsule_label(node)}' has {len(counted)} direct {what}, {_bound_words(verdict)} ({limit})",
                 key=verdict,
                 details={"count": len(counted), "limit": limit, "children": _names(capsules, counted)},
             )
@@ -295,8 +298,7 @@ def fan_in(*, run: CheckRun) -> Iterator[Hit]:
             limit = params["max"] if verdict == "above" else params["min"]
             yield Hit(
                 index,
-                f"'{node.name}' has {len(counted)} direct {what}, {'more' if verdict == 'above' else 'fewer'} than "
-                f"{'allowed' if verdict == 'above' else 'required'} ({limit})",
+                f"'{capsule_label(node)}' has {len(counted)} direct {what}, {_bound_words(verdict)} ({limit})",
                 key=verdict,
                 details={"count": len(counted), "limit": limit, "parents": _names(capsules, counted)},
             )
@@ -311,13 +313,12 @@ def dag_depth(*, run: CheckRun) -> Iterator[Hit]:
     """The longest lineage path from any root (a capsule with no parents) stays within ``max`` edges."""
     depth, best = run.ctx.longest_chain(counts=None, key="depth")
     limit = run.params["max"]
-    capsules = run.graph.capsules
     for index in run.capsules:
         if depth[index] > limit:
             path = run.ctx.trace(index, best)
             yield Hit(
                 index,
-                f"'{capsules[index].name}' sits {depth[index]} edges below its farthest root, more than {limit}",
+                f"'{path[-1]}' sits {depth[index]} edges below its farthest root, more than {limit}",
                 details={"depth": depth[index], "limit": limit, "path": path},
             )
 
@@ -349,8 +350,8 @@ def view_chain(*, run: CheckRun) -> Iterator[Hit]:
             chain = run.ctx.trace(via, best)
             yield Hit(
                 index,
-                f"'{capsules[index].name}' depends on a chain of {longest} views/ephemerals (more than {limit}): "
-                f"{' -> '.join(chain)}",
+                f"'{capsule_label(capsules[index])}' depends on a chain of {longest} views/ephemerals "
+                f"(more than {limit}): {' -> '.join(chain)}",
                 details={"length": longest, "limit": limit, "chain": chain},
             )
 
@@ -388,8 +389,8 @@ def rejoined_concepts(*, run: CheckRun) -> Iterator[Hit]:
                 if top in direct and types[top] not in ignore:
                     yield Hit(
                         index,
-                        f"'{capsules[index].name}' reads '{capsules[top].name}' both directly and through "
-                        f"'{capsules[middle].name}', which feeds nothing else",
+                        f"'{capsule_label(capsules[index])}' reads '{capsule_label(capsules[top])}' both directly "
+                        f"and through '{capsule_label(capsules[middle])}', which feeds nothing else",
                         key=f"{capsules[top].urn}>{capsules[middle].urn}",
                         details={"parent": capsules[top].urn, "via": capsules[middle].urn},
                     )
@@ -418,7 +419,7 @@ def mixed_parents(*, run: CheckRun) -> Iterator[Hit]:
             listed = {kind: _names(capsules, by_type[kind]) for kind in wanted}
             yield Hit(
                 index,
-                f"'{capsules[index].name}' reads "
+                f"'{capsule_label(capsules[index])}' reads "
                 + " and ".join(f"{kind}s ({', '.join(listed[kind])})" for kind in wanted),
                 details={"parents": listed},
             )
@@ -428,10 +429,15 @@ _QUOTES = re.compile(r"[\"`\[\]]")
 
 
 def relation_key(node: CapsuleNode) -> str | None:
-    """database.schema.identifier, unquoted and lower-case; from relation_name when known."""
-    if node.relation_name:
-        return _QUOTES.sub("", node.relation_name).lower()
-    parts = [part for part in (node.database, node.schema, node.name) if part]
+    """database.schema.identifier, unquoted and lower-case.
+
+    ``relation_name`` is used whole when it is qualified (as dbt writes it: "db"."schema"."table"); a bare
+    table name is qualified with the capsule's database and schema.
+    """
+    relation = _QUOTES.sub("", node.relation_name or "")
+    if "." in relation:
+        return relation.lower()
+    parts = [part for part in (node.database, node.schema, relation or node.name) if part]
     return ".".join(parts).lower() if len(parts) >= 2 else None
 
 
@@ -451,7 +457,7 @@ def duplicate_relation(*, run: CheckRun) -> Iterator[Hit]:
             others = [_describe(capsules[m]) for m in members if m != index]
             yield Hit(
                 index,
-                f"'{capsules[index].name}' points at {key}, as do {', '.join(others)}",
+                f"'{capsule_label(capsules[index])}' points at {key}, as do {', '.join(others)}",
                 key=key,
                 details={"relation": key, "others": [capsules[m].urn for m in members if m != index]},
             )
@@ -463,13 +469,14 @@ def orphan(*, run: CheckRun) -> Iterator[Hit]:
     capsules, parents, children = run.graph.capsules, run.graph.upstream, run.graph.downstream
     for index in run.capsules:
         if not parents[index] and not children[index]:
-            yield Hit(index, f"'{capsules[index].name}' has neither parents nor children in the lineage graph")
+            yield Hit(
+                index, f"'{capsule_label(capsules[index])}' has neither parents nor children in the lineage graph"
+            )
 
 
 def _describe(node: CapsuleNode) -> str:
-    name = f"{node.source_name}.{node.name}" if node.capsule_type == "source" and node.source_name else node.name
-    return f"{node.capsule_type} '{name}'"
+    return f"{node.capsule_type} '{capsule_label(node)}'"
 
 
 def _names(capsules: list[CapsuleNode], indexes: list[int]) -> list[str]:
-    return [capsules[i].name for i in indexes[:LISTED]]
+    return [capsule_label(capsules[i]) for i in indexes[:LISTED]]

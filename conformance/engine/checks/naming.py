@@ -7,7 +7,7 @@ from typing import Any
 
 from conformance.engine.params import Param, compiled
 from conformance.engine.registry import CheckRun, register_check
-from conformance.engine.results import Hit
+from conformance.engine.results import Hit, capsule_label
 
 # dbt-project-evaluator's default prefixes and folders, with its "base" model type folded into staging
 DEFAULT_PREFIXES = {"staging": ("stg_", "base_"), "intermediate": ("int_",), "marts": ("fct_", "dim_")}
@@ -85,15 +85,15 @@ def layer_prefixes(*, run: CheckRun) -> Iterator[Hit]:
             if not name.startswith(allowed):
                 yield Hit(
                     index,
-                    f"{node.capsule_type} '{node.name}' is in layer {node.layer} but does not start with "
+                    f"{node.capsule_type} '{capsule_label(node)}' is in layer {node.layer} but does not start with "
                     f"{_either(allowed)}",
                     details={"layer": node.layer, "allowed_prefixes": list(allowed)},
                 )
         elif node.layer is None and run.params["unknown_layer"] == "fail" and not name.startswith(every):
             yield Hit(
                 index,
-                f"{node.capsule_type} '{node.name}' has no layer prefix ({_either(every)}) and no layer could be "
-                "told from its folder",
+                f"{node.capsule_type} '{capsule_label(node)}' has no layer prefix ({_either(every)}) and no layer "
+                "could be told from its folder",
                 details={"layer": None, "allowed_prefixes": list(every)},
             )
 
@@ -138,7 +138,7 @@ def layer_folder_match(*, run: CheckRun) -> Iterator[Hit]:
         if name_layer and folder_layer and name_layer != folder_layer:
             yield Hit(
                 index,
-                f"'{node.name}' is named as {name_layer} ({prefix}) but lives in the {folder_layer} folder "
+                f"'{capsule_label(node)}' is named as {name_layer} ({prefix}) but lives in the {folder_layer} folder "
                 f"'{folder}' ({node.path})",
                 details={"name_layer": name_layer, "folder_layer": folder_layer, "path": node.path},
             )
@@ -171,7 +171,8 @@ def source_folder(*, run: CheckRun) -> Iterator[Hit]:
                 what = "declares source" if node.capsule_type == "source" else "reads source"
                 yield Hit(
                     index,
-                    f"'{node.name}' {what} '{source_name}' but its folder '{folder or '.'}' is not named after it",
+                    f"'{capsule_label(node)}' {what} '{source_name}' but its folder '{folder or '.'}' is not "
+                    "named after it",
                     key=source_name,
                     details={"source_name": source_name, "path": node.path},
                 )

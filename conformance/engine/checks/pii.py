@@ -8,13 +8,13 @@ from collections.abc import Iterator
 from conformance.engine.context import EvalContext
 from conformance.engine.params import Param
 from conformance.engine.registry import CheckRun, register_check
-from conformance.engine.results import Hit
+from conformance.engine.results import Hit, capsule_label
 from lineage.graph import ColumnNode
 
 DEFAULT_META_KEYS = ("pii", "pii_type", "contains_pii", "is_pii", "sensitive", "personal_data")
 DEFAULT_TAGS = ("pii", "sensitive", "personal_data")
 # transformations that hand a value on unchanged; anything else (functions, hashes, aggregates) may mask it
-DEFAULT_CARRYING = ("passthrough", "rename", "cast", "union", "identity", "direct", "copy")
+DEFAULT_CARRYING = ("direct", "renamed", "cast", "passthrough", "rename", "union")
 _FALSY = (None, False, "", 0, "false", "False", "no", "No", "none")
 
 _DECLARATION_PARAMS = {
@@ -30,18 +30,28 @@ def is_declared(column: ColumnNode, *, meta_keys: tuple[str, ...], tags: tuple[s
     return not set(tags).isdisjoint(column.tags)
 
 
-@register_check("pii_declared", scopes={"column": "column"}, params=_DECLARATION_PARAMS)
+@register_check(
+    "pii_declared",
+    scopes={"column": "column"},
+    params={
+        **_DECLARATION_PARAMS,
+        "include_masked": Param("bool", default=False, help="also judge masked (hashed, redacted) PII columns"),
+    },
+)
 def pii_declared(*, run: CheckRun) -> Iterator[Hit]:
-    """A column DAB classifies as PII is declared as such in the project (column meta or tag)."""
+    """A column DAB classifies as (unmasked) PII is declared as such in the project (column meta or tag)."""
     meta_keys, tags = run.params["meta_keys"], run.params["tags"]
+    skip_masked = not run.params["include_masked"]
     columns, capsules = run.graph.columns, run.graph.capsules
     for column in run.columns:
         node = columns[column]
+        if node.pii_masked and skip_masked:
+            continue
         if node.pii_type is not None and not is_declared(node, meta_keys=meta_keys, tags=tags):
             yield Hit(
                 node.capsule,
-                f"'{capsules[node.capsule].name}.{node.name}' looks like {node.pii_type} PII but is not declared "
-                f"(meta {' / '.join(meta_keys[:2])} or tag {tags[0]})",
+                f"'{capsule_label(capsules[node.capsule])}.{node.name}' looks like {node.pii_type} PII but is not "
+                f"declared (meta {' / '.join(meta_keys[:2])} or tag {tags[0]})",
                 column=column,
                 details={"pii_type": node.pii_type},
             )
@@ -74,7 +84,7 @@ def pii_type_required(*, run: CheckRun) -> Iterator[Hit]:
         if node.pii_type is None or node.pii_type.lower() in unknown:
             yield Hit(
                 node.capsule,
-                f"'{capsules[node.capsule].name}.{node.name}' is declared PII but its PII type is "
+                f"'{capsule_label(capsules[node.capsule])}.{node.name}' is declared PII but its PII type is "
                 f"{node.pii_type or 'not set'}",
                 column=column,
                 details={"pii_type": node.pii_type},
@@ -102,29 +112,52 @@ def pii_unmasked(*, run: CheckRun) -> Iterator[Hit]:
     params = run.params
     inherited = _inherited_pii(run.ctx, params["carrying_transformations"]) if params["use_lineage"] else {}
     columns, capsules = run.graph.columns, run.graph.capsules
+    exposures = _exposures_fed(run)
     for column in run.columns:
         node = columns[column]
         if node.pii_masked:
             continue
-        where = f"'{capsules[node.capsule].name}.{node.name}'"
+        where = f"'{capsule_label(capsules[node.capsule])}.{node.name}'"
+        fed = exposures.get(node.capsule)
         if node.pii_type is not None:
+            details = {"pii_type": node.pii_type, "inherited": False}
             yield Hit(
                 node.capsule,
-                f"{where} holds unmasked {node.pii_type} PII",
+                f"{where} holds unmasked {node.pii_type} PII{_reaching(fed, details)}",
                 column=column,
-                details={"pii_type": node.pii_type, "inherited": False},
+                details=details,
             )
             continue
         source = inherited.get(column)
         if source is not None:
             upstream = columns[source]
-            name = f"{capsules[upstream.capsule].name}.{upstream.name}"
+            name = f"{capsule_label(capsules[upstream.capsule])}.{upstream.name}"
+            details = {"pii_type": upstream.pii_type, "inherited": True, "origin": upstream.urn}
             yield Hit(
                 node.capsule,
-                f"{where} is an unchanged copy of unmasked {upstream.pii_type} PII '{name}' (column lineage)",
+                f"{where} is an unchanged copy of unmasked {upstream.pii_type} PII '{name}' (column lineage)"
+                f"{_reaching(fed, details)}",
                 column=column,
-                details={"pii_type": upstream.pii_type, "inherited": True, "origin": upstream.urn},
+                details=details,
             )
+
+
+def _exposures_fed(run: CheckRun) -> dict[int, list[str]]:
+    """Capsule -> labels of the exposures it feeds directly, for the capsules in the rule's filter."""
+    capsules, children = run.graph.capsules, run.graph.downstream
+    out = {}
+    for index in run.capsules:
+        fed = [capsule_label(capsules[c]) for c in children[index] if capsules[c].capsule_type == "exposure"]
+        if fed:
+            out[index] = fed
+    return out
+
+
+def _reaching(exposures: list[str] | None, details: dict) -> str:
+    if not exposures:
+        return ""
+    details["exposures"] = exposures
+    return f", read by exposure {', '.join(exposures)}"
 
 
 def _inherited_pii(ctx: EvalContext, carrying: tuple[str, ...]) -> dict[int, int]:

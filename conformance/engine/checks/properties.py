@@ -8,7 +8,7 @@ from typing import Any
 from conformance.engine.context import EvalContext
 from conformance.engine.params import Param, compiled
 from conformance.engine.registry import CheckRun, register_check
-from conformance.engine.results import CheckNotEvaluable, Hit
+from conformance.engine.results import CheckNotEvaluable, Hit, capsule_label
 from lineage.graph import CapsuleNode, ColumnNode
 
 CAPSULE_PROPERTIES = (
@@ -72,7 +72,8 @@ def required_property(*, run: CheckRun) -> Iterator[Hit]:
             node = columns[column]
             for prop in properties:
                 if not _column_has(node, prop, params, described):
-                    yield Hit(node.capsule, _missing(prop, params, node.name), column=column, key=prop)
+                    where = f"{capsule_label(run.graph.capsules[node.capsule])}.{node.name}"
+                    yield Hit(node.capsule, _missing(prop, params, where), column=column, key=prop)
         return
     capsules = run.graph.capsules
     for index in run.capsules:
@@ -83,7 +84,7 @@ def required_property(*, run: CheckRun) -> Iterator[Hit]:
                 if hit is not None:
                     yield hit
             elif not _capsule_has(ctx, node, prop, params, described):
-                yield Hit(index, _missing(prop, params, node.name), key=prop)
+                yield Hit(index, _missing(prop, params, capsule_label(node)), key=prop)
 
 
 def _description_test(params: Mapping[str, Any]) -> Any:
@@ -141,7 +142,7 @@ def _column_descriptions(ctx: EvalContext, index: int, described: Any) -> Hit | 
     if not columns:
         return Hit(
             index,
-            f"'{node.name}' documents no columns",
+            f"'{capsule_label(node)}' documents no columns",
             key="column_descriptions",
             details={"columns": 0, "undocumented": []},
         )
@@ -150,7 +151,7 @@ def _column_descriptions(ctx: EvalContext, index: int, described: Any) -> Hit | 
         return None
     return Hit(
         index,
-        f"'{node.name}' has {len(missing)} of {len(columns)} columns without a description",
+        f"'{capsule_label(node)}' has {len(missing)} of {len(columns)} columns without a description",
         key="column_descriptions",
         details={"columns": len(columns), "undocumented": missing[:LISTED], "undocumented_count": len(missing)},
     )
@@ -188,15 +189,16 @@ def column_test_kinds(ctx: EvalContext) -> dict[int, set[str]]:
 
     def compute() -> dict[int, set[str]]:
         graph = ctx.graph
+        columns = graph.columns
         out: dict[int, set[str]] = {}
-        for node in graph.columns:
+        for node in columns:
             if node.tests:
                 out[node.index] = {normal_test_kind(t) for t in node.tests}
         for capsule in graph.capsules:
             column_tests = [test for test in capsule.tests if test.column]
             if not column_tests:
                 continue
-            by_name = {graph.columns[c].name.lower(): c for c in capsule.columns}
+            by_name = {columns[c].name.lower(): c for c in capsule.columns}
             for test in column_tests:
                 column = by_name.get(test.column.lower())
                 if column is not None:
@@ -288,7 +290,12 @@ def required_tests(*, run: CheckRun) -> Iterator[Hit]:
                 node = columns[column]
                 yield Hit(
                     node.capsule,
-                    _tests_message(node.name, missing, len(kinds), minimum if short else None),
+                    _tests_message(
+                        f"{capsule_label(run.graph.capsules[node.capsule])}.{node.name}",
+                        missing,
+                        len(kinds),
+                        minimum if short else None,
+                    ),
                     column=column,
                     details={"missing": missing, "tests": sorted(kinds)},
                 )
@@ -302,7 +309,7 @@ def required_tests(*, run: CheckRun) -> Iterator[Hit]:
         if missing or short:
             yield Hit(
                 index,
-                _tests_message(node.name, missing, count, minimum if short else None),
+                _tests_message(capsule_label(node), missing, count, minimum if short else None),
                 details={"missing": missing, "tests": count},
             )
 
@@ -345,7 +352,7 @@ def latest_test_status(*, run: CheckRun) -> Iterator[Hit]:
             if test.status and test.status.lower() in statuses:
                 yield Hit(
                     index,
-                    f"test '{test.name}' on '{node.name}' ended its latest run with status {test.status}",
+                    f"test '{test.name}' on '{capsule_label(node)}' ended its latest run with status {test.status}",
                     key=test.name,
                     details={
                         "test": test.name,
@@ -401,7 +408,8 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
             if percent < minimum:
                 yield Hit(
                     index,
-                    f"'{node.name}' has {_label(measure)} {percent:.1f}% ({good}/{total}), below {minimum:g}%",
+                    f"'{capsule_label(node)}' has {_label(measure)} {percent:.1f}% ({good}/{total}), "
+                    f"below {minimum:g}%",
                     details={"percent": round(percent, 2), "covered": good, "total": total, "min_percent": minimum},
                 )
         return
