@@ -1,0 +1,325 @@
+"""Evaluate catalog/pii.py against hand-labelled columns, time it, and redraw the labelled sample.
+
+    python bench/pii_eval.py [eval] [--labels bench/data/pii_labels.csv] [--split dev|heldout|all] [--quiet]
+    python bench/pii_eval.py speed --dir /tmp/gen10k          # manifest.json (+ catalog.json) from gen_dbt.py
+    python bench/pii_eval.py draw [--shared ../shared]         # the unlabelled sample, for checking the labels' rows
+
+``eval`` classifies every labelled column from its name, data type, description and capsule name only
+(no meta, no tags: those would give the answers away), then prints precision, recall and F1 for "is it
+PII" and for the exact type, overall and per type, for the dev split, the held-out split and both, and
+lists every miss with its evidence. bench/data/pii_labels_SOURCES.md says where the rows come from, how
+they were sampled and labelled, and how the split was made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import hashlib
+import json
+import random
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from catalog.pii import classify_column, load_pii_config, tokenize_column_name  # noqa: E402
+
+LABELS = ROOT / "bench" / "data" / "pii_labels.csv"
+SHARED = ROOT / ".." / "shared"
+
+
+# ----------------------------------------------------------------------------------------------- eval
+
+
+def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return p, r, f
+
+
+def evaluate(rows: list[dict], config) -> dict:
+    """Classify each row; return counts and misses."""
+    results = []
+    for row in rows:
+        c = classify_column(name=row["column_name"], data_type=row["data_type"] or None,
+                            description=row["description"] or None, meta={}, tags=(), config=config,
+                            capsule_name=row["capsule_name"] or None)
+        results.append((row, c))
+    binary = collections.Counter()
+    typed = collections.Counter()
+    per_type: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
+    misses = []
+    for row, c in results:
+        label, pred = row["label_pii_type"] or None, c.pii_type
+        binary["tp" if label and pred else "fp" if pred and not label else "fn" if label and not pred else "tn"] += 1
+        if label and pred == label:
+            typed["tp"] += 1
+            per_type[label]["tp"] += 1
+        else:
+            if pred:
+                typed["fp"] += 1
+                per_type[pred]["fp"] += 1
+            if label:
+                typed["fn"] += 1
+                per_type[label]["fn"] += 1
+            if pred or label:
+                misses.append((row, c))
+    return {"binary": binary, "typed": typed, "per_type": per_type, "misses": misses, "n": len(rows)}
+
+
+def _report(title: str, res: dict, *, show_misses: bool) -> None:
+    b, t = res["binary"], res["typed"]
+    bp, br, bf = _prf(b["tp"], b["fp"], b["fn"])
+    tp, tr, tf = _prf(t["tp"], t["fp"], t["fn"])
+    labelled = b["tp"] + b["fn"]
+    print(f"\n== {title}: {res['n']} columns, {labelled} labelled PII")
+    print(f"   is-PII      precision {bp:.3f}  recall {br:.3f}  F1 {bf:.3f}   "
+          f"(tp {b['tp']}, fp {b['fp']}, fn {b['fn']})")
+    print(f"   exact type  precision {tp:.3f}  recall {tr:.3f}  F1 {tf:.3f}   "
+          f"(tp {t['tp']}, fp {t['fp']}, fn {t['fn']})")
+    print("   per type:                       P      R      F1   (tp/fp/fn)")
+    for key in sorted(res["per_type"], key=lambda k: -(res["per_type"][k]["tp"] + res["per_type"][k]["fn"])):
+        c = res["per_type"][key]
+        p, r, f = _prf(c["tp"], c["fp"], c["fn"])
+        print(f"     {key:<26} {p:6.3f} {r:6.3f} {f:6.3f}   ({c['tp']}/{c['fp']}/{c['fn']})")
+    if not show_misses:
+        return
+    print(f"   misses ({len(res['misses'])}):")
+    for row, c in res["misses"]:
+        label, pred = row["label_pii_type"] or "-", c.pii_type or "-"
+        kind = "FN" if pred == "-" else "FP" if label == "-" else "TYPE"
+        print(f"   [{kind}] {row['column_name']!r} in {row['capsule_name']} (type {row['data_type'] or '?'}): "
+              f"label {label}, got {pred} {c.confidence:.2f}")
+        if row["description"]:
+            print(f"          description: {row['description'][:110]}")
+        for e in c.evidence:
+            print(f"          {e.signal:<11} {e.weight:+.2f} {e.pii_type or '-':<13} {e.detail}")
+        if not c.evidence:
+            print("          (no signal at all)")
+
+
+def cmd_eval(args: argparse.Namespace) -> None:
+    config = load_pii_config(args.config)
+    with open(args.labels, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    splits = {"dev": [r for r in rows if r["split"] == "dev"], "heldout": [r for r in rows if r["split"] == "heldout"]}
+    wanted = ["dev", "heldout", "all"] if args.split == "all" else [args.split]
+    for name in wanted:
+        subset = rows if name == "all" else splits[name]
+        _report(f"{name} split", evaluate(subset, config), show_misses=not args.quiet and name != "all")
+
+
+# ----------------------------------------------------------------------------------------------- speed
+
+
+def _columns_from(directory: Path) -> list[dict]:
+    """Every column of every node and source, with the catalog's type where there is one."""
+    manifest = json.loads((directory / "manifest.json").read_text())
+    types: dict[tuple[str, str], str] = {}
+    catalog_path = directory / "catalog.json"
+    if catalog_path.exists():
+        catalog = json.loads(catalog_path.read_text())
+        for section in ("nodes", "sources"):
+            for uid, node in catalog.get(section, {}).items():
+                for col in node.get("columns", {}).values():
+                    types[(uid, col["name"].lower())] = col.get("type")
+    by_node: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
+    for (uid, cname), ctype in types.items():
+        by_node[uid].append((cname, ctype))
+    out = []
+    for section in ("nodes", "sources"):
+        for uid, node in manifest.get(section, {}).items():
+            if node.get("resource_type") not in ("model", "source", "seed", "snapshot"):
+                continue
+            declared = node.get("columns") or {}
+            names = {n.lower() for n in declared}
+            for cname, col in declared.items():
+                out.append({"name": cname, "data_type": col.get("data_type") or types.get((uid, cname.lower())),
+                            "description": col.get("description") or None, "meta": col.get("meta") or {},
+                            "tags": col.get("tags") or [], "capsule": node["name"]})
+            for cname, ctype in by_node.get(uid, ()):
+                if cname not in names:
+                    out.append({"name": cname, "data_type": ctype, "description": None, "meta": {}, "tags": [],
+                                "capsule": node["name"]})
+    return out
+
+
+def _time(columns: list[dict], config) -> float:
+    start = time.perf_counter()
+    for c in columns:
+        classify_column(name=c["name"], data_type=c["data_type"], description=c["description"], meta=c["meta"],
+                        tags=c["tags"], config=config, capsule_name=c["capsule"])
+    return time.perf_counter() - start
+
+
+def cmd_speed(args: argparse.Namespace) -> None:
+    columns = _columns_from(Path(args.dir))
+    print(f"{len(columns)} columns from {args.dir}")
+    config = load_pii_config(args.config)
+    cold = _time(columns, config)
+    warm = _time(columns, config)
+    print(f"cold caches: {cold:.2f} s ({cold / len(columns) * 1e6:.1f} us/column)")
+    print(f"warm caches: {warm:.2f} s ({warm / len(columns) * 1e6:.1f} us/column)")
+    # Worst case: every name and description unique (no memo hits at all).
+    rng = random.Random(7)
+    unique = [dict(c, name=f"{c['name']}_{rng.randrange(10**9)}",
+                   description=(c["description"] + f" ({i})") if c["description"] else None)
+              for i, c in enumerate(columns)]
+    config = load_pii_config(args.config)
+    worst = _time(unique, config)
+    print(f"all names unique: {worst:.2f} s ({worst / len(unique) * 1e6:.1f} us/column)")
+
+
+# ----------------------------------------------------------------------------------------------- draw
+
+PROJECTS = {  # folder under ../shared/dbt -> short name
+    "gitlab-analytics": "gitlab", "mattermost-analytics": "mattermost", "mit-ol-data-platform": "mitol",
+    "jaffle-shop": "jaffle-shop", "jaffle_shop_duckdb": "jaffle_shop_duckdb",
+    "dbt-project-evaluator": "dbt-project-evaluator",
+}
+def _words(text: str) -> list[str]:
+    return text.split()
+
+
+STRATUM_A_SUBSTRINGS = _words(
+    "mail phone mobile fax addr street zip postal postcode birth gender ethnic ssn passport licen tax card iban bank "
+    "routing device cookie visitor anonym login username passw token secret health medical national citizen religio "
+    "marital latitude longitude cvv firstname lastname fullname surname nickname")
+STRATUM_A_TOKENS = set(_words("ip age dob ssn sex race tin ein lat lon lng pwd dl"))
+NAME_QUALIFIERS = set(_words("first last full middle given family maiden legal display preferred"))
+STRATUM_B_TOKENS = set(_words(
+    "name user owner contact person customer employee member author learner student account key hash hashed md5 sha "
+    "handle profile location geo city country state region manager rep agent recipient sender"))
+
+
+def _simple_tokens(name: str) -> list[str]:
+    """The sampler's own deliberately naive tokeniser, independent of the detector's."""
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    name = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", name)
+    return [t for t in re.split(r"[^a-z0-9]+|(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])", name.lower()) if t]
+
+
+def draw_sample(shared: Path) -> list[dict]:
+    """Redraw the columns of bench/data/pii_labels.csv from the manifests (labels are not drawn, only rows).
+
+    One row per (project, lower-case column name), preferring a documented occurrence; stratum A = names
+    with a PII-ish word (all of them), B = names with a person/owner-ish word (random 200), C = the rest
+    (random 150), J = every distinct column of the two jaffle shops (they carry catalog types).
+    """
+    best: dict[tuple[str, str], tuple[tuple, dict]] = {}
+    for folder, short in PROJECTS.items():
+        manifest = json.loads((shared / "dbt" / folder / "manifest.json").read_text())
+        types: dict[str, dict[str, str]] = {}
+        catalog_path = shared / "dbt" / folder / "catalog.json"
+        if catalog_path.exists():
+            catalog = json.loads(catalog_path.read_text())
+            for section in ("nodes", "sources"):
+                for uid, node in catalog[section].items():
+                    types[uid] = {n.lower(): c.get("type") for n, c in node["columns"].items()}
+        for section in ("nodes", "sources"):
+            for uid, node in manifest[section].items():
+                if node.get("resource_type") not in ("model", "source", "seed", "snapshot"):
+                    continue
+                entries = []
+                seen = set()
+                for cname, col in (node.get("columns") or {}).items():
+                    seen.add(cname.lower())
+                    entries.append((col.get("name") or cname, col.get("data_type") or types.get(uid, {}).get(
+                        cname.lower()), col.get("description") or ""))
+                for cname, ctype in types.get(uid, {}).items():
+                    if cname not in seen:
+                        entries.append((cname, ctype, ""))
+                for cname, ctype, desc in entries:
+                    row = {"project": short, "uid": uid, "capsule": node["name"], "col": cname, "dt": ctype or "",
+                           "desc": " ".join(desc.split()), "raw_code": node.get("raw_code") or ""}
+                    key = (short, cname.lower())
+                    rank = (desc == "", uid)
+                    if key not in best or rank < best[key][0]:
+                        best[key] = (rank, row)
+    a, b, c, j = [], [], [], []
+    for _key, (_rank, row) in sorted(best.items()):
+        tokens = _simple_tokens(row["col"])
+        joined, token_set = "_".join(tokens), set(tokens)
+        if row["project"] in ("jaffle-shop", "jaffle_shop_duckdb"):
+            j.append(row)
+        elif (any(s in joined for s in STRATUM_A_SUBSTRINGS) or token_set & STRATUM_A_TOKENS
+              or ("name" in token_set and token_set & NAME_QUALIFIERS)):
+            a.append(row)
+        elif token_set & STRATUM_B_TOKENS:
+            b.append(row)
+        else:
+            c.append(row)
+    rng = random.Random(20260101)
+    drawn = [("A", a), ("B", rng.sample(b, 200)), ("C", rng.sample(c, 150)), ("J", j)]
+    out = []
+    for stratum, rows in drawn:
+        for row in rows:
+            if not row["dt"]:
+                row["dt"] = _sql_cast_type(row["raw_code"], row["col"])
+            out.append(dict(row, stratum=stratum))
+    return out
+
+
+def _sql_cast_type(code: str, column: str) -> str:
+    """The type a staging model casts the column to (``x::VARCHAR AS col`` or ``CAST(x AS T) AS col``), if any."""
+    col = re.escape(column)
+    m = (re.search(r'::\s*([A-Za-z_][A-Za-z_0-9]*(?:\s*\([0-9, ]+\))?)\s+AS\s+"?' + col + r'"?(?![A-Za-z0-9_])',
+                   code, re.I)
+         or re.search(r"CAST\s*\((?:[^()]|\([^()]*\))*?\s+AS\s+([A-Za-z_][A-Za-z_0-9]*(?:\s*\([0-9, ]+\))?)\s*\)"
+                      r'\s+AS\s+"?' + col + r'"?(?![A-Za-z0-9_])', code, re.I))
+    return m.group(1) if m else ""
+
+
+def split_of(column_name: str) -> str:
+    """40% held out, by a hash of the lower-case name, so one name never sits in both splits."""
+    return "heldout" if int(hashlib.sha1(column_name.lower().encode()).hexdigest()[:8], 16) % 10 < 4 else "dev"
+
+
+def cmd_draw(args: argparse.Namespace) -> None:
+    shared = Path(args.shared)
+    if not (shared / "dbt").exists():
+        sys.exit(f"{shared}/dbt not found")
+    rows = draw_sample(shared)
+    writer = csv.writer(sys.stdout, lineterminator="\n")
+    writer.writerow(["stratum", "project", "capsule_name", "column_name", "data_type", "split", "description"])
+    for row in rows:
+        writer.writerow([row["stratum"], row["project"], row["capsule"], row["col"], row["dt"], split_of(row["col"]),
+                         row["desc"]])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default=None, help="PII config (default config/pii.yaml)")
+    sub = parser.add_subparsers(dest="command")
+    ev = sub.add_parser("eval")
+    for p in (parser, ev):
+        p.add_argument("--labels", default=str(LABELS))
+        p.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
+        p.add_argument("--quiet", action="store_true", help="figures only, no miss list")
+    sp = sub.add_parser("speed")
+    sp.add_argument("--dir", required=True, help="folder with manifest.json (and catalog.json)")
+    dr = sub.add_parser("draw")
+    dr.add_argument("--shared", default=str(SHARED))
+    tk = sub.add_parser("tokens")
+    tk.add_argument("names", nargs="+")
+    args = parser.parse_args()
+    if args.command == "speed":
+        cmd_speed(args)
+    elif args.command == "draw":
+        cmd_draw(args)
+    elif args.command == "tokens":
+        config = load_pii_config(args.config)
+        for name in args.names:
+            print(name, tokenize_column_name(name, config=config))
+    else:
+        cmd_eval(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1275 @@
+"""Explainable PII and semantic-type classification of one column from its own facts.
+
+Pure Python, no Django: ingestion calls ``classify_column`` for every column (300,000 per run on a large
+project), so everything that can be is compiled once in ``load_pii_config`` and memoised per name,
+description, data type and capsule. The rules live in ``config/pii.yaml``; that file's header explains the
+scoring.
+
+Signals, strongest first: a steward's decision and dbt ``meta`` (explicit yes or no), column tags, lineage
+from an upstream column (passed in as evidence), the column name's tokens, the description, and the data
+type (which can only veto or support). Every signal that was considered comes back as ``Evidence``,
+rejected ones with a negative weight and the reason, so a privacy officer can see why a column is, or is
+not, personal data.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "Classification",
+    "Evidence",
+    "PiiConfig",
+    "PiiConfigError",
+    "PiiType",
+    "classify_column",
+    "default_pii_config",
+    "load_pii_config",
+    "tokenize_column_name",
+]
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "pii.yaml"
+
+SIGNALS = ("steward", "meta", "tag", "lineage", "name", "description", "type")
+SEMANTIC_TYPES = ("primary_key", "foreign_key", "business_key", "event_time", "metric")
+_SIGNAL_RANK = {signal: rank for rank, signal in enumerate(SIGNALS)}
+_VETO = -1.0
+_DESCRIPTION_CHARS = 600  # of a description read for phrases
+_CACHE_LIMIT = 400_000  # entries per memo dict; cleared wholesale when full (names repeat, so this is rare)
+
+
+# --------------------------------------------------------------------------------------------- public types
+
+
+@dataclass(frozen=True, slots=True)
+class PiiType:
+    """One kind of personal data from config/pii.yaml (email, national_id, ...)."""
+
+    key: str
+    label: str
+    category: str
+    risk: str
+    kind: str = "value"  # value: the column holds the datum; attribute: a trait (gender, health)
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One signal considered for a column.
+
+    ``weight`` is the contribution to confidence; -1.0 is a veto (the reason is in ``detail``). For lineage,
+    ``source`` is the upstream column's URN and ``detail`` the path.
+    """
+
+    signal: str
+    detail: str
+    pii_type: str | None
+    weight: float
+    source: str | None = None
+    masked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """The verdict for one column, with every signal considered (rejected ones included)."""
+
+    pii_type: str | None
+    confidence: float  # of pii_type; when pii_type is None, of the best rejected candidate (0.0 if none)
+    evidence: tuple[Evidence, ...]
+    detected_by: str | None
+    semantic_type: str | None
+    masked: bool = False  # the PII is held hashed/encrypted (by name, description or meta)
+
+    @property
+    def is_pii(self) -> bool:
+        return self.pii_type is not None
+
+
+class PiiConfigError(ValueError):
+    """config/pii.yaml is unreadable or invalid; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class _TypeRule:
+    key: str
+    kind: str
+    organisation_sensitive: bool | str  # True: owner word or capsule; "owner": owner word only
+    data_types: frozenset[str]
+    typical_data_types: frozenset[str]
+    suffix_keep: frozenset[str]
+    prefix_veto: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    words: tuple[str, ...]
+    pii_type: str | None  # None: a known lookalike (not_pii) whose reason is in ``reason``
+    strength: str  # strong | medium | person | role | not_pii
+    reason: str = ""
+    rules_out: str | None = None  # for lookalikes: the type the phrase is mistaken for
+
+
+@dataclass(frozen=True, slots=True)
+class PiiConfig:
+    """Validated and compiled config/pii.yaml. Build it with ``load_pii_config``; it is immutable and shareable.
+
+    The memo dicts at the end are the only mutable parts: they cache pure functions of their keys.
+    """
+
+    path: str
+    threshold: float
+    weights: Mapping[str, float]
+    types: Mapping[str, PiiType]
+    rules: Mapping[str, _TypeRule]
+    type_aliases: Mapping[str, str]
+    meta_flag_keys: tuple[tuple[str, ...], ...]
+    meta_type_keys: tuple[tuple[str, ...], ...]
+    meta_level_keys: tuple[tuple[str, ...], ...]
+    meta_levels: Mapping[str, str]
+    meta_masking_keys: tuple[tuple[str, ...], ...]
+    tag_flags: frozenset[str]
+    tag_negative: frozenset[str]
+    tag_type_prefixes: tuple[str, ...]
+    data_type_families: Mapping[str, str]
+    aliases: Mapping[str, tuple[str, ...]]
+    words: frozenset[str]
+    short_words: frozenset[str]
+    prefix_veto: frozenset[str]
+    aggregate: frozenset[str]
+    suffix_keep: frozenset[str]
+    suffix_veto: frozenset[str]
+    suffix_stop: frozenset[str]
+    masking: frozenset[str]
+    neutral: frozenset[str]
+    ignore_trailing: frozenset[str]
+    person_words: frozenset[str]
+    organisation_words: frozenset[str]
+    capsule_prefixes: frozenset[str]
+    trie: Mapping[str, Any]
+    semantic: Mapping[str, frozenset[str]]
+    desc_trie: Mapping[str, Any]
+    desc_words: frozenset[str]
+    desc_type_hint: re.Pattern[str] | None
+    desc_leading_against: re.Pattern[str] | None
+    desc_near_against: frozenset[str]
+    desc_masking: frozenset[str]
+    desc_organisation: frozenset[str]
+    desc_person: frozenset[str]
+    _tokens: dict = field(default_factory=dict, repr=False, compare=False)
+    _words: dict = field(default_factory=dict, repr=False, compare=False)
+    _names: dict = field(default_factory=dict, repr=False, compare=False)
+    _descriptions: dict = field(default_factory=dict, repr=False, compare=False)
+    _families: dict = field(default_factory=dict, repr=False, compare=False)
+    _capsules: dict = field(default_factory=dict, repr=False, compare=False)
+    _semantics: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def load_pii_config(path: str | Path | None = None) -> PiiConfig:
+    """Read, validate and compile a PII config (default: config/pii.yaml).
+
+    Raises ``PiiConfigError`` whose message starts with the file and the dotted key at fault. Costs a few
+    milliseconds; call it once per process (``default_pii_config`` does).
+    """
+    file = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PiiConfigError(f"{file}: cannot read: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise PiiConfigError(f"{file}: not valid YAML: {exc}") from exc
+    return _compile(_Reader(str(file)), raw)
+
+
+@functools.cache
+def default_pii_config() -> PiiConfig:
+    """The config in config/pii.yaml, loaded once per process."""
+    return load_pii_config()
+
+
+class _Reader:
+    """Typed access to the raw YAML with errors that name the file and the key."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, key: str, problem: str) -> PiiConfigError:
+        return PiiConfigError(f"{self.file}: {key}: {problem}")
+
+    def mapping(self, value: Any, key: str, *, allowed: Iterable[str] | None = None) -> Mapping[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"expected a mapping, got {type(value).__name__}")
+        if allowed is not None:
+            allowed = set(allowed)
+            for name in value:
+                if name not in allowed:
+                    raise self.fail(f"{key}.{name}" if key else str(name),
+                                    f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+        return value
+
+    def words(self, value: Any, key: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise self.fail(key, f"expected a list, got {type(value).__name__}")
+        out = []
+        for i, item in enumerate(value):
+            if isinstance(item, bool):
+                word = "on" if item else "no"
+                raise self.fail(f"{key}[{i}]", f'YAML read this word as {item}; quote it ("{word}")')
+            if isinstance(item, int):
+                item = str(item)
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{key}[{i}]", f"expected a word, got {item!r}")
+            out.append(item.strip().lower())
+        return tuple(out)
+
+    def number(self, value: Any, key: str, *, low: float, high: float) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"expected a number, got {value!r}")
+        if not low <= value <= high:
+            raise self.fail(key, f"{value} is outside {low}..{high}")
+        return float(value)
+
+    def text(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"expected a non-empty string, got {value!r}")
+        return value.strip()
+
+    def regex(self, value: Any, key: str) -> str:
+        text = self.text(value, key)
+        try:
+            re.compile(text)
+        except re.error as exc:
+            raise self.fail(key, f"invalid regular expression: {exc}") from exc
+        return text
+
+
+_TOP_KEYS = ("version", "threshold", "weights", "categories", "risks", "meta", "tags", "data_types", "tokens",
+             "context", "semantic", "description", "not_pii", "types")
+_WEIGHT_DEFAULTS = {
+    "meta": 1.0, "tag": 0.95, "strong": 0.85, "medium": 0.72, "person": 0.6, "person_owner": 0.2,
+    "person_capsule": 0.1, "person_bonus": 0.05, "description": 0.55, "agree": 0.1, "type_support": 0.05,
+    "role": 0.55, "unknown_suffix": 0.5, "organisation": 0.5, "description_against": 0.5, "capsule_contains_pii": 0.05,
+    "capsule_no_pii": -0.3,
+}
+_TYPE_KEYS = ("label", "category", "risk", "kind", "organisation_sensitive", "aliases", "data_types",
+              "typical_data_types", "names", "description", "suffix_keep", "prefix_veto")
+_STRENGTHS = ("strong", "medium", "person", "role")
+
+
+def _key_path(value: str) -> tuple[str, ...]:
+    return tuple(part for part in value.split(".") if part)
+
+
+def _norm_type_name(value: str) -> str:
+    return re.sub(r"[\s\-./]+", "_", value.strip().lower())
+
+
+def _compile(r: _Reader, raw: Any) -> PiiConfig:  # noqa: C901 - one linear validation pass reads best
+    top = r.mapping(raw, "", allowed=_TOP_KEYS)
+    if top.get("version", 1) != 1:
+        raise r.fail("version", f"unsupported version {top.get('version')!r} (expected 1)")
+    threshold = r.number(top.get("threshold", 0.5), "threshold", low=0.0, high=1.0)
+    weights_raw = r.mapping(top.get("weights"), "weights", allowed=_WEIGHT_DEFAULTS)
+    weights = dict(_WEIGHT_DEFAULTS)
+    for name, value in weights_raw.items():
+        weights[name] = r.number(value, f"weights.{name}", low=-1.0, high=1.0)
+    categories = set(r.words(top.get("categories"), "categories")) or {
+        "direct_identifier", "contact", "financial", "health", "demographic", "online_identifier", "location",
+        "biometric", "credentials", "other"}
+    risks = set(r.words(top.get("risks"), "risks")) or {"critical", "high", "medium", "low"}
+
+    meta = r.mapping(top.get("meta"), "meta",
+                     allowed=("flag_keys", "type_keys", "level_keys", "levels", "masking_keys"))
+    levels: dict[str, str] = {}
+    for name, value in r.mapping(meta.get("levels"), "meta.levels").items():
+        if value not in ("yes", "no", "context"):
+            raise r.fail(f"meta.levels.{name}", f"expected yes, no or context (quoted), got {value!r}")
+        levels[_norm_type_name(str(name))] = value
+    tags = r.mapping(top.get("tags"), "tags", allowed=("flags", "negative", "type_prefixes"))
+
+    families: dict[str, str] = {}
+    for family, names in r.mapping(top.get("data_types"), "data_types").items():
+        for word in r.words(names, f"data_types.{family}"):
+            if word in families and families[word] != family:
+                raise r.fail(f"data_types.{family}", f"'{word}' is already in data_types.{families[word]}")
+            families[word] = str(family)
+    known_families = set(families.values()) | {"unknown"}
+
+    tok = r.mapping(top.get("tokens"), "tokens",
+                    allowed=("aliases", "split_words", "short_words", "prefix_veto", "aggregate", "suffix_keep",
+                             "suffix_veto", "suffix_stop", "masking", "neutral", "ignore_trailing"))
+    aliases: dict[str, tuple[str, ...]] = {}
+    for name, value in r.mapping(tok.get("aliases"), "tokens.aliases").items():
+        aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
+    lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
+             for name in ("split_words", "short_words", "prefix_veto", "aggregate", "suffix_keep", "suffix_veto",
+                          "suffix_stop", "masking", "neutral", "ignore_trailing")}
+
+    ctx = r.mapping(top.get("context"), "context", allowed=("person", "organisation", "capsule_prefixes"))
+    person_words = frozenset(r.words(ctx.get("person"), "context.person"))
+    organisation_words = frozenset(r.words(ctx.get("organisation"), "context.organisation"))
+    capsule_prefixes = frozenset(r.words(ctx.get("capsule_prefixes"), "context.capsule_prefixes"))
+
+    sem = r.mapping(top.get("semantic"), "semantic",
+                    allowed=("key_words", "business_key_words", "event_time_words", "metric_words",
+                             "metric_leading_words"))
+    semantic = {name: frozenset(r.words(sem.get(name), f"semantic.{name}"))
+                for name in ("key_words", "business_key_words", "event_time_words", "metric_words",
+                             "metric_leading_words")}
+
+    desc = r.mapping(top.get("description"), "description",
+                     allowed=("type_hint", "leading_against", "near_against", "masking", "organisation", "person"))
+    type_hint = r.regex(desc["type_hint"], "description.type_hint") if desc.get("type_hint") else None
+    person_desc = r.words(desc.get("person"), "description.person")
+    leading = [r.regex(v, f"description.leading_against[{i}]")
+               for i, v in enumerate(desc.get("leading_against") or [])]
+
+    # Types
+    types: dict[str, PiiType] = {}
+    rules: dict[str, _TypeRule] = {}
+    type_aliases: dict[str, str] = {}
+    patterns: dict[tuple[str, ...], tuple[_Pattern, str]] = {}
+    desc_phrases: dict[tuple[str, ...], tuple[str, str]] = {}  # words -> (type, where)
+    raw_types = r.mapping(top.get("types"), "types")
+    if not raw_types:
+        raise r.fail("types", "at least one PII type is required")
+    for key, spec in raw_types.items():
+        key = str(key)
+        at = f"types.{key}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            raise r.fail(at, "type keys are lower_snake_case")
+        spec = r.mapping(spec, at, allowed=_TYPE_KEYS)
+        for required in ("label", "category", "risk"):
+            if required not in spec:
+                raise r.fail(f"{at}.{required}", "is required")
+        category = r.text(spec["category"], f"{at}.category")
+        if category not in categories:
+            raise r.fail(f"{at}.category", f"'{category}' is not one of: {', '.join(sorted(categories))}")
+        risk = r.text(spec["risk"], f"{at}.risk")
+        if risk not in risks:
+            raise r.fail(f"{at}.risk", f"'{risk}' is not one of: {', '.join(sorted(risks))}")
+        kind = spec.get("kind", "value")
+        if kind not in ("value", "attribute"):
+            raise r.fail(f"{at}.kind", f"expected value or attribute, got {kind!r}")
+        org_sensitive = spec.get("organisation_sensitive", False)
+        if org_sensitive not in (True, False, "owner"):
+            raise r.fail(f"{at}.organisation_sensitive", f"expected true, false or owner, got {org_sensitive!r}")
+        dts = r.words(spec.get("data_types"), f"{at}.data_types")
+        typical = r.words(spec.get("typical_data_types"), f"{at}.typical_data_types")
+        for i, family in enumerate(dts + typical):
+            if family not in known_families:
+                where = f"{at}.data_types[{i}]" if i < len(dts) else f"{at}.typical_data_types[{i - len(dts)}]"
+                defined = ", ".join(sorted(known_families))
+                raise r.fail(where, f"unknown data-type family '{family}' (defined: {defined})")
+        types[key] = PiiType(key=key, label=r.text(spec["label"], f"{at}.label"), category=category, risk=risk,
+                             kind=kind)
+        rules[key] = _TypeRule(key=key, kind=kind, organisation_sensitive=org_sensitive, data_types=frozenset(dts),
+                               typical_data_types=frozenset(typical),
+                               suffix_keep=frozenset(r.words(spec.get("suffix_keep"), f"{at}.suffix_keep")),
+                               prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")))
+        for name in (key, *r.words(spec.get("aliases"), f"{at}.aliases")):
+            name = _norm_type_name(name)
+            if type_aliases.get(name, key) != key:
+                raise r.fail(f"{at}.aliases", f"'{name}' already names type '{type_aliases[name]}'")
+            type_aliases[name] = key
+        names = r.mapping(spec.get("names"), f"{at}.names", allowed=_STRENGTHS)
+        for strength, phrases in names.items():
+            for i, phrase in enumerate(r.words(phrases, f"{at}.names.{strength}")):
+                words = tuple(phrase.split())
+                where = f"{at}.names.{strength}[{i}]"
+                if words in patterns:
+                    raise r.fail(where, f"pattern '{phrase}' is already used by {patterns[words][1]}")
+                patterns[words] = (_Pattern(words=words, pii_type=key, strength=strength), where)
+        for i, phrase in enumerate(r.words(spec.get("description"), f"{at}.description")):
+            where = f"{at}.description[{i}]"
+            for words in _expand_phrase(phrase, person_desc, r, where):
+                other = desc_phrases.get(words)
+                if other and other[0] != key:
+                    raise r.fail(where, f"phrase '{' '.join(words)}' is already used by {other[1]}")
+                desc_phrases[words] = (key, where)
+
+    if not isinstance(top.get("not_pii") or [], list):
+        raise r.fail("not_pii", "expected a list")
+    for i, item in enumerate(top.get("not_pii") or []):
+        item = r.mapping(item, f"not_pii[{i}]", allowed=("pattern", "reason", "rules_out"))
+        rules_out = item.get("rules_out")
+        if rules_out is not None and rules_out not in raw_types:
+            raise r.fail(f"not_pii[{i}].rules_out", f"unknown type '{rules_out}'")
+        words = tuple(r.text(item.get("pattern"), f"not_pii[{i}].pattern").lower().split())
+        if words in patterns:
+            phrase = " ".join(words)
+            raise r.fail(f"not_pii[{i}].pattern", f"pattern '{phrase}' is already used by {patterns[words][1]}")
+        patterns[words] = (_Pattern(words=words, pii_type=None, strength="not_pii", rules_out=rules_out,
+                                    reason=r.text(item.get("reason"), f"not_pii[{i}].reason")),
+                           f"not_pii[{i}]")
+
+    # Flag and type values in meta and tags are resolved through type_aliases.
+    for i, prefix in enumerate(r.words(tags.get("type_prefixes"), "tags.type_prefixes")):
+        if not prefix:
+            raise r.fail(f"tags.type_prefixes[{i}]", "empty prefix")
+
+    trie: dict[str, Any] = {}
+    for words, (pattern, _where) in patterns.items():
+        node = trie
+        for word in words:
+            node = node.setdefault(word, {})
+        node[""] = pattern
+
+    words = set(lists["split_words"])
+    for phrase in patterns:
+        words.update(phrase)
+    for group in ("prefix_veto", "suffix_keep", "suffix_veto", "suffix_stop", "masking", "neutral", "aggregate"):
+        words.update(w for w in lists[group] if w.isalpha())
+    words.update(person_words, organisation_words)
+    for expansion in aliases.values():
+        words.update(expansion)
+    for value in semantic.values():
+        words.update(value)
+
+    desc_trie: dict[str, Any] = {}
+    for phrase_words, (key, _where) in desc_phrases.items():
+        node = desc_trie
+        for word in phrase_words:
+            node = node.setdefault(word, {})
+        node[""] = key
+
+    return PiiConfig(
+        path=r.file,
+        threshold=threshold,
+        weights=weights,
+        types=types,
+        rules=rules,
+        type_aliases=type_aliases,
+        meta_flag_keys=tuple(_key_path(k) for k in r.words(meta.get("flag_keys"), "meta.flag_keys")),
+        meta_type_keys=tuple(_key_path(k) for k in r.words(meta.get("type_keys"), "meta.type_keys")),
+        meta_level_keys=tuple(_key_path(k) for k in r.words(meta.get("level_keys"), "meta.level_keys")),
+        meta_levels=levels,
+        meta_masking_keys=tuple(_key_path(k) for k in r.words(meta.get("masking_keys"), "meta.masking_keys")),
+        tag_flags=frozenset(r.words(tags.get("flags"), "tags.flags")),
+        tag_negative=frozenset(r.words(tags.get("negative"), "tags.negative")),
+        tag_type_prefixes=r.words(tags.get("type_prefixes"), "tags.type_prefixes"),
+        data_type_families=families,
+        aliases=aliases,
+        words=frozenset(words),
+        short_words=lists["short_words"],
+        prefix_veto=lists["prefix_veto"],
+        aggregate=lists["aggregate"],
+        suffix_keep=lists["suffix_keep"],
+        suffix_veto=lists["suffix_veto"],
+        suffix_stop=lists["suffix_stop"],
+        masking=lists["masking"],
+        neutral=lists["neutral"],
+        ignore_trailing=lists["ignore_trailing"],
+        person_words=person_words,
+        organisation_words=organisation_words,
+        capsule_prefixes=capsule_prefixes,
+        trie=trie,
+        semantic=semantic,
+        desc_trie=desc_trie,
+        desc_words=frozenset(w for words in desc_phrases for w in words),
+        desc_type_hint=re.compile(type_hint) if type_hint else None,
+        desc_leading_against=re.compile("(?:" + "|".join(leading) + ")") if leading else None,
+        desc_near_against=frozenset(r.words(desc.get("near_against"), "description.near_against")),
+        desc_masking=frozenset(r.words(desc.get("masking"), "description.masking")),
+        desc_organisation=frozenset(r.words(desc.get("organisation"), "description.organisation")),
+        desc_person=frozenset(person_desc),
+    )
+
+
+def _expand_phrase(phrase: str, person: Sequence[str], r: _Reader, where: str) -> list[tuple[str, ...]]:
+    """"credit|debit card number?" -> every word sequence it stands for."""
+    sequences: list[tuple[str, ...]] = [()]
+    for slot in phrase.split():
+        optional = slot.endswith("?") and len(slot) > 1
+        slot = slot.rstrip("?") if optional else slot
+        choices: list[str] = []
+        for choice in slot.split("|"):
+            if choice == "{person}":
+                if not person:
+                    raise r.fail(where, "{person} needs description.person")
+                choices.extend(person)
+            elif choice.startswith("{"):
+                raise r.fail(where, f"unknown placeholder '{choice}' (only {{person}})")
+            elif choice:
+                choices.append(choice)
+        grown = [(*seq, choice) for seq in sequences for choice in choices]
+        sequences = grown + sequences if optional else grown
+    return [seq for seq in sequences if seq]
+
+
+# --------------------------------------------------------------------------------------------- tokens
+
+_CHUNK_RE = re.compile(r"[^A-Za-z0-9]+")
+_WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
+
+
+def tokenize_column_name(name: str, *, config: PiiConfig | None = None) -> tuple[str, ...]:
+    """Split a column name into lower-case word tokens.
+
+    Handles snake_case, camelCase, PascalCase, UPPER_CASE, digits (``ssn_last4`` -> ssn, last, 4) and
+    compounds made of known words (``emailaddress`` -> email, address; the words come from the config).
+    Memoised per config.
+    """
+    config = config or default_pii_config()
+    cache = config._tokens
+    tokens = cache.get(name)
+    if tokens is None:
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        tokens = cache[name] = _tokenize(name, config)
+    return tokens
+
+
+def _tokenize(name: str, config: PiiConfig) -> tuple[str, ...]:
+    out: list[str] = []
+    words = config._words
+    for chunk in _CHUNK_RE.split(name):
+        for word in _WORD_RE.findall(chunk):
+            word = word.lower()
+            split = words.get(word)
+            if split is None:
+                if len(words) > _CACHE_LIMIT:
+                    words.clear()
+                split = words[word] = _split_compound(word, config)
+            out.extend(split)
+    return tuple(out)
+
+
+def _known(word: str, config: PiiConfig) -> bool:
+    if word in config.words:
+        return True
+    if len(word) > 3 and word.endswith("s"):
+        stem = word[:-2] if word.endswith("es") and word[:-2] in config.words else word[:-1]
+        return stem in config.words
+    return False
+
+
+def _split_compound(word: str, config: PiiConfig) -> tuple[str, ...]:
+    """Split ``word`` into the fewest known words, or keep it whole when it is known or cannot be split."""
+    n = len(word)
+    if n < 5 or word.isdigit() or _known(word, config):
+        return (word,)
+    best: list[tuple[str, ...] | None] = [None] * (n + 1)
+    best[0] = ()
+    for end in range(2, n + 1):
+        for start in range(max(0, end - 20), end - 1):
+            prefix = best[start]
+            if prefix is None:
+                continue
+            piece = word[start:end]
+            if len(piece) == 2 and piece not in config.short_words:
+                continue
+            if not _known(piece, config):
+                continue
+            candidate = (*prefix, piece)
+            if best[end] is None or len(candidate) < len(best[end]):
+                best[end] = candidate
+    return best[n] if best[n] and len(best[n]) > 1 else (word,)
+
+
+def _singular(word: str, config: PiiConfig) -> str:
+    if word in config.words or len(word) <= 3 or not word.endswith("s"):
+        return word
+    if word.endswith("ies") and word[:-3] + "y" in config.words:
+        return word[:-3] + "y"
+    if word.endswith("es") and word[:-2] in config.words:
+        return word[:-2]
+    return word[:-1] if word[:-1] in config.words else word
+
+
+def _english_singular(word: str) -> str:
+    """customers -> customer, categories -> category, addresses -> address, status -> status."""
+    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
+        return word
+    if word.endswith("ies"):
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes")):
+        return word[:-2]
+    return word[:-1]
+
+
+def _match_tokens(tokens: tuple[str, ...], config: PiiConfig) -> tuple[str, ...]:
+    """Tokens as the matcher sees them: singular, aliases expanded, trailing custom-field suffixes dropped."""
+    out: list[str] = []
+    for token in tokens:
+        token = _singular(token, config)
+        out.extend(config.aliases.get(token, (token,)))
+    while len(out) > 1 and out[-1] in config.ignore_trailing:
+        out.pop()
+    return tuple(out)
+
+
+# --------------------------------------------------------------------------------------------- name signal
+
+
+@dataclass(frozen=True, slots=True)
+class _NameHit:
+    pii_type: str | None
+    pattern: str
+    strength: str
+    owner: str | None  # the word before the match that says whose value it is
+    owner_kind: str  # person | organisation | unknown | none
+    veto: str | None  # reason the name itself rules the value out
+    unknown_suffix: str | None
+    masked: bool
+    reason: str = ""  # for not_pii lookalikes
+    rules_out: str | None = None
+    last: bool = False  # the match ends the name
+
+
+def _name_hits(name: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
+    """Find every pattern in the name (longest match first, left to right) and judge its context."""
+    tokens = _match_tokens(tokenize_column_name(name, config=config), config)
+    hits: list[_NameHit] = []
+    i, n = 0, len(tokens)
+    while i < n:
+        node, j, found, found_end = config.trie, i, None, i
+        while j < n and tokens[j] in node:
+            node = node[tokens[j]]
+            j += 1
+            if "" in node:
+                found, found_end = node[""], j
+        if found is None:
+            i += 1
+            continue
+        hits.append(_judge(found, tokens, i, found_end, config))
+        i = found_end
+    return tokens, tuple(hits)
+
+
+def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, config: PiiConfig) -> _NameHit:
+    text = " ".join(pattern.words)
+    if pattern.pii_type is None:
+        return _NameHit(None, text, pattern.strength, None, "none", None, None, False, pattern.reason,
+                        pattern.rules_out)
+    rule = config.rules[pattern.pii_type]
+    attribute = rule.kind == "attribute"
+    prefix, suffix = tokens[:start], tokens[end:]
+    veto = None
+    prefix_veto = (config.aggregate if attribute else config.prefix_veto) | rule.prefix_veto
+    for word in prefix:
+        if word in prefix_veto:
+            veto = f"'{word}' before '{text}' says the column describes the {pattern.pii_type}, not the value"
+            break
+    masked = False
+    unknown = None
+    if veto is None:
+        keep = config.suffix_keep | rule.suffix_keep
+        suffix_veto = config.aggregate if attribute else config.suffix_veto
+        for word in suffix:
+            if word in config.suffix_stop:
+                break  # "phone_for_template": what follows says where the value is used
+            if word in config.masking:
+                masked = True
+            elif word in keep or word.isdigit():
+                continue  # digits number a value (street_address_2) or name an algorithm (sha256)
+            elif word in suffix_veto:
+                veto = f"'{word}' after '{text}' describes the {pattern.pii_type}, not the value"
+                break
+            elif not attribute and unknown is None:
+                unknown = word
+    owner, owner_kind = None, "none"
+    for word in reversed(prefix):
+        # One- and two-letter words are table abbreviations (c_name, ca_zip), not owners.
+        if word in config.neutral or word in config.masking or len(word) <= 2 and word not in config.person_words:
+            continue
+        owner = word
+        singular = word[:-1] if word.endswith("s") else word
+        if word in config.person_words or singular in config.person_words:
+            owner_kind = "person"
+        elif word in config.organisation_words or singular in config.organisation_words:
+            owner_kind = "organisation"
+        else:
+            owner_kind = "unknown"
+        break
+    if any(word in config.masking for word in prefix):
+        masked = True
+    return _NameHit(pattern.pii_type, text, pattern.strength, owner, owner_kind, veto, unknown, masked,
+                    last=end == len(tokens))
+
+
+def _name_evidence(name: str, capsule_kind: str,
+                   config: PiiConfig) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+    """Name evidence for one (name, capsule kind), and whether the name holds a known lookalike phrase.
+
+    Memoised because both repeat across a project.
+    """
+    key = (name, capsule_kind)
+    cached = config._names.get(key)
+    if cached is not None:
+        return cached
+    if len(config._names) > _CACHE_LIMIT:
+        config._names.clear()
+    tokens, hits = _name_hits(name, config)
+    w = config.weights
+    out: list[Evidence] = []
+    for hit in hits:
+        if hit.pii_type is None:
+            out.append(Evidence("name", f"'{hit.pattern}' in the name: {hit.reason}", hit.rules_out, _VETO))
+            continue
+        rule = config.rules[hit.pii_type]
+        said = f"name matches {hit.pii_type} pattern '{hit.pattern}' ({hit.strength})"
+        if hit.strength == "role" and (not hit.last or any(t in config.semantic["key_words"] for t in tokens)):
+            continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key
+        if hit.veto:
+            out.append(Evidence("name", f"{said}, but {hit.veto}", hit.pii_type, _VETO))
+            continue
+        notes = []
+        if hit.strength == "role":
+            weight = w["role"]
+            notes.append("a column named after a person's role holds that person (a name when it is not an id)")
+        elif hit.strength == "person":
+            if hit.owner_kind == "person":
+                weight = w["person"] + w["person_owner"]
+                notes.append(f"owner '{hit.owner}' is a person")
+            elif hit.owner_kind == "none" and capsule_kind == "person":
+                weight = w["person"] + w["person_capsule"]
+                notes.append("the capsule is about people")
+            else:
+                # Not a veto: a description that names a person can still carry it.
+                whose = (f"'{hit.owner}' before it is not known to be a person" if hit.owner
+                         else "nothing says it belongs to a person")
+                out.append(Evidence("name", f"{said}, but {whose}", hit.pii_type, 0.0))
+                continue
+        else:
+            weight = w[hit.strength]
+            if hit.owner_kind == "person":
+                weight += w["person_bonus"]
+                notes.append(f"owner '{hit.owner}' is a person")
+        if rule.organisation_sensitive and hit.owner_kind != "person":
+            if hit.owner_kind == "organisation":
+                weight *= w["organisation"]
+                notes.append(f"owner '{hit.owner}' is an organisation")
+            elif capsule_kind == "organisation" and rule.organisation_sensitive is True:
+                weight *= w["organisation"]
+                notes.append("the capsule is about organisations")
+        if hit.unknown_suffix:
+            weight *= w["unknown_suffix"]
+            notes.append(f"'{hit.unknown_suffix}' after it may describe the value rather than hold it")
+        if hit.masked:
+            notes.append("masked (hashed or encrypted)")
+        detail = said + ("; " + "; ".join(notes) if notes else "")
+        out.append(Evidence("name", detail, hit.pii_type, round(min(weight, 0.99), 4), masked=hit.masked))
+    result = (tokens, tuple(out), any(hit.pii_type is None for hit in hits))
+    config._names[key] = result
+    return result
+
+
+# --------------------------------------------------------------------------------------------- description
+
+
+@dataclass(frozen=True, slots=True)
+class _DescriptionHit:
+    pii_type: str
+    phrase: str
+    reason: str | None  # why the phrase does not count
+    masked: bool
+    counters_name: bool  # the sentence speaks of this type but of an organisation or of no person
+
+
+@dataclass(frozen=True, slots=True)
+class _DescriptionFacts:
+    hits: tuple[_DescriptionHit, ...]
+    against: str | None  # the description reads as a flag/count/key/time
+    type_hint: str | None
+
+
+_SENTENCE_RE = re.compile(r"[.;!?\n]+|\s-\s")
+_DESC_WORD_RE = re.compile(r"'s\b|[a-z0-9]+")
+
+
+def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts:
+    """Phrases of each type in a description, each judged in its sentence; memoised per description.
+
+    Walks the description's words through a trie (like names), so the cost grows with the words, not with
+    the number of phrases: about 10 us for a two-sentence description.
+    """
+    cached = config._descriptions.get(description)
+    if cached is not None:
+        return cached
+    if len(config._descriptions) > _CACHE_LIMIT:
+        config._descriptions.clear()
+    # Long markdown descriptions: what matters is said first.
+    text = " ".join(description[:_DESCRIPTION_CHARS].lower().split())
+    type_hint = None
+    if config.desc_type_hint is not None:
+        m = config.desc_type_hint.match(text)
+        if m:
+            type_hint = m.group(1)
+            text = text[m.end():].lstrip()
+    against = None
+    if config.desc_leading_against is not None:
+        m = config.desc_leading_against.match(text)
+        if m:
+            against = m.group(0)
+    hits = []
+    vocabulary = config.desc_words
+    for sentence in _SENTENCE_RE.split(text):
+        words = []
+        for word in _DESC_WORD_RE.findall(sentence):
+            if word not in vocabulary and len(word) > 3 and word.endswith("s"):
+                stem = word[:-2] if word.endswith("es") and word[:-2] in vocabulary else word[:-1]
+                word = stem if stem in vocabulary else word
+            words.append(word)
+        if vocabulary.isdisjoint(words):
+            continue
+        sentence_words = set(words)
+        i, n = 0, len(words)
+        while i < n:
+            node, j, found, found_end = config.desc_trie, i, None, i
+            while j < n and words[j] in node:
+                node = node[words[j]]
+                j += 1
+                if "" in node:
+                    found, found_end = node[""], j
+            if found is None:
+                i += 1
+                continue
+            hits.append(_judge_description(found, words, i, found_end, sentence_words, against, config))
+            i = found_end
+    facts = _DescriptionFacts(tuple(hits), against, type_hint)
+    config._descriptions[description] = facts
+    return facts
+
+
+def _judge_description(pii_type: str, words: list[str], start: int, end: int, sentence: set[str],
+                       against: str | None, config: PiiConfig) -> _DescriptionHit:
+    phrase = " ".join(words[start:end]).replace(" 's", "'s")
+    rule = config.rules[pii_type]
+    reason, counters = None, False
+    if against:
+        reason = f"the description reads as '{against}...'"
+    else:
+        near = [w for w in words[max(0, start - 4):start] if w in config.desc_near_against]
+        if near:
+            reason = f"'{near[-1]}' before '{phrase}' says the text is about the {pii_type}, not the value"
+        elif rule.organisation_sensitive is True and sentence & config.desc_organisation:
+            reason = f"the sentence is about an organisation ('{sorted(sentence & config.desc_organisation)[0]}')"
+            counters = True
+        elif pii_type in ("age", "geolocation") and not sentence & config.desc_person:
+            reason = "no person is named in the sentence"
+            counters = True
+    return _DescriptionHit(pii_type, phrase, reason, bool(sentence & config.desc_masking), counters)
+
+
+# --------------------------------------------------------------------------------------------- data type
+
+
+def _type_family(data_type: str | None, config: PiiConfig) -> str:
+    if not data_type:
+        return "unknown"
+    cached = config._families.get(data_type)
+    if cached is not None:
+        return cached
+    text = data_type.strip().lower()
+    m = re.match(r"[a-z_][a-z0-9_]*", text)
+    family = config.data_type_families.get(m.group(0), "unknown") if m else "unknown"
+    if family == "numeric" and re.search(r"\(\s*\d+\s*(?:,\s*0\s*)?\)", text):
+        family = "integer"  # number(38,0), decimal(18) hold whole numbers
+    if len(config._families) > 10_000:
+        config._families.clear()
+    config._families[data_type] = family
+    return family
+
+
+_HINT_FAMILIES = {
+    "bool": "boolean", "boolean": "boolean", "int": "integer", "integer": "integer", "bigint": "integer",
+    "str": "string", "string": "string", "varchar": "string", "text": "string", "timestamp": "timestamp",
+    "datetime": "timestamp", "date": "date", "float": "numeric", "double": "numeric", "numeric": "numeric",
+    "decimal": "numeric", "array": "semi", "json": "semi", "object": "semi",
+}
+
+
+# --------------------------------------------------------------------------------------------- capsules
+
+
+def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tuple[str, ...]]:
+    """(kind, entity tokens) for a capsule: kind is person, organisation or neutral.
+
+    ``stg_stripe__customers`` -> entity ("customer",): the part after the last ``__`` without dbt layer prefixes,
+    made singular.
+    """
+    if not capsule_name:
+        return "neutral", ()
+    cached = config._capsules.get(capsule_name)
+    if cached is not None:
+        return cached
+    parts = [p for p in capsule_name.split("__") if p]
+    while len(parts) > 1 and parts[-1].lower() in config.ignore_trailing:
+        parts.pop()  # sbqq__quote__c: a Salesforce custom object, the entity is "quote"
+    base = parts[-1] if parts else capsule_name
+    tokens = [t for t in tokenize_column_name(base, config=config)]
+    while tokens and tokens[0] in config.capsule_prefixes:
+        tokens.pop(0)
+    while tokens and tokens[-1] in ("source", "base", "snapshot", "snapshots", "history", "xf", "daily"):
+        tokens.pop()
+    entity = tuple(_english_singular(t) for t in tokens)
+    everything = {_singular(t, config) for t in tokenize_column_name(capsule_name, config=config)}
+    if everything & config.person_words:
+        kind = "person"
+    elif everything & config.organisation_words:
+        kind = "organisation"
+    else:
+        kind = "neutral"
+    if len(config._capsules) > _CACHE_LIMIT:
+        config._capsules.clear()
+    config._capsules[capsule_name] = result = (kind, entity)
+    return result
+
+
+# --------------------------------------------------------------------------------------------- semantic type
+
+
+def _semantic_type(tokens: tuple[str, ...], family: str, entity: tuple[str, ...], tests: tuple[str, ...],
+                   config: PiiConfig) -> str | None:
+    if not tokens:
+        return None
+    sem = config.semantic
+    test_names = {t.rsplit(".", 1)[-1].lower() for t in tests}
+    last = tokens[-1]
+    if {"unique", "not_null"} <= test_names or tokens in (("id",), ("pk",)) or last == "pk":
+        return "primary_key"
+    if entity and last in sem["key_words"] | {"key"} and len(tokens) >= 2 and (
+            tokens[:-1] == entity or tokens[-2] == entity[-1]):
+        return "primary_key"
+    if "relationships" in test_names or (last in sem["key_words"] and len(tokens) > 1):
+        return "foreign_key"
+    if family in ("date", "timestamp") or last in sem["event_time_words"] or (
+            last == "on" and len(tokens) > 1 and tokens[-2].endswith("ed")):
+        return "event_time"
+    if family not in ("string", "boolean", "date", "timestamp", "uuid", "binary", "semi") and (
+            any(t in sem["metric_words"] for t in tokens) or tokens[0] in sem["metric_leading_words"]):
+        return "metric"
+    if last in sem["business_key_words"] or tokens == ("sku",):
+        return "business_key"
+    return None
+
+
+# --------------------------------------------------------------------------------------------- explicit signals
+
+
+def _lookup(meta: Mapping, path: tuple[str, ...]) -> Any:
+    value: Any = meta
+    for part in path:
+        if not isinstance(value, Mapping) or part not in value:
+            return None
+        value = value[part]
+    return value
+
+
+_TRUE = frozenset(("true", "yes", "y", "1"))
+_FALSE = frozenset(("false", "no", "n", "0", "none"))
+
+
+def _explicit(meta: Mapping, tags: Sequence[str], config: PiiConfig) -> tuple[list[Evidence], str | None, str | None,
+                                                                              bool]:
+    """Evidence from meta and tags and the verdict they force.
+
+    Returns (evidence, verdict, signal, masked); verdict is ``"no"``, ``"yes:<type>"`` (type may be empty),
+    ``"context"`` (marked sensitive, type unknown) or None. Precedence: meta no, meta yes (a stated type
+    first, from meta or else from tags), tag no, tag yes, meta context.
+    """
+    out: list[Evidence] = []
+    w = config.weights
+    meta_no = meta_yes = meta_context = tag_no = tag_yes = masked = False
+    meta_types: list[str] = []
+    tag_types: list[str] = []
+
+    def resolve(value: str) -> str | None:
+        return config.type_aliases.get(_norm_type_name(value))
+
+    if meta:
+        for path in config.meta_flag_keys:
+            value = _lookup(meta, path)
+            if value is None:
+                continue
+            key, text = ".".join(path), str(value).strip().lower()
+            if value is True or text in _TRUE:
+                out.append(Evidence("meta", f"meta {key}: {value}", None, w["meta"]))
+                meta_yes = True
+            elif value is False or text in _FALSE:
+                out.append(Evidence("meta", f"meta {key}: {value} (explicitly not PII)", None, _VETO))
+                meta_no = True
+            elif resolve(text):
+                out.append(Evidence("meta", f"meta {key}: {value}", resolve(text), w["meta"]))
+                meta_types.append(resolve(text))
+            else:
+                out.append(Evidence("meta", f"meta {key}: {value} (not a known PII type; read as yes)", None,
+                                    w["meta"]))
+                meta_yes = True
+        for path in config.meta_type_keys:
+            value = _lookup(meta, path)
+            if value is None or value == "":
+                continue
+            key = ".".join(path)
+            if resolve(str(value)):
+                out.append(Evidence("meta", f"meta {key}: {value}", resolve(str(value)), w["meta"]))
+                meta_types.append(resolve(str(value)))
+            else:
+                out.append(Evidence("meta", f"meta {key}: {value} (not a known PII type; read as yes)", None,
+                                    w["meta"]))
+                meta_yes = True
+        for path in config.meta_level_keys:
+            value = _lookup(meta, path)
+            if value is None:
+                continue
+            key = ".".join(path)
+            level = config.meta_levels.get(_norm_type_name(str(value)))
+            if level == "yes":
+                out.append(Evidence("meta", f"meta {key}: {value}", None, w["meta"]))
+                meta_yes = True
+            elif level == "no":
+                out.append(Evidence("meta", f"meta {key}: {value} (explicitly not PII)", None, _VETO))
+                meta_no = True
+            elif level == "context":
+                out.append(Evidence("meta", f"meta {key}: {value} (sensitive; the type comes from other signals)",
+                                    None, 0.0))
+                meta_context = True
+            else:
+                out.append(Evidence("meta", f"meta {key}: {value} (level not in the config; ignored)", None, 0.0))
+        for path in config.meta_masking_keys:
+            value = _lookup(meta, path)
+            if value is None or value is False or str(value).strip().lower() in ("", "none", "false"):
+                continue
+            masked = meta_context = True
+            out.append(Evidence("meta", f"meta {'.'.join(path)}: {value} (masked in the warehouse)", None, 0.0,
+                                masked=True))
+    for tag in tags or ():
+        text = str(tag).strip().lower()
+        if text in config.tag_negative:
+            out.append(Evidence("tag", f"tag '{tag}' (explicitly not PII)", None, _VETO))
+            tag_no = True
+        elif text in config.tag_flags:
+            out.append(Evidence("tag", f"tag '{tag}'", None, w["tag"]))
+            tag_yes = True
+        else:
+            for prefix in config.tag_type_prefixes:
+                if text.startswith(prefix) and resolve(text[len(prefix):]):
+                    out.append(Evidence("tag", f"tag '{tag}'", resolve(text[len(prefix):]), w["tag"]))
+                    tag_types.append(resolve(text[len(prefix):]))
+                    break
+    if meta_no:
+        return out, "no", "meta", masked
+    if meta_yes or meta_types:
+        return out, "yes:" + (meta_types + tag_types + [""])[0], "meta", masked
+    if tag_no:
+        return out, "no", "tag", masked
+    if tag_yes or tag_types:
+        return out, "yes:" + (tag_types + [""])[0], "tag", masked
+    if meta_context:
+        return out, "context", "meta", masked
+    return out, None, None, masked
+
+
+# --------------------------------------------------------------------------------------------- classify
+
+
+def classify_column(
+    *,
+    name: str,
+    data_type: str | None,
+    description: str | None,
+    meta: Mapping | None,
+    tags: Sequence[str] | None,
+    config: PiiConfig,
+    auto_detect: bool = True,
+    tests: Sequence[str] = (),
+    capsule_name: str | None = None,
+    capsule_meta: Mapping | None = None,
+    extra_evidence: Sequence[Evidence] = (),
+) -> Classification:
+    """Classify one column: which PII type it holds (if any), how sure we are and why, and its semantic type.
+
+    1. Explicit signals decide when present: a steward's ``Evidence(signal="steward")`` in ``extra_evidence``,
+       then meta (``pii: false`` is a firm no that beats names), then tags. A bare yes takes its type from
+       the inferred signals, else ``personal_data``.
+    2. Otherwise (and only with ``auto_detect``) the name's tokens, the description and the data type are
+       scored, together with any ``Evidence(signal="lineage")`` from upstream columns; the best candidate
+       at or above ``config.threshold`` wins. Candidates below it, and vetoed ones, stay in the evidence.
+    3. The semantic type comes from the name, data type, ``tests`` (dbt test names) and the capsule's entity.
+
+    Memoises per name, description, data type and capsule; a call costs a few microseconds when warm.
+    """
+    w = config.weights
+    capsule_kind, entity = _capsule_facts(capsule_name, config)
+    family = _type_family(data_type, config)
+    evidence: list[Evidence] = []
+    type_hint_family = None
+
+    tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, config)
+    facts = _description_facts(description, config) if description else None
+    if facts and facts.type_hint and family == "unknown":
+        type_hint_family = _HINT_FAMILIES.get(facts.type_hint)
+        family = type_hint_family or family
+    semantic = _semantic(tokens, family, entity, tests, config)
+
+    if not name_ev and not (facts and facts.hits) and not meta and not tags and not extra_evidence:
+        return Classification(None, 0.0, (), None, semantic, False)  # most columns: nothing to weigh
+
+    explicit, verdict, verdict_signal, meta_masked = _explicit(meta or {}, tags or (), config)
+    evidence.extend(explicit)
+    steward = [e for e in extra_evidence if e.signal == "steward"]
+    lineage = [e for e in extra_evidence if e.signal == "lineage"]
+    evidence.extend(steward)
+    if steward:
+        decision = max(steward, key=lambda e: abs(e.weight))
+        verdict = f"yes:{decision.pii_type or ''}" if decision.weight > 0 else "no"
+        verdict_signal = "steward"
+
+    # Inferred candidates: type -> list of evidence
+    inferred: dict[str, list[Evidence]] = {}
+    # With detection off, names still name the type of a column declared PII without one.
+    use_inferred = auto_detect or verdict == "yes:"
+    if use_inferred:
+        for e in name_ev:
+            evidence.append(e)
+            if e.pii_type is not None:
+                inferred.setdefault(e.pii_type, []).append(e)
+        if facts:
+            name_blocks_description = rejected_lookalike or semantic in (
+                "primary_key", "foreign_key", "event_time", "metric") or (tokens and tokens[0] in ("is", "has"))
+            if facts.against:
+                for e in [e for e in evidence if e.signal == "name" and e.weight > 0]:
+                    lowered = Evidence("description", f"the description reads as '{facts.against}...', so the "
+                                       f"name match is weaker", e.pii_type,
+                                       round(-e.weight * (1 - w["description_against"]), 4))
+                    evidence.append(lowered)
+                    inferred.setdefault(e.pii_type, []).append(lowered)
+            seen: set[tuple[str, bool]] = set()
+            for hit in facts.hits:
+                pii_type, phrase, reason = hit.pii_type, hit.phrase, hit.reason
+                if (pii_type, reason is None) in seen:
+                    continue
+                seen.add((pii_type, reason is None))
+                vetoed_by_name = any(e.weight == _VETO for e in inferred.get(pii_type, ()))
+                name_ev_for_type = [e for e in inferred.get(pii_type, ()) if e.signal == "name" and e.weight > 0]
+                if reason is None and not name_ev_for_type and (name_blocks_description or vetoed_by_name):
+                    why = ("the name rules it out" if vetoed_by_name or rejected_lookalike
+                           else f"the name reads as {semantic or 'a flag'}")
+                    reason = f"{why}; a description alone does not override it"
+                if reason:
+                    evidence.append(Evidence("description", f"description mentions '{phrase}', but {reason}",
+                                             pii_type, 0.0))
+                    if hit.counters_name and name_ev_for_type and not facts.against:
+                        top = max(e.weight for e in name_ev_for_type)
+                        e = Evidence("description", f"the description speaks of '{phrase}' but {reason}, so the "
+                                     "name match is weaker", pii_type, round(-top * (1 - w["description_against"]), 4))
+                        evidence.append(e)
+                        inferred[pii_type].append(e)
+                    continue
+                e = Evidence("description", f"description mentions '{phrase}'", pii_type, w["description"],
+                             masked=hit.masked)
+                evidence.append(e)
+                inferred.setdefault(pii_type, []).append(e)
+    for e in lineage:
+        evidence.append(e)
+        if e.pii_type:
+            inferred.setdefault(e.pii_type, []).append(e)
+
+    # Data type: veto or support each candidate (inferred signals only).
+    if family != "unknown":
+        source = f"type '{data_type}'" if not type_hint_family else f"type '{facts.type_hint}' (from the description)"
+        for pii_type in list(inferred):
+            rule = config.rules[pii_type]
+            if rule.data_types and family not in rule.data_types:
+                e = Evidence("type", f"{source} ({family}) is not compatible with {pii_type}", pii_type, _VETO)
+                evidence.append(e)
+                inferred[pii_type].append(e)
+            elif family in rule.typical_data_types:
+                e = Evidence("type", f"{source} is typical for {pii_type}", pii_type, w["type_support"])
+                evidence.append(e)
+                inferred[pii_type].append(e)
+
+    scores = {pii_type: _score(items, config) for pii_type, items in inferred.items()}
+    if capsule_meta:
+        flag = next((_lookup(capsule_meta, p) for p in config.meta_flag_keys if _lookup(capsule_meta, p) is not None),
+                    None)
+        if flag is not None and scores:
+            text = str(flag).strip().lower()
+            bump = w["capsule_contains_pii"] if (flag is True or text in _TRUE) else (
+                w["capsule_no_pii"] if (flag is False or text in _FALSE) else 0.0)
+            if bump:
+                evidence.append(Evidence("meta", f"capsule meta says contains PII: {flag}", None, bump))
+                scores = {k: max(0.0, min(0.99, v + bump)) if v > 0 else v for k, v in scores.items()}
+
+    best_type, best_score = None, 0.0
+    for pii_type, score in scores.items():
+        if score > best_score:
+            best_type, best_score = pii_type, score
+
+    evidence.sort(key=lambda e: (_SIGNAL_RANK.get(e.signal, 9), -e.weight))
+    ev = tuple(evidence)
+
+    if verdict == "no":
+        return Classification(None, 0.0, ev, verdict_signal, semantic, meta_masked)
+    if verdict is not None and verdict.startswith("yes:"):
+        pii_type = verdict[4:] or (best_type if best_type and best_score > 0 else None) or "personal_data"
+        confidence = 1.0 if verdict_signal in ("steward", "meta") else w["tag"]
+        masked = meta_masked or _masked(inferred.get(pii_type, ()))
+        return Classification(pii_type, confidence, ev, verdict_signal, _suppress(semantic, pii_type, config),
+                              masked)
+    if verdict == "context":
+        if best_type and best_score > 0:
+            confidence = max(best_score, 0.75)
+            return Classification(best_type, round(confidence, 4), ev, "meta",
+                                  _suppress(semantic, best_type, config),
+                                  meta_masked or _masked(inferred[best_type]))
+        return Classification("personal_data", 0.7, ev, "meta", semantic, meta_masked)
+    if best_type is not None and best_score >= config.threshold:
+        decider = max((e for e in inferred[best_type] if e.weight > 0), key=lambda e: e.weight)
+        return Classification(best_type, round(best_score, 4), ev, decider.signal,
+                              _suppress(semantic, best_type, config), _masked(inferred[best_type]))
+    return Classification(None, round(best_score, 4), ev, None, semantic, False)
+
+
+def _score(items: list[Evidence], config: PiiConfig) -> float:
+    """Combine the evidence for one type: a veto wins; else the strongest signal, plus a bonus when two
+    different signals agree, plus small supports and minus soft penalties."""
+    if any(e.weight == _VETO for e in items):
+        return 0.0
+    positive = [e for e in items if e.weight > 0 and e.signal != "type"]
+    if not positive:
+        return 0.0
+    best = max(e.weight for e in positive)
+    signals = {e.signal for e in positive}
+    score = best + (config.weights["agree"] if len(signals) > 1 else 0.0)
+    score += sum(e.weight for e in items if e.signal == "type" and e.weight > 0)
+    score += sum(e.weight for e in items if e.weight < 0)
+    return max(0.0, min(0.99, score))
+
+
+def _masked(items: Iterable[Evidence]) -> bool:
+    return any(e.masked for e in items if e.weight > 0)
+
+
+def _semantic(tokens: tuple[str, ...], family: str, entity: tuple[str, ...], tests: Sequence[str],
+              config: PiiConfig) -> str | None:
+    key = (tokens, family, entity, tuple(tests))
+    cached = config._semantics.get(key, False)
+    if cached is not False:
+        return cached
+    if len(config._semantics) > _CACHE_LIMIT:
+        config._semantics.clear()
+    config._semantics[key] = result = _semantic_type(tokens, family, entity, tuple(tests), config)
+    return result
+
+
+def _suppress(semantic: str | None, pii_type: str, config: PiiConfig) -> str | None:
+    """A PII value is not a business key or a metric; a birth date is not an event time."""
+    if semantic in ("business_key", "metric") and config.rules[pii_type].kind == "value":
+        return None
+    if semantic == "event_time" and pii_type == "date_of_birth":
+        return None
+    return semantic
