@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import gc
 import gzip
 import json
 import statistics
@@ -37,6 +38,8 @@ from lineage.sql_lineage import (  # noqa: E402
 
 GEN = ROOT / ".." / "shared" / "bench" / "gen_dbt.py"
 LINEAGE_TYPES = ("model", "snapshot")
+# dbt's snapshot machinery adds these; the snapshot's SQL does not produce them
+SNAPSHOT_META_COLUMNS = {"dbt_scd_id", "dbt_updated_at", "dbt_valid_from", "dbt_valid_to", "dbt_is_deleted"}
 RELATION_TYPES = ("model", "seed", "snapshot", "source")
 
 
@@ -94,6 +97,8 @@ def build_jobs(manifest: dict, catalog: dict | None) -> list[LineageJob]:
         sql = node.get("compiled_code", node.get("compiled_sql"))
         parents = [u for u in (upstream(p) for p in (node.get("depends_on") or {}).get("nodes", [])) if u]
         target = cat_cols.get(uid) or tuple((node.get("columns") or {}).keys())
+        if node["resource_type"] == "snapshot":
+            target = tuple(c for c in target if c.lower() not in SNAPSHOT_META_COLUMNS)
         own = relation_names(node) if node.get("relation_name") else ()
         jobs.append(LineageJob(key=uid, sql=sql, dialect=dialect, upstream=tuple(parents), target_columns=target,
                                own_names=own))  # fmt: skip
@@ -165,6 +170,9 @@ def main(argv: list[str] | None = None) -> int:
     catalog = json.loads(catalog_path.read_bytes()) if catalog_path.exists() else None
     jobs = build_jobs(manifest, catalog)
     print(f"{len(jobs)} models/snapshots, dialect {jobs[0].dialect if jobs else None}, catalog: {catalog is not None}")
+    del manifest, catalog
+    gc.collect()
+    gc.freeze()  # the parsed artifacts are big: keep the collector from rescanning them during the timed passes
 
     t0 = time.perf_counter()
     results = dict(extract_many(jobs, processes=a.processes))
