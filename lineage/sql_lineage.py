@@ -919,6 +919,8 @@ def _parse(sql: str, dialect: str | None) -> tuple[exp.Expression | None, str | 
             message = f"compiled SQL still contains Jinja: {message}"
         return None, f"sqlglot could not parse the SQL: {message}"
     stmt = _pick_statement(statements)
+    if stmt is None and not any(s is not None for s in statements):
+        return None, "the SQL holds no statement (only comments or whitespace)"
     if stmt is None:
         kinds = ", ".join(sorted({type(s).__name__ for s in statements if s is not None})) or "nothing"
         if "{{" in sql or "{%" in sql:
@@ -951,7 +953,7 @@ def extract_column_lineage(
         return ModelLineage("no_sql", _NO_SQL_REASON, (), (), ())
     if len(sql) > MAX_SQL_CHARS:
         return _failed(f"SQL too long to analyse ({len(sql):,} characters, limit {MAX_SQL_CHARS:,})")
-    if _nesting_depth(sql) > MAX_NESTING_DEPTH:
+    if sql.count("(") > MAX_NESTING_DEPTH and _nesting_depth(sql) > MAX_NESTING_DEPTH:
         return _failed(f"SQL nested too deeply to analyse (more than {MAX_NESTING_DEPTH} levels of parentheses)")
     stripped = sql.lstrip()
     if stripped.startswith(("def model(", "import ", "from ")) and "def model(" in sql and "dbt" in sql:
@@ -972,11 +974,16 @@ def extract_column_lineage(
         return _failed(f"internal error while tracing the query: {type(err).__name__}: {err}")
 
 
+@lru_cache(maxsize=16)
+def _generator(dialect: str | None) -> sqlglot.generator.Generator:
+    return sqlglot.Dialect.get_or_raise(dialect).generator(comments=False)
+
+
 class _Renderer:
     """SQL text of edge expressions, each node once; plain column references skip sqlglot's generator (~15 µs)."""
 
     def __init__(self, dialect: str | None) -> None:
-        self.generator = sqlglot.Dialect.get_or_raise(dialect).generator(comments=False)
+        self.generator = _generator(dialect)
         self.done: dict[int, str] = {}
 
     def __call__(self, node: exp.Expression) -> str:

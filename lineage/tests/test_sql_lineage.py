@@ -533,8 +533,14 @@ def test_jinja_leftovers_are_reported():
     assert "Jinja" in result.reason
 
 
-def test_non_query_statement_is_failed():
+def test_comment_only_sql_is_failed():
     result = lineage("-- only a comment")
+    assert result.status == "failed"
+    assert "no statement" in result.reason
+
+
+def test_non_query_statement_is_failed():
+    result = lineage("grant select on table main.customers to role reporter")
     assert result.status == "failed"
     assert "no SELECT statement" in result.reason
 
