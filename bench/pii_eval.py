@@ -113,6 +113,16 @@ def cmd_eval(args: argparse.Namespace) -> None:
     for name in wanted:
         subset = rows if name == "all" else splits[name]
         _report(f"{name} split", evaluate(subset, config), show_misses=not args.quiet and name != "all")
+    if args.split == "all":
+        print("\n== by stratum (both splits): A PII-ish names, B person/owner-ish names, C the rest, J jaffle shops,")
+        print("   P public benchmark schemas (TPC-DS, TPC-H), S the acme_shop sample project")
+        for stratum in sorted({r["stratum"] for r in rows}):
+            res = evaluate([r for r in rows if r["stratum"] == stratum], config)
+            b = res["binary"]
+            p, r, f = _prf(b["tp"], b["fp"], b["fn"])
+            print(f"   {stratum}: {res['n']:4} columns, {b['tp'] + b['fn']:3} PII   is-PII P {p:.3f} R {r:.3f} "
+                  f"F1 {f:.3f}"
+                  f"   (tp {b['tp']}, fp {b['fp']}, fn {b['fn']})")
 
 
 # ----------------------------------------------------------------------------------------------- speed

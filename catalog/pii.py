@@ -140,6 +140,7 @@ class PiiConfig:
     aliases: Mapping[str, tuple[str, ...]]
     words: frozenset[str]
     short_words: frozenset[str]
+    hidden_words: frozenset[str]
     prefix_veto: frozenset[str]
     aggregate: frozenset[str]
     suffix_keep: frozenset[str]
@@ -276,7 +277,7 @@ def _norm_type_name(value: str) -> str:
     return re.sub(r"[\s\-./]+", "_", value.strip().lower())
 
 
-def _compile(r: _Reader, raw: Any) -> PiiConfig:  # noqa: C901 - one linear validation pass reads best
+def _compile(r: _Reader, raw: Any) -> PiiConfig:
     top = r.mapping(raw, "", allowed=_TOP_KEYS)
     if top.get("version", 1) != 1:
         raise r.fail("version", f"unsupported version {top.get('version')!r} (expected 1)")
@@ -308,13 +309,14 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:  # noqa: C901 - one linear vali
     known_families = set(families.values()) | {"unknown"}
 
     tok = r.mapping(top.get("tokens"), "tokens",
-                    allowed=("aliases", "split_words", "short_words", "prefix_veto", "aggregate", "suffix_keep",
-                             "suffix_veto", "suffix_stop", "masking", "neutral", "ignore_trailing"))
+                    allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
+                             "suffix_keep", "suffix_veto", "suffix_stop", "masking", "neutral", "ignore_trailing"))
     aliases: dict[str, tuple[str, ...]] = {}
     for name, value in r.mapping(tok.get("aliases"), "tokens.aliases").items():
         aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
     lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
-             for name in ("split_words", "short_words", "prefix_veto", "aggregate", "suffix_keep", "suffix_veto",
+             for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
+                          "suffix_veto",
                           "suffix_stop", "masking", "neutral", "ignore_trailing")}
 
     ctx = r.mapping(top.get("context"), "context", allowed=("person", "organisation", "capsule_prefixes"))
@@ -464,6 +466,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:  # noqa: C901 - one linear vali
         aliases=aliases,
         words=frozenset(words),
         short_words=lists["short_words"],
+        hidden_words=lists["hidden_words"],
         prefix_veto=lists["prefix_veto"],
         aggregate=lists["aggregate"],
         suffix_keep=lists["suffix_keep"],
@@ -569,7 +572,7 @@ def _split_compound(word: str, config: PiiConfig) -> tuple[str, ...]:
             if prefix is None:
                 continue
             piece = word[start:end]
-            if len(piece) == 2 and piece not in config.short_words:
+            if len(piece) == 2 and piece not in config.short_words or piece in config.hidden_words:
                 continue
             if not _known(piece, config):
                 continue

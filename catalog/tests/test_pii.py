@@ -93,6 +93,7 @@ def test_tokenize_column_name_leaves_unknown_compounds_alone(config):
         ("password_hash", "credential"),
         ("iban", "bank_account"),
         ("card_number", "card_number"),
+        ("card_last4", "card_number"),
         ("passport_no", "passport"),
         ("drivers_license_number", "drivers_license"),
         ("gender", "gender"),
@@ -224,6 +225,11 @@ def test_description_alone_detects_with_low_confidence(config):
 )
 def test_description_about_the_value_is_not_pii(config, description):
     assert classify(config, "notes", "varchar", description).pii_type is None
+
+
+def test_negated_description_does_not_count(config):
+    result = classify(config, "label", "varchar", "Display name of the product (not a person's name).")
+    assert result.pii_type is None
 
 
 def test_description_does_not_override_a_key_name(config):
