@@ -222,6 +222,15 @@ _AGGREGATE_NAMES = frozenset(
 )  # fmt: skip
 
 _CLASS_KIND: dict[type, int] = {}
+# Arguments whose columns steer a value without being part of it (see _Trace).
+_STEERING_ARGS: dict[type, frozenset[str]] = {
+    exp.If: frozenset({"this"}),
+    exp.Case: frozenset({"this"}),
+    exp.Window: frozenset({"partition_by", "order", "spec"}),
+    exp.Filter: frozenset({"expression"}),
+    exp.Where: frozenset({"this"}),
+    exp.Order: frozenset({"expressions"}),
+}
 
 
 def _class_kind(cls: type) -> int:
@@ -271,8 +280,10 @@ def _function_name(node: exp.Expression) -> str:
 # ---------------------------------------------------------------------------------------------------------------------
 # Internal model of relations and columns
 
-# A column's lineage: (source_urn, source_column) -> (rank, functions, expression node of the defining step)
-_Trace = tuple[int, frozenset, "exp.Expression | None"]
+# A column's lineage: (source_urn, source_column) -> (rank, functions, expression node of the defining step, carries
+# the value). The last is False when the column only steers the result (a CASE/IF condition, a window's PARTITION BY
+# or ORDER BY, an aggregate's FILTER): `case when email is null then null else md5(email) end` is hashed, not derived.
+_Trace = tuple[int, frozenset, "exp.Expression | None", bool]
 _Lineage = dict[tuple[str, str], _Trace]
 _NO_FUNCS: frozenset[str] = frozenset()
 
@@ -347,12 +358,16 @@ _EMPTY_ENV = _Env(None, {}, 0)
 
 
 def _merge_parallel(out: _Lineage, key: tuple[str, str], trace: _Trace) -> None:
-    """Two paths from the same source column: keep the weaker transformation (a hashed copy does not hide a raw one)."""
+    """Two paths from the same source column: a path carrying the value beats one that only steers the result;
+    among equals keep the weaker transformation (a hashed copy does not hide a raw one)."""
     old = out.get(key)
-    if old is None or trace[0] < old[0]:
+    if old is None or (trace[3] and not old[3]):
         out[key] = trace
-    elif trace[0] == old[0] and not trace[1] <= old[1]:
-        out[key] = (old[0], old[1] | trace[1], old[2])
+    elif trace[3] == old[3]:
+        if trace[0] < old[0]:
+            out[key] = trace
+        elif trace[0] == old[0] and not trace[1] <= old[1]:
+            out[key] = (old[0], old[1] | trace[1], old[2], old[3])
 
 
 def _split_name(name: str) -> tuple[str, ...]:
@@ -444,7 +459,7 @@ class _Resolver:
         urn = rel.urn
 
         def column(name: str) -> _Col:
-            return _Col(name, {(urn, name): (_PASS, _NO_FUNCS, None)})
+            return _Col(name, {(urn, name): (_PASS, _NO_FUNCS, None, True)})
 
         seen: dict[str, None] = {}
         for c in rel.columns:
@@ -794,7 +809,7 @@ class _Resolver:
         if not node.args.get("db"):
             base = self.resolve_unqualified(table, scope, lateral)
             if not base.problems:
-                return _Col(name, {k: (max(t[0], _DERIVED), t[1], t[2]) for k, t in base.lineage.items()})
+                return _Col(name, {k: (max(t[0], _DERIVED), t[1], t[2], t[3]) for k, t in base.lineage.items()})
         return _Col(name, {}, (f"unknown table or alias {table} in {node.sql()}",))
 
     def resolve_unqualified(self, name: str, scope: _Scope, lateral: dict[str, _Col] | None) -> _Col:
@@ -838,17 +853,21 @@ class _Resolver:
         lateral: dict[str, _Col] | None,
         out: _Lineage,
         problems: list[str],
+        steer: bool = False,
     ) -> None:
-        """Collect into ``out`` the upstream columns ``node`` reads, with the strongest transformation on each path."""
+        """Collect into ``out`` the upstream columns ``node`` reads, with the strongest transformation on each path.
+
+        ``steer`` is True below a condition (see ``_Trace``): those columns decide the result but are not in it.
+        """
         if isinstance(node, exp.Column):
             if isinstance(node.this, exp.Star):
                 return
-            self.absorb(self.resolve_column(node, scope, lateral), rank, funcs, root, out, problems)
+            self.absorb(self.resolve_column(node, scope, lateral), rank, funcs, root, out, problems, steer)
             return
         if isinstance(node, exp.Query):
             rel = self.query(node, scope.env, scope, label="subquery")
             for col in rel.columns[:1]:
-                self.absorb(col, rank, funcs, root, out, problems)
+                self.absorb(col, rank, funcs, root, out, problems, steer)
             return
         kind = _class_kind(type(node))
         if kind == _SKIP:
@@ -868,19 +887,33 @@ class _Resolver:
             funcs = funcs | {_function_name(node)}
         if kind > rank:
             rank = kind
-        for child in node.iter_expressions():
-            self.visit(child, rank, funcs, root, scope, lateral, out, problems)
+        steering = _STEERING_ARGS.get(type(node))
+        if steering is None:
+            for child in node.iter_expressions():
+                self.visit(child, rank, funcs, root, scope, lateral, out, problems, steer)
+            return
+        for key, value in node.args.items():
+            child_steer = steer or key in steering
+            for child in value if isinstance(value, list) else (value,):
+                if isinstance(child, exp.Expression):
+                    self.visit(child, rank, funcs, root, scope, lateral, out, problems, child_steer)
 
     @staticmethod
     def absorb(
-        col: _Col, rank: int, funcs: frozenset, root: exp.Expression, out: _Lineage, problems: list[str]
+        col: _Col,
+        rank: int,
+        funcs: frozenset,
+        root: exp.Expression,
+        out: _Lineage,
+        problems: list[str],
+        steer: bool,
     ) -> None:
         if col.problems:
             problems.extend(col.problems)
-        for key, (r, f, e) in col.lineage.items():
+        for key, (r, f, e, carries) in col.lineage.items():
             if e is None or (rank > 0 and rank >= r):
                 e = root
-            _merge_parallel(out, key, (rank if rank > r else r, f | funcs if funcs else f, e))
+            _merge_parallel(out, key, (rank if rank > r else r, f | funcs if funcs else f, e, carries and not steer))
 
     def filter_expression(self, node: exp.Expression, scope: _Scope, lateral: dict[str, _Col] | None = None) -> None:
         lineage: _Lineage = {}
@@ -1034,7 +1067,7 @@ def _lineage_of(
             unresolved.append(name)
             for p in col.problems:
                 problems.setdefault(p, None)
-        for (urn, source), (rank, funcs, node) in col.lineage.items():
+        for (urn, source), (rank, funcs, node, _) in col.lineage.items():
             kind = ("direct" if source == name else "renamed") if rank == _PASS else _RANK_TYPES[rank]
             text = source if node is None else render(node)
             edges.append(ColumnEdge(name, urn, source, kind, text, tuple(sorted(funcs))))

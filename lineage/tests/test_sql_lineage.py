@@ -110,6 +110,27 @@ def test_column_both_hashed_and_raw_in_one_expression_is_not_hashed():
 
 
 @pytest.mark.parametrize(
+    "expression",
+    [
+        "case when email is null then null else md5(email) end",
+        "iff(email is null, null, sha2(email))",
+        "case when email like '%@%' then md5(lower(email)) end",
+    ],
+)
+def test_column_in_a_condition_does_not_unmask_its_hashed_value(expression):
+    result = lineage(f"select {expression} as email_hash from main.customers", dialect="snowflake")
+    assert edge(result, "email_hash", "email").transformation_type == "hashed"
+
+
+def test_raw_branch_of_a_case_is_derived():
+    result = lineage("select case when status = 'staff' then email else md5(email) end as e from main.customers")
+    assert edges_of(result) == {
+        ("e", "urn:customers", "email", "derived"),
+        ("e", "urn:customers", "status", "derived"),
+    }
+
+
+@pytest.mark.parametrize(
     "call",
     ["sha2(email, 256)", "sha256(email)", "farm_fingerprint(email)", "hash(email)", "hmac('k', email)",
      "mask_email(email)", "email_mask(email)", "redact_pii(email)", "anonymise(email)", "pseudonymize_value(email)",
