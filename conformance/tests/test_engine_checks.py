@@ -430,6 +430,11 @@ def test_hard_coded_references_needs_sql_and_finds_names():
     assert hard_coded_references("select * from {{ var('orders_table') }}") == ["{{ var('orders_table') }}"]
     assert hard_coded_references("with x as (select 1) select * from x") == []
     assert hard_coded_references("select extract(year from o.created_at) from {{ ref('o') }} o") == []
+    quoted = "select 1 from 'raw'.'t'\nunion all select 1 from [dbo].[t]\nunion all select 1 from `p-1.d.t` x"
+    assert hard_coded_references(quoted) == ["'raw'.'t'", "[dbo].[t]", "`p-1.d.t`"]
+    jinja = "select 1 {# from raw.kept_out #} from {{ var('t', 'default_t') }} -- from raw.also_out"
+    assert hard_coded_references(jinja) == ["{{ var('t', 'default_t') }}"]
+    assert hard_coded_references("select date_from, count(distinct from_id) from {{ ref('x') }}") == []
     b = GraphBuilder(rich=True)
     b.capsule("bad", raw_sql="select * from analytics.orders")
     b.capsule("good", raw_sql="select * from {{ ref('orders') }}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -226,3 +227,15 @@ def test_evaluation_records_time_and_empty_graphs_work():
     evaluation = evaluate(GraphBuilder().graph, [make_rule()], now=NOW)
     assert evaluation.evaluated_at == NOW
     assert evaluation.results[0].applicable == 0 and evaluation.findings == []
+
+
+def test_garbage_collector_state_is_restored():
+    b = landscape()
+    gc.disable()
+    try:
+        evaluate(b.graph, [make_rule()])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    evaluate(b.graph, [make_rule()])
+    assert gc.isenabled()

@@ -105,17 +105,14 @@ def expected() -> dict:
     return yaml.safe_load((SAMPLE / "expected.yml").read_text())
 
 
-@cache
-def sample() -> tuple[GraphView, Evaluation]:
-    from ingestion.conventions import infer_domain, infer_layer
-    from ingestion.parsers.dbt import parse_dbt_artifacts
+def graph_from_parsed(parsed, *, pii: dict | None = None) -> GraphView:
+    """A GraphView from ingestion's ParsedProject, the way the loader and graph_load would fill it.
 
-    parsed = parse_dbt_artifacts(
-        manifest=(TARGET / "manifest.json").read_bytes(),
-        catalog=(TARGET / "catalog.json").read_bytes(),
-        run_results=(TARGET / "run_results.json").read_bytes(),
-    )
-    pii = {(item["node"], item["column"]): item for item in expected()["pii_columns"]}
+    ``pii`` maps (unique_id, column name) to {"pii_type", "masked"}: the classification under test.
+    """
+    from ingestion.conventions import infer_domain, infer_layer
+
+    pii = pii or {}
     graph = GraphView()
     for record in parsed.capsules:
         attributes = record.attributes
@@ -167,6 +164,26 @@ def sample() -> tuple[GraphView, Evaluation]:
             )
     for edge in parsed.edges:
         graph.add_edge(graph.by_urn[edge.source_unique_id], graph.by_urn[edge.target_unique_id])
+    return graph
+
+
+def parse_folder(folder: Path):
+    """ingestion's parser over a folder's manifest.json (+ catalog.json, run_results.json when present)."""
+    from ingestion.parsers.dbt import parse_dbt_artifacts
+
+    def read(name: str) -> bytes | None:
+        path = folder / name
+        return path.read_bytes() if path.exists() else None
+
+    return parse_dbt_artifacts(
+        manifest=read("manifest.json"), catalog=read("catalog.json"), run_results=read("run_results.json")
+    )
+
+
+@cache
+def sample() -> tuple[GraphView, Evaluation]:
+    pii = {(item["node"], item["column"]): item for item in expected()["pii_columns"]}
+    graph = graph_from_parsed(parse_folder(TARGET), pii=pii)
     for item in expected()["column_lineage"]:
         child, parent = graph.column_by_urn.get(item["child"]), graph.column_by_urn.get(item["parent"])
         if child is not None and parent is not None:

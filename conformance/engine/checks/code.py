@@ -14,12 +14,12 @@ _COMMENTS = re.compile(r"--[^\n]*|/\*.*?\*/|\{#.*?#\}", re.DOTALL)
 # over lower-cased text and without a leading \b (checked by hand): both would make the scan ten times slower
 _KEYWORD = re.compile(r"(?:from|join)\s+")
 _KEYWORD_ANY_CASE = re.compile(r"(?:from|join)\s+", re.IGNORECASE)
-_PART = r"(?:[`\"\[][^`\"\]\s]+[`\"\]]|\w+(?:-\w+)*)"
+_PART = r"(?:[`\"'\[][^`\"'\]\s]+[`\"'\]]|\w+(?:-\w+)*)"
 # what follows a from/join keyword, matched at that position only
 _FOLLOWERS = (
     re.compile(r"\{\{\s*var\s*\([^)]*\)\s*\}\}"),  # {{ var('table') }}, {{ var('schema', 'default') }}
     re.compile(rf"{_PART}\.{_PART}(?:\.{_PART})?(?=\s|;|$)"),  # schema.table / db.schema.table, quoted or not
-    re.compile(r"[`\"\[][^`\"\]\s]+[`\"\]](?=\s|;|$)"),  # "table" or `p.d.t`: quoted is a relation, bare a CTE
+    re.compile(r"[`\"'\[][^`\"'\]\s]+[`\"'\]](?=\s|;|$)"),  # "table" or `p.d.t`: quoted is a relation, bare a CTE
 )
 
 
