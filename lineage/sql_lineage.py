@@ -624,11 +624,20 @@ class _Resolver:
     # -- queries --------------------------------------------------------------------------------------------------
 
     def with_env(self, node: exp.Expression, env: _Env) -> _Env:
+        """The CTEs of ``node``'s WITH, resolved now in order: a long chain of CTEs then never recurses deeply.
+
+        CTEs the caller declared upstream relations (injected ephemeral models) are not resolved: their bodies
+        read relations that are not this model's upstreams.
+        """
         with_ = node.args.get("with_")
         if not with_:
             return env
         ctes = {cte.alias_or_name.lower(): (cte, i) for i, cte in enumerate(with_.expressions)}
-        return _Env(env, ctes, len(ctes))
+        out = _Env(env, ctes, len(ctes))
+        for name, (cte, _) in ctes.items():
+            if (name,) not in self.exact:
+                self.cte_rel(cte, out)
+        return out
 
     def query(self, node: exp.Expression, env: _Env, outer: _Scope | None, *, label: str, cte_key: int = 0) -> _Rel:
         if isinstance(node, exp.Select):

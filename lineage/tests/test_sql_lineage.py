@@ -578,6 +578,18 @@ def test_deeply_nested_sql_is_failed_quickly():
     assert "nested too deeply" in result.reason
 
 
+def test_long_chain_of_ctes_is_traced_without_deep_recursion():
+    ctes = ", ".join(f"c{i} as (select * from {'main.customers' if i == 0 else f'c{i - 1}'})" for i in range(1500))
+    result = lineage(f"with {ctes} select email from c1499")
+    assert edges_of(result) == {("email", "urn:customers", "email", "direct")}
+
+
+def test_very_long_operator_chain_is_failed_not_raised():
+    result = lineage("select " + " || ".join(["email"] * 3000) + " as e from main.customers")
+    assert result.status == "failed"
+    assert "nested too deeply" in result.reason
+
+
 def test_huge_sql_is_failed():
     result = lineage("select 1 as x" + " " * 2_100_000)
     assert result.status == "failed"
