@@ -626,8 +626,9 @@ class _Resolver:
     def with_env(self, node: exp.Expression, env: _Env) -> _Env:
         """The CTEs of ``node``'s WITH, resolved now in order: a long chain of CTEs then never recurses deeply.
 
-        CTEs the caller declared upstream relations (injected ephemeral models) are not resolved: their bodies
-        read relations that are not this model's upstreams.
+        CTEs dbt injected for ephemeral models are left until something traced reads them: when the caller
+        declared them upstream relations (or they are the ephemeral parents of an ephemeral parent) their
+        bodies read relations that are not this model's upstreams.
         """
         with_ = node.args.get("with_")
         if not with_:
@@ -635,7 +636,7 @@ class _Resolver:
         ctes = {cte.alias_or_name.lower(): (cte, i) for i, cte in enumerate(with_.expressions)}
         out = _Env(env, ctes, len(ctes))
         for name, (cte, _) in ctes.items():
-            if (name,) not in self.exact:
+            if not name.startswith("__dbt__cte__") and (name,) not in self.exact:
                 self.cte_rel(cte, out)
         return out
 

@@ -472,6 +472,19 @@ def test_ephemeral_cte_declared_upstream_is_the_source():
     }
 
 
+def test_injected_grandparent_ephemeral_is_not_read():
+    # dbt injects the ephemeral parents of ephemeral parents too; only the declared parent is read
+    ephemeral = UpstreamRelation("urn:int_customers", ("__dbt__cte__int_customers",), ("customer_id",))
+    sql = """
+    with __dbt__cte__base_customers as (select id from raw.crm.customers),
+    __dbt__cte__int_customers as (select id as customer_id from __dbt__cte__base_customers)
+    select customer_id from __dbt__cte__int_customers
+    """
+    result = lineage(sql, upstream=(ephemeral,))
+    assert result.status == "parsed", result.reason
+    assert edges_of(result) == {("customer_id", "urn:int_customers", "customer_id", "direct")}
+
+
 def test_ephemeral_star_expands_from_the_injected_cte_body():
     ephemeral = UpstreamRelation("urn:int_customers", ("__dbt__cte__int_customers",), ())
     sql = (
