@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import logging
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -10,9 +11,19 @@ from datetime import UTC, date, datetime
 
 from conformance.engine.context import EvalContext
 from conformance.engine.registry import CheckRun, check_type
-from conformance.engine.results import CheckNotEvaluable, Evaluation, Finding, Hit, RuleResult, fingerprint
+from conformance.engine.results import (
+    CheckNotEvaluable,
+    Evaluation,
+    Finding,
+    Hit,
+    RuleResult,
+    capsule_label,
+    fingerprint,
+)
 from conformance.engine.spec import RuleSpec, Waiver
 from lineage.graph import CapsuleNode, ColumnNode, GraphView
+
+logger = logging.getLogger(__name__)
 
 
 def evaluate(
@@ -22,6 +33,7 @@ def evaluate(
 
     ``now`` decides which waivers have expired (default: the current UTC time). ``waivers`` adds waivers
     kept outside the rule files (e.g. granted by a steward in the UI) to those the rules declare.
+    A check that raises is reported with status ``error`` (and logged) instead of stopping the others.
     Facts several rules need (selections, topological order, depths, reachability) are computed once.
     The cyclic garbage collector is paused meanwhile (see ``gc_paused``).
     """
@@ -73,6 +85,15 @@ def _evaluate_rule(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequ
         return RuleResult(
             rule=rule, status="skipped", subject=subject, reason=str(exc), seconds=time.perf_counter() - started
         )
+    except Exception as exc:  # a deployment's own check must not stop the evaluation of every other rule
+        logger.exception("conformance check %s of rule %s failed", kind.name, rule.id)
+        return RuleResult(
+            rule=rule,
+            status="error",
+            subject=subject,
+            reason=f"{type(exc).__name__}: {exc}",
+            seconds=time.perf_counter() - started,
+        )
     active = [w for w in (*rule.waivers, *extra) if w.matches_rule(rule.id) and w.is_active(on=today)]
     findings: dict[str, Finding] = {}
     for hit in hits:
@@ -105,7 +126,7 @@ def _finding(ctx: EvalContext, rule: RuleSpec, hit: Hit, waivers: list[Waiver]) 
         capsule_urn=capsule_urn,
         column_urn=column_urn,
         message=hit.message,
-        details=dict(hit.details or {}),
+        details=hit.details if hit.details is not None else {},
         fingerprint=print_,
         severity=rule.severity,
         waiver=waiver,
@@ -118,9 +139,7 @@ def _object_names(capsule: CapsuleNode | None, column: ColumnNode | None) -> tup
     """The names a waiver's object glob is matched against."""
     if capsule is None:
         return ("project",)
-    names = [capsule.name, capsule.urn]
-    if capsule.source_name:
-        names.append(f"{capsule.source_name}.{capsule.name}")
-    if column is not None:
-        names = [f"{name}.{column.name}" for name in names[:1] + names[2:]] + [column.urn]
-    return tuple(names)
+    short = dict.fromkeys((capsule.name, capsule_label(capsule)))  # name, and source.table or model.v2
+    if column is None:
+        return (*short, capsule.urn)
+    return (*(f"{name}.{column.name}" for name in short), column.urn)

@@ -49,10 +49,13 @@ def _summary_line(evaluation: Evaluation) -> str:
     waived = len(evaluation.findings) - len(active)
     evaluated = sum(1 for r in evaluation.results if r.status == "evaluated")
     skipped = [r.rule.id for r in evaluation.results if r.status == "skipped"]
+    failed = [r.rule.id for r in evaluation.results if r.status == "error"]
     parts = [f"{len(active)} finding(s)"] + [f"{n} {severity}" for severity, n in counts.items() if n]
     text = f"{', '.join(parts)}; {waived} waived; {evaluated} rule(s) evaluated"
     if skipped:
         text += f"; skipped: {', '.join(skipped)}"
+    if failed:
+        text += f"; failed to run: {', '.join(failed)}"
     return text
 
 
@@ -94,13 +97,16 @@ def format_junit(evaluation: Evaluation, *, include_waived: bool = True) -> str:
     A rule without findings gets one passing case so CI shows it ran; a skipped rule one skipped case.
     """
     suites = ET.Element("testsuites", name=TOOL_NAME)
-    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for result in evaluation.results:
         rule = result.rule
         suite = ET.SubElement(suites, "testsuite", name=f"{rule.id} {rule.name}")
-        cases = 0
-        failures = skipped = 0
-        if result.status != "evaluated":
+        cases = failures = errors = skipped = 0
+        if result.status == "error":
+            case = ET.SubElement(suite, "testcase", name=rule.id, classname=rule.rule_set)
+            ET.SubElement(case, "error", message=result.reason or "the check failed")
+            cases, errors = 1, 1
+        elif result.status != "evaluated":
             case = ET.SubElement(suite, "testcase", name=rule.id, classname=rule.rule_set)
             ET.SubElement(case, "skipped", message=result.reason or result.status)
             cases, skipped = 1, 1
@@ -131,15 +137,15 @@ def format_junit(evaluation: Evaluation, *, include_waived: bool = True) -> str:
                 cases = 1
         suite.set("tests", str(cases))
         suite.set("failures", str(failures))
-        suite.set("errors", "0")
+        suite.set("errors", str(errors))
         suite.set("skipped", str(skipped))
         suite.set("time", f"{result.seconds:.4f}")
         totals["tests"] += cases
         totals["failures"] += failures
+        totals["errors"] += errors
         totals["skipped"] += skipped
     for key, value in totals.items():
         suites.set(key, str(value))
-    suites.set("errors", "0")
     suites.set("time", f"{evaluation.seconds:.4f}")
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
@@ -215,12 +221,32 @@ def format_sarif(
                         "rules": [_sarif_rule(rule) for rule in rules],
                     }
                 },
-                "invocations": [{"executionSuccessful": True, "endTimeUtc": evaluation.evaluated_at.isoformat()}],
+                "invocations": [_sarif_invocation(evaluation, index)],
                 "results": results,
             }
         ],
     }
     return json.dumps(document, indent=2, default=str) + "\n"
+
+
+def _sarif_invocation(evaluation: Evaluation, index: dict[str, int]) -> dict[str, Any]:
+    """The run's outcome: rules that could not run are notifications (errors make it unsuccessful)."""
+    notifications = [
+        {
+            "level": "error" if result.status == "error" else "note",
+            "message": {"text": f"{result.rule.id} {result.status}: {result.reason}"},
+            "associatedRule": {"id": result.rule.id, "index": index[result.rule.id]},
+        }
+        for result in evaluation.results
+        if result.status in ("error", "skipped")
+    ]
+    out: dict[str, Any] = {
+        "executionSuccessful": not any(result.status == "error" for result in evaluation.results),
+        "endTimeUtc": evaluation.evaluated_at.isoformat(),
+    }
+    if notifications:
+        out["toolExecutionNotifications"] = notifications
+    return out
 
 
 def _sarif_rule(rule: RuleSpec) -> dict[str, Any]:

@@ -97,7 +97,8 @@ class RuleResult:
     ``subject`` says what an applicable object is: ``capsule`` (``capsules`` lists them), ``column``
     (``columns`` lists them; ``capsules`` are the capsules in the filter) or ``project`` (one object, the
     whole project; ``capsules`` is the population the rule measured). ``status`` is ``evaluated``,
-    ``skipped`` (``reason`` says why) or ``disabled``.
+    ``skipped`` (the graph lacks what the check needs; ``reason`` says what), ``error`` (the check raised;
+    ``reason`` holds the exception) or ``disabled``.
     """
 
     rule: RuleSpec

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 
-from conformance.engine import Waiver, evaluate, fingerprint, rule_from_dict
+from conformance.engine import Waiver, evaluate, fingerprint, register_check, rule_from_dict
 from conformance.engine.testing import GraphBuilder
 
 DESCRIBED = {"type": "required_property", "property": "description"}
@@ -239,3 +239,27 @@ def test_garbage_collector_state_is_restored():
         gc.enable()
     evaluate(b.graph, [make_rule()])
     assert gc.isenabled()
+
+
+def test_a_check_that_raises_is_reported_and_the_others_still_run():
+    @register_check("test_always_breaks")
+    def always_breaks(*, run):
+        raise RuntimeError("boom")
+
+    b = landscape()
+    broken = make_rule({"type": "test_always_breaks"})
+    fine = replace(make_rule(), id="R-2")
+    first, second = evaluate(b.graph, [broken, fine]).results
+    assert (first.status, first.reason) == ("error", "RuntimeError: boom")
+    assert second.status == "evaluated" and second.findings
+
+
+def test_waiver_objects_match_source_and_version_labels():
+    b = GraphBuilder()
+    b.capsule("orders", type="source", source_name="shop")
+    b.capsule("dim_customers", version="2")
+    rule = make_rule()
+    findings = evaluate(b.graph, [rule], waivers=[Waiver(rule="R-1", object="shop.orders", reason="a")]).findings
+    assert [f.waived for f in findings] == [True, False]
+    findings = evaluate(b.graph, [rule], waivers=[Waiver(rule="R-1", object="*.v2", reason="b")]).findings
+    assert [f.waived for f in findings] == [False, True]

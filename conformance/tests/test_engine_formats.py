@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from conformance.engine import Waiver, evaluate, render, rule_from_dict, score_evaluation
+from conformance.engine import Waiver, evaluate, register_check, render, rule_from_dict, score_evaluation
 from conformance.engine.formats import format_json, format_junit, format_sarif, format_table
 from conformance.engine.testing import GraphBuilder
 
@@ -183,3 +183,29 @@ def test_skipped_rules_are_named_in_the_summary():
         }
     )
     assert format_table(evaluate(b.graph, [replace(rule)])).splitlines()[-1].endswith("skipped: HC")
+
+
+def test_rules_that_failed_to_run_are_errors_in_junit_and_sarif():
+    @register_check("test_breaks_in_formats")
+    def breaks(*, run):
+        raise ValueError("no")
+
+    b = GraphBuilder()
+    b.capsule("m")
+    rule = rule_from_dict(
+        {
+            "id": "BRK",
+            "name": "b",
+            "severity": "info",
+            "category": "c",
+            "rule_set": "s",
+            "check": {"type": "test_breaks_in_formats"},
+        }
+    )
+    ev = evaluate(b.graph, [rule])
+    root = ET.fromstring(format_junit(ev))
+    assert root.get("errors") == "1" and root.find("testsuite/testcase/error").get("message") == "ValueError: no"
+    invocation = json.loads(format_sarif(ev))["runs"][0]["invocations"][0]
+    assert invocation["executionSuccessful"] is False
+    assert invocation["toolExecutionNotifications"][0]["associatedRule"]["id"] == "BRK"
+    assert format_table(ev).splitlines()[-1].endswith("failed to run: BRK")

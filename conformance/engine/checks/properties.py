@@ -392,18 +392,13 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
     ctx, params = run.ctx, run.params
     measure, minimum = params["measure"], params["min_percent"]
     graph = run.graph
-    tested = column_test_kinds(ctx) if measure == "tested_columns" else {}
-
-    def column_ok(column: int) -> bool:
-        if measure == "documented_columns":
-            return bool((graph.columns[column].description or "").strip())
-        return column in tested
+    covered = _covered_columns(ctx, measure).__getitem__ if measure in COLUMN_MEASURES else None
 
     if run.subject == "capsule":
         for index in run.capsules:
             node = graph.capsules[index]
             total = len(node.columns)
-            good = sum(1 for column in node.columns if column_ok(column))
+            good = sum(map(covered, node.columns))
             percent = 100.0 * good / total if total else 0.0
             if percent < minimum:
                 yield Hit(
@@ -416,8 +411,8 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
     totals: dict[str | None, list[int]] = {}
     for index in run.capsules:
         node = graph.capsules[index]
-        if measure in COLUMN_MEASURES:
-            good, total = sum(1 for column in node.columns if column_ok(column)), len(node.columns)
+        if covered is not None:
+            good, total = sum(map(covered, node.columns)), len(node.columns)
         elif measure == "documented_models":
             good, total = int(bool((node.description or "").strip())), 1
         else:
@@ -445,6 +440,20 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
                 "by_layer": by_layer,
             },
         )
+
+
+def _covered_columns(ctx: EvalContext, measure: str) -> list[bool]:
+    """Per column index: documented (a non-blank description) or tested; one pass, memoised per measure."""
+
+    def compute() -> list[bool]:
+        if measure == "documented_columns":
+            return [bool(column.description and column.description.strip()) for column in ctx.graph.columns]
+        flags = [False] * len(ctx.graph.columns)
+        for column in column_test_kinds(ctx):
+            flags[column] = True
+        return flags
+
+    return ctx.memo(("covered_columns", measure), compute)
 
 
 def _label(measure: str) -> str:
