@@ -505,6 +505,8 @@ class _Resolver:
             hit = self.suffix.get(parts)
         if hit is not None:
             return self.upstream_rel(hit)
+        if parts in self.exact or self.suffix.get(parts, False) is None:
+            return self.opaque(".".join(parts), "the name matches more than one upstream relation")
         if parts in self.own or (len(parts) < 3 and any(o[-len(parts) :] == parts for o in self.own)):
             return self.own_rel(".".join(parts))
         return self.unknown_rel(".".join(parts))

@@ -297,6 +297,15 @@ def test_unknown_relation_is_partial_and_named():
     assert edges_of(result) == {("email", "urn:customers", "email", "direct")}
 
 
+def test_spelling_shared_by_two_upstreams_is_not_guessed():
+    a = UpstreamRelation("urn:a", ("prod.customers",), ("id",))
+    b = UpstreamRelation("urn:b", ("dev.customers",), ("id",))
+    result = lineage("select id from customers", upstream=(a, b))
+    assert result.status == "partial"
+    assert "more than one upstream" in result.reason
+    assert result.edges == ()
+
+
 def test_unknown_relation_only_in_a_filter_still_makes_partial():
     result = lineage("select email from main.customers where id not in (select id from information_schema.tables)")
     assert result.status == "partial"
