@@ -362,7 +362,7 @@ def _parse_waiver(entry: Any, *, file: str, rule_id: str | None, field: str) -> 
     if rule_id is None:
         if not isinstance(rule, str) or not rule:
             raise fail("rule", "missing: a file-level waiver names its rule id (or a glob such as MED-*)")
-    elif rule is not None and rule != rule_id:
+    elif rule is not None and not Waiver(rule=str(rule), reason="").matches_rule(rule_id):
         raise fail("rule", f"a waiver inside rule {rule_id} cannot name rule {rule!r}")
     reason = entry.get("reason")
     if not isinstance(reason, str) or not reason.strip():

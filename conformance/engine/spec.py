@@ -194,7 +194,8 @@ class RuleSpec:
         if flt:
             out["filter"] = flt
         if self.waivers:
-            out["waivers"] = [waiver.to_dict() for waiver in self.waivers]
+            # inside the rule a waiver needs no rule id (a file-level glob such as MED-* matched this rule)
+            out["waivers"] = [{k: v for k, v in waiver.to_dict().items() if k != "rule"} for waiver in self.waivers]
         if self.url:
             out["url"] = self.url
         if self.meta:

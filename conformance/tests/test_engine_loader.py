@@ -252,6 +252,14 @@ def test_to_dict_round_trips_through_rule_from_dict(tmp_path):
     assert again == rule
 
 
+def test_rules_with_file_level_glob_waivers_round_trip(tmp_path):
+    text = RULE + "waivers:\n  - {rule: 'T-*', object: fct_legacy, reason: agreed}\n"
+    [rule] = load_rule_file(write(tmp_path, text))
+    again = rule_from_dict(rule.to_dict(), source=rule.source)
+    assert [(w.object, w.reason) for w in again.waivers] == [("fct_legacy", "agreed")]
+    assert again.waivers[0].matches_rule("T-001")
+
+
 def test_parse_rules_reads_text():
     [rule] = parse_rules(RULE, source="upload")
     assert rule.source == "upload"
