@@ -156,6 +156,7 @@ class PiiConfig:
     semantic: Mapping[str, frozenset[str]]
     desc_trie: Mapping[str, Any]
     desc_words: frozenset[str]
+    desc_first_words: frozenset[str]  # first words of phrases and their plurals: a sentence without one is skipped
     desc_type_hint: re.Pattern[str] | None
     desc_leading_against: re.Pattern[str] | None
     desc_near_against: frozenset[str]
@@ -482,6 +483,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         semantic=semantic,
         desc_trie=desc_trie,
         desc_words=frozenset(w for words in desc_phrases for w in words),
+        desc_first_words=frozenset(form for words in desc_phrases for form in (words[0], words[0] + "s",
+                                                                              words[0] + "es")),
         desc_type_hint=re.compile(type_hint) if type_hint else None,
         desc_leading_against=re.compile("(?:" + "|".join(leading) + ")") if leading else None,
         desc_near_against=frozenset(r.words(desc.get("near_against"), "description.near_against")),
@@ -632,7 +635,7 @@ class _NameHit:
     last: bool = False  # the match ends the name
 
 
-def _name_hits(name: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
+def _name_hits(name: str, abbreviation: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
     """Find every pattern in the name (longest match first, left to right) and judge its context."""
     tokens = _match_tokens(tokenize_column_name(name, config=config), config)
     hits: list[_NameHit] = []
@@ -647,12 +650,13 @@ def _name_hits(name: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[_Na
         if found is None:
             i += 1
             continue
-        hits.append(_judge(found, tokens, i, found_end, config))
+        hits.append(_judge(found, tokens, i, found_end, abbreviation, config))
         i = found_end
     return tokens, tuple(hits)
 
 
-def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, config: PiiConfig) -> _NameHit:
+def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abbreviation: str,
+           config: PiiConfig) -> _NameHit:
     text = " ".join(pattern.words)
     if pattern.pii_type is None:
         return _NameHit(None, text, pattern.strength, None, "none", None, None, False, pattern.reason,
@@ -684,10 +688,12 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, con
             elif not attribute and unknown is None:
                 unknown = word
     owner, owner_kind = None, "none"
-    for word in reversed(prefix):
-        # One- and two-letter words are table abbreviations (c_name, ca_zip), not owners.
-        if word in config.neutral or word in config.masking or len(word) <= 2 and word not in config.person_words:
+    for index in range(len(prefix) - 1, -1, -1):
+        word = prefix[index]
+        if word in config.neutral or word in config.masking:
             continue
+        if index == 0 and (len(word) == 1 or word == abbreviation):
+            continue  # a table abbreviation (c_name in customer, ca_zip in customer_address), not an owner
         owner = word
         singular = word[:-1] if word.endswith("s") else word
         if word in config.person_words or singular in config.person_words:
@@ -703,19 +709,19 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, con
                     last=end == len(tokens))
 
 
-def _name_evidence(name: str, capsule_kind: str,
+def _name_evidence(name: str, capsule_kind: str, abbreviation: str,
                    config: PiiConfig) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, capsule kind), and whether the name holds a known lookalike phrase.
 
     Memoised because both repeat across a project.
     """
-    key = (name, capsule_kind)
+    key = (name, capsule_kind, abbreviation)
     cached = config._names.get(key)
     if cached is not None:
         return cached
     if len(config._names) > _CACHE_LIMIT:
         config._names.clear()
-    tokens, hits = _name_hits(name, config)
+    tokens, hits = _name_hits(name, abbreviation, config)
     w = config.weights
     out: list[Evidence] = []
     for hit in hits:
@@ -820,14 +826,15 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
     hits = []
     vocabulary = config.desc_words
     for sentence in _SENTENCE_RE.split(text):
+        raw = _DESC_WORD_RE.findall(sentence)
+        if config.desc_first_words.isdisjoint(raw):
+            continue
         words = []
-        for word in _DESC_WORD_RE.findall(sentence):
+        for word in raw:
             if word not in vocabulary and len(word) > 3 and word.endswith("s"):
                 stem = word[:-2] if word.endswith("es") and word[:-2] in vocabulary else word[:-1]
                 word = stem if stem in vocabulary else word
             words.append(word)
-        if vocabulary.isdisjoint(words):
-            continue
         sentence_words = set(words)
         i, n = 0, len(words)
         while i < n:
@@ -852,12 +859,19 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
     phrase = " ".join(words[start:end]).replace(" 's", "'s")
     rule = config.rules[pii_type]
     reason, counters = None, False
+    # In prose only content words count: "full name on edx.org" is not "created_on".
+    after = words[end] if end < len(words) and len(words[end]) > 2 else None
+    owner = next((w for w in reversed(words[max(0, start - 3):start]) if w not in config.neutral), None)
     if against:
         reason = f"the description reads as '{against}...'"
     else:
         near = [w for w in words[max(0, start - 4):start] if w in config.desc_near_against]
         if near:
             reason = f"'{near[-1]}' before '{phrase}' says the text is about the {pii_type}, not the value"
+        elif after in (config.aggregate if rule.kind == "attribute" else config.suffix_veto):
+            reason = f"'{after}' after '{phrase}' says the text is about the {pii_type}, not the value"
+        elif rule.organisation_sensitive and owner in config.organisation_words:
+            reason = f"'{owner}' before '{phrase}' is not a person"
         elif rule.organisation_sensitive is True and sentence & config.desc_organisation:
             reason = f"the sentence is about an organisation ('{sorted(sentence & config.desc_organisation)[0]}')"
             counters = True
@@ -1111,7 +1125,8 @@ def classify_column(
     evidence: list[Evidence] = []
     type_hint_family = None
 
-    tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, config)
+    abbreviation = "".join(word[0] for word in entity) if len(entity) > 1 else ""
+    tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config)
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)

@@ -173,6 +173,17 @@ def test_organisation_owner_or_capsule_weakens_contact_data(config):
     assert classify(config, "first_name", capsule_name="stg_salesforce__account").pii_type == "person_name"
 
 
+def test_table_abbreviation_is_not_an_owner(config):
+    assert classify(config, "c_name", capsule_name="customer").pii_type == "person_name"
+    assert classify(config, "ca_zip", capsule_name="customer_address").pii_type == "postal_code"
+    assert classify(config, "os_name", capsule_name="stg_users").pii_type is None
+    assert classify(config, "s_phone", capsule_name="supplier").pii_type is None
+
+
+def test_max_of_a_value_is_still_the_value(config):
+    assert classify(config, "max_email").pii_type == "email"
+
+
 def test_role_column_holds_a_person_only_when_it_is_not_a_key(config):
     assert classify(config, "s_manager", "varchar(40)").pii_type == "person_name"
     assert classify(config, "manager_id").pii_type is None
@@ -225,6 +236,14 @@ def test_description_alone_detects_with_low_confidence(config):
 )
 def test_description_about_the_value_is_not_pii(config, description):
     assert classify(config, "notes", "varchar", description).pii_type is None
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["The tier of the email send.", "The plan name of the user.", "Email template used for the reminder"],
+)
+def test_description_phrase_owned_or_qualified_by_another_noun_does_not_count(config, description):
+    assert classify(config, "label", "varchar", description).pii_type is None
 
 
 def test_negated_description_does_not_count(config):
