@@ -7,8 +7,9 @@ decisions, column-lineage status).
 
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 from django.urls import reverse
+from django.utils import timezone
 
 from catalog.choices import LineageStatus, OwnerType, PiiDecision
 from dab_project.models import TimeStampedModel
@@ -127,8 +128,10 @@ class Capsule(TimeStampedModel):
     # Column lineage honesty: how far it could be derived from the compiled SQL, and why not.
     lineage_status = models.CharField(max_length=20, choices=LineageStatus.choices, null=True, blank=True)
     lineage_error = models.TextField(null=True, blank=True)
-    # Hash of every ingested field, so an unchanged re-ingest skips the row without comparing fields.
+    # Hashes of every ingested field (the capsule's own, and all its columns' together), so an unchanged
+    # re-ingest skips a capsule and its columns without reading or comparing them.
     content_hash = models.CharField(max_length=64, null=True, blank=True)
+    columns_hash = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         db_table = "capsules"
@@ -172,8 +175,11 @@ class Capsule(TimeStampedModel):
 class Column(TimeStampedModel):
     """One column of a capsule: the union of what the manifest documents and the catalog observed."""
 
-    urn = models.CharField(max_length=500, unique=True)
-    capsule = models.ForeignKey(Capsule, on_delete=models.CASCADE, related_name="columns")
+    # Hundreds of thousands of rows arrive per ingestion, so no index without a query: not on created_at,
+    # and the URN is unique through a constraint (unique=True would add a LIKE index nobody uses).
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
+    urn = models.CharField(max_length=500)
+    capsule = models.ForeignKey(Capsule, on_delete=models.CASCADE, related_name="columns", db_index=False)
     name = models.CharField(max_length=255)
     # The seed had 100 characters; nested warehouse types (STRUCT<...>) are longer.
     data_type = models.CharField(max_length=1000, null=True, blank=True)
@@ -211,10 +217,14 @@ class Column(TimeStampedModel):
         verbose_name = "column"
         indexes = [
             models.Index(fields=["capsule", "ordinal_position", "name"], name="idx_columns_capsule"),  # columns tab
-            models.Index(fields=["semantic_type"], name="idx_columns_semantic_type"),  # ?semantic_type=
-            models.Index(fields=["pii_type"], name="idx_columns_pii_type"),  # PII inventory
+            # Partial: most columns have neither, and these indexes serve lookups of one value.
+            models.Index(
+                fields=["semantic_type"], name="idx_columns_semantic_type", condition=Q(semantic_type__isnull=False)
+            ),  # ?semantic_type=
+            models.Index(fields=["pii_type"], name="idx_columns_pii_type", condition=Q(pii_type__isnull=False)),  # PII
         ]
         constraints = [
+            models.UniqueConstraint(fields=["urn"], name="%(app_label)s_%(class)s_unique_urn"),
             models.CheckConstraint(
                 condition=Q(pii_confidence__isnull=True) | (Q(pii_confidence__gte=0.0) & Q(pii_confidence__lte=1.0)),
                 name="%(app_label)s_%(class)s_pii_confidence_range",

@@ -18,4 +18,9 @@ class DabProjectConfig(AppConfig):
     verbose_name = "Data Architecture Brain"
 
     def ready(self):
+        import orjson
+        from psycopg.types.json import set_json_loads
+
+        # jsonb columns decode with orjson: reading a project's meta/tags is several times faster.
+        set_json_loads(orjson.loads)
         pre_migrate.connect(_create_schema, sender=self, dispatch_uid="dab_create_schema")

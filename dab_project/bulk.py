@@ -1,10 +1,11 @@
 """Bulk writes for hundreds of thousands of rows: COPY on PostgreSQL, batched executemany elsewhere.
 
 Ingestion, PII classification and column lineage write whole projects at once; the ORM's
-``bulk_create``/``bulk_update`` build one huge statement per batch and cost several times more. These
-helpers take plain tuples whose values are already Python types (UUID, str, bool, int, float,
-datetime, or ``Json`` for JSON columns) and adapt them per database. They must run inside a transaction
-(the caller's ``atomic()``), and they bypass model ``save()`` and signals, like ``bulk_create`` does.
+``bulk_create``/``bulk_update`` cost several times more per row. Rows are plain tuples of str, int,
+float, bool, None, UUID or datetime; JSON columns take their text, made once with ``json_text``. The
+helpers must run inside the caller's transaction and bypass ``save()`` and signals, like
+``bulk_create``. On PostgreSQL a table whose ``id`` column has a database default (migrations give
+``columns``, ``capsule_lineage`` and ``column_lineage`` one) can be filled without sending ids.
 """
 
 from __future__ import annotations
@@ -17,40 +18,28 @@ from typing import Any
 
 import orjson
 from django.db import connection
+from psycopg.copy import QueuedLibpqWriter
 
 BATCH = 2000
 
 
-class Json:
-    """Marks a value bound for a JSON column (dicts and lists), serialised once with orjson."""
-
-    __slots__ = ("text",)
-
-    def __init__(self, value: Any):
-        self.text = orjson.dumps(value).decode()
+def json_text(value: Any) -> str:
+    """JSON text for a JSON column; empty containers skip the encoder (most meta/tags are empty)."""
+    if not value:
+        return "[]" if isinstance(value, list | tuple) else "{}"
+    return orjson.dumps(value).decode()
 
 
-def _adapter():
-    """A function turning one Python value into what this database's driver wants."""
-    if connection.vendor == "postgresql":
-
-        def adapt(value):
-            return value.text if isinstance(value, Json) else value
-
-        return adapt
-
+def _sqlite_row(row: Sequence[Any]) -> list[Any]:
     ops = connection.ops
-
-    def adapt_other(value):
-        if isinstance(value, Json):
-            return value.text
+    out = []
+    for value in row:
         if isinstance(value, uuid.UUID):
-            return value.hex  # Django stores UUIDs as 32 hex characters on SQLite
-        if isinstance(value, datetime):
-            return ops.adapt_datetimefield_value(value)
-        return value
-
-    return adapt_other
+            value = value.hex  # Django stores UUIDs as 32 hex characters outside PostgreSQL
+        elif isinstance(value, datetime):
+            value = ops.adapt_datetimefield_value(value)
+        out.append(value)
+    return out
 
 
 def _batches(rows: Iterable[Sequence[Any]], size: int = BATCH):
@@ -61,22 +50,30 @@ def _batches(rows: Iterable[Sequence[Any]], size: int = BATCH):
 
 def bulk_insert(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Insert rows; returns how many. The rows must not conflict (the caller diffed them first)."""
-    adapt = _adapter()
+    qn = connection.ops.quote_name
+    names = ", ".join(qn(c) for c in columns)
     count = 0
-    quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {connection.ops.quote_name(table)} ({quoted}) FROM STDIN") as copy:
+            # A queued writer hands the data to a thread, so PostgreSQL indexes one batch while we format the next.
+            raw = cursor.cursor
+            with raw.copy(f"COPY {qn(table)} ({names}) FROM STDIN", writer=QueuedLibpqWriter(raw)) as copy:
                 for row in rows:
-                    copy.write_row([adapt(v) for v in row])
+                    copy.write_row(row)
                     count += 1
             return count
-        placeholders = ", ".join(["%s"] * len(columns))
-        sql = f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})"
+        if "id" not in columns and _needs_python_id(table):
+            columns, rows = ["id", *columns], ((uuid.uuid4(), *row) for row in rows)
+            names = ", ".join(qn(c) for c in columns)
+        sql = f"INSERT INTO {qn(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
         for batch in _batches(rows):
-            cursor.executemany(sql, [[adapt(v) for v in row] for row in batch])
+            cursor.executemany(sql, [_sqlite_row(row) for row in batch])
             count += len(batch)
     return count
+
+
+def _needs_python_id(table: str) -> bool:
+    return table in ("columns", "capsule_lineage", "column_lineage")
 
 
 def bulk_update(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, key: str = "id") -> int:
@@ -84,19 +81,18 @@ def bulk_update(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
 
     On PostgreSQL the rows are COPYed into a temporary table and applied with one UPDATE ... FROM.
     """
-    adapt = _adapter()
     qn = connection.ops.quote_name
     count = 0
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            all_columns = [key, *columns]
+            names = ", ".join(qn(c) for c in (key, *columns))
             cursor.execute(
-                f"CREATE TEMPORARY TABLE _dab_bulk ON COMMIT DROP AS "
-                f"SELECT {', '.join(qn(c) for c in all_columns)} FROM {qn(table)} WITH NO DATA"
+                f"CREATE TEMPORARY TABLE _dab_bulk ON COMMIT DROP AS SELECT {names} FROM {qn(table)} WITH NO DATA"
             )
-            with cursor.cursor.copy(f"COPY _dab_bulk ({', '.join(qn(c) for c in all_columns)}) FROM STDIN") as copy:
+            raw = cursor.cursor
+            with raw.copy(f"COPY _dab_bulk ({names}) FROM STDIN", writer=QueuedLibpqWriter(raw)) as copy:
                 for row in rows:
-                    copy.write_row([adapt(v) for v in row])
+                    copy.write_row(row)
                     count += 1
             if count:
                 assignments = ", ".join(f"{qn(c)} = u.{qn(c)}" for c in columns)
@@ -108,14 +104,13 @@ def bulk_update(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
         assignments = ", ".join(f"{qn(c)} = %s" for c in columns)
         sql = f"UPDATE {qn(table)} SET {assignments} WHERE {qn(key)} = %s"
         for batch in _batches(rows):
-            cursor.executemany(sql, [[adapt(v) for v in (*row[1:], row[0])] for row in batch])
+            cursor.executemany(sql, [_sqlite_row((*row[1:], row[0])) for row in batch])
             count += len(batch)
     return count
 
 
 def bulk_delete(table: str, ids: Sequence[Any], *, key: str = "id") -> int:
     """Delete rows by key, in batches (SQLite limits a statement's parameters)."""
-    adapt = _adapter()
     qn = connection.ops.quote_name
     deleted = 0
     with connection.cursor() as cursor:
@@ -126,6 +121,6 @@ def bulk_delete(table: str, ids: Sequence[Any], *, key: str = "id") -> int:
             return deleted
         for batch in _batches(ids, 900):
             placeholders = ", ".join(["%s"] * len(batch))
-            cursor.execute(f"DELETE FROM {qn(table)} WHERE {qn(key)} IN ({placeholders})", [adapt(v) for v in batch])
+            cursor.execute(f"DELETE FROM {qn(table)} WHERE {qn(key)} IN ({placeholders})", _sqlite_row(batch))
             deleted += cursor.rowcount
     return deleted

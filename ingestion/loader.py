@@ -27,9 +27,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
-from dab_project.bulk import Json, bulk_delete, bulk_insert, bulk_update
+from dab_project.bulk import bulk_delete, bulk_insert, bulk_update, json_text
 from ingestion import conventions as conv
-from ingestion.records import CapsuleRecord, ColumnRecord, OwnerRecord, ParsedProject, TestRecord
+from ingestion.records import CapsuleRecord, OwnerRecord, ParsedProject, TestRecord
 from lineage.models import CapsuleLineage
 
 # Who set a capsule's owner/domain; steward values are kept until dbt itself names one.
@@ -43,11 +43,11 @@ CAPSULE_COLUMNS = (
     "unique_id", "relation_name", "package_name", "original_file_path", "access", "group_name",
     "contract_enforced", "version", "checksum", "compiled_sql", "raw_sql", "attributes", "tests",
 )  # fmt: skip
+# capsule_id is written beside these but kept out of the hashed values (a column's identity is its URN).
 COLUMN_COLUMNS = (
-    "urn", "capsule_id", "name", "data_type", "ordinal_position", "is_nullable", "description", "meta", "tags",
-    "stats", "has_tests", "test_count", "tests", "constraints", "in_manifest", "in_catalog",
+    "urn", "name", "data_type", "ordinal_position", "is_nullable", "description", "meta", "tags", "stats",
+    "has_tests", "test_count", "tests", "constraints", "in_manifest", "in_catalog",
 )  # fmt: skip
-JSON_FIELDS = {"meta", "tags", "attributes", "tests", "stats", "constraints"}
 # The database's limits; longer values are cut (names) or the row is skipped (URNs), with a warning.
 MAX_URN = 500
 MAX_NAME = 255
@@ -84,7 +84,7 @@ class LoadResult:
     domains_created: int = 0
     warnings: list[str] = field(default_factory=list)
     capsule_ids: dict[str, uuid.UUID] = field(default_factory=dict)  # urn -> id, every capsule of the project
-    changed_capsule_ids: set[uuid.UUID] = field(default_factory=set)  # created or updated capsules
+    changed_capsule_ids: set[uuid.UUID] = field(default_factory=set)  # capsules created or whose fields changed
     changed_column_capsule_ids: set[uuid.UUID] = field(default_factory=set)  # capsules whose columns changed
 
     def stats(self) -> dict[str, Any]:
@@ -102,10 +102,21 @@ class LoadResult:
         return any(c.changed for c in (self.capsules, self.columns, self.edges, self.tests))
 
 
-def _hash(values: tuple) -> str:
-    """Digest of a row's values (JSON columns by their serialised text)."""
-    plain = tuple(v.text if isinstance(v, Json) else v for v in values)
-    return hashlib.md5(orjson.dumps(plain, option=orjson.OPT_NON_STR_KEYS), usedforsecurity=False).hexdigest()
+@dataclass(slots=True)
+class _Stored:
+    pk: uuid.UUID
+    content_hash: str | None
+    columns_hash: str | None
+    owner_id: uuid.UUID | None
+    domain_id: uuid.UUID | None
+    owner_source: str | None
+    domain_source: str | None
+
+
+def _digest(value: Any) -> str:
+    # Only the tests' dicts (read back from jsonb, which reorders keys) need sorting; rows are flat tuples.
+    option = orjson.OPT_SORT_KEYS if isinstance(value, dict) else 0
+    return hashlib.md5(orjson.dumps(value, option=option), usedforsecurity=False).hexdigest()
 
 
 def _fit(value: str | None, limit: int) -> str | None:
@@ -197,96 +208,128 @@ def project_load(
     system = _source_system(parsed)
     result = LoadResult(source_system_id=system.pk)
     owner_ids = _owner_ids(parsed.owners, result)
-
-    # Stored state of this project: three queries.
     stored_capsules = {
-        urn: (pk, content_hash, owner_id, domain_id, attributes.get("owner_source"), attributes.get("domain_source"))
-        for urn, pk, content_hash, owner_id, domain_id, attributes in Capsule.objects.filter(
+        urn: _Stored(
+            pk, content_hash, columns_hash, owner_id, domain_id, attrs.get("owner_source"), attrs.get("domain_source")
+        )  # fmt: skip
+        for urn, pk, content_hash, columns_hash, owner_id, domain_id, attrs in Capsule.objects.filter(
             source_system=system
-        ).values_list("urn", "id", "content_hash", "owner_id", "domain_id", "attributes")
+        ).values_list("urn", "id", "content_hash", "columns_hash", "owner_id", "domain_id", "attributes")
     }
-    stored_tests = _stored_tests(system)
-    foreign_urns = set(
-        Capsule.objects.filter(urn__in=[c.urn for c in parsed.capsules])
-        .exclude(source_system=system)
-        .values_list("urn", flat=True)
-    )
-
-    layers: dict[str, str | None] = {}
-    domains: dict[str, tuple[str | None, str | None]] = {}
+    foreign_urns = _urns_elsewhere([c.urn for c in parsed.capsules], system)
+    domains = {}
     for record in parsed.capsules:
-        layers[record.urn] = conv.infer_layer(record, conventions)
         if record.domain:
-            domains[record.urn] = (record.domain, SOURCE_DBT)
+            domains[record.urn] = (_fit(record.domain, 100), SOURCE_DBT)
         else:
-            inferred = conv.infer_domain(record, conventions)
-            domains[record.urn] = (inferred, SOURCE_CONVENTION if inferred else None)
-    domain_ids = _domain_ids({_fit(n, 100) for n, _ in domains.values() if n}, result)
+            inferred = conv.infer_domain(record, conventions, project_name=parsed.project.name)
+            domains[record.urn] = (_fit(inferred, 100), SOURCE_CONVENTION if inferred else None)
+    domain_ids = _domain_ids({name for name, _ in domains.values() if name}, result)
 
-    inserts: list[tuple] = []
-    updates: list[tuple] = []
+    capsule_inserts: list[tuple] = []
+    capsule_updates: list[tuple] = []
+    column_inserts: list[tuple] = []
+    column_diffs: dict[uuid.UUID, list[tuple]] = {}  # stored capsules whose columns changed -> new column values
+    retested: list[tuple[uuid.UUID, CapsuleRecord]] = []  # stored capsules whose tests may have changed
     seen: set[str] = set()
-    kept_records: list[tuple[CapsuleRecord, uuid.UUID]] = []
     for record in parsed.capsules:
-        if len(record.urn) > MAX_URN:
-            result.warnings.append(f"{record.unique_id}: its URN is longer than {MAX_URN} characters; skipped.")
-            continue
-        if record.urn in foreign_urns:
-            result.warnings.append(
-                f"{record.urn} is already ingested from another dbt project; kept there, skipped here."
-            )
-            continue
-        if record.urn in seen:
-            result.warnings.append(f"{record.unique_id}: a second resource with URN {record.urn}; skipped.")
+        problem = _unloadable(record, seen, foreign_urns)
+        if problem:
+            result.warnings.append(problem)
             continue
         seen.add(record.urn)
         stored = stored_capsules.get(record.urn)
         owner_id, owner_source = _choose(
             owner_ids.get(record.owner.key) if record.owner else None,
             SOURCE_DBT,
-            stored[2] if stored else None,
-            stored[4] if stored else None,
+            stored.owner_id if stored else None,
+            stored.owner_source if stored else None,
         )
         domain_name, domain_source = domains[record.urn]
         domain_id, domain_source = _choose(
-            domain_ids.get(_fit(domain_name, 100)) if domain_name else None,
+            domain_ids.get(domain_name) if domain_name else None,
             domain_source,
-            stored[3] if stored else None,
-            stored[5] if stored else None,
+            stored.domain_id if stored else None,
+            stored.domain_source if stored else None,
         )
-        values = _capsule_values(
-            record, system.pk, owner_id, domain_id, layers[record.urn], owner_source, domain_source
-        )
-        content_hash = _hash(values)
+        layer = conv.infer_layer(record, conventions)
+        values = _capsule_values(record, system.pk, owner_id, domain_id, layer, owner_source, domain_source)
+        columns = _column_rows(record, result)
+        content_hash, columns_hash = _digest(values), _digest(columns)
         if stored is None:
             pk = uuid.uuid4()
-            inserts.append((pk, *values, content_hash, job_id, now, now))
+            capsule_inserts.append((pk, *values, content_hash, columns_hash, job_id, now, now))
+            column_inserts.extend((pk, *row, _digest(row), now, now) for row in columns)
             result.capsules.created += 1
+            result.columns.created += len(columns)
+            result.tests.created += len(record.tests)
             result.changed_capsule_ids.add(pk)
+            if columns:
+                result.changed_column_capsule_ids.add(pk)
         else:
-            pk = stored[0]
-            if stored[1] != content_hash:
-                updates.append((pk, *values, content_hash, job_id, now))
+            pk = stored.pk
+            if stored.content_hash != content_hash or stored.columns_hash != columns_hash:
+                capsule_updates.append((pk, *values, content_hash, columns_hash, job_id, now))
+            if stored.content_hash != content_hash:
                 result.capsules.updated += 1
                 result.changed_capsule_ids.add(pk)
+                retested.append((pk, record))
             else:
                 result.capsules.unchanged += 1
+                result.tests.unchanged += len(record.tests)
+            if stored.columns_hash != columns_hash:
+                column_diffs[pk] = columns
+            else:
+                result.columns.unchanged += len(columns)
         result.capsule_ids[record.urn] = pk
-        kept_records.append((record, pk))
-    _count_tests(parsed, stored_tests, seen, result)
 
-    progress(f"capsules: {result.capsules.created} new, {result.capsules.updated} changed")
-    extra = ("content_hash", "ingestion_id")
-    bulk_insert(Capsule._meta.db_table, ("id", *CAPSULE_COLUMNS, *extra, "created_at", "updated_at"), inserts)
-    bulk_update(Capsule._meta.db_table, (*CAPSULE_COLUMNS, *extra, "updated_at"), updates)
-
-    stale_capsules = [v[0] for urn, v in stored_capsules.items() if urn not in seen]
-    _load_columns(kept_records, stored_capsules, result, job_id, now, progress)
+    stale = {urn: s.pk for urn, s in stored_capsules.items() if urn not in seen}
+    _count_tests(retested, list(stale.values()), result)
+    progress(f"capsules: {result.capsules.created} new, {result.capsules.updated} changed, {len(stale)} gone")
+    extra = ("content_hash", "columns_hash", "ingestion_id")
+    bulk_insert(Capsule._meta.db_table, ("id", *CAPSULE_COLUMNS, *extra, "created_at", "updated_at"), capsule_inserts)
+    bulk_update(Capsule._meta.db_table, (*CAPSULE_COLUMNS, *extra, "updated_at"), capsule_updates)
+    _diff_columns(column_diffs, column_inserts, result, now)
+    progress(f"columns: {result.columns.created} new, {result.columns.updated} changed, {result.columns.removed} gone")
+    bulk_insert(
+        Column._meta.db_table,
+        ("capsule_id", *COLUMN_COLUMNS, "content_hash", "created_at", "updated_at"),
+        column_inserts,
+    )
     _load_edges(parsed, system, result, job_id, now)
-    if stale_capsules:
-        _delete_capsules(stale_capsules)
-        result.capsules.removed = len(stale_capsules)
+    if stale:
+        _delete_capsules(list(stale.values()))
+        result.capsules.removed = len(stale)
     return result
+
+
+def _urns_elsewhere(urns: list[str], system: SourceSystem) -> set[str]:
+    """Which of these URNs are stored under another project (one array parameter on PostgreSQL)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT urn FROM capsules WHERE urn = ANY(%s) AND source_system_id IS DISTINCT FROM %s",
+                [urns, system.pk],
+            )
+            return {row[0] for row in cursor.fetchall()}
+    found: set[str] = set()
+    for start in range(0, len(urns), 900):
+        found.update(
+            Capsule.objects.filter(urn__in=urns[start : start + 900])
+            .exclude(source_system=system)
+            .values_list("urn", flat=True)
+        )
+    return found
+
+
+def _unloadable(record: CapsuleRecord, seen: set[str], foreign_urns: set[str]) -> str | None:
+    if len(record.urn) > MAX_URN:
+        return f"{record.unique_id}: its URN is longer than {MAX_URN} characters; skipped."
+    if record.urn in foreign_urns:
+        return f"{record.urn} is already ingested from another dbt project; kept there, skipped here."
+    if record.urn in seen:
+        return f"{record.unique_id}: a second resource with URN {record.urn}; skipped."
+    return None
 
 
 def _choose(new_id, new_source, stored_id, stored_source):
@@ -324,8 +367,8 @@ def _capsule_values(record: CapsuleRecord, system_id, owner_id, domain_id, layer
         layer,
         _fit(record.materialization, LIMITS["materialization"]),
         record.description or None,
-        Json(record.meta),
-        Json(list(record.tags)),
+        json_text(record.meta),
+        json_text(list(record.tags)),
         record.has_tests,
         record.test_count,
         record.doc_coverage if record.doc_coverage is not None else 0.0,
@@ -340,75 +383,99 @@ def _capsule_values(record: CapsuleRecord, system_id, owner_id, domain_id, layer
         _fit(record.checksum, LIMITS["checksum"]) or None,
         record.compiled_sql,
         record.raw_sql,
-        Json(attributes),
-        Json([_test_json(t) for t in record.tests]),
+        json_text(attributes),
+        json_text([_test_json(t) for t in record.tests]),
     )
 
 
-def _column_values(column: ColumnRecord, capsule_id) -> tuple:
-    return (
-        column.urn,
-        capsule_id,
-        _fit(column.name, MAX_NAME),
-        _fit(column.data_type, LIMITS["data_type"]),
-        column.ordinal_position,
-        column.is_nullable is not False,
-        column.description or None,
-        Json(column.meta),
-        Json(list(column.tags)),
-        Json(column.stats),
-        column.test_count > 0,
-        column.test_count,
-        Json(list(column.tests)),
-        Json(list(column.constraints)),
-        column.in_manifest,
-        column.in_catalog,
-    )
-
-
-def _load_columns(kept_records, stored_capsules, result: LoadResult, job_id, now, progress) -> None:
-    stored: dict[str, tuple[uuid.UUID, str | None, uuid.UUID]] = {}
-    if stored_capsules:
-        stored = {
-            urn: (pk, content_hash, capsule_id)
-            for urn, pk, content_hash, capsule_id in Column.objects.filter(
-                capsule__source_system_id=result.source_system_id
+def _column_rows(record: CapsuleRecord, result: LoadResult) -> list[tuple]:
+    """The capsule's columns as value tuples in COLUMN_COLUMNS order (without capsule_id)."""
+    rows = []
+    seen: set[str] = set()
+    for column in record.columns:
+        if len(column.urn) > MAX_URN or column.urn in seen:
+            result.warnings.append(f"column {column.urn[:120]}: URN too long or repeated; skipped.")
+            continue
+        seen.add(column.urn)
+        rows.append(
+            (
+                column.urn,
+                _fit(column.name, MAX_NAME),
+                _fit(column.data_type, LIMITS["data_type"]),
+                column.ordinal_position,
+                column.is_nullable is not False,
+                column.description or None,
+                json_text(column.meta),
+                json_text(column.tags),
+                json_text(column.stats),
+                column.test_count > 0,
+                column.test_count,
+                json_text(column.tests),
+                json_text(column.constraints),
+                column.in_manifest,
+                column.in_catalog,
             )
-            .values_list("urn", "id", "content_hash", "capsule_id")
-            .iterator(chunk_size=20_000)
-        }
-    inserts: list[tuple] = []
+        )
+    return rows
+
+
+def _diff_columns(column_diffs: dict[uuid.UUID, list[tuple]], inserts: list[tuple], result: LoadResult, now) -> None:
+    """Column by column, for the stored capsules whose columns changed; reads only those capsules' columns."""
+    if not column_diffs:
+        return
+    stored: dict[str, tuple[uuid.UUID, str | None]] = {}
+    capsule_ids = list(column_diffs)
+    for start in range(0, len(capsule_ids), 2000):
+        stored.update(
+            (urn, (pk, content_hash))
+            for urn, pk, content_hash in Column.objects.filter(capsule_id__in=capsule_ids[start : start + 2000])
+            .values_list("urn", "id", "content_hash")
+            .order_by()
+        )
     updates: list[tuple] = []
     seen: set[str] = set()
-    for record, capsule_pk in kept_records:
-        for column in record.columns:
-            if len(column.urn) > MAX_URN or column.urn in seen:
-                result.warnings.append(f"column {column.urn[:120]}: URN too long or repeated; skipped.")
-                continue
-            seen.add(column.urn)
-            values = _column_values(column, capsule_pk)
-            content_hash = _hash(values)
-            existing = stored.get(column.urn)
+    for capsule_pk, rows in column_diffs.items():
+        for row in rows:
+            seen.add(row[0])
+            digest = _digest(row)
+            existing = stored.get(row[0])
             if existing is None:
-                inserts.append((uuid.uuid4(), *values, content_hash, now, now))
+                inserts.append((capsule_pk, *row, digest, now, now))
                 result.columns.created += 1
                 result.changed_column_capsule_ids.add(capsule_pk)
-            elif existing[1] != content_hash:
-                updates.append((existing[0], *values, content_hash, now))
+            elif existing[1] != digest:
+                updates.append((existing[0], capsule_pk, *row, digest, now))
                 result.columns.updated += 1
                 result.changed_column_capsule_ids.add(capsule_pk)
             else:
                 result.columns.unchanged += 1
-    # Columns gone from capsules that stay; those of vanished capsules go with their capsule.
-    kept = set(result.capsule_ids.values())
-    stale = [(pk, capsule_id) for urn, (pk, _, capsule_id) in stored.items() if urn not in seen and capsule_id in kept]
-    progress(f"columns: {result.columns.created} new, {result.columns.updated} changed, {len(stale)} gone")
+    stale = [pk for urn, (pk, _) in stored.items() if urn not in seen]
     if stale:
-        _delete_columns([pk for pk, _ in stale])
+        stale_capsules = Column.objects.filter(pk__in=stale).values_list("capsule_id", flat=True).distinct()
+        result.changed_column_capsule_ids.update(stale_capsules)
+        _delete_columns(stale)
         result.columns.removed = len(stale)
-        result.changed_column_capsule_ids.update(capsule_id for _, capsule_id in stale)
-    bulk_insert(Column._meta.db_table, ("id", *COLUMN_COLUMNS, "content_hash", "created_at", "updated_at"), inserts)
-    bulk_update(Column._meta.db_table, (*COLUMN_COLUMNS, "content_hash", "updated_at"), updates)
+    bulk_update(Column._meta.db_table, ("capsule_id", *COLUMN_COLUMNS, "content_hash", "updated_at"), updates)
+
+
+def _count_tests(retested: list[tuple[uuid.UUID, CapsuleRecord]], stale_ids: list, result: LoadResult) -> None:
+    """Tests live on their capsule's row; compare them only where the capsule changed or vanished."""
+    stored: dict[str, str] = {}
+    ids = [pk for pk, _ in retested] + stale_ids
+    for start in range(0, len(ids), 2000):
+        for tests in Capsule.objects.filter(pk__in=ids[start : start + 2000]).values_list("tests", flat=True):
+            for test in tests or ():
+                stored[test["unique_id"]] = _digest(test)
+    current = {test.unique_id: _digest(_test_json(test)) for _, record in retested for test in record.tests}
+    for unique_id, digest in current.items():
+        previous = stored.get(unique_id)
+        if previous is None:
+            result.tests.created += 1
+        elif previous != digest:
+            result.tests.updated += 1
+        else:
+            result.tests.unchanged += 1
+    result.tests.removed = len(set(stored) - set(current))
 
 
 def _load_edges(parsed: ParsedProject, system: SourceSystem, result: LoadResult, job_id, now) -> None:
@@ -433,8 +500,7 @@ def _load_edges(parsed: ParsedProject, system: SourceSystem, result: LoadResult,
             continue
         key = (source_id, target_id, edge.edge_type)
         if key not in wanted:
-            wanted[key] = (uuid.uuid4(), edge.source_urn, edge.target_urn, source_id, target_id, edge.edge_type,
-                           Json({}), job_id, now)  # fmt: skip
+            wanted[key] = (edge.source_urn, edge.target_urn, source_id, target_id, edge.edge_type, "{}", job_id, now)
     inserts = [row for key, row in wanted.items() if key not in stored]
     stale = [pk for key, pk in stored.items() if key not in wanted]
     result.edges.created = len(inserts)
@@ -444,36 +510,9 @@ def _load_edges(parsed: ParsedProject, system: SourceSystem, result: LoadResult,
         bulk_delete(CapsuleLineage._meta.db_table, stale)
     bulk_insert(
         CapsuleLineage._meta.db_table,
-        ("id", "source_urn", "target_urn", "source_id", "target_id", "edge_type", "meta", "ingestion_id", "created_at"),
+        ("source_urn", "target_urn", "source_id", "target_id", "edge_type", "meta", "ingestion_id", "created_at"),
         inserts,
     )
-
-
-def _stored_tests(system: SourceSystem) -> dict[str, str]:
-    """unique_id -> hash of every test stored on this project's capsules."""
-    tests: dict[str, str] = {}
-    for capsule_tests in Capsule.objects.filter(source_system=system).values_list("tests", flat=True):
-        for test in capsule_tests or ():
-            tests[test["unique_id"]] = _hash((test,))
-    return tests
-
-
-def _count_tests(parsed: ParsedProject, stored: dict[str, str], kept_urns: set[str], result: LoadResult) -> None:
-    current = {
-        test.unique_id: _hash((_test_json(test),))
-        for capsule in parsed.capsules
-        if capsule.urn in kept_urns
-        for test in capsule.tests
-    }
-    for unique_id, digest in current.items():
-        previous = stored.get(unique_id)
-        if previous is None:
-            result.tests.created += 1
-        elif previous != digest:
-            result.tests.updated += 1
-        else:
-            result.tests.unchanged += 1
-    result.tests.removed = len(set(stored) - set(current))
 
 
 # -- deletes, children first ----------------------------------------------------------------------------

@@ -16,6 +16,7 @@ Any failure rolls the transaction back, so the stored graph is exactly as before
 
 from __future__ import annotations
 
+import gc
 import os
 import socket
 import time
@@ -236,13 +237,20 @@ def dbt_ingest(
 
         started = time.perf_counter()
         progress("parsing")
-        parsed = parse_dbt_artifacts(
-            manifest=data["manifest"],
-            catalog=data.get("catalog"),
-            run_results=data.get("run_results"),
-            project_name=project_name,
-        )
+        # Parsing makes millions of small acyclic objects; the cycle collector would walk them again and
+        # again for nothing (measured: a third of the parse). Pause it, then exempt the records from it.
+        gc.disable()
+        try:
+            parsed = parse_dbt_artifacts(
+                manifest=data["manifest"],
+                catalog=data.get("catalog"),
+                run_results=data.get("run_results"),
+                project_name=project_name,
+            )
+        finally:
+            gc.enable()
         del data
+        gc.freeze()
         timings["parse"] = time.perf_counter() - started
         warnings.extend(parsed.warnings)
         stats["parsed"] = dict(parsed.stats)
@@ -291,6 +299,7 @@ def dbt_ingest(
         log.error("ingestion_failed", error=message)
         raise
     finally:
+        gc.unfreeze()
         if holds_job_lock:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job.pk)])
