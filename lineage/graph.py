@@ -42,6 +42,8 @@ class ColumnNode:
     pii_type: str | None = None
     pii_masked: bool = False
     semantic_type: str | None = None
+    in_manifest: bool = True  # declared in the project's YAML (not only seen in the warehouse)
+    constraints: tuple[dict[str, Any], ...] = ()
     pk: Any = None
 
 
@@ -71,6 +73,8 @@ class CapsuleNode:
     version: str | None = None
     tests: tuple[TestInfo, ...] = ()
     columns: list[int] = field(default_factory=list)  # indexes into GraphView.columns
+    attributes: dict[str, Any] = field(default_factory=dict)  # type-specific dbt facts (freshness, exposure url...)
+    raw_sql: str | None = None  # only when graph_load(sql=True)
     pk: Any = None
 
 
@@ -155,10 +159,11 @@ def _json(value: Any, default: Any) -> Any:
     return value
 
 
-def graph_load(*, columns: bool = True, column_edges: bool = True) -> GraphView:
+def graph_load(*, columns: bool = True, column_edges: bool = True, sql: bool = False) -> GraphView:
     """The whole catalog as a GraphView: four queries (capsules, columns, capsule and column edges).
 
-    ``columns=False`` skips the columns (and their edges) for work that only needs capsules.
+    ``columns=False`` skips the columns (and their edges) for work that only needs capsules;
+    ``sql=True`` adds each capsule's raw SQL (about 3 KB a model).
     Costs about a second per 300,000 columns; call it once per evaluation, not per request.
     """
     from catalog.models import Capsule, Column
@@ -170,11 +175,12 @@ def graph_load(*, columns: bool = True, column_edges: bool = True) -> GraphView:
         "id", "urn", "name", "capsule_type", "layer", "materialization", "description", "domain__name",
         "owner__name", "tags", "meta", "original_file_path", "package_name", "source_system__name",
         "database_name", "schema_name", "relation_name", "attributes", "access", "group_name",
-        "contract_enforced", "version", "tests",
+        "contract_enforced", "version", "tests", *(["raw_sql"] if sql else []),
     ).order_by()  # fmt: skip
     for row in rows.iterator(chunk_size=5000):
-        (pk, urn, name, capsule_type, layer, materialization, description, domain, owner, tags, meta, path, package,
-         system, database, schema, relation, attributes, access, group, contract, version, tests) = row  # fmt: skip
+        (pk, urn, name, capsule_type, layer, materialization, description, domain, owner, tags, meta, path,
+         package, system, database, schema, relation, attributes, access, group, contract, version,
+         tests) = row[:23]  # fmt: skip
         attributes = _json(attributes, {})
         node = graph.add_capsule(
             CapsuleNode(
@@ -188,6 +194,8 @@ def graph_load(*, columns: bool = True, column_edges: bool = True) -> GraphView:
                              status=t.get("status"))
                     for t in _json(tests, [])
                 ),
+                attributes=attributes,
+                raw_sql=row[23] if sql else None,
                 pk=pk,
             )
         )  # fmt: skip
@@ -201,22 +209,10 @@ def graph_load(*, columns: bool = True, column_edges: bool = True) -> GraphView:
     column_index: dict[Any, int] = {}
     rows = Column.objects.values_list(
         "id", "urn", "name", "capsule_id", "data_type", "description", "tags", "meta", "tests", "pii_type",
-        "pii_masked", "semantic_type",
+        "pii_masked", "semantic_type", "in_manifest", "constraints",
     ).order_by("capsule_id", "ordinal_position", "name")  # fmt: skip
-    for (
-        pk,
-        urn,
-        name,
-        capsule_id,
-        data_type,
-        description,
-        tags,
-        meta,
-        tests,
-        pii_type,
-        masked,
-        semantic,
-    ) in rows.iterator(chunk_size=20_000):
+    for row in rows.iterator(chunk_size=20_000):
+        pk, urn, name, capsule_id, data_type, description, tags, meta, tests, pii_type, masked, semantic = row[:12]
         capsule = capsule_index.get(capsule_id)
         if capsule is None:
             continue
@@ -224,7 +220,8 @@ def graph_load(*, columns: bool = True, column_edges: bool = True) -> GraphView:
             ColumnNode(
                 index=0, urn=urn, name=name, capsule=capsule, data_type=data_type, description=description or "",
                 tags=tuple(_json(tags, [])), meta=_json(meta, {}), tests=tuple(_json(tests, [])), pii_type=pii_type,
-                pii_masked=bool(masked), semantic_type=semantic, pk=pk,
+                pii_masked=bool(masked), semantic_type=semantic, in_manifest=bool(row[12]),
+                constraints=tuple(_json(row[13], [])), pk=pk,
             )
         )  # fmt: skip
         column_index[pk] = node.index
