@@ -17,6 +17,7 @@ Any failure rolls the transaction back, so the stored graph is exactly as before
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import socket
 import time
@@ -193,9 +194,28 @@ def _acquire_ingestion_lock() -> None:
 # -- the pipeline ---------------------------------------------------------------------------------------
 
 
+# Steps after the load, in order, each an app's service called as
+# ``fn(load_result=LoadResult, job=IngestionJob, progress=callable) -> dict`` (its stats for the job).
+# Each honours its own switch (PII_DETECTION_ENABLED, CONFORMANCE_ON_INGEST) and runs inside the
+# ingestion transaction, so a failure anywhere leaves the stored graph as it was.
+PIPELINE_STEPS = (
+    ("pii_classification", "catalog.services.pii_classify_after_load"),
+    ("column_lineage", "lineage.services.column_lineage_after_load"),
+    ("pii_propagation", "lineage.pii.pii_propagate_after_load"),
+    ("conformance", "conformance.services.conformance_after_load"),
+)
+
+
 def _pipeline_steps() -> list[tuple[str, Callable[..., dict[str, Any]]]]:
-    """Steps after the load, each an app's service: fn(load_result=..., job=..., progress=...) -> stats."""
-    return []
+    """The PIPELINE_STEPS whose service exists (test_pipeline_steps_all_exist guards that all do)."""
+    steps = []
+    for name, path in PIPELINE_STEPS:
+        module_name, _, function = path.rpartition(".")
+        try:
+            steps.append((name, getattr(importlib.import_module(module_name), function)))
+        except (ImportError, AttributeError):
+            logger.debug("pipeline_step_missing", step=name, path=path)
+    return steps
 
 
 def dbt_ingest(
