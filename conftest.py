@@ -24,6 +24,21 @@ def shared_dbt_dir() -> Path:
 
 
 @pytest.fixture
+def sample_project(db):
+    """The bundled acme_shop sample, ingested through the real pipeline; returns the finished job."""
+    from ingestion.services import Artifact, dbt_ingest
+
+    job = dbt_ingest(
+        manifest=Artifact.from_path("manifest", SAMPLE_TARGET_DIR / "manifest.json"),
+        catalog=Artifact.from_path("catalog", SAMPLE_TARGET_DIR / "catalog.json"),
+        run_results=Artifact.from_path("run_results", SAMPLE_TARGET_DIR / "run_results.json"),
+        triggered_by="test",
+    )
+    assert job.status == "completed", job.error_message
+    return job
+
+
+@pytest.fixture
 def api_key(settings) -> str:
     return settings.API_KEY
 
