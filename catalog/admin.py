@@ -39,6 +39,13 @@ class CapsuleAdmin(admin.ModelAdmin):
     readonly_fields = ("urn", "unique_id", "created_at", "updated_at", "content_hash")
     show_full_result_count = False  # COUNT(*) over every capsule on each page is wasted at 10,000+
 
+    def save_model(self, request, obj, form, change):
+        # A steward's owner or domain outlives re-ingestion until dbt itself names one (ingestion/loader.py).
+        for field in ("owner", "domain"):
+            if field in form.changed_data:
+                obj.attributes = {**(obj.attributes or {}), f"{field}_source": "steward"}
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(Column)
 class ColumnAdmin(admin.ModelAdmin):
