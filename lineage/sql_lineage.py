@@ -772,7 +772,7 @@ class _Resolver:
         using_seen: set[str] = set()
         for _, rel in rels:
             if not rel.known:
-                open_stars.append(rel)
+                open_stars.append(self.modified_star(rel, scope, excluded, replaced, renamed))
             for col in rel.columns:
                 name = col.name
                 if name in excluded:
@@ -790,6 +790,33 @@ class _Resolver:
                 elif name in renamed:
                     col = _Col(renamed[name], col.lineage, col.problems)
                 columns.append(col)
+
+    def modified_star(
+        self,
+        rel: _Rel,
+        scope: _Scope,
+        excluded: set[str],
+        replaced: dict[str, exp.Expression],
+        renamed: dict[str, str],
+    ) -> _Rel:
+        """``rel`` seen through ``* exclude/replace/rename`` when its columns are unknown: the fallback honours them."""
+        if not (excluded or replaced or renamed) or rel.fallback is None:
+            return rel
+        inner = rel.fallback
+        original = {new: old for old, new in renamed.items()}
+
+        def fallback(name: str) -> _Col | None:
+            if name in replaced:
+                lineage: _Lineage = {}
+                problems: list[str] = []
+                self.visit(replaced[name], _PASS, _NO_FUNCS, replaced[name], scope, None, lineage, problems)
+                return _Col(name, lineage, tuple(dict.fromkeys(problems)))
+            if name in excluded or name in renamed:
+                return _Col(name, {}, (f"column {name} is excluded or renamed by the * of {rel.label}",))
+            col = inner(original.get(name, name))
+            return col if col is None or name not in original else _Col(name, col.lineage, col.problems)
+
+        return _Rel(rel.label, rel.columns, known=False, fallback=fallback)
 
     # -- columns and expressions ---------------------------------------------------------------------------------
 
@@ -967,10 +994,13 @@ def _parse(sql: str, dialect: str | None) -> tuple[exp.Expression | None, str | 
     if stmt is None and not any(s is not None for s in statements):
         return None, "the SQL holds no statement (only comments or whitespace)"
     if stmt is None:
-        kinds = ", ".join(sorted({type(s).__name__ for s in statements if s is not None})) or "nothing"
+        found = [s for s in statements if s is not None]
         if "{{" in sql or "{%" in sql:
-            return None, f"compiled SQL still contains Jinja (parsed as {kinds})"
-        return None, f"no SELECT statement in the SQL (parsed as {kinds})"
+            return None, "compiled SQL still contains Jinja"
+        if len(found) == 1 and not isinstance(found[0], (exp.Command, exp.DDL, exp.DML)):
+            return None, f"no SELECT statement in the SQL, only the expression {_shorten(found[0].sql(), 80)}"
+        kinds = ", ".join(sorted({type(s).__name__ for s in found}))
+        return None, f"no SELECT statement in the SQL (found {kinds})"
     return stmt, None
 
 

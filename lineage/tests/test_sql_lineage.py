@@ -391,6 +391,22 @@ def test_star_over_unknown_columns_uses_the_target_columns():
     assert edges_of(with_target) == {("id", "urn:raw", "id", "direct"), ("name", "urn:raw", "name", "direct")}
 
 
+def test_star_replace_over_unknown_columns_keeps_the_replacement():
+    unknown = UpstreamRelation("urn:raw", ("raw.shop.people",), ())
+    result = lineage(
+        "select * replace (md5(email) as email) rename (nick as nickname) from raw.shop.people",
+        upstream=(unknown,),
+        dialect="snowflake",
+        target_columns=("id", "email", "nickname"),
+    )
+    assert result.status == "parsed", result.reason
+    assert edges_of(result) == {
+        ("id", "urn:raw", "id", "direct"),
+        ("email", "urn:raw", "email", "hashed"),
+        ("nickname", "urn:raw", "nick", "renamed"),
+    }
+
+
 def test_incomplete_columns_do_not_rule_out_other_names():
     documented_only = UpstreamRelation("urn:raw", ("raw.shop.things",), ("id",), columns_complete=False)
     result = lineage("select id, name from raw.shop.things", upstream=(documented_only,))
