@@ -268,9 +268,14 @@ def project_load(
                 result.changed_column_capsule_ids.add(pk)
         else:
             pk = stored.pk
-            if stored.content_hash != content_hash or stored.columns_hash != columns_hash:
+            # Owner and domain are compared too: the admin edits them without touching the hash.
+            if (
+                stored.content_hash != content_hash
+                or stored.columns_hash != columns_hash
+                or (stored.owner_id, stored.domain_id) != (owner_id, domain_id)
+            ):
                 capsule_updates.append((pk, *values, content_hash, columns_hash, job_id, now))
-            if stored.content_hash != content_hash:
+            if stored.content_hash != content_hash or (stored.owner_id, stored.domain_id) != (owner_id, domain_id):
                 result.capsules.updated += 1
                 result.changed_capsule_ids.add(pk)
                 retested.append((pk, record))
@@ -298,7 +303,7 @@ def project_load(
     )
     _load_edges(parsed, system, result, job_id, now)
     if stale:
-        _delete_capsules(list(stale.values()))
+        result.columns.removed += _delete_capsules(list(stale.values()))
         result.capsules.removed = len(stale)
     return result
 
@@ -531,13 +536,17 @@ def _delete_columns(column_ids: list) -> None:
         Column.objects.filter(pk__in=chunk)._raw_delete(connection.alias)
 
 
-def _delete_capsules(capsule_ids: list) -> None:
+def _delete_capsules(capsule_ids: list) -> int:
+    """Delete capsules with their columns, edges and violations; returns how many columns went."""
     from conformance.models import Violation
 
+    columns = 0
     for start in range(0, len(capsule_ids), 2000):
         chunk = capsule_ids[start : start + 2000]
         column_ids = list(Column.objects.filter(capsule_id__in=chunk).values_list("id", flat=True))
         _delete_columns(column_ids)
+        columns += len(column_ids)
         Violation.objects.filter(capsule_id__in=chunk)._raw_delete(connection.alias)
         CapsuleLineage.objects.filter(Q(source_id__in=chunk) | Q(target_id__in=chunk))._raw_delete(connection.alias)
         Capsule.objects.filter(pk__in=chunk)._raw_delete(connection.alias)
+    return columns

@@ -123,11 +123,25 @@ def conventions_load() -> conv.Conventions:
 
 
 def job_start(*, source_type: str, source_name: str | None, config: dict, triggered_by: str | None) -> IngestionJob:
-    """A new running job, committed at once (outside any transaction) so status pages see it."""
+    """A new running job, committed at once (outside any transaction) so status pages see it.
+
+    On PostgreSQL the run first takes a session lock on the job's key, held until ``job_release``:
+    other hosts can then tell a live run from one whose process died.
+    """
+    pk = uuid.uuid4()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [_job_lock_key(pk)])
     config = {**config, "pid": os.getpid(), "host": socket.gethostname()}
     return IngestionJob.objects.create(
-        source_type=source_type, source_name=source_name, config=config, triggered_by=triggered_by
+        pk=pk, source_type=source_type, source_name=source_name, config=config, triggered_by=triggered_by
     )
+
+
+def job_release(job: IngestionJob) -> None:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job.pk)])
 
 
 def job_finish(
@@ -163,19 +177,21 @@ def _process_alive(config: dict) -> bool | None:
 
 
 def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
-    """Mark jobs left "running" by killed processes as failed. Call while holding the ingestion lock."""
+    """Mark jobs left "running" by killed processes as failed. Call while holding the ingestion lock.
+
+    A job's process is dead when it ran on this host and its pid is gone, or, on PostgreSQL, when the
+    session lock every live run holds on its own key (taken before its row exists) is free.
+    """
     swept = 0
     for job in IngestionJob.objects.filter(status=JobStatus.RUNNING).exclude(pk=current):
-        dead = _process_alive(job.config)
-        if connection.vendor == "postgresql":
-            # A live run holds a session lock on its own key; if we can take it, its process is gone.
+        alive = _process_alive(job.config)
+        if alive is None and connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("SELECT pg_try_advisory_lock(%s)", [_job_lock_key(job.pk)])
-                free = cursor.fetchone()[0]
-                if free:
+                alive = not cursor.fetchone()[0]
+                if not alive:
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job.pk)])
-            dead = free if dead is None else (dead or free)
-        if dead:
+        if alive is False:
             swept += IngestionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
                 status=JobStatus.FAILED,
                 completed_at=timezone.now(),
@@ -243,12 +259,7 @@ def dbt_ingest(
     timings: dict[str, float] = {}
     warnings: list[str] = []
     stats: dict[str, Any] = {}
-    holds_job_lock = False
     try:
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_lock(%s)", [_job_lock_key(job.pk)])
-            holds_job_lock = True
         started = time.perf_counter()
         limit = settings.INGEST_MAX_UPLOAD_MB if upload else settings.INGEST_MAX_FILE_MB
         progress("reading artifacts")
@@ -320,7 +331,5 @@ def dbt_ingest(
         raise
     finally:
         gc.unfreeze()
-        if holds_job_lock:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job.pk)])
+        job_release(job)
     return job

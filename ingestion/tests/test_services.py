@@ -1,0 +1,458 @@
+"""Ingestion end to end through the real service and database: what is stored, diffs, atomicity, bad input."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from django.db import connection
+
+from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
+from ingestion.models import IngestionJob
+from ingestion.tests.conftest import DATA_DIR, SAMPLE_TARGET_DIR, snapshot
+from lineage.models import CapsuleLineage
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED = yaml.safe_load((SAMPLE_TARGET_DIR.parent / "expected.yml").read_text())
+ACME = "urn:dab:dbt:model:acme_shop"
+
+
+# -- what the sample project stores ---------------------------------------------------------------------
+
+
+def test_sample_project_stores_what_its_artifacts_hold(ingest_sample):
+    job = ingest_sample()
+    assert job.status == "completed", job.error_message
+    counts = EXPECTED["counts"]["manifest"]
+    by_type = Counter(Capsule.objects.values_list("capsule_type", flat=True))
+    assert by_type["model"] == counts["models"]
+    assert by_type["source"] == counts["sources"]
+    assert by_type["seed"] == counts["seeds"]
+    assert by_type["snapshot"] == counts["snapshots"]
+    assert by_type["exposure"] == counts["exposures"]
+    assert by_type["metric"] == counts["metrics"]
+    assert by_type["semantic_model"] == counts["semantic_models"]
+    # Every data test is attached to exactly one capsule: source tests, and the singular one (one parent).
+    assert sum(Capsule.objects.values_list("test_count", flat=True)) == counts["data_tests"]
+    assert job.stats["tests"]["created"] == counts["data_tests"]
+    system = SourceSystem.objects.get()
+    assert (system.name, system.source_type, system.meta["adapter_type"]) == ("acme_shop", "dbt", "duckdb")
+
+
+def test_sample_models_have_their_layer_owner_tests_and_materialization(ingest_sample, sample_manifest):
+    ingest_sample()
+    # expected.yml counts tests by dbt's attached_node; DAB also attaches a singular test to its only parent.
+    singular = Counter(
+        node["depends_on"]["nodes"][0]
+        for node in sample_manifest["nodes"].values()
+        if node["resource_type"] == "test" and not node.get("attached_node") and len(node["depends_on"]["nodes"]) == 1
+        and node["depends_on"]["nodes"][0].startswith("model.")
+    )  # fmt: skip
+    for model in EXPECTED["models"]:
+        unique_id = model["node"]
+        capsule = Capsule.objects.select_related("owner").get(unique_id=unique_id)
+        assert capsule.layer == model["layer"], unique_id
+        assert capsule.materialization == model["materialized"], unique_id
+        tests = model["tests"] + singular[unique_id]
+        assert capsule.test_count == tests, unique_id
+        assert capsule.has_tests == (tests > 0), unique_id
+        assert len(capsule.tests) == tests
+        if model.get("meta_owner"):
+            # An owner named by email is the same owner as a group owner with that email.
+            field = "email" if "@" in model["meta_owner"] else "name"
+            assert getattr(capsule.owner, field) == model["meta_owner"], unique_id
+
+
+def test_columns_are_the_union_of_manifest_and_catalog(ingest_sample, sample_catalog, sample_manifest):
+    ingest_sample()
+    stored = set(Column.objects.values_list("urn", flat=True))
+    capsule_urns = dict(Capsule.objects.values_list("unique_id", "urn"))
+    for unique_id, entry in sample_catalog["nodes"].items():
+        for name in entry["columns"]:
+            assert f"{capsule_urns[unique_id]}:{name.lower()}" in stored
+    for unique_id, node in sample_manifest["nodes"].items():
+        if unique_id in capsule_urns:
+            for name in node.get("columns", {}):
+                assert f"{capsule_urns[unique_id]}:{name.lower()}" in stored
+    email = Column.objects.get(urn="urn:dab:dbt:model:acme_shop.stg_customers:email")
+    assert email.in_catalog and email.in_manifest
+    assert email.data_type == "VARCHAR"  # the warehouse's type, from the catalog
+    assert email.has_tests and "not_null" in email.tests
+
+
+def test_edges_follow_depends_on(ingest_sample, sample_manifest):
+    ingest_sample()
+    capsule_urns = dict(Capsule.objects.values_list("unique_id", "urn"))
+    resources = [
+        item
+        for kind in ("nodes", "sources", "exposures", "metrics", "semantic_models", "saved_queries")
+        for item in sample_manifest.get(kind, {}).items()
+    ]
+    expected = {
+        (capsule_urns[parent], capsule_urns[unique_id])
+        for unique_id, node in resources
+        if unique_id in capsule_urns
+        for parent in node.get("depends_on", {}).get("nodes", [])
+        if parent in capsule_urns and parent != unique_id
+    }
+    assert set(CapsuleLineage.objects.values_list("source_urn", "target_urn")) == expected
+    exposure_edges = CapsuleLineage.objects.filter(edge_type="exposes", target__name="crm_customer_export")
+    assert exposure_edges.filter(source__urn=f"{ACME}.dim_customers.v2").exists()
+
+
+def test_owners_and_domains_come_from_meta_groups_and_folders(ingest_sample):
+    ingest_sample()
+    for group in EXPECTED["groups"]:
+        owner = Owner.objects.get(name=group["owner_name"])
+        assert owner.email == group["owner_email"]
+    by_domain = Counter(
+        Capsule.objects.filter(capsule_type="model", domain__isnull=False).values_list("domain__name", flat=True)
+    )
+    assert by_domain == EXPECTED["counts"]["models_by_domain"]
+
+
+def test_test_statuses_come_from_run_results(ingest_sample):
+    ingest_sample()
+    statuses = {t["unique_id"]: t["status"] for tests in Capsule.objects.values_list("tests", flat=True) for t in tests}
+    for warned in EXPECTED["counts"]["run_results"]["warned_tests"]:
+        assert statuses[warned["unique_id"]] == "warn"
+    assert Counter(statuses.values())["pass"] >= 80
+
+
+def test_versioned_models_get_versioned_urns(ingest_sample):
+    ingest_sample()
+    assert set(Capsule.objects.filter(name="dim_customers").values_list("urn", "version")) == {
+        (f"{ACME}.dim_customers.v1", "1"),
+        (f"{ACME}.dim_customers.v2", "2"),
+    }
+
+
+# -- re-ingestion ----------------------------------------------------------------------------------------
+
+
+def test_reingesting_identical_artifacts_changes_nothing(ingest_sample):
+    ingest_sample()
+    before = snapshot()
+    job = ingest_sample()
+    assert job.status == "completed"
+    for kind in ("capsules", "columns", "edges", "tests"):
+        counts = job.stats[kind]
+        assert (counts["created"], counts["updated"], counts["removed"]) == (0, 0, 0), kind
+        assert counts["unchanged"] > 0
+    assert snapshot() == before
+
+
+def test_changes_are_counted_and_vanished_objects_removed(ingest, ingest_sample, sample_manifest, write_json):
+    ingest_sample()
+    gone_columns = Column.objects.filter(capsule__unique_id="model.acme_shop.fct_order_items").count()
+    assert gone_columns > 0
+    manifest = sample_manifest
+    del manifest["nodes"]["model.acme_shop.fct_order_items"]  # a model disappears
+    for node in manifest["nodes"].values():  # ... and nobody depends on it any more
+        node.get("depends_on", {})["nodes"] = [
+            n for n in node.get("depends_on", {}).get("nodes", []) if n != "model.acme_shop.fct_order_items"
+        ]
+    stg = manifest["nodes"]["model.acme_shop.stg_customers"]
+    stg["description"] = "Changed description"
+    stg["columns"]["email"]["description"] = "Changed column description"
+    stg["columns"]["loyalty_tier"] = {"name": "loyalty_tier", "description": "new", "meta": {}, "tags": []}
+    job = ingest(
+        manifest=write_json("manifest.json", manifest),
+        catalog=SAMPLE_TARGET_DIR / "catalog.json",
+        run_results=SAMPLE_TARGET_DIR / "run_results.json",
+    )
+    assert job.status == "completed", job.error_message
+    assert job.stats["capsules"]["removed"] == 1
+    assert job.stats["capsules"]["updated"] == 1
+    assert job.stats["columns"]["created"] == 1
+    assert job.stats["columns"]["updated"] == 1
+    assert job.stats["columns"]["removed"] == gone_columns
+    assert not Capsule.objects.filter(unique_id="model.acme_shop.fct_order_items").exists()
+    assert not Column.objects.filter(urn__startswith=f"{ACME}.fct_order_items:").exists()
+    assert not CapsuleLineage.objects.filter(target_urn=f"{ACME}.fct_order_items").exists()
+    assert Capsule.objects.get(urn=f"{ACME}.stg_customers").description == "Changed description"
+    assert Column.objects.get(urn=f"{ACME}.stg_customers:loyalty_tier").description == "new"
+
+
+def test_removed_columns_of_kept_capsules_are_deleted(
+    ingest, ingest_sample, sample_manifest, sample_catalog, write_json
+):
+    ingest_sample()
+    del sample_manifest["nodes"]["model.acme_shop.stg_customers"]["columns"]["phone"]
+    del sample_catalog["nodes"]["model.acme_shop.stg_customers"]["columns"]["phone"]
+    job = ingest(manifest=write_json("m.json", sample_manifest), catalog=write_json("c.json", sample_catalog))
+    assert job.status == "completed", job.error_message
+    assert job.stats["columns"]["removed"] == 1
+    assert not Column.objects.filter(urn=f"{ACME}.stg_customers:phone").exists()
+    assert Column.objects.filter(urn=f"{ACME}.stg_customers:email").exists()
+
+
+def test_two_projects_side_by_side_stay_separate(ingest, ingest_sample):
+    ingest_sample()
+    acme_before = snapshot()["capsules"]
+    shop = ingest(manifest=DATA_DIR / "shop_manifest.json", catalog=DATA_DIR / "shop_catalog.json")
+    assert shop.status == "completed", shop.error_message
+    assert set(SourceSystem.objects.values_list("name", flat=True)) == {"acme_shop", "shop"}
+    shop_count = Capsule.objects.filter(source_system__name="shop").count()
+    assert shop_count > 0
+    # Re-ingesting acme does not remove shop's capsules, and shop's ingest left acme's alone.
+    assert ingest_sample().stats["capsules"]["removed"] == 0
+    assert Capsule.objects.filter(source_system__name="shop").count() == shop_count
+    acme_now = [row for row in snapshot()["capsules"] if row[0].startswith("urn:dab:dbt:") and row in acme_before]
+    assert len(acme_now) == len(acme_before)
+
+
+def _admin_change(client, obj, **changes):
+    """Post the admin change form as a steward would: its current values, with `changes`."""
+    url = f"/admin/{obj._meta.app_label}/{obj._meta.model_name}/{obj.pk}/change/"
+    form = client.get(url).context["adminform"].form
+    data = {}
+    for name in form.fields:
+        value = form[name].value()
+        if isinstance(value, bool):
+            if value:
+                data[name] = "on"
+        elif value is not None:
+            data[name] = value
+    data.update(changes)
+    return client.post(url, data)
+
+
+def test_steward_owner_survives_reingestion_unless_dbt_names_one(ingest_sample, superuser_client):
+    ingest_sample()
+    steward_owner = Owner.objects.create(name="Steward Team")
+    domain = Domain.objects.create(name="stewarded")
+    # dim_products has no dbt owner (a deliberate slip); fct_orders has one from its group.
+    for name in ("dim_products", "fct_orders"):
+        capsule = Capsule.objects.get(urn=f"{ACME}.{name}")
+        response = _admin_change(superuser_client, capsule, owner=steward_owner.pk, domain=domain.pk)
+        assert response.status_code == 302, response.content.decode()[:3000]
+        capsule.refresh_from_db()
+        assert capsule.attributes["owner_source"] == "steward"
+    ingest_sample()
+    products = Capsule.objects.select_related("owner", "domain").get(urn=f"{ACME}.dim_products")
+    assert products.owner == steward_owner  # kept: dbt names no owner
+    orders = Capsule.objects.select_related("owner", "domain").get(urn=f"{ACME}.fct_orders")
+    assert orders.owner.name == "Sales Analytics"  # dbt names an owner: dbt wins
+    assert orders.domain.name == "sales"  # and a domain in meta
+
+
+# -- atomicity and concurrency ---------------------------------------------------------------------------
+
+
+def test_a_failure_mid_load_leaves_everything_as_it_was(
+    ingest, ingest_sample, monkeypatch, sample_manifest, write_json
+):
+    ingest_sample()
+    before = snapshot()
+    sample_manifest["nodes"]["model.acme_shop.stg_customers"]["description"] = "would change"
+
+    def explode(*args, **kwargs):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr("ingestion.loader._load_edges", explode)
+    with pytest.raises(RuntimeError):
+        ingest(manifest=write_json("m.json", sample_manifest), catalog=SAMPLE_TARGET_DIR / "catalog.json")
+    job = IngestionJob.objects.order_by("-started_at").first()
+    assert job.status == "failed" and "disk full" in job.error_message
+    assert snapshot() == before
+
+
+def test_an_interrupted_run_rolls_back_and_is_marked_failed(ingest_sample, monkeypatch):
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("ingestion.loader._load_edges", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_sample()
+    job = IngestionJob.objects.get()
+    assert (job.status, job.error_message) == ("failed", "interrupted")
+    assert not Capsule.objects.exists()
+
+
+def test_dry_run_stores_nothing_but_reports_what_would_change(ingest_sample):
+    job = ingest_sample(dry_run=True)
+    assert job.status == "completed"
+    assert job.stats["capsules"]["created"] > 40
+    assert job.stats["dry_run"].startswith("rolled back")
+    assert not Capsule.objects.exists() and not Owner.objects.exists()
+
+
+def test_a_job_left_running_by_a_killed_process_is_marked_failed(ingest_sample):
+    stale = IngestionJob.objects.create(
+        source_type="dbt", source_name="acme_shop", config={"pid": 2**22 + 12345, "host": os.uname().nodename}
+    )
+    job = ingest_sample()
+    stale.refresh_from_db()
+    assert stale.status == "failed" and "stopped before it finished" in stale.error_message
+    assert any("marked failed" in w for w in job.warnings)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_ingestions_at_once_are_serialised(ingest_sample, monkeypatch):
+    if connection.vendor != "postgresql":
+        pytest.skip("serialisation across connections is tested on PostgreSQL (SQLite serialises on its write lock)")
+    import ingestion.loader as loader
+
+    real_load = loader.project_load
+    spans: list[tuple[float, float]] = []
+
+    def slow_load(*args, **kwargs):
+        started = time.monotonic()
+        result = real_load(*args, **kwargs)
+        time.sleep(1.0)  # still inside the locked transaction
+        spans.append((started, time.monotonic()))
+        return result
+
+    monkeypatch.setattr("ingestion.services.project_load", slow_load)
+    errors = []
+
+    def run():
+        try:
+            assert ingest_sample().status == "completed"
+        except Exception as exc:  # surfaced below
+            errors.append((exc, list(IngestionJob.objects.values_list("status", "error_message"))))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert not errors
+    (a_start, a_end), (b_start, b_end) = sorted(spans)
+    assert b_start >= a_end  # the second load began only after the first committed
+    assert IngestionJob.objects.filter(status="completed").count() == 2
+
+
+# -- bad input: a clear error, a failed job, nothing changed -------------------------------------------------
+
+BAD_MANIFESTS = {
+    "not_json": ("this is not json", "not valid JSON"),
+    "truncated": ('{"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"}, "nodes": {',
+                  "truncated"),
+    "array": ("[1, 2, 3]", "array"),
+    "nodes_list": (json.dumps({"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"},
+                               "nodes": [], "sources": {}}), "nodes"),
+    "empty": ("", "empty"),
+    "no_nodes": (json.dumps({"metadata": {"dbt_schema_version": "https://schemas.getdbt.com/dbt/manifest/v12.json"},
+                             "nodes": {}, "sources": {}}), "no nodes"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_MANIFESTS, ids=list(BAD_MANIFESTS))
+def test_bad_manifests_are_rejected_with_a_clear_error(case, ingest, ingest_sample, write_json):
+    ingest_sample()
+    before = snapshot()
+    content, words = BAD_MANIFESTS[case]
+    job = ingest(manifest=write_json("manifest.json", content))
+    assert job.status == "failed"
+    assert words.lower() in job.error_message.lower(), job.error_message
+    assert "Traceback" not in job.error_message
+    assert snapshot() == before
+
+
+def test_catalog_given_as_manifest_is_named(ingest):
+    job = ingest(manifest=SAMPLE_TARGET_DIR / "catalog.json")
+    assert job.status == "failed"
+    assert "looks like a dbt catalog.json, not a manifest" in job.error_message
+
+
+def test_manifest_given_as_catalog_is_named(ingest):
+    job = ingest(manifest=SAMPLE_TARGET_DIR / "manifest.json", catalog=SAMPLE_TARGET_DIR / "manifest.json")
+    assert job.status == "failed"
+    assert "manifest" in job.error_message and "catalog" in job.error_message
+
+
+def test_truncated_catalog_is_rejected(ingest, write_json):
+    text = (SAMPLE_TARGET_DIR / "catalog.json").read_text()
+    job = ingest(manifest=SAMPLE_TARGET_DIR / "manifest.json", catalog=write_json("c.json", text[: len(text) // 2]))
+    assert job.status == "failed" and "catalog" in job.error_message.lower()
+    assert not Capsule.objects.exists()
+
+
+def test_files_over_the_size_limit_are_refused_before_reading(ingest, settings, write_json):
+    settings.INGEST_MAX_FILE_MB = 1
+    job = ingest(manifest=write_json("big.json", " " * (2 * 1024 * 1024)))
+    assert job.status == "failed" and "over the 1 MB limit" in job.error_message
+
+
+def test_a_missing_file_is_named(ingest, tmp_path):
+    job = ingest(manifest=tmp_path / "nope.json")
+    assert job.status == "failed" and job.error_message == f"manifest file not found: {tmp_path / 'nope.json'}"
+
+
+# -- odd but valid input ingests with a warning ------------------------------------------------------------
+
+
+def test_unknown_newer_schema_version_ingests_with_a_warning(ingest, sample_manifest, write_json):
+    sample_manifest["metadata"]["dbt_schema_version"] = "https://schemas.getdbt.com/dbt/manifest/v13.json"
+    job = ingest(manifest=write_json("m.json", sample_manifest))
+    assert job.status == "completed", job.error_message
+    assert any("v13" in w or "13" in w for w in job.warnings)
+    assert Capsule.objects.filter(capsule_type="model").count() == EXPECTED["counts"]["manifest"]["models"]
+
+
+def test_depends_on_a_missing_node_skips_the_edge_with_a_warning(ingest, sample_manifest, write_json):
+    node = sample_manifest["nodes"]["model.acme_shop.stg_customers"]
+    node["depends_on"]["nodes"].append("model.acme_shop.does_not_exist")
+    job = ingest(manifest=write_json("m.json", sample_manifest))
+    assert job.status == "completed", job.error_message
+    assert any("does_not_exist" in w for w in job.warnings)
+    assert not CapsuleLineage.objects.filter(source_urn__contains="does_not_exist").exists()
+
+
+def test_hostile_strings_are_stored_intact_without_nul(ingest, sample_manifest, write_json):
+    node = sample_manifest["nodes"]["model.acme_shop.stg_customers"]
+    node["description"] = "<script>alert('x')</script> \u0000 'quoted' \"double\" \\ back \u202e rtl 😀"
+    node["meta"] = {"owner\u0000": "evil\u0000 name", "nested": {"<b>": ["\u0000"]}}
+    job = ingest(manifest=write_json("m.json", sample_manifest))
+    assert job.status == "completed", job.error_message
+    capsule = Capsule.objects.get(urn=f"{ACME}.stg_customers")
+    assert capsule.description == "<script>alert('x')</script>  'quoted' \"double\" \\ back \u202e rtl 😀"
+    assert capsule.meta["nested"] == {"<b>": [""]}
+    assert "owner" in capsule.meta
+
+
+def test_gc_is_enabled_again_after_ingestion(ingest_sample):
+    import gc
+
+    ingest_sample()
+    assert gc.isenabled()
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize(
+    "folder",
+    ["jaffle_shop_duckdb", "jaffle-shop", "dbt-project-evaluator", "mattermost-analytics", "mit-ol-data-platform",
+     "gitlab-analytics"],
+)  # fmt: skip
+def test_real_projects_store_what_the_parser_reads(folder, shared_dbt_dir, ingest):
+    from ingestion.parsers.dbt import parse_dbt_artifacts
+
+    path = Path(shared_dbt_dir) / folder
+    files = {
+        name: path / f"{name}.json"
+        for name in ("manifest", "catalog", "run_results")
+        if (path / f"{name}.json").exists()
+    }
+    parsed = parse_dbt_artifacts(**{name: p.read_bytes() for name, p in files.items()})
+    job = ingest(**files)
+    assert job.status == "completed", job.error_message
+    stored = Counter(Capsule.objects.values_list("capsule_type", flat=True))
+    assert stored == Counter(c.capsule_type for c in parsed.capsules)
+    assert Column.objects.count() == sum(len(c.columns) for c in parsed.capsules)
+    assert CapsuleLineage.objects.count() == len({(e.source_urn, e.target_urn, e.edge_type) for e in parsed.edges})
+    assert sum(Capsule.objects.values_list("test_count", flat=True)) == sum(c.test_count for c in parsed.capsules)
+    owners = {o.name for o in parsed.owners}
+    assert owners <= set(Owner.objects.values_list("name", flat=True))
+    if folder == "gitlab-analytics":
+        assert stored["model"] == 2934 and stored["source"] == 1095
