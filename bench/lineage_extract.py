@@ -96,12 +96,15 @@ def build_jobs(manifest: dict, catalog: dict | None) -> list[LineageJob]:
             continue
         sql = node.get("compiled_code", node.get("compiled_sql"))
         parents = [u for u in (upstream(p) for p in (node.get("depends_on") or {}).get("nodes", [])) if u]
-        target = cat_cols.get(uid) or tuple((node.get("columns") or {}).keys())
+        target = cat_cols.get(uid)
+        target_complete = target is not None
+        if not target:
+            target = tuple((node.get("columns") or {}).keys())
         if node["resource_type"] == "snapshot":
             target = tuple(c for c in target if c.lower() not in SNAPSHOT_META_COLUMNS)
         own = relation_names(node) if node.get("relation_name") else ()
         jobs.append(LineageJob(key=uid, sql=sql, dialect=dialect, upstream=tuple(parents), target_columns=target,
-                               own_names=own))  # fmt: skip
+                               own_names=own, target_columns_complete=target_complete))  # fmt: skip
     return jobs
 
 
@@ -146,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=42)
     ap.add_argument("--dir", type=Path, help="a directory with manifest.json (+ catalog.json, truth files)")
     ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--no-catalog", action="store_true", help="ignore catalog.json: columns from the manifest only")
     ap.add_argument("--no-per-model", action="store_true", help="skip the in-process pass that times each model")
     ap.add_argument("--show-errors", type=int, default=10, help="how many wrong/missed edges to print")
     a = ap.parse_args(argv)
@@ -167,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 
     manifest = json.loads((directory / "manifest.json").read_bytes())
     catalog_path = directory / "catalog.json"
-    catalog = json.loads(catalog_path.read_bytes()) if catalog_path.exists() else None
+    catalog = json.loads(catalog_path.read_bytes()) if catalog_path.exists() and not a.no_catalog else None
     jobs = build_jobs(manifest, catalog)
     print(f"{len(jobs)} models/snapshots, dialect {jobs[0].dialect if jobs else None}, catalog: {catalog is not None}")
     del manifest, catalog
@@ -185,7 +189,8 @@ def main(argv: list[str] | None = None) -> int:
         for job in jobs:
             t = time.perf_counter()
             extract_column_lineage(sql=job.sql, dialect=job.dialect, upstream=job.upstream,
-                                   target_columns=job.target_columns, own_names=job.own_names)  # fmt: skip
+                                   target_columns=job.target_columns, own_names=job.own_names,
+                                   target_columns_complete=job.target_columns_complete)  # fmt: skip
             times.append((time.perf_counter() - t) * 1000)
         median, p95 = statistics.median(times), percentile(times, 0.95)
         worst, summed = max(times), sum(times) / 1000

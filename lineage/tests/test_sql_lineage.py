@@ -391,6 +391,15 @@ def test_star_over_unknown_columns_uses_the_target_columns():
     assert edges_of(with_target) == {("id", "urn:raw", "id", "direct"), ("name", "urn:raw", "name", "direct")}
 
 
+def test_star_over_unknown_columns_with_documented_targets_only_is_partial():
+    unknown = UpstreamRelation("urn:raw", ("raw.shop.things",), ())
+    result = lineage(
+        "select * from raw.shop.things", upstream=(unknown,), target_columns=("id",), target_columns_complete=False
+    )
+    assert result.status == "partial"
+    assert edges_of(result) == {("id", "urn:raw", "id", "direct")}
+
+
 def test_star_replace_over_unknown_columns_keeps_the_replacement():
     unknown = UpstreamRelation("urn:raw", ("raw.shop.people",), ())
     result = lineage(
@@ -719,6 +728,7 @@ def artifact_jobs(project: str) -> dict[str, LineageJob]:
             upstream=tuple(upstream),
             target_columns=catalog_columns.get(uid, ()),
             own_names=_relation_names(node),
+            target_columns_complete=uid in catalog_columns,
         )
     return jobs
 
@@ -730,6 +740,7 @@ def run_job(job: LineageJob) -> ModelLineage:
         upstream=job.upstream,
         target_columns=job.target_columns,
         own_names=job.own_names,
+        target_columns_complete=job.target_columns_complete,
     )
 
 
