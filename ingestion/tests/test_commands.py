@@ -1,0 +1,77 @@
+"""`dab ingest dbt` / `manage.py ingest_dbt`: output, JSON, exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from catalog.models import Capsule
+from ingestion.tests.conftest import SAMPLE_TARGET_DIR
+
+pytestmark = pytest.mark.django_db
+
+
+def run(*args) -> str:
+    out = StringIO()
+    call_command("ingest_dbt", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_summary_shows_what_changed():
+    out = run(
+        "--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--catalog", str(SAMPLE_TARGET_DIR / "catalog.json")
+    )
+    assert out.startswith("Ingested acme_shop in ")
+    capsules_line = next(line for line in out.splitlines() if line.strip().startswith("capsules"))
+    assert capsules_line.split()[1] == str(Capsule.objects.count())
+    second = run(
+        "--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--catalog", str(SAMPLE_TARGET_DIR / "catalog.json")
+    )
+    assert next(line for line in second.splitlines() if line.strip().startswith("capsules")).split()[1:] == [
+        "0", "0", str(Capsule.objects.count()), "0",
+    ]  # fmt: skip
+
+
+def test_json_output_is_the_job():
+    job = json.loads(run("--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--json"))
+    assert job["status"] == "completed" and job["stats"]["capsules"]["created"] > 40
+    assert job["triggered_by"] == "cli"
+
+
+def test_bad_input_fails_with_the_reason():
+    with pytest.raises(CommandError, match="looks like a dbt catalog.json, not a manifest"):
+        run("--manifest", str(SAMPLE_TARGET_DIR / "catalog.json"))
+
+
+def test_project_name_and_dry_run():
+    out = run("--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--project-name", "acme_renamed", "--dry-run")
+    assert "Ingested acme_renamed" in out and "dry run" in out
+    assert not Capsule.objects.exists()
+
+
+def test_cli_exits_non_zero_without_a_traceback(tmp_path):
+    env = {
+        **os.environ, "ENVIRONMENT": "development", "DAB_ENV_FILE": os.devnull, "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": "",
+    }  # fmt: skip
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    dab = [sys.executable, "-m", "dab_project.cli"]
+    subprocess.run([*dab, "migrate", "-v0"], env=env, check=True, capture_output=True)
+    result = subprocess.run(
+        [*dab, "ingest", "dbt", "--manifest", str(tmp_path / "missing.json")], env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 1
+    assert "ingestion failed: manifest file not found" in result.stderr
+    assert "Traceback" not in result.stderr
+    ok = subprocess.run(
+        [*dab, "ingest", "dbt", "--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--json"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert ok.returncode == 0, ok.stderr
+    assert json.loads(ok.stdout)["status"] == "completed"
