@@ -493,7 +493,9 @@ class _Resolver:
             found = env.lookup(parts[0])
             if found is not None:
                 cte, cte_env = found
-                if hit is not None:  # the caller declared this CTE (an ephemeral model) an upstream relation
+                # dbt's injected CTE of an ephemeral model the caller declared upstream; any other CTE shadows a
+                # table of the same name, as in SQL
+                if hit is not None and parts[0].startswith("__dbt__cte__"):
                     body = None
                     if hit.urn not in self.upstream_rels and not (hit.columns and hit.columns_complete):
                         body = self.cte_rel(cte, cte_env, record=False)
@@ -639,7 +641,7 @@ class _Resolver:
         ctes = {cte.alias_or_name.lower(): (cte, i) for i, cte in enumerate(with_.expressions)}
         out = _Env(env, ctes, len(ctes))
         for name, (cte, _) in ctes.items():
-            if not name.startswith("__dbt__cte__") and (name,) not in self.exact:
+            if not name.startswith("__dbt__cte__"):
                 self.cte_rel(cte, out)
         return out
 

@@ -506,6 +506,14 @@ def test_ephemeral_cte_declared_upstream_is_the_source():
     }
 
 
+def test_ordinary_cte_shadows_an_upstream_of_the_same_bare_name():
+    bare = UpstreamRelation("urn:customers", ("customers", "main.customers"), CUSTOMERS.columns)
+    result = lineage(
+        "with customers as (select id as email from main.orders) select email from customers", upstream=(bare, ORDERS)
+    )
+    assert edges_of(result) == {("email", "urn:orders", "id", "renamed")}
+
+
 def test_injected_grandparent_ephemeral_is_not_read():
     # dbt injects the ephemeral parents of ephemeral parents too; only the declared parent is read
     ephemeral = UpstreamRelation("urn:int_customers", ("__dbt__cte__int_customers",), ("customer_id",))
