@@ -1,0 +1,121 @@
+"""Ingestion benchmark: generated dbt projects into PostgreSQL, first ingest and unchanged re-ingest.
+
+    python bench/ingest.py [--models 1000 10000] [--repeat 3] [--database-url postgres://...]
+
+For each size it generates artifacts once with ../shared/bench/gen_dbt.py (cached in /tmp), then per
+repeat: drops and re-creates a scratch database, migrates it, runs `dab ingest dbt --json` (first ingest)
+and again on the same files (unchanged re-ingest), each in a fresh process. It prints wall time, peak
+RSS of that process, rows per second, and the job's own step timings; medians over the repeats.
+"core" is read + parse + load (what the ingestion itself costs); "total" adds the pipeline's later steps
+(PII classification, column lineage, PII propagation, conformance) that other apps run in the same job.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+
+REPO = Path(__file__).resolve().parents[1]
+GEN = REPO.parent / "shared" / "bench" / "gen_dbt.py"
+PYTHON = REPO / ".venv" / "bin" / "python"
+
+
+def generate(models: int) -> Path:
+    out = Path(f"/tmp/dab_bench_gen_{models}")
+    if not (out / "manifest.json").exists():
+        if not GEN.exists():
+            sys.exit(f"cannot generate artifacts: {GEN} is absent")
+        print(f"generating {models} models into {out} ...", flush=True)
+        subprocess.run([sys.executable, str(GEN), "--models", str(models), "--out", str(out)], check=True,
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+    return out
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def run_dab(args: list[str], env: dict) -> tuple[float, int, str]:
+    """Run `dab ...` in a fresh process; wall seconds, peak RSS in MB (from wait4), stdout."""
+    started = time.perf_counter()
+    process = subprocess.Popen([str(PYTHON), "-m", "dab_project.cli", *args], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    stdout = process.stdout.read()
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        sys.exit(f"dab {' '.join(args)} failed:\n{stderr[-3000:]}")
+    return wall, usage.ru_maxrss // 1024, stdout
+
+
+def ingest_once(artifacts: Path, env: dict) -> dict:
+    args = ["ingest", "dbt", "--manifest", str(artifacts / "manifest.json"), "--catalog",
+            str(artifacts / "catalog.json"), "--json"]  # fmt: skip
+    wall, rss, out = run_dab(args, env)
+    job = json.loads(out)
+    timings = job["stats"]["timings"]
+    core = sum(timings.get(k, 0) for k in ("read", "parse", "lock", "load"))
+    rows = sum(
+        sum(job["stats"][k][c] for c in ("created", "updated", "unchanged")) for k in ("capsules", "columns", "edges")
+    )
+    return {"wall": wall, "rss": rss, "core": core, "timings": timings, "rows": rows, "stats": job["stats"]}
+
+
+def median(values):
+    return statistics.median(values) if values else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--database-url",
+        default="postgres://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL URL whose user may create databases (scratch databases are made beside it)",
+    )
+    options = parser.parse_args()
+    print(f"load average before: {os.getloadavg()[0]:.2f}; cpus: {os.cpu_count()}")
+    for models in options.models:
+        artifacts = generate(models)
+        first, again = [], []
+        for _ in range(options.repeat):
+            url = fresh_database(options.database_url, f"dab_bench_ingest_{models}")
+            env = {**os.environ, "ENVIRONMENT": "development", "DAB_ENV_FILE": os.devnull, "DATABASE_URL": url,
+                   "DATABASE_POOL_SIZE": "0", "LOG_LEVEL": "WARNING"}  # fmt: skip
+            run_dab(["migrate", "-v0"], env)
+            first.append(ingest_once(artifacts, env))
+            again.append(ingest_once(artifacts, env))
+        made = {k: first[0]["stats"][k]["created"] for k in ("capsules", "columns", "edges", "tests")}
+        print(
+            f"\n== {models} models: " + ", ".join(f"{v} {k}" for k, v in made.items()) + f"; median of {options.repeat}"
+        )
+        for label, runs in (("first ingest", first), ("unchanged re-ingest", again)):
+            steps = sorted({k for r in runs for k in r["timings"]})
+            step_text = ", ".join(f"{k} {median([r['timings'].get(k, 0) for r in runs]):.2f}s" for k in steps)
+            wall = median([r["wall"] for r in runs])
+            print(f"  {label:<20} total {wall:6.2f}s  core {median([r['core'] for r in runs]):6.2f}s  "
+                  f"peak RSS {median([r['rss'] for r in runs]):5.0f} MB  "
+                  f"{median([r['rows'] / r['wall'] for r in runs]):9.0f} rows/s")  # fmt: skip
+            print(f"  {'':<20} steps: {step_text}")
+        changes = again[0]["stats"]
+        changed = {k: changes[k] for k in ("capsules", "columns", "edges", "tests")}
+        print(f"  re-ingest changes: {json.dumps(changed)}")
+    print(f"\nload average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
