@@ -5,31 +5,27 @@ b.capsule("orders", type="source", layer="raw", source_name="shop")
 b.capsule("stg_shop__orders", layer="staging", parents=["orders"], columns=["order_id", "email"])
 b.column("stg_shop__orders", "email", pii_type="email")
 graph = b.graph
+
+Source facts that the product's GraphView keeps in ``attributes`` (``freshness``, ``source_description``)
+can be given as keywords; they land in ``attributes`` as graph_load puts them there.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from lineage.graph import CapsuleNode, ColumnNode, GraphView, TestInfo
 
 
-@dataclass(slots=True)
-class RichCapsuleNode(CapsuleNode):
-    """A capsule carrying the optional facts some checks need and the GraphView may not (yet) have."""
-
-    freshness: dict[str, Any] | None = None
-    source_description: str | None = None
-    raw_sql: str | None = None
+# keyword arguments of GraphBuilder.capsule that graph_load keeps in CapsuleNode.attributes
+ATTRIBUTE_FACTS = ("freshness", "source_description")
 
 
 class GraphBuilder:
     """Adds capsules, columns and edges by name; URNs are ``<type>.test.<name>`` and ``<capsule urn>.<column>``."""
 
-    def __init__(self, *, rich: bool = False):
+    def __init__(self) -> None:
         self.graph = GraphView()
-        self.node_class = RichCapsuleNode if rich else CapsuleNode
 
     def capsule(
         self,
@@ -42,9 +38,19 @@ class GraphBuilder:
         **fields: Any,
     ) -> int:
         """Add a capsule (and edges from the named parents, and plain columns); returns its index."""
+        attributes = dict(fields.pop("attributes", None) or {})
+        for key in ATTRIBUTE_FACTS:
+            if key in fields:
+                attributes[key] = fields.pop(key)
         node = self.graph.add_capsule(
-            self.node_class(
-                index=0, urn=f"{type}.test.{name}", name=name, capsule_type=type, tests=tuple(tests), **fields
+            CapsuleNode(
+                index=0,
+                urn=f"{type}.test.{name}",
+                name=name,
+                capsule_type=type,
+                tests=tuple(tests),
+                attributes=attributes,
+                **fields,
             )
         )
         for parent in parents:

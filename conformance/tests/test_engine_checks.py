@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from conformance.engine import Finding, RuleSpec, evaluate, rule_from_dict
 from conformance.engine.checks.code import hard_coded_references
 from conformance.engine.testing import GraphBuilder, pk_tests
+from lineage.graph import GraphView
 from lineage.graph import TestInfo as DbtTest
 
 
@@ -163,18 +165,39 @@ def test_required_property_column_descriptions():
     ]
 
 
-def test_required_property_freshness_needs_the_fact_on_the_graph():
-    plain = GraphBuilder()
-    plain.capsule("orders", type="source")
-    rule = make_rule({"type": "required_property", "property": "freshness"})
-    result = evaluate(plain.graph, [rule]).result("R-1")
-    assert result.status == "skipped" and "freshness" in result.reason
+def test_required_property_freshness_reads_the_capsule_attributes():
+    b = GraphBuilder()
+    b.capsule("fresh", type="source", freshness={"warn_after": {"count": 1, "period": "day"}})
+    b.capsule("filter_only", type="source", freshness={"warn_after": {"count": None}, "filter": "x"})
+    b.capsule("none", type="source")
+    b.capsule("error_only", type="source", attributes={"freshness": {"error_after": {"count": 2, "period": "hour"}}})
+    assert flagged(b, {"type": "required_property", "property": "freshness"}) == ["filter_only", "none"]
 
-    rich = GraphBuilder(rich=True)
-    rich.capsule("fresh", type="source", freshness={"warn_after": {"count": 1, "period": "day"}})
-    rich.capsule("filter_only", type="source", freshness={"warn_after": {"count": None}, "filter": "x"})
-    rich.capsule("none", type="source")
-    assert flagged(rich, {"type": "required_property", "property": "freshness"}) == ["filter_only", "none"]
+
+def test_required_property_source_description_reads_the_capsule_attributes():
+    b = GraphBuilder()
+    b.capsule("described", type="source", source_description="The shop's database.")
+    b.capsule("blank", type="source", source_description="  ")
+    b.capsule("absent", type="source")
+    assert flagged(b, {"type": "required_property", "property": "source_description"}) == ["blank", "absent"]
+
+
+def test_optional_facts_are_skipped_on_a_graph_view_without_attributes():
+    @dataclass(slots=True)
+    class BareNode:
+        index: int
+        urn: str
+        name: str
+        capsule_type: str
+        layer: str | None = None
+        tags: tuple = ()
+        columns: list = field(default_factory=list)
+
+    graph = GraphView()
+    graph.add_capsule(BareNode(index=0, urn="source.test.orders", name="orders", capsule_type="source"))
+    rule = make_rule({"type": "required_property", "property": "freshness"})
+    result = evaluate(graph, [rule]).result("R-1")
+    assert result.status == "skipped" and "freshness" in result.reason
 
 
 def test_required_property_on_columns():
@@ -183,6 +206,18 @@ def test_required_property_on_columns():
     b.column("t", "a", description="A.")
     b.column("t", "b")
     assert flagged(b, {"type": "required_property", "property": "description"}, scope="column") == ["t.b"]
+
+
+def test_a_unique_test_on_a_not_null_constrained_column_makes_a_primary_key():
+    b = GraphBuilder()
+    b.capsule("constrained", tests=(DbtTest("u", "unique", "id"),))
+    b.column("constrained", "id", constraints=({"type": "not_null"},))
+    b.capsule("other_column", tests=(DbtTest("u", "unique", "id"),))
+    b.column("other_column", "id")
+    b.column("other_column", "code", constraints=({"type": "not_null"},))
+    b.capsule("constraint_only")
+    b.column("constraint_only", "id", constraints=({"type": "not_null"},))
+    assert flagged(b, {"type": "required_tests", "kinds": ["primary_key"]}) == ["other_column", "constraint_only"]
 
 
 def test_primary_key_test_needs_unique_and_not_null_on_one_column():
@@ -435,13 +470,19 @@ def test_hard_coded_references_needs_sql_and_finds_names():
     jinja = "select 1 {# from raw.kept_out #} from {{ var('t', 'default_t') }} -- from raw.also_out"
     assert hard_coded_references(jinja) == ["{{ var('t', 'default_t') }}"]
     assert hard_coded_references("select date_from, count(distinct from_id) from {{ ref('x') }}") == []
-    b = GraphBuilder(rich=True)
+    b = GraphBuilder()
     b.capsule("bad", raw_sql="select * from analytics.orders")
     b.capsule("good", raw_sql="select * from {{ ref('orders') }}")
+    b.capsule("no_sql")
     assert flagged(b, {"type": "hard_coded_references"}) == ["bad"]
+
+
+def test_hard_coded_references_is_skipped_when_the_graph_was_loaded_without_sql():
     plain = GraphBuilder()
     plain.capsule("m")
-    assert evaluate(plain.graph, [make_rule({"type": "hard_coded_references"})]).results[0].status == "skipped"
+    plain.capsule("n")
+    result = evaluate(plain.graph, [make_rule({"type": "hard_coded_references"})]).results[0]
+    assert result.status == "skipped" and "sql=True" in result.reason
 
 
 # -- PII -------------------------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from conformance.engine import evaluate, load_rule_file, load_rules
-from conformance.engine.testing import GraphBuilder, pk_tests
+from conformance.engine.testing import ATTRIBUTE_FACTS, GraphBuilder, pk_tests
 from lineage.graph import TestInfo as DbtTest
 
 RULES_DIR = Path(__file__).resolve().parents[2] / "config" / "rules"
@@ -24,7 +24,7 @@ def all_rules():
 
 def clean_project() -> GraphBuilder:
     """A small project that follows every built-in rule: raw -> staging -> intermediate -> marts -> exposure."""
-    b = GraphBuilder(rich=True)
+    b = GraphBuilder()
     source = dict(
         type="source",
         layer="raw",
@@ -192,7 +192,10 @@ def _set(capsule: str, /, **fields) -> Callable[[GraphBuilder], None]:
     def mutate(b: GraphBuilder) -> None:
         node = b.node(capsule)
         for key, value in fields.items():
-            setattr(node, key, value)
+            if key in ATTRIBUTE_FACTS:
+                node.attributes[key] = value
+            else:
+                setattr(node, key, value)
 
     return mutate
 
@@ -352,5 +355,7 @@ def test_rules_needing_facts_the_graph_view_lacks_are_skipped_not_failed():
     b.capsule("stg_orders", layer="staging", parents=["orders"])
     evaluation = evaluate(b.graph, all_rules())
     skipped = {r.rule.id: r.reason for r in evaluation.results if r.status == "skipped"}
-    assert set(skipped) == {"DBT-T02", "DBT-D04", "DBT-M04"}
-    assert "freshness" in skipped["DBT-T02"]
+    assert set(skipped) == {"DBT-M04"}  # a graph loaded without raw SQL
+    assert "raw SQL" in skipped["DBT-M04"]
+    # source facts live in the capsule's attributes: a source without them is flagged, not skipped
+    assert {f.rule_id for f in evaluation.findings if f.capsule_urn == "source.test.orders"} >= {"DBT-T02", "DBT-D04"}

@@ -4,8 +4,8 @@ rule, and the patterns its truth file declares clean are left alone.
 The GraphView is built here from the parsed artifacts (ingestion's parser, layers and domains from
 ingestion/conventions.py). PII classification is the catalog's job, not the engine's: the columns'
 pii_type/pii_masked come from the truth file's inventory, so this test judges the rules given a correct
-classification. Capsules carry freshness, the source block's description and raw SQL (RichCapsuleNode),
-which the product's GraphView may not carry yet.
+classification. Capsules carry their attributes (freshness, the source block's description) and raw SQL, as
+graph_load(sql=True) gives them.
 """
 
 from __future__ import annotations
@@ -18,8 +18,7 @@ import pytest
 import yaml
 
 from conformance.engine import Evaluation, evaluate, load_rules
-from conformance.engine.testing import RichCapsuleNode
-from lineage.graph import ColumnNode, GraphView
+from lineage.graph import CapsuleNode, ColumnNode, GraphView
 from lineage.graph import TestInfo as DbtTest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -117,7 +116,7 @@ def graph_from_parsed(parsed, *, pii: dict | None = None) -> GraphView:
     for record in parsed.capsules:
         attributes = record.attributes
         node = graph.add_capsule(
-            RichCapsuleNode(
+            CapsuleNode(
                 index=0,
                 urn=record.unique_id,
                 name=record.name,
@@ -140,8 +139,7 @@ def graph_from_parsed(parsed, *, pii: dict | None = None) -> GraphView:
                 contract_enforced=record.contract_enforced,
                 version=record.version,
                 tests=tuple(DbtTest(t.name, t.test_type, t.column_name, t.status) for t in record.tests),
-                freshness=attributes.get("freshness"),
-                source_description=attributes.get("source_description"),
+                attributes=dict(attributes),
                 raw_sql=record.raw_sql,
             )
         )
@@ -160,6 +158,8 @@ def graph_from_parsed(parsed, *, pii: dict | None = None) -> GraphView:
                     tests=column.tests,
                     pii_type=found["pii_type"] if found else None,
                     pii_masked=bool(found and found["masked"]),
+                    in_manifest=column.in_manifest,
+                    constraints=tuple(column.constraints),
                 )
             )
     for edge in parsed.edges:

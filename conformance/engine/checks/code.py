@@ -56,6 +56,9 @@ def hard_coded(*, run: CheckRun) -> Iterator[Hit]:
     if fact is None:
         raise CheckNotEvaluable("the graph view carries no raw SQL on capsules (raw_sql)")
     capsules = run.graph.capsules
+    if run.capsules and not any(getattr(capsules[index], fact) for index in run.capsules):
+        # graph_load(sql=False) leaves raw_sql empty everywhere: that is "not known", not "no references"
+        raise CheckNotEvaluable("no capsule in the rule's filter carries raw SQL (load the graph with sql=True)")
     for index in run.capsules:
         node = capsules[index]
         sql = getattr(node, fact)

@@ -238,8 +238,17 @@ def _capsule_test_kinds(node: CapsuleNode, ctx: EvalContext) -> tuple[set[str], 
     return kinds, per_column, count
 
 
-def primary_key_tested(kinds: set[str], per_column: dict[str, set[str]], sets: tuple[tuple[str, ...], ...]) -> bool:
-    """A multi-test set must sit on one column (unique + not_null); a single test may sit anywhere."""
+def primary_key_tested(
+    kinds: set[str],
+    per_column: dict[str, set[str]],
+    sets: tuple[tuple[str, ...], ...],
+    not_null_constrained: frozenset[str] = frozenset(),
+) -> bool:
+    """A multi-test set must sit on one column (unique + not_null); a single test may sit anywhere.
+
+    Like dbt-project-evaluator, a unique test on a column with a not_null constraint (lower-case names in
+    ``not_null_constrained``) also makes a primary key: the database enforces the other half.
+    """
     for test_set in sets:
         wanted = {normal_test_kind(t) for t in test_set}
         if len(wanted) == 1:
@@ -247,7 +256,17 @@ def primary_key_tested(kinds: set[str], per_column: dict[str, set[str]], sets: t
                 return True
         elif any(wanted <= found for found in per_column.values()):
             return True
-    return False
+    return any("unique" in per_column.get(name, ()) for name in not_null_constrained)
+
+
+def not_null_constrained(node: CapsuleNode, ctx: EvalContext) -> frozenset[str]:
+    """Lower-case names of the capsule's columns that declare a dbt not_null constraint."""
+    columns = ctx.graph.columns
+    return frozenset(
+        columns[c].name.lower()
+        for c in node.columns
+        if any(isinstance(item, Mapping) and item.get("type") == "not_null" for item in columns[c].constraints)
+    )
 
 
 def _required_tests_params(params: Mapping[str, Any], scope: str) -> None:
@@ -305,6 +324,10 @@ def required_tests(*, run: CheckRun) -> Iterator[Hit]:
         node = capsules[index]
         kinds, per_column, count = capsule_test_kinds(node, ctx)
         missing = _missing_kinds(wanted, kinds, per_column, sets)
+        if "primary_key" in missing and "unique" in kinds:
+            constrained = not_null_constrained(node, ctx)
+            if constrained:
+                missing = _missing_kinds(wanted, kinds, per_column, sets, constrained)
         short = minimum is not None and count < minimum
         if missing or short:
             yield Hit(
@@ -314,11 +337,17 @@ def required_tests(*, run: CheckRun) -> Iterator[Hit]:
             )
 
 
-def _missing_kinds(wanted: tuple[str, ...], kinds: set[str], per_column: dict[str, set[str]], sets: Any) -> list[str]:
+def _missing_kinds(
+    wanted: tuple[str, ...],
+    kinds: set[str],
+    per_column: dict[str, set[str]],
+    sets: Any,
+    constrained: frozenset[str] = frozenset(),
+) -> list[str]:
     missing = []
     for kind in wanted:
         if kind == "primary_key":
-            ok = primary_key_tested(kinds, per_column, sets)
+            ok = primary_key_tested(kinds, per_column, sets, constrained)
         elif kind == "any":
             ok = bool(kinds)
         else:
