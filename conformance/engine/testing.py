@@ -16,7 +16,6 @@ from typing import Any
 
 from lineage.graph import CapsuleNode, ColumnNode, GraphView, TestInfo
 
-
 # keyword arguments of GraphBuilder.capsule that graph_load keeps in CapsuleNode.attributes
 ATTRIBUTE_FACTS = ("freshness", "source_description")
 
