@@ -66,7 +66,16 @@ def gunicorn_without_database():
     }
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     process = subprocess.Popen(
-        [gunicorn, "dab_project.wsgi", "--bind", f"127.0.0.1:{port}", "--workers", "1"],
+        [
+            gunicorn,
+            "-c",
+            "python:dab_project.gunicorn_conf",
+            "dab_project.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ],
         cwd=REPO_DIR,
         env=env,
         stdout=subprocess.PIPE,
@@ -112,7 +121,9 @@ def test_production_logs_are_json_lines_with_the_request_id(gunicorn_without_dat
     _get(f"{base}/api/v1/health/ready")  # logs a warning with the same machinery
     process.terminate()
     _, stderr = process.communicate(timeout=10)
-    records = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # every line, gunicorn's own included, is JSON
+    assert any(r.get("logger", "").startswith("gunicorn") for r in records)
     not_ready = [r for r in records if r.get("event") == "not_ready"]
     assert not_ready and not_ready[0]["level"] == "warning" and "request_id" in not_ready[0]
     assert all("timestamp" in r for r in records)

@@ -57,7 +57,7 @@ class Command(BaseCommand):
             return
         stats = job.stats
         dry = " (dry run: rolled back)" if job.config.get("dry_run") else ""
-        self.stdout.write(self.style.SUCCESS(f"Ingested {job.source_name} in {job.duration_seconds:.1f}s{dry}"))
+        self.stdout.write(self.style.SUCCESS(f"Ingested {job.source_name} in {job.duration_seconds:.2f}s{dry}"))
         self.stdout.write(f"  {'':<9}{'created':>9}{'updated':>9}{'unchanged':>11}{'removed':>9}")
         for kind in ("capsules", "columns", "edges", "tests"):
             c = stats.get(kind, {})
