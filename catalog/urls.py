@@ -11,6 +11,7 @@ urlpatterns = [
     path("columns/<urn:urn>/", views.ColumnDetailView.as_view(), name="column_detail"),
     path("domains/", views.DomainListView.as_view(), name="domain_list"),
     path("domains/<str:name>/", views.DomainDetailView.as_view(), name="domain_detail"),
+    path("owners/", views.OwnerListView.as_view(), name="owner_list"),
     path("owners/<uuid:pk>/", views.OwnerDetailView.as_view(), name="owner_detail"),
     path("search/", views.SearchView.as_view(), name="search"),
 ]

@@ -1,45 +1,162 @@
-"""Stewards' catalog pages. Thin: selectors fetch, templates render."""
+"""Catalog pages: the capsule browser, capsule and column pages, domains, owners and search.
 
-from django.db.models import Q
-from django.shortcuts import get_object_or_404
+Thin: selectors fetch, the FilterSets shared with the API filter and order, templates render. Every page
+runs a fixed number of queries whatever its page size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.views.generic import DetailView, ListView, TemplateView
 
 from catalog import selectors
+from catalog.filters import CapsuleFilterSet
 from catalog.models import Capsule, Column, Domain, Owner
 
+DEFAULT_PAGE_SIZE = 50
+_page_size_field = forms.IntegerField(min_value=1, max_value=200, required=False)
 
-class CapsuleListView(ListView):
-    template_name = "catalog/capsule_list.html"
-    paginate_by = 50
+FACET_LABELS = {
+    "capsule_type": ("Type", "All types"),
+    "layer": ("Layer", "All layers"),
+    "domain": ("Domain", "All domains"),
+    "owner": ("Owner", "All owners"),
+    "materialization": ("Materialization", "Any materialization"),
+    "source": ("Source", "All sources"),
+    "has_tests": ("Tests", "With or without tests"),
+}
+BOOLEAN_LABELS = {"has_tests": {"true": "With tests", "false": "Without tests"}}
+
+
+@dataclass(frozen=True)
+class FacetOption:
+    value: str
+    label: str
+    count: int | None
+    selected: bool
+
+
+@dataclass(frozen=True)
+class Facet:
+    """One select of the filter bar: its parameter, label, and values with their counts."""
+
+    name: str
+    label: str
+    empty_label: str
+    options: list[FacetOption]
+
+
+def _facets(filterset: CapsuleFilterSet) -> list[Facet]:
+    """The filter bar's selects with counts under every other current filter (one query)."""
+    counts = selectors.capsule_facet_counts(querysets=filterset.facet_querysets())
+    facets = []
+    for name in filterset.facets:
+        current = filterset.data.get(name, "")
+        labels = BOOLEAN_LABELS.get(name, {})
+        options = [
+            FacetOption(value=c.value, label=labels.get(c.value, c.value), count=c.count, selected=c.value == current)
+            for c in counts[name]
+            if c.value is not None
+        ]
+        if current and not any(o.selected for o in options):
+            # A value that matches nothing under the other filters (or a list) stays visible and selected.
+            options.insert(0, FacetOption(value=current, label=labels.get(current, current), count=0, selected=True))
+        label, empty_label = FACET_LABELS[name]
+        facets.append(Facet(name=name, label=label, empty_label=empty_label, options=options))
+    return facets
+
+
+class _CapsuleTableMixin:
+    """A paginated, filterable, sortable capsule table over ``base_queryset()`` (browser, domain, owner)."""
+
+    paginate_by = DEFAULT_PAGE_SIZE
+    context_object_name = "capsules"
+
+    def base_queryset(self):
+        return selectors.capsule_list()
+
+    def get_paginate_by(self, queryset) -> int:
+        try:
+            return _page_size_field.clean(self.request.GET.get("page_size")) or DEFAULT_PAGE_SIZE
+        except ValidationError:
+            return DEFAULT_PAGE_SIZE
 
     def get_queryset(self):
-        return Capsule.objects.select_related("domain", "owner", "source_system").order_by("name", "urn")
+        self.filterset = CapsuleFilterSet(self.request.GET, queryset=self.base_queryset(), request=self.request)
+        return self.filterset.qs
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET.copy()
+        params.pop("page", None)
+        context["filterset"] = self.filterset
+        context["query_without_page"] = params.urlencode()
+        context["filter_errors"] = self.filterset.errors
+        return context
+
+
+class CapsuleListView(_CapsuleTableMixin, ListView):
+    """The capsule browser: filter bar with counts per facet, sortable table; the URL holds the state."""
+
+    template_name = "catalog/capsule_list.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["facets"] = _facets(self.filterset)
+        context["is_filtered"] = any(v for k, v in self.request.GET.items() if k not in ("page", "ordering"))
+        return context
 
 
 class CapsuleDetailView(DetailView):
+    """Everything about one capsule: header, description, columns, tests, neighbours, meta, raw JSON."""
+
     template_name = "catalog/capsule_detail.html"
     context_object_name = "capsule"
 
     def get_object(self, queryset=None):
-        return get_object_or_404(
-            Capsule.objects.select_related("domain", "owner", "source_system"), urn=self.kwargs["urn"]
-        )
+        try:
+            return selectors.capsule_get(urn=self.kwargs["urn"])
+        except Capsule.DoesNotExist:
+            raise Http404("No capsule has this URN.") from None
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["columns"] = self.object.columns.order_by("ordinal_position", "name")
+        capsule = self.object
+        context["columns"] = list(selectors.capsule_columns(capsule=capsule))
+        context["upstream"] = selectors.capsule_upstream(capsule=capsule)
+        context["downstream"] = selectors.capsule_downstream(capsule=capsule)
+        context["model_tests"] = [t for t in capsule.tests if not t.get("column")]
+        context["column_tests"] = [t for t in capsule.tests if t.get("column")]
         return context
 
 
 class ColumnDetailView(DetailView):
+    """One column: type, description, tests, PII verdict with its evidence, and the panels of other apps."""
+
     template_name = "catalog/column_detail.html"
     context_object_name = "column"
 
     def get_object(self, queryset=None):
-        return get_object_or_404(Column.objects.select_related("capsule"), urn=self.kwargs["urn"])
+        try:
+            return selectors.column_get(urn=self.kwargs["urn"])
+        except Column.DoesNotExist:
+            raise Http404("No column has this URN.") from None
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        column = self.object
+        context["column_tests"] = [t for t in column.capsule.tests if t.get("column") == column.name]
+        context["is_pii"] = column.pii_type is not None and column.pii_decision != "rejected"
+        return context
 
 
 class DomainListView(ListView):
+    """Domains with how many capsules each holds and how well they are tested and documented."""
+
     template_name = "catalog/domain_list.html"
     context_object_name = "domains"
 
@@ -47,27 +164,90 @@ class DomainListView(ListView):
         return selectors.domain_list()
 
 
-class DomainDetailView(DetailView):
+class DomainDetailView(_CapsuleTableMixin, ListView):
+    """One domain: its owner, parent and children, coverage, and its capsules (filterable table)."""
+
     template_name = "catalog/domain_detail.html"
-    context_object_name = "domain"
 
-    def get_object(self, queryset=None):
-        return get_object_or_404(Domain.objects.select_related("parent", "owner"), name=self.kwargs["name"])
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.domain = selectors.domain_get(name=kwargs["name"])
+        except Domain.DoesNotExist:
+            raise Http404("No domain has this name.") from None
+        return super().dispatch(request, *args, **kwargs)
 
-
-class OwnerDetailView(DetailView):
-    template_name = "catalog/owner_detail.html"
-    context_object_name = "owner"
-    model = Owner
-
-
-class SearchView(TemplateView):
-    template_name = "catalog/search.html"
+    def base_queryset(self):
+        return selectors.capsule_list().filter(domain=self.domain)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        query = self.request.GET.get("q", "").strip()
-        context["search_query"] = query
-        if query:
-            context["capsules"] = Capsule.objects.filter(Q(name__icontains=query) | Q(urn__icontains=query))[:50]
+        context["domain"] = self.domain
+        context["children"] = list(self.domain.children.order_by("name"))
+        return context
+
+
+class OwnerListView(ListView):
+    """Owners with their capsule counts and coverage."""
+
+    template_name = "catalog/owner_list.html"
+    context_object_name = "owners"
+
+    def get_queryset(self):
+        return selectors.owner_list()
+
+
+class OwnerDetailView(_CapsuleTableMixin, ListView):
+    """One owner: contact, domains owned, coverage, and the capsules they own (filterable table)."""
+
+    template_name = "catalog/owner_detail.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            self.owner = selectors.owner_get(pk=kwargs["pk"])
+        except Owner.DoesNotExist:
+            raise Http404("No owner has this id.") from None
+        return super().dispatch(request, *args, **kwargs)
+
+    def base_queryset(self):
+        return selectors.capsule_list().filter(owner=self.owner)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["owner"] = self.owner
+        context["owned_domains"] = list(self.owner.domains.order_by("name"))
+        return context
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, strip=True)
+    kind = forms.ChoiceField(choices=(("all", "All"), ("capsules", "Capsules"), ("columns", "Columns")), required=False)
+    page = forms.IntegerField(min_value=1, max_value=500, required=False)
+
+
+class SearchView(TemplateView):
+    """Header search: capsules and columns ranked together on one page, or one kind paginated."""
+
+    template_name = "catalog/search.html"
+    preview_size = 10  # per kind on the "All" tab
+    page_size = 50  # on a kind's own tab
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        form = SearchForm(self.request.GET)
+        form.is_valid()
+        query = form.cleaned_data.get("q") or ""
+        kind = form.cleaned_data.get("kind") or "all"
+        page = form.cleaned_data.get("page") or 1
+        first_index = 1 if kind == "all" else (page - 1) * self.page_size + 1
+        context.update(search_query=query, kind=kind, page=page, first_index=first_index)
+        if not query:
+            return context
+        for name, search in (("capsules", selectors.search_capsules), ("columns", selectors.search_columns)):
+            if kind == "all":
+                context[name] = search(query=query, limit=self.preview_size)
+            elif kind == name:
+                context[name] = search(query=query, limit=self.page_size, offset=(page - 1) * self.page_size)
+                context["last_page"] = max(1, -(-context[name].count // self.page_size))
+            else:  # the other tab's count only
+                context[name] = selectors.SearchPage(results=[], count=search(query=query, limit=1).count)
         return context

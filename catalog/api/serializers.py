@@ -1,46 +1,128 @@
+"""Catalog API shapes. Related objects render through brief serializers (id, url, display name)."""
+
+from __future__ import annotations
+
+from django.urls import reverse
 from rest_framework import serializers
 
-from catalog.models import Domain, Owner, SourceSystem
+from catalog.choices import PiiDecision
+from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
+
+
+def _api_url(request, url_name: str, **kwargs) -> str:
+    path = reverse(url_name, kwargs=kwargs)
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+# -- brief serializers --------------------------------------------------------------------------------
 
 
 class OwnerBriefSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
     class Meta:
         model = Owner
-        fields = ("id", "name", "email")
+        fields = ("id", "url", "name", "email")
+
+    def get_url(self, owner: Owner) -> str:
+        return _api_url(self.context.get("request"), "owner-detail", pk=owner.pk)
 
 
 class DomainBriefSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
     class Meta:
         model = Domain
-        fields = ("id", "name")
+        fields = ("id", "url", "name")
+
+    def get_url(self, domain: Domain) -> str:
+        return _api_url(self.context.get("request"), "domain-detail", name=domain.name)
+
+
+class SourceSystemBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = SourceSystem
+        fields = ("id", "name", "source_type")
+
+
+class CapsuleBriefSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Capsule
+        fields = ("id", "url", "urn", "name", "capsule_type", "layer")
+
+    def get_url(self, capsule: Capsule) -> str:
+        return _api_url(self.context.get("request"), "capsule-detail", urn=capsule.urn)
+
+
+# -- owners, domains, source systems ------------------------------------------------------------------
 
 
 class OwnerSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
     capsule_count = serializers.IntegerField(read_only=True)
+    tested_count = serializers.IntegerField(read_only=True)
+    documented_count = serializers.IntegerField(read_only=True)
+    capsules_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Owner
         fields = (
             "id",
+            "url",
             "name",
             "owner_type",
             "email",
             "slack_channel",
             "meta",
             "capsule_count",
+            "tested_count",
+            "documented_count",
+            "capsules_url",
             "created_at",
             "updated_at",
         )
 
+    def get_url(self, owner: Owner) -> str:
+        return _api_url(self.context.get("request"), "owner-detail", pk=owner.pk)
+
+    def get_capsules_url(self, owner: Owner) -> str:
+        return _api_url(self.context.get("request"), "owner-capsules", pk=owner.pk)
+
 
 class DomainSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
     parent = DomainBriefSerializer(read_only=True)
     owner = OwnerBriefSerializer(read_only=True)
     capsule_count = serializers.IntegerField(read_only=True)
+    tested_count = serializers.IntegerField(read_only=True)
+    documented_count = serializers.IntegerField(read_only=True)
+    capsules_url = serializers.SerializerMethodField()
 
     class Meta:
         model = Domain
-        fields = ("id", "name", "description", "parent", "owner", "meta", "capsule_count", "created_at", "updated_at")
+        fields = (
+            "id",
+            "url",
+            "name",
+            "description",
+            "parent",
+            "owner",
+            "meta",
+            "capsule_count",
+            "tested_count",
+            "documented_count",
+            "capsules_url",
+            "created_at",
+            "updated_at",
+        )
+
+    def get_url(self, domain: Domain) -> str:
+        return _api_url(self.context.get("request"), "domain-detail", name=domain.name)
+
+    def get_capsules_url(self, domain: Domain) -> str:
+        return _api_url(self.context.get("request"), "domain-capsules", name=domain.name)
 
 
 class SourceSystemSerializer(serializers.ModelSerializer):
@@ -59,3 +141,196 @@ class SourceSystemSerializer(serializers.ModelSerializer):
             "created_at",
             "updated_at",
         )
+
+
+# -- capsules -----------------------------------------------------------------------------------------
+
+CAPSULE_LIST_FIELDS = (
+    "id",
+    "url",
+    "html_url",
+    "urn",
+    "name",
+    "capsule_type",
+    "layer",
+    "materialization",
+    "description",
+    "domain",
+    "owner",
+    "source_system",
+    "database_name",
+    "schema_name",
+    "relation_name",
+    "tags",
+    "has_tests",
+    "test_count",
+    "doc_coverage",
+    "column_count",
+    "access",
+    "group_name",
+    "version",
+    "lineage_status",
+    "updated_at",
+)
+
+
+class CapsuleSerializer(serializers.ModelSerializer):
+    """A capsule in a list: identity, classification, ownership and coverage (no SQL, no raw dbt facts)."""
+
+    url = serializers.SerializerMethodField()
+    html_url = serializers.CharField(source="get_absolute_url", read_only=True)
+    domain = DomainBriefSerializer(read_only=True)
+    owner = OwnerBriefSerializer(read_only=True)
+    source_system = SourceSystemBriefSerializer(read_only=True)
+    column_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Capsule
+        fields = CAPSULE_LIST_FIELDS
+
+    def get_url(self, capsule: Capsule) -> str:
+        return _api_url(self.context.get("request"), "capsule-detail", urn=capsule.urn)
+
+
+class CapsuleDetailSerializer(CapsuleSerializer):
+    """Everything ingested about one capsule, with its counts and where its columns are."""
+
+    pii_column_count = serializers.IntegerField(read_only=True)
+    upstream_count = serializers.IntegerField(read_only=True)
+    downstream_count = serializers.IntegerField(read_only=True)
+    columns_url = serializers.SerializerMethodField()
+    qualified_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Capsule
+        fields = (
+            *CAPSULE_LIST_FIELDS,
+            "qualified_name",
+            "unique_id",
+            "package_name",
+            "original_file_path",
+            "contract_enforced",
+            "checksum",
+            "meta",
+            "attributes",
+            "tests",
+            "compiled_sql",
+            "raw_sql",
+            "lineage_error",
+            "pii_column_count",
+            "upstream_count",
+            "downstream_count",
+            "columns_url",
+            "ingestion",
+            "created_at",
+        )
+
+    def get_columns_url(self, capsule: Capsule) -> str:
+        return _api_url(self.context.get("request"), "capsule-columns", urn=capsule.urn)
+
+
+class FacetCountSerializer(serializers.Serializer):
+    value = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField()
+
+
+class CapsuleStatsSerializer(serializers.Serializer):
+    """Counts by type, layer, domain, owner, materialization and source, and test/documentation coverage."""
+
+    count = serializers.IntegerField()
+    by_type = FacetCountSerializer(many=True)
+    by_layer = FacetCountSerializer(many=True)
+    by_domain = FacetCountSerializer(many=True)
+    by_owner = FacetCountSerializer(many=True)
+    by_materialization = FacetCountSerializer(many=True)
+    by_source = FacetCountSerializer(many=True)
+    tested = serializers.IntegerField()
+    tested_ratio = serializers.FloatField(allow_null=True)
+    documented = serializers.IntegerField()
+    documented_ratio = serializers.FloatField(allow_null=True)
+    column_doc_coverage = serializers.FloatField(allow_null=True)
+
+
+# -- columns ------------------------------------------------------------------------------------------
+
+COLUMN_LIST_FIELDS = (
+    "id",
+    "url",
+    "html_url",
+    "urn",
+    "name",
+    "capsule",
+    "data_type",
+    "ordinal_position",
+    "is_nullable",
+    "description",
+    "tags",
+    "tests",
+    "has_tests",
+    "test_count",
+    "semantic_type",
+    "is_pii",
+    "pii_type",
+    "pii_confidence",
+    "pii_masked",
+    "pii_decision",
+)
+
+
+class ColumnSerializer(serializers.ModelSerializer):
+    """A column in a list: identity, type, documentation, tests and its PII verdict."""
+
+    url = serializers.SerializerMethodField()
+    html_url = serializers.CharField(source="get_absolute_url", read_only=True)
+    capsule = CapsuleBriefSerializer(read_only=True)
+    is_pii = serializers.SerializerMethodField(help_text="A PII type is set and no steward rejected it.")
+
+    class Meta:
+        model = Column
+        fields = COLUMN_LIST_FIELDS
+
+    def get_url(self, column: Column) -> str:
+        return _api_url(self.context.get("request"), "column-detail", urn=column.urn)
+
+    def get_is_pii(self, column: Column) -> bool:
+        # The same rule as catalog.querysets.pii_q, for one row already in memory.
+        return column.pii_type is not None and column.pii_decision != PiiDecision.REJECTED
+
+
+class ColumnDetailSerializer(ColumnSerializer):
+    """Everything ingested and inferred about one column, with the evidence behind its PII verdict."""
+
+    class Meta:
+        model = Column
+        fields = (
+            *COLUMN_LIST_FIELDS,
+            "meta",
+            "stats",
+            "constraints",
+            "in_manifest",
+            "in_catalog",
+            "pii_detected_by",
+            "pii_evidence",
+            "pii_decided_type",
+            "pii_decided_by",
+            "pii_decided_at",
+            "pii_decision_note",
+            "created_at",
+            "updated_at",
+        )
+
+
+# -- search -------------------------------------------------------------------------------------------
+
+
+class SearchSectionSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = serializers.ListField()
+
+
+class SearchResultSerializer(serializers.Serializer):
+    """``/search``: ranked capsules and columns, each with how many matched in all."""
+
+    query = serializers.CharField()
+    capsules = SearchSectionSerializer()
+    columns = SearchSectionSerializer()

@@ -1,29 +1,136 @@
-from rest_framework import viewsets
+"""Catalog API: capsules and columns by URN, domains by name, owners by id, source systems, search.
+
+Viewsets stay declarative: selectors build the querysets, the FilterSets (shared with the pages) filter
+and order them, and each list keeps a fixed number of queries whatever the page size.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from catalog import selectors
-from catalog.api.serializers import DomainSerializer, OwnerSerializer, SourceSystemSerializer
+from catalog.api.serializers import (
+    CapsuleDetailSerializer,
+    CapsuleSerializer,
+    CapsuleStatsSerializer,
+    ColumnDetailSerializer,
+    ColumnSerializer,
+    DomainSerializer,
+    OwnerSerializer,
+    SearchResultSerializer,
+    SourceSystemSerializer,
+)
+from catalog.filters import CapsuleFilterSet, ColumnFilterSet
+from catalog.models import Domain, Owner
+from catalog.querysets import RANK_LABELS, capsules
+
+URN_REGEX = r"urn:[^/]+"  # URNs hold ':' and '.', never '/'
 
 
-class OwnerViewSet(viewsets.ReadOnlyModelViewSet):
-    """Owners of data assets (teams or people), with how many capsules each owns."""
+class _NestedListMixin:
+    """Nested lists (``/domains/{name}/capsules``): filtered by the action's FilterSet, then paginated."""
+
+    def _nested_list(self, queryset, serializer_class):
+        page = self.paginate_queryset(self.filter_queryset(queryset))
+        serializer = serializer_class(page, many=True, context=self.get_serializer_context())
+        return self.get_paginated_response(serializer.data)
+
+
+class CapsuleViewSet(_NestedListMixin, viewsets.ReadOnlyModelViewSet):
+    """Data assets (models, sources, seeds, snapshots, exposures, metrics, semantic models), by URN."""
+
+    serializer_class = CapsuleSerializer
+    filterset_class = CapsuleFilterSet
+    # Ordering is part of the FilterSet (``?ordering=``), so the pages and the API order alike.
+    filter_backends = (DjangoFilterBackend,)
+    lookup_field = "urn"
+    lookup_value_regex = URN_REGEX
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return selectors.capsule_detail_queryset()
+        return selectors.capsule_list()
+
+    def get_serializer_class(self):
+        return CapsuleDetailSerializer if self.action == "retrieve" else CapsuleSerializer
+
+    @extend_schema(responses=ColumnSerializer(many=True), parameters=[OpenApiParameter("ordering", str)])
+    @action(detail=True, filterset_class=ColumnFilterSet)
+    def columns(self, request, urn=None):
+        """The capsule's columns in warehouse order; the column filters apply."""
+        capsule = get_object_or_404(capsules().only("pk"), urn=urn)
+        queryset = selectors.column_list().filter(capsule=capsule).order_by("ordinal_position", "name")
+        return self._nested_list(queryset, ColumnSerializer)
+
+    @extend_schema(responses=CapsuleStatsSerializer)
+    @action(detail=False)
+    def stats(self, request):
+        """Counts by type, layer, domain, owner, materialization and source; test and documentation
+        coverage. The capsule filters apply."""
+        stats = selectors.capsule_stats(queryset=self.filter_queryset(capsules()))
+        return Response(CapsuleStatsSerializer(stats).data)
+
+
+class ColumnViewSet(viewsets.ReadOnlyModelViewSet):
+    """Columns of every capsule, by URN."""
+
+    serializer_class = ColumnSerializer
+    filterset_class = ColumnFilterSet
+    filter_backends = (DjangoFilterBackend,)
+    lookup_field = "urn"
+    lookup_value_regex = URN_REGEX
+
+    def get_queryset(self):
+        if self.action == "retrieve":
+            return selectors.column_detail_queryset()
+        return selectors.column_list()
+
+    def get_serializer_class(self):
+        return ColumnDetailSerializer if self.action == "retrieve" else ColumnSerializer
+
+
+class OwnerViewSet(_NestedListMixin, viewsets.ReadOnlyModelViewSet):
+    """Owners of data assets (teams or people), with how many capsules each owns and how well covered."""
 
     serializer_class = OwnerSerializer
+    filterset_class = None  # the capsules action sets its own
     ordering_fields = ("name", "capsule_count")
 
     def get_queryset(self):
         return selectors.owner_list()
 
+    @extend_schema(responses=CapsuleSerializer(many=True), filters=True)
+    @action(detail=True, filterset_class=CapsuleFilterSet, filter_backends=(DjangoFilterBackend,))
+    def capsules(self, request, pk=None):
+        """The owner's capsules; the capsule filters apply."""
+        owner = get_object_or_404(Owner.objects.only("pk"), pk=pk)
+        return self._nested_list(selectors.capsule_list().filter(owner=owner), CapsuleSerializer)
 
-class DomainViewSet(viewsets.ReadOnlyModelViewSet):
-    """Business domains; addressed by name."""
+
+class DomainViewSet(_NestedListMixin, viewsets.ReadOnlyModelViewSet):
+    """Business domains, addressed by name."""
 
     serializer_class = DomainSerializer
     lookup_field = "name"
     lookup_value_regex = "[^/]+"
+    filterset_class = None  # the capsules action sets its own
     ordering_fields = ("name", "capsule_count")
 
     def get_queryset(self):
         return selectors.domain_list()
+
+    @extend_schema(responses=CapsuleSerializer(many=True), filters=True)
+    @action(detail=True, filterset_class=CapsuleFilterSet, filter_backends=(DjangoFilterBackend,))
+    def capsules(self, request, name=None):
+        """The domain's capsules; the capsule filters apply."""
+        domain = get_object_or_404(Domain.objects.only("pk"), name=name)
+        return self._nested_list(selectors.capsule_list().filter(domain=domain), CapsuleSerializer)
 
 
 class SourceSystemViewSet(viewsets.ReadOnlyModelViewSet):
@@ -34,3 +141,39 @@ class SourceSystemViewSet(viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.source_system_list()
+
+
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(allow_blank=True, max_length=200, trim_whitespace=True)
+    kind = serializers.ChoiceField(choices=("all", "capsules", "columns"), default="all")
+    limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
+    offset = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+
+
+class SearchView(APIView):
+    """Capsules and columns by name, URN, tag and description, best match first.
+
+    Ranking: exact name (or URN), then name prefix, then other name/URN/tag matches, then description
+    matches; shorter names first within a tier. Each result says which tier it is in (``match``)."""
+
+    @extend_schema(parameters=[SearchQuerySerializer], responses=SearchResultSerializer)
+    def get(self, request):
+        params = SearchQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        query, kind = params.validated_data["q"], params.validated_data["kind"]
+        window = {"limit": params.validated_data["limit"], "offset": params.validated_data["offset"]}
+        context = {"request": request}
+        body: dict = {"query": query}
+        sections = (
+            ("capsules", selectors.search_capsules, CapsuleSerializer),
+            ("columns", selectors.search_columns, ColumnSerializer),
+        )
+        for name, search, serializer_class in sections:
+            if kind not in ("all", name):
+                continue
+            page = search(query=query, **window) if query else selectors.SearchPage(results=[], count=0)
+            results = serializer_class(page.results, many=True, context=context).data
+            for item, row in zip(results, page.results, strict=True):
+                item["match"] = RANK_LABELS[row.search_rank]
+            body[name] = {"count": page.count, "results": results}
+        return Response(body)

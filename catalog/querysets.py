@@ -1,0 +1,271 @@
+"""Chainable query fragments over capsules and columns: filters and annotations only, never writes.
+
+The models keep Django's default managers (catalog/models.py is shared); selectors start from
+``capsules()`` / ``columns()``, which return these QuerySet classes.
+
+Search matching is written once here for both databases. On PostgreSQL, migration 0006 adds the indexes
+each expression below is shaped for (the SQL must stay identical to the indexed expression):
+``lower(name)`` and ``lower(urn)`` trigram GIN indexes serve ``LIKE '%q%'`` and ``LIKE 'q%'``; a GIN index
+on ``to_tsvector('simple', coalesce(description, ''))`` serves description matches; ``tags @> '["t"]'`` uses
+the jsonb GIN indexes. SQLite falls back to LIKE everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Length, Lower
+
+from catalog.choices import PiiDecision
+from catalog.models import Capsule, Column
+
+__all__ = [
+    "RANK_LABELS",
+    "CapsuleQuerySet",
+    "ColumnQuerySet",
+    "SearchTerms",
+    "SubqueryCount",
+    "capsules",
+    "columns",
+    "pii_q",
+    "search_terms",
+]
+
+# Queries longer than this are cut: nobody types more, and trigram extraction grows with the length.
+MAX_QUERY_LENGTH = 200
+# Below this many characters a trigram index cannot answer "contains", so only name prefixes are searched.
+MIN_CONTAINS_LENGTH = 3
+# Search tiers, best first.
+RANK_EXACT, RANK_PREFIX, RANK_NAME, RANK_DESCRIPTION = 0, 1, 2, 3
+RANK_LABELS = {RANK_EXACT: "exact", RANK_PREFIX: "prefix", RANK_NAME: "name", RANK_DESCRIPTION: "description"}
+
+
+@dataclass(frozen=True)
+class SearchTerms:
+    """A normalised search query: ``raw`` trimmed as typed, ``text`` lower-cased, ``words`` its alphanumeric words."""
+
+    raw: str
+    text: str
+    words: tuple[str, ...]
+
+    @property
+    def allows_contains(self) -> bool:
+        return len(self.text) >= MIN_CONTAINS_LENGTH
+
+    @property
+    def tsquery(self) -> str:
+        """Every word as a prefix, all required: ``'cust':* & 'email':*`` (words are alphanumeric)."""
+        return " & ".join(f"'{word}':*" for word in self.words)
+
+
+def search_terms(query: str | None) -> SearchTerms | None:
+    """Normalise what a user typed; None when nothing searchable is left."""
+    raw = " ".join((query or "").split())[:MAX_QUERY_LENGTH]
+    if not raw:
+        return None
+    text = raw.lower()
+    return SearchTerms(raw=raw, text=text, words=tuple(re.findall(r"[^\W_]+", text)))
+
+
+class _DescriptionMatches(Func):
+    """PostgreSQL full-text match of a description against a prefix tsquery (GIN-indexed, see 0006)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, column: str, tsquery: str):
+        super().__init__(F(column), Value(tsquery))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column_sql, column_params = compiler.compile(self.source_expressions[0])
+        query_sql, query_params = compiler.compile(self.source_expressions[1])
+        sql = (
+            f"to_tsvector('simple'::regconfig, COALESCE({column_sql}, '')) "
+            f"@@ to_tsquery('simple'::regconfig, {query_sql})"
+        )
+        return sql, [*column_params, *query_params]
+
+
+class SubqueryCount(Subquery):
+    """``(SELECT count(*) FROM ... WHERE ...)`` for a correlated queryset: a count per row without a join."""
+
+    template = "(SELECT count(*) FROM (%(subquery)s) _count)"
+    output_field = IntegerField()
+
+    def __init__(self, queryset: QuerySet, **extra):
+        super().__init__(queryset.order_by().values("pk"), **extra)
+
+
+def _is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _tag_q(tag: str, *, field: str = "tags") -> Q:
+    """Rows whose JSON list of tags holds ``tag`` exactly (jsonb containment on PostgreSQL)."""
+    if _is_postgres():
+        return Q(**{f"{field}__contains": [tag]})
+    # SQLite has no JSON containment lookup; the stored list is JSON text, so match the quoted element.
+    return Q(**{f"{field}__icontains": f'"{tag}"'})
+
+
+def _description_q(terms: SearchTerms, field: str = "description") -> Q:
+    if not terms.words:
+        return Q(pk__in=[])
+    if _is_postgres():
+        return Q(_DescriptionMatches(field, terms.tsquery))
+    # SQLite: every word somewhere in the description (substrings, where PostgreSQL matches word prefixes).
+    q = Q()
+    for word in terms.words:
+        q &= Q(**{f"{field}__icontains": word})
+    return q
+
+
+def pii_q(prefix: str = "") -> Q:
+    """A column that holds PII: a type was detected or declared and no steward rejected it."""
+    return Q(**{f"{prefix}pii_type__isnull": False}) & ~Q(**{f"{prefix}pii_decision": PiiDecision.REJECTED})
+
+
+class _SearchMixin:
+    """Ranked search shared by capsules and columns; subclasses say which name-like fields count."""
+
+    def _name_q(self, terms: SearchTerms) -> Q:
+        raise NotImplementedError
+
+    def _urn_q(self, terms: SearchTerms) -> Q:
+        raise NotImplementedError
+
+    def _search_aliases(self):
+        return self.alias(_name_lower=Lower("name"))
+
+    def search(self, query: str | None):
+        """Rows matching ``query`` by name, URN, tag or description, unranked (the filter of list endpoints).
+
+        Queries under three characters match name prefixes and exact URNs only: a trigram index cannot
+        answer a shorter "contains", and a one-letter substring matches nearly everything anyway.
+        """
+        terms = search_terms(query)
+        if terms is None:
+            return self
+        qs = self._search_aliases()
+        if not terms.allows_contains:
+            return qs.filter(Q(_name_lower__startswith=terms.text) | self._urn_q(terms))
+        return qs.filter(self._name_q(terms) | _description_q(terms))
+
+    def ranked(self, query: str | None):
+        """``search(query)`` ordered best first: exact name, name prefix, other name/URN/tag matches, then
+        description-only matches; shorter names first within a tier. Annotates ``search_rank``."""
+        terms = search_terms(query)
+        if terms is None:
+            return self
+        rank = Case(
+            When(Q(_name_lower=terms.text) | self._urn_q(terms), then=Value(RANK_EXACT)),
+            When(_name_lower__startswith=terms.text, then=Value(RANK_PREFIX)),
+            When(self._name_q(terms), then=Value(RANK_NAME)),
+            default=Value(RANK_DESCRIPTION),
+            output_field=IntegerField(),
+        )
+        return self.search(query).annotate(search_rank=rank).order_by("search_rank", Length("name"), "name", "urn")
+
+
+class CapsuleQuerySet(_SearchMixin, QuerySet):
+    """Capsules, with the catalog's reusable filters."""
+
+    def _name_q(self, terms: SearchTerms) -> Q:
+        return Q(_name_lower__contains=terms.text) | Q(_urn_lower__contains=terms.text) | _tag_q(terms.text)
+
+    def _urn_q(self, terms: SearchTerms) -> Q:
+        return Q(_urn_lower=terms.text)
+
+    def _search_aliases(self):
+        return self.alias(_name_lower=Lower("name"), _urn_lower=Lower("urn"))
+
+    def tagged(self, tag: str) -> CapsuleQuerySet:
+        return self.filter(_tag_q(tag))
+
+    def with_pii(self, has_pii: bool = True) -> CapsuleQuerySet:
+        """Capsules with (or without) at least one column holding PII that no steward rejected."""
+        exists = Exists(Column.objects.filter(pii_q(), capsule=OuterRef("pk")))
+        return self.filter(exists if has_pii else ~exists)
+
+    def with_column_count(self) -> CapsuleQuerySet:
+        """Annotates ``column_count``: one index probe per row, so use it on pages, not whole tables."""
+        return self.annotate(column_count=SubqueryCount(Column.objects.filter(capsule=OuterRef("pk"))))
+
+    def with_counts(self) -> CapsuleQuerySet:
+        """Annotates column, PII column, upstream and downstream counts (correlated subqueries; detail use)."""
+        return self.with_column_count().annotate(
+            pii_column_count=SubqueryCount(Column.objects.filter(pii_q(), capsule=OuterRef("pk"))),
+            upstream_count=SubqueryCount(Capsule.objects.filter(downstream_edges__target=OuterRef("pk")).distinct()),
+            downstream_count=SubqueryCount(Capsule.objects.filter(upstream_edges__source=OuterRef("pk")).distinct()),
+        )
+
+    def for_list(self) -> CapsuleQuerySet:
+        """Joined owner, domain and source system; the SQL and JSON blobs a list never shows are left out."""
+        return self.select_related("domain", "owner", "source_system").defer(
+            "compiled_sql", "raw_sql", "attributes", "tests", "meta", "content_hash", "columns_hash", "checksum"
+        )
+
+
+class ColumnQuerySet(_SearchMixin, QuerySet):
+    """Columns, with the catalog's reusable filters."""
+
+    def _name_q(self, terms: SearchTerms) -> Q:
+        # Column URNs are only matched whole (the unique index): a trigram index over 300,000 URNs would
+        # cost every ingestion more than it gives; names and the capsule's URN already find a column.
+        return Q(_name_lower__contains=terms.text) | self._urn_q(terms) | _tag_q(terms.text)
+
+    def _urn_q(self, terms: SearchTerms) -> Q:
+        return Q(urn=terms.raw)
+
+    def pii(self, is_pii: bool = True) -> ColumnQuerySet:
+        return self.filter(pii_q()) if is_pii else self.exclude(pii_q())
+
+    def of_pii_type(self, pii_type: str) -> ColumnQuerySet:
+        return self.filter(pii_q(), pii_type=pii_type)
+
+    def for_list(self) -> ColumnQuerySet:
+        """The capsule joined with only the fields a column row shows (never the capsule's SQL)."""
+        return self.select_related("capsule").defer(
+            "content_hash",
+            *(f"capsule__{name}" for name in CAPSULE_HEAVY_FIELDS),
+        )
+
+
+# Capsule fields that are large or internal: never fetched when a capsule is only a column's parent.
+CAPSULE_HEAVY_FIELDS = (
+    "compiled_sql",
+    "raw_sql",
+    "attributes",
+    "tests",
+    "meta",
+    "description",
+    "content_hash",
+    "columns_hash",
+    "checksum",
+    "tags",
+)
+
+
+def capsules() -> CapsuleQuerySet:
+    """All capsules as a ``CapsuleQuerySet`` in their default order (name, urn)."""
+    return CapsuleQuerySet(model=Capsule)
+
+
+def columns() -> ColumnQuerySet:
+    """All columns as a ``ColumnQuerySet`` in their default order (capsule, position, name)."""
+    return ColumnQuerySet(model=Column)

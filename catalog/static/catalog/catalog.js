@@ -1,0 +1,16 @@
+// Catalog pages (our own code, no libraries).
+(function () {
+  "use strict";
+  // Filter forms leave empty fields out of the URL, so shared links hold only the filters in use.
+  document.querySelectorAll("form[data-drop-empty]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (field.name && field.value === "" && !field.disabled) {
+          field.disabled = true;
+          // Re-enable after the browser has read the form, so going back finds it usable.
+          window.setTimeout(function () { field.disabled = false; }, 0);
+        }
+      });
+    });
+  });
+})();

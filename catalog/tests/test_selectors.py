@@ -1,0 +1,171 @@
+"""Selectors and query fragments: search ranking, PII filters that honour stewards, facets, neighbours."""
+
+from __future__ import annotations
+
+import pytest
+
+from catalog import selectors
+from catalog.filters import CapsuleFilterSet
+from catalog.models import Capsule, Column
+from catalog.querysets import RANK_DESCRIPTION, RANK_EXACT, RANK_NAME, RANK_PREFIX, capsules, columns
+from catalog.tests.conftest import sample_urn
+from catalog.tests.factories import CapsuleFactory, ColumnFactory, DomainFactory, OwnerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def ranked_capsules():
+    """One capsule per search tier for the query "orders", created in an order unrelated to the ranking."""
+    CapsuleFactory(name="payments", description="Payments of orders, one row per payment.")
+    CapsuleFactory(name="fct_orders")
+    CapsuleFactory(name="orders_daily")
+    CapsuleFactory(name="Orders", capsule_type="source", urn="urn:dab:dbt:source:shop.raw.orders")
+    CapsuleFactory(name="customers", description="Nothing about the word we look for.")
+    CapsuleFactory(name="tagged_one", tags=["orders"])
+
+
+def test_search_ranks_exact_then_prefix_then_name_then_description(ranked_capsules):
+    names = [c.name for c in capsules().ranked("orders")]
+    # Within a tier shorter names come first, then alphabetical: fct_orders and tagged_one tie on length.
+    assert names == ["Orders", "orders_daily", "fct_orders", "tagged_one", "payments"]
+
+
+def test_search_annotates_the_tier_of_each_match(ranked_capsules):
+    ranks = {c.name: c.search_rank for c in capsules().ranked("ORDERS")}
+    assert ranks == {
+        "Orders": RANK_EXACT,
+        "orders_daily": RANK_PREFIX,
+        "fct_orders": RANK_NAME,
+        "tagged_one": RANK_NAME,  # a tag equal to the query
+        "payments": RANK_DESCRIPTION,
+    }
+
+
+def test_search_matches_urns(ranked_capsules):
+    assert [c.name for c in capsules().search("source:shop.raw")] == ["Orders"]
+    exact = capsules().ranked("urn:dab:dbt:model:shop.fct_orders")
+    assert [(c.name, c.search_rank) for c in exact] == [("fct_orders", RANK_EXACT)]
+
+
+def test_short_queries_match_name_prefixes_only(ranked_capsules):
+    assert {c.name for c in capsules().search("or")} == {"Orders", "orders_daily"}
+
+
+def test_description_matches_need_every_word(ranked_capsules):
+    assert [c.name for c in capsules().search("payment orders")] == ["payments"]
+    assert list(capsules().search("payment invoices")) == []
+
+
+def test_search_of_nothing_filters_nothing(ranked_capsules):
+    assert capsules().search("   ").count() == Capsule.objects.count()
+    assert capsules().search(None).count() == Capsule.objects.count()
+
+
+def test_search_treats_like_wildcards_as_text():
+    CapsuleFactory(name="stg_orders")
+    CapsuleFactory(name="stgxorders")
+    assert [c.name for c in capsules().search("stg_o")] == ["stg_orders"]
+    assert list(capsules().search("100%")) == []
+
+
+def test_column_search_finds_a_column_by_its_exact_urn():
+    email = ColumnFactory(name="email", capsule=CapsuleFactory(name="StgCustomers"))
+    ColumnFactory(name="email_verified", capsule=email.capsule)
+    found = list(columns().ranked(email.urn))
+    assert [(c.pk, c.search_rank) for c in found] == [(email.pk, RANK_EXACT)]
+
+
+def test_search_page_counts_all_matches_in_the_same_query(ranked_capsules, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        page = selectors.search_capsules(query="orders", limit=2)
+    assert page.count == 5
+    assert [c.name for c in page.results] == ["Orders", "orders_daily"]
+    assert selectors.search_capsules(query="orders", limit=2, offset=4).count == 5
+    past_the_end = selectors.search_capsules(query="orders", limit=2, offset=10)
+    assert past_the_end.results == [] and past_the_end.count == 5
+
+
+@pytest.fixture
+def pii_capsules():
+    """Three capsules: PII detected, PII detected but rejected by a steward, no PII at all."""
+    detected = ColumnFactory(name="email", pii_type="email", pii_confidence=0.9).capsule
+    rejected = ColumnFactory(name="user_agent", pii_type="device_id", pii_decision="rejected").capsule
+    ColumnFactory(name="amount", capsule=rejected)
+    clean = ColumnFactory(name="amount").capsule
+    confirmed = ColumnFactory(name="phone", pii_type="phone", pii_decision="confirmed").capsule
+    return {"detected": detected, "rejected": rejected, "clean": clean, "confirmed": confirmed}
+
+
+def test_has_pii_ignores_columns_a_steward_rejected(pii_capsules):
+    with_pii = set(capsules().with_pii(True).values_list("pk", flat=True))
+    assert with_pii == {pii_capsules["detected"].pk, pii_capsules["confirmed"].pk}
+    without = set(capsules().with_pii(False).values_list("pk", flat=True))
+    assert without == {pii_capsules["rejected"].pk, pii_capsules["clean"].pk}
+
+
+def test_column_pii_filters_honour_rejections(pii_capsules):
+    assert set(columns().pii(True).values_list("name", flat=True)) == {"email", "phone"}
+    assert set(columns().pii(False).values_list("name", flat=True)) == {"user_agent", "amount"}
+    assert list(columns().of_pii_type("device_id")) == []
+    assert list(columns().of_pii_type("email").values_list("name", flat=True)) == ["email"]
+
+
+def test_detail_counts_pii_columns_without_rejected_ones(pii_capsules):
+    assert selectors.capsule_get(urn=pii_capsules["rejected"].urn).pii_column_count == 0
+    detected = selectors.capsule_get(urn=pii_capsules["detected"].urn)
+    assert (detected.column_count, detected.pii_column_count) == (1, 1)
+
+
+def test_facets_count_each_facet_without_its_own_filter():
+    sales, finance = DomainFactory(name="sales"), DomainFactory(name="finance")
+    owner = OwnerFactory(name="Sales Analytics")
+    for layer, domain, n in (("staging", sales, 3), ("marts", sales, 2), ("marts", finance, 4), ("staging", None, 1)):
+        for _ in range(n):
+            CapsuleFactory(layer=layer, domain=domain, owner=owner if domain is sales else None)
+    filterset = CapsuleFilterSet({"layer": "marts", "domain": "sales"}, queryset=selectors.capsule_list())
+    facets = selectors.capsule_facet_counts(querysets=filterset.facet_querysets())
+
+    def counts(name):
+        return {f.value: f.count for f in facets[name]}
+
+    assert counts("layer") == {"staging": 3, "marts": 2}  # within sales, any layer
+    assert counts("domain") == {"sales": 2, "finance": 4}  # within marts, any domain
+    assert counts("owner") == {"Sales Analytics": 2}  # both filters apply
+    assert counts("has_tests") == {"false": 2}
+    assert filterset.qs.count() == 2
+
+
+def test_facets_are_one_query(django_assert_num_queries):
+    CapsuleFactory.create_batch(3)
+    filterset = CapsuleFilterSet({"layer": "staging"}, queryset=selectors.capsule_list())
+    with django_assert_num_queries(1):
+        selectors.capsule_facet_counts(querysets=filterset.facet_querysets())
+
+
+def test_coverage_of_a_set_of_capsules():
+    CapsuleFactory(has_tests=True, test_count=2, description="Documented.", doc_coverage=1.0)
+    CapsuleFactory(has_tests=False, description="", doc_coverage=0.5)
+    CapsuleFactory(has_tests=False, description=None, doc_coverage=0.0)
+    coverage = selectors.capsule_coverage(queryset=Capsule.objects.all())
+    assert (coverage.capsules, coverage.tested, coverage.documented) == (3, 1, 1)
+    assert coverage.tested_ratio == pytest.approx(1 / 3)
+    assert coverage.column_doc_coverage == pytest.approx(0.5)
+    assert selectors.capsule_coverage(queryset=Capsule.objects.none()).tested_ratio is None
+
+
+def test_neighbours_follow_the_sample_projects_lineage(sample_project):
+    exposure = sample_project.expected["exposures"][0]
+    capsule = selectors.capsule_get(urn=sample_urn(exposure["node"]))
+    upstream = selectors.capsule_upstream(capsule=capsule)
+    assert {c.urn for c in upstream} == {sample_urn(node) for node in exposure["depends_on"]}
+    assert capsule.upstream_count == len(upstream)
+    fct_orders = selectors.capsule_get(urn=sample_urn("model.acme_shop.fct_orders"))
+    assert capsule.urn in {c.urn for c in selectors.capsule_downstream(capsule=fct_orders)}
+    assert fct_orders.downstream_count == len(selectors.capsule_downstream(capsule=fct_orders))
+
+
+def test_capsule_columns_come_in_warehouse_order(sample_project):
+    capsule = Capsule.objects.get(urn=sample_urn("model.acme_shop.stg_customers"))
+    positions = [c.ordinal_position for c in selectors.capsule_columns(capsule=capsule)]
+    assert positions == sorted(positions) and len(positions) == Column.objects.filter(capsule=capsule).count()
