@@ -1,0 +1,223 @@
+"""Catalog pages over the ingested sample: the browser's filter bar and facets, capsule and column pages,
+domains, owners, search; sanitised descriptions; a fixed number of queries per page."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from catalog.models import Capsule, Column, Domain, Owner
+from catalog.tests.conftest import sample_urn
+
+pytestmark = pytest.mark.django_db
+
+FCT_ORDERS = sample_urn("model.acme_shop.fct_orders")
+TICKETS = sample_urn("model.acme_shop.stg_support_tickets")
+
+
+def html_of(response) -> str:
+    assert response.status_code == 200, response.status_code
+    return response.content.decode()
+
+
+def test_browser_lists_capsules_with_facet_counts(steward_client, sample_project):
+    response = steward_client.get("/capsules/")
+    html = html_of(response)
+    assert response.context["page_obj"].paginator.count == Capsule.objects.count()
+    facets = {f.name: {o.value: o.count for o in f.options} for f in response.context["facets"]}
+    assert facets["layer"]["marts"] == Capsule.objects.filter(layer="marts").count()
+    assert facets["capsule_type"]["model"] == sample_project.expected["counts"]["manifest"]["models"]
+    assert f'<option value="marts">marts ({facets["layer"]["marts"]})</option>' in html
+    assert '<label for="f-layer">Layer</label>' in html
+
+
+def test_browser_filters_from_the_url_and_marks_them_selected(steward_client, sample_project):
+    response = steward_client.get("/capsules/?capsule_type=model&layer=marts&domain=sales")
+    html = html_of(response)
+    names = {c.name for c in response.context["capsules"]}
+    assert names == set(
+        Capsule.objects.filter(capsule_type="model", layer="marts", domain__name="sales").values_list("name", flat=True)
+    )
+    assert re.search(r'<option value="marts" selected>', html)
+    # the layer facet ignores its own filter: other layers stay visible as alternatives
+    layer_values = {o.value for f in response.context["facets"] if f.name == "layer" for o in f.options}
+    assert layer_values == {"marts"}  # sales models are all marts in the sample
+    assert "Clear filters" in html
+
+
+def test_browser_sorts_and_says_so(steward_client, sample_project):
+    html = html_of(steward_client.get("/capsules/?ordering=-test_count"))
+    assert re.search(
+        r'<th scope="col" aria-sort="descending" class="num"><a class="sort-link" href="\?ordering=test_count"', html
+    )
+    default = html_of(steward_client.get("/capsules/"))
+    assert '<th scope="col" aria-sort="ascending"><a class="sort-link" href="?ordering=-name"' in default
+
+
+def test_browser_ignores_bad_filters_and_says_why(steward_client, sample_project):
+    response = steward_client.get("/capsules/?ordering=nonsense")
+    html = html_of(response)
+    assert response.context["page_obj"].paginator.count == Capsule.objects.count()
+    assert 'role="alert"' in html and "ordering" in html
+
+
+def test_browser_page_size_comes_from_the_url(steward_client, sample_project):
+    response = steward_client.get("/capsules/?page_size=5&page=2")
+    assert len(response.context["capsules"]) == 5
+    html = html_of(response)
+    assert 'href="?page_size=5&amp;page=3"' in html and 'href="?page_size=5&amp;page=1"' in html
+
+
+def test_capsule_page_shows_header_columns_tests_neighbours_and_meta(steward_client, sample_project):
+    response = steward_client.get(reverse("catalog:capsule_detail", kwargs={"urn": FCT_ORDERS}))
+    html = html_of(response)
+    capsule = Capsule.objects.get(urn=FCT_ORDERS)
+    for text in (capsule.name, capsule.urn, capsule.original_file_path, capsule.qualified_name, "sales", "incremental"):
+        assert text in html
+    assert html.count('<th scope="row"><a href="/columns/') == capsule.columns.count()
+    for test in capsule.tests:
+        assert test["name"] in html
+    assert {c.urn for c in response.context["upstream"]} == set(
+        Capsule.objects.filter(downstream_edges__target=capsule).values_list("urn", flat=True)
+    )
+    assert f'href="/api/v1/capsules/{FCT_ORDERS}"' in html
+    templates = {t.name for t in response.templates}
+    assert {"lineage/_capsule_lineage.html", "conformance/_capsule_violations.html"} <= templates
+    for key in capsule.meta:
+        assert f'<th scope="row" class="mono">{key}</th>' in html
+
+
+def test_hostile_descriptions_are_sanitised_everywhere(steward_client, sample_project):
+    notes = Column.objects.get(urn=f"{TICKETS}:notes")
+    assert "<script>" in notes.description  # the sample is hostile on purpose
+    for url in (notes.get_absolute_url(), reverse("catalog:capsule_detail", kwargs={"urn": TICKETS})):
+        html = html_of(steward_client.get(url))
+        assert "<b>Never render this field unescaped.</b>" in html
+        assert "alert(" not in html and "onmouseover" not in html
+
+
+def test_column_page_shows_pii_verdict_and_evidence(steward_client, sample_project):
+    evidence = [
+        {"signal": "name", "detail": "token 'email'", "pii_type": "email", "weight": 0.6, "source": None},
+        {
+            "signal": "type",
+            "detail": "boolean cannot hold an email",
+            "pii_type": "email",
+            "weight": -0.4,
+            "source": None,
+        },
+    ]
+    urn = sample_urn("model.acme_shop.stg_customers") + ":email"
+    Column.objects.filter(urn=urn).update(pii_type="email", pii_confidence=0.82, pii_masked=True, pii_evidence=evidence)
+    response = steward_client.get(reverse("catalog:column_detail", kwargs={"urn": urn}))
+    html = html_of(response)
+    assert "PII: email" in html and "masked" in html and "82%" in html
+    assert "boolean cannot hold an email" in html and 'class="against"' in html
+    templates = {t.name for t in response.templates}
+    assert {"lineage/_column_trace.html", "catalog/_pii_review.html"} <= templates
+
+
+def test_rejected_pii_is_shown_as_rejected(steward_client, sample_project):
+    urn = sample_urn("model.acme_shop.stg_customers") + ":email"
+    Column.objects.filter(urn=urn).update(pii_type="email", pii_decision="rejected", pii_decided_by="ada")
+    html = html_of(steward_client.get(reverse("catalog:column_detail", kwargs={"urn": urn})))
+    assert "a steward rejected it" in html and "PII: email" not in html
+
+
+def test_domain_pages_show_coverage_and_capsules(steward_client, sample_project):
+    html = html_of(steward_client.get("/domains/"))
+    for domain in Domain.objects.all():
+        assert f'<a href="/domains/{domain.name}/">{domain.name}</a>' in html
+    response = steward_client.get("/domains/sales/?capsule_type=model")
+    assert {c.name for c in response.context["capsules"]} == set(
+        Capsule.objects.filter(domain__name="sales", capsule_type="model").values_list("name", flat=True)
+    )
+    assert response.context["domain"].capsule_count == Capsule.objects.filter(domain__name="sales").count()
+
+
+def test_owner_pages_list_owners_and_their_capsules(steward_client, sample_project):
+    owner = Owner.objects.get(name="Sales Analytics")
+    html = html_of(steward_client.get("/owners/"))
+    assert f'<a href="/owners/{owner.pk}/">Sales Analytics</a>' in html
+    response = steward_client.get(owner.get_absolute_url())
+    assert {c.pk for c in response.context["capsules"]} == set(owner.capsules.values_list("pk", flat=True))
+    assert "sales-analytics@example.com" in html_of(response)
+
+
+def test_unknown_objects_are_404_pages(steward_client, sample_project):
+    for url in (
+        "/capsules/urn:dab:dbt:model:acme_shop.nope/",
+        "/columns/urn:dab:dbt:model:acme_shop.fct_orders:nope/",
+        "/domains/nope/",
+        "/owners/00000000-0000-0000-0000-000000000000/",
+    ):
+        assert steward_client.get(url).status_code == 404, url
+
+
+def test_search_page_shows_both_kinds_with_counts(steward_client, sample_project):
+    response = steward_client.get("/search/?q=stg_customers")
+    html = html_of(response)
+    assert response.context["capsules"].results[0].urn == sample_urn("model.acme_shop.stg_customers")
+    assert 'aria-current="page">All' in html
+    assert "exact name" in html
+    assert f'Capsules <span class="count">{response.context["capsules"].count}</span>' in html
+    columns = steward_client.get("/search/?q=email&kind=columns")
+    assert columns.context["columns"].count == len(columns.context["columns"].results) > 0
+    # the other tab keeps its count
+    assert columns.context["capsules"].count == steward_client.get("/search/?q=email").context["capsules"].count
+    assert 'aria-current="page">Columns' in html_of(columns)
+
+
+def test_search_page_paginates_one_kind(steward_client, sample_project):
+    first = steward_client.get("/search/?q=_id&kind=columns")
+    total = first.context["columns"].count
+    assert total > 50
+    second = steward_client.get("/search/?q=_id&kind=columns&page=2")
+    assert second.context["first_index"] == 51
+    seen = {c.pk for c in first.context["columns"].results} & {c.pk for c in second.context["columns"].results}
+    assert not seen
+
+
+def test_catalog_pages_need_a_login(client, sample_project):
+    for url in ("/owners/", "/search/?q=x", f"/capsules/{FCT_ORDERS}/"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+
+
+PAGES = (
+    ("/capsules/", 6),  # session, user, count, page, facets
+    ("/capsules/?layer=marts,staging&has_pii=false&search=s&ordering=-owner", 6),
+    ("/domains/sales/", 7),  # + domain, children
+    ("/owners/{owner}/", 7),  # + owner, owned domains
+    ("/search/?q=order&kind=columns", 5),  # + one query per kind
+)
+
+
+@pytest.mark.parametrize(("url", "bound"), PAGES, ids=[u for u, _ in PAGES])
+def test_list_pages_keep_a_fixed_number_of_queries(
+    steward_client, sample_project, django_assert_max_num_queries, url, bound
+):
+    url = url.format(owner=Owner.objects.get(name="Data Platform Team").pk)
+    separator = "&" if "?" in url else "?"
+    for size in (5, 50):
+        with django_assert_max_num_queries(bound):
+            response = steward_client.get(f"{url}{separator}page_size={size}")
+        assert response.status_code == 200
+
+
+@pytest.mark.parametrize("url", ["/domains/", "/owners/"])
+def test_small_lists_are_one_query(steward_client, sample_project, django_assert_max_num_queries, url):
+    with django_assert_max_num_queries(3):
+        assert steward_client.get(url).status_code == 200
+
+
+def test_detail_pages_keep_a_fixed_number_of_queries(steward_client, sample_project, django_assert_max_num_queries):
+    small = sample_urn("seed.acme_shop.countries")
+    for urn in (FCT_ORDERS, small):
+        with django_assert_max_num_queries(6):  # session, user, capsule+counts, columns, upstream, downstream
+            assert steward_client.get(reverse("catalog:capsule_detail", kwargs={"urn": urn})).status_code == 200
+    column_url = Column.objects.get(urn=f"{TICKETS}:notes").get_absolute_url()
+    with django_assert_max_num_queries(3):  # session, user, column with capsule, domain and owner
+        assert steward_client.get(column_url).status_code == 200
