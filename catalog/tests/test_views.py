@@ -17,6 +17,31 @@ FCT_ORDERS = sample_urn("model.acme_shop.fct_orders")
 TICKETS = sample_urn("model.acme_shop.stg_support_tickets")
 
 
+# Panels other apps render into the catalog's pages; their own tests count their queries.
+OTHER_APPS_PANELS = (
+    "lineage/_capsule_lineage.html",
+    "lineage/_column_trace.html",
+    "conformance/_capsule_violations.html",
+    "catalog/_pii_review.html",
+)
+
+
+@pytest.fixture
+def without_other_panels(settings):
+    """Render the other apps' panels as empty templates, so a test sees only the catalog's own work."""
+    engine = dict(settings.TEMPLATES[0])
+    engine["APP_DIRS"] = False
+    engine["OPTIONS"] = {
+        **engine["OPTIONS"],
+        "loaders": [
+            ("django.template.loaders.locmem.Loader", dict.fromkeys(OTHER_APPS_PANELS, "")),
+            "django.template.loaders.filesystem.Loader",
+            "django.template.loaders.app_directories.Loader",
+        ],
+    }
+    settings.TEMPLATES = [engine]
+
+
 def html_of(response) -> str:
     assert response.status_code == 200, response.status_code
     return response.content.decode()
@@ -123,7 +148,10 @@ def test_rejected_pii_is_shown_as_rejected(steward_client, sample_project):
     urn = sample_urn("model.acme_shop.stg_customers") + ":email"
     Column.objects.filter(urn=urn).update(pii_type="email", pii_decision="rejected", pii_decided_by="ada")
     html = html_of(steward_client.get(reverse("catalog:column_detail", kwargs={"urn": urn})))
-    assert "a steward rejected it" in html and "PII: email" not in html
+    verdict = re.search(r'<p class="pii-verdict">(.*?)</p>', html, re.S).group(1)
+    assert "a steward rejected it" in verdict and "PII: email" not in verdict
+    badges = re.search(r'<p class="badges">(.*?)</p>', html, re.S).group(1)
+    assert "not PII (rejected)" in badges and "PII: email" not in badges
 
 
 def test_domain_pages_show_coverage_and_capsules(steward_client, sample_project):
@@ -213,7 +241,9 @@ def test_small_lists_are_one_query(steward_client, sample_project, django_assert
         assert steward_client.get(url).status_code == 200
 
 
-def test_detail_pages_keep_a_fixed_number_of_queries(steward_client, sample_project, django_assert_max_num_queries):
+def test_detail_pages_keep_a_fixed_number_of_queries(
+    steward_client, sample_project, without_other_panels, django_assert_max_num_queries
+):
     small = sample_urn("seed.acme_shop.countries")
     for urn in (FCT_ORDERS, small):
         with django_assert_max_num_queries(6):  # session, user, capsule+counts, columns, upstream, downstream
