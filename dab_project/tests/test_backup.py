@@ -31,7 +31,8 @@ def _table_digest(url: str) -> dict[str, str]:
     digests = {}
     libpq = url.replace("postgresql+asyncpg://", "postgresql://")
     for table in TABLES:
-        sql = f"SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM dab.{table} t"
+        digest = "coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '')"
+        sql = f"SELECT count(*) || ':' || {digest} FROM dab.{table} t"
         result = subprocess.run(["psql", libpq, "-Atc", sql], capture_output=True, text=True, check=True)
         digests[table] = result.stdout.strip()
     return digests
