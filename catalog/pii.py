@@ -39,6 +39,8 @@ DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "pii.y
 
 SIGNALS = ("steward", "meta", "tag", "lineage", "name", "description", "type")
 SEMANTIC_TYPES = ("primary_key", "foreign_key", "business_key", "event_time", "metric")
+# Lineage transformations that hand the value over unchanged (a cast may reformat it).
+COPY_TRANSFORMATIONS = frozenset({"direct", "renamed", "cast"})
 _SIGNAL_RANK = {signal: rank for rank, signal in enumerate(SIGNALS)}
 _VETO = -1.0
 _DESCRIPTION_CHARS = 600  # of a description read for phrases
@@ -64,7 +66,9 @@ class Evidence:
     """One signal considered for a column.
 
     ``weight`` is the contribution to confidence; -1.0 is a veto (the reason is in ``detail``). For lineage,
-    ``source`` is the upstream column's URN and ``detail`` the path.
+    ``source`` is the upstream column's URN, ``path`` the column URNs from the PII's origin to ``source``
+    and ``transformation`` how ``source`` became this column (direct, renamed, cast, derived, aggregated,
+    hashed).
     """
 
     signal: str
@@ -73,6 +77,30 @@ class Evidence:
     weight: float
     source: str | None = None
     masked: bool = False
+    path: tuple[str, ...] = ()
+    transformation: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """The JSON form stored in ``Column.pii_evidence``; optional keys only when set."""
+        out: dict[str, Any] = {"signal": self.signal, "detail": self.detail, "pii_type": self.pii_type,
+                               "weight": self.weight}
+        if self.source is not None:
+            out["source"] = self.source
+        if self.masked:
+            out["masked"] = True
+        if self.path:
+            out["path"] = list(self.path)
+        if self.transformation is not None:
+            out["transformation"] = self.transformation
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
+        """The inverse of ``as_dict``."""
+        return cls(signal=str(data["signal"]), detail=str(data.get("detail", "")), pii_type=data.get("pii_type"),
+                   weight=float(data.get("weight", 0.0)), source=data.get("source"),
+                   masked=bool(data.get("masked", False)), path=tuple(data.get("path") or ()),
+                   transformation=data.get("transformation"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +132,7 @@ class _TypeRule:
     typical_data_types: frozenset[str]
     suffix_keep: frozenset[str]
     prefix_veto: frozenset[str]
+    name_words_against: frozenset[str] = frozenset()  # name words that rule out a description-only match
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +295,7 @@ _WEIGHT_DEFAULTS = {
     "capsule_no_pii": -0.3,
 }
 _TYPE_KEYS = ("label", "category", "risk", "kind", "organisation_sensitive", "aliases", "data_types",
-              "typical_data_types", "names", "description", "suffix_keep", "prefix_veto")
+              "typical_data_types", "names", "description", "suffix_keep", "prefix_veto", "name_words_against")
 _STRENGTHS = ("strong", "medium", "person", "role")
 
 
@@ -381,7 +410,9 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         rules[key] = _TypeRule(key=key, kind=kind, organisation_sensitive=org_sensitive, data_types=frozenset(dts),
                                typical_data_types=frozenset(typical),
                                suffix_keep=frozenset(r.words(spec.get("suffix_keep"), f"{at}.suffix_keep")),
-                               prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")))
+                               prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")),
+                               name_words_against=frozenset(r.words(spec.get("name_words_against"),
+                                                                    f"{at}.name_words_against")))
         for name in (key, *r.words(spec.get("aliases"), f"{at}.aliases")):
             name = _norm_type_name(name)
             if type_aliases.get(name, key) != key:
@@ -829,6 +860,7 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
         raw = _DESC_WORD_RE.findall(sentence)
         if config.desc_first_words.isdisjoint(raw):
             continue
+        listed = _alternatives(sentence, vocabulary)
         words = []
         for word in raw:
             if word not in vocabulary and len(word) > 3 and word.endswith("s"):
@@ -847,11 +879,40 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
             if found is None:
                 i += 1
                 continue
-            hits.append(_judge_description(found, words, i, found_end, sentence_words, against, config))
+            hit = _judge_description(found, words, i, found_end, sentence_words, against, config)
+            if listed and hit.reason is None:
+                hit = _DescriptionHit(hit.pii_type, hit.phrase, f"the description lists the values the column takes "
+                                      f"('{listed}'), so '{hit.phrase}' names a kind, not a person's value",
+                                      hit.masked, False)
+            hits.append(hit)
             i = found_end
     facts = _DescriptionFacts(tuple(hits), against, type_hint)
     config._descriptions[description] = facts
     return facts
+
+
+_ALTERNATIVES_RE = re.compile(r"\s*(?:,|\bor\b|/|\|)\s*")
+_ITEM_WORD_RE = re.compile(r"[a-z0-9_'-]+")
+
+
+def _alternatives(sentence: str, vocabulary: frozenset[str]) -> str | None:
+    """The sentence when it is nothing but a list of short alternatives of which at least one is no kind of
+    personal data ("email, chat or phone", "credit_card, paypal or gift_card"): a categorical column's values,
+    not a datum. "email or username" still holds one of two personal values; a list joined by "and" describes
+    a composite value ("street, city and zip"). Neither counts."""
+    text = sentence.strip(" :")
+    if not text or (" or " not in f" {text} " and "/" not in text and "|" not in text) or " and " in f" {text} ":
+        return None
+    items = [_ITEM_WORD_RE.findall(item) for item in _ALTERNATIVES_RE.split(text) if item]
+    if len(items) < 2 or any(len(words) > 3 for words in items):
+        return None
+    if all(any(word in vocabulary for word in words) for words in items):
+        return None
+    return text
+
+
+# Words that may stand right before "name of the <person>" without making it another thing's name.
+_NAME_DETERMINERS = frozenset({"the", "a", "an", "their", "his", "her", "whose", "is", "of", "and", "or", "'s"})
 
 
 def _judge_description(pii_type: str, words: list[str], start: int, end: int, sentence: set[str],
@@ -862,8 +923,11 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
     # In prose only content words count: "full name on edx.org" is not "created_on".
     after = words[end] if end < len(words) and len(words[end]) > 2 else None
     owner = next((w for w in reversed(words[max(0, start - 3):start]) if w not in config.neutral), None)
+    before = words[start - 1] if start > 0 else None
     if against:
         reason = f"the description reads as '{against}...'"
+    elif words[start] == "name" and before is not None and before not in _NAME_DETERMINERS:
+        reason = f"'{before}' before '{phrase}' says whose name it is (the {before}'s, not a person's)"
     else:
         near = [w for w in words[max(0, start - 4):start] if w in config.desc_near_against]
         if near:
@@ -1177,6 +1241,10 @@ def classify_column(
                     why = ("the name rules it out" if vetoed_by_name or rejected_lookalike
                            else f"the name reads as {semantic or 'a flag'}")
                     reason = f"{why}; a description alone does not override it"
+                against_words = config.rules[pii_type].name_words_against
+                if reason is None and not name_ev_for_type and against_words and not against_words.isdisjoint(tokens):
+                    word = next(t for t in tokens if t in against_words)
+                    reason = f"the name says the column holds a {word}, which is not the {pii_type} itself"
                 if reason:
                     evidence.append(Evidence("description", f"description mentions '{phrase}', but {reason}",
                                              pii_type, 0.0))
@@ -1195,6 +1263,16 @@ def classify_column(
         evidence.append(e)
         if e.pii_type:
             inferred.setdefault(e.pii_type, []).append(e)
+    # The SQL copying the value unchanged is a fact; a name that reads like a lookalike is a guess
+    # (email_send_email selected as `s.email as email_send_email`). The data type can still veto.
+    copied = {e.pii_type for e in lineage if e.weight > 0 and e.transformation in COPY_TRANSFORMATIONS}
+    for pii_type in copied:
+        for i, e in enumerate(inferred[pii_type]):
+            if e.weight == _VETO and e.signal in ("name", "description"):
+                softened = Evidence(e.signal, f"{e.detail} (set aside: the SQL copies the value unchanged)", pii_type,
+                                    0.0)
+                inferred[pii_type][i] = softened
+                evidence[evidence.index(e)] = softened
 
     # Data type: veto or support each candidate (inferred signals only).
     if family != "unknown":
@@ -1222,9 +1300,16 @@ def classify_column(
                 evidence.append(Evidence("meta", f"capsule meta says contains PII: {flag}", None, bump))
                 scores = {k: max(0.0, min(0.99, v + bump)) if v > 0 else v for k, v in scores.items()}
 
+    # Lineage never overrides the column's own evidence: when its own signals already name a type, the
+    # winner is among those (an `age` computed from a birth date is an age, with the lineage on record).
+    own_types: set[str] = set()
+    if lineage:
+        for pii_type, items in inferred.items():
+            if _score([e for e in items if e.signal != "lineage"], config) >= config.threshold:
+                own_types.add(pii_type)
     best_type, best_score = None, 0.0
     for pii_type, score in scores.items():
-        if score > best_score:
+        if score > best_score and (not own_types or pii_type in own_types):
             best_type, best_score = pii_type, score
 
     evidence.sort(key=lambda e: (_SIGNAL_RANK.get(e.signal, 9), -e.weight))
@@ -1269,7 +1354,13 @@ def _score(items: list[Evidence], config: PiiConfig) -> float:
 
 
 def _masked(items: Iterable[Evidence]) -> bool:
-    return any(e.masked for e in items if e.weight > 0)
+    """Masked when the column's own signals say so (email_hash, a masking policy), or when every lineage
+    path that brings the value in is hashed: one raw copy among hashed ones leaves the value readable."""
+    positive = [e for e in items if e.weight > 0]
+    if any(e.masked for e in positive if e.signal != "lineage"):
+        return True
+    lineage = [e for e in positive if e.signal == "lineage"]
+    return bool(lineage) and all(e.masked for e in lineage)
 
 
 def _semantic(tokens: tuple[str, ...], family: str, entity: tuple[str, ...], tests: Sequence[str],
