@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 
@@ -39,10 +39,58 @@ def evaluate(
     """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
+    extra = _ExtraWaivers(waivers)
     with gc_paused():
         ctx = EvalContext(graph)
-        results = tuple(_evaluate_rule(ctx, rule, today=now.date(), extra=waivers) for rule in rules)
+        results = tuple(_evaluate_rule(ctx, rule, today=now.date(), extra=extra.for_rule(rule.id)) for rule in rules)
     return Evaluation(graph=graph, results=results, evaluated_at=now, seconds=time.perf_counter() - started)
+
+
+class _ExtraWaivers:
+    """Waivers kept outside the rule files, grouped by rule so thousands of them cost no more than a few.
+
+    A steward's waivers name one rule and one fingerprint each; matching every one against every rule
+    (and every finding against every waiver) would be quadratic.
+    """
+
+    def __init__(self, waivers: Sequence[Waiver]):
+        self.exact: dict[str, list[Waiver]] = {}
+        self.globs: list[Waiver] = []
+        for waiver in waivers:
+            if any(char in waiver.rule for char in "*?["):
+                self.globs.append(waiver)
+            else:
+                self.exact.setdefault(waiver.rule.lower(), []).append(waiver)
+
+    def for_rule(self, rule_id: str) -> list[Waiver]:
+        found = self.exact.get(rule_id.lower(), [])
+        globbed = [waiver for waiver in self.globs if waiver.matches_rule(rule_id)]
+        return found + globbed if globbed else found
+
+
+class _RuleWaivers:
+    """The active waivers of one rule: patterns tried in order, fingerprints looked up; the first listed wins."""
+
+    def __init__(self, waivers: list[Waiver]):
+        self.patterns = [(position, w) for position, w in enumerate(waivers) if w.fingerprint is None]
+        self.prints: dict[str, tuple[int, Waiver]] = {}
+        for position, waiver in enumerate(waivers):
+            if waiver.fingerprint is not None:
+                self.prints.setdefault(waiver.fingerprint, (position, waiver))
+
+    def __bool__(self) -> bool:
+        return bool(self.patterns or self.prints)
+
+    def match(self, *, names: Callable[[], tuple[str, ...]], fingerprint: str) -> Waiver | None:
+        by_print = self.prints.get(fingerprint)
+        if self.patterns:
+            found = names()
+            for position, waiver in self.patterns:
+                if by_print is not None and by_print[0] < position:
+                    break
+                if waiver.matches_object(names=found, fingerprint=fingerprint):
+                    return waiver
+        return by_print[1] if by_print is not None else None
 
 
 @contextmanager
@@ -94,7 +142,7 @@ def _evaluate_rule(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequ
             reason=f"{type(exc).__name__}: {exc}",
             seconds=time.perf_counter() - started,
         )
-    active = [w for w in (*rule.waivers, *extra) if w.matches_rule(rule.id) and w.is_active(on=today)]
+    active = _RuleWaivers([w for w in (*rule.waivers, *extra) if w.matches_rule(rule.id) and w.is_active(on=today)])
     findings: dict[str, Finding] = {}
     for hit in hits:
         finding = _finding(ctx, rule, hit, active)
@@ -110,7 +158,7 @@ def _evaluate_rule(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequ
     )
 
 
-def _finding(ctx: EvalContext, rule: RuleSpec, hit: Hit, waivers: list[Waiver]) -> Finding:
+def _finding(ctx: EvalContext, rule: RuleSpec, hit: Hit, waivers: _RuleWaivers) -> Finding:
     graph = ctx.graph
     capsule = graph.capsules[hit.capsule] if hit.capsule is not None else None
     column = graph.columns[hit.column] if hit.column is not None else None
@@ -119,8 +167,7 @@ def _finding(ctx: EvalContext, rule: RuleSpec, hit: Hit, waivers: list[Waiver]) 
     print_ = fingerprint(rule_id=rule.id, capsule_urn=capsule_urn, column_urn=column_urn, key=hit.key)
     waiver = None
     if waivers:
-        names = _object_names(capsule, column)
-        waiver = next((w for w in waivers if w.matches_object(names=names, fingerprint=print_)), None)
+        waiver = waivers.match(names=lambda: _object_names(capsule, column), fingerprint=print_)
     return Finding(
         rule_id=rule.id,
         capsule_urn=capsule_urn,

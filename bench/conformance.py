@@ -1,0 +1,135 @@
+"""Time a whole conformance evaluation on PostgreSQL, storing violations included, over generated projects.
+
+    python bench/conformance.py                         # 1,000 and 10,000 models, 5 repeats
+    python bench/conformance.py --models 10000 --repeat 7
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/dab_bench_conformance python bench/conformance.py
+
+For each size: the project comes from ../shared/bench/gen_dbt.py (cached under /tmp/dab_bench_gen_<N>); the
+bench (re)creates its own database (BENCH_DATABASE_URL; it is dropped first), migrates it and ingests the
+project with CONFORMANCE_ON_INGEST off. Then it times ``conformance.services.conformance_evaluate`` exactly as
+``dab conformance check`` runs it (sync the rule files, graph_load, evaluate all built-in rules, score, store):
+
+- first run: every finding is a new violation (COPY);
+- unchanged re-run (median of --repeat): every violation is found again (diff, last_seen_at update);
+- re-run after stewards waived 5,000 violations (median of --repeat): waivers looked up by fingerprint.
+
+Each line gives wall and process CPU time (the CPU time is the fairer figure on a busy machine; PostgreSQL's
+own work runs in another process and shows only in wall time) and the steps' wall times. The load average is
+printed with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+GENERATOR = REPO / ".." / "shared" / "bench" / "gen_dbt.py"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/dab_bench_conformance"
+
+
+def generate(models: int) -> Path:
+    folder = Path(f"/tmp/dab_bench_gen_{models}")
+    if not (folder / "manifest.json").exists():
+        if not GENERATOR.exists():
+            sys.exit(f"generator not found: {GENERATOR}")
+        subprocess.run([sys.executable, str(GENERATOR), "--models", str(models), "--out", str(folder)], check=True)
+    return folder
+
+
+def recreate_database(url: str) -> None:
+    """Drop and create the bench's own database (never one the product or the tests use)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    if not name.startswith("dab_bench"):
+        sys.exit(f"refusing to drop {name!r}: the bench database's name must start with dab_bench")
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def timed(function, *args, **kwargs):
+    started, cpu = time.perf_counter(), time.process_time()
+    result = function(*args, **kwargs)
+    return result, time.perf_counter() - started, time.process_time() - cpu
+
+
+def steps(run) -> str:
+    return " ".join(f"{key} {value:.2f}" for key, value in run.timings.items())
+
+
+def bench(models: int, *, url: str, repeat: int) -> None:
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    from conformance.choices import ViolationStatus
+    from conformance.models import Violation
+    from conformance.services import conformance_evaluate, violations_triage
+    from ingestion.services import Artifact, dbt_ingest
+
+    folder = generate(models)
+    connection.close()
+    recreate_database(url)
+    call_command("migrate", verbosity=0)
+    settings.CONFORMANCE_ON_INGEST = False
+    job, seconds, _ = timed(
+        dbt_ingest,
+        manifest=Artifact.from_path("manifest", folder / "manifest.json"),
+        catalog=Artifact.from_path("catalog", folder / "catalog.json"),
+        triggered_by="bench",
+    )
+    if job.status != "completed":
+        sys.exit(f"ingestion failed: {job.error_message}")
+    print(f"\n{models:,} models: ingested in {seconds:.1f} s ({job.stats.get('capsules')}, {job.stats.get('columns')})")
+
+    run, wall, cpu = timed(conformance_evaluate, triggered_by="bench")
+    print(
+        f"  first run        wall {wall:5.2f} s  cpu {cpu:5.2f} s  findings {len(run.evaluation.findings):,}  "
+        f"new {run.stored.new:,}  [{steps(run)}]"
+    )
+    for label, prepare in (("unchanged re-run", None), ("5,000 waived", "waive")):
+        if prepare == "waive":
+            chosen = Violation.objects.filter(status=ViolationStatus.OPEN).order_by("fingerprint")[:5000]
+            violations_triage(violations=list(chosen), action="waive", actor="bench", reason="bench")
+        walls, cpus, last = [], [], None
+        for _ in range(repeat):
+            last, wall, cpu = timed(conformance_evaluate, triggered_by="bench")
+            walls.append(wall)
+            cpus.append(cpu)
+        print(
+            f"  {label:<16} wall {statistics.median(walls):5.2f} s  cpu {statistics.median(cpus):5.2f} s  "
+            f"(median of {repeat}; min wall {min(walls):.2f})  still open {last.stored.still_open:,}  "
+            f"waived {len(last.evaluation.findings) - len(last.evaluation.active_findings):,}  [{steps(last)}]"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--models", type=int, nargs="+", default=[1000, 10_000])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("ENVIRONMENT", "development")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dab_project.settings")
+    recreate_database(url)  # so django.setup() finds it
+    import django
+
+    django.setup()
+    print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs")
+    for models in args.models:
+        bench(models, url=url, repeat=args.repeat)
+    print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,226 @@
+"""Conformance reads: rules as the engine runs them, violations for lists and pages, scores and their trend."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
+
+from conformance.choices import ACTIVE_STATUSES, EvaluationTrigger, ViolationStatus
+from conformance.engine import SEVERITIES, RuleFileError, RuleSpec, rule_from_dict
+from conformance.models import Rule, ScoreSnapshot, Violation, ViolationEvent
+
+__all__ = [
+    "SEVERITY_RANK",
+    "baseline_snapshot",
+    "capsule_violations",
+    "fingerprints_present_at",
+    "rule_get",
+    "rule_list",
+    "rule_spec",
+    "rule_specs",
+    "snapshot_changes",
+    "snapshot_latest",
+    "snapshot_list",
+    "snapshot_trend",
+    "violation_counts",
+    "violation_detail",
+    "violation_list",
+]
+
+DAB_ACTOR = "dab"  # the evaluation itself (conformance.services.DAB_ACTOR)
+
+# critical first; used to sort violations by severity in the database
+SEVERITY_RANK = Case(
+    *(When(severity=severity, then=Value(position)) for position, severity in enumerate(SEVERITIES)),
+    default=Value(len(SEVERITIES)),
+    output_field=IntegerField(),
+)
+
+
+# -- rules ------------------------------------------------------------------------------------------------
+
+
+def rule_spec(*, rule: Rule, strict: bool = False) -> RuleSpec:
+    """The rule as the engine runs it: the file's definition, the steward's parameters over it, ``enabled``.
+
+    With ``strict`` a definition the overrides break raises RuleFileError; otherwise the caller
+    (``rule_specs``) falls back to the file's parameters.
+    """
+    data = copy.deepcopy(rule.definition or {})
+    data["enabled"] = bool(rule.enabled)
+    if rule.parameters_override:
+        data["check"] = {**data.get("check", {}), **rule.parameters_override}
+    try:
+        return rule_from_dict(data, source=f"rules table ({rule.source or 'no file'})")
+    except RuleFileError:
+        if strict or not rule.parameters_override:
+            raise
+        plain = copy.deepcopy(rule.definition or {})
+        plain["enabled"] = bool(rule.enabled)
+        return rule_from_dict(plain, source=f"rules table ({rule.source or 'no file'})")
+
+
+def rule_specs() -> tuple[list[RuleSpec], list[str]]:
+    """Every stored rule still in the rule files, as the engine runs it, and the problems met on the way.
+
+    A steward's parameters that no longer fit the file's definition are ignored (and reported); a stored
+    definition that cannot be read at all leaves its rule out (and is reported). One query.
+    """
+    specs: list[RuleSpec] = []
+    problems: list[str] = []
+    for rule in Rule.objects.filter(removed_at__isnull=True).order_by("rule_set", "rule_id"):
+        try:
+            specs.append(rule_spec(rule=rule, strict=True))
+            continue
+        except RuleFileError as exc:
+            if not rule.parameters_override:
+                problems.append(f"rule {rule.rule_id} left out: {exc}")
+                continue
+            problems.append(f"rule {rule.rule_id}: the steward's parameters were ignored: {exc}")
+        try:
+            specs.append(rule_spec(rule=rule))
+        except RuleFileError as exc:
+            problems.append(f"rule {rule.rule_id} left out: {exc}")
+    return specs, problems
+
+
+def rule_list() -> QuerySet[Rule]:
+    """Rules by set and id, rules gone from the files last."""
+    return Rule.objects.order_by(
+        Case(When(removed_at__isnull=True, then=Value(0)), default=Value(1)), "rule_set", "rule_id"
+    )
+
+
+def rule_get(*, rule_id: str) -> Rule:
+    """One rule by its id; raises Rule.DoesNotExist."""
+    return Rule.objects.get(rule_id=rule_id)
+
+
+# -- violations ------------------------------------------------------------------------------------------
+
+
+def violation_list() -> QuerySet[Violation]:
+    """Violations with what a list row shows (rule, capsule with its owner and domain, column), worst first:
+    severity, then the most recently started failure. One query per page plus the count."""
+    return (
+        Violation.objects.select_related("rule", "capsule", "capsule__owner", "capsule__domain", "column")
+        .annotate(severity_rank=SEVERITY_RANK)
+        .order_by("severity_rank", "-failing_since", "id")
+    )
+
+
+def violation_detail(*, pk: Any) -> Violation:
+    """One violation with its rule, capsule, column and audit trail (newest first); raises DoesNotExist."""
+    return (
+        Violation.objects.select_related("rule", "capsule", "capsule__owner", "capsule__domain", "column")
+        .prefetch_related(Prefetch("events", queryset=ViolationEvent.objects.order_by("-at", "-id")))
+        .get(pk=pk)
+    )
+
+
+def capsule_violations(*, capsule: Any, include_resolved: bool = False) -> QuerySet[Violation]:
+    """The violations on one capsule (and its columns), worst first; active ones unless asked otherwise."""
+    queryset = violation_list().filter(capsule=capsule)
+    if not include_resolved:
+        queryset = queryset.filter(status__in=ACTIVE_STATUSES)
+    return queryset
+
+
+def violation_counts(*, queryset: QuerySet[Violation] | None = None) -> dict[str, Any]:
+    """Counts by status and, for active violations, by severity; one grouped query."""
+    queryset = Violation.objects.all() if queryset is None else queryset
+    by_status = dict.fromkeys(ViolationStatus.values, 0)
+    by_severity = dict.fromkeys(SEVERITIES, 0)
+    rows = queryset.order_by().values_list("status", "severity").annotate(n=Count("id"))
+    for status, severity, n in rows:
+        by_status[status] = by_status.get(status, 0) + n
+        if status in (ViolationStatus.OPEN, ViolationStatus.ACKNOWLEDGED):
+            by_severity[severity] = by_severity.get(severity, 0) + n
+    return {
+        "by_status": by_status,
+        "by_severity": by_severity,
+        "active": sum(by_status[s] for s in ACTIVE_STATUSES),
+        "counting": by_status[ViolationStatus.OPEN] + by_status[ViolationStatus.ACKNOWLEDGED],
+    }
+
+
+# -- scores -----------------------------------------------------------------------------------------------
+
+
+def snapshot_list(*, full_only: bool = False) -> QuerySet[ScoreSnapshot]:
+    """Stored evaluations, newest first; ``full_only`` leaves out runs limited to one rule set."""
+    queryset = ScoreSnapshot.objects.order_by("-evaluated_at")
+    return queryset.filter(rule_set__isnull=True) if full_only else queryset
+
+
+def snapshot_latest(*, full_only: bool = True) -> ScoreSnapshot | None:
+    """The latest stored evaluation (of every rule, unless ``full_only`` is False)."""
+    return snapshot_list(full_only=full_only).first()
+
+
+@dataclass(frozen=True)
+class TrendPoint:
+    evaluated_at: datetime
+    score: float | None
+    weighted_score: float | None
+    findings: int
+    new: int
+    fixed: int
+    trigger: str
+    pk: Any
+
+
+def snapshot_trend(*, limit: int = 30) -> list[TrendPoint]:
+    """The scores of the last ``limit`` full evaluations, oldest first; one query without the JSON columns."""
+    rows = (
+        snapshot_list(full_only=True)
+        .values_list("evaluated_at", "score", "weighted_score", "findings", "new_count", "fixed_count", "trigger", "pk")
+        .order_by("-evaluated_at")[:limit]
+    )
+    return [TrendPoint(*row) for row in reversed(list(rows))]
+
+
+def snapshot_changes(*, snapshot: ScoreSnapshot) -> tuple[QuerySet[Violation], QuerySet[Violation]]:
+    """(violations new in this evaluation, violations it resolved because they were no longer found)."""
+    new = violation_list().filter(failing_since=snapshot.evaluated_at)
+    fixed_ids = ViolationEvent.objects.filter(
+        evaluation=snapshot, to_status=ViolationStatus.RESOLVED, reason="no longer found"
+    ).values("violation_id")
+    fixed = violation_list().filter(pk__in=fixed_ids)
+    return new, fixed
+
+
+def baseline_snapshot(*, before: datetime | None = None) -> ScoreSnapshot | None:
+    """The evaluation ``--new-only`` compares against: the state before the latest ingestion.
+
+    That is the latest full evaluation stored before the latest evaluation an ingestion triggered (a CI job
+    ingests the change, which evaluates it, then runs the gate); without any ingestion-triggered one, the
+    latest full evaluation. ``before`` ignores evaluations from then on (the run being checked).
+    """
+    full = snapshot_list(full_only=True)
+    if before is not None:
+        full = full.filter(evaluated_at__lt=before)
+    latest_ingestion = full.filter(trigger=EvaluationTrigger.INGESTION).first()
+    if latest_ingestion is None:
+        return full.first()
+    return full.filter(evaluated_at__lt=latest_ingestion.evaluated_at).first()
+
+
+def fingerprints_present_at(*, snapshot: ScoreSnapshot) -> set[str]:
+    """Fingerprints of the violations that evaluation found; one query.
+
+    A violation is found by every evaluation from its ``failing_since`` on while it stays active, and up to
+    its ``last_seen_at`` once resolved (a fix followed by a return starts a new stretch). A violation a
+    steward resolved counts as found then too: the evaluation reopens it if it still fails.
+    """
+    at = snapshot.evaluated_at
+    still_failing = ~Q(status=ViolationStatus.RESOLVED) | ~Q(resolved_by=DAB_ACTOR)
+    return set(
+        Violation.objects.filter(Q(failing_since__lte=at) & (still_failing | Q(last_seen_at__gte=at))).values_list(
+            "fingerprint", flat=True
+        )
+    )

@@ -1,0 +1,1097 @@
+"""Conformance writes: rules synced from YAML, evaluations stored as violations and score snapshots, triage.
+
+``conformance_evaluate`` is what the ingestion pipeline (``conformance_after_load``), ``dab conformance
+check``, the API and the dashboard's button call. Steps:
+
+1. sync the rule files (RULES_PATH) into the rules table; a broken file leaves the stored rules as they were
+   and the problem is reported, so a typo cannot stop an ingestion;
+2. build each stored rule from its file definition plus the stewards' overrides (disabled, parameters);
+3. load the whole graph once (``lineage.graph.graph_load``; raw SQL only when a rule reads it) and the
+   stewards' waivers;
+4. evaluate and score (the pure engine, ``conformance.engine``);
+5. store, holding the conformance lock: violations upserted by fingerprint (same problem, same row and
+   first-seen date; no longer found: resolved by "dab"; found again: reopened), each rule's latest outcome,
+   one score snapshot, and an audit event for every status change.
+
+Stewards change a violation's status through ``violations_triage`` (acknowledge, resolve, waive with a reason
+and an optional expiry, reopen); every change leaves a ``ViolationEvent``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import structlog
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from conformance.choices import (
+    ACTIVE_STATUSES,
+    EvaluationTrigger,
+    TriageAction,
+    ViolationStatus,
+    WaiverSource,
+)
+from conformance.engine import (
+    SEVERITIES,
+    Evaluation,
+    Finding,
+    RuleFileError,
+    RuleSpec,
+    ScoreReport,
+    Waiver,
+    evaluate,
+    load_rules,
+    score_evaluation,
+)
+from conformance.impact import downstream_counts
+from conformance.models import Rule, ScoreSnapshot, Violation, ViolationEvent
+from conformance.selectors import DAB_ACTOR, rule_specs
+from dab_project.bulk import bulk_insert, bulk_update
+from lineage.graph import GraphView, graph_load
+
+logger = structlog.get_logger(__name__)
+
+# Any fixed number works; it names "a conformance write" among the database's advisory locks.
+CONFORMANCE_LOCK_KEY = 4_271_318_307
+OFFENDERS = 50  # capsules kept per snapshot as the ones to fix first
+SQL_CHECKS = frozenset({"hard_coded_references"})  # check types that read raw SQL from the graph
+Progress = Callable[[str], None]
+
+
+def _quiet(message: str) -> None:
+    return None
+
+
+class TriageError(ValueError):
+    """A status change that does not apply to a violation in its current state; the message says why."""
+
+
+# -- rules -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What a sync of the rule files changed in the rules table."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged, "removed": self.removed}
+
+
+# Rule columns a sync owns (the file's say); stewards' columns are never written by it.
+_SYNCED_FIELDS = (
+    "name",
+    "description",
+    "severity",
+    "category",
+    "rule_set",
+    "scope",
+    "definition",
+    "rationale",
+    "remediation",
+    "meta",
+    "source",
+    "enabled_in_source",
+)
+
+
+def rules_sync(*, paths: Sequence[Path] | None = None, now: datetime | None = None) -> SyncResult:
+    """Make the rules table match the rule files (RULES_PATH by default): three queries when nothing changed.
+
+    New rules are created, changed ones updated (the file's fields only: a steward's ``enabled_by_steward``
+    and ``parameters_override`` survive), rules no longer in any file are marked ``removed_at`` and kept with
+    their violations. Raises RuleFileError (file, rule id, field) when a file is invalid; nothing is written.
+    """
+    specs = load_rules(list(paths) if paths is not None else [Path(settings.RULES_PATH)])
+    now = now or timezone.now()
+    existing = {rule.rule_id: rule for rule in Rule.objects.all()}
+    created: list[Rule] = []
+    changed: list[Rule] = []
+    unchanged = 0
+    for spec in specs:
+        values = _synced_values(spec)
+        rule = existing.pop(spec.id, None)
+        if rule is None:
+            created.append(Rule(rule_id=spec.id, **values, enabled=values["enabled_in_source"], synced_at=now))
+            continue
+        if all(getattr(rule, name) == value for name, value in values.items()) and rule.removed_at is None:
+            unchanged += 1
+            continue
+        for name, value in values.items():
+            setattr(rule, name, value)
+        rule.removed_at = None
+        rule.enabled = _effective_enabled(rule)
+        rule.synced_at = now
+        changed.append(rule)
+    removed = [rule for rule in existing.values() if rule.removed_at is None]
+    for rule in removed:
+        rule.removed_at = now
+        rule.synced_at = now
+    with transaction.atomic():
+        Rule.objects.bulk_create(created)
+        if changed or removed:
+            Rule.objects.bulk_update(
+                [*changed, *removed], [*_SYNCED_FIELDS, "enabled", "removed_at", "synced_at", "updated_at"]
+            )
+    if created or changed or removed:
+        logger.info("rules_synced", created=len(created), updated=len(changed), removed=len(removed))
+    return SyncResult(created=len(created), updated=len(changed), unchanged=unchanged, removed=len(removed))
+
+
+def _synced_values(spec: RuleSpec) -> dict[str, Any]:
+    definition = spec.to_dict()
+    return {
+        "name": spec.name,
+        "description": spec.description or None,
+        "severity": spec.severity,
+        "category": spec.category,
+        "rule_set": spec.rule_set,
+        "scope": spec.scope,
+        "definition": definition,
+        "rationale": spec.rationale or None,
+        "remediation": spec.remediation or None,
+        "meta": dict(spec.meta),
+        "source": _relative(spec.source),
+        "enabled_in_source": spec.enabled,
+    }
+
+
+def _relative(source: str | None) -> str | None:
+    if not source:
+        return None
+    path = Path(source)
+    try:
+        return str(path.resolve().relative_to(Path(settings.BASE_DIR).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _effective_enabled(rule: Rule) -> bool:
+    return rule.enabled_by_steward if rule.enabled_by_steward is not None else rule.enabled_in_source
+
+
+_KEEP: Any = object()
+
+
+def rule_override(
+    *, rule: Rule, actor: str, enabled: bool | None = _KEEP, parameters: dict[str, Any] | None = _KEEP
+) -> Rule:
+    """A steward's decision on a rule: ``enabled`` True/False (None: follow the file again) and/or check
+    ``parameters`` laid over the file's (None or {}: the file's again). Later syncs keep both.
+
+    Raises RuleFileError when the parameters do not make a valid rule (e.g. ``check.max: expected an integer``).
+    """
+    if enabled is not _KEEP:
+        rule.enabled_by_steward = enabled
+    if parameters is not _KEEP:
+        rule.parameters_override = dict(parameters or {})
+        rule_spec_validate(rule=rule)
+    rule.enabled = _effective_enabled(rule)
+    rule.changed_by = actor
+    rule.full_clean(exclude=["definition"])
+    rule.save(update_fields=["enabled_by_steward", "parameters_override", "enabled", "changed_by", "updated_at"])
+    logger.info(
+        "rule_overridden", rule=rule.rule_id, actor=actor, enabled=rule.enabled, parameters=rule.parameters_override
+    )
+    return rule
+
+
+def rule_spec_validate(*, rule: Rule) -> RuleSpec:
+    """The rule as the engine will run it (file definition + overrides); raises RuleFileError if invalid."""
+    from conformance.selectors import rule_spec
+
+    return rule_spec(rule=rule, strict=True)
+
+
+# -- evaluation -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    """How one evaluation changed the stored violations."""
+
+    new: int = 0  # first found
+    reopened: int = 0  # found again after DAB had resolved it (counts as new since the run before)
+    still_open: int = 0  # found again, status kept (open, acknowledged or waived)
+    resolved: int = 0  # no longer found: resolved by DAB
+    closed: int = 0  # their rule was disabled or removed from the rule files
+    waived: int = 0  # waived by a rule file's waiver in this run
+    unwaived: int = 0  # active again: its waiver expired or left the rule file
+    updated: int = 0  # message, details or severity changed
+    events: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class ConformanceRun:
+    """One evaluation: the engine's result and score, and (when stored) the snapshot and what changed."""
+
+    evaluation: Evaluation
+    report: ScoreReport
+    snapshot: ScoreSnapshot | None
+    stored: StoreResult | None
+    sync: SyncResult | None
+    warnings: tuple[str, ...] = ()
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def stats(self) -> dict[str, Any]:
+        """The small JSON summary kept in an ingestion job's stats."""
+        overall = self.report.overall
+        results = self.evaluation.results
+        out: dict[str, Any] = {
+            "rules": {
+                status: sum(1 for r in results if r.status == status)
+                for status in ("evaluated", "skipped", "error", "disabled")
+            },
+            "findings": len(self.evaluation.active_findings),
+            "waived": len(self.evaluation.findings) - len(self.evaluation.active_findings),
+            "score": overall.score,
+            "weighted_score": overall.weighted_score,
+            "timings": {key: round(value, 3) for key, value in self.timings.items()},
+        }
+        if self.stored is not None:
+            out["violations"] = {
+                "new": self.stored.new + self.stored.reopened,
+                "still_open": self.stored.still_open,
+                "resolved": self.stored.resolved + self.stored.closed,
+            }
+        if self.snapshot is not None:
+            out["snapshot"] = str(self.snapshot.pk)
+        if self.sync is not None:
+            out["rules_synced"] = self.sync.to_dict()
+        if self.warnings:
+            out["warnings"] = list(self.warnings)
+        return out
+
+
+def conformance_evaluate(
+    *,
+    rule_set: str | None = None,
+    specs: Sequence[RuleSpec] | None = None,
+    store: bool = True,
+    sync: bool = True,
+    trigger: str = EvaluationTrigger.CLI,
+    triggered_by: str | None = None,
+    ingestion: Any = None,
+    graph: GraphView | None = None,
+    now: datetime | None = None,
+    progress: Progress = _quiet,
+) -> ConformanceRun:
+    """Evaluate the rules over the whole graph and (``store``) keep the outcome; see the module docstring.
+
+    ``specs`` evaluates rules given by the caller (``--rules FILE``) instead of the stored ones; those are
+    never stored (their rules are not in the rules table). ``rule_set`` keeps one set's rules; such a partial
+    run stores its violations and a snapshot marked with the set, which the trend leaves out.
+    Costs one graph_load (about a second per 300,000 columns) and, when storing, a handful of bulk writes.
+    Raises ValueError for an unknown rule set.
+    """
+    if specs is not None and store:
+        raise ValueError("rules given by the caller are evaluated only, never stored")
+    now = now or timezone.now()
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+    sync_result = None
+    started = time.perf_counter()
+    if specs is None:
+        if sync:
+            try:
+                sync_result = rules_sync(now=now)
+            except RuleFileError as exc:
+                warnings.append(f"rule files not synced, the stored rules were used: {exc}")
+                logger.warning("rules_sync_failed", error=str(exc))
+        specs, problems = rule_specs()
+        warnings.extend(problems)
+    timings["rules"] = time.perf_counter() - started
+    if rule_set is not None:
+        known = sorted({spec.rule_set for spec in specs})
+        if rule_set not in known:
+            raise ValueError(f"unknown rule set {rule_set!r} (known: {', '.join(known) or 'none'})")
+        specs = [spec for spec in specs if spec.rule_set == rule_set]
+
+    started = time.perf_counter()
+    progress("conformance: loading the graph")
+    if graph is None:
+        graph = graph_load(sql=any(spec.enabled and spec.check.type in SQL_CHECKS for spec in specs))
+    timings["graph_load"] = time.perf_counter() - started
+
+    if not store:
+        evaluation, report = _evaluate(
+            graph, specs, now=now, waivers=steward_waivers(), timings=timings, progress=progress
+        )
+        return ConformanceRun(evaluation, report, None, None, sync_result, tuple(warnings), timings)
+
+    with transaction.atomic():
+        _lock()
+        waivers = steward_waivers()
+        evaluation, report = _evaluate(graph, specs, now=now, waivers=waivers, timings=timings, progress=progress)
+        started = time.perf_counter()
+        progress("conformance: storing violations")
+        snapshot, stored = _store(
+            evaluation=evaluation,
+            report=report,
+            now=now,
+            rule_set=rule_set,
+            trigger=trigger,
+            triggered_by=triggered_by,
+            ingestion=ingestion,
+            stewards=frozenset(waivers),
+        )
+        timings["store"] = time.perf_counter() - started
+        ScoreSnapshot.objects.filter(pk=snapshot.pk).update(timings=_rounded(timings))
+        snapshot.timings = _rounded(timings)
+    logger.info(
+        "conformance_evaluated",
+        score=report.overall.score,
+        findings=len(evaluation.active_findings),
+        new=stored.new + stored.reopened,
+        resolved=stored.resolved,
+        seconds=round(sum(timings.values()), 3),
+    )
+    return ConformanceRun(evaluation, report, snapshot, stored, sync_result, tuple(warnings), timings)
+
+
+def conformance_after_load(*, load_result: Any, job: Any, progress: Progress = _quiet) -> dict[str, Any]:
+    """The ingestion pipeline's last step: evaluate every enabled rule and store the outcome.
+
+    Runs inside the ingestion's transaction (a failed or dry-run ingestion keeps nothing of it) and honours
+    CONFORMANCE_ON_INGEST. Returns its stats for the job: violations new / still open / resolved, the score.
+    """
+    if not settings.CONFORMANCE_ON_INGEST:
+        return {"skipped": "CONFORMANCE_ON_INGEST is off"}
+    run = conformance_evaluate(
+        trigger=EvaluationTrigger.INGESTION,
+        triggered_by=getattr(job, "triggered_by", None),
+        ingestion=job,
+        progress=progress,
+    )
+    return run.stats()
+
+
+def steward_waivers() -> list[Waiver]:
+    """Waivers granted by stewards on stored violations, as engine waivers matched by fingerprint; one query."""
+    rows = Violation.objects.filter(status=ViolationStatus.WAIVED, waiver_source=WaiverSource.STEWARD).values_list(
+        "rule__rule_id", "fingerprint", "waiver_reason", "waiver_expires", "waived_by"
+    )
+    return [
+        Waiver(rule=rule_id, reason=reason or "waived", fingerprint=print_, expires=expires, by=by)
+        for rule_id, print_, reason, expires, by in rows
+    ]
+
+
+def _evaluate(
+    graph: GraphView,
+    specs: Sequence[RuleSpec],
+    *,
+    now: datetime,
+    waivers: list[Waiver],
+    timings: dict[str, float],
+    progress: Progress,
+) -> tuple[Evaluation, ScoreReport]:
+    started = time.perf_counter()
+    progress("conformance: evaluating rules")
+    evaluation = evaluate(graph, specs, now=now, waivers=waivers)
+    timings["evaluate"] = time.perf_counter() - started
+    started = time.perf_counter()
+    report = score_evaluation(evaluation)
+    timings["score"] = time.perf_counter() - started
+    return evaluation, report
+
+
+def _lock() -> None:
+    """Serialise conformance writes (evaluations and triage) across processes; released at commit."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [CONFORMANCE_LOCK_KEY])
+    # SQLite: every transaction opens with BEGIN IMMEDIATE, which takes the write lock.
+
+
+def _rounded(timings: dict[str, float]) -> dict[str, float]:
+    return {key: round(value, 3) for key, value in timings.items()}
+
+
+# -- storing an evaluation ---------------------------------------------------------------------------------
+
+_INSERT_COLUMNS = (
+    "id",
+    "rule_id",
+    "capsule_id",
+    "column_id",
+    "severity",
+    "message",
+    "details",
+    "status",
+    "resolved_at",
+    "resolved_by",
+    "detected_at",
+    "ingestion_id",
+    "fingerprint",
+    "last_seen_at",
+    "failing_since",
+    "digest",
+    "acknowledged_at",
+    "acknowledged_by",
+    "waiver_source",
+    "waiver_reason",
+    "waiver_expires",
+    "waived_by",
+    "waived_at",
+)
+_CONTENT_COLUMNS = ("severity", "message", "details", "digest")
+_EVENT_COLUMNS = (
+    "violation_id",
+    "fingerprint",
+    "at",
+    "actor",
+    "from_status",
+    "to_status",
+    "reason",
+    "expires",
+    "evaluation_id",
+)
+_NO_WAIVER = {
+    "waiver_source": None,
+    "waiver_reason": None,
+    "waiver_expires": None,
+    "waived_by": None,
+    "waived_at": None,
+}
+
+
+@dataclass(slots=True)
+class _Stored:
+    """A stored violation's state as the diff needs it (one row of one query; no timestamps, they cost)."""
+
+    id: Any
+    fingerprint: str
+    status: str
+    resolved_by: str | None
+    digest: str
+    waiver_source: str | None
+    waiver_reason: str | None
+    waiver_expires: date | None
+
+
+def _store(
+    *,
+    evaluation: Evaluation,
+    report: ScoreReport,
+    now: datetime,
+    rule_set: str | None,
+    trigger: str,
+    triggered_by: str | None,
+    ingestion: Any,
+    stewards: frozenset[Waiver],
+) -> tuple[ScoreSnapshot, StoreResult]:
+    """Upsert the evaluation's findings by fingerprint, close what is gone, record the snapshot and events.
+
+    1. read the stored state of the evaluated rules' violations (one query);
+    2. diff in memory: new rows, status changes (reopen, waive, unwaive, resolve), content changes;
+    3. write: COPY the new rows; one bulk update per shape of change;
+    4. close the active violations of disabled rules and, in a full run, of rules gone from the files;
+    5. the snapshot, the rules' latest outcome, the audit events (COPY).
+
+    A violation found again with nothing changed is not written at all: while it is active, it was last seen
+    by its rule's latest evaluation (``Rule.last_evaluated_at``, see ``Violation.seen_at``), and the row's own
+    ``last_seen_at`` is brought up to date whenever it stops being active. Rewriting tens of thousands of
+    unchanged rows (and their eight indexes) per evaluation would cost seconds.
+    """
+    graph = evaluation.graph
+    rules = {rule.rule_id: rule for rule in Rule.objects.all()}
+    evaluated = [r for r in evaluation.results if r.status == "evaluated" and r.rule.id in rules]
+    rule_pks = [rules[r.rule.id].pk for r in evaluated]
+    previous = {rule.pk: rule.last_evaluated_at for rule in rules.values()}  # when each rule last found anything
+    stored: dict[str, tuple[_Stored, Any]] = {}
+    rows = (
+        Violation.objects.filter(rule_id__in=rule_pks)
+        .values_list(
+            "id",
+            "fingerprint",
+            "status",
+            "resolved_by",
+            "digest",
+            "waiver_source",
+            "waiver_reason",
+            "waiver_expires",
+            "rule_id",
+        )
+        .order_by()
+    )
+    for row in rows:
+        stored[row[1]] = (_Stored(*row[:8]), row[8])
+
+    inserts: list[tuple] = []
+    changes: dict[tuple[str, ...], list[tuple]] = {}
+    content_changes: list[tuple] = []
+    events: list[tuple] = []  # (violation id, fingerprint, from, to, actor, reason, expires)
+    counts: Counter[str] = Counter()
+    ingestion_id = getattr(ingestion, "pk", None)
+    for result in evaluated:
+        rule_pk = rules[result.rule.id].pk
+        for finding in result.findings:
+            details = orjson.dumps(finding.details, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
+            digest = _digest(finding, details)
+            found = stored.pop(finding.fingerprint, None)
+            if found is None:
+                inserts.append(
+                    _insert_row(finding, graph, rule_pk, details, digest, now, ingestion_id, events, stewards)
+                )
+                counts["waived" if finding.waiver is not None else "new"] += 1
+                continue
+            row = found[0]
+            if row.digest != digest:
+                content_changes.append((row.id, finding.severity, finding.message, details.decode(), digest))
+                counts["updated"] += 1
+            kind, values = _apply_finding(row, finding, now, events, stewards)
+            counts[kind] += 1
+            if values:
+                _queue(changes, row.id, {**values, "last_seen_at": now})
+
+    for row, rule_pk in stored.values():
+        if row.status not in ACTIVE_STATUSES:
+            continue
+        events.append(
+            (row.id, row.fingerprint, row.status, ViolationStatus.RESOLVED, DAB_ACTOR, "no longer found", None)
+        )
+        values = {"status": ViolationStatus.RESOLVED, "resolved_at": now, "resolved_by": DAB_ACTOR}
+        if previous.get(rule_pk) is not None:
+            values["last_seen_at"] = previous[rule_pk]
+        _queue(changes, row.id, values)
+        counts["resolved"] += 1
+
+    if inserts:
+        bulk_insert("violations", _INSERT_COLUMNS, inserts)
+    if content_changes:
+        bulk_update("violations", _CONTENT_COLUMNS, content_changes)
+    for columns, values in changes.items():
+        bulk_update("violations", columns, values)
+    counts["closed"] = _close_rules(evaluation, rules, previous, full=rule_set is None, now=now, events=events)
+
+    snapshot = ScoreSnapshot.objects.create(
+        evaluated_at=now,
+        ingestion_id=ingestion_id,
+        trigger=trigger,
+        triggered_by=(triggered_by or "")[:255] or None,
+        rule_set=rule_set,
+        score=report.overall.score,
+        weighted_score=report.overall.weighted_score,
+        capsules=len(graph.capsules),
+        columns=len(graph.columns),
+        rules_evaluated=sum(1 for r in evaluation.results if r.status == "evaluated"),
+        rules_skipped=sum(1 for r in evaluation.results if r.status == "skipped"),
+        rules_errored=sum(1 for r in evaluation.results if r.status == "error"),
+        rules_disabled=sum(1 for r in evaluation.results if r.status == "disabled"),
+        findings=report.overall.findings,
+        waived=report.overall.waived,
+        by_severity=report.overall.by_severity,
+        new_count=counts["new"] + counts["reopened"],
+        fixed_count=counts["resolved"],
+        report=report.to_dict(),
+        offenders=offenders(evaluation=evaluation, report=report),
+    )
+    if events:
+        bulk_insert(
+            "violation_events",
+            _EVENT_COLUMNS,
+            (
+                (pk, print_, now, actor[:255], old, new, reason, expires, snapshot.pk)
+                for pk, print_, old, new, actor, reason, expires in events
+            ),
+        )
+    _rules_record(evaluation=evaluation, report=report, rules=rules, now=now)
+    return snapshot, StoreResult(
+        new=counts["new"],
+        reopened=counts["reopened"],
+        still_open=counts["still_open"],
+        resolved=counts["resolved"],
+        closed=counts["closed"],
+        waived=counts["waived"] + counts["waive"],
+        unwaived=counts["unwaive"],
+        updated=counts["updated"],
+        events=len(events),
+    )
+
+
+def _queue(changes: dict[tuple[str, ...], list[tuple]], pk: Any, values: dict[str, Any]) -> None:
+    """Group row updates by the columns they set: one bulk update per shape."""
+    columns = tuple(sorted(values))
+    changes.setdefault(columns, []).append((pk, *(values[column] for column in columns)))
+
+
+def _digest(finding: Finding, details: bytes) -> str:
+    """Changes when what a violation says changes; its identity (the fingerprint) does not."""
+    text = b"\x1f".join((finding.severity.encode(), finding.message.encode(), details))
+    return hashlib.blake2b(text, digest_size=16).hexdigest()
+
+
+def _insert_row(
+    finding: Finding,
+    graph: GraphView,
+    rule_pk: Any,
+    details: bytes,
+    digest: str,
+    now: datetime,
+    ingestion_id: Any,
+    events: list[tuple],
+    stewards: frozenset[Waiver],
+) -> tuple:
+    capsule = graph.capsules[finding.capsule].pk if finding.capsule is not None else None
+    column = graph.columns[finding.column].pk if finding.column is not None else None
+    pk = uuid.uuid4()
+    waiver = finding.waiver
+    status = ViolationStatus.OPEN
+    waiver_values: tuple = (None, None, None, None, None)
+    if waiver is not None:
+        status = ViolationStatus.WAIVED
+        waiver_values = (_waiver_source(waiver, stewards), waiver.reason, waiver.expires, _waiver_actor(waiver), now)
+        events.append(
+            (
+                pk,
+                finding.fingerprint,
+                None,
+                ViolationStatus.WAIVED,
+                _waiver_actor(waiver),
+                waiver.reason,
+                waiver.expires,
+            )
+        )
+    return (
+        pk,
+        rule_pk,
+        capsule,
+        column,
+        finding.severity,
+        finding.message,
+        details.decode(),
+        status,
+        None,
+        None,
+        now,
+        ingestion_id,
+        finding.fingerprint,
+        now,
+        now,
+        digest,
+        None,
+        None,
+        *waiver_values,
+    )
+
+
+def _waiver_source(waiver: Waiver, stewards: frozenset[Waiver]) -> str:
+    return WaiverSource.STEWARD if waiver in stewards else WaiverSource.RULE_FILE
+
+
+def _waiver_actor(waiver: Waiver) -> str:
+    return waiver.by or "rule file"
+
+
+def _apply_finding(
+    row: _Stored, finding: Finding, now: datetime, events: list[tuple], stewards: frozenset[Waiver]
+) -> tuple[str, dict[str, Any] | None]:
+    """What a finding of this run does to its stored violation: (kind of change, columns to set or None).
+
+    Kinds: still_open (nothing to do, or a steward's resolve undone), reopened (found again after a fix:
+    counts as new), waive (a rule file's waiver now covers it), unwaive (its waiver expired or was withdrawn).
+    """
+    waiver = finding.waiver
+    before = row.status
+    if waiver is not None:
+        source = _waiver_source(waiver, stewards)
+        if before == ViolationStatus.WAIVED and (
+            source == WaiverSource.STEWARD
+            or (
+                row.waiver_source == source
+                and row.waiver_reason == waiver.reason
+                and row.waiver_expires == waiver.expires
+            )
+        ):
+            return "still_open", None
+        values: dict[str, Any] = {
+            "status": ViolationStatus.WAIVED,
+            "waiver_source": source,
+            "waiver_reason": waiver.reason,
+            "waiver_expires": waiver.expires,
+            "waived_by": _waiver_actor(waiver),
+            "waived_at": now,
+        }
+        if before == ViolationStatus.RESOLVED:
+            values.update(resolved_at=None, resolved_by=None)
+            if row.resolved_by == DAB_ACTOR:
+                values["failing_since"] = now
+        events.append(
+            (
+                row.id,
+                row.fingerprint,
+                before,
+                ViolationStatus.WAIVED,
+                _waiver_actor(waiver),
+                waiver.reason,
+                waiver.expires,
+            )
+        )
+        return "waive", values
+    if before == ViolationStatus.RESOLVED:
+        fixed_before = row.resolved_by == DAB_ACTOR
+        reason = "found again after it was fixed" if fixed_before else "still found after it was marked resolved"
+        events.append((row.id, row.fingerprint, before, ViolationStatus.OPEN, DAB_ACTOR, reason, None))
+        values = {"status": ViolationStatus.OPEN, "resolved_at": None, "resolved_by": None}
+        if fixed_before:
+            values["failing_since"] = now
+        return ("reopened" if fixed_before else "still_open"), values
+    if before == ViolationStatus.WAIVED:
+        expired = row.waiver_expires is not None and row.waiver_expires < timezone.localdate(now)
+        reason = f"waiver expired on {row.waiver_expires.isoformat()}" if expired else "waiver withdrawn"
+        events.append((row.id, row.fingerprint, before, ViolationStatus.OPEN, DAB_ACTOR, reason, None))
+        return "unwaive", {"status": ViolationStatus.OPEN, **_NO_WAIVER}
+    return "still_open", None
+
+
+def _close_rules(
+    evaluation: Evaluation,
+    rules: dict[str, Rule],
+    previous: dict[Any, datetime | None],
+    *,
+    full: bool,
+    now: datetime,
+    events: list[tuple],
+) -> int:
+    """Resolve the active violations of rules switched off (and, in a full run, of rules gone from the files)."""
+    reasons: dict[Any, str] = {}
+    for result in evaluation.results:
+        if result.status == "disabled" and result.rule.id in rules:
+            reasons[rules[result.rule.id].pk] = "rule disabled"
+    if full:
+        for rule in rules.values():
+            if rule.removed_at is not None:
+                reasons[rule.pk] = "rule removed from the rule files"
+    if not reasons:
+        return 0
+    rows = list(
+        Violation.objects.filter(rule_id__in=list(reasons), status__in=ACTIVE_STATUSES).values_list(
+            "id", "rule_id", "status", "last_seen_at", "fingerprint"
+        )
+    )
+    for pk, rule_pk, status, _, print_ in rows:
+        events.append((pk, print_, status, ViolationStatus.RESOLVED, DAB_ACTOR, reasons[rule_pk], None))
+    if rows:
+        bulk_update(
+            "violations",
+            ("status", "resolved_at", "resolved_by", "last_seen_at"),
+            [
+                (pk, ViolationStatus.RESOLVED, now, DAB_ACTOR, max(filter(None, (seen, previous.get(rule_pk)))))
+                for pk, rule_pk, _, seen, _ in rows
+            ],
+        )
+    return len(rows)
+
+
+def _rules_record(*, evaluation: Evaluation, report: ScoreReport, rules: dict[str, Rule], now: datetime) -> None:
+    """Each rule's latest outcome on its row (the rules page reads pass rates from there).
+
+    ``last_evaluated_at`` and the counts move only when the rule was evaluated: a skipped run found nothing,
+    so it must not count as having seen the rule's violations.
+    """
+    changed = []
+    for result in evaluation.results:
+        rule = rules.get(result.rule.id)
+        if rule is None:
+            continue
+        rule.last_status = result.status
+        rule.last_reason = result.reason
+        score = report.by_rule.get(result.rule.id)
+        if result.status == "evaluated" and score is not None:
+            rule.last_evaluated_at = now
+            rule.last_applicable = score.applicable
+            rule.last_failing = score.failing
+            rule.last_findings = score.findings
+            rule.last_waived = score.waived
+            rule.pass_rate = score.pass_rate
+        changed.append(rule)
+    Rule.objects.bulk_update(
+        changed,
+        [
+            "last_evaluated_at",
+            "last_status",
+            "last_reason",
+            "last_applicable",
+            "last_failing",
+            "last_findings",
+            "last_waived",
+            "pass_rate",
+        ],
+        batch_size=500,
+    )
+
+
+def offenders(*, evaluation: Evaluation, report: ScoreReport, limit: int = OFFENDERS) -> list[dict[str, Any]]:
+    """The capsules to fix first: worst active severity, then most capsules downstream, then most findings.
+
+    Downstream counts come from the evaluated graph (``conformance.impact.downstream_counts``).
+    """
+    rank = {severity: position for position, severity in enumerate(SEVERITIES)}
+    per_capsule: dict[int, Counter[str]] = {}
+    for finding in evaluation.active_findings:
+        if finding.capsule is not None:
+            per_capsule.setdefault(finding.capsule, Counter())[finding.severity] += 1
+    if not per_capsule:
+        return []
+    graph = evaluation.graph
+    downstream = downstream_counts(graph, capsules=per_capsule)
+    scores = {item.urn: item for item in report.objects if item.urn is not None}
+
+    def key(index: int) -> tuple:
+        counts = per_capsule[index]
+        worst = min(rank[severity] for severity in counts)
+        return (worst, -downstream.get(index, 0), -sum(counts.values()), graph.capsules[index].name)
+
+    out = []
+    for index in sorted(per_capsule, key=key)[:limit]:
+        node = graph.capsules[index]
+        counts = per_capsule[index]
+        score = scores.get(node.urn)
+        out.append(
+            {
+                "urn": node.urn,
+                "name": node.name,
+                "capsule_type": node.capsule_type,
+                "layer": node.layer,
+                "domain": node.domain,
+                "owner": node.owner,
+                "downstream": downstream.get(index, 0),
+                "worst": min(counts, key=rank.__getitem__),
+                "by_severity": {severity: counts[severity] for severity in SEVERITIES if counts[severity]},
+                "findings": sum(counts.values()),
+                "score": score.score if score else None,
+                "weighted_score": score.weighted_score if score else None,
+            }
+        )
+    return out
+
+
+# -- triage -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TriageResult:
+    """What a (bulk) status change did: the violations changed, and why the others were left alone."""
+
+    changed: tuple[Violation, ...]
+    skipped: dict[str, str]  # violation id -> reason
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"changed": [str(v.pk) for v in self.changed], "skipped": self.skipped}
+
+
+def violations_triage(
+    *,
+    violations: Iterable[Violation],
+    action: str,
+    actor: str,
+    reason: str | None = None,
+    expires: date | None = None,
+    now: datetime | None = None,
+) -> TriageResult:
+    """Acknowledge, resolve, waive (reason required, optional expiry) or reopen violations, with an audit event each.
+
+    Violations whose status does not allow the action are skipped with the reason. Holds the conformance lock so
+    an evaluation cannot overwrite the change half-way; two queries plus one per 500 changed rows.
+    Raises TriageError when the request itself is wrong (unknown action, waiver without reason, past expiry).
+    """
+    now = now or timezone.now()
+    reason = (reason or "").strip() or None
+    if action not in TriageAction.values:
+        raise TriageError(f"unknown action {action!r} (known: {', '.join(TriageAction.values)})")
+    if action == TriageAction.WAIVE:
+        if not reason:
+            raise TriageError("a waiver needs a reason")
+        if expires is not None and expires < timezone.localdate(now):
+            raise TriageError(f"the waiver's expiry {expires.isoformat()} is in the past")
+    elif expires is not None:
+        raise TriageError("only a waiver has an expiry")
+    changed: list[Violation] = []
+    skipped: dict[str, str] = {}
+    events: list[ViolationEvent] = []
+    with transaction.atomic():
+        _lock()
+        ids = [violation.pk for violation in violations]
+        for violation in Violation.objects.filter(pk__in=ids).select_related("rule"):
+            before = violation.status
+            problem = _triage_apply(violation, action=action, actor=actor, reason=reason, expires=expires, now=now)
+            if problem:
+                skipped[str(violation.pk)] = problem
+                continue
+            changed.append(violation)
+            events.append(
+                ViolationEvent(
+                    violation=violation,
+                    fingerprint=violation.fingerprint,
+                    at=now,
+                    actor=actor[:255],
+                    from_status=before,
+                    to_status=violation.status,
+                    reason=reason,
+                    expires=expires,
+                )
+            )
+        found = {str(v.pk) for v in changed} | set(skipped)
+        for pk in ids:
+            if str(pk) not in found:
+                skipped[str(pk)] = "no such violation"
+        if changed:
+            Violation.objects.bulk_update(
+                changed,
+                [
+                    "status",
+                    "resolved_at",
+                    "resolved_by",
+                    "acknowledged_at",
+                    "acknowledged_by",
+                    "last_seen_at",
+                    *_NO_WAIVER,
+                ],
+                batch_size=500,
+            )
+            ViolationEvent.objects.bulk_create(events, batch_size=500)
+    if changed:
+        logger.info("violations_triaged", action=action, actor=actor, changed=len(changed), skipped=len(skipped))
+    return TriageResult(changed=tuple(changed), skipped=skipped)
+
+
+def violation_triage(
+    *,
+    violation: Violation,
+    action: str,
+    actor: str,
+    reason: str | None = None,
+    expires: date | None = None,
+) -> Violation:
+    """One violation's status change (see violations_triage); raises TriageError when it does not apply."""
+    result = violations_triage(violations=[violation], action=action, actor=actor, reason=reason, expires=expires)
+    if not result.changed:
+        raise TriageError(result.skipped.get(str(violation.pk), "not changed"))
+    return result.changed[0]
+
+
+def _triage_apply(
+    violation: Violation, *, action: str, actor: str, reason: str | None, expires: date | None, now: datetime
+) -> str | None:
+    """Change the violation in memory; returns why not when the action does not apply."""
+    status = violation.status
+    by_file = status == ViolationStatus.WAIVED and violation.waiver_source == WaiverSource.RULE_FILE
+    if action == TriageAction.ACKNOWLEDGE:
+        if status != ViolationStatus.OPEN:
+            return f"only an open violation can be acknowledged (this one is {status})"
+        violation.status = ViolationStatus.ACKNOWLEDGED
+        violation.acknowledged_at, violation.acknowledged_by = now, actor
+        return None
+    if action == TriageAction.RESOLVE:
+        if status == ViolationStatus.RESOLVED:
+            return "already resolved"
+        if by_file:
+            return "waived by a rule file: change the file's waiver instead"
+        violation.last_seen_at = violation.seen_at  # it stops being active: freeze when it was last seen
+        violation.status = ViolationStatus.RESOLVED
+        violation.resolved_at, violation.resolved_by = now, actor
+        _clear_waiver(violation)
+        return None
+    if action == TriageAction.WAIVE:
+        if status == ViolationStatus.RESOLVED:
+            return "a resolved violation has nothing to waive"
+        if by_file:
+            return "already waived by a rule file"
+        violation.status = ViolationStatus.WAIVED
+        violation.waiver_source, violation.waiver_reason, violation.waiver_expires = (
+            WaiverSource.STEWARD,
+            reason,
+            expires,
+        )
+        violation.waived_by, violation.waived_at = actor, now
+        return None
+    # reopen
+    if status == ViolationStatus.OPEN:
+        return "already open"
+    if by_file:
+        return "waived by a rule file: change the file's waiver instead"
+    violation.status = ViolationStatus.OPEN
+    violation.resolved_at = violation.resolved_by = None
+    violation.acknowledged_at = violation.acknowledged_by = None
+    _clear_waiver(violation)
+    return None
+
+
+def _clear_waiver(violation: Violation) -> None:
+    violation.waiver_source = violation.waiver_reason = violation.waiver_expires = None
+    violation.waived_by = violation.waived_at = None
+
+
+# -- the CI gate -------------------------------------------------------------------------------------------
+
+
+def gate_findings(
+    *, evaluation: Evaluation, fail_on: str, baseline: set[str] | None = None
+) -> tuple[list[Finding], list[Finding]]:
+    """(findings that fail the gate, active findings at or above the threshold that the baseline already had).
+
+    A finding fails the gate when it is active (not waived), its severity is ``fail_on`` or worse, and, when
+    a ``baseline`` (fingerprints) is given, it is not in it.
+    """
+    if fail_on not in SEVERITIES:
+        raise ValueError(f"unknown severity {fail_on!r} (known: {', '.join(SEVERITIES)})")
+    worst_allowed = SEVERITIES.index(fail_on)
+    failing, known = [], []
+    for finding in evaluation.active_findings:
+        if SEVERITIES.index(finding.severity) > worst_allowed:
+            continue
+        if baseline is not None and finding.fingerprint in baseline:
+            known.append(finding)
+        else:
+            failing.append(finding)
+    return failing, known
+
+
+def evaluation_only(evaluation: Evaluation, *, fingerprints: set[str]) -> Evaluation:
+    """The evaluation with only the findings named (e.g. the new ones), for output formats."""
+    results = tuple(
+        replace(result, findings=tuple(f for f in result.findings if f.fingerprint in fingerprints))
+        for result in evaluation.results
+    )
+    return replace(evaluation, results=results)
+
+
+__all__ = [
+    "CONFORMANCE_LOCK_KEY",
+    "DAB_ACTOR",
+    "ConformanceRun",
+    "StoreResult",
+    "SyncResult",
+    "TriageError",
+    "TriageResult",
+    "conformance_after_load",
+    "conformance_evaluate",
+    "evaluation_only",
+    "gate_findings",
+    "offenders",
+    "rule_override",
+    "rule_spec_validate",
+    "rules_sync",
+    "steward_waivers",
+    "violation_triage",
+    "violations_triage",
+]
