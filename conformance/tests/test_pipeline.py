@@ -107,7 +107,12 @@ def test_reingesting_a_fix_resolves_the_violation_and_a_new_slip_opens_one(sampl
     fixed.refresh_from_db()
     assert fixed.status == ViolationStatus.RESOLVED and fixed.resolved_by == "dab"
     event = fixed.events.get()
-    assert (event.actor, event.from_status, event.to_status, event.reason) == ("dab", "open", "resolved", "no longer found")
+    assert (event.actor, event.from_status, event.to_status, event.reason) == (
+        "dab",
+        "open",
+        "resolved",
+        "no longer found",
+    )
     kept_now = Violation.objects.get(pk=kept.pk)
     assert (kept_now.status, kept_now.detected_at) == (ViolationStatus.OPEN, kept.detected_at)
     new = Violation.objects.get(rule__rule_id="DBT-D02", capsule__unique_id="model.acme_shop.fct_orders")
