@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from dab_project.models import UUIDModel
 
-__all__ = ["CapsuleLineage", "ColumnLineage"]
+__all__ = ["CapsuleLineage", "ColumnLineage", "ColumnLineageInput"]
 
 
 class CapsuleLineage(UUIDModel):
@@ -85,3 +85,27 @@ class ColumnLineage(UUIDModel):
 
     def __str__(self) -> str:
         return f"{self.source_urn} -> {self.target_urn}"
+
+
+class ColumnLineageInput(models.Model):
+    """What a model's column lineage was last derived from: a fingerprint of its SQL, its columns and its parents.
+
+    Kept beside the capsule, not in its ``attributes``, because the loader rewrites those whenever dbt's run
+    results change. A model whose fingerprint is unchanged keeps its edges without being parsed again. No
+    database constraint on the capsule: the loader deletes capsules in bulk without knowing this table, so the
+    column-lineage step removes rows whose capsule is gone.
+    """
+
+    capsule = models.OneToOneField(
+        "catalog.Capsule", on_delete=models.CASCADE, primary_key=True, db_constraint=False, related_name="lineage_input"
+    )
+    fingerprint = models.CharField(max_length=64)
+    derived_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        db_table = "column_lineage_inputs"
+        ordering = ["capsule"]  # served by the primary key
+        verbose_name = "column lineage input"
+
+    def __str__(self) -> str:
+        return f"{self.capsule_id}: {self.fingerprint}"
