@@ -598,7 +598,6 @@ def _shortest_paths(*, level: str, source: Any, target: Any, depth: int) -> tupl
             continue
         for parent in parents[head]:
             stack.append([*partial, parent])
-    paths.sort()
     return paths, False
 
 
@@ -606,14 +605,16 @@ def lineage_paths(*, source_urn: str, target_urn: str, depth: DepthInfo) -> Path
     """How ``source_urn`` reaches ``target_urn``: every shortest path, capsule or column level (both URNs must be
     of one kind). When there is none, says whether the target reaches the source instead.
     Raises ``Capsule.DoesNotExist`` / ``Column.DoesNotExist`` for an unknown URN. One query per hop."""
-    ids = dict(Capsule.objects.filter(urn__in=[source_urn, target_urn]).values_list("urn", "id"))
+    wanted = {source_urn, target_urn}
+    ids = dict(Capsule.objects.filter(urn__in=wanted).values_list("urn", "id"))
     level = "capsule"
-    if len(ids) < len({source_urn, target_urn}):
-        ids = dict(Column.objects.filter(urn__in=[source_urn, target_urn]).values_list("urn", "id"))
-        level = "column"
-        if len(ids) < len({source_urn, target_urn}):
-            missing = source_urn if source_urn not in ids else target_urn
-            raise Capsule.DoesNotExist(f"no capsule or column {missing} (both ends must be capsules, or columns)")
+    if len(ids) < len(wanted):
+        capsules, ids, level = ids, dict(Column.objects.filter(urn__in=wanted).values_list("urn", "id")), "column"
+        if len(ids) < len(wanted):
+            missing = [urn for urn in (source_urn, target_urn) if urn not in capsules and urn not in ids]
+            if missing:
+                raise Capsule.DoesNotExist(f"no capsule or column {missing[0]}")
+            raise Capsule.DoesNotExist("a path joins two capsules or two columns, not a capsule and a column")
     source, target = _db_id(ids[source_urn]), _db_id(ids[target_urn])
     paths, truncated = _shortest_paths(level=level, source=source, target=target, depth=depth.applied)
     reverse = False
@@ -622,7 +623,7 @@ def lineage_paths(*, source_urn: str, target_urn: str, depth: DepthInfo) -> Path
         reverse = bool(back)
     urns = _urns(level, {pk for path in paths for pk in path})
     return PathsResult(
-        source_urn, target_urn, level, depth, [[urns[pk][0] for pk in path] for path in paths],
+        source_urn, target_urn, level, depth, sorted([urns[pk][0] for pk in path] for path in paths),
         len(paths[0]) - 1 if paths else None, truncated, reverse, {urn: name for urn, name in urns.values()},
     )  # fmt: skip
 

@@ -1,0 +1,106 @@
+"""Lineage pages: the explorer, the impact report, the page-side JSON, and the fragments on catalog pages."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+STG = "urn:dab:dbt:model:acme_shop.stg_customers"
+SOURCE = "urn:dab:dbt:source:acme_shop.shop.customers"
+
+
+def embedded_graph(html: str) -> dict:
+    match = re.search(r'<script id="explorer-graph-data" type="application/json">(.*?)</script>', html, re.S)
+    assert match, "the explorer embeds its first graph"
+    return json.loads(match.group(1))
+
+
+def test_explorer_without_a_choice_invites_a_search(steward_client):
+    response = steward_client.get("/lineage/")
+    assert response.status_code == 200
+    assert "Search for a capsule above" in response.content.decode()
+
+
+def test_explorer_search_lists_matching_capsules(sample_project, steward_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(6):
+        html = steward_client.get("/lineage/?q=customers").content.decode()
+    assert f"?urn={STG.replace(':', '%3A')}" in html
+    assert "No capsule matches" in steward_client.get("/lineage/?q=zzzz").content.decode()
+
+
+def test_explorer_draws_a_urn_with_its_graph_in_the_page(sample_project, steward_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        response = steward_client.get(f"/lineage/?urn={STG}&upstream=1&downstream=3")
+    html = response.content.decode()
+    graph = embedded_graph(html)
+    assert graph["root"] == STG and graph["depth"]["downstream"]["applied"] == 3
+    assert 'data-initial="explorer-graph-data"' in html
+    assert "lineage/graph.js" in html
+
+
+def test_a_urn_typed_in_the_search_box_is_drawn_at_once(sample_project, steward_client):
+    html = steward_client.get(f"/lineage/?q={SOURCE}").content.decode()
+    assert embedded_graph(html)["root"] == SOURCE
+
+
+def test_an_unknown_urn_is_a_404(sample_project, steward_client):
+    assert steward_client.get("/lineage/?urn=urn:dab:dbt:model:acme_shop.nope").status_code == 404
+    assert steward_client.get("/lineage/graph.json?urn=urn:dab:dbt:model:acme_shop.nope").status_code == 404
+
+
+def test_graph_json_for_the_script(sample_project, steward_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(9):
+        response = steward_client.get(f"/lineage/graph.json?urn={STG}&upstream=0&downstream=1&level=column")
+    body = response.json()
+    assert body["level"] == "column" and body["depth"]["upstream"]["applied"] == 0
+    assert steward_client.get("/lineage/graph.json").status_code == 400
+
+
+def test_search_json_suggests_capsules(sample_project, steward_client):
+    results = steward_client.get("/lineage/search.json?q=stg_cust").json()["results"]
+    assert results[0]["urn"] == STG
+
+
+def test_pages_follow_page_authentication(sample_project, client, settings):
+    settings.ALLOW_ANONYMOUS_READ = False
+    assert client.get(f"/lineage/graph.json?urn={STG}").status_code == 302
+    settings.ALLOW_ANONYMOUS_READ = True
+    # A visitor without an API key still gets the drawing's JSON through the page-side view.
+    assert client.get(f"/lineage/graph.json?urn={STG}").status_code == 200
+    assert client.get(f"/lineage/?urn={STG}").status_code == 200
+
+
+def test_impact_page_groups_and_exports(sample_project, steward_client, django_assert_max_num_queries):
+    with django_assert_max_num_queries(12):
+        html = steward_client.get(f"/lineage/impact/?urn={STG}").content.decode()
+    assert "crm_customer_export" in html and "Customer Insights" in html
+    csv_response = steward_client.get(f"/lineage/impact/?urn={STG}&format=csv")
+    assert csv_response["Content-Type"].startswith("text/csv")
+    assert csv_response.content.decode().splitlines()[0].startswith("depth,urn,name")
+    body = steward_client.get(f"/lineage/impact/?urn={STG}:phone&format=json").json()
+    assert body["level"] == "column" and body["total"] == 3
+    assert steward_client.get("/lineage/impact/").status_code == 400
+
+
+def test_capsule_page_has_the_lineage_panel(sample_project, steward_client):
+    html = steward_client.get(f"/capsules/{STG}/").content.decode()
+    assert 'id="capsule-lineage"' in html and f'data-urn="{STG}"' in html
+    assert "/lineage/graph.json" in html
+
+
+def test_column_page_traces_the_column_both_ways(sample_project, steward_client):
+    html = steward_client.get(f"/columns/{STG}:phone/").content.decode()
+    trace = html[html.index('id="trace-heading"') :]
+    assert "Upstream, to its sources" in trace and "Downstream, to its consumers" in trace
+    assert f'href="/columns/{SOURCE}:phone/"' in trace
+    assert "SHA256(c.phone)" in trace and 'class="tx tx-hashed"' in trace
+    assert "dim_marketing_audience.phone_hash" in trace
+
+
+def test_column_page_of_an_unconnected_column_says_so(sample_project, steward_client):
+    html = steward_client.get("/columns/urn:dab:dbt:seed:acme_shop.customers:email/").content.decode()
+    assert "Nothing upstream" in html and "Nothing downstream" in html
