@@ -595,6 +595,13 @@ class TraceColumn:
     detected_by: str | None
     decision: str | None
     url: str
+    capsule_version: str | None = None
+
+    @property
+    def label(self) -> str:
+        """capsule.column, with the model version when there is one (dim_customers v2.email)."""
+        version = f" v{self.capsule_version}" if self.capsule_version else ""
+        return f"{self.capsule_name}{version}.{self.name}"
 
     @property
     def is_pii(self) -> bool:
@@ -603,7 +610,8 @@ class TraceColumn:
     def as_dict(self) -> dict[str, Any]:
         return {
             "urn": self.urn, "name": self.name, "capsule": {"urn": self.capsule_urn, "name": self.capsule_name,
-            "type": self.capsule_type, "layer": self.layer}, "pii_type": self.pii_type if self.is_pii else None,
+            "type": self.capsule_type, "layer": self.layer, "version": self.capsule_version},
+            "pii_type": self.pii_type if self.is_pii else None,
             "masked": self.masked, "confidence": self.confidence, "detected_by": self.detected_by,
             "decision": self.decision,
         }  # fmt: skip
@@ -661,7 +669,8 @@ class PiiTrace:
 
 
 _TRACE_FIELDS = ("id", "urn", "name", "pii_type", "pii_masked", "pii_confidence", "pii_detected_by", "pii_decision",
-                 "capsule__urn", "capsule__name", "capsule__capsule_type", "capsule__layer", "capsule_id")
+                 "capsule__urn", "capsule__name", "capsule__capsule_type", "capsule__layer", "capsule_id",
+                 "capsule__version")
 
 
 def _trace_column(row: dict[str, Any]) -> TraceColumn:
@@ -672,6 +681,7 @@ def _trace_column(row: dict[str, Any]) -> TraceColumn:
         capsule_type=row["capsule__capsule_type"], layer=row["capsule__layer"], pii_type=row["pii_type"],
         masked=bool(row["pii_masked"]), confidence=row["pii_confidence"], detected_by=row["pii_detected_by"],
         decision=row["pii_decision"], url=reverse("catalog:column_detail", kwargs={"urn": row["urn"]}),
+        capsule_version=row["capsule__version"],
     )  # fmt: skip
 
 
@@ -723,9 +733,11 @@ def pii_trace(*, urn: str, max_depth: int | None = None) -> PiiTrace | None:
             a, b = by_id.get(source), by_id.get(target)
             if a is None or b is None:
                 continue
-            carries = a.is_pii and not a.masked and kind != "hashed" and (
-                kind != "aggregated" or aggregate_carries_value(expression)[0])
-            masks = a.is_pii and not a.masked and kind == "hashed"
+            passes = a.is_pii and not a.masked
+            # PII flows when the edge keeps the value and the target took it (its own evidence may refuse).
+            carries = passes and b.is_pii and kind != "hashed" and (
+                kind != "aggregated" or aggregate_carries_value(expression)[0]) and derived_carries_value(expression)
+            masks = passes and kind == "hashed"
             getattr(trace, direction).append(TraceHop(a.urn, b.urn, kind, expression, depth, carries, masks))
     trace.origins = _origins(trace)
     edges = CapsuleLineage.objects.filter(source_id__in=consumer_capsules, target__capsule_type="exposure")

@@ -521,3 +521,98 @@ def test_mattermost_columns_tagged_pii_are_found_without_the_tags(config):
     assert tagged >= 30
     # country_name is tagged too; the vocabulary treats a country as coarse location, not PII.
     assert found >= tagged - 2
+
+
+# ------------------------------------------------------------------------------------------------ lineage and paths
+
+
+def lineage(pii_type, weight, *, transformation="direct", masked=False, source="urn:up:email"):
+    return Evidence("lineage", f"{transformation} from {source}", pii_type, weight, source=source, masked=masked,
+                    path=(source,), transformation=transformation)
+
+
+def test_evidence_round_trips_through_its_json_form():
+    e = lineage("email", 0.85, transformation="hashed", masked=True)
+    assert Evidence.from_dict(json.loads(json.dumps(e.as_dict()))) == e
+    assert "path" not in Evidence("name", "x", "email", 0.85).as_dict()
+
+
+def test_hashed_lineage_makes_masked_pii(config):
+    c = classify(config, "contact_digest", "varchar", extra_evidence=(lineage("email", 0.95, transformation="hashed",
+                                                                              masked=True),))
+    assert (c.pii_type, c.masked, c.detected_by) == ("email", True, "lineage")
+
+
+def test_one_raw_copy_among_hashed_ones_leaves_the_value_unmasked(config):
+    c = classify(config, "contact", "varchar", extra_evidence=(
+        lineage("email", 0.95, transformation="hashed", masked=True, source="urn:a"),
+        lineage("email", 0.9, transformation="derived", source="urn:b")))
+    assert (c.pii_type, c.masked) == ("email", False)
+
+
+def test_masked_by_its_own_name_stays_masked_whatever_the_lineage(config):
+    c = classify(config, "phone_masked", "varchar", extra_evidence=(lineage("phone", 0.85, transformation="derived"),))
+    assert (c.pii_type, c.masked) == ("phone", True)
+
+
+def test_a_copy_sets_aside_a_lookalike_name_but_a_derivation_does_not(config):
+    copied = classify(config, "email_send_email", "text",
+                      extra_evidence=(lineage("email", 0.95, transformation="renamed"),))
+    derived = classify(config, "has_phone", "varchar",
+                       extra_evidence=(lineage("phone", 0.85, transformation="derived"),))
+    assert copied.pii_type == "email"
+    assert any("set aside" in e.detail for e in copied.evidence)
+    assert derived.pii_type is None
+
+
+def test_a_copy_still_cannot_put_an_email_in_a_boolean(config):
+    c = classify(config, "email_verified", "boolean", extra_evidence=(lineage("email", 0.95),))
+    assert c.pii_type is None
+
+
+def test_lineage_never_overrides_the_columns_own_type(config):
+    c = classify(config, "customer_age", "integer", extra_evidence=(lineage("date_of_birth", 0.9,
+                                                                            transformation="derived"),))
+    assert c.pii_type == "age"
+    assert any(e.signal == "lineage" for e in c.evidence)
+
+
+def test_weak_lineage_alone_stays_below_the_threshold(config):
+    c = classify(config, "col_17", "varchar", extra_evidence=(lineage("email", 0.44, transformation="derived"),))
+    assert c.pii_type is None and c.confidence == pytest.approx(0.44)
+
+
+# ------------------------------------------------------------------------------------------------ descriptions, more
+
+
+@pytest.mark.parametrize(
+    ("name", "description"),
+    [
+        ("channel", "email, chat or phone."),
+        ("payment_method", "credit_card, paypal, gift_card or bank_transfer."),
+        ("contact_method", "Email or chat"),
+    ],
+)
+def test_a_description_listing_alternative_values_names_kinds_not_a_value(config, name, description):
+    c = classify(config, name, "varchar", description=description)
+    assert c.pii_type is None
+    assert any("lists the values" in e.detail for e in c.evidence)
+
+
+def test_alternatives_that_are_all_personal_values_still_count(config):
+    assert classify(config, "contact", "varchar", description="Email or phone number.").pii_type in ("email", "phone")
+
+
+def test_a_list_joined_by_and_is_a_composite_value(config):
+    assert classify(config, "location_text", "varchar", description="street, city and zip code").pii_type is not None
+
+
+def test_a_coarse_location_named_column_is_not_the_address_its_description_mentions(config):
+    c = classify(config, "country_code", "varchar", description="ISO 3166-1 alpha-2 country of the delivery address.")
+    assert c.pii_type is None
+    assert any("holds a country" in e.detail for e in c.evidence)
+
+
+def test_a_noun_before_name_of_the_person_makes_it_that_things_name(config):
+    assert classify(config, "os_name", "varchar", description="The os name of the contact.").pii_type is None
+    assert classify(config, "label", "varchar", description="The name of the contact.").pii_type == "person_name"

@@ -1,0 +1,261 @@
+"""PII classification in the ingestion pipeline and stewards' decisions, through the real pipeline.
+
+The acme_shop sample is ingested with a few columns added to its manifest, one per evidence source and
+one per lookalike the issue names, so every path runs end to end: parse, load, classify, propagate.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from catalog.models import Column
+from catalog.services import column_pii_decide, columns_pii_decide, pii_classify_columns, pii_steward_evidence
+
+SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme_shop" / "target"
+TICKETS = "source.acme_shop.support.support_tickets"
+TICKETS_URN = "urn:dab:dbt:source:acme_shop.support.support_tickets"
+
+# name -> (data_type, description, meta, tags)
+ADDED_COLUMNS = {
+    "contact_ref": ("varchar", "", {"pii_type": "phone"}, []),
+    "secondary_contact": ("varchar", "", {}, ["pii:email"]),
+    "customer_email": ("varchar", "", {}, []),
+    "billing_zip": ("varchar", "", {}, []),
+    "dob": ("date", "", {}, []),
+    "ssn_last4": ("varchar", "", {}, []),
+    "email": ("boolean", "", {}, []),
+    "contact_text": ("varchar", "The customer's phone number, as typed.", {}, []),
+    "email_verified": ("boolean", "", {}, []),
+    "email_opt_in": ("boolean", "", {}, []),
+    "phone_count": ("integer", "", {}, []),
+    "is_address_valid": ("boolean", "", {}, []),
+    "zip_code_count": ("integer", "", {}, []),
+    "ip_rule_id": ("integer", "", {}, []),
+    "ticket_owner_contact": ("varchar", "", {"pii": False}, []),
+}
+
+
+def _column(name, data_type, description, meta, tags):
+    return {"name": name, "description": description, "meta": meta, "data_type": data_type, "constraints": [],
+            "quote": None, "config": {"meta": meta, "tags": tags}, "tags": tags, "granularity": None,
+            "doc_blocks": []}
+
+
+@pytest.fixture
+def manifest_path(tmp_path) -> Path:
+    manifest = json.loads((SAMPLE / "manifest.json").read_bytes())
+    columns = manifest["sources"][TICKETS]["columns"]
+    for name, spec in ADDED_COLUMNS.items():
+        columns[name] = _column(name, *spec)
+    path = tmp_path / "manifest.json"
+    path.write_text(json.dumps(manifest))
+    return path
+
+
+@pytest.fixture
+def ingest(manifest_path):
+    from ingestion.services import Artifact, dbt_ingest
+
+    def run():
+        job = dbt_ingest(
+            manifest=Artifact.from_path("manifest", manifest_path),
+            catalog=Artifact.from_path("catalog", SAMPLE / "catalog.json"),
+            run_results=Artifact.from_path("run_results", SAMPLE / "run_results.json"),
+            triggered_by="test",
+        )
+        assert job.status == "completed", job.error_message
+        return job
+
+    return run
+
+
+def column(name: str, capsule_urn: str = TICKETS_URN) -> Column:
+    return Column.objects.get(urn=f"{capsule_urn}:{name}")
+
+
+def signals(col: Column) -> set[str]:
+    return {e["signal"] for e in col.pii_evidence if e["weight"] > 0}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "pii_type", "signal"),
+    [
+        ("contact_ref", "phone", "meta"),
+        ("secondary_contact", "email", "tag"),
+        ("customer_email", "email", "name"),
+        ("contact_text", "phone", "description"),
+    ],
+)
+def test_each_evidence_source_classifies_through_ingestion(ingest, name, pii_type, signal):
+    ingest()
+    col = column(name)
+    assert (col.pii_type, col.pii_detected_by) == (pii_type, signal)
+    assert signal in signals(col)
+    assert 0.5 <= col.pii_confidence <= 1.0
+
+
+@pytest.mark.django_db
+def test_data_type_vetoes_a_name_through_ingestion(ingest):
+    ingest()
+    col = column("email")
+    assert col.pii_type is None
+    assert any(e["signal"] == "type" and e["weight"] == -1.0 for e in col.pii_evidence)
+
+
+@pytest.mark.django_db
+def test_meta_pii_false_beats_the_name(ingest):
+    ingest()
+    col = column("ticket_owner_contact")
+    assert (col.pii_type, col.pii_detected_by) == (None, "meta")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "name", ["email_verified", "email_opt_in", "phone_count", "is_address_valid", "zip_code_count", "ip_rule_id"]
+)
+def test_issue_lookalikes_are_not_pii(ingest, name):
+    ingest()
+    assert column(name).pii_type is None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [("customer_email", "email"), ("billing_zip", "postal_code"), ("dob", "date_of_birth"),
+     ("ssn_last4", "national_id")],
+)
+def test_issue_true_positives_are_pii(ingest, name, pii_type):
+    ingest()
+    assert column(name).pii_type == pii_type
+
+
+@pytest.mark.django_db
+def test_semantic_types_are_stored(ingest):
+    ingest()
+    assert column("ip_rule_id").semantic_type == "foreign_key"
+    key = Column.objects.get(urn="urn:dab:dbt:model:acme_shop.stg_customers:customer_id")
+    assert key.semantic_type == "primary_key"
+
+
+@pytest.mark.django_db
+def test_unchanged_reingestion_writes_no_classification(ingest):
+    ingest()
+    job = ingest()
+    assert job.stats["pii_classification"]["written"] == 0
+    assert job.stats["pii_propagation"]["written"] == 0
+    assert job.stats["pii_classification"]["pii"] > 40
+
+
+@pytest.mark.django_db
+def test_rejection_survives_reingestion_and_redetection(ingest):
+    ingest()
+    col = column_pii_decide(column=column("customer_email"), decision="rejected", actor="alice",
+                            note="test mailbox, not a person")
+    assert (col.pii_type, col.pii_detected_by, col.pii_decision) == (None, "steward", "rejected")
+    ingest()
+    col = column("customer_email")
+    assert (col.pii_type, col.pii_decision, col.pii_decided_by) == (None, "rejected", "alice")
+    assert col.pii_decision_note == "test mailbox, not a person"
+    assert col.pii_evidence[0]["signal"] == "steward"
+    # The detector's own reading stays on record below the decision.
+    assert any(e["signal"] == "name" and e["pii_type"] == "email" for e in col.pii_evidence)
+
+
+@pytest.mark.django_db
+def test_confirmation_with_a_type_survives_reingestion(ingest):
+    ingest()
+    column_pii_decide(column=column("ticket_id"), decision="confirmed", pii_type="username", actor="bob")
+    ingest()
+    col = column("ticket_id")
+    assert (col.pii_type, col.pii_detected_by, col.pii_confidence) == ("username", "steward", 1.0)
+
+
+@pytest.mark.django_db
+def test_confirmation_without_a_type_keeps_the_detected_one(ingest):
+    ingest()
+    col = column_pii_decide(column=column("customer_email"), decision="confirmed", actor="bob")
+    assert (col.pii_type, col.pii_decided_type, col.pii_detected_by) == ("email", "email", "steward")
+
+
+@pytest.mark.django_db
+def test_clearing_a_decision_lets_detection_speak_again(ingest):
+    ingest()
+    col = column("customer_email")
+    column_pii_decide(column=col, decision="rejected", actor="alice")
+    col = column_pii_decide(column=col, decision=None, actor="alice")
+    assert (col.pii_type, col.pii_detected_by, col.pii_decision, col.pii_decided_by) == ("email", "name", None, None)
+
+
+@pytest.mark.django_db
+def test_decisions_reject_unknown_types_and_verdicts(ingest):
+    ingest()
+    pk = column("customer_email").pk
+    with pytest.raises(ValueError, match="unknown PII type"):
+        columns_pii_decide(column_ids=[pk], decision="confirmed", pii_type="shoe_size", actor="x")
+    with pytest.raises(ValueError, match="unknown decision"):
+        columns_pii_decide(column_ids=[pk], decision="maybe", actor="x")
+
+
+@pytest.mark.django_db
+def test_detection_disabled_keeps_meta_and_tags_only(ingest, settings):
+    settings.PII_DETECTION_ENABLED = False
+    job = ingest()
+    assert job.stats["pii_classification"]["detection_enabled"] is False
+    assert column("contact_ref").pii_type == "phone"
+    assert column("secondary_contact").pii_type == "email"
+    assert column("customer_email").pii_type is None
+    assert column("contact_text").pii_type is None
+
+
+@pytest.mark.django_db
+def test_detection_reruns_on_every_ingestion(ingest, settings):
+    settings.PII_DETECTION_ENABLED = False
+    ingest()
+    assert column("customer_email").pii_type is None
+    settings.PII_DETECTION_ENABLED = True
+    job = ingest()
+    assert column("customer_email").pii_type == "email"
+    assert job.stats["pii_classification"]["written"] > 0
+
+
+@pytest.mark.django_db
+def test_an_improved_config_reclassifies_old_columns(ingest, settings, tmp_path):
+    from catalog.pii import DEFAULT_CONFIG_PATH
+
+    ingest()
+    assert column("contact_text").pii_type == "phone"
+    narrower = DEFAULT_CONFIG_PATH.read_text().replace(
+        'description: [phone, phone number, telephone, telephone number, "mobile|cell|cellular phone|number", fax,\n'
+        "                  fax number]",
+        "description: [telephone]",
+    )
+    assert narrower != DEFAULT_CONFIG_PATH.read_text()
+    path = tmp_path / "pii.yaml"
+    path.write_text(narrower)
+    settings.PII_CONFIG_PATH = path
+    ingest()
+    assert column("contact_text").pii_type is None
+
+
+@pytest.mark.django_db
+def test_classification_runs_a_fixed_number_of_queries(ingest, django_assert_max_num_queries):
+    job = ingest()
+    with django_assert_max_num_queries(4):
+        run = pii_classify_columns(source_system_id=Column.objects.get(urn=f"{TICKETS_URN}:notes").capsule
+                                   .source_system_id)
+    assert run.columns == job.stats["pii_classification"]["columns"]
+
+
+def test_steward_evidence_says_who_when_and_why():
+    (confirmed,) = pii_steward_evidence(decision="confirmed", decided_type="email", decided_by="alice",
+                                        decided_at="2026-01-02 10:00:00", note=" shared inbox ")
+    (rejected,) = pii_steward_evidence(decision="rejected", decided_type=None, decided_by=None, decided_at=None,
+                                       note=None)
+    assert (confirmed.pii_type, confirmed.weight) == ("email", 1.0)
+    assert confirmed.detail == "steward confirmed as email by alice on 2026-01-02: shared inbox"
+    assert (rejected.pii_type, rejected.weight, rejected.detail) == (None, -1.0, "steward rejected")
+    assert pii_steward_evidence(decision=None, decided_type=None, decided_by=None, decided_at=None, note=None) == ()

@@ -1,0 +1,228 @@
+"""Compliance endpoints for PII: inventory (JSON or CSV), exposure, and a column's trace.
+
+``/compliance/pii-inventory`` and ``/compliance/pii-exposure`` take ``?format=csv`` (all rows, streamed);
+JSON answers are paginated like every list. Filters are validated by ``PiiInventoryQuerySerializer``, so a
+bad value is a 400 with the field named, never a silent empty answer.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Iterator
+
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers
+from rest_framework.exceptions import NotFound
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from catalog.services import pii_config
+from dab_project.api import PageNumberPagination
+from lineage.api.renderers import CSVRenderer
+from lineage.pii import (
+    ExposedColumn,
+    InventoryFilters,
+    pii_exposure_list,
+    pii_inventory_columns,
+    pii_inventory_summary,
+    pii_path_of,
+    pii_trace,
+)
+
+INVENTORY_CSV_HEADER = (
+    "column_urn", "capsule", "column", "pii_type", "risk", "category", "confidence", "detected_by", "masked",
+    "decision", "layer", "domain", "owner", "source_system", "origin",
+)  # fmt: skip
+EXPOSURE_CSV_HEADER = (
+    "column_urn", "capsule", "column", "pii_type", "risk", "layer", "owner", "domain", "origin", "path", "exposures",
+    "reasons",
+)  # fmt: skip
+
+
+class _Echo:
+    """A file-like that hands back what csv.writer writes, so rows can be streamed."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+def csv_stream(header: Iterable[str], rows: Iterable[Iterable]) -> Iterator[str]:
+    writer = csv.writer(_Echo())
+    yield writer.writerow(list(header))
+    for row in rows:
+        yield writer.writerow(["" if value is None else value for value in row])
+
+
+def csv_response(header: Iterable[str], rows: Iterable[Iterable], filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(csv_stream(header, rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+class PiiInventoryQuerySerializer(serializers.Serializer):
+    """The inventory's filters (also used by the PII page and the CLI)."""
+
+    pii_type = serializers.CharField(required=False, allow_blank=True)
+    layer = serializers.CharField(required=False, allow_blank=True)
+    domain = serializers.CharField(required=False, allow_blank=True, help_text='domain name; "-" for none')
+    owner = serializers.CharField(required=False, allow_blank=True, help_text='owner name; "-" for none')
+    masked = serializers.BooleanField(required=False, allow_null=True, default=None)
+    detected_by = serializers.ChoiceField(
+        required=False, allow_blank=True,
+        choices=("steward", "meta", "tag", "lineage", "name", "description"),
+    )  # fmt: skip
+    source_system = serializers.CharField(required=False, allow_blank=True, help_text="dbt project name")
+    q = serializers.CharField(required=False, allow_blank=True, help_text="column or capsule name contains")
+
+    def validate_pii_type(self, value: str) -> str:
+        if value and value not in pii_config().types:
+            raise serializers.ValidationError(f"unknown PII type '{value}'")
+        return value
+
+    def filters(self) -> InventoryFilters:
+        data = self.validated_data
+        return InventoryFilters(**{key: (data.get(key) or None) if key != "masked" else data.get("masked")
+                                   for key in ("pii_type", "layer", "domain", "owner", "masked", "detected_by",
+                                               "source_system", "q")})
+
+
+def inventory_filters(params) -> InventoryFilters:
+    """Validated filters from query parameters; raises DRF's ValidationError (a 400) on bad values."""
+    query = PiiInventoryQuerySerializer(data=params)
+    query.is_valid(raise_exception=True)
+    return query.filters()
+
+
+def inventory_row(column) -> list:
+    """One CSV row of the inventory."""
+    kind = pii_config().types.get(column.pii_type)
+    capsule = column.capsule
+    return [
+        column.urn, capsule.name, column.name, column.pii_type, kind.risk if kind else None,
+        kind.category if kind else None, column.pii_confidence, column.pii_detected_by, column.pii_masked,
+        column.pii_decision, capsule.layer, capsule.domain.name if capsule.domain_id else None,
+        capsule.owner.name if capsule.owner_id else None,
+        capsule.source_system.name if capsule.source_system_id else None, pii_path_of(column)[0],
+    ]  # fmt: skip
+
+
+def inventory_item(column) -> dict:
+    """One column of the inventory as JSON."""
+    kind = pii_config().types.get(column.pii_type)
+    capsule = column.capsule
+    path = pii_path_of(column)
+    return {
+        "urn": column.urn,
+        "name": column.name,
+        "capsule": {"urn": capsule.urn, "name": capsule.name, "type": capsule.capsule_type, "layer": capsule.layer,
+                    "version": capsule.version},
+        "pii_type": column.pii_type,
+        "risk": kind.risk if kind else None,
+        "category": kind.category if kind else None,
+        "confidence": column.pii_confidence,
+        "detected_by": column.pii_detected_by,
+        "masked": column.pii_masked,
+        "decision": column.pii_decision,
+        "domain": capsule.domain.name if capsule.domain_id else None,
+        "owner": capsule.owner.name if capsule.owner_id else None,
+        "source_system": capsule.source_system.name if capsule.source_system_id else None,
+        "origin": path[0],
+        "path": list(path),
+        "evidence": column.pii_evidence,
+    }
+
+
+def exposure_item(item: ExposedColumn) -> dict:
+    column, capsule = item.column, item.column.capsule
+    return {
+        "urn": column.urn,
+        "name": column.name,
+        "capsule": {"urn": capsule.urn, "name": capsule.name, "type": capsule.capsule_type, "layer": capsule.layer,
+                    "version": capsule.version},
+        "pii_type": item.pii_type,
+        "risk": item.risk,
+        "confidence": column.pii_confidence,
+        "detected_by": column.pii_detected_by,
+        "owner": capsule.owner.name if capsule.owner_id else None,
+        "domain": capsule.domain.name if capsule.domain_id else None,
+        "origin": item.origin,
+        "path": list(item.path),
+        "exposures": list(item.exposures),
+        "reasons": list(item.reasons),
+    }
+
+
+def exposure_row(item: ExposedColumn) -> list:
+    column, capsule = item.column, item.column.capsule
+    return [
+        column.urn, capsule.name, column.name, item.pii_type, item.risk, capsule.layer,
+        capsule.owner.name if capsule.owner_id else None, capsule.domain.name if capsule.domain_id else None,
+        item.origin, " > ".join(item.path), "; ".join(e["name"] for e in item.exposures), "; ".join(item.reasons),
+    ]  # fmt: skip
+
+
+_FORMAT = OpenApiParameter("format", str, enum=["json", "csv"], description="csv: every row, as a download")
+
+
+class PiiInventoryView(APIView):
+    """Every column holding PII (no steward rejected it), with counts by type, layer, domain, owner and signal.
+
+    JSON: ``summary`` (the counts) and the page of ``results``; CSV (``?format=csv``): all rows.
+    """
+
+    renderer_classes = (JSONRenderer, BrowsableAPIRenderer, CSVRenderer)
+    pagination_class = PageNumberPagination
+
+    @extend_schema(parameters=[PiiInventoryQuerySerializer, _FORMAT], responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        filters = inventory_filters(request.query_params)
+        columns = pii_inventory_columns(filters=filters)
+        if request.accepted_renderer.format == "csv":
+            rows = (inventory_row(c) for c in columns.iterator(chunk_size=2000))
+            return csv_response(INVENTORY_CSV_HEADER, rows, "pii-inventory.csv")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(columns, request, view=self)
+        response = paginator.get_paginated_response([inventory_item(c) for c in page])
+        response.data["summary"] = pii_inventory_summary(filters=filters)
+        return response
+
+
+class PiiExposureView(APIView):
+    """Unmasked PII reaching consumers: columns of marts/consumption capsules, or of capsules an exposure
+    reads, each with the path from its origin and the exposures that read it."""
+
+    renderer_classes = (JSONRenderer, BrowsableAPIRenderer, CSVRenderer)
+
+    @extend_schema(parameters=[OpenApiParameter("pii_type", str), _FORMAT], responses=OpenApiTypes.OBJECT)
+    def get(self, request):
+        pii_type = request.query_params.get("pii_type") or None
+        if pii_type and pii_type not in pii_config().types:
+            raise serializers.ValidationError({"pii_type": [f"unknown PII type '{pii_type}'"]})
+        items = pii_exposure_list(pii_type=pii_type)
+        if request.accepted_renderer.format == "csv":
+            return csv_response(EXPOSURE_CSV_HEADER, (exposure_row(i) for i in items), "pii-exposure.csv")
+        exposures = sorted({e["urn"]: e for i in items for e in i.exposures}.values(), key=lambda e: e["name"])
+        return Response({
+            "count": len(items),
+            "capsules": len({i.column.capsule_id for i in items}),
+            "exposures": exposures,
+            "results": [exposure_item(i) for i in items],
+        })  # fmt: skip
+
+
+class PiiTraceView(APIView):
+    """A column's PII origins upstream and every downstream consumer, each hop with its transformation."""
+
+    @extend_schema(parameters=[OpenApiParameter("depth", int, description="hops each way")],
+                   responses=OpenApiTypes.OBJECT)
+    def get(self, request, urn: str):
+        depth = request.query_params.get("depth")
+        if depth is not None and (not depth.isdigit() or not 1 <= int(depth) <= 100):
+            raise serializers.ValidationError({"depth": ["a whole number from 1 to 100"]})
+        trace = pii_trace(urn=urn, max_depth=int(depth) if depth else None)
+        if trace is None:
+            raise NotFound(f"no column {urn}")
+        return Response(trace.as_dict())
