@@ -257,7 +257,7 @@
   };
 
   Widget.prototype.merge = function (data, anchor, fit) {
-    var self = this;
+    var self = this, added = [];
     (data.nodes || []).forEach(function (node) {
       var old = self.nodes[node.id];
       if (old && old.kind === "capsule" && node.kind === "capsule") {
@@ -276,6 +276,7 @@
         old.more_downstream = old.more_downstream && node.more_downstream;
       } else if (!old) {
         self.nodes[node.id] = node;
+        added.push(node.id);
       }
     });
     (data.edges || []).forEach(function (edge) {
@@ -287,6 +288,7 @@
                                 (data.depth.downstream && data.depth.downstream.capped));
     if (capped) { this.notes.push("Depth capped at " + data.depth.downstream.applied + " hops (MAX_LINEAGE_DEPTH)."); }
     this.render(anchor, fit);
+    if (anchor) { this.reveal([anchor.id].concat(added)); }
   };
 
   Widget.prototype.expand = function (node, side) {
@@ -412,7 +414,9 @@
     var path = el("path", { d: d, class: cls, "marker-end": "url(#" + this.root.id + "-arrow)",
                             "data-source": edge.source, "data-target": edge.target }, parent);
     if (edge.count > 1) { path.setAttribute("stroke-width", String(Math.min(6, 1.2 + Math.log2(edge.count)))); }
-    var title = (this.nodes[edge.source] || {}).name + " → " + (this.nodes[edge.target] || {}).name;
+    var from = this.nodes[edge.source] || {}, to = this.nodes[edge.target] || {};
+    var title = (from.label || from.name) + (edge.source_column ? "." + edge.source_column.slice(edge.source.length + 1) : "") +
+                " → " + (to.label || to.name) + (edge.target_column ? "." + edge.target_column.slice(edge.target.length + 1) : "");
     if (kind) { title += " (" + kind + (edge.expression ? ": " + edge.expression : "") + ")"; }
     if (edge.count > 1) { title += " · " + edge.count + " edges"; }
     el("title", null, path).textContent = title;
@@ -590,6 +594,29 @@
     this.view.x = cx - (cx - this.view.x) * (k / this.view.k);
     this.view.y = cy - (cy - this.view.y) * (k / this.view.k);
     this.view.k = k;
+    this.apply();
+  };
+
+  // Pan (or, when they cannot all fit, zoom out) so these nodes are on screen: an expansion shows what it added.
+  Widget.prototype.reveal = function (ids) {
+    var self = this, rect = this.canvas.getBoundingClientRect();
+    var cw = rect.width || 800, ch = rect.height || 420, k = this.view.k, pad = 24;
+    var box = { x0: Infinity, y0: Infinity, x1: -Infinity, y1: -Infinity };
+    ids.forEach(function (id) {
+      var p = self.positions[id];
+      if (!p) { return; }
+      box.x0 = Math.min(box.x0, p.x - 14); box.y0 = Math.min(box.y0, p.y);
+      box.x1 = Math.max(box.x1, p.x + p.w + 14); box.y1 = Math.max(box.y1, p.y + p.h);
+    });
+    if (box.x0 === Infinity) { return; }
+    if ((box.x1 - box.x0) * k > cw - 2 * pad || (box.y1 - box.y0) * k > ch - 2 * pad) {
+      k = Math.max(0.15, Math.min((cw - 2 * pad) / (box.x1 - box.x0), (ch - 2 * pad) / (box.y1 - box.y0)));
+      this.view.k = k;
+    }
+    var left = this.view.x + box.x0 * k, right = this.view.x + box.x1 * k;
+    var top = this.view.y + box.y0 * k, bottom = this.view.y + box.y1 * k;
+    if (left < pad) { this.view.x += pad - left; } else if (right > cw - pad) { this.view.x -= right - (cw - pad); }
+    if (top < pad) { this.view.y += pad - top; } else if (bottom > ch - pad) { this.view.y -= bottom - (ch - pad); }
     this.apply();
   };
 
