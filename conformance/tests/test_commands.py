@@ -1,0 +1,192 @@
+"""The conformance commands end to end: the CI gate (exit codes, --new-only, every format), score, violations,
+sync, rules and the HTML report."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from conformance.models import ScoreSnapshot, Violation
+
+pytestmark = pytest.mark.django_db
+
+STAGING_READS_STAGING = "model.acme_shop.stg_web_events"
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    """(exit status, stdout, stderr) of a management command."""
+    out, err = StringIO(), StringIO()
+    try:
+        call_command(*args, stdout=out, stderr=err)
+    except CommandError as exc:
+        return exc.returncode, out.getvalue(), f"{err.getvalue()}{exc}"
+    return 0, out.getvalue(), err.getvalue()
+
+
+def add_a_staging_slip(manifest: dict) -> dict:
+    """stg_web_events also reads stg_orders: a new MED-003 (error) violation."""
+    manifest["nodes"][STAGING_READS_STAGING]["depends_on"]["nodes"].append("model.acme_shop.stg_orders")
+    return manifest
+
+
+# -- the gate ---------------------------------------------------------------------------------------------
+
+
+def test_check_fails_on_errors_and_lists_them(sample_project):
+    status, out, err = run("conformance_check", "--fail-on", "error")
+    assert status == 1
+    assert "conformance gate failed" in err and "at or above error" in err
+    assert out.splitlines()[0].split() == ["SEVERITY", "RULE", "OBJECT", "MESSAGE"]
+    assert "CRITICAL" in out and "PII-002" in out
+    assert ScoreSnapshot.objects.filter(trigger="cli").count() == 1  # stored
+
+
+def test_check_passes_when_nothing_reaches_the_threshold(sample_project, tmp_path):
+    rules = tmp_path / "mine.yaml"
+    rules.write_text(
+        "rule_set: mine\nrules:\n  - {id: M-1, name: Models are described, severity: info, category: documentation,"
+        " filter: {resource_types: [model]}, check: {type: required_property, property: description}}\n"
+    )
+    status, out, err = run("conformance_check", "--rules", str(rules), "--fail-on", "warning")
+    assert status == 0 and "gate passed" in err and "M-1" in out
+    assert not ScoreSnapshot.objects.filter(trigger="cli").exists()  # a custom file is never stored
+
+
+def test_a_rule_file_that_does_not_validate_exits_2_naming_file_rule_and_field(db, tmp_path):
+    rules = tmp_path / "bad.yaml"
+    rules.write_text(
+        "rule_set: mine\nrules:\n  - {id: M-1, name: x, severity: fatal, category: c, check: {type: orphan}}\n"
+    )
+    status, _, err = run("conformance_check", "--rules", str(rules))
+    assert status == 2
+    assert str(rules) in err and "rule M-1" in err and "severity" in err
+
+
+def test_an_unknown_rule_set_exits_2(sample_project):
+    assert run("conformance_check", "--rule-set", "nope")[0] == 2
+
+
+def test_new_only_fails_on_a_slip_the_latest_ingestion_brought_and_nothing_else(
+    sample_project, ingest, sample_manifest
+):
+    ingest(add_a_staging_slip(sample_manifest))  # the pull request's artifacts
+    status, out, err = run("conformance_check", "--new-only", "--fail-on", "error", "--format", "json")
+    assert status == 1 and "1 new violation(s) at or above error (1 error)" in err
+    findings = json.loads(out)["findings"]
+    assert [(f["rule_id"], f["object"]) for f in findings if f["severity"] in ("critical", "error")] == [
+        ("MED-003", "stg_web_events")
+    ]
+    ingest(sample_manifest)  # merged: the next ingestion of the same state brings nothing new
+    status, _, err = run("conformance_check", "--new-only", "--fail-on", "error")
+    assert status == 0 and "already in the evaluation of" in err
+
+
+def test_new_only_without_an_earlier_evaluation_counts_everything(sample_project):
+    status, _, err = run("conformance_check", "--new-only", "--fail-on", "critical")
+    assert status == 1 and "every violation is new" in err
+
+
+def test_new_only_against_a_baseline_file(sample_project, tmp_path, ingest, sample_manifest):
+    baseline = tmp_path / "main.json"
+    assert run("conformance_check", "--format", "json", "--output", str(baseline), "--no-store")[0] == 1
+    status, _, err = run("conformance_check", "--new-only", "--baseline", str(baseline), "--no-store")
+    assert status == 0
+    ingest(add_a_staging_slip(sample_manifest))
+    status, _, err = run("conformance_check", "--new-only", "--baseline", str(baseline), "--fail-on", "error")
+    assert status == 1 and "1 new violation(s)" in err
+    sarif = tmp_path / "main.sarif"
+    run("conformance_check", "--format", "sarif", "--output", str(sarif), "--no-store")
+    status, _, _ = run("conformance_check", "--new-only", "--baseline", str(sarif), "--no-store")
+    assert status == 0
+
+
+def test_junit_output_parses_with_one_failure_per_active_violation(sample_project, tmp_path):
+    path = tmp_path / "dab.xml"
+    status, out, _ = run("conformance_check", "--format", "junit", "--output", str(path), "--fail-on", "critical")
+    assert status == 1 and out == ""
+    root = ET.fromstring(path.read_text())
+    assert root.tag == "testsuites"
+    active = Violation.objects.exclude(status__in=("resolved", "waived")).count()
+    assert int(root.get("failures")) == active
+    assert {suite.get("name").split()[0] for suite in root.iter("testsuite")} >= {"PII-002", "MED-003"}
+
+
+def test_sarif_output_has_the_shape_code_scanning_reads(sample_project, tmp_path):
+    path = tmp_path / "dab.sarif"
+    run("conformance_check", "--format", "sarif", "--output", str(path), "--path-prefix", "examples/acme_shop/")
+    document = json.loads(path.read_text())
+    assert document["version"] == "2.1.0" and document["$schema"].endswith("sarif-2.1.0.json")
+    [sarif_run] = document["runs"]
+    rules = sarif_run["tool"]["driver"]["rules"]
+    assert all(rule["id"] and rule["shortDescription"]["text"] and rule["help"]["text"] for rule in rules)
+    assert sarif_run["results"]
+    for result in sarif_run["results"]:
+        assert result["level"] in ("error", "warning", "note")
+        assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
+        uri = result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        assert uri.startswith("examples/acme_shop/") and ".." not in uri
+        assert len(result["partialFingerprints"]["dabFingerprint/v1"]) == 40
+
+
+def test_table_output_is_limited_for_ci_logs(sample_project):
+    _, out, _ = run("conformance_check", "--limit", "5")
+    assert len(out.splitlines()) == 1 + 5 + 2  # header, rows, "... more", summary
+    assert "more" in out.splitlines()[-2]
+
+
+# -- other commands ---------------------------------------------------------------------------------------
+
+
+def test_score_prints_the_latest_score_and_breakdowns(sample_project):
+    status, out, _ = run("conformance_score")
+    snapshot = ScoreSnapshot.objects.get()
+    assert status == 0 and f"Conformance score {snapshot.score:.1f}" in out
+    assert "By rule set" in out and "By owner" in out
+    body = json.loads(run("conformance_score", "--format", "json", "--by", "layer")[1])
+    assert body["score"] == snapshot.score and set(body["by_layer"]) >= {"marts", "staging"}
+
+
+def test_score_without_an_evaluation_says_what_to_do(db):
+    status, _, err = run("conformance_score")
+    assert status == 1 and "dab conformance check" in err
+
+
+def test_violations_lists_with_filters(sample_project):
+    status, out, _ = run("conformance_violations", "--severity", "critical", "--format", "json")
+    body = json.loads(out)
+    assert status == 0 and body["count"] == Violation.objects.filter(severity="critical").count() > 0
+    assert {v["severity"] for v in body["violations"]} == {"critical"}
+    _, out, _ = run("conformance_violations", "--rule", "DBT-D02")
+    assert "int_customer_touchpoints" in out and out.strip().endswith("violation(s)")
+
+
+def test_sync_and_its_check_mode(db, rules_dir):
+    status, out, _ = run("conformance_sync")
+    assert status == 0 and "62 created" in out
+    (rules_dir / "broken.yaml").write_text("rules: [{id: B-1}]\n")
+    status, _, err = run("conformance_sync", "--check")
+    assert status == 2 and "broken.yaml" in err and "rule B-1" in err
+
+
+def test_rules_lists_pass_rates(sample_project):
+    status, out, _ = run("conformance_rules", "--rule-set", "medallion")
+    assert status == 0 and "MED-003" in out and "DBT-" not in out
+
+
+def test_report_is_one_self_contained_html_file(sample_project, tmp_path):
+    path = tmp_path / "report.html"
+    status, out, _ = run("report_conformance", "--output", str(path))
+    html = path.read_text()
+    assert status == 0 and "Wrote" in out
+    assert html.startswith("<!doctype html>") and "Conformance report" in html
+    assert "<script" not in html and "<link" not in html and "src=" not in html
+    assert "PII-002" in html and "Fix first" in html
+
+
+def test_report_without_an_evaluation_fails(db, tmp_path):
+    assert run("report_conformance", "--output", str(tmp_path / "r.html"))[0] == 1
