@@ -401,6 +401,17 @@ def pii_classify_after_load(*, load_result, job, progress: Callable[[str], None]
     return pii_classify_columns(source_system_id=load_result.source_system_id, progress=progress).as_dict()
 
 
+def pii_detector_reading(evidence: Iterable[Mapping[str, Any]] | None) -> str | None:
+    """The type a column's own evidence points to most strongly, leaving stewards aside (shown, and used as
+    the default type, when a steward rejected or is about to confirm it)."""
+    best = None
+    for item in evidence or ():
+        if item.get("signal") != "steward" and item.get("pii_type") and item.get("weight", 0) > 0 and (
+                best is None or item["weight"] > best["weight"]):
+            best = item
+    return best["pii_type"] if best else None
+
+
 def columns_pii_decide(
     *, column_ids: Sequence[Any], decision: str | None, actor: str, pii_type: str | None = None,
     note: str | None = None, config: PiiConfig | None = None,
@@ -424,8 +435,10 @@ def columns_pii_decide(
     now = timezone.now()
     note = (note or "").strip() or None
     with transaction.atomic():
-        current = dict(Column.objects.filter(pk__in=column_ids).values_list("pk", "pii_type"))
-        # One UPDATE per decided type: a confirmation without a type keeps each column's own.
+        rows = Column.objects.filter(pk__in=column_ids).values_list("pk", "pii_type", "pii_evidence")
+        current = {pk: existing or pii_detector_reading(evidence) for pk, existing, evidence in rows}
+        # One UPDATE per decided type: a confirmation without a type keeps each column's own (or, after a
+        # rejection, what the detector read).
         by_type: dict[str | None, list[Any]] = defaultdict(list)
         for pk, existing in current.items():
             if decision == PiiDecision.CONFIRMED:

@@ -6,6 +6,7 @@ from typing import Any
 
 from django import template
 
+from catalog import services
 from catalog.services import pii_config
 
 register = template.Library()
@@ -26,9 +27,4 @@ def pii_type_choices() -> list[tuple[str, str, str]]:
 @register.filter
 def pii_detector_reading(evidence: list | None) -> str | None:
     """The type the detector's own evidence points to most strongly (shown when a steward rejected it)."""
-    best = None
-    for item in evidence or ():
-        if item.get("signal") != "steward" and item.get("pii_type") and item.get("weight", 0) > 0 and (
-                best is None or item["weight"] > best["weight"]):
-            best = item
-    return best["pii_type"] if best else None
+    return services.pii_detector_reading(evidence)
