@@ -93,12 +93,16 @@ class CapsuleFilterSet(filters.FilterSet):
 
     def facet_querysets(self) -> dict[str, object]:
         """Facet name -> the capsules it counts: every current filter except the facet's own, so each facet
-        shows the values one could switch to. Builds one FilterSet per facet (no queries until counted)."""
+        shows the values one could switch to. Facets not filtered on share this FilterSet's own queryset
+        (one object, so they are counted in one scan); each filtered one gets a FilterSet without its filter.
+        No queries until counted."""
         querysets = {}
         for facet in self.facets:
+            if self.data.get(facet) in (None, ""):
+                querysets[facet] = self.qs
+                continue
             data = self.data.copy()
             data.pop(facet, None)
-            data.pop("ordering", None)
             querysets[facet] = type(self)(data, queryset=self.queryset, request=self.request).qs
         return querysets
 

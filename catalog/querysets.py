@@ -30,7 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Length, Lower
+from django.db.models.functions import Collate, Length, Lower
 
 from catalog.choices import PiiDecision
 from catalog.models import Capsule, Column
@@ -63,6 +63,11 @@ class SearchTerms:
     raw: str
     text: str
     words: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """The text as a name would spell it: "order status" -> "order_status"."""
+        return self.text.replace(" ", "_")
 
     @property
     def allows_contains(self) -> bool:
@@ -109,6 +114,13 @@ class SubqueryCount(Subquery):
 
     def __init__(self, queryset: QuerySet, **extra):
         super().__init__(queryset.order_by().values("pk"), **extra)
+
+
+def _next_prefix(text: str) -> str:
+    """The smallest string above every string starting with ``text``: "id" -> "ie"."""
+    while text and ord(text[-1]) >= 0x10FFFF:
+        text = text[:-1]
+    return text[:-1] + chr(ord(text[-1]) + 1) if text else "\U0010ffff"
 
 
 def _is_postgres() -> bool:
@@ -163,8 +175,16 @@ class _SearchMixin:
             return self
         qs = self._search_aliases()
         if not terms.allows_contains:
-            return qs.filter(Q(_name_lower__startswith=terms.text) | self._urn_q(terms))
+            return qs._name_prefix_filter(terms)
         return qs.filter(self._name_q(terms) | _description_q(terms))
+
+    def _name_prefix_filter(self, terms: SearchTerms):
+        if not _is_postgres():
+            return self.filter(Q(_name_lower__startswith=terms.name) | self._urn_q(terms))
+        # A range over the lower(name) COLLATE "C" btree (migration 0007): the planner would otherwise pick
+        # the trigram index for LIKE 'q%', which matches every word starting with q, not just names.
+        qs = self.alias(_name_c=Collate(Lower("name"), "C"))
+        return qs.filter(Q(_name_c__gte=terms.name, _name_c__lt=_next_prefix(terms.name)) | self._urn_q(terms))
 
     def ranked(self, query: str | None):
         """``search(query)`` ordered best first: exact name, name prefix, other name/URN/tag matches, then
@@ -173,8 +193,8 @@ class _SearchMixin:
         if terms is None:
             return self
         rank = Case(
-            When(Q(_name_lower=terms.text) | self._urn_q(terms), then=Value(RANK_EXACT)),
-            When(_name_lower__startswith=terms.text, then=Value(RANK_PREFIX)),
+            When(Q(_name_lower=terms.name) | self._urn_q(terms), then=Value(RANK_EXACT)),
+            When(_name_lower__startswith=terms.name, then=Value(RANK_PREFIX)),
             When(self._name_q(terms), then=Value(RANK_NAME)),
             default=Value(RANK_DESCRIPTION),
             output_field=IntegerField(),
@@ -186,10 +206,10 @@ class CapsuleQuerySet(_SearchMixin, QuerySet):
     """Capsules, with the catalog's reusable filters."""
 
     def _name_q(self, terms: SearchTerms) -> Q:
-        return Q(_name_lower__contains=terms.text) | Q(_urn_lower__contains=terms.text) | _tag_q(terms.text)
+        return Q(_name_lower__contains=terms.name) | Q(_urn_lower__contains=terms.name) | _tag_q(terms.text)
 
     def _urn_q(self, terms: SearchTerms) -> Q:
-        return Q(_urn_lower=terms.text)
+        return Q(_urn_lower=terms.name)
 
     def _search_aliases(self):
         return self.alias(_name_lower=Lower("name"), _urn_lower=Lower("urn"))
@@ -227,7 +247,7 @@ class ColumnQuerySet(_SearchMixin, QuerySet):
     def _name_q(self, terms: SearchTerms) -> Q:
         # Column URNs are only matched whole (the unique index): a trigram index over 300,000 URNs would
         # cost every ingestion more than it gives; names and the capsule's URN already find a column.
-        return Q(_name_lower__contains=terms.text) | self._urn_q(terms) | _tag_q(terms.text)
+        return Q(_name_lower__contains=terms.name) | self._urn_q(terms) | _tag_q(terms.text)
 
     def _urn_q(self, terms: SearchTerms) -> Q:
         return Q(urn=terms.raw)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.db.models import Avg, CharField, Count, Q, QuerySet, Value, Window
@@ -16,6 +17,7 @@ __all__ = [
     "CatalogCoverage",
     "FacetCount",
     "SearchPage",
+    "capsule_column_counts_attach",
     "capsule_columns",
     "capsule_coverage",
     "capsule_detail_queryset",
@@ -35,6 +37,7 @@ __all__ = [
     "owner_list",
     "search_capsules",
     "search_columns",
+    "search_count",
     "source_system_list",
 ]
 
@@ -43,10 +46,26 @@ __all__ = [
 
 
 def capsule_list() -> CapsuleQuerySet:
-    """Capsules for a list: owner, domain and source system joined, column counts, heavy fields deferred.
+    """Capsules for a list: owner, domain and source system joined, heavy fields deferred (one query per
+    page). Column counts are not included: add them to the page with ``capsule_column_counts_attach``."""
+    return capsules().for_list()
 
-    One query per page (the column count is a correlated subquery on the columns' capsule index)."""
-    return capsules().for_list().with_column_count()
+
+def capsule_column_counts_attach(*, capsules: Iterable[Capsule]) -> list[Capsule]:
+    """Set ``column_count`` on each capsule of a page (one GROUP BY over the columns' capsule index).
+
+    Counted after paging on purpose: as a subquery of the page query PostgreSQL would also count the
+    columns of every row skipped by OFFSET, which on page 200 is 10,000 capsules."""
+    page = list(capsules)
+    counts = dict(
+        Column.objects.filter(capsule_id__in=[c.pk for c in page])
+        .order_by()
+        .values_list("capsule_id")
+        .annotate(n=Count("*"))
+    )
+    for capsule in page:
+        capsule.column_count = counts.get(capsule.pk, 0)
+    return page
 
 
 def capsule_detail_queryset() -> CapsuleQuerySet:
@@ -118,24 +137,40 @@ def capsule_facet_counts(*, querysets: Mapping[str, QuerySet[Capsule]]) -> dict[
     """Capsule counts per value of each facet in ``querysets`` (facet name -> the capsules to count).
 
     Each facet may bring its own queryset, so a facet can be counted without its own filter (the values a
-    user can switch to). One query: a GROUP BY per facet, joined with UNION ALL. Most frequent first.
+    user can switch to). Facets that share one queryset object are counted together in one scan, grouped by
+    all their fields at once and summed here; the scans are joined with UNION ALL into one query. So with
+    no filter the whole facet bar costs one scan, and each facet filter in use adds one. Most frequent first.
     """
-    branches = [
-        qs.order_by()
-        .values(value=Cast(CAPSULE_FACETS[facet], CharField()))
-        .annotate(n=Count("pk"), facet=Value(facet))
-        .values_list("facet", "value", "n")
-        for facet, qs in querysets.items()
-    ]
-    result: dict[str, list[FacetCount]] = {facet: [] for facet in querysets}
-    if not branches:
-        return result
-    union = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
-    for facet, value, n in union:
-        result[facet].append(FacetCount(value=_facet_value(facet, value), count=n))
-    for counts in result.values():
-        counts.sort(key=lambda c: (-c.count, c.value is None, c.value or ""))
-    return result
+    groups: dict[int, tuple[QuerySet, list[str]]] = {}
+    for facet, qs in querysets.items():
+        groups.setdefault(id(qs), (qs, []))[1].append(facet)
+    facets = list(querysets)
+    branches = []
+    for number, (qs, grouped) in enumerate(groups.values()):
+        columns = {
+            f"f{i}": Cast(CAPSULE_FACETS[facet], CharField()) if facet in grouped else Value(None, CharField())
+            for i, facet in enumerate(facets)
+        }
+        branches.append(
+            qs.order_by()
+            .values(**columns)
+            .annotate(n=Count("*"), branch=Value(number))
+            .values_list("branch", *columns, "n")
+        )
+    tallies: dict[str, Counter] = {facet: Counter() for facet in facets}
+    if branches:
+        union = branches[0].union(*branches[1:], all=True) if len(branches) > 1 else branches[0]
+        grouped_by_branch = [grouped for _, grouped in groups.values()]
+        for branch, *values, n in union:
+            for facet in grouped_by_branch[branch]:
+                tallies[facet][_facet_value(facet, values[facets.index(facet)])] += n
+    return {
+        facet: sorted(
+            (FacetCount(value=value, count=n) for value, n in tally.items()),
+            key=lambda c: (-c.count, c.value is None, c.value or ""),
+        )
+        for facet, tally in tallies.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -171,7 +206,7 @@ def capsule_coverage(*, queryset: QuerySet[Capsule]) -> CatalogCoverage:
 
 def capsule_stats(*, queryset: QuerySet[Capsule]) -> dict:
     """Counts of ``queryset`` by type, layer, domain, owner, materialization and source, and its test and
-    documentation coverage (two queries: the facet union and one aggregate)."""
+    documentation coverage (two queries, one scan each: the facet counts and one aggregate)."""
     facets = capsule_facet_counts(querysets={facet: queryset for facet in CAPSULE_FACETS if facet != "has_tests"})
     coverage = capsule_coverage(queryset=queryset)
     return {
@@ -224,23 +259,43 @@ class SearchPage:
     count: int
 
 
-def _search_page(*, ranked: QuerySet, limit: int, offset: int) -> SearchPage:
-    # The total rides along as a window count: the matches are scanned once for both the count and the
-    # top-N sort. Past the last match no row comes back to carry it, so count separately then.
-    rows = list(ranked.annotate(search_total=Window(Count("pk")))[offset : offset + limit])
-    if rows:
-        return SearchPage(results=rows, count=rows[0].search_total)
-    return SearchPage(results=[], count=ranked.count() if offset else 0)
+def _search_page(*, ranked: QuerySet, rows: QuerySet, limit: int, offset: int) -> SearchPage:
+    """Two queries: rank narrow rows (ids, tier, and the total as a window count, so the matches are scanned
+    once for both), then fetch the page's rows in full. Ranking full rows would sort and join every match
+    just to keep ``limit`` of them."""
+    window = list(
+        ranked.annotate(search_total=Window(Count("pk"))).values_list("pk", "search_rank", "search_total")[
+            offset : offset + limit
+        ]
+    )
+    if not window:
+        # Past the last match no row comes back to carry the total.
+        return SearchPage(results=[], count=ranked.count() if offset else 0)
+    by_id = rows.in_bulk([pk for pk, _, _ in window])
+    results = []
+    for pk, rank, _ in window:
+        row = by_id[pk]
+        row.search_rank = rank
+        results.append(row)
+    return SearchPage(results=results, count=window[0][2])
 
 
 def search_capsules(*, query: str, limit: int = 20, offset: int = 0) -> SearchPage:
-    """Capsules matching ``query``, best first (see ``CapsuleQuerySet.ranked``). One query."""
-    return _search_page(ranked=capsules().for_list().ranked(query), limit=limit, offset=offset)
+    """Capsules matching ``query``, best first (see ``CapsuleQuerySet.ranked``), with their column counts.
+    Two queries."""
+    return _search_page(
+        ranked=capsules().ranked(query), rows=capsules().for_list().with_column_count(), limit=limit, offset=offset
+    )
+
+
+def search_count(*, query: str, kind: str) -> int:
+    """How many capsules (``kind="capsules"``) or columns match ``query`` (one query)."""
+    return (capsules() if kind == "capsules" else columns()).search(query).count()
 
 
 def search_columns(*, query: str, limit: int = 20, offset: int = 0) -> SearchPage:
-    """Columns matching ``query``, best first (see ``ColumnQuerySet.ranked``). One query."""
-    return _search_page(ranked=columns().for_list().ranked(query), limit=limit, offset=offset)
+    """Columns matching ``query``, best first (see ``ColumnQuerySet.ranked``), with their capsule. Two queries."""
+    return _search_page(ranked=columns().ranked(query), rows=columns().for_list(), limit=limit, offset=offset)
 
 
 # -- domains, owners, source systems ------------------------------------------------------------------

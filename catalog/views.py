@@ -91,6 +91,9 @@ class _CapsuleTableMixin:
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
+        context["capsules"] = context["object_list"] = selectors.capsule_column_counts_attach(
+            capsules=context["object_list"]
+        )
         params = self.request.GET.copy()
         params.pop("page", None)
         context["filterset"] = self.filterset
@@ -249,5 +252,5 @@ class SearchView(TemplateView):
                 context[name] = search(query=query, limit=self.page_size, offset=(page - 1) * self.page_size)
                 context["last_page"] = max(1, -(-context[name].count // self.page_size))
             else:  # the other tab's count only
-                context[name] = selectors.SearchPage(results=[], count=search(query=query, limit=1).count)
+                context[name] = selectors.SearchPage(results=[], count=selectors.search_count(query=query, kind=name))
         return context

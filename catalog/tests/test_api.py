@@ -247,16 +247,16 @@ def test_catalog_endpoints_need_the_api_key(anon_api_client, sample_project):
 # -- fixed number of queries --------------------------------------------------------------------------
 
 LIST_ENDPOINTS = (
-    ("/api/v1/capsules", 2),  # count + page (column counts are a subquery in the page)
-    ("/api/v1/capsules?search=o&layer=staging,marts&has_pii=false&ordering=-owner", 2),
-    ("/api/v1/columns", 2),
-    ("/api/v1/columns?pii=false&layer=marts&search=id", 2),
+    ("/api/v1/capsules", 3),  # count, page, the page's column counts
+    ("/api/v1/capsules?search=o&layer=staging,marts&has_pii=false&ordering=-owner", 3),
+    ("/api/v1/columns", 3),  # count, the page's ids, their rows
+    ("/api/v1/columns?pii=false&layer=marts&search=id", 3),
     (f"/api/v1/capsules/{STG_CUSTOMERS}/columns", 3),  # + the capsule
-    ("/api/v1/domains/sales/capsules", 3),  # + the domain
+    ("/api/v1/domains/sales/capsules", 4),  # + the domain
     ("/api/v1/owners", 2),
     ("/api/v1/domains", 2),
     ("/api/v1/source-systems", 2),
-    ("/api/v1/search?q=order", 2),  # one query per kind, count included
+    ("/api/v1/search?q=order", 4),  # per kind: ranked ids with the total, then the page's rows
     ("/api/v1/capsules/stats", 2),
 )
 

@@ -39,6 +39,9 @@ def test_search_indexes_exist(postgres):
         "idx_capsules_description_fts",
         "idx_columns_description_fts",
         "idx_columns_tags",
+        "idx_capsules_facets",
+        "idx_capsules_name_c",
+        "idx_columns_name_c",
     }
     assert expected <= names
 
@@ -49,7 +52,8 @@ def test_search_indexes_exist(postgres):
         (lambda: capsules().search("orders"), "idx_capsules_name_trgm"),
         (lambda: capsules().search("orders"), "idx_capsules_urn_trgm"),
         (lambda: capsules().search("orders"), "idx_capsules_description_fts"),
-        (lambda: capsules().search("or"), "idx_capsules_name_trgm"),
+        (lambda: capsules().search("or"), "idx_capsules_name_c"),
+        (lambda: columns().search("em"), "idx_columns_name_c"),
         (lambda: columns().search("email"), "idx_columns_name_trgm"),
         (lambda: columns().search("email"), "idx_columns_description_fts"),
         (lambda: columns().search("email"), "idx_columns_tags"),

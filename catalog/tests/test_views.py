@@ -215,11 +215,11 @@ def test_catalog_pages_need_a_login(client, sample_project):
 
 
 PAGES = (
-    ("/capsules/", 6),  # session, user, count, page, facets
-    ("/capsules/?layer=marts,staging&has_pii=false&search=s&ordering=-owner", 6),
-    ("/domains/sales/", 7),  # + domain, children
-    ("/owners/{owner}/", 7),  # + owner, owned domains
-    ("/search/?q=order&kind=columns", 5),  # + one query per kind
+    ("/capsules/", 7),  # session, user, count, page, column counts, facets
+    ("/capsules/?layer=marts,staging&has_pii=false&search=s&ordering=-owner", 7),
+    ("/domains/sales/", 8),  # + domain, children
+    ("/owners/{owner}/", 8),  # + owner, owned domains
+    ("/search/?q=order&kind=columns", 5),  # + ranked column ids, their rows, the capsule count
 )
 
 
