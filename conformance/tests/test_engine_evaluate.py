@@ -263,3 +263,25 @@ def test_waiver_objects_match_source_and_version_labels():
     assert [f.waived for f in findings] == [True, False]
     findings = evaluate(b.graph, [rule], waivers=[Waiver(rule="R-1", object="*.v2", reason="b")]).findings
     assert [f.waived for f in findings] == [False, True]
+
+
+def test_the_first_listed_matching_waiver_wins_whether_pattern_or_fingerprint():
+    b = landscape()
+    rule = make_rule(flt={"name": "^fct_orders$"})
+    target = evaluate(b.graph, [rule]).findings[0].fingerprint
+    by_print = Waiver(rule="R-1", fingerprint=target, reason="steward")
+    by_name = Waiver(rule="R-*", object="fct_*", reason="file")
+    assert evaluate(b.graph, [replace(rule, waivers=(by_name,))], waivers=[by_print]).findings[0].waiver is by_name
+    assert evaluate(b.graph, [rule], waivers=[by_print, by_name]).findings[0].waiver is by_print
+
+
+def test_thousands_of_fingerprint_waivers_each_match_their_own_finding():
+    b = GraphBuilder()
+    for i in range(3000):
+        b.capsule(f"m{i}")
+    rule = make_rule()
+    prints = [f.fingerprint for f in evaluate(b.graph, [rule]).findings]
+    waivers = [Waiver(rule="R-1", fingerprint=p, reason="bulk") for p in prints[:2500]]
+    waivers += [Waiver(rule="X-1", fingerprint=p, reason="another rule") for p in prints[2500:]]
+    findings = evaluate(b.graph, [rule], waivers=waivers).findings
+    assert sum(f.waived for f in findings) == 2500
