@@ -57,6 +57,7 @@ from lineage.models import CapsuleLineage, ColumnLineage
 __all__ = [
     "CONSUMPTION_LAYERS",
     "ExposedColumn",
+    "Exposure",
     "InventoryFilters",
     "PiiPropagationRun",
     "PiiTrace",
@@ -64,6 +65,7 @@ __all__ = [
     "TraceHop",
     "aggregate_carries_value",
     "derived_carries_value",
+    "pii_exposure",
     "pii_exposure_list",
     "pii_inventory_columns",
     "pii_inventory_summary",
@@ -535,13 +537,41 @@ def pii_path_of(column: Column) -> tuple[str, ...]:
     return (*best.get("path", ()), column.urn) if best else (column.urn,)
 
 
-def pii_exposure_list(*, layers: Iterable[str] = CONSUMPTION_LAYERS, config: PiiConfig | None = None,
-                      pii_type: str | None = None) -> list[ExposedColumn]:
-    """Every unmasked PII column in a consumption layer or read by an exposure, with its path from the origin.
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """The exposed columns as a lazy queryset (page it, count it, stream it) and what each capsule's readers
+    are; ``items`` turns rows of ``columns`` into ``ExposedColumn``."""
 
-    Two queries: the exposures' parent capsules, then the exposed columns with capsule, owner and domain.
-    Ordered by capsule, then column position.
-    """
+    columns: QuerySet[Column]
+    readers: dict[Any, list[dict[str, str]]]  # capsule id -> exposures reading it
+    layers: tuple[str, ...]
+    config: PiiConfig
+
+    def items(self, columns: Iterable[Column]) -> list[ExposedColumn]:
+        out = []
+        for column in columns:
+            path = pii_path_of(column)
+            exposures = tuple(sorted(self.readers.get(column.capsule_id, ()), key=lambda e: e["name"]))
+            reasons = [f"in a {column.capsule.layer} capsule"] if column.capsule.layer in self.layers else []
+            reasons.extend(f"read by {e['type']} {e['name']}" for e in exposures)
+            kind = self.config.types.get(column.pii_type)
+            out.append(ExposedColumn(column=column, pii_type=column.pii_type, risk=kind.risk if kind else None,
+                                     origin=path[0], path=path, exposures=exposures, reasons=tuple(reasons)))
+        return out
+
+    def exposures_reached(self) -> list[dict[str, str]]:
+        """The exposures that read a capsule with exposed columns, by name (one query)."""
+        capsules = set(self.columns.filter(capsule_id__in=list(self.readers)).order_by()
+                       .values_list("capsule_id", flat=True).distinct())
+        found = {e["urn"]: e for capsule in capsules for e in self.readers[capsule]}
+        return sorted(found.values(), key=lambda e: e["name"])
+
+
+def pii_exposure(*, layers: Iterable[str] = CONSUMPTION_LAYERS, config: PiiConfig | None = None,
+                 pii_type: str | None = None) -> Exposure:
+    """Unmasked PII in a consumption layer or read by an exposure: one query for the exposures' parent
+    capsules now, then a lazy queryset of the exposed columns (capsule, owner and domain joined; ordered by
+    capsule, then column position). The columns query scans the PII columns, so page it on pages."""
     config = config or pii_config()
     layers = tuple(layers)
     readers: dict[Any, list[dict[str, str]]] = defaultdict(list)
@@ -561,18 +591,14 @@ def pii_exposure_list(*, layers: Iterable[str] = CONSUMPTION_LAYERS, config: Pii
     )  # fmt: skip
     if pii_type:
         qs = qs.filter(pii_type=pii_type)
-    out = []
-    for column in qs:
-        path = pii_path_of(column)
-        exposures = tuple(sorted(readers.get(column.capsule_id, ()), key=lambda e: e["name"]))
-        reasons = []
-        if column.capsule.layer in layers:
-            reasons.append(f"in a {column.capsule.layer} capsule")
-        reasons.extend(f"read by {e['type']} {e['name']}" for e in exposures)
-        kind = config.types.get(column.pii_type)
-        out.append(ExposedColumn(column=column, pii_type=column.pii_type, risk=kind.risk if kind else None,
-                                 origin=path[0], path=path, exposures=exposures, reasons=tuple(reasons)))
-    return out
+    return Exposure(columns=qs, readers=dict(readers), layers=layers, config=config)
+
+
+def pii_exposure_list(*, layers: Iterable[str] = CONSUMPTION_LAYERS, config: PiiConfig | None = None,
+                      pii_type: str | None = None) -> list[ExposedColumn]:
+    """Every exposed column (see ``pii_exposure``) with its path from the origin; two queries."""
+    exposure = pii_exposure(layers=layers, config=config, pii_type=pii_type)
+    return exposure.items(exposure.columns)
 
 
 # ---------------------------------------------------------------------------------------------------------------------

@@ -22,8 +22,11 @@ from django.views.generic import ListView, TemplateView
 from catalog.choices import Layer, PiiDecision
 from catalog.models import Column, Domain, Owner
 from catalog.services import column_pii_decide, pii_config
-from lineage.pii import InventoryFilters, PiiTrace, pii_exposure_list, pii_inventory_columns, pii_inventory_summary
+from lineage.pii import InventoryFilters, PiiTrace, pii_exposure, pii_inventory_columns, pii_inventory_summary
 from lineage.pii import pii_trace as trace_select
+
+# The PII page lists this many exposed columns; the rest are a CSV download away.
+EXPOSED_SHOWN = 50
 
 
 class PiiFilterForm(forms.Form):
@@ -77,7 +80,8 @@ class PiiInventoryView(ListView):
         context = super().get_context_data(**kwargs)
         config = pii_config()
         summary = pii_inventory_summary(filters=self.filters, config=config)
-        exposed = pii_exposure_list(config=config, pii_type=self.filters.pii_type)
+        exposure = pii_exposure(config=config, pii_type=self.filters.pii_type)
+        exposed = exposure.items(exposure.columns[:EXPOSED_SHOWN])
         query = {k: v for k, v in self.request.GET.items() if k != "page" and v}
         context.update(
             form=self.form,
@@ -85,11 +89,14 @@ class PiiInventoryView(ListView):
             groups=[(title, key, _with_share(summary["groups"][key])) for title, key in (
                 ("By type", "pii_type"), ("By layer", "layer"), ("By domain", "domain"), ("By owner", "owner"))],
             exposed=exposed,
-            exposure_names=sorted({e["name"] for item in exposed for e in item.exposures}),
+            exposed_count=len(exposed) if len(exposed) < EXPOSED_SHOWN else exposure.columns.count(),
+            exposure_names=[e["name"] for e in exposure.exposures_reached()],
             risks={key: t.risk for key, t in config.types.items()},
             query=urlencode(query),
             filtered=bool(query),
             csv_query=urlencode({**query, "format": "csv"}),
+            exposure_csv_query=urlencode({"format": "csv", **({"pii_type": self.filters.pii_type}
+                                                              if self.filters.pii_type else {})}),
         )  # fmt: skip
         return context
 

@@ -25,7 +25,7 @@ from lineage.api.renderers import CSVRenderer
 from lineage.pii import (
     ExposedColumn,
     InventoryFilters,
-    pii_exposure_list,
+    pii_exposure,
     pii_inventory_columns,
     pii_inventory_summary,
     pii_path_of,
@@ -192,25 +192,40 @@ class PiiInventoryView(APIView):
 
 class PiiExposureView(APIView):
     """Unmasked PII reaching consumers: columns of marts/consumption capsules, or of capsules an exposure
-    reads, each with the path from its origin and the exposures that read it."""
+    reads, each with the path from its origin and the exposures that read it.
+
+    JSON: paginated ``results`` plus ``exposures`` (every exposure reading exposed PII); CSV: all rows.
+    """
 
     renderer_classes = (JSONRenderer, BrowsableAPIRenderer, CSVRenderer)
+    pagination_class = PageNumberPagination
 
     @extend_schema(parameters=[OpenApiParameter("pii_type", str), _FORMAT], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         pii_type = request.query_params.get("pii_type") or None
         if pii_type and pii_type not in pii_config().types:
             raise serializers.ValidationError({"pii_type": [f"unknown PII type '{pii_type}'"]})
-        items = pii_exposure_list(pii_type=pii_type)
+        exposure = pii_exposure(pii_type=pii_type)
         if request.accepted_renderer.format == "csv":
-            return csv_response(EXPOSURE_CSV_HEADER, (exposure_row(i) for i in items), "pii-exposure.csv")
-        exposures = sorted({e["urn"]: e for i in items for e in i.exposures}.values(), key=lambda e: e["name"])
-        return Response({
-            "count": len(items),
-            "capsules": len({i.column.capsule_id for i in items}),
-            "exposures": exposures,
-            "results": [exposure_item(i) for i in items],
-        })  # fmt: skip
+            rows = (exposure_row(i) for chunk in _chunks(exposure.columns.iterator(chunk_size=2000))
+                    for i in exposure.items(chunk))
+            return csv_response(EXPOSURE_CSV_HEADER, rows, "pii-exposure.csv")
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(exposure.columns, request, view=self)
+        response = paginator.get_paginated_response([exposure_item(i) for i in exposure.items(page)])
+        response.data["exposures"] = exposure.exposures_reached()
+        return response
+
+
+def _chunks(iterator, size: int = 2000):
+    chunk = []
+    for item in iterator:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 class PiiTraceView(APIView):
