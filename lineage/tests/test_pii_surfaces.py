@@ -244,3 +244,15 @@ def test_admin_change_page_shows_the_evidence(sample_project, superuser_client):
     pk = Column.objects.get(urn=V2_EMAIL).pk
     html = superuser_client.get(f"/admin/catalog/column/{pk}/change/").content.decode()
     assert "PII evidence" in html and "direct from" in html
+
+
+def test_cli_classify_reruns_detection_and_propagation(sample_project, settings):
+    settings.PII_DETECTION_ENABLED = False
+    text = run("pii_classify", "--dry-run")
+    assert "Dry run: rolled back." in text
+    assert Column.objects.get(urn=V2_EMAIL).pii_type == "email"  # rolled back
+    run("pii_classify")
+    assert Column.objects.get(urn="urn:dab:dbt:model:acme_shop.stg_customers:first_name").pii_type == "person_name"
+    assert Column.objects.get(urn="urn:dab:dbt:seed:acme_shop.customers:first_name").pii_type is None  # name only
+    with pytest.raises(CommandError, match="no dbt project"):
+        run("pii_classify", "--project", "nope")
