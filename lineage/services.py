@@ -112,7 +112,7 @@ class ColumnLineageRun:
             "models": self.models,
             "reparsed": self.reparsed,
             "kept": self.models - self.reparsed,
-            "statuses": self.statuses,
+            "statuses": {str(k): v for k, v in self.statuses.items()},
             "edges": {
                 "written": self.edges_written,
                 "removed": self.edges_removed,
@@ -147,10 +147,15 @@ def relation_spellings(
 
 
 def column_lineage_after_load(*, load_result, job, progress: Progress = lambda message: None) -> dict[str, Any]:
-    """Pipeline step: column lineage for the project just loaded (only models whose inputs changed)."""
+    """Pipeline step: column lineage for the project just loaded (only models whose inputs changed); then fresh
+    planner statistics for the capsule edges when the load changed many of them."""
     run = column_lineage_compute(
         source_system_id=load_result.source_system_id, job_id=getattr(job, "pk", None), progress=progress
     )
+    edges = load_result.edges
+    if connection.vendor == "postgresql" and edges.created + edges.removed > ANALYZE_AFTER // 5:
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {CapsuleLineage._meta.db_table}")
     return run.as_dict()
 
 
@@ -240,7 +245,7 @@ def column_lineage_compute(
     return ColumnLineageRun(
         models=len(models),
         reparsed=len(todo),
-        statuses=dict(sorted(statuses.items())),
+        statuses={str(k): v for k, v in sorted(statuses.items())},
         edges_written=written,
         edges_removed=removed,
         skipped_unknown_column=skipped_total,
