@@ -13,7 +13,7 @@
   if (window.DabLineage) { window.DabLineage.mountAll(); return; }
 
   var SVG = "http://www.w3.org/2000/svg";
-  var NODE_W = 200, NODE_H = 48, COL_W = 230, HEAD_H = 42, ROW_H = 19, GAP_X = 96, GAP_Y = 16;
+  var NODE_W = 220, NODE_H = 48, COL_W = 240, HEAD_H = 42, ROW_H = 19, GAP_X = 96, GAP_Y = 16;
   var DUMMY_H = 6, MAX_ROWS = 40;
   var TX_CLASS = { direct: "tx-direct", renamed: "tx-direct", cast: "tx-derived", derived: "tx-derived",
                    aggregated: "tx-aggregated", hashed: "tx-hashed" };
@@ -31,6 +31,16 @@
     return node;
   }
   function clip(text, max) { text = String(text || ""); return text.length > max ? text.slice(0, max - 1) + "…" : text; }
+  // Shorten a text element's content (with an ellipsis) until it fits ``width`` user units, measured.
+  function fitText(node, text, width) {
+    node.textContent = text;
+    if (!node.getComputedTextLength || node.getComputedTextLength() <= width) { return; }
+    var keep = Math.max(3, Math.floor(text.length * width / node.getComputedTextLength()));
+    do {
+      node.textContent = text.slice(0, keep) + "…";
+      keep -= 1;
+    } while (keep > 3 && node.getComputedTextLength() > width);
+  }
   function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
 
   // ---------------------------------------------------------------------------------------------------
@@ -433,7 +443,7 @@
     if (node.has_pii) { bx = this.badge(group, bx, "PII", "lg-badge-pii", "holds personal data"); }
     var name = node.label || node.name;
     var title = el("text", { class: "lg-title", x: 15, y: 19 }, group);
-    title.textContent = clip(name, Math.max(6, Math.floor((bx - 17) / 7.6)));
+    fitText(title, name, bx - 18);
     var sub = el("text", { class: "lg-sub", x: 15, y: 35 }, group);
     var subtitle = node.kind === "group"
       ? (node.layer || node.type) + " · " + Math.abs(node.rank) + " hop" + (Math.abs(node.rank) === 1 ? "" : "s") + " " + (node.rank < 0 ? "up" : "down")
