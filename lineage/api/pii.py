@@ -165,6 +165,7 @@ def exposure_row(item: ExposedColumn) -> list:
 
 
 _FORMAT = OpenApiParameter("format", str, enum=["json", "csv"], description="csv: every row, as a download")
+_PAGES = [OpenApiParameter("page", int), OpenApiParameter("page_size", int)]
 
 
 class PiiInventoryView(APIView):
@@ -176,7 +177,7 @@ class PiiInventoryView(APIView):
     renderer_classes = (JSONRenderer, BrowsableAPIRenderer, CSVRenderer)
     pagination_class = PageNumberPagination
 
-    @extend_schema(parameters=[PiiInventoryQuerySerializer, _FORMAT], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[PiiInventoryQuerySerializer, _FORMAT, *_PAGES], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         filters = inventory_filters(request.query_params)
         columns = pii_inventory_columns(filters=filters)
@@ -200,7 +201,7 @@ class PiiExposureView(APIView):
     renderer_classes = (JSONRenderer, BrowsableAPIRenderer, CSVRenderer)
     pagination_class = PageNumberPagination
 
-    @extend_schema(parameters=[OpenApiParameter("pii_type", str), _FORMAT], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[OpenApiParameter("pii_type", str), _FORMAT, *_PAGES], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         pii_type = request.query_params.get("pii_type") or None
         if pii_type and pii_type not in pii_config().types:
