@@ -74,12 +74,18 @@ class PiiInventoryView(ListView):
     def get_queryset(self):
         self.form = PiiFilterForm(self.request.GET or None)
         self.filters = self.form.filters()
+        self.summary = pii_inventory_summary(filters=self.filters)
         return pii_inventory_columns(filters=self.filters)
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        paginator = super().get_paginator(queryset, per_page, orphans, allow_empty_first_page, **kwargs)
+        paginator.count = self.summary["total"]  # the summary counted them already: no second COUNT(*)
+        return paginator
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         config = pii_config()
-        summary = pii_inventory_summary(filters=self.filters, config=config)
+        summary = self.summary
         exposure = pii_exposure(config=config, pii_type=self.filters.pii_type)
         exposed = exposure.items(exposure.columns[:EXPOSED_SHOWN])
         query = {k: v for k, v in self.request.GET.items() if k != "page" and v}
