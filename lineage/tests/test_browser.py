@@ -44,6 +44,7 @@ def test_explorer_column_mode_shows_which_columns_feed_which(sample_project, log
     widget.get_by_role("button", name="Columns").click()
     widget.locator(".lg-row").first.wait_for()
     assert widget.get_by_role("button", name="Columns").get_attribute("aria-pressed") == "true"
+    assert page.url.endswith("level=column")  # the view stays a link
     dim = node(widget, DIM_V2)
     assert dim.locator(".lg-row", has_text="phone_hash").count() == 1
     hashed = widget.locator("path.lg-edge.tx-hashed")

@@ -725,6 +725,14 @@
         if (level === self.level) { return; }
         self.level = level;
         self.syncLevelButtons();
+        if (self.root.dataset.initial && window.history.replaceState) {
+          // The explorer's view is its URL: keep the level there (and in its form) for links and reloads.
+          var url = new URL(window.location.href);
+          url.searchParams.set("level", level);
+          window.history.replaceState(null, "", url.toString());
+          var select = document.getElementById("id_level");
+          if (select) { select.value = level; }
+        }
         self.load({ urn: self.focus, upstream: self.upstream, downstream: self.downstream }, true);
       });
     });
