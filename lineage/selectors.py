@@ -337,10 +337,9 @@ def _sort_key(node: LineageNode) -> tuple:
     return (side * node.depth, LAYER_ORDER.get(node.layer or "", 9), node.name, node.urn)
 
 
-def _traverse(
-    *, level: str, root: str, start: Sequence[Any], direction: str, depth: DepthInfo, start_direction: str = "self"
-) -> LineageResult:
-    found: dict[Any, tuple[int, str]] = {pk: (0, start_direction) for pk in start}
+def _traverse(*, level: str, root: str, start: Sequence[Any], direction: str, depth: DepthInfo) -> LineageResult:
+    """Walk one or both ways from ``start``; a node met both ways (a cycle) keeps its nearer side."""
+    found: dict[Any, tuple[int, str]] = {pk: (0, "self") for pk in start}
     sides = ("upstream", "downstream") if direction == "both" else (direction,)
     for side in sides:
         for pk, hops in _walk(level=level, direction=side, start=start, depth=depth.applied).items():
@@ -364,7 +363,8 @@ def capsule_lineage(
     *, capsule: Capsule, direction: str = "both", depth: DepthInfo, level: str = "capsule"
 ) -> LineageResult:
     """Capsules (or, at ``level="column"``, the columns of the capsule and all they feed or come from)
-    upstream, downstream or both of ``capsule`` within ``depth``. Three queries (four at column level)."""
+    upstream, downstream or both of ``capsule`` within ``depth``. One query per direction walked, two for the
+    nodes and edges met (one more at column level, for the capsule's columns)."""
     if level == "column":
         start = list(Column.objects.filter(capsule=capsule).values_list("id", flat=True).order_by())
         return _traverse(level="column", root=capsule.urn, start=[_db_id(pk) for pk in start], direction=direction,
@@ -373,7 +373,8 @@ def capsule_lineage(
 
 
 def column_lineage(*, column: Column, direction: str = "both", depth: DepthInfo) -> LineageResult:
-    """Columns upstream, downstream or both of ``column`` within ``depth``, with each edge's transformation."""
+    """Columns upstream, downstream or both of ``column`` within ``depth``, with each edge's transformation.
+    One query per direction walked, two for the nodes and edges met."""
     return _traverse(level="column", root=column.urn, start=[_db_id(column.pk)], direction=direction, depth=depth)
 
 
