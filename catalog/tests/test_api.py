@@ -273,3 +273,18 @@ def test_list_endpoints_keep_a_fixed_number_of_queries(
             response = api_client.get(sized)
         assert response.status_code == 200, sized
     assert len(results(api_client.get("/api/v1/capsules?page_size=50"))) == 50
+
+
+def test_object_urls_are_what_reverse_gives(api_client):
+    from django.urls import reverse
+
+    from catalog.tests.factories import CapsuleFactory, DomainFactory, OwnerFactory
+
+    domain = DomainFactory(name="customer success & care")
+    owner = OwnerFactory()
+    capsule = CapsuleFactory(name="DimOrders.v2", domain=domain, owner=owner)
+    body = api_client.get(f"/api/v1/capsules/{capsule.urn}").json()
+    assert body["url"] == "http://testserver" + reverse("capsule-detail", kwargs={"urn": capsule.urn})
+    assert body["domain"]["url"] == "http://testserver" + reverse("domain-detail", kwargs={"name": domain.name})
+    assert body["owner"]["url"] == "http://testserver" + reverse("owner-detail", kwargs={"pk": owner.pk})
+    assert api_client.get(body["domain"]["url"]).json()["name"] == domain.name
