@@ -137,6 +137,9 @@ class ColumnFilterSet(filters.FilterSet):
         model = Column
         fields: tuple[str, ...] = ()
 
+    # Filters on what stewards and re-classification change between ingestions: their counts are not cached.
+    volatile = frozenset({"pii", "pii_type", "semantic_type"})
+
     def filter_search(self, queryset, name, value):
         return queryset.ranked(value)
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Avg, CharField, Count, Q, QuerySet, Value, Window
 from django.db.models.functions import Cast
 
@@ -28,6 +31,8 @@ __all__ = [
     "capsule_stats",
     "capsule_upstream",
     "catalog_counts",
+    "catalog_version",
+    "column_count",
     "column_detail_queryset",
     "column_get",
     "column_list",
@@ -226,6 +231,35 @@ def capsule_stats(*, queryset: QuerySet[Capsule]) -> dict:
 
 
 # -- columns ------------------------------------------------------------------------------------------
+
+COLUMN_COUNT_TTL = 600  # seconds; a safety net, the version in the key is what keeps counts right
+
+
+def catalog_version() -> str:
+    """A token that changes whenever an ingestion adds, changes or removes a capsule or any of its columns
+    (the loader re-stamps a capsule whose columns changed) and whenever a capsule is saved in the admin.
+    One query over two indexes (the capsule count and the latest ``updated_at``)."""
+    table = connection.ops.quote_name(Capsule._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT (SELECT COUNT(*) FROM {table}), (SELECT MAX(updated_at) FROM {table})")
+        count, latest = cursor.fetchone()
+    return f"{count}:{latest}"
+
+
+def column_count(*, queryset: QuerySet[Column], cache_key: str | None) -> int:
+    """``queryset.count()``, remembered per catalog version under ``cache_key`` when one is given.
+
+    Counting 376,000 columns takes 25-40 ms and the same list is counted again on every page; pass a key
+    only for filters whose results change with ingestion alone (not PII decisions, which stewards make)."""
+    if cache_key is None:
+        return queryset.count()
+    digest = hashlib.sha1(f"{catalog_version()}|{cache_key}".encode(), usedforsecurity=False).hexdigest()
+    key = f"catalog:column-count:{digest}"
+    count = cache.get(key)
+    if count is None:
+        count = queryset.count()
+        cache.set(key, count, COLUMN_COUNT_TTL)
+    return count
 
 
 def column_list() -> ColumnQuerySet:

@@ -6,6 +6,10 @@ and order them, and each list keeps a fixed number of queries whatever the page 
 
 from __future__ import annotations
 
+import functools
+from urllib.parse import urlencode
+
+from django.core.paginator import Paginator
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, viewsets
@@ -31,6 +35,15 @@ from catalog.models import Capsule, Domain, Owner
 from catalog.querysets import RANK_LABELS, capsules
 
 URN_REGEX = r"urn:[^/]+"  # URNs hold ':' and '.', never '/'
+NOT_FILTERS = frozenset({"page", "page_size", "ordering", "format"})
+
+
+class CountedPaginator(Paginator):
+    """A paginator told its count instead of counting."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self.__dict__["count"] = count  # Paginator.count is a cached_property
 
 
 class _NestedListMixin:
@@ -101,9 +114,16 @@ class ColumnViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.column_list()
 
     def paginate_queryset(self, queryset):
-        """Page through ids, then fetch the page's rows whole (three queries: count, ids, rows). Sorting a
-        ranked search's thousands of matches as full rows joined to their capsules costs several times
-        more than sorting their ids."""
+        """Page through ids, then fetch the page's rows whole: sorting a ranked search's thousands of
+        matches as full rows joined to their capsules costs several times more than sorting their ids.
+        The count is remembered per catalog version unless a filter on steward decisions is in use.
+        Queries: catalog version, count (when not remembered), the page's ids, their rows."""
+        params = {k: v for k, v in self.request.query_params.items() if k not in NOT_FILTERS}
+        cacheable = not (ColumnFilterSet.volatile & params.keys())
+        count = selectors.column_count(
+            queryset=queryset, cache_key=urlencode(sorted(params.items())) if cacheable else None
+        )
+        self.paginator.django_paginator_class = functools.partial(CountedPaginator, count=count)
         ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
         if ids is None:
             return None

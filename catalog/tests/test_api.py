@@ -195,6 +195,28 @@ def test_column_detail_by_urn_with_evidence(api_client, sample_project):
     assert body["html_url"] == f"/columns/{STG_CUSTOMERS}:email/"
 
 
+def test_column_counts_are_remembered_until_the_catalog_changes(api_client, sample_project, django_assert_num_queries):
+    from django.core.cache import cache
+
+    cache.clear()
+    first = count(api_client.get("/api/v1/columns?layer=marts"))
+    with django_assert_num_queries(3):  # version, ids, rows: no count
+        assert count(api_client.get("/api/v1/columns?layer=marts&page=2")) == first
+    capsule = Capsule.objects.filter(layer="marts").first()
+    capsule.columns.order_by("ordinal_position").last().delete()
+    capsule.save()  # as the loader re-stamps a capsule whose columns changed
+    assert count(api_client.get("/api/v1/columns?layer=marts")) == first - 1
+
+
+def test_counts_filtered_on_steward_decisions_are_never_remembered(api_client, sample_project):
+    Column.objects.update(pii_type=None, pii_decision=None)
+    email = Column.objects.get(urn=f"{STG_CUSTOMERS}:email")
+    Column.objects.filter(pk=email.pk).update(pii_type="email")
+    assert count(api_client.get("/api/v1/columns?pii=true")) == 1
+    Column.objects.filter(pk=email.pk).update(pii_decision="rejected")  # a steward's decision: no capsule save
+    assert count(api_client.get("/api/v1/columns?pii=true")) == 0
+
+
 # -- domains, owners ----------------------------------------------------------------------------------
 
 
@@ -249,8 +271,8 @@ def test_catalog_endpoints_need_the_api_key(anon_api_client, sample_project):
 LIST_ENDPOINTS = (
     ("/api/v1/capsules", 3),  # count, page, the page's column counts
     ("/api/v1/capsules?search=o&layer=staging,marts&has_pii=false&ordering=-owner", 3),
-    ("/api/v1/columns", 3),  # count, the page's ids, their rows
-    ("/api/v1/columns?pii=false&layer=marts&search=id", 3),
+    ("/api/v1/columns", 4),  # catalog version, count (once per version), the page's ids, their rows
+    ("/api/v1/columns?pii=false&layer=marts&search=id", 4),
     (f"/api/v1/capsules/{STG_CUSTOMERS}/columns", 3),  # + the capsule
     ("/api/v1/domains/sales/capsules", 4),  # + the domain
     ("/api/v1/owners", 2),
