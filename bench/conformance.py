@@ -120,6 +120,7 @@ def main() -> None:
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("ENVIRONMENT", "development")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
+    os.environ["DATABASE_POOL_SIZE"] = "0"  # the bench drops its database between sizes: no pooled connections
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dab_project.settings")
     recreate_database(url)  # so django.setup() finds it
     import django

@@ -54,6 +54,7 @@ from conformance.engine import (
     load_rules,
     score_evaluation,
 )
+from conformance.engine.evaluate import gc_paused
 from conformance.impact import downstream_counts
 from conformance.models import Rule, ScoreSnapshot, Violation, ViolationEvent
 from conformance.selectors import DAB_ACTOR, rule_specs
@@ -299,8 +300,8 @@ def conformance_evaluate(
     ``specs`` evaluates rules given by the caller (``--rules FILE``) instead of the stored ones; those are
     never stored (their rules are not in the rules table). ``rule_set`` keeps one set's rules; such a partial
     run stores its violations and a snapshot marked with the set, which the trend leaves out.
-    Costs one graph_load (about a second per 300,000 columns) and, when storing, a handful of bulk writes.
-    Raises ValueError for an unknown rule set.
+    Costs one graph_load (a few seconds at 300,000 columns) and, when storing, a handful of bulk writes; the
+    cyclic garbage collector is paused throughout. Raises ValueError for an unknown rule set.
     """
     if specs is not None and store:
         raise ValueError("rules given by the caller are evaluated only, never stored")
@@ -325,37 +326,38 @@ def conformance_evaluate(
             raise ValueError(f"unknown rule set {rule_set!r} (known: {', '.join(known) or 'none'})")
         specs = [spec for spec in specs if spec.rule_set == rule_set]
 
-    started = time.perf_counter()
-    progress("conformance: loading the graph")
-    if graph is None:
-        graph = graph_load(sql=any(spec.enabled and spec.check.type in SQL_CHECKS for spec in specs))
-    timings["graph_load"] = time.perf_counter() - started
-
-    if not store:
-        evaluation, report = _evaluate(
-            graph, specs, now=now, waivers=steward_waivers(), timings=timings, progress=progress
-        )
-        return ConformanceRun(evaluation, report, None, None, sync_result, tuple(warnings), timings)
-
-    with transaction.atomic():
-        _lock()
-        waivers = steward_waivers()
-        evaluation, report = _evaluate(graph, specs, now=now, waivers=waivers, timings=timings, progress=progress)
+    # The graph is a million small objects; every full collection would rescan them while the evaluation
+    # and the store allocate (measured: graph_load alone 10.5 s of CPU at 10,000 models, 4.3 s paused).
+    with gc_paused():
         started = time.perf_counter()
-        progress("conformance: storing violations")
-        snapshot, stored = _store(
-            evaluation=evaluation,
-            report=report,
-            now=now,
-            rule_set=rule_set,
-            trigger=trigger,
-            triggered_by=triggered_by,
-            ingestion=ingestion,
-            stewards=frozenset(waivers),
-        )
-        timings["store"] = time.perf_counter() - started
-        ScoreSnapshot.objects.filter(pk=snapshot.pk).update(timings=_rounded(timings))
-        snapshot.timings = _rounded(timings)
+        progress("conformance: loading the graph")
+        if graph is None:
+            graph = graph_load(sql=any(spec.enabled and spec.check.type in SQL_CHECKS for spec in specs))
+        timings["graph_load"] = time.perf_counter() - started
+        if not store:
+            evaluation, report = _evaluate(
+                graph, specs, now=now, waivers=steward_waivers(), timings=timings, progress=progress
+            )
+            return ConformanceRun(evaluation, report, None, None, sync_result, tuple(warnings), timings)
+        with transaction.atomic():
+            _lock()
+            waivers = steward_waivers()
+            evaluation, report = _evaluate(graph, specs, now=now, waivers=waivers, timings=timings, progress=progress)
+            started = time.perf_counter()
+            progress("conformance: storing violations")
+            snapshot, stored = _store(
+                evaluation=evaluation,
+                report=report,
+                now=now,
+                rule_set=rule_set,
+                trigger=trigger,
+                triggered_by=triggered_by,
+                ingestion=ingestion,
+                stewards=frozenset(waivers),
+            )
+            timings["store"] = time.perf_counter() - started
+            ScoreSnapshot.objects.filter(pk=snapshot.pk).update(timings=_rounded(timings))
+            snapshot.timings = _rounded(timings)
     logger.info(
         "conformance_evaluated",
         score=report.overall.score,
