@@ -196,6 +196,7 @@ class _Edges:
     """Column lineage as adjacency lists keyed by column id (text), with what aggregated edges do."""
 
     downstream: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    # Filled by ``upstream_of`` for the columns propagation reaches (most of the graph never needs it).
     upstream: dict[str, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
     carrying: set[tuple[str, str]] = field(default_factory=set)  # aggregated edges that pass the value on
     aggregate: dict[tuple[str, str], str] = field(default_factory=dict)  # the aggregate named on the others
@@ -218,10 +219,9 @@ def _edges_read() -> _Edges:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT source_column_id{text}, target_column_id{text}, transformation_type FROM {table}")
         while batch := cursor.fetchmany(50_000):
+            downstream = edges.downstream
             for source, target, kind in batch:
-                kind = kind or "derived"
-                edges.downstream[source].append((target, kind))
-                edges.upstream[target].append((source, kind))
+                downstream[source].append((target, kind or "derived"))
         cursor.execute(
             f"SELECT source_column_id{text}, target_column_id{text}, transformation_type, transformation_expr"
             f" FROM {table} WHERE transformation_type = 'aggregated' OR (transformation_type = 'derived'"
@@ -308,9 +308,11 @@ def pii_propagate(
     progress("pii propagation: reading classifications")
     columns = _relevant_columns()
 
-    # 2. Origins, from each column's own evidence.
+    # 2. Origins, from each column's own evidence (only worth computing for columns that feed others).
     own: dict[str, _State] = {}
     for pk, row in columns.items():
+        if pk not in edges.downstream:
+            continue
         if row.lineage_evidence():
             result = pii_column_classify(facts=row.facts, config=config, auto_detect=auto_detect,
                                          steward=row.steward)
@@ -334,6 +336,10 @@ def pii_propagate(
     missing = sorted(reached - columns.keys())
     for row in pii_columns_by_ids(ids=missing):
         columns[row.pk] = row
+    for source in reached | seeds:
+        for target, kind in edges.downstream.get(source, ()):
+            if target in reached:
+                edges.upstream[target].append((source, kind))
     states: dict[str, _State] = dict(own)
     results: dict[str, Classification] = {}
     for n in _topological(edges, reached | seeds):
@@ -380,7 +386,8 @@ def _incoming_evidence(edges: _Edges, n: str, states: dict[str, _State],
                        columns: dict[str, StoredColumn]) -> list[Evidence]:
     """One lineage evidence per PII column feeding column ``n`` (weight 0 where the edge stops the value)."""
     out: list[Evidence] = []
-    for source, kind in edges.upstream.get(n, ()):
+    # By the upstream column's URN, so the stored evidence does not depend on the order rows came in.
+    for source, kind in sorted(edges.upstream.get(n, ()), key=lambda edge: (columns[edge[0]].urn, edge[1])):
         state = states.get(source)
         if state is None or not state.passes_on:
             continue
