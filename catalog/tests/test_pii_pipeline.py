@@ -244,10 +244,24 @@ def test_an_improved_config_reclassifies_old_columns(ingest, settings, tmp_path)
 @pytest.mark.django_db
 def test_classification_runs_a_fixed_number_of_queries(ingest, django_assert_max_num_queries):
     job = ingest()
-    with django_assert_max_num_queries(4):
-        run = pii_classify_columns(source_system_id=Column.objects.get(urn=f"{TICKETS_URN}:notes").capsule
-                                   .source_system_id)
-    assert run.columns == job.stats["pii_classification"]["columns"]
+    system = Column.objects.get(urn=f"{TICKETS_URN}:notes").capsule.source_system_id
+    with django_assert_max_num_queries(8):
+        run = pii_classify_columns(source_system_id=system, force=True)
+    assert run.columns == job.stats["pii_classification"]["columns"] == 426
+
+
+@pytest.mark.django_db
+def test_reingestion_classifies_only_capsules_that_changed(ingest, manifest_path):
+    ingest()
+    unchanged = ingest().stats["pii_classification"]
+    assert (unchanged["columns"], unchanged["capsules_unchanged"]) == (0, unchanged["capsules"])
+    manifest = json.loads(manifest_path.read_text())
+    manifest["sources"][TICKETS]["columns"]["notes"]["description"] = "The customer's email address, as typed."
+    manifest_path.write_text(json.dumps(manifest))
+    changed = ingest().stats["pii_classification"]
+    assert changed["capsules_unchanged"] == changed["capsules"] - 1
+    assert changed["columns"] == len(Column.objects.filter(capsule__unique_id=TICKETS))
+    assert column("notes").pii_evidence[-1]["detail"] == "description mentions 'email address'"
 
 
 def test_steward_evidence_says_who_when_and_why():

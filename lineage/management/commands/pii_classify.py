@@ -30,7 +30,7 @@ class Command(BaseCommand):
             if system is None:
                 raise CommandError(f"no dbt project named {project!r}")
         with transaction.atomic():
-            classified = pii_classify_columns(source_system_id=system and system.pk, config=config)
+            classified = pii_classify_columns(source_system_id=system and system.pk, config=config, force=True)
             propagated = pii_propagate(config=config)
             if dry_run:
                 transaction.set_rollback(True)
