@@ -164,6 +164,16 @@ class _SearchMixin:
     def _search_aliases(self):
         return self.alias(_name_lower=Lower("name"))
 
+    def _with_name_key(self):
+        """Alias ``_name_key``: lower(name), C-collated on PostgreSQL so the btree of migration 0007 serves
+        prefixes as a range (the planner would otherwise take the trigram index for LIKE 'q%', which matches
+        every name with a word starting with q)."""
+        return self.alias(_name_key=Collate(Lower("name"), "C") if _is_postgres() else Lower("name"))
+
+    @staticmethod
+    def _prefix_q(terms: SearchTerms) -> Q:
+        return Q(_name_key__gte=terms.name, _name_key__lt=_next_prefix(terms.name))
+
     def search(self, query: str | None):
         """Rows matching ``query`` by name, URN, tag or description, unranked (the filter of list endpoints).
 
@@ -173,25 +183,23 @@ class _SearchMixin:
         terms = search_terms(query)
         if terms is None:
             return self
-        qs = self._search_aliases()
+        qs = self._search_aliases()._with_name_key()
         if not terms.allows_contains:
-            return qs._name_prefix_filter(terms)
+            return qs.filter(self._prefix_q(terms) | self._urn_q(terms))
         return qs.filter(self._name_q(terms) | _description_q(terms))
-
-    def _name_prefix_filter(self, terms: SearchTerms):
-        if not _is_postgres():
-            return self.filter(Q(_name_lower__startswith=terms.name) | self._urn_q(terms))
-        # A range over the lower(name) COLLATE "C" btree (migration 0007): the planner would otherwise pick
-        # the trigram index for LIKE 'q%', which matches every word starting with q, not just names.
-        qs = self.alias(_name_c=Collate(Lower("name"), "C"))
-        return qs.filter(Q(_name_c__gte=terms.name, _name_c__lt=_next_prefix(terms.name)) | self._urn_q(terms))
 
     def ranked(self, query: str | None):
         """``search(query)`` ordered best first: exact name, name prefix, other name/URN/tag matches, then
-        description-only matches; shorter names first within a tier. Annotates ``search_rank``."""
+        description-only matches; shorter names first within a tier. Annotates ``search_rank``.
+
+        Sorts every match, so the cost grows with their number (the search page bounds it with
+        ``search_split`` and ``rank_of``)."""
         terms = search_terms(query)
         if terms is None:
             return self
+        return self.search(query)._with_rank(terms)
+
+    def _with_rank(self, terms: SearchTerms):
         rank = Case(
             When(Q(_name_lower=terms.name) | self._urn_q(terms), then=Value(RANK_EXACT)),
             When(_name_lower__startswith=terms.name, then=Value(RANK_PREFIX)),
@@ -199,7 +207,29 @@ class _SearchMixin:
             default=Value(RANK_DESCRIPTION),
             output_field=IntegerField(),
         )
-        return self.search(query).annotate(search_rank=rank).order_by("search_rank", Length("name"), "name", "urn")
+        qs = self._search_aliases()
+        return qs.annotate(search_rank=rank).order_by("search_rank", Length("name"), "name", "urn")
+
+    def search_split(self, query: str) -> tuple:
+        """``search(query)`` in two disjoint parts an index answers cheaply even when slicing the first rows
+        of thousands: the name-prefix matches in name order (the exact name first; a btree range) and every
+        other match in no particular order (a bitmap scan that stops at the slice)."""
+        terms = search_terms(query)
+        base = self._search_aliases()._with_name_key()
+        prefixed = base.filter(self._prefix_q(terms)).order_by("_name_key")
+        others = base.search(query).exclude(self._prefix_q(terms)).order_by()
+        return prefixed, others
+
+    def rank_of(self, terms: SearchTerms, *, name: str, urn: str, tags: list) -> int:
+        """The tier ``ranked`` gives a matching row, computed from its values (for rows already fetched)."""
+        name = name.lower()
+        if name == terms.name or self._urn_matches_exactly(terms, urn):
+            return RANK_EXACT
+        if name.startswith(terms.name):
+            return RANK_PREFIX
+        if terms.name in name or self._urn_contains(terms, urn) or terms.text in (tags or ()):
+            return RANK_NAME
+        return RANK_DESCRIPTION
 
 
 class CapsuleQuerySet(_SearchMixin, QuerySet):
@@ -210,6 +240,14 @@ class CapsuleQuerySet(_SearchMixin, QuerySet):
 
     def _urn_q(self, terms: SearchTerms) -> Q:
         return Q(_urn_lower=terms.name)
+
+    @staticmethod
+    def _urn_matches_exactly(terms: SearchTerms, urn: str) -> bool:
+        return urn.lower() == terms.name
+
+    @staticmethod
+    def _urn_contains(terms: SearchTerms, urn: str) -> bool:
+        return terms.allows_contains and terms.name in urn.lower()
 
     def _search_aliases(self):
         return self.alias(_name_lower=Lower("name"), _urn_lower=Lower("urn"))
@@ -251,6 +289,14 @@ class ColumnQuerySet(_SearchMixin, QuerySet):
 
     def _urn_q(self, terms: SearchTerms) -> Q:
         return Q(urn=terms.raw)
+
+    @staticmethod
+    def _urn_matches_exactly(terms: SearchTerms, urn: str) -> bool:
+        return urn == terms.raw
+
+    @staticmethod
+    def _urn_contains(terms: SearchTerms, urn: str) -> bool:
+        return False
 
     def pii(self, is_pii: bool = True) -> ColumnQuerySet:
         return self.filter(pii_q()) if is_pii else self.exclude(pii_q())

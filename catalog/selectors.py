@@ -10,11 +10,11 @@ from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Avg, CharField, Count, Q, QuerySet, Value, Window
+from django.db.models import Avg, CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
-from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns
+from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns, search_terms
 
 __all__ = [
     "CatalogCoverage",
@@ -285,51 +285,76 @@ def column_get(*, urn: str) -> Column:
 # -- search -------------------------------------------------------------------------------------------
 
 
+# A search page ranks at most this many name-prefix matches, and as many other matches, of each kind: a
+# common word costs no more than a rare one. Below that, counts and ranking are exact.
+SEARCH_CAP = 1000
+
+
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of ranked search results and how many matched in all."""
+    """One page of ranked search results and how many matched: exactly, or (``exact`` false) at least."""
 
     results: list
     count: int
+    exact: bool = True
 
 
-def _search_page(*, ranked: QuerySet, rows: QuerySet, limit: int, offset: int) -> SearchPage:
-    """Two queries: rank narrow rows (ids, tier, and the total as a window count, so the matches are scanned
-    once for both), then fetch the page's rows in full. Ranking full rows would sort and join every match
-    just to keep ``limit`` of them."""
-    window = list(
-        ranked.annotate(search_total=Window(Count("pk"))).values_list("pk", "search_rank", "search_total")[
-            offset : offset + limit
-        ]
-    )
-    if not window:
-        # Past the last match no row comes back to carry the total.
-        return SearchPage(results=[], count=ranked.count() if offset else 0)
-    by_id = rows.in_bulk([pk for pk, _, _ in window])
+def _search_candidates(*, everything: QuerySet, query: str) -> tuple[list[tuple], int, bool]:
+    """The matches a search page ranks, as (sort key, id), with how many matched and whether exactly.
+
+    1. Up to SEARCH_CAP name-prefix matches in name order (a btree range; the exact name comes first).
+    2. When there are fewer, up to SEARCH_CAP other matches (contains, URN, tag, description). When there
+       are more, the others could only rank below the page and the count is "at least" anyway: skipped.
+    Ranked here from the fetched names, URNs and tags, as ``ranked()`` ranks them in SQL. Two queries at
+    most, each stopping at the cap, so a common word costs no more than a rare one."""
+    terms = search_terms(query)
+    prefixed, others = everything.search_split(query)
+    fields = ("pk", "name", "urn", "tags")
+    rows = list(prefixed.values_list(*fields)[: SEARCH_CAP + 1])
+    exact = len(rows) <= SEARCH_CAP
+    if exact:
+        more = list(others.values_list(*fields)[: SEARCH_CAP + 1])
+        exact = len(more) <= SEARCH_CAP
+        rows = rows + more[:SEARCH_CAP]
+    else:
+        rows = rows[:SEARCH_CAP]
+    keyed = [
+        ((everything.rank_of(terms, name=name, urn=urn, tags=tags), len(name), name, urn), pk)
+        for pk, name, urn, tags in rows
+    ]
+    keyed.sort()
+    return keyed, len(keyed), exact
+
+
+def _search_page(*, everything: QuerySet, rows: QuerySet, query: str, limit: int, offset: int) -> SearchPage:
+    """Three queries at most: the candidates (one or two), then the page's rows whole."""
+    keyed, count, exact = _search_candidates(everything=everything, query=query)
+    window = keyed[offset : offset + limit]
+    by_id = rows.in_bulk([pk for _, pk in window])
     results = []
-    for pk, rank, _ in window:
+    for key, pk in window:
         row = by_id[pk]
-        row.search_rank = rank
+        row.search_rank = key[0]
         results.append(row)
-    return SearchPage(results=results, count=window[0][2])
+    return SearchPage(results=results, count=count, exact=exact)
 
 
 def search_capsules(*, query: str, limit: int = 20, offset: int = 0) -> SearchPage:
-    """Capsules matching ``query``, best first (see ``CapsuleQuerySet.ranked``), with their column counts.
-    Two queries."""
-    return _search_page(
-        ranked=capsules().ranked(query), rows=capsules().for_list().with_column_count(), limit=limit, offset=offset
-    )
-
-
-def search_count(*, query: str, kind: str) -> int:
-    """How many capsules (``kind="capsules"``) or columns match ``query`` (one query)."""
-    return (capsules() if kind == "capsules" else columns()).search(query).count()
+    """Capsules matching ``query``, best first (see ``CapsuleQuerySet.ranked``), with their column counts."""
+    rows = capsules().for_list().with_column_count()
+    return _search_page(everything=capsules(), rows=rows, query=query, limit=limit, offset=offset)
 
 
 def search_columns(*, query: str, limit: int = 20, offset: int = 0) -> SearchPage:
-    """Columns matching ``query``, best first (see ``ColumnQuerySet.ranked``), with their capsule. Two queries."""
-    return _search_page(ranked=columns().ranked(query), rows=columns().for_list(), limit=limit, offset=offset)
+    """Columns matching ``query``, best first (see ``ColumnQuerySet.ranked``), with their capsule."""
+    return _search_page(everything=columns(), rows=columns().for_list(), query=query, limit=limit, offset=offset)
+
+
+def search_count(*, query: str, kind: str) -> tuple[int, bool]:
+    """How many capsules (``kind="capsules"``) or columns match ``query`` as the search page counts them,
+    and whether that is exact (two queries at most)."""
+    _, count, exact = _search_candidates(everything=capsules() if kind == "capsules" else columns(), query=query)
+    return count, exact
 
 
 # -- domains, owners, source systems ------------------------------------------------------------------

@@ -252,5 +252,6 @@ class SearchView(TemplateView):
                 context[name] = search(query=query, limit=self.page_size, offset=(page - 1) * self.page_size)
                 context["last_page"] = max(1, -(-context[name].count // self.page_size))
             else:  # the other tab's count only
-                context[name] = selectors.SearchPage(results=[], count=selectors.search_count(query=query, kind=name))
+                count, exact = selectors.search_count(query=query, kind=name)
+                context[name] = selectors.SearchPage(results=[], count=count, exact=exact)
         return context

@@ -345,7 +345,8 @@ class ColumnDetailSerializer(ColumnSerializer):
 
 
 class SearchSectionSerializer(serializers.Serializer):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="How many matched; at least this many when count_exact is false.")
+    count_exact = serializers.BooleanField()
     results = serializers.ListField()
 
 

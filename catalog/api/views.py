@@ -214,5 +214,5 @@ class SearchView(APIView):
             results = serializer_class(page.results, many=True, context=context).data
             for item, row in zip(results, page.results, strict=True):
                 item["match"] = RANK_LABELS[row.search_rank]
-            body[name] = {"count": page.count, "results": results}
+            body[name] = {"count": page.count, "count_exact": page.exact, "results": results}
         return Response(body)

@@ -258,7 +258,7 @@ def test_search_endpoint_validates_its_parameters(api_client, sample_project):
     assert api_client.get("/api/v1/search?q=x&limit=0").status_code == 400
     assert api_client.get("/api/v1/search?q=x&kind=tables").status_code == 400
     empty = api_client.get("/api/v1/search?q=").json()
-    assert empty["capsules"] == {"count": 0, "results": []}
+    assert empty["capsules"] == {"count": 0, "count_exact": True, "results": []}
 
 
 def test_catalog_endpoints_need_the_api_key(anon_api_client, sample_project):
@@ -278,7 +278,7 @@ LIST_ENDPOINTS = (
     ("/api/v1/owners", 2),
     ("/api/v1/domains", 2),
     ("/api/v1/source-systems", 2),
-    ("/api/v1/search?q=order", 4),  # per kind: ranked ids with the total, then the page's rows
+    ("/api/v1/search?q=order", 6),  # per kind: prefix matches, other matches, the page's rows
     ("/api/v1/capsules/stats", 2),
 )
 

@@ -83,14 +83,43 @@ def test_column_search_finds_a_column_by_its_exact_urn():
     assert [(c.pk, c.search_rank) for c in found] == [(email.pk, RANK_EXACT)]
 
 
-def test_search_page_counts_all_matches_while_ranking(ranked_capsules, django_assert_num_queries):
-    with django_assert_num_queries(2):  # ranked ids with the total, then the page's rows
+def test_search_page_counts_and_ranks_in_three_queries(ranked_capsules, django_assert_num_queries):
+    with django_assert_num_queries(3):  # capped count, ranked ids, the page's rows
         page = selectors.search_capsules(query="orders", limit=2)
-    assert page.count == 5
+    assert (page.count, page.exact) == (5, True)
     assert [c.name for c in page.results] == ["Orders", "orders_daily"]
-    assert selectors.search_capsules(query="orders", limit=2, offset=4).count == 5
+    assert [c.name for c in selectors.search_capsules(query="orders", limit=2, offset=4).results] == ["payments"]
     past_the_end = selectors.search_capsules(query="orders", limit=2, offset=10)
     assert past_the_end.results == [] and past_the_end.count == 5
+
+
+def test_search_beyond_the_cap_keeps_exact_names_and_says_at_least(monkeypatch):
+    """With more matches than the cap, prefix matches are taken in name order (so the exact name stays)
+    and the count says "at least"."""
+    monkeypatch.setattr(selectors, "SEARCH_CAP", 3)
+    for name in ("status_z", "status_y", "order_status", "ticket_status", "status_x", "status"):
+        ColumnFactory(name=name)
+    page = selectors.search_columns(query="status", limit=10)
+    assert (page.count, page.exact) == (3, False)
+    # The first prefix matches in name order; the others would rank below them, so they are not fetched.
+    assert [c.name for c in page.results] == ["status", "status_x", "status_y"]
+    assert selectors.search_count(query="status", kind="columns") == (3, False)
+    assert selectors.search_count(query="ticket", kind="columns") == (1, True)
+    tickets = selectors.search_columns(query="us", limit=10)  # under three characters: prefixes only
+    assert tickets.count == 0
+
+
+@pytest.mark.parametrize("query", ["customer", "orders", "email", "stg", "order status", "id", "amount"])
+def test_search_page_ranks_as_the_sql_ranking_does(sample_project, query):
+    """The search page ranks fetched rows in Python; the API's ?search= ordering ranks in SQL."""
+    for kind, search, qs in (
+        ("capsules", selectors.search_capsules, capsules()),
+        ("columns", selectors.search_columns, columns()),
+    ):
+        page = search(query=query, limit=1000)
+        assert page.exact
+        expected = list(qs.ranked(query).values_list("pk", "search_rank"))
+        assert [(row.pk, row.search_rank) for row in page.results] == expected, kind
 
 
 @pytest.fixture
