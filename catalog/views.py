@@ -110,7 +110,9 @@ class CapsuleListView(_CapsuleTableMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["facets"] = _facets(self.filterset)
-        context["is_filtered"] = any(v for k, v in self.request.GET.items() if k not in ("page", "ordering"))
+        context["is_filtered"] = any(
+            v for k, v in self.request.GET.items() if k in self.filterset.filters and k != "ordering"
+        )
         return context
 
 
@@ -132,8 +134,6 @@ class CapsuleDetailView(DetailView):
         context["columns"] = list(selectors.capsule_columns(capsule=capsule))
         context["upstream"] = selectors.capsule_upstream(capsule=capsule)
         context["downstream"] = selectors.capsule_downstream(capsule=capsule)
-        context["model_tests"] = [t for t in capsule.tests if not t.get("column")]
-        context["column_tests"] = [t for t in capsule.tests if t.get("column")]
         return context
 
 
