@@ -96,3 +96,19 @@ def test_hostile_description_is_rendered_inert(logged_in_page, sample_project):
         assert bold.first.get_attribute("onmouseover") is None
         bold.first.hover()
     assert dialogs == []
+
+
+def test_keyboard_changes_to_a_filter_wait_for_apply(logged_in_page, sample_project):
+    page = logged_in_page
+    page.goto("/capsules/")
+    layer = page.get_by_label("Layer")
+    layer.focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    page.wait_for_timeout(300)
+    assert "layer=" not in page.url  # no reload on each arrow press
+    chosen = layer.input_value()
+    assert chosen
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(re.compile(rf"layer={chosen}"))
+    assert page.get_by_label("Layer").input_value() == chosen

@@ -13,4 +13,14 @@
       });
     });
   });
+  // A filter select applies itself when picked with the pointer. From the keyboard every arrow press is a
+  // change, so there it waits for the Apply button (reloading on each arrow would lose the user's place).
+  document.querySelectorAll("form[data-apply-on-pick] select").forEach(function (select) {
+    var fromKeyboard = false;
+    select.addEventListener("keydown", function () { fromKeyboard = true; });
+    select.addEventListener("pointerdown", function () { fromKeyboard = false; });
+    select.addEventListener("change", function () {
+      if (!fromKeyboard) { select.form.requestSubmit(); }
+    });
+  });
 })();
