@@ -169,6 +169,22 @@ class Violation(UUIDModel):
         return self.status != ViolationStatus.RESOLVED
 
     @property
+    def object_label(self) -> str:
+        """How people name its object: ``capsule`` (``source.table``, ``model.v2``), ``capsule.column``,
+        or ``project``. Reads ``capsule`` and ``column`` (select them with the violation)."""
+        if self.capsule_id is None:
+            return "project"
+        capsule = self.capsule
+        source_name = (capsule.attributes or {}).get("source_name") if capsule.capsule_type == "source" else None
+        if source_name:
+            name = f"{source_name}.{capsule.name}"
+        elif capsule.version:
+            name = f"{capsule.name}.v{capsule.version}"
+        else:
+            name = capsule.name
+        return f"{name}.{self.column.name}" if self.column_id is not None else name
+
+    @property
     def seen_at(self) -> datetime:
         """When an evaluation last found it. An active violation was found by its rule's latest evaluation
         (unchanged rows are not rewritten each run); a resolved one keeps the time it was last found.

@@ -33,6 +33,9 @@ __all__ = [
 
 DAB_ACTOR = "dab"  # the evaluation itself (conformance.services.DAB_ACTOR)
 
+# a list row never shows a capsule's SQL (kilobytes per model)
+HEAVY_CAPSULE_FIELDS = ("capsule__raw_sql", "capsule__compiled_sql", "capsule__tests")
+
 # critical first; used to sort violations by severity in the database
 SEVERITY_RANK = Case(
     *(When(severity=severity, then=Value(position)) for position, severity in enumerate(SEVERITIES)),
@@ -108,6 +111,7 @@ def violation_list() -> QuerySet[Violation]:
     severity, then the most recently started failure. One query per page plus the count."""
     return (
         Violation.objects.select_related("rule", "capsule", "capsule__owner", "capsule__domain", "column")
+        .defer(*HEAVY_CAPSULE_FIELDS)
         .annotate(severity_rank=SEVERITY_RANK)
         .order_by("severity_rank", "-failing_since", "id")
     )

@@ -55,6 +55,7 @@ from conformance.engine import (
     score_evaluation,
 )
 from conformance.engine.evaluate import gc_paused
+from conformance.engine.results import capsule_label
 from conformance.impact import downstream_counts
 from conformance.models import Rule, ScoreSnapshot, Violation, ViolationEvent
 from conformance.selectors import DAB_ACTOR, rule_specs
@@ -883,7 +884,7 @@ def offenders(*, evaluation: Evaluation, report: ScoreReport, limit: int = OFFEN
         out.append(
             {
                 "urn": node.urn,
-                "name": node.name,
+                "name": capsule_label(node),
                 "capsule_type": node.capsule_type,
                 "layer": node.layer,
                 "domain": node.domain,

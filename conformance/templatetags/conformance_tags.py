@@ -59,9 +59,5 @@ def clamp_percent(value) -> float:
 
 @register.simple_tag
 def violation_object(violation) -> str:
-    """How people name a violation's object: capsule, capsule.column, or project."""
-    if violation.capsule_id is None:
-        return "project"
-    if violation.column_id is not None:
-        return f"{violation.capsule.name}.{violation.column.name}"
-    return violation.capsule.name
+    """How people name a violation's object (``Violation.object_label``)."""
+    return violation.object_label

@@ -50,7 +50,7 @@ class Command(BaseCommand):
                 "severity": v.severity,
                 "status": v.status,
                 "rule": v.rule.rule_id,
-                "object": _object(v),
+                "object": v.object_label,
                 "layer": v.capsule.layer if v.capsule else None,
                 "owner": v.capsule.owner.name if v.capsule and v.capsule.owner else None,
                 "message": v.message,
@@ -70,11 +70,3 @@ class Command(BaseCommand):
         self.stdout.write(table([[r[h] for h in headers] for r in records], headers=headers))
         shown = f"{len(records):,} of {total:,}" if total > len(records) else f"{total:,}"
         self.stdout.write(f"{shown} violation(s)")
-
-
-def _object(violation) -> str:
-    if violation.capsule is None:
-        return "project"
-    if violation.column is not None:
-        return f"{violation.capsule.name}.{violation.column.name}"
-    return violation.capsule.name
