@@ -313,6 +313,10 @@ MAX_LINEAGE_DEPTH = env.int("MAX_LINEAGE_DEPTH", default=10)
 if not 1 <= MAX_LINEAGE_DEPTH <= 100:
     raise ImproperlyConfigured(f"MAX_LINEAGE_DEPTH must be between 1 and 100; got {MAX_LINEAGE_DEPTH}.")
 PII_DETECTION_ENABLED = env.bool("PII_DETECTION_ENABLED", default=True)
+# Processes deriving column lineage from SQL (default: one per CPU), and extra masking/hashing
+# function names (or globs like mask_*) on top of the built-in list.
+LINEAGE_PROCESSES = env.int("LINEAGE_PROCESSES", default=0) or None
+LINEAGE_MASKING_FUNCTIONS = tuple(env.list("LINEAGE_MASKING_FUNCTIONS", default=[]))
 CONFORMANCE_ON_INGEST = env.bool("CONFORMANCE_ON_INGEST", default=True)
 RULES_PATH = _path(env.str("RULES_PATH", default="config/rules"))
 PII_CONFIG_PATH = _path(env.str("PII_CONFIG_PATH", default="config/pii.yaml"))

@@ -200,6 +200,21 @@ def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
     return swept
 
 
+def _analyze_after_big_changes(stats: dict) -> None:
+    """Refresh PostgreSQL's planner statistics when a load rewrote much of the catalog.
+
+    Autovacuum gets there eventually; until it does, plans made for an empty table (sequential scans,
+    bad join orders) can make pages and traversals a hundred times slower.
+    """
+    if connection.vendor != "postgresql":
+        return
+    changed = sum(stats.get("columns", {}).get(k, 0) for k in ("created", "removed"))
+    changed += 25 * sum(stats.get("capsules", {}).get(k, 0) for k in ("created", "removed"))
+    if changed >= 20_000:
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE capsules, columns, capsule_lineage")
+
+
 def _acquire_ingestion_lock() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -313,6 +328,8 @@ def dbt_ingest(
                     raise _DryRunRollback
         except _DryRunRollback:
             stats["dry_run"] = "rolled back: nothing was stored"
+        else:
+            _analyze_after_big_changes(stats)
         stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
         job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)
         log.info(
