@@ -2,6 +2,7 @@
 
     python bench/conformance.py                         # 1,000 and 10,000 models, 5 repeats
     python bench/conformance.py --models 10000 --repeat 7
+    python bench/conformance.py --models 10000 --reuse     # the bench database already holds that project
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/dab_bench_conformance python bench/conformance.py
 
 For each size: the project comes from ../shared/bench/gen_dbt.py (cached under /tmp/dab_bench_gen_<N>); the
@@ -65,30 +66,40 @@ def steps(run) -> str:
     return " ".join(f"{key} {value:.2f}" for key, value in run.timings.items())
 
 
-def bench(models: int, *, url: str, repeat: int) -> None:
+def bench(models: int, *, url: str, repeat: int, reuse: bool) -> None:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
 
+    from catalog.models import Capsule
     from conformance.choices import ViolationStatus
-    from conformance.models import Violation
+    from conformance.models import ScoreSnapshot, Violation, ViolationEvent
     from conformance.services import conformance_evaluate, violations_triage
     from ingestion.services import Artifact, dbt_ingest
 
     folder = generate(models)
-    connection.close()
-    recreate_database(url)
-    call_command("migrate", verbosity=0)
     settings.CONFORMANCE_ON_INGEST = False
-    job, seconds, _ = timed(
-        dbt_ingest,
-        manifest=Artifact.from_path("manifest", folder / "manifest.json"),
-        catalog=Artifact.from_path("catalog", folder / "catalog.json"),
-        triggered_by="bench",
-    )
-    if job.status != "completed":
-        sys.exit(f"ingestion failed: {job.error_message}")
-    print(f"\n{models:,} models: ingested in {seconds:.1f} s ({job.stats.get('capsules')}, {job.stats.get('columns')})")
+    models_stored = Capsule.objects.filter(capsule_type="model").count() if reuse else -1
+    if models_stored == models:
+        # a first run again: no violation, event or snapshot stored yet
+        ViolationEvent.objects.all().delete()
+        Violation.objects.all().delete()
+        ScoreSnapshot.objects.all().delete()
+        print(f"\n{models:,} models: reusing the bench database")
+    else:
+        connection.close()
+        recreate_database(url)
+        call_command("migrate", verbosity=0)
+        job, seconds, _ = timed(
+            dbt_ingest,
+            manifest=Artifact.from_path("manifest", folder / "manifest.json"),
+            catalog=Artifact.from_path("catalog", folder / "catalog.json"),
+            triggered_by="bench",
+        )
+        if job.status != "completed":
+            sys.exit(f"ingestion failed: {job.error_message}")
+        counts = f"{job.stats.get('capsules')}, {job.stats.get('columns')}"
+        print(f"\n{models:,} models: ingested in {seconds:.1f} s ({counts})")
 
     run, wall, cpu = timed(conformance_evaluate, triggered_by="bench")
     print(
@@ -115,6 +126,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", type=int, nargs="+", default=[1000, 10_000])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--reuse", action="store_true", help="keep the bench database when it holds the project")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     os.environ["DATABASE_URL"] = url
@@ -122,13 +134,14 @@ def main() -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["DATABASE_POOL_SIZE"] = "0"  # the bench drops its database between sizes: no pooled connections
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dab_project.settings")
-    recreate_database(url)  # so django.setup() finds it
+    if not args.reuse:
+        recreate_database(url)  # so django.setup() finds it
     import django
 
     django.setup()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs")
     for models in args.models:
-        bench(models, url=url, repeat=args.repeat)
+        bench(models, url=url, repeat=args.repeat, reuse=args.reuse)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
