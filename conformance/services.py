@@ -375,15 +375,22 @@ def conformance_after_load(*, load_result: Any, job: Any, progress: Progress = _
 
     Runs inside the ingestion's transaction (a failed or dry-run ingestion keeps nothing of it) and honours
     CONFORMANCE_ON_INGEST. Returns its stats for the job: violations new / still open / resolved, the score.
+    An unexpected error is logged and reported in the stats; the ingestion itself still completes.
     """
     if not settings.CONFORMANCE_ON_INGEST:
         return {"skipped": "CONFORMANCE_ON_INGEST is off"}
-    run = conformance_evaluate(
-        trigger=EvaluationTrigger.INGESTION,
-        triggered_by=getattr(job, "triggered_by", None),
-        ingestion=job,
-        progress=progress,
-    )
+    try:
+        # a savepoint: a conformance bug must not cost the catalog its ingestion
+        with transaction.atomic():
+            run = conformance_evaluate(
+                trigger=EvaluationTrigger.INGESTION,
+                triggered_by=getattr(job, "triggered_by", None),
+                ingestion=job,
+                progress=progress,
+            )
+    except Exception as exc:
+        logger.exception("conformance_after_load_failed")
+        return {"error": f"{type(exc).__name__}: {exc}", "hint": "run `dab conformance check` to retry"}
     return run.stats()
 
 

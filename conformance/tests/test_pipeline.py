@@ -158,3 +158,16 @@ def test_a_broken_rule_file_does_not_stop_ingestion(sample_project, ingest, rule
     warnings = job.stats["conformance"]["warnings"]
     assert any("broken.yaml" in w and "rule X-1" in w for w in warnings)
     assert job.stats["conformance"]["rules"]["evaluated"] > 50  # the stored rules ran
+
+
+def test_a_conformance_failure_is_reported_and_the_ingestion_still_completes(db, ingest, monkeypatch):
+    from conformance import services
+
+    def broken(**kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(services, "_store", broken)
+    job = ingest()
+    assert job.status == "completed"
+    assert job.stats["conformance"]["error"] == "RuntimeError: disk on fire"
+    assert not Violation.objects.exists() and not ScoreSnapshot.objects.exists()
