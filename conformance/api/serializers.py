@@ -11,7 +11,7 @@ from conformance.models import Rule, ScoreSnapshot, Violation, ViolationEvent
 MAX_BULK = 1000  # violations per bulk triage request
 
 
-class RuleBriefSerializer(serializers.ModelSerializer):
+class ViolationRuleSerializer(serializers.ModelSerializer):
     class Meta:
         model = Rule
         fields = ("rule_id", "name", "rule_set", "category")
@@ -78,7 +78,7 @@ class RuleSerializer(serializers.ModelSerializer):
         return rule.get_absolute_url()
 
 
-class CapsuleBriefSerializer(serializers.Serializer):
+class ViolationCapsuleSerializer(serializers.Serializer):
     urn = serializers.CharField()
     name = serializers.CharField()
     capsule_type = serializers.CharField()
@@ -88,7 +88,7 @@ class CapsuleBriefSerializer(serializers.Serializer):
     url = serializers.CharField(source="get_absolute_url")
 
 
-class ColumnBriefSerializer(serializers.Serializer):
+class ViolationColumnSerializer(serializers.Serializer):
     urn = serializers.CharField()
     name = serializers.CharField()
 
@@ -112,9 +112,9 @@ class ViolationEventSerializer(serializers.ModelSerializer):
 class ViolationSerializer(serializers.ModelSerializer):
     """One violation; ``last_seen_at`` is when an evaluation last found it (see Violation.seen_at)."""
 
-    rule = RuleBriefSerializer(read_only=True)
-    capsule = CapsuleBriefSerializer(read_only=True, allow_null=True)
-    column = ColumnBriefSerializer(read_only=True, allow_null=True)
+    rule = ViolationRuleSerializer(read_only=True)
+    capsule = ViolationCapsuleSerializer(read_only=True, allow_null=True)
+    column = ViolationColumnSerializer(read_only=True, allow_null=True)
     last_seen_at = serializers.DateTimeField(source="seen_at", read_only=True)
     waiver = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
