@@ -12,9 +12,6 @@ the jsonb GIN indexes. SQLite falls back to LIKE everywhere.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
-
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -34,58 +31,18 @@ from django.db.models.functions import Collate, Length, Lower
 
 from catalog.choices import PiiDecision
 from catalog.models import Capsule, Column
+from catalog.search import (
+    RANK_DESCRIPTION,
+    RANK_EXACT,
+    RANK_NAME,
+    RANK_PREFIX,
+    SearchTerms,
+    column_names_containing,
+    next_prefix,
+    search_terms,
+)
 
-__all__ = [
-    "RANK_LABELS",
-    "CapsuleQuerySet",
-    "ColumnQuerySet",
-    "SearchTerms",
-    "SubqueryCount",
-    "capsules",
-    "columns",
-    "pii_q",
-    "search_terms",
-]
-
-# Queries longer than this are cut: nobody types more, and trigram extraction grows with the length.
-MAX_QUERY_LENGTH = 200
-# Below this many characters a trigram index cannot answer "contains", so only name prefixes are searched.
-MIN_CONTAINS_LENGTH = 3
-# Search tiers, best first.
-RANK_EXACT, RANK_PREFIX, RANK_NAME, RANK_DESCRIPTION = 0, 1, 2, 3
-RANK_LABELS = {RANK_EXACT: "exact", RANK_PREFIX: "prefix", RANK_NAME: "name", RANK_DESCRIPTION: "description"}
-
-
-@dataclass(frozen=True)
-class SearchTerms:
-    """A normalised search query: ``raw`` trimmed as typed, ``text`` lower-cased, ``words`` its alphanumeric words."""
-
-    raw: str
-    text: str
-    words: tuple[str, ...]
-
-    @property
-    def name(self) -> str:
-        """The text as a name would spell it: "order status" -> "order_status"."""
-        return self.text.replace(" ", "_")
-
-    @property
-    def allows_contains(self) -> bool:
-        return len(self.text) >= MIN_CONTAINS_LENGTH
-
-    @property
-    def tsquery(self) -> str:
-        """Every word as a prefix, all required: ``'cust':* & 'email':*`` (words are alphanumeric)."""
-        return " & ".join(f"'{word}':*" for word in self.words)
-
-
-def search_terms(query: str | None) -> SearchTerms | None:
-    """Normalise what a user typed; None when nothing searchable is left."""
-    raw = " ".join((query or "").split())[:MAX_QUERY_LENGTH]
-    if not raw:
-        return None
-    text = raw.lower()
-    return SearchTerms(raw=raw, text=text, words=tuple(re.findall(r"[^\W_]+", text)))
+__all__ = ["CapsuleQuerySet", "ColumnQuerySet", "SubqueryCount", "capsules", "columns", "pii_q"]
 
 
 class _DescriptionMatches(Func):
@@ -114,13 +71,6 @@ class SubqueryCount(Subquery):
 
     def __init__(self, queryset: QuerySet, **extra):
         super().__init__(queryset.order_by().values("pk"), **extra)
-
-
-def _next_prefix(text: str) -> str:
-    """The smallest string above every string starting with ``text``: "id" -> "ie"."""
-    while text and ord(text[-1]) >= 0x10FFFF:
-        text = text[:-1]
-    return text[:-1] + chr(ord(text[-1]) + 1) if text else "\U0010ffff"
 
 
 def _is_postgres() -> bool:
@@ -162,17 +112,15 @@ class _SearchMixin:
         raise NotImplementedError
 
     def _search_aliases(self):
-        return self.alias(_name_lower=Lower("name"))
-
-    def _with_name_key(self):
-        """Alias ``_name_key``: lower(name), C-collated on PostgreSQL so the btree of migration 0007 serves
-        prefixes as a range (the planner would otherwise take the trigram index for LIKE 'q%', which matches
-        every name with a word starting with q)."""
-        return self.alias(_name_key=Collate(Lower("name"), "C") if _is_postgres() else Lower("name"))
+        """Aliases the search conditions use: ``_name_lower``, and ``_name_key``, lower(name) C-collated on
+        PostgreSQL so the btrees of migration 0007 serve prefixes as a range and names as equality (the
+        planner would take a trigram index for LIKE 'q%', which matches every word starting with q)."""
+        key = Collate(Lower("name"), "C") if _is_postgres() else Lower("name")
+        return self.alias(_name_lower=Lower("name"), _name_key=key)
 
     @staticmethod
     def _prefix_q(terms: SearchTerms) -> Q:
-        return Q(_name_key__gte=terms.name, _name_key__lt=_next_prefix(terms.name))
+        return Q(_name_key__gte=terms.name, _name_key__lt=next_prefix(terms.name))
 
     def search(self, query: str | None):
         """Rows matching ``query`` by name, URN, tag or description, unranked (the filter of list endpoints).
@@ -183,10 +131,13 @@ class _SearchMixin:
         terms = search_terms(query)
         if terms is None:
             return self
-        qs = self._search_aliases()._with_name_key()
-        if not terms.allows_contains:
+        return self._search(terms, self._name_q(terms) if terms.allows_contains else None)
+
+    def _search(self, terms: SearchTerms, name_q: Q | None):
+        qs = self._search_aliases()
+        if name_q is None:
             return qs.filter(self._prefix_q(terms) | self._urn_q(terms))
-        return qs.filter(self._name_q(terms) | _description_q(terms))
+        return qs.filter(name_q | _description_q(terms))
 
     def ranked(self, query: str | None):
         """``search(query)`` ordered best first: exact name, name prefix, other name/URN/tag matches, then
@@ -197,25 +148,23 @@ class _SearchMixin:
         terms = search_terms(query)
         if terms is None:
             return self
-        return self.search(query)._with_rank(terms)
-
-    def _with_rank(self, terms: SearchTerms):
+        name_q = self._name_q(terms)
         rank = Case(
             When(Q(_name_lower=terms.name) | self._urn_q(terms), then=Value(RANK_EXACT)),
             When(_name_lower__startswith=terms.name, then=Value(RANK_PREFIX)),
-            When(self._name_q(terms), then=Value(RANK_NAME)),
+            When(name_q, then=Value(RANK_NAME)),
             default=Value(RANK_DESCRIPTION),
             output_field=IntegerField(),
         )
-        qs = self._search_aliases()
-        return qs.annotate(search_rank=rank).order_by("search_rank", Length("name"), "name", "urn")
+        matches = self._search(terms, name_q if terms.allows_contains else None)
+        return matches.annotate(search_rank=rank).order_by("search_rank", Length("name"), "name", "urn")
 
     def search_split(self, query: str) -> tuple:
         """``search(query)`` in two disjoint parts an index answers cheaply even when slicing the first rows
         of thousands: the name-prefix matches in name order (the exact name first; a btree range) and every
         other match in no particular order (a bitmap scan that stops at the slice)."""
         terms = search_terms(query)
-        base = self._search_aliases()._with_name_key()
+        base = self._search_aliases()
         prefixed = base.filter(self._prefix_q(terms)).order_by("_name_key")
         others = base.search(query).exclude(self._prefix_q(terms)).order_by()
         return prefixed, others
@@ -250,7 +199,7 @@ class CapsuleQuerySet(_SearchMixin, QuerySet):
         return terms.allows_contains and terms.name in urn.lower()
 
     def _search_aliases(self):
-        return self.alias(_name_lower=Lower("name"), _urn_lower=Lower("urn"))
+        return super()._search_aliases().alias(_urn_lower=Lower("urn"))
 
     def tagged(self, tag: str) -> CapsuleQuerySet:
         return self.filter(_tag_q(tag))
@@ -283,9 +232,12 @@ class ColumnQuerySet(_SearchMixin, QuerySet):
     """Columns, with the catalog's reusable filters."""
 
     def _name_q(self, terms: SearchTerms) -> Q:
-        # Column URNs are only matched whole (the unique index): a trigram index over 300,000 URNs would
-        # cost every ingestion more than it gives; names and the capsule's URN already find a column.
-        return Q(_name_lower__contains=terms.name) | self._urn_q(terms) | _tag_q(terms.text)
+        """Names containing the query, found in the list of distinct names (``column_names_containing``) and
+        matched by equality on the name btree; no trigram index over 376,000 columns. Reads that list once
+        per catalog version. Column URNs are only matched whole (the unique index)."""
+        names = column_names_containing(terms.name)
+        name_q = Q(_name_lower__contains=terms.name) if names is None else Q(_name_key__in=names)
+        return name_q | self._urn_q(terms) | _tag_q(terms.text)
 
     def _urn_q(self, terms: SearchTerms) -> Q:
         return Q(urn=terms.raw)

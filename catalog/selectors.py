@@ -9,12 +9,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from django.db import connection
 from django.db.models import Avg, CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
-from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns, search_terms
+from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns
+from catalog.search import catalog_version, search_terms
 
 __all__ = [
     "CatalogCoverage",
@@ -31,7 +31,6 @@ __all__ = [
     "capsule_stats",
     "capsule_upstream",
     "catalog_counts",
-    "catalog_version",
     "column_count",
     "column_detail_queryset",
     "column_get",
@@ -233,17 +232,6 @@ def capsule_stats(*, queryset: QuerySet[Capsule]) -> dict:
 # -- columns ------------------------------------------------------------------------------------------
 
 COLUMN_COUNT_TTL = 600  # seconds; a safety net, the version in the key is what keeps counts right
-
-
-def catalog_version() -> str:
-    """A token that changes whenever an ingestion adds, changes or removes a capsule or any of its columns
-    (the loader re-stamps a capsule whose columns changed) and whenever a capsule is saved in the admin.
-    One query over two indexes (the capsule count and the latest ``updated_at``)."""
-    table = connection.ops.quote_name(Capsule._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT (SELECT COUNT(*) FROM {table}), (SELECT MAX(updated_at) FROM {table})")
-        count, latest = cursor.fetchone()
-    return f"{count}:{latest}"
 
 
 def column_count(*, queryset: QuerySet[Column], cache_key: str | None) -> int:

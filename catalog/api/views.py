@@ -32,7 +32,8 @@ from catalog.api.serializers import (
 )
 from catalog.filters import CapsuleFilterSet, ColumnFilterSet
 from catalog.models import Capsule, Domain, Owner
-from catalog.querysets import RANK_LABELS, capsules
+from catalog.querysets import capsules
+from catalog.search import RANK_LABELS
 
 URN_REGEX = r"urn:[^/]+"  # URNs hold ':' and '.', never '/'
 NOT_FILTERS = frozenset({"page", "page_size", "ordering", "format"})

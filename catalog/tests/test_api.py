@@ -278,7 +278,10 @@ LIST_ENDPOINTS = (
     ("/api/v1/owners", 2),
     ("/api/v1/domains", 2),
     ("/api/v1/source-systems", 2),
-    ("/api/v1/search?q=order", 6),  # per kind: prefix matches, other matches, the page's rows
+    (
+        "/api/v1/search?q=order",
+        8,
+    ),  # per kind: prefix matches, other matches, the rows; columns: catalog version, names once
     ("/api/v1/capsules/stats", 2),
 )
 

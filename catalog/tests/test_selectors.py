@@ -7,7 +7,8 @@ import pytest
 from catalog import selectors
 from catalog.filters import CapsuleFilterSet
 from catalog.models import Capsule, Column
-from catalog.querysets import RANK_DESCRIPTION, RANK_EXACT, RANK_NAME, RANK_PREFIX, capsules, columns
+from catalog.querysets import capsules, columns
+from catalog.search import RANK_DESCRIPTION, RANK_EXACT, RANK_NAME, RANK_PREFIX
 from catalog.tests.conftest import sample_urn
 from catalog.tests.factories import CapsuleFactory, ColumnFactory, DomainFactory, OwnerFactory
 
@@ -205,3 +206,11 @@ def test_capsule_columns_come_in_warehouse_order(sample_project):
     capsule = Capsule.objects.get(urn=sample_urn("model.acme_shop.stg_customers"))
     positions = [c.ordinal_position for c in selectors.capsule_columns(capsule=capsule)]
     assert positions == sorted(positions) and len(positions) == Column.objects.filter(capsule=capsule).count()
+
+
+def test_new_column_names_are_found_once_the_catalog_changes():
+    capsule = ColumnFactory(name="zebra_stripes").capsule
+    assert [c.name for c in columns().search("ebra")] == ["zebra_stripes"]
+    ColumnFactory(name="zebra_crossing", capsule=capsule)
+    capsule.save()  # the loader re-stamps a capsule whose columns changed
+    assert {c.name for c in columns().search("ebra")} == {"zebra_stripes", "zebra_crossing"}

@@ -219,7 +219,7 @@ PAGES = (
     ("/capsules/?layer=marts,staging&has_pii=false&search=s&ordering=-owner", 7),
     ("/domains/sales/", 8),  # + domain, children
     ("/owners/{owner}/", 8),  # + owner, owned domains
-    ("/search/?q=order&kind=columns", 7),  # + columns: prefix and other matches, the page; capsules: matches
+    ("/search/?q=order&kind=columns", 9),  # + columns: version, names once, prefix, other matches, rows; capsules: 2
 )
 
 
