@@ -56,11 +56,13 @@ class _DescriptionMatches(Func):
     def as_sql(self, compiler, connection, **extra_context):
         column_sql, column_params = compiler.compile(self.source_expressions[0])
         query_sql, query_params = compiler.compile(self.source_expressions[1])
+        # The first two conditions are the predicate of the partial GIN index (migration 0010).
         sql = (
+            f"({column_sql} IS NOT NULL AND {column_sql} <> '' AND "
             f"to_tsvector('simple'::regconfig, COALESCE({column_sql}, '')) "
-            f"@@ to_tsquery('simple'::regconfig, {query_sql})"
+            f"@@ to_tsquery('simple'::regconfig, {query_sql}))"
         )
-        return sql, [*column_params, *query_params]
+        return sql, [*column_params, *column_params, *column_params, *query_params]
 
 
 class SubqueryCount(Subquery):
@@ -80,7 +82,8 @@ def _is_postgres() -> bool:
 def _tag_q(tag: str, *, field: str = "tags") -> Q:
     """Rows whose JSON list of tags holds ``tag`` exactly (jsonb containment on PostgreSQL)."""
     if _is_postgres():
-        return Q(**{f"{field}__contains": [tag]})
+        # "Not empty" is the predicate of the partial GIN index on columns' tags (migration 0010).
+        return ~Q(**{field: []}) & Q(**{f"{field}__contains": [tag]})
     # SQLite has no JSON containment lookup; the stored list is JSON text, so match the quoted element.
     return Q(**{f"{field}__icontains": f'"{tag}"'})
 
