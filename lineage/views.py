@@ -39,7 +39,13 @@ class ExplorerView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        form = GraphForm(self.request.GET or None)
+        params = self.request.GET.copy()
+        if params:
+            # A link may name only the URN: show the hops and level it is drawn with, and the capsule picked.
+            for name in ("upstream", "downstream"):
+                if not params.get(name):
+                    params[name] = "2"
+        form = GraphForm(params or None)
         context["form"] = form
         if not form.is_bound or not form.is_valid():
             return context
@@ -56,6 +62,7 @@ class ExplorerView(TemplateView):
                 return context
         if data["urn"]:
             context["graph"] = _graph_or_404(form)
+            params.setdefault("q", data["urn"])  # the search box shows what is drawn
             context["focus"] = (
                 Capsule.objects.filter(urn=context["graph"]["root_capsule"])
                 .only("urn", "name", "capsule_type", "layer", "lineage_status", "lineage_error")
