@@ -2,8 +2,7 @@
 
 from django.views.generic import TemplateView
 
-from catalog.selectors import catalog_counts
-from ingestion.selectors import job_latest
+from dab_project.dashboard import dashboard_summary
 
 
 class DashboardView(TemplateView):
@@ -11,6 +10,6 @@ class DashboardView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["counts"] = catalog_counts()
-        context["last_job"] = job_latest()
+        context.update(dashboard_summary())
+        context["last_job"] = context["recent_jobs"][0] if context["recent_jobs"] else None
         return context

@@ -1,0 +1,50 @@
+"""What the dashboard shows: the landscape's size, coverage, conformance, PII and lineage at a glance.
+
+Each figure comes from the selector its app already serves; about ten small aggregate queries in all.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+
+from catalog.models import Capsule, Column
+from catalog.selectors import capsule_coverage, capsule_facet_counts, catalog_counts
+from conformance.selectors import snapshot_latest
+from ingestion.selectors import job_list
+from lineage.pii import pii_exposure, pii_q
+
+LINEAGE_TYPES = ("model", "snapshot")
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def dashboard_summary() -> dict:
+    counts = catalog_counts()
+    summary: dict = {"counts": counts, "recent_jobs": list(job_list()[:5])}
+    if not counts["capsules"]:
+        return summary
+    models = Capsule.objects.filter(capsule_type="model")
+    summary["models"] = capsule_coverage(queryset=models)
+    summary["by_type"] = capsule_facet_counts(querysets={"capsule_type": Capsule.objects.all()})["capsule_type"]
+    summary["by_layer"] = capsule_facet_counts(querysets={"layer": Capsule.objects.all()})["layer"]
+    pii = Column.objects.filter(pii_q()).aggregate(total=Count("pk"), masked=Count("pk", filter=Q(pii_masked=True)))
+    summary["pii"] = {**pii, "exposed": pii_exposure().columns.count()}
+    lineage = dict(
+        Capsule.objects.filter(capsule_type__in=LINEAGE_TYPES)
+        .order_by()
+        .values_list("lineage_status")
+        .annotate(n=Count("pk"))
+    )
+    with_sql = sum(n for status, n in lineage.items() if status != "no_sql")
+    summary["lineage"] = {
+        "statuses": lineage,
+        "parsed": lineage.get("parsed", 0),
+        "parsed_ratio": _ratio(lineage.get("parsed", 0), with_sql),
+        "no_sql": lineage.get("no_sql", 0),
+    }
+    snapshot = snapshot_latest()
+    summary["conformance"] = snapshot
+    summary["offenders"] = (snapshot.offenders or [])[:6] if snapshot else []
+    return summary
