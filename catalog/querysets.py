@@ -17,6 +17,7 @@ from django.db.models import (
     BooleanField,
     Case,
     Exists,
+    ExpressionWrapper,
     F,
     Func,
     IntegerField,
@@ -172,14 +173,18 @@ class _SearchMixin:
         others = base.search(query).exclude(self._prefix_q(terms)).order_by()
         return prefixed, others
 
-    def rank_of(self, terms: SearchTerms, *, name: str, urn: str, tags: list) -> int:
+    def tag_hit(self, terms: SearchTerms) -> ExpressionWrapper:
+        """True where a tag equals the query: fetched with candidates so no tags list is decoded in Python."""
+        return ExpressionWrapper(_tag_q(terms.text), output_field=BooleanField())
+
+    def rank_of(self, terms: SearchTerms, *, name: str, urn: str, tag_hit: bool) -> int:
         """The tier ``ranked`` gives a matching row, computed from its values (for rows already fetched)."""
         name = name.lower()
         if name == terms.name or self._urn_matches_exactly(terms, urn):
             return RANK_EXACT
         if name.startswith(terms.name):
             return RANK_PREFIX
-        if terms.name in name or self._urn_contains(terms, urn) or terms.text in (tags or ()):
+        if terms.name in name or self._urn_contains(terms, urn) or tag_hit:
             return RANK_NAME
         return RANK_DESCRIPTION
 

@@ -37,16 +37,13 @@ RANK_LABELS = {RANK_EXACT: "exact", RANK_PREFIX: "prefix", RANK_NAME: "name", RA
 
 @dataclass(frozen=True)
 class SearchTerms:
-    """A normalised search query: ``raw`` trimmed as typed, ``text`` lower-cased, ``words`` its alphanumeric words."""
+    """A normalised search query: ``raw`` trimmed as typed, ``text`` lower-cased, ``name`` the text as a name
+    would spell it ("order status" -> "order_status"), ``words`` its alphanumeric words."""
 
     raw: str
     text: str
+    name: str
     words: tuple[str, ...]
-
-    @property
-    def name(self) -> str:
-        """The text as a name would spell it: "order status" -> "order_status"."""
-        return self.text.replace(" ", "_")
 
     @property
     def allows_contains(self) -> bool:
@@ -64,7 +61,7 @@ def search_terms(query: str | None) -> SearchTerms | None:
     if not raw:
         return None
     text = raw.lower()
-    return SearchTerms(raw=raw, text=text, words=tuple(re.findall(r"[^\W_]+", text)))
+    return SearchTerms(raw=raw, text=text, name=text.replace(" ", "_"), words=tuple(re.findall(r"[^\W_]+", text)))
 
 
 def next_prefix(text: str) -> str:

@@ -297,18 +297,18 @@ def _search_candidates(*, everything: QuerySet, query: str) -> tuple[list[tuple]
     most, each stopping at the cap, so a common word costs no more than a rare one."""
     terms = search_terms(query)
     prefixed, others = everything.search_split(query)
-    fields = ("pk", "name", "urn", "tags")
-    rows = list(prefixed.values_list(*fields)[: SEARCH_CAP + 1])
+    tag_hit = everything.tag_hit(terms)
+    rows = list(prefixed.values_list("pk", "name", "urn", tag_hit)[: SEARCH_CAP + 1])
     exact = len(rows) <= SEARCH_CAP
     if exact:
-        more = list(others.values_list(*fields)[: SEARCH_CAP + 1])
+        more = list(others.values_list("pk", "name", "urn", tag_hit)[: SEARCH_CAP + 1])
         exact = len(more) <= SEARCH_CAP
         rows = rows + more[:SEARCH_CAP]
     else:
         rows = rows[:SEARCH_CAP]
+    rank_of = everything.rank_of
     keyed = [
-        ((everything.rank_of(terms, name=name, urn=urn, tags=tags), len(name), name, urn), pk)
-        for pk, name, urn, tags in rows
+        ((rank_of(terms, name=name, urn=urn, tag_hit=hit), len(name), name, urn), pk) for pk, name, urn, hit in rows
     ]
     keyed.sort()
     return keyed, len(keyed), exact
