@@ -230,10 +230,9 @@ class CapsuleQuerySet(_SearchMixin, QuerySet):
         )
 
     def for_list(self) -> CapsuleQuerySet:
-        """Joined owner, domain and source system; the SQL and JSON blobs a list never shows are left out."""
-        return self.select_related("domain", "owner", "source_system").defer(
-            "compiled_sql", "raw_sql", "attributes", "tests", "meta", "content_hash", "columns_hash", "checksum"
-        )
+        """Joined owner, domain and source system, with only the fields a list row shows (``CAPSULE_LIST_ONLY``):
+        building Django model instances costs by the field, and a page builds 200 of them."""
+        return self.select_related("domain", "owner", "source_system").only(*CAPSULE_LIST_ONLY)
 
 
 class ColumnQuerySet(_SearchMixin, QuerySet):
@@ -265,26 +264,25 @@ class ColumnQuerySet(_SearchMixin, QuerySet):
         return self.filter(pii_q(), pii_type=pii_type)
 
     def for_list(self) -> ColumnQuerySet:
-        """The capsule joined with only the fields a column row shows (never the capsule's SQL)."""
-        return self.select_related("capsule").defer(
-            "content_hash",
-            *(f"capsule__{name}" for name in CAPSULE_HEAVY_FIELDS),
-        )
+        """The capsule joined, with only the fields a list row shows (``COLUMN_LIST_ONLY``)."""
+        return self.select_related("capsule").only(*COLUMN_LIST_ONLY)
 
 
-# Capsule fields that are large or internal: never fetched when a capsule is only a column's parent.
-CAPSULE_HEAVY_FIELDS = (
-    "compiled_sql",
-    "raw_sql",
-    "attributes",
-    "tests",
-    "meta",
-    "description",
-    "content_hash",
-    "columns_hash",
-    "checksum",
-    "tags",
-)
+# What list rows show (API list serializers, the capsule table, search results): other fields are not
+# fetched, so reading one on a list row would cost a query per row (the query-count tests would fail).
+CAPSULE_LIST_ONLY = (
+    "urn", "name", "capsule_type", "layer", "materialization", "description", "database_name", "schema_name",
+    "relation_name", "tags", "has_tests", "test_count", "doc_coverage", "access", "group_name", "version",
+    "lineage_status", "updated_at",
+    "domain", "domain__name",
+    "owner", "owner__name", "owner__email",
+    "source_system", "source_system__name", "source_system__source_type",
+)  # fmt: skip
+COLUMN_LIST_ONLY = (
+    "urn", "name", "data_type", "ordinal_position", "is_nullable", "description", "tags", "tests", "has_tests",
+    "test_count", "semantic_type", "pii_type", "pii_confidence", "pii_masked", "pii_decision",
+    "capsule", "capsule__urn", "capsule__name", "capsule__capsule_type", "capsule__layer",
+)  # fmt: skip
 
 
 def capsules() -> CapsuleQuerySet:
