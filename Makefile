@@ -1,6 +1,6 @@
 # Data Architecture Brain. `make run` and `make test` are the two commands a new user needs.
 .PHONY: help install run test test-sqlite test-docker lint format migrations-check sample-artifacts \
-        up up-dev down logs migrate shell clean backup restore bench
+        up up-dev down logs migrate shell clean backup restore
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -19,7 +19,6 @@ help:
 	@echo "  make lint             - ruff check"
 	@echo "  make migrations-check - fail if models and migrations disagree"
 	@echo "  make sample-artifacts - rebuild examples/acme_shop/target with the real dbt"
-	@echo "  make bench            - run the benchmark scripts in bench/"
 	@echo "  make backup / restore FILE=... - pg_dump / pg_restore (docker compose, or DATABASE_URL directly)"
 	@echo "Docker (the seed's targets):"
 	@echo "  make up        - Start all services"
@@ -70,9 +69,6 @@ migrations-check: install
 
 sample-artifacts:
 	scripts/build_sample.sh
-
-bench: install
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 backup:
 	scripts/backup.sh backup $(FILE)
