@@ -41,6 +41,7 @@ __all__ = [
     "owner_list",
     "search_capsules",
     "search_columns",
+    "rows_by_ids",
     "search_count",
     "source_system_list",
 ]
@@ -53,6 +54,13 @@ def capsule_list() -> CapsuleQuerySet:
     """Capsules for a list: owner, domain and source system joined, heavy fields deferred (one query per
     page). Column counts are not included: add them to the page with ``capsule_column_counts_attach``."""
     return capsules().for_list()
+
+
+def rows_by_ids(*, queryset: QuerySet, ids: Iterable) -> list:
+    """The rows of ``queryset`` with these ids, in the order given (one query)."""
+    ids = list(ids)
+    rows = queryset.order_by().in_bulk(ids)
+    return [rows[pk] for pk in ids if pk in rows]
 
 
 def capsule_column_counts_attach(*, capsules: Iterable[Capsule]) -> list[Capsule]:

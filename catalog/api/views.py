@@ -31,7 +31,7 @@ from catalog.api.serializers import (
     SourceSystemSerializer,
 )
 from catalog.filters import CapsuleFilterSet, ColumnFilterSet
-from catalog.models import Capsule, Domain, Owner
+from catalog.models import Capsule, Column, Domain, Owner
 from catalog.querysets import capsules
 from catalog.search import RANK_LABELS
 
@@ -47,13 +47,20 @@ class CountedPaginator(Paginator):
         self.__dict__["count"] = count  # Paginator.count is a cached_property
 
 
-class _NestedListMixin:
-    """Nested lists (``/domains/{name}/capsules``): filtered by the action's FilterSet, then paginated.
-    Pages of capsules get their column counts (one query for the page)."""
+class _ListMixin:
+    """Lists page through ids, then fetch the page's rows whole: sorting thousands of narrow rows costs a
+    fraction of sorting them whole with their joins (capsules by test count: 26 ms -> 4 ms). Pages of
+    capsules get their column counts. Queries: count, the page's ids, their rows (+ column counts).
+    Nested lists (``/domains/{name}/capsules``) are filtered by the action's FilterSet, then paginated."""
 
     def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        if page is not None and queryset.model is Capsule:
+        if queryset.model not in (Capsule, Column):  # owners, domains: small tables, one query
+            return super().paginate_queryset(queryset)
+        ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
+        if ids is None:
+            return None
+        page = selectors.rows_by_ids(queryset=queryset, ids=ids)
+        if queryset.model is Capsule:
             page = selectors.capsule_column_counts_attach(capsules=page)
         return page
 
@@ -63,7 +70,7 @@ class _NestedListMixin:
         return self.get_paginated_response(serializer.data)
 
 
-class CapsuleViewSet(_NestedListMixin, viewsets.ReadOnlyModelViewSet):
+class CapsuleViewSet(_ListMixin, viewsets.ReadOnlyModelViewSet):
     """Data assets (models, sources, seeds, snapshots, exposures, metrics, semantic models), by URN."""
 
     serializer_class = CapsuleSerializer
@@ -100,7 +107,7 @@ class CapsuleViewSet(_NestedListMixin, viewsets.ReadOnlyModelViewSet):
         return Response(CapsuleStatsSerializer(stats).data)
 
 
-class ColumnViewSet(viewsets.ReadOnlyModelViewSet):
+class ColumnViewSet(_ListMixin, viewsets.ReadOnlyModelViewSet):
     """Columns of every capsule, by URN."""
 
     serializer_class = ColumnSerializer
@@ -115,27 +122,22 @@ class ColumnViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.column_list()
 
     def paginate_queryset(self, queryset):
-        """Page through ids, then fetch the page's rows whole: sorting a ranked search's thousands of
-        matches as full rows joined to their capsules costs several times more than sorting their ids.
-        The count is remembered per catalog version unless a filter on steward decisions is in use.
-        Queries: catalog version, count (when not remembered), the page's ids, their rows."""
+        """As every list (``_ListMixin``), but the count is remembered per catalog version unless a filter
+        on steward decisions is in use. Queries: catalog version, count (when not remembered), the page's
+        ids, their rows."""
         params = {k: v for k, v in self.request.query_params.items() if k not in NOT_FILTERS}
         cacheable = not (ColumnFilterSet.volatile & params.keys())
         count = selectors.column_count(
             queryset=queryset, cache_key=urlencode(sorted(params.items())) if cacheable else None
         )
         self.paginator.django_paginator_class = functools.partial(CountedPaginator, count=count)
-        ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
-        if ids is None:
-            return None
-        rows = queryset.in_bulk(ids)
-        return [rows[pk] for pk in ids]
+        return super().paginate_queryset(queryset)
 
     def get_serializer_class(self):
         return ColumnDetailSerializer if self.action == "retrieve" else ColumnSerializer
 
 
-class OwnerViewSet(_NestedListMixin, viewsets.ReadOnlyModelViewSet):
+class OwnerViewSet(_ListMixin, viewsets.ReadOnlyModelViewSet):
     """Owners of data assets (teams or people), with how many capsules each owns and how well covered."""
 
     serializer_class = OwnerSerializer
@@ -153,7 +155,7 @@ class OwnerViewSet(_NestedListMixin, viewsets.ReadOnlyModelViewSet):
         return self._nested_list(selectors.capsule_list().filter(owner=owner), CapsuleSerializer)
 
 
-class DomainViewSet(_NestedListMixin, viewsets.ReadOnlyModelViewSet):
+class DomainViewSet(_ListMixin, viewsets.ReadOnlyModelViewSet):
     """Business domains, addressed by name."""
 
     serializer_class = DomainSerializer

@@ -269,19 +269,20 @@ def test_catalog_endpoints_need_the_api_key(anon_api_client, sample_project):
 # -- fixed number of queries --------------------------------------------------------------------------
 
 LIST_ENDPOINTS = (
-    ("/api/v1/capsules", 3),  # count, page, the page's column counts
-    ("/api/v1/capsules?search=o&layer=staging,marts&has_pii=false&ordering=-owner", 3),
-    ("/api/v1/columns", 4),  # catalog version, count (once per version), the page's ids, their rows
+    # count, the page's ids, their rows, their column counts
+    ("/api/v1/capsules", 4),
+    ("/api/v1/capsules?search=o&layer=staging,marts&has_pii=false&ordering=-owner", 4),
+    # catalog version, count (once per version), the page's ids, their rows
+    ("/api/v1/columns", 4),
     ("/api/v1/columns?pii=false&layer=marts&search=id", 4),
-    (f"/api/v1/capsules/{STG_CUSTOMERS}/columns", 3),  # + the capsule
-    ("/api/v1/domains/sales/capsules", 4),  # + the domain
+    (f"/api/v1/capsules/{STG_CUSTOMERS}/columns", 4),  # the capsule, count, ids, rows
+    ("/api/v1/domains/sales/capsules", 5),  # the domain, then as /capsules
     ("/api/v1/owners", 2),
     ("/api/v1/domains", 2),
     ("/api/v1/source-systems", 2),
-    (
-        "/api/v1/search?q=order",
-        8,
-    ),  # per kind: prefix matches, other matches, the rows; columns: catalog version, names once
+    # per kind: prefix matches, other matches, the page's rows; for columns also the catalog version and,
+    # once per version, the distinct names
+    ("/api/v1/search?q=order", 8),
     ("/api/v1/capsules/stats", 2),
 )
 

@@ -215,11 +215,13 @@ def test_catalog_pages_need_a_login(client, sample_project):
 
 
 PAGES = (
-    ("/capsules/", 7),  # session, user, count, page, column counts, facets
-    ("/capsules/?layer=marts,staging&has_pii=false&search=s&ordering=-owner", 7),
-    ("/domains/sales/", 8),  # + domain, children
-    ("/owners/{owner}/", 8),  # + owner, owned domains
-    ("/search/?q=order&kind=columns", 9),  # + columns: version, names once, prefix, other matches, rows; capsules: 2
+    ("/capsules/", 8),  # session, user, count, the page's ids, their rows, their column counts, facets
+    ("/capsules/?layer=marts,staging&has_pii=false&search=s&ordering=-owner", 8),
+    ("/domains/sales/", 9),  # + domain, children, without facets
+    ("/owners/{owner}/", 9),  # + owner, owned domains, without facets
+    # + columns: catalog version, names (once per version), prefix matches, other matches, rows;
+    #   capsules: prefix and other matches for the tab's count
+    ("/search/?q=order&kind=columns", 9),
 )
 
 
