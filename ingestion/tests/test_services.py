@@ -456,3 +456,9 @@ def test_real_projects_store_what_the_parser_reads(folder, shared_dbt_dir, inges
     assert owners <= set(Owner.objects.values_list("name", flat=True))
     if folder == "gitlab-analytics":
         assert stored["model"] == 2934 and stored["source"] == 1095
+def test_pipeline_steps_all_exist():
+    from ingestion.services import PIPELINE_STEPS, _pipeline_steps
+
+    assert [name for name, _ in _pipeline_steps()] == [name for name, _ in PIPELINE_STEPS]
+
+
