@@ -90,10 +90,15 @@ class _CapsuleTableMixin:
         return self.filterset.qs
 
     def paginate_queryset(self, queryset, page_size):
-        """Page through ids, then fetch the page's rows whole with their column counts (see the API's
-        ``_ListMixin``: sorting narrow rows is several times cheaper)."""
-        paginator, page, ids, is_paginated = super().paginate_queryset(queryset.values_list("pk", flat=True), page_size)
-        rows = selectors.rows_by_ids(queryset=queryset, ids=ids)
+        """The page's rows with their column counts. Sorted by a header or by search rank, page through
+        ids and fetch the page's rows whole (see the API's ``_ListMixin``: sorting narrow rows is cheaper)."""
+        if self.request.GET.get("ordering") or self.request.GET.get("search"):
+            paginator, page, ids, is_paginated = super().paginate_queryset(
+                queryset.values_list("pk", flat=True), page_size
+            )
+            rows = selectors.rows_by_ids(queryset=queryset, ids=ids)
+        else:
+            paginator, page, rows, is_paginated = super().paginate_queryset(queryset, page_size)
         page.object_list = selectors.capsule_column_counts_attach(capsules=rows)
         return paginator, page, page.object_list, is_paginated
 
