@@ -53,10 +53,10 @@ run: install .env
 
 test: install
 	@scripts/os_packages.sh chromium || true
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 test-sqlite: install
-	DAB_TEST_DATABASE=sqlite $(BIN)/pytest $(PYTEST_ARGS)
+	DAB_TEST_DATABASE=sqlite $(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
