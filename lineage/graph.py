@@ -190,7 +190,10 @@ def graph_load(*, columns: bool = True, column_edges: bool = True, sql: bool = F
 def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_edges: str | None, sql: bool):
     postgres = connection.vendor == "postgresql"
     text = (lambda column: f"{column}::text") if postgres else (lambda column: column)
-    key = (lambda value: value) if postgres else (lambda value: uuid.UUID(value))  # SQLite keeps UUIDs as hex
+    # Indexes are keyed by the UUID's int (hashing a UUID object runs Python code; an int's does not);
+    # SQLite hands UUIDs over as hex text, which hashes fast as it is.
+    key = (lambda value: value) if postgres else (lambda value: uuid.UUID(value))
+    ident = (lambda value: value.int) if postgres else (lambda value: value)
     qn = connection.ops.quote_name
     graph = GraphView()
     capsule_index: dict[Any, int] = {}
@@ -224,10 +227,10 @@ def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_
                     attributes=attributes, raw_sql=row[23] if sql else None, pk=key(pk),
                 )
             )  # fmt: skip
-            capsule_index[pk] = node.index
+            capsule_index[ident(pk)] = node.index
         cursor.execute(f"SELECT source_id, target_id FROM {qn(edges)}")
         for source_id, target_id in cursor.fetchall():
-            source, target = capsule_index.get(source_id), capsule_index.get(target_id)
+            source, target = capsule_index.get(ident(source_id)), capsule_index.get(ident(target_id))
             if source is not None and target is not None:
                 graph.add_edge(source, target)
         if columns_table is None:
@@ -238,25 +241,37 @@ def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_
             f" {text('tests')}, pii_type, pii_masked, semantic_type, in_manifest, {text('constraints')}"
             f" FROM {qn(columns_table)} ORDER BY capsule_id, ordinal_position, name"
         )
-        add = graph.add_column
+        # The hot loop of the whole load (one pass per column): GraphView.add_column inlined, empty JSON
+        # skipped without a call.
+        nodes, ups, downs, by_urn, capsule_nodes = (
+            graph.columns, graph.column_upstream, graph.column_downstream, graph.column_by_urn, graph.capsules
+        )  # fmt: skip
+        capsule_of, loads = capsule_index.get, orjson.loads
         for (pk, urn, name, capsule_id, data_type, description, tags, meta, tests, pii_type, masked, semantic,
              in_manifest, constraints) in cursor.fetchall():  # fmt: skip
-            capsule = capsule_index.get(capsule_id)
+            capsule = capsule_of(ident(capsule_id))
             if capsule is None:
                 continue
-            node = add(
+            index = len(nodes)
+            nodes.append(
                 ColumnNode(
-                    index=0, urn=urn, name=name, capsule=capsule, data_type=data_type, description=description or "",
-                    tags=tuple(_json(tags, ())), meta=_json(meta, {}), tests=tuple(_json(tests, ())),
-                    pii_type=pii_type, pii_masked=bool(masked), semantic_type=semantic,
-                    in_manifest=bool(in_manifest), constraints=tuple(_json(constraints, ())), pk=key(pk),
+                    index, urn, name, capsule, data_type, description or "",
+                    () if tags == "[]" or tags is None else tuple(loads(tags)),
+                    {} if meta == "{}" or meta is None else loads(meta),
+                    () if tests == "[]" or tests is None else tuple(loads(tests)),
+                    pii_type, bool(masked), semantic, bool(in_manifest),
+                    () if constraints == "[]" or constraints is None else tuple(loads(constraints)), key(pk),
                 )
             )  # fmt: skip
-            column_index[pk] = node.index
+            ups.append([])
+            downs.append([])
+            by_urn[urn] = index
+            capsule_nodes[capsule].columns.append(index)
+            column_index[ident(pk)] = index
         if column_edges is not None:
             cursor.execute(f"SELECT source_column_id, target_column_id, transformation_type FROM {qn(column_edges)}")
             for source_id, target_id, kind in cursor.fetchall():
-                source, target = column_index.get(source_id), column_index.get(target_id)
+                source, target = column_index.get(ident(source_id)), column_index.get(ident(target_id))
                 if source is not None and target is not None:
                     graph.add_column_edge(source, target, kind or "derived")
     return graph
