@@ -3,11 +3,13 @@
 The models keep Django's default managers (catalog/models.py is shared); selectors start from
 ``capsules()`` / ``columns()``, which return these QuerySet classes.
 
-Search matching is written once here for both databases. On PostgreSQL, migration 0006 adds the indexes
-each expression below is shaped for (the SQL must stay identical to the indexed expression):
-``lower(name)`` and ``lower(urn)`` trigram GIN indexes serve ``LIKE '%q%'`` and ``LIKE 'q%'``; a GIN index
-on ``to_tsvector('simple', coalesce(description, ''))`` serves description matches; ``tags @> '["t"]'`` uses
-the jsonb GIN indexes. SQLite falls back to LIKE everywhere.
+Search matching is written once here for both databases. On PostgreSQL, migrations 0006-0010 add the
+indexes each expression below is shaped for (the SQL must stay identical to the indexed expression;
+catalog/tests/test_search_indexes.py checks the plans): ``lower(name) COLLATE "C"`` btrees serve exact
+names, prefixes (as a range) and, for columns, the names a "contains" search found in the list of distinct
+names (catalog.search); trigram GIN indexes on capsules' ``lower(name)`` and ``lower(urn)`` serve their
+"contains"; partial GIN indexes on ``to_tsvector('simple', coalesce(description, ''))`` serve description
+matches; ``tags @> '["t"]'`` uses the jsonb GIN indexes. SQLite falls back to LIKE.
 """
 
 from __future__ import annotations
