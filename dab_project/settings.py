@@ -295,6 +295,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Two apps have a "status" choice set; name each after what it is.
+    "ENUM_NAME_OVERRIDES": {
+        "ViolationStatusEnum": "conformance.choices.ViolationStatus",
+        "IngestionJobStatusEnum": "ingestion.choices.JobStatus",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dab_project.api.strip_trailing_slashes",

@@ -9,8 +9,26 @@
     var search = document.getElementById("global-search");
     if (search) { event.preventDefault(); search.focus(); search.select(); }
   });
-  // Forms with data-autosubmit submit when a select changes (the filter bar keeps state in the URL).
-  document.querySelectorAll("form[data-autosubmit] select").forEach(function (select) {
-    select.addEventListener("change", function () { select.form.requestSubmit(); });
+  // Filter forms leave empty fields out of the URL, so shared links hold only the filters in use.
+  document.querySelectorAll("form[data-drop-empty]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      Array.prototype.forEach.call(form.elements, function (field) {
+        if (field.name && field.value === "" && !field.disabled) {
+          field.disabled = true;
+          // Re-enable after the browser has read the form, so going back finds it usable.
+          window.setTimeout(function () { field.disabled = false; }, 0);
+        }
+      });
+    });
+  });
+  // A filter select applies itself when picked with the pointer. From the keyboard every arrow press is a
+  // change, so there it waits for the Apply button (reloading on each arrow would lose the user's place).
+  document.querySelectorAll("form[data-apply-on-pick] select").forEach(function (select) {
+    var fromKeyboard = false;
+    select.addEventListener("keydown", function () { fromKeyboard = true; });
+    select.addEventListener("pointerdown", function () { fromKeyboard = false; });
+    select.addEventListener("change", function () {
+      if (!fromKeyboard) { select.form.requestSubmit(); }
+    });
   });
 })();
