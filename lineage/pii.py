@@ -42,6 +42,7 @@ from django.dispatch import receiver
 
 from catalog.models import Column
 from catalog.pii import Classification, Evidence, PiiConfig
+from catalog.querysets import pii_q
 from catalog.services import (
     StoredColumn,
     columns_pii_write,
@@ -93,11 +94,6 @@ _NON_CARRYING_RE = re.compile(
     r"^\s*(?:row_number|rank|dense_rank|ntile|percent_rank|cume_dist|length|len|char_length|character_length"
     r"|octet_length|bit_length)\s*\(", re.IGNORECASE)
 Progress = Callable[[str], None]
-
-
-def pii_q(prefix: str = "") -> Q:
-    """A column that holds PII: a type is recorded and no steward rejected it."""
-    return Q(**{f"{prefix}pii_type__isnull": False}) & ~Q(**{f"{prefix}pii_decision": "rejected"})
 
 
 def derived_carries_value(expression: str | None) -> bool:
