@@ -324,6 +324,9 @@ def dbt_ingest(
                     progress(name.replace("_", " "))
                     stats[name] = step(load_result=result, job=job, progress=progress)
                     timings[name] = time.perf_counter() - started
+                    if isinstance(stats[name], dict) and stats[name].get("error"):
+                        # A step may report a failure of its own without failing the ingestion; say so.
+                        warnings.append(f"{name.replace('_', ' ')} did not complete: {stats[name]['error']}")
                 if dry_run:
                     raise _DryRunRollback
         except _DryRunRollback:

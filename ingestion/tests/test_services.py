@@ -462,3 +462,15 @@ def test_pipeline_steps_all_exist():
     assert [name for name, _ in _pipeline_steps()] == [name for name, _ in PIPELINE_STEPS]
 
 
+
+
+def test_a_step_reporting_its_own_failure_leaves_a_warning_on_the_job(ingest_sample, monkeypatch):
+    def broken(**kwargs):
+        raise ValueError("a rule file does not validate")
+
+    monkeypatch.setattr("conformance.services.conformance_evaluate", broken)
+    job = ingest_sample()
+    assert job.status == "completed"
+    assert "a rule file does not validate" in job.stats["conformance"]["error"]
+    assert any(w.startswith("conformance did not complete: ValueError: a rule file") for w in job.warnings)
+    assert Capsule.objects.exists()
