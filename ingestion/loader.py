@@ -11,6 +11,8 @@
 A row's content hash covers every value the loader owns, so an unchanged re-ingest writes nothing.
 Values that other steps own (PII classification, semantic types, column-lineage status) and steward
 edits are never overwritten: an owner or domain set in the admin survives unless dbt now names one.
+The one exception is a capsule's first load: its columns are inserted already classified, exactly as
+the PII step would classify them (catalog.services.NewColumnClassifier), to spare rewriting every row.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
+from catalog.services import PII_FINGERPRINT_KEY, PiiValues, pii_new_column_classifier
 from dab_project.bulk import bulk_delete, bulk_insert, bulk_update, json_text
 from ingestion import conventions as conv
-from ingestion.records import CapsuleRecord, OwnerRecord, ParsedProject, TestRecord
+from ingestion.records import CapsuleRecord, ColumnRecord, OwnerRecord, ParsedProject, TestRecord
 from lineage.models import CapsuleLineage
 
 # Who set a capsule's owner/domain; steward values are kept until dbt itself names one.
@@ -48,6 +51,9 @@ COLUMN_COLUMNS = (
     "urn", "name", "data_type", "ordinal_position", "is_nullable", "description", "meta", "tags", "stats",
     "has_tests", "test_count", "tests", "constraints", "in_manifest", "in_catalog",
 )  # fmt: skip
+# Written with new columns by the loader (see catalog.services.NewColumnClassifier); the defaults otherwise.
+PII_COLUMNS = ("pii_type", "pii_detected_by", "pii_confidence", "pii_evidence", "pii_masked", "semantic_type")
+UNCLASSIFIED = (None, None, None, "[]", False, None)
 # The database's limits; longer values are cut (names) or the row is skipped (URNs), with a warning.
 MAX_URN = 500
 MAX_NAME = 255
@@ -226,6 +232,7 @@ def project_load(
             domains[record.urn] = (_fit(inferred, 100), SOURCE_CONVENTION if inferred else None)
     domain_ids = _domain_ids({name for name, _ in domains.values() if name}, result)
 
+    pii = pii_new_column_classifier()
     capsule_inserts: list[tuple] = []
     capsule_updates: list[tuple] = []
     column_inserts: list[tuple] = []
@@ -254,12 +261,23 @@ def project_load(
         )
         layer = conv.infer_layer(record, conventions)
         values = _capsule_values(record, system.pk, owner_id, domain_id, layer, owner_source, domain_source)
-        columns = _column_rows(record, result)
+        kept: list[ColumnRecord] = []
+        columns = _column_rows(record, result, kept)
         content_hash, columns_hash = _digest(values), _digest(columns)
         if stored is None:
             pk = uuid.uuid4()
-            capsule_inserts.append((pk, *values, content_hash, columns_hash, job_id, now, now))
-            column_inserts.extend((pk, *row, _digest(row), now, now) for row in columns)
+            # New columns are written already classified, and the capsule marked as such (see NewColumnClassifier).
+            fingerprint = pii.capsule_fingerprint(content_hash=content_hash, columns_hash=columns_hash)
+            capsule_inserts.append(
+                (pk, *_with_attribute(values, PII_FINGERPRINT_KEY, fingerprint), content_hash, columns_hash, job_id,
+                 now, now)
+            )  # fmt: skip
+            for row, column in zip(columns, kept, strict=True):
+                classified = pii.values(
+                    name=row[1], data_type=row[2], description=row[5], meta=column.meta, tags=column.tags,
+                    tests=column.tests, capsule_name=values[1], capsule_meta=record.meta,
+                )  # fmt: skip
+                column_inserts.append((pk, *row, _digest(row), *_pii_columns(classified), now, now))
             result.capsules.created += 1
             result.columns.created += len(columns)
             result.tests.created += len(record.tests)
@@ -298,7 +316,7 @@ def project_load(
     progress(f"columns: {result.columns.created} new, {result.columns.updated} changed, {result.columns.removed} gone")
     bulk_insert(
         Column._meta.db_table,
-        ("capsule_id", *COLUMN_COLUMNS, "content_hash", "created_at", "updated_at"),
+        ("capsule_id", *COLUMN_COLUMNS, "content_hash", *PII_COLUMNS, "created_at", "updated_at"),
         column_inserts,
     )
     _load_edges(parsed, system, result, job_id, now)
@@ -306,6 +324,21 @@ def project_load(
         result.columns.removed += _delete_capsules(list(stale.values()))
         result.capsules.removed = len(stale)
     return result
+
+
+def _pii_columns(values: PiiValues) -> tuple:
+    pii_type, detected_by, confidence, evidence, masked, semantic = values
+    return pii_type, detected_by, confidence, json_text(evidence), masked, semantic
+
+
+def _with_attribute(values: tuple, key: str, value: Any) -> tuple:
+    """The capsule's values with one more key in ``attributes`` (kept out of the content hash)."""
+    if value is None:
+        return values
+    position = CAPSULE_COLUMNS.index("attributes")
+    attributes = orjson.loads(values[position])
+    attributes[key] = value
+    return (*values[:position], json_text(attributes), *values[position + 1 :])
 
 
 def _urns_elsewhere(urns: list[str], system: SourceSystem) -> set[str]:
@@ -393,8 +426,9 @@ def _capsule_values(record: CapsuleRecord, system_id, owner_id, domain_id, layer
     )
 
 
-def _column_rows(record: CapsuleRecord, result: LoadResult) -> list[tuple]:
-    """The capsule's columns as value tuples in COLUMN_COLUMNS order (without capsule_id)."""
+def _column_rows(record: CapsuleRecord, result: LoadResult, kept: list[ColumnRecord]) -> list[tuple]:
+    """The capsule's columns as value tuples in COLUMN_COLUMNS order (without capsule_id); ``kept`` receives
+    the records of the columns kept, in the same order."""
     rows = []
     seen: set[str] = set()
     for column in record.columns:
@@ -402,6 +436,7 @@ def _column_rows(record: CapsuleRecord, result: LoadResult) -> list[tuple]:
             result.warnings.append(f"column {column.urn[:120]}: URN too long or repeated; skipped.")
             continue
         seen.add(column.urn)
+        kept.append(column)
         rows.append(
             (
                 column.urn,
@@ -445,7 +480,8 @@ def _diff_columns(column_diffs: dict[uuid.UUID, list[tuple]], inserts: list[tupl
             digest = _digest(row)
             existing = stored.get(row[0])
             if existing is None:
-                inserts.append((capsule_pk, *row, digest, now, now))
+                # Step 1 classifies columns added to a capsule already stored; here they get the defaults.
+                inserts.append((capsule_pk, *row, digest, *UNCLASSIFIED, now, now))
                 result.columns.created += 1
                 result.changed_column_capsule_ids.add(capsule_pk)
             elif existing[1] != digest:

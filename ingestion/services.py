@@ -200,19 +200,21 @@ def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
     return swept
 
 
-def _analyze_after_big_changes(stats: dict) -> None:
+def _analyze_after_big_changes(stats: dict) -> bool:
     """Refresh PostgreSQL's planner statistics when a load rewrote much of the catalog.
 
     Autovacuum gets there eventually; until it does, plans made for an empty table (sequential scans,
     bad join orders) can make pages and traversals a hundred times slower.
     """
     if connection.vendor != "postgresql":
-        return
+        return False
     changed = sum(stats.get("columns", {}).get(k, 0) for k in ("created", "removed"))
     changed += 25 * sum(stats.get("capsules", {}).get(k, 0) for k in ("created", "removed"))
-    if changed >= 20_000:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE capsules, columns, capsule_lineage")
+    if changed < 20_000:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE capsules, columns, capsule_lineage")
+    return True
 
 
 def _acquire_ingestion_lock() -> None:
@@ -329,10 +331,14 @@ def dbt_ingest(
                         warnings.append(f"{name.replace('_', ' ')} did not complete: {stats[name]['error']}")
                 if dry_run:
                     raise _DryRunRollback
+                started = time.perf_counter()  # leaving the block commits: deferred foreign-key checks run now
         except _DryRunRollback:
             stats["dry_run"] = "rolled back: nothing was stored"
         else:
-            _analyze_after_big_changes(stats)
+            timings["commit"] = time.perf_counter() - started
+            started = time.perf_counter()
+            if _analyze_after_big_changes(stats):
+                timings["analyze"] = time.perf_counter() - started
         stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
         job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)
         log.info(
