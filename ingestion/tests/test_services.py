@@ -429,6 +429,19 @@ def test_gc_is_enabled_again_after_ingestion(ingest_sample):
     assert gc.isenabled()
 
 
+_VERSION_SETS = sorted(
+    str(p.relative_to(Path(__file__).resolve().parents[3] / "shared" / "dbt"))
+    for p in (Path(__file__).resolve().parents[3] / "shared" / "dbt" / "versions").glob("v*/*")
+    if (p / "manifest.json").exists()
+) or ["versions/(absent)"]
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("folder", _VERSION_SETS)
+def test_every_manifest_version_stores_what_the_parser_reads(folder, shared_dbt_dir, ingest):
+    test_real_projects_store_what_the_parser_reads(folder, shared_dbt_dir, ingest)
+
+
 @pytest.mark.shared
 @pytest.mark.parametrize(
     "folder",
@@ -439,6 +452,8 @@ def test_real_projects_store_what_the_parser_reads(folder, shared_dbt_dir, inges
     from ingestion.parsers.dbt import parse_dbt_artifacts
 
     path = Path(shared_dbt_dir) / folder
+    if not path.is_dir():
+        pytest.skip(f"{path} is absent")
     files = {
         name: path / f"{name}.json"
         for name in ("manifest", "catalog", "run_results")
@@ -456,12 +471,12 @@ def test_real_projects_store_what_the_parser_reads(folder, shared_dbt_dir, inges
     assert owners <= set(Owner.objects.values_list("name", flat=True))
     if folder == "gitlab-analytics":
         assert stored["model"] == 2934 and stored["source"] == 1095
+
+
 def test_pipeline_steps_all_exist():
     from ingestion.services import PIPELINE_STEPS, _pipeline_steps
 
     assert [name for name, _ in _pipeline_steps()] == [name for name, _ in PIPELINE_STEPS]
-
-
 
 
 def test_a_step_reporting_its_own_failure_leaves_a_warning_on_the_job(ingest_sample, monkeypatch):
