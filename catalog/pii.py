@@ -666,18 +666,24 @@ class _NameHit:
     last: bool = False  # the match ends the name
 
 
+def _longest_match(trie: dict, words: Sequence[str], start: int) -> tuple[Any, int]:
+    """The value of the longest trie entry that the words spell from `start`, and where it ends."""
+    node, j, found, found_end = trie, start, None, start
+    while j < len(words) and words[j] in node:
+        node = node[words[j]]
+        j += 1
+        if "" in node:
+            found, found_end = node[""], j
+    return found, found_end
+
+
 def _name_hits(name: str, abbreviation: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
     """Find every pattern in the name (longest match first, left to right) and judge its context."""
     tokens = _match_tokens(tokenize_column_name(name, config=config), config)
     hits: list[_NameHit] = []
     i, n = 0, len(tokens)
     while i < n:
-        node, j, found, found_end = config.trie, i, None, i
-        while j < n and tokens[j] in node:
-            node = node[tokens[j]]
-            j += 1
-            if "" in node:
-                found, found_end = node[""], j
+        found, found_end = _longest_match(config.trie, tokens, i)
         if found is None:
             i += 1
             continue
@@ -870,12 +876,7 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
         sentence_words = set(words)
         i, n = 0, len(words)
         while i < n:
-            node, j, found, found_end = config.desc_trie, i, None, i
-            while j < n and words[j] in node:
-                node = node[words[j]]
-                j += 1
-                if "" in node:
-                    found, found_end = node[""], j
+            found, found_end = _longest_match(config.desc_trie, words, i)
             if found is None:
                 i += 1
                 continue
