@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -21,6 +22,18 @@ def shared_dbt_dir() -> Path:
     if not SHARED_DBT_DIR.is_dir():
         pytest.skip(f"real dbt artifacts not available ({SHARED_DBT_DIR} is absent)")
     return SHARED_DBT_DIR
+
+
+@pytest.fixture
+def sample_manifest() -> dict:
+    """The bundled sample's artifact, parsed, for tests that modify it before ingesting."""
+    return json.loads((SAMPLE_TARGET_DIR / "manifest.json").read_bytes())
+
+
+@pytest.fixture
+def sample_catalog() -> dict:
+    """The bundled sample's artifact, parsed, for tests that modify it before ingesting."""
+    return json.loads((SAMPLE_TARGET_DIR / "catalog.json").read_bytes())
 
 
 @pytest.fixture

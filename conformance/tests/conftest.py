@@ -24,11 +24,6 @@ def rules_dir(tmp_path, settings) -> Path:
 
 
 @pytest.fixture
-def sample_manifest() -> dict:
-    return json.loads((SAMPLE_TARGET / "manifest.json").read_bytes())
-
-
-@pytest.fixture
 def ingest(tmp_path) -> Callable:
     """ingest(manifest=dict|None) -> IngestionJob: the sample's artifacts through the real pipeline, optionally
     with a modified manifest written to a temporary file."""

@@ -13,16 +13,6 @@ SAMPLE_TARGET_DIR = Path(__file__).resolve().parents[2] / "examples" / "acme_sho
 
 
 @pytest.fixture
-def sample_manifest() -> dict:
-    return json.loads((SAMPLE_TARGET_DIR / "manifest.json").read_bytes())
-
-
-@pytest.fixture
-def sample_catalog() -> dict:
-    return json.loads((SAMPLE_TARGET_DIR / "catalog.json").read_bytes())
-
-
-@pytest.fixture
 def write_json(tmp_path) -> Callable[[str, object], Path]:
     def write(name: str, data) -> Path:
         path = tmp_path / name

@@ -34,16 +34,6 @@ def expected() -> dict:
 
 
 @pytest.fixture
-def sample_manifest() -> dict:
-    return json.loads((SAMPLE_TARGET_DIR / "manifest.json").read_bytes())
-
-
-@pytest.fixture
-def sample_catalog() -> dict:
-    return json.loads((SAMPLE_TARGET_DIR / "catalog.json").read_bytes())
-
-
-@pytest.fixture
 def ingest(tmp_path) -> Callable:
     """ingest(manifest=dict|path, catalog=dict|path|None, **options) -> the finished IngestionJob."""
     from ingestion.services import Artifact, dbt_ingest
