@@ -126,18 +126,28 @@ def main(argv: list[str] | None = None) -> int:
     if argv[:1] != ["serve"]:
         # Commands print their own results; routine log lines would only interleave with them.
         os.environ.setdefault("LOG_LEVEL", "WARNING")
+    if argv[:1] in (["--version"], ["version"]):
+        from dab_project import __version__
+
+        print(f"dab {__version__}")
+        return 0
+    wants_help = not argv or argv[0] in ("-h", "--help", "help")
     try:
         _setup_django()
     except Exception as exc:  # e.g. ImproperlyConfigured: say it plainly, no traceback
         print(f"dab: configuration error: {exc}", file=sys.stderr)
-        return 2
-    if not argv or argv[0] in ("-h", "--help", "help"):
+        if not wants_help:
+            return 2
+        # Help must work before the configuration does (a fresh checkout has no .env yet): list the
+        # commands under development settings; this process runs nothing else.
+        os.environ["ENVIRONMENT"] = "development"
+        try:
+            _setup_django()
+        except Exception:
+            return 2
+        print("dab: the commands above refuse to run until the configuration is fixed.", file=sys.stderr)
+    if wants_help:
         print(_help())
-        return 0
-    if argv[0] in ("--version", "version"):
-        from dab_project import __version__
-
-        print(f"dab {__version__}")
         return 0
     if argv[0] == "serve":
         return _serve(argv[1:])

@@ -22,13 +22,29 @@ def test_unknown_command_exits_non_zero(capsys):
     assert "unknown command" in capsys.readouterr().err
 
 
-def test_configuration_errors_are_reported_without_a_traceback():
-    env = {"PATH": "/usr/bin:/bin", "DAB_ENV_FILE": "/dev/null", "ENVIRONMENT": "production"}
-    result = subprocess.run(
-        [sys.executable, "-m", "dab_project.cli", "--help"], cwd=REPO_DIR, env=env, capture_output=True, text=True
+def _dab(*args: str, environment: str) -> subprocess.CompletedProcess:
+    env = {"PATH": "/usr/bin:/bin", "DAB_ENV_FILE": "/dev/null", "ENVIRONMENT": environment,
+           "DATA_DIR": "/tmp/dab-cli-test"}  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "dab_project.cli", *args], cwd=REPO_DIR, env=env, capture_output=True, text=True
     )
+
+
+def test_configuration_errors_are_reported_without_a_traceback():
+    result = _dab("migrate", "--check", environment="production")
     assert result.returncode == 2
     assert result.stderr.startswith("dab: configuration error: Refusing to start")
+    assert "Traceback" not in result.stderr
+
+
+def test_help_works_before_the_configuration_does():
+    """A fresh checkout has no .env, so production defaults refuse to start; `dab --help` still lists the
+    commands, and says on stderr what stops them."""
+    result = _dab("--help", environment="production")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: dab <group>")
+    assert "  ingest" in result.stdout
+    assert "configuration error: Refusing to start" in result.stderr
     assert "Traceback" not in result.stderr
 
 
