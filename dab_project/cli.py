@@ -145,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             _setup_django()
         except Exception:
             return 2
-        print("dab: the commands above refuse to run until the configuration is fixed.", file=sys.stderr)
+        print("dab: listing the commands anyway; they refuse to run until the configuration is fixed.", file=sys.stderr)
     if wants_help:
         print(_help())
         return 0
