@@ -97,3 +97,19 @@ def test_search_works_without_trigram_indexes(postgres):
         assert [c.name for c in columns().ranked("email")] == ["customer_email"]
         assert [c.name for c in capsules().ranked("customers")] == ["stg_customers"]
         transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("field", ["test_count", "doc_coverage", "updated_at"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_sorted_capsule_lists_walk_an_index(postgres, field, descending):
+    """Migration 0011: the capsule lists' own ordering (NULLs last both ways, then URN) reads an index in
+    order instead of sorting the whole table."""
+    from catalog.filters import CapsuleFilterSet
+
+    CapsuleFactory.create_batch(3)
+    ordering = f"-{field}" if descending else field
+    queryset = CapsuleFilterSet({"ordering": ordering}, queryset=capsules()).qs.values_list("pk", flat=True)[:50]
+    direction = "desc" if descending else "asc"
+    explained = plan(queryset)
+    assert f"idx_capsules_{field}_{direction}" in explained
+    assert "Sort" not in explained.split("Index Scan")[0]
