@@ -154,15 +154,17 @@ class _SearchMixin:
         terms = search_terms(query)
         if terms is None:
             return self
-        name_q = self._name_q(terms)
-        rank = Case(
+        # A short query matches only name prefixes and whole URNs, which the first two tiers take: no name
+        # tier then (for columns it would read the catalog's names and send them as an IN list for nothing).
+        name_q = self._name_q(terms) if terms.allows_contains else None
+        tiers = [
             When(Q(_name_lower=terms.name) | self._urn_q(terms), then=Value(RANK_EXACT)),
             When(_name_lower__startswith=terms.name, then=Value(RANK_PREFIX)),
-            When(name_q, then=Value(RANK_NAME)),
-            default=Value(RANK_DESCRIPTION),
-            output_field=IntegerField(),
-        )
-        matches = self._search(terms, name_q if terms.allows_contains else None)
+        ]
+        if name_q is not None:
+            tiers.append(When(name_q, then=Value(RANK_NAME)))
+        rank = Case(*tiers, default=Value(RANK_DESCRIPTION), output_field=IntegerField())
+        matches = self._search(terms, name_q)
         return matches.annotate(search_rank=rank).order_by("search_rank", Length("name"), "name", "urn")
 
     def search_split(self, query: str) -> tuple:

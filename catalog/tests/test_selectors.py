@@ -53,6 +53,17 @@ def test_short_queries_match_name_prefixes_only(ranked_capsules):
     assert {c.name for c in capsules().search("or")} == {"Orders", "orders_daily"}
 
 
+def test_short_column_queries_rank_by_prefix_without_reading_the_column_names(django_assert_num_queries):
+    """A short query matches only name prefixes and whole URNs: ranking it is the one query, no catalog
+    version and no list of distinct names (those serve "contains", which a short query never asks)."""
+    capsule = CapsuleFactory(name="orders")
+    for name in ("id_hash", "id", "order_id", "idx"):
+        ColumnFactory(capsule=capsule, name=name)
+    with django_assert_num_queries(1):
+        ranked = [(c.name, c.search_rank) for c in columns().ranked("id")]
+    assert ranked == [("id", RANK_EXACT), ("idx", RANK_PREFIX), ("id_hash", RANK_PREFIX)]
+
+
 def test_description_matches_need_every_word(ranked_capsules):
     assert [c.name for c in capsules().search("payment orders")] == ["payments"]
     assert list(capsules().search("payment invoices")) == []
