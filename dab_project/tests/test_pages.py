@@ -59,9 +59,14 @@ def test_dashboard_shows_real_counts_and_last_ingestion(steward_client):
 def test_dashboard_on_the_sample_project(steward_client, sample_project, django_assert_max_num_queries):
     from lineage.pii import pii_exposure
 
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(15):
         response = steward_client.get("/")
     context = response.context
+    by_type = {facet.value: facet.count for facet in context["by_type"]}
+    by_layer = {facet.value: facet.count for facet in context["by_layer"]}
+    assert by_type["model"] == Capsule.objects.filter(capsule_type="model").count()
+    assert by_layer["marts"] == Capsule.objects.filter(layer="marts").count()
+    assert sum(by_type.values()) == sum(by_layer.values()) == Capsule.objects.count()
     models = Capsule.objects.filter(capsule_type="model")
     assert context["models"].capsules == models.count()
     assert context["models"].tested == models.filter(has_tests=True).count()
