@@ -54,12 +54,12 @@ from conformance.engine import (
     load_rules,
     score_evaluation,
 )
-from conformance.engine.evaluate import gc_paused
 from conformance.engine.results import capsule_label
 from conformance.impact import downstream_counts
 from conformance.models import Rule, ScoreSnapshot, Violation, ViolationEvent
 from conformance.selectors import DAB_ACTOR, rule_specs
 from dab_project.bulk import bulk_insert, bulk_update
+from dab_project.memory import gc_paused
 from lineage.graph import GraphView, graph_load
 
 logger = structlog.get_logger(__name__)

@@ -35,6 +35,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from dab_project.memory import gc_paused
 from ingestion import conventions as conv
 from ingestion.choices import JobStatus
 from ingestion.loader import project_load
@@ -287,16 +288,13 @@ def dbt_ingest(
         progress("parsing")
         # Parsing makes millions of small acyclic objects; the cycle collector would walk them again and
         # again for nothing (measured: a third of the parse). Pause it, then exempt the records from it.
-        gc.disable()
-        try:
+        with gc_paused():
             parsed = parse_dbt_artifacts(
                 manifest=data["manifest"],
                 catalog=data.get("catalog"),
                 run_results=data.get("run_results"),
                 project_name=project_name,
             )
-        finally:
-            gc.enable()
         del data
         gc.freeze()
         timings["parse"] = time.perf_counter() - started

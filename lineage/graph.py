@@ -10,7 +10,6 @@ lists hold those positions. ``pk`` keeps the database key so results can be writ
 
 from __future__ import annotations
 
-import gc
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -19,6 +18,8 @@ from typing import Any
 
 import orjson
 from django.db import connection
+
+from dab_project.memory import gc_paused
 
 
 @dataclass(slots=True, frozen=True)
@@ -174,17 +175,12 @@ def graph_load(*, columns: bool = True, column_edges: bool = True, sql: bool = F
     from catalog.models import Capsule, Column
     from lineage.models import CapsuleLineage, ColumnLineage
 
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         return _graph_read(
             capsules=Capsule._meta.db_table, columns_table=Column._meta.db_table if columns else None,
             edges=CapsuleLineage._meta.db_table, column_edges=ColumnLineage._meta.db_table if column_edges else None,
             sql=sql,
         )  # fmt: skip
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_edges: str | None, sql: bool):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 
 from conformance.engine.context import EvalContext
@@ -21,6 +19,7 @@ from conformance.engine.results import (
     fingerprint,
 )
 from conformance.engine.spec import RuleSpec, Waiver
+from dab_project.memory import gc_paused
 from lineage.graph import CapsuleNode, ColumnNode, GraphView
 
 logger = logging.getLogger(__name__)
@@ -91,24 +90,6 @@ class _RuleWaivers:
                 if waiver.matches_object(names=found, fingerprint=fingerprint):
                     return waiver
         return by_print[1] if by_print is not None else None
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector for a bounded, allocation-heavy computation.
-
-    Findings are allocated by the ten thousand while a GraphView's hundreds of thousands of objects are
-    alive; each full collection rescans all of them (0.3-0.6 s pauses at 10,000 models). The computation
-    creates no reference cycles, so reference counting frees everything anyway; the previous state is
-    restored on exit.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _evaluate_rule(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequence[Waiver]) -> RuleResult:

@@ -28,9 +28,9 @@ from dataclasses import asdict, dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from conformance.engine.evaluate import gc_paused
 from conformance.engine.results import Evaluation, RuleResult
 from conformance.engine.spec import SEVERITIES
+from dab_project.memory import gc_paused
 
 DEFAULT_WEIGHTS: Mapping[str, float] = MappingProxyType({"critical": 10.0, "error": 5.0, "warning": 2.0, "info": 1.0})
 CRITICAL_CAP = 50.0
