@@ -18,6 +18,12 @@ from catalog.selectors import CAPSULE_FACETS
 __all__ = ["CapsuleFilterSet", "ColumnFilterSet"]
 
 
+def sorts_everything(params) -> bool:
+    """Whether a list with these query parameters is ordered by ``?ordering=`` or search rank: then every
+    match is sorted rather than read off an index in order, and lists page through ids first."""
+    return bool(params.get("ordering") or params.get("search"))
+
+
 class CharInFilter(filters.BaseInFilter, filters.CharFilter):
     """One value or several, comma-separated."""
 

@@ -14,7 +14,7 @@ from django.http import Http404
 from django.views.generic import DetailView, ListView, TemplateView
 
 from catalog import selectors
-from catalog.filters import CapsuleFilterSet
+from catalog.filters import CapsuleFilterSet, sorts_everything
 from catalog.models import Capsule, Column, Domain, Owner
 
 DEFAULT_PAGE_SIZE = 50
@@ -92,7 +92,7 @@ class _CapsuleTableMixin:
     def paginate_queryset(self, queryset, page_size):
         """The page's rows with their column counts. Sorted by a header or by search rank, page through
         ids and fetch the page's rows whole (see the API's ``_ListMixin``: sorting narrow rows is cheaper)."""
-        if self.request.GET.get("ordering") or self.request.GET.get("search"):
+        if sorts_everything(self.request.GET):
             paginator, page, ids, is_paginated = super().paginate_queryset(
                 queryset.values_list("pk", flat=True), page_size
             )

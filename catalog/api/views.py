@@ -30,7 +30,7 @@ from catalog.api.serializers import (
     SearchResultSerializer,
     SourceSystemSerializer,
 )
-from catalog.filters import CapsuleFilterSet, ColumnFilterSet
+from catalog.filters import CapsuleFilterSet, ColumnFilterSet, sorts_everything
 from catalog.models import Capsule, Column, Domain, Owner
 from catalog.querysets import capsules
 from catalog.search import RANK_LABELS
@@ -47,12 +47,6 @@ class CountedPaginator(Paginator):
         self.__dict__["count"] = count  # Paginator.count is a cached_property
 
 
-def _sorts_everything(request) -> bool:
-    """Whether a list is ordered by ``?ordering=`` or search rank: then every match is sorted, not read off
-    an index in order."""
-    return bool(request.query_params.get("ordering") or request.query_params.get("search"))
-
-
 class _ListMixin:
     """Lists sorted by ``?ordering=`` or search rank page through ids, then fetch the page's rows whole:
     sorting thousands of narrow rows costs a fraction of sorting them whole with their joins (capsules by
@@ -63,7 +57,7 @@ class _ListMixin:
     def paginate_queryset(self, queryset):
         if queryset.model not in (Capsule, Column):  # owners, domains: small tables, one query
             return super().paginate_queryset(queryset)
-        if _sorts_everything(self.request):
+        if sorts_everything(self.request.query_params):
             ids = super().paginate_queryset(queryset.values_list("pk", flat=True))
             page = None if ids is None else selectors.rows_by_ids(queryset=queryset, ids=ids)
         else:  # the default order walks an index: the page's rows come straight off it
