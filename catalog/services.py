@@ -18,10 +18,10 @@ from django.db.models import Count, Q
 from django.dispatch import Signal
 from django.utils import timezone
 
-from catalog.choices import PiiDecision
+from catalog.choices import INFERRED_ORIGINS, PiiDecision
 from catalog.models import Capsule, Column
 from catalog.pii import Classification, Evidence, PiiConfig, classify_column, default_pii_config, load_pii_config
-from dab_project.bulk import bulk_update, json_text
+from dab_project.bulk import bulk_insert, bulk_update, json_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +31,75 @@ class LineageStatusUpdate:
     capsule_id: Any
     status: str
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InferredColumn:
+    """A column column lineage inferred (origin ``sql`` or ``usage``), to insert with a new id the caller chose."""
+
+    id: Any
+    capsule_id: Any
+    capsule_urn: str
+    name: str  # lower case, as column URNs are
+    origin: str
+    data_type: str | None = None
+    ordinal_position: int | None = None
+
+
+def inferred_column_urn(*, capsule_urn: str, name: str) -> str:
+    """The URN of a capsule's column, as the loader builds it (ingestion.parsers.dbt.urns.column_urn)."""
+    return f"{capsule_urn}:{name.lower()}"
+
+
+def columns_inferred_apply(
+    *,
+    inserts: Sequence[InferredColumn] = (),
+    updates: Sequence[tuple[Any, str, str | None]] = (),
+    delete_ids: Sequence[Any] = (),
+    now=None,
+) -> None:
+    """Write what column lineage inferred about columns nobody declared.
+
+    1. delete the columns no longer inferred, with what hangs on them (their edges, violations) through the
+       ORM's cascade: the caller deleted the edges it re-derives already, so few remain;
+    2. set ``(id, origin, data_type)`` on inferred columns whose origin or type moved;
+    3. insert the new ones, already classified for PII exactly as the loader classifies new columns (one query
+       for their capsules' names and meta), so the classification step need not rewrite them.
+    Must run inside the caller's transaction.
+    """
+    now = now or timezone.now()
+    ids = list(delete_ids)
+    for start in range(0, len(ids), 2000):
+        Column.objects.filter(pk__in=ids[start : start + 2000], origin__in=INFERRED_ORIGINS).delete()
+    bulk_update(Column._meta.db_table, ("origin", "data_type", "updated_at"), [(*u, now) for u in updates])
+    if not inserts:
+        return
+    capsules = {
+        pk: (name, meta)
+        for pk, name, meta in Capsule.objects.filter(pk__in={c.capsule_id for c in inserts}).values_list(
+            "pk", "name", "meta"
+        )
+    }
+    classifier = pii_new_column_classifier()
+    rows = []
+    for column in inserts:
+        capsule_name, capsule_meta = capsules.get(column.capsule_id, (None, None))
+        pii_type, detected_by, confidence, evidence, masked, semantic = classifier.values(
+            name=column.name, data_type=column.data_type, description=None, meta=None, tags=(), tests=(),
+            capsule_name=capsule_name, capsule_meta=capsule_meta,
+        )  # fmt: skip
+        rows.append((
+            column.id, column.capsule_id, inferred_column_urn(capsule_urn=column.capsule_urn, name=column.name),
+            column.name, column.data_type, column.ordinal_position, False, False, column.origin, pii_type,
+            detected_by, confidence, json_text(evidence), masked, semantic, now, now,
+        ))  # fmt: skip
+    bulk_insert(
+        Column._meta.db_table,
+        ("id", "capsule_id", "urn", "name", "data_type", "ordinal_position", "in_manifest", "in_catalog", "origin",
+         "pii_type", "pii_detected_by", "pii_confidence", "pii_evidence", "pii_masked", "semantic_type",
+         "created_at", "updated_at"),
+        rows,
+    )  # fmt: skip
 
 
 def capsules_set_lineage_status(*, updates: Iterable[LineageStatusUpdate]) -> int:
