@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from catalog.models import Capsule, Column
+from lineage.models import CapsuleLineage
 
 __all__ = [
     "DIRECTIONS",
@@ -40,6 +41,7 @@ __all__ = [
     "capsule_lineage",
     "column_lineage",
     "depth_resolve",
+    "exposures_reading",
     "impact_analyse",
     "lineage_capsule_search",
     "lineage_graph",
@@ -476,6 +478,48 @@ def _exposures(capsule_ids: Iterable[Any], found: dict[Any, int]) -> list[dict[s
             }
         )
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class ExposureUse:
+    """An exposure (dashboard, application, notebook...) and the capsules it reads among those asked about."""
+
+    urn: str
+    name: str
+    exposure_type: str
+    url: str  # its page in DAB
+    via: tuple[tuple[str, str], ...]  # (URN, name) of each capsule it reads
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "name": self.name,
+            "type": self.exposure_type,
+            "url": self.url,
+            "via": [{"urn": urn, "name": name} for urn, name in self.via],
+        }
+
+
+def exposures_reading(*, capsule_urns: Iterable[str]) -> list[ExposureUse]:
+    """The exposures that read any of these capsules, by name. Exposures have no columns, so a column's consumers
+    end at its capsule's exposures (and those of the capsules it feeds): the column page and the PII trace both
+    show these. One query."""
+    urns = list(dict.fromkeys(capsule_urns))
+    if not urns:
+        return []
+    rows = (
+        CapsuleLineage.objects.filter(target__capsule_type="exposure", source__urn__in=urns)
+        .values_list("target__urn", "target__name", "target__attributes", "source__urn", "source__name")
+        .order_by("target__name", "source__name")
+    )
+    found: dict[str, tuple[str, str, list[tuple[str, str]]]] = {}
+    for urn, name, attributes, source_urn, source_name in rows:
+        kind = attributes.get("type") if isinstance(attributes, dict) else None
+        found.setdefault(urn, (name, kind or "exposure", []))[2].append((source_urn, source_name))
+    return [
+        ExposureUse(urn, name, kind, reverse("catalog:capsule_detail", kwargs={"urn": urn}), tuple(via))
+        for urn, (name, kind, via) in found.items()
+    ]
 
 
 def impact_analyse(*, capsule: Capsule | None = None, column: Column | None = None, depth: DepthInfo) -> Impact:

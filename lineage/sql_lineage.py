@@ -37,6 +37,7 @@ __all__ = [
     "DBT_CTE_PREFIX",
     "MAX_NESTING_DEPTH",
     "MAX_SQL_CHARS",
+    "NOT_UPSTREAM",
     "ColumnEdge",
     "ExtractionPool",
     "LineageJob",
@@ -84,6 +85,8 @@ _MEASURING_FUNCTIONS = frozenset({
     "cume_dist", "count", "count_if", "countif", "approx_count_distinct", "approx_distinct", "hll", "uniq",
     "uniqexact",
 })  # fmt: skip
+# How a reason says a relation the SQL reads is not among those the caller declared.
+NOT_UPSTREAM = "is not among the model's upstream relations"
 # dbt inlines an ephemeral model as a CTE named this prefix + the model's identifier (its alias, else its name).
 DBT_CTE_PREFIX = "__dbt__cte__"
 
@@ -454,6 +457,7 @@ def relation_name_parts(name: str) -> tuple[str, ...]:
 
 
 def _table_parts(node: exp.Table) -> tuple[str, ...]:
+    """The name's parts in lower case; an omitted middle part (``db..name``: the default schema) is ""."""
     parts = []
     for key in ("catalog", "db", "this"):
         part = node.args.get(key)
@@ -461,8 +465,10 @@ def _table_parts(node: exp.Table) -> tuple[str, ...]:
             continue
         if isinstance(part, exp.Dot):  # 4-part names
             parts.extend(p.name.lower() for p in part.flatten())
-        else:
+        elif isinstance(part, exp.Expression):
             parts.append(part.name.lower())
+        else:
+            parts.append(str(part).lower())
     return tuple(parts)
 
 
@@ -545,7 +551,7 @@ class _Resolver:
 
     def unknown_rel(self, label: str) -> _Rel:
         self.unknown_relations.setdefault(label, None)
-        problem = f"relation {label} is not among the model's upstream relations"
+        problem = f"relation {label} {NOT_UPSTREAM}"
         return _Rel(label, [], known=False, fallback=lambda name: _Col(name, {}, (problem,)))
 
     def table(self, node: exp.Table, env: _Env, scope: _Scope) -> _Rel:
@@ -576,7 +582,7 @@ class _Resolver:
                     return rel
         hit = self.exact.get(parts)
         if hit is None and parts not in self.exact:
-            hit = self.suffix.get(parts)
+            hit = self.suffix.get(parts) if "" not in parts else self.gapped(parts)
         if hit is not None:
             return self.upstream_rel(hit)
         if parts in self.exact or self.suffix.get(parts, False) is None:
@@ -584,6 +590,17 @@ class _Resolver:
         if parts in self.own or (len(parts) < 3 and any(o[-len(parts) :] == parts for o in self.own)):
             return self.own_rel(".".join(parts))
         return self.unknown_rel(".".join(parts))
+
+    def gapped(self, parts: tuple[str, ...]) -> UpstreamRelation | None:
+        """The one upstream whose spelling matches ``parts`` where they leave a part out (``db..name`` in SQL Server,
+        Snowflake, DuckDB: the default schema)."""
+        found: dict[str, UpstreamRelation] = {}
+        for spelled, rel in self.exact.items():
+            if rel is not None and len(spelled) == len(parts) and all(
+                p in ("", q) for p, q in zip(parts, spelled, strict=True)
+            ):
+                found[rel.urn] = rel
+        return next(iter(found.values())) if len(found) == 1 else None
 
     def cte_rel(self, cte: exp.CTE, env: _Env, *, record: bool = True) -> _Rel | None:
         """The relation a CTE defines, resolved once. ``record=False`` only looks: nothing it reads is recorded."""
@@ -970,6 +987,16 @@ class _Resolver:
                 labels = ", ".join(r.label for r in opens)
                 return _Col(name, {}, (f"column {name} may come from any of {labels} (their columns are unknown)",))
             s = s.outer
+        # No relation in scope lists it. When the innermost scope reads one table alone, that table has it and the
+        # list we hold is stale or partial (a catalog of another day): the column is that table's.
+        s = scope
+        while s is not None:
+            if s.rels:
+                only = next(iter(s.rels.values())) if len(s.rels) == 1 else None
+                if only is not None and any(only is rel for rel in self.upstream_rels.values()):
+                    return self.rel_column(only, name)
+                break
+            s = s.outer
         return _Col(name, {}, (f"column {name} not found in any relation in scope",))
 
     def visit(
@@ -1240,7 +1267,7 @@ def _lineage_of(
             edges.append(ColumnEdge(name, urn, source, kind, text, tuple(sorted(funcs)), carries and rank != _HASH))
 
     for label in resolver.unknown_relations:
-        reasons.setdefault(f"reads {label}, which is not among the model's upstream relations", None)
+        reasons.setdefault(f"reads {label}, which {NOT_UPSTREAM}", None)
     for note in resolver.notes:
         reasons.setdefault(note, None)
     if unresolved:
