@@ -109,6 +109,27 @@ class _Node:
     parents: list[Any] = field(default_factory=list)  # capsule ids of relation parents (depends_on)
     sql_parents: list[Any] = field(default_factory=list)  # relations only the SQL names (stored sql_only edges)
     outputs: dict[str, str | None] | None = None  # this run: columns the SQL produces that nobody declares, with type
+    # Caches for readers, dropped whenever the model's columns or outputs change (``settle``).
+    _known: frozenset[str] | None = None
+    _signature: tuple | None = None
+
+    def settle(self, outputs: dict[str, str | None], complete: bool) -> None:
+        """Record what this model's SQL produces (its readers resolve against it from now on)."""
+        self.outputs, self.outputs_complete = outputs, complete
+        self.outputs_hash = _outputs_hash(outputs, complete)
+        self._known = self._signature = None
+
+    def known_set(self) -> frozenset[str]:
+        if self._known is None:
+            self._known = frozenset(self.known_names())
+        return self._known
+
+    def signature(self) -> tuple:
+        """What a reader's lineage depends on of this parent (part of the reader's fingerprint)."""
+        if self._signature is None:
+            self._signature = (self.urn, _spellings(self), self.columns_hash, self.in_catalog, self.outputs_hash,
+                               self.outputs_complete)  # fmt: skip
+        return self._signature
 
     @property
     def complete(self) -> bool:
@@ -442,8 +463,7 @@ def _fingerprint(model: _Node, nodes: dict[Any, _Node], *, dialect: str | None, 
         _spellings(model),
         model.columns_hash,
         model.in_catalog,
-        [(p.urn, _spellings(p), p.columns_hash, p.in_catalog, p.outputs_hash, p.outputs_complete, sql_only)
-         for p, sql_only in parents],
+        [(*p.signature(), sql_only) for p, sql_only in parents],
     )  # fmt: skip
     return hashlib.md5(orjson.dumps(payload), usedforsecurity=False).hexdigest()
 
@@ -557,8 +577,7 @@ class _Run:
             self.derived.append(model)
             if model.sql_md5 is None:
                 # The extractor's verdict too, without shipping the job to a worker.
-                model.outputs, model.outputs_complete = {}, False
-                model.outputs_hash = _outputs_hash({}, False)
+                model.settle({}, False)
                 self.sql_parents[model.pk] = []
                 self.updates.append(LineageStatusUpdate(model.pk, LineageStatus.NO_SQL, NO_SQL_REASON))
                 yield LineageStatus.NO_SQL
@@ -620,12 +639,10 @@ class _Run:
                 skipped.targets[name[:60]] = None
                 continue
             outputs[name] = dtype
-        model.outputs = outputs
-        model.outputs_complete = result.outputs_complete and result.status != LineageStatus.FAILED
-        model.outputs_hash = _outputs_hash(outputs, model.outputs_complete)
+        model.settle(outputs, result.outputs_complete and result.status != LineageStatus.FAILED)
 
         parents = {self.nodes[p].urn: self.nodes[p] for p in (*model.parents, *self.sql_parents.get(model.pk, ()))}
-        known = {urn: set(p.known_names()) for urn, p in parents.items()}
+        known = {urn: p.known_set() for urn, p in parents.items()}
         reads: dict[str, dict[str, None]] = defaultdict(dict)
         typed_by: dict[str, list[tuple[str, str]]] = defaultdict(list)
         for edge in result.edges:
