@@ -1,4 +1,4 @@
-"""Evaluate catalog/pii.py against hand-labelled columns, time it, and redraw the labelled sample.
+"""Evaluate pii/classifier.py against hand-labelled columns, time it, and redraw the labelled sample.
 
     python bench/pii_eval.py [eval] [--labels bench/data/pii_labels.csv] [--split dev|heldout|all] [--quiet]
     python bench/pii_eval.py speed --dir /tmp/gen10k          # manifest.json (+ catalog.json) from gen_dbt.py
@@ -29,7 +29,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from catalog.pii import classify_column, load_pii_config, tokenize_column_name  # noqa: E402
+from pii.classifier import classify_column  # noqa: E402
+from pii.tokens import tokenize_column_name  # noqa: E402
+from pii.vocabulary import load_pii_config  # noqa: E402
 
 LABELS = ROOT / "bench" / "data" / "pii_labels.csv"
 SHARED = ROOT / ".." / "shared"
@@ -205,7 +207,7 @@ def cmd_pipeline(args: argparse.Namespace) -> None:
     """Time the two PII pipeline steps against a database that holds an ingested project (DATABASE_URL):
     classification as an unchanged re-ingest runs it ("unchanged": capsules whose fingerprint matches are
     skipped), classification of every column ("classify", forced) and propagation along column lineage
-    (lineage.pii.pii_propagate). Each run is rolled back, so the database is left as it was; the first run
+    (pii.services.pii_propagate). Each run is rolled back, so the database is left as it was; the first run
     is in a fresh process (cold memo caches, as in `dab ingest`), the others are warm."""
     import os
     import statistics
@@ -217,8 +219,7 @@ def cmd_pipeline(args: argparse.Namespace) -> None:
     from django.db import transaction
 
     from catalog.models import SourceSystem
-    from catalog.services import pii_classify_columns
-    from lineage.pii import pii_propagate
+    from pii.services import pii_classify_columns, pii_propagate
 
     system = SourceSystem.objects.get(name=args.project) if args.project else None
     system_id = system and system.pk

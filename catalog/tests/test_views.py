@@ -22,7 +22,7 @@ OTHER_APPS_PANELS = (
     "lineage/_capsule_lineage.html",
     "lineage/_column_trace.html",
     "conformance/_capsule_violations.html",
-    "catalog/_pii_review.html",
+    "pii/_column_panel.html",
 )
 
 
@@ -141,7 +141,7 @@ def test_column_page_shows_pii_verdict_and_evidence(steward_client, sample_proje
     assert "PII: email" in html and "masked" in html and "82%" in html
     assert "boolean cannot hold an email" in html and 'class="against"' in html
     templates = {t.name for t in response.templates}
-    assert {"lineage/_column_trace.html", "catalog/_pii_review.html"} <= templates
+    assert {"lineage/_column_trace.html", "pii/_column_panel.html", "pii/_review.html"} <= templates
 
 
 def test_rejected_pii_is_shown_as_rejected(steward_client, sample_project):

@@ -9,15 +9,10 @@ import pytest
 import yaml
 
 from catalog.models import Capsule, Column, SourceSystem
-from catalog.services import column_pii_decide, pii_classify_columns
 from lineage.models import CapsuleLineage, ColumnLineage
-from lineage.pii import (
-    aggregate_carries_value,
-    derived_carries_value,
-    pii_exposure_list,
-    pii_propagate,
-    pii_trace,
-)
+from pii.carries import edge_flow
+from pii.selectors import pii_exposure_list, pii_trace
+from pii.services import column_pii_decide, pii_classify_columns, pii_propagate
 
 EXPECTED = Path(__file__).resolve().parents[2] / "examples" / "acme_shop" / "expected.yml"
 # expected.yml's vocabulary -> the types DAB may give (its "address" covers postal codes).
@@ -36,7 +31,7 @@ TYPES = {"name": {"person_name"}, "email": {"email"}, "phone": {"phone"}, "date_
      ("AVG(age)", False), ("COUNT(MAX(x))", False), ("COALESCE(o.n, 0)", False), (None, False)],
 )
 def test_aggregate_carries_value(expression, carries):
-    assert aggregate_carries_value(expression)[0] is carries
+    assert edge_flow("aggregated", expression).carries is carries
 
 
 @pytest.mark.parametrize(
@@ -45,7 +40,7 @@ def test_aggregate_carries_value(expression, carries):
      ("LOWER(TRIM(email))", True), ("first_name || ' ' || last_name", True), ("LENGTH(a) || b", True), (None, True)],
 )
 def test_derived_carries_value(expression, carries):
-    assert derived_carries_value(expression) is carries
+    assert edge_flow("derived", expression).carries is carries
 
 
 # ---------------------------------------------------------------------------------------------------- hand-built
