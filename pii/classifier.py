@@ -203,13 +203,14 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
 
 
 def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
-                   why: str = "") -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+                   why: str = "", health: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
     ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
+    ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
     ``why`` says why the table is about people (for the evidence). Memoised: both repeat across a project.
     """
-    key = (name, capsule_kind, abbreviation, messages, why)
+    key = (name, capsule_kind, abbreviation, messages, why, health)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -218,21 +219,35 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     tokens, hits = _name_hits(name, abbreviation, config)
     w = config.weights
     out: list[Evidence] = []
-    message_type = config.message_fields.get(tokens) if messages else None
+    message_type = None
+    if messages:
+        field_words = tokens
+        while len(field_words) > 1 and field_words[0] in config.table_message_words:
+            field_words = field_words[1:]  # msg.sender, message_to: the header field is what follows
+        message_type = config.message_fields.get(field_words) or config.message_fields.get(
+            tuple(english_singular(w) for w in field_words))
     for hit in hits:
         if hit.pii_type is None:
             out.append(Evidence("name", f"'{hit.pattern}' in the name: {hit.reason}", hit.rules_out, _VETO))
             continue
         rule = config.rules[hit.pii_type]
         said = f"name matches {hit.pii_type} pattern '{hit.pattern}' ({hit.strength})"
-        if hit.strength == "role" and (message_type or not hit.last
+        if message_type and not hit.veto:
+            continue  # the whole name is a header field of a table of messages: that reading wins (to_address)
+        if hit.strength == "role" and (not hit.last
                                        or any(t in config.semantic["key_words"] for t in tokens)):
             continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key
+        if hit.strength == "bare" and (tokens != tuple(hit.pattern.split()) or capsule_kind != "person"):
+            continue  # first_order, last_seen: only the whole name, in a table about people, is the person's
         if hit.veto:
             out.append(Evidence("name", f"{said}, but {hit.veto}", hit.pii_type, _VETO))
             continue
         notes = []
-        if hit.strength == "role":
+        if hit.strength == "bare":
+            weight = w["person"] + w["person_capsule"]
+            notes.append(f"the whole name, in a table about people ({why})" if why else
+                         "the whole name, in a table about people")
+        elif hit.strength == "role":
             weight = w["role"]
             notes.append("a column named after a person's role holds that person (a name when it is not an id)")
         elif hit.strength == "person":
@@ -267,6 +282,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             notes.append("masked (hashed or encrypted)")
         detail = said + ("; " + "; ".join(notes) if notes else "")
         out.append(Evidence("name", detail, hit.pii_type, round(min(weight, 0.99), 4), masked=hit.masked))
+    semantic = config.semantic
+    if (health and tokens and tokens[-1] in config.table_health_fields and not any(e.weight > 0 for e in out)
+            and semantic["key_words"].isdisjoint(tokens) and semantic["event_time_words"].isdisjoint(tokens)):
+        out.append(Evidence("name", f"'{' '.join(tokens)}' of a table of patients' clinical records: health data",
+                            "health", w["medium"]))
     if message_type and not any(e.pii_type == message_type or e.weight == _VETO for e in out):
         out.append(Evidence("name", f"'{' '.join(tokens)}' is a header field of a table of messages: it holds a "
                             f"person's {message_type}", message_type, w["medium"]))
@@ -650,14 +670,16 @@ def classify_column(
     w = config.weights
     if table is not None:
         capsule_kind, entity, messages, why = table.kind, table.entity, table.messages, table.reason
+        health = table.health
     else:
-        (capsule_kind, entity), messages, why = _capsule_facts(capsule_name, config), False, ""
+        (capsule_kind, entity), messages, why, health = _capsule_facts(capsule_name, config), False, "", False
     family = _type_family(data_type, config)
     evidence: list[Evidence] = []
     type_hint_family = None
 
     abbreviation = "".join(word[0] for word in entity) if len(entity) > 1 else ""
-    tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config, messages, why)
+    tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config, messages, why,
+                                                         health)
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)

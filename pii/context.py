@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pii.classifier import _capsule_facts, _name_hits
-from pii.tokens import singular, tokenize_column_name
+from pii.tokens import english_singular, match_tokens, singular, tokenize_column_name
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig
 
 __all__ = ["TableContext", "table_context"]
@@ -34,6 +34,7 @@ class TableContext:
     entity: tuple[str, ...]
     messages: bool = False
     reason: str = ""
+    health: bool = False  # rows are patients' clinical records (allergies, conditions, medications)
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
@@ -57,17 +58,22 @@ def table_context(*, name: str | None, description: str | None, column_names: Se
 def _table_context(name: str | None, description: str | None, column_names: Sequence[str],
                    config: PiiConfig) -> TableContext:
     kind, entity = _capsule_facts(name, config)
-    name_words = {singular(t, config) for t in tokenize_column_name(name or "", config=config)}
+    name_words = {form for t in tokenize_column_name(name or "", config=config)
+                  for form in (t, singular(t, config), english_singular(t))}
     messages = not name_words.isdisjoint(config.table_message_words)
+    health = not name_words.isdisjoint(config.table_health_words) and any(
+        match_tokens(tokenize_column_name(column, config=config), config) in config.table_health_keys
+        for column in column_names)
     if kind in _NOT_NEUTRAL:
-        return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}")
+        return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health)
     opening = _description_kind(description, config)
     if opening:
-        return TableContext(opening[0], entity, messages, f"the table's description opens with '{opening[1]}'")
+        return TableContext(opening[0], entity, messages, f"the table's description opens with '{opening[1]}'",
+                            health)
     siblings = _sibling_kind(column_names, config)
     if siblings:
-        return TableContext("person", entity, messages, f"the table's other columns hold {siblings}")
-    return TableContext(kind, entity, messages, "")
+        return TableContext("person", entity, messages, f"the table's other columns hold {siblings}", health)
+    return TableContext(kind, entity, messages, "", health)
 
 
 def _about(kind: str) -> str:
@@ -98,6 +104,7 @@ def _sibling_kind(column_names: Sequence[str], config: PiiConfig) -> str | None:
     """What the other columns say: the personal fields found (e.g. "date_of_birth, gender"), or None."""
     personal: list[str] = []
     contact: set[str] = set()
+    activity: set[str] = set()
     for column in column_names:
         _tokens, hits = _name_hits(column, "", config)
         for hit in hits:
@@ -109,8 +116,12 @@ def _sibling_kind(column_names: Sequence[str], config: PiiConfig) -> str | None:
                 personal.append(hit.pii_type)
             elif hit.pii_type in config.table_contact_types:
                 contact.add(hit.pii_type)
+            elif hit.pii_type in config.table_activity_types:
+                activity.add(hit.pii_type)
     if personal:
         return ", ".join(sorted(set(personal)))
     if len(contact) >= 2:
         return " and ".join(sorted(contact))
+    if activity:
+        return f"{' and '.join(sorted(activity))} of the people behind each row"
     return None

@@ -117,6 +117,10 @@ class PiiConfig:
     table_not_people: frozenset[str] = frozenset()
     table_person_types: frozenset[str] = frozenset()
     table_contact_types: frozenset[str] = frozenset()
+    table_activity_types: frozenset[str] = frozenset()
+    table_health_words: frozenset[str] = frozenset()
+    table_health_keys: frozenset[tuple[str, ...]] = frozenset()
+    table_health_fields: frozenset[str] = frozenset()
     table_message_words: frozenset[str] = frozenset()
     message_fields: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     _tokens: dict = field(default_factory=dict, repr=False, compare=False)
@@ -224,7 +228,7 @@ _WEIGHT_DEFAULTS = {
 }
 _TYPE_KEYS = ("label", "category", "risk", "kind", "organisation_sensitive", "aliases", "data_types",
               "typical_data_types", "names", "description", "suffix_keep", "prefix_veto", "name_words_against")
-_STRENGTHS = ("strong", "medium", "person", "role")
+_STRENGTHS = ("strong", "medium", "person", "role", "bare")
 
 
 def _key_path(value: str) -> tuple[str, ...]:
@@ -378,10 +382,10 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                            f"not_pii[{i}]")
 
     tc = r.mapping(top.get("table_context"), "table_context",
-                   allowed=("row_words", "not_people", "person_types", "contact_types", "message_words",
-                            "message_fields"))
+                   allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types",
+                            "message_words", "message_fields", "health_words", "health_keys", "health_fields"))
     table_types = {}
-    for group in ("person_types", "contact_types"):
+    for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
         for word in table_types[group]:
             if word not in raw_types:
@@ -411,8 +415,12 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         words.update(w for w in lists[group] if w.isalpha())
     words.update(person_words, organisation_words)
     words.update(w for phrase in message_fields for w in phrase)
-    for expansion in aliases.values():
+    for group in ("health_words", "health_fields", "message_words"):
+        words.update(r.words(tc.get(group), f"table_context.{group}"))
+    for alias, expansion in aliases.items():
         words.update(expansion)
+        if len(alias) > 2 and alias != "".join(expansion):
+            words.add(alias)  # abbreviations glued to other words split too (contname: cont name)
     for value in semantic.values():
         words.update(value)
 
@@ -470,6 +478,11 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_not_people=frozenset(r.words(tc.get("not_people"), "table_context.not_people")),
         table_person_types=table_types["person_types"],
         table_contact_types=table_types["contact_types"],
+        table_activity_types=table_types["activity_types"],
+        table_health_words=frozenset(r.words(tc.get("health_words"), "table_context.health_words")),
+        table_health_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("health_keys"),
+                                                                     "table_context.health_keys")),
+        table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
         table_message_words=frozenset(r.words(tc.get("message_words"), "table_context.message_words")),
         message_fields=message_fields,
     )
