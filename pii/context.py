@@ -64,15 +64,20 @@ def _table_context(name: str | None, description: str | None, column_names: Sequ
     health = not name_words.isdisjoint(config.table_health_words) and any(
         match_tokens(tokenize_column_name(column, config=config), config) in config.table_health_keys
         for column in column_names)
+    siblings = _siblings(column_names, config)
+    if siblings.organisation and not siblings.own_person:
+        # customers that are companies: a company's name column and no person's own field (a first name, a
+        # birth date) beside it
+        return TableContext("organisation", entity, messages, f"the table names an organisation in "
+                            f"'{siblings.organisation}' and holds no person's own field", health)
     if kind in _NOT_NEUTRAL:
         return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health)
     opening = _description_kind(description, config)
     if opening:
         return TableContext(opening[0], entity, messages, f"the table's description opens with '{opening[1]}'",
                             health)
-    siblings = _sibling_kind(column_names, config)
-    if siblings:
-        return TableContext("person", entity, messages, f"the table's other columns hold {siblings}", health)
+    if siblings.people:
+        return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health)
     return TableContext(kind, entity, messages, "", health)
 
 
@@ -100,13 +105,27 @@ def _description_kind(description: str | None, config: PiiConfig) -> tuple[str, 
     return None
 
 
-def _sibling_kind(column_names: Sequence[str], config: PiiConfig) -> str | None:
-    """What the other columns say: the personal fields found (e.g. "date_of_birth, gender"), or None."""
+@dataclass(frozen=True, slots=True)
+class _Siblings:
+    people: str | None  # what the columns say about people ("date_of_birth, gender"), or None
+    own_person: bool  # a field only a person has: a first name, a birth date, a gender...
+    organisation: str | None  # a column naming an organisation (company, company_name), if any
+
+
+def _siblings(column_names: Sequence[str], config: PiiConfig) -> _Siblings:
+    """What the columns of a table say: which personal fields they hold (by a strong name match), and whether
+    one of them names an organisation (the table is then about organisations unless a person's own field is
+    there too)."""
     personal: list[str] = []
     contact: set[str] = set()
     activity: set[str] = set()
+    own_person = False
+    organisation = None
     for column in column_names:
-        _tokens, hits = _name_hits(column, "", config)
+        tokens, hits = _name_hits(column, "", config)
+        if organisation is None and tokens and tokens[0] in config.organisation_words and (
+                len(tokens) == 1 or tokens[1:] in (("name",), ("legal", "name"))):
+            organisation = column
         for hit in hits:
             if hit.pii_type is None or hit.veto or hit.unknown_suffix or hit.strength not in ("strong", "medium"):
                 continue
@@ -114,14 +133,18 @@ def _sibling_kind(column_names: Sequence[str], config: PiiConfig) -> str | None:
                 continue
             if hit.pii_type in config.table_person_types:
                 personal.append(hit.pii_type)
+                own_person = True
             elif hit.pii_type in config.table_contact_types:
                 contact.add(hit.pii_type)
+                own_person = own_person or hit.pii_type == "person_name"
             elif hit.pii_type in config.table_activity_types:
                 activity.add(hit.pii_type)
     if personal:
-        return ", ".join(sorted(set(personal)))
-    if len(contact) >= 2:
-        return " and ".join(sorted(contact))
-    if activity:
-        return f"{' and '.join(sorted(activity))} of the people behind each row"
-    return None
+        people = ", ".join(sorted(set(personal)))
+    elif len(contact) >= 2:
+        people = " and ".join(sorted(contact))
+    elif activity:
+        people = f"{' and '.join(sorted(activity))} of the people behind each row"
+    else:
+        people = None
+    return _Siblings(people, own_person, organisation)

@@ -151,3 +151,17 @@ def test_a_document_scan_is_the_document(config):
 def test_table_context_is_memoised_per_table(config):
     first = table_context(name="t_a", description=None, column_names=["x"], config=config)
     assert table_context(name="t_a", description=None, column_names=["x"], config=config) is first
+
+
+def test_customers_that_are_companies_are_organisations(config):
+    columns = ["customer_id", "company_name", "contact_name", "address", "phone", "fax"]
+    context = table_context(name="customers", description=None, column_names=columns, config=config)
+    assert context.kind == "organisation" and "company_name" in context.reason
+    assert classify(config, "customers", columns, "phone").pii_type is None
+    assert classify(config, "customers", columns, "contact_name").pii_type == "person_name"
+
+
+def test_a_company_column_beside_a_persons_own_fields_leaves_the_table_about_people(config):
+    columns = ["customer_id", "first_name", "last_name", "company", "address", "phone"]
+    assert table_context(name="customers", description=None, column_names=columns, config=config).kind == "person"
+    assert classify(config, "customers", columns, "phone").pii_type == "phone"
