@@ -203,14 +203,15 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
 
 
 def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
-                   why: str = "", health: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+                   why: str = "", health: bool = False,
+                   entity_head: str | None = None) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
     ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
     ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
     ``why`` says why the table is about people (for the evidence). Memoised: both repeat across a project.
     """
-    key = (name, capsule_kind, abbreviation, messages, why, health)
+    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -251,7 +252,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             weight = w["role"]
             notes.append("a column named after a person's role holds that person (a name when it is not an id)")
         elif hit.strength == "person":
-            if hit.owner_kind == "person":
+            if hit.owner_kind == "unknown" and capsule_kind == "person" and hit.owner == entity_head:
+                # provider_name in a table about people named provider: the table's own people
+                weight = w["person"] + w["person_owner"]
+                notes.append(f"'{hit.owner}' is who the table is about, and it is about people")
+            elif hit.owner_kind == "person":
                 weight = w["person"] + w["person_owner"]
                 notes.append(f"owner '{hit.owner}' is a person")
             elif hit.owner_kind == "none" and capsule_kind == "person":
@@ -283,8 +288,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         detail = said + ("; " + "; ".join(notes) if notes else "")
         out.append(Evidence("name", detail, hit.pii_type, round(min(weight, 0.99), 4), masked=hit.masked))
     semantic = config.semantic
-    if (health and tokens and tokens[-1] in config.table_health_fields and not any(e.weight > 0 for e in out)
-            and semantic["key_words"].isdisjoint(tokens) and semantic["event_time_words"].isdisjoint(tokens)):
+    coded = len(tokens) > 2 and tokens[-2:] == ("concept", "id")  # a vocabulary code, not a row key (OMOP)
+    if (health and tokens and (tokens[-1] in config.table_health_fields or coded)
+            and config.table_health_skip.isdisjoint(tokens)
+            and not any(e.weight > 0 for e in out) and semantic["event_time_words"].isdisjoint(tokens)
+            and (coded or semantic["key_words"].isdisjoint(tokens))):
         out.append(Evidence("name", f"'{' '.join(tokens)}' of a table of patients' clinical records: health data",
                             "health", w["medium"]))
     if message_type and not any(e.pii_type == message_type or e.weight == _VETO for e in out):
@@ -481,7 +489,11 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
         tokens.pop()
     entity = tuple(english_singular(t) for t in tokens)
     everything = {singular(t, config) for t in tokenize_column_name(capsule_name, config=config)}
-    if everything & config.person_words:
+    head = entity[-1] if entity else None
+    if head in config.organisation_words or (tokens and tokens[-1] in config.organisation_words):
+        kind = "organisation"  # the head noun decides: contact_groups are groups, customer_segments segments
+    elif head in config.person_words or (tokens and tokens[-1] in config.person_words) or (
+            everything & config.person_words):
         kind = "person"
     elif everything & config.organisation_words:
         kind = "organisation"
@@ -679,7 +691,7 @@ def classify_column(
 
     abbreviation = "".join(word[0] for word in entity) if len(entity) > 1 else ""
     tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config, messages, why,
-                                                         health)
+                                                         health, entity[-1] if entity else None)
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)
@@ -710,7 +722,8 @@ def classify_column(
                 inferred.setdefault(e.pii_type, []).append(e)
         if facts:
             name_blocks_description = rejected_lookalike or semantic in (
-                "primary_key", "foreign_key", "event_time", "metric") or (tokens and tokens[0] in ("is", "has"))
+                "primary_key", "foreign_key", "event_time", "metric") or (tokens and tokens[0] in ("is", "has")) or (
+                len(tokens) > 1 and tokens[-1] in config.suffix_veto)  # accommodation_type: a kind, not the value
             if facts.against:
                 for e in [e for e in evidence if e.signal == "name" and e.weight > 0]:
                     lowered = Evidence("description", f"the description reads as '{facts.against}...', so the "

@@ -121,6 +121,7 @@ class PiiConfig:
     table_health_words: frozenset[str] = frozenset()
     table_health_keys: frozenset[tuple[str, ...]] = frozenset()
     table_health_fields: frozenset[str] = frozenset()
+    table_health_skip: frozenset[str] = frozenset()
     table_message_words: frozenset[str] = frozenset()
     message_fields: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     _tokens: dict = field(default_factory=dict, repr=False, compare=False)
@@ -383,7 +384,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
     tc = r.mapping(top.get("table_context"), "table_context",
                    allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types",
-                            "message_words", "message_fields", "health_words", "health_keys", "health_fields"))
+                            "message_words", "message_fields", "health_words", "health_keys", "health_fields",
+                            "health_skip"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -483,6 +485,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_health_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("health_keys"),
                                                                      "table_context.health_keys")),
         table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
+        table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
         table_message_words=frozenset(r.words(tc.get("message_words"), "table_context.message_words")),
         message_fields=message_fields,
     )
