@@ -289,7 +289,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         out.append(Evidence("name", detail, hit.pii_type, round(min(weight, 0.99), 4), masked=hit.masked))
     semantic = config.semantic
     coded = len(tokens) > 2 and tokens[-2:] == ("concept", "id")  # a vocabulary code, not a row key (OMOP)
-    if (health and tokens and (tokens[-1] in config.table_health_fields or coded)
+    if (health and tokens and (not config.table_health_fields.isdisjoint(tokens) or coded)
             and config.table_health_skip.isdisjoint(tokens)
             and not any(e.weight > 0 for e in out) and semantic["event_time_words"].isdisjoint(tokens)
             and (coded or semantic["key_words"].isdisjoint(tokens))):
@@ -489,10 +489,13 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
         tokens.pop()
     entity = tuple(english_singular(t) for t in tokens)
     everything = {singular(t, config) for t in tokenize_column_name(capsule_name, config=config)}
-    head = entity[-1] if entity else None
-    if head in config.organisation_words or (tokens and tokens[-1] in config.organisation_words):
-        kind = "organisation"  # the head noun decides: contact_groups are groups, customer_segments segments
-    elif head in config.person_words or (tokens and tokens[-1] in config.person_words) or (
+    # The head noun decides (contact_groups are groups, customer_segments segments), past structural words
+    # (customer_entity, member_details).
+    heads = [t for t in tokens if t not in config.generic_heads]
+    head, head_singular = (heads[-1], english_singular(heads[-1])) if heads else (None, None)
+    if head in config.organisation_words or head_singular in config.organisation_words:
+        kind = "organisation"
+    elif head in config.person_words or head_singular in config.person_words or (
             everything & config.person_words):
         kind = "person"
     elif everything & config.organisation_words:

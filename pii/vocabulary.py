@@ -102,6 +102,7 @@ class PiiConfig:
     person_words: frozenset[str]
     organisation_words: frozenset[str]
     capsule_prefixes: frozenset[str]
+    generic_heads: frozenset[str]
     trie: Mapping[str, Any]
     semantic: Mapping[str, frozenset[str]]
     desc_trie: Mapping[str, Any]
@@ -282,10 +283,12 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                           "suffix_veto",
                           "suffix_stop", "masking", "neutral", "ignore_trailing")}
 
-    ctx = r.mapping(top.get("context"), "context", allowed=("person", "organisation", "capsule_prefixes"))
+    ctx = r.mapping(top.get("context"), "context",
+                    allowed=("person", "organisation", "capsule_prefixes", "generic_heads"))
     person_words = frozenset(r.words(ctx.get("person"), "context.person"))
     organisation_words = frozenset(r.words(ctx.get("organisation"), "context.organisation"))
     capsule_prefixes = frozenset(r.words(ctx.get("capsule_prefixes"), "context.capsule_prefixes"))
+    generic_heads = frozenset(r.words(ctx.get("generic_heads"), "context.generic_heads"))
 
     sem = r.mapping(top.get("semantic"), "semantic",
                     allowed=("key_words", "business_key_words", "event_time_words", "metric_words",
@@ -464,6 +467,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         person_words=person_words,
         organisation_words=organisation_words,
         capsule_prefixes=capsule_prefixes,
+        generic_heads=generic_heads,
         trie=trie,
         semantic=semantic,
         desc_trie=desc_trie,
