@@ -232,6 +232,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             out.append(Evidence("name", f"'{hit.pattern}' in the name: {hit.reason}", hit.rules_out, _VETO))
             continue
         rule = config.rules[hit.pii_type]
+        # provider_name, partner_latitude in a table about people named provider or partner: the table's own people
+        owner_kind = "person" if (capsule_kind == "person" and hit.owner is not None
+                                  and hit.owner == entity_head) else hit.owner_kind
         said = f"name matches {hit.pii_type} pattern '{hit.pattern}' ({hit.strength})"
         if message_type and not hit.veto:
             continue  # the whole name is a header field of a table of messages: that reading wins (to_address)
@@ -252,14 +255,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             weight = w["role"]
             notes.append("a column named after a person's role holds that person (a name when it is not an id)")
         elif hit.strength == "person":
-            if hit.owner_kind == "unknown" and capsule_kind == "person" and hit.owner == entity_head:
-                # provider_name in a table about people named provider: the table's own people
-                weight = w["person"] + w["person_owner"]
-                notes.append(f"'{hit.owner}' is who the table is about, and it is about people")
-            elif hit.owner_kind == "person":
+            if owner_kind == "person":
                 weight = w["person"] + w["person_owner"]
                 notes.append(f"owner '{hit.owner}' is a person")
-            elif hit.owner_kind == "none" and capsule_kind == "person":
+            elif owner_kind == "none" and capsule_kind == "person":
                 weight = w["person"] + w["person_capsule"]
                 notes.append(f"the table is about people ({why})" if why else "the capsule is about people")
             else:
@@ -270,11 +269,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
                 continue
         else:
             weight = w[hit.strength]
-            if hit.owner_kind == "person":
+            if owner_kind == "person":
                 weight += w["person_bonus"]
                 notes.append(f"owner '{hit.owner}' is a person")
-        if rule.organisation_sensitive and hit.owner_kind != "person":
-            if hit.owner_kind == "organisation":
+        if rule.organisation_sensitive and owner_kind != "person":
+            if owner_kind == "organisation":
                 weight *= w["organisation"]
                 notes.append(f"owner '{hit.owner}' is an organisation")
             elif capsule_kind == "organisation" and rule.organisation_sensitive is True:
@@ -358,10 +357,13 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
             continue
         listed = _alternatives(sentence, vocabulary)
         words = []
+        plural: set[int] = set()  # positions of words read as their singular
         for word in raw:
             if word not in vocabulary and len(word) > 3 and word.endswith("s"):
                 stem = word[:-2] if word.endswith("es") and word[:-2] in vocabulary else word[:-1]
-                word = stem if stem in vocabulary else word
+                if stem in vocabulary:
+                    plural.add(len(words))
+                    word = stem
             words.append(word)
         sentence_words = set(words)
         i, n = 0, len(words)
@@ -371,6 +373,10 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
                 i += 1
                 continue
             hit = _judge_description(found, words, i, found_end, sentence_words, against, config)
+            if hit.reason is None and found_end == i + 1 and i in plural and words[i] in config.desc_message_words:
+                # "the emails sent to this contact": messages, not an address
+                hit = _DescriptionHit(hit.pii_type, hit.phrase, f"'{raw[i]}' speaks of messages, not of an address",
+                                      hit.masked, False)
             if listed and hit.reason is None:
                 hit = _DescriptionHit(hit.pii_type, hit.phrase, f"the description lists the values the column takes "
                                       f"('{listed}'), so '{hit.phrase}' names a kind, not a person's value",
@@ -432,7 +438,7 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
             counters = True
         elif pii_type in ("age", "geolocation") and not sentence & config.desc_person:
             reason = "no person is named in the sentence"
-            counters = True
+            counters = len(words) > end - start  # a bare label ("Latitude") says nothing against the name
     return _DescriptionHit(pii_type, phrase, reason, bool(sentence & config.desc_masking), counters)
 
 

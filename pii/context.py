@@ -65,6 +65,9 @@ def _table_context(name: str | None, description: str | None, column_names: Sequ
         match_tokens(tokenize_column_name(column, config=config), config) in config.table_health_keys
         for column in column_names)
     siblings = _siblings(column_names, config)
+    if siblings.mixed:
+        # partners, parties: people and companies in one table, told apart by a flag (is_company)
+        return TableContext("person", entity, messages, f"'{siblings.mixed}' says some rows are people", health)
     if siblings.organisation and not siblings.own_person:
         # customers that are companies: a company's name column and no person's own field (a first name, a
         # birth date) beside it
@@ -110,6 +113,7 @@ class _Siblings:
     people: str | None  # what the columns say about people ("date_of_birth, gender"), or None
     own_person: bool  # a field only a person has: a first name, a birth date, a gender...
     organisation: str | None  # a column naming an organisation (company, company_name), if any
+    mixed: str | None = None  # a column telling people from organisations (is_company), if any
 
 
 def _siblings(column_names: Sequence[str], config: PiiConfig) -> _Siblings:
@@ -120,9 +124,11 @@ def _siblings(column_names: Sequence[str], config: PiiConfig) -> _Siblings:
     contact: set[str] = set()
     activity: set[str] = set()
     own_person = False
-    organisation = None
+    organisation = mixed = None
     for column in column_names:
         tokens, hits = _name_hits(column, "", config)
+        if mixed is None and tokens in config.table_mixed_flags:
+            mixed = column
         if organisation is None and tokens and tokens[0] in config.organisation_words and (
                 len(tokens) == 1 or tokens[1:] in (("name",), ("legal", "name"))):
             organisation = column
@@ -147,4 +153,4 @@ def _siblings(column_names: Sequence[str], config: PiiConfig) -> _Siblings:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
     else:
         people = None
-    return _Siblings(people, own_person, organisation)
+    return _Siblings(people, own_person, organisation, mixed)

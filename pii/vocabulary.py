@@ -114,11 +114,13 @@ class PiiConfig:
     desc_masking: frozenset[str]
     desc_organisation: frozenset[str]
     desc_person: frozenset[str]
+    desc_message_words: frozenset[str] = frozenset()
     table_row_words: frozenset[str] = frozenset()
     table_not_people: frozenset[str] = frozenset()
     table_person_types: frozenset[str] = frozenset()
     table_contact_types: frozenset[str] = frozenset()
     table_activity_types: frozenset[str] = frozenset()
+    table_mixed_flags: frozenset[tuple[str, ...]] = frozenset()
     table_health_words: frozenset[str] = frozenset()
     table_health_keys: frozenset[tuple[str, ...]] = frozenset()
     table_health_fields: frozenset[str] = frozenset()
@@ -298,7 +300,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                              "metric_leading_words")}
 
     desc = r.mapping(top.get("description"), "description",
-                     allowed=("type_hint", "leading_against", "near_against", "masking", "organisation", "person"))
+                     allowed=("type_hint", "leading_against", "near_against", "masking", "organisation", "person",
+                              "message_words"))
     type_hint = r.regex(desc["type_hint"], "description.type_hint") if desc.get("type_hint") else None
     person_desc = r.words(desc.get("person"), "description.person")
     leading = [r.regex(v, f"description.leading_against[{i}]")
@@ -386,7 +389,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                            f"not_pii[{i}]")
 
     tc = r.mapping(top.get("table_context"), "table_context",
-                   allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types",
+                   allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types", "mixed_flags",
                             "message_words", "message_fields", "health_words", "health_keys", "health_fields",
                             "health_skip"))
     table_types = {}
@@ -480,11 +483,14 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         desc_masking=frozenset(r.words(desc.get("masking"), "description.masking")),
         desc_organisation=frozenset(r.words(desc.get("organisation"), "description.organisation")),
         desc_person=frozenset(person_desc),
+        desc_message_words=frozenset(r.words(desc.get("message_words"), "description.message_words")),
         table_row_words=frozenset(r.words(tc.get("row_words"), "table_context.row_words")),
         table_not_people=frozenset(r.words(tc.get("not_people"), "table_context.not_people")),
         table_person_types=table_types["person_types"],
         table_contact_types=table_types["contact_types"],
         table_activity_types=table_types["activity_types"],
+        table_mixed_flags=frozenset(tuple(w.split()) for w in r.words(tc.get("mixed_flags"),
+                                                                     "table_context.mixed_flags")),
         table_health_words=frozenset(r.words(tc.get("health_words"), "table_context.health_words")),
         table_health_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("health_keys"),
                                                                      "table_context.health_keys")),
