@@ -20,6 +20,7 @@ from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns
 from catalog.search import catalog_version, search_terms
 
 __all__ = [
+    "COLUMN_PII_ROW",
     "CatalogCoverage",
     "FacetCount",
     "SearchPage",
@@ -41,6 +42,8 @@ __all__ = [
     "column_list",
     "column_names_by_capsule",
     "column_pii_rows",
+    "id_text",
+    "json_or",
     "domain_get",
     "domain_list",
     "owner_get",

@@ -253,3 +253,13 @@ def test_detail_pages_keep_a_fixed_number_of_queries(
     column_url = Column.objects.get(urn=f"{TICKETS}:notes").get_absolute_url()
     with django_assert_max_num_queries(3):  # session, user, column with capsule, domain and owner
         assert steward_client.get(column_url).status_code == 200
+
+
+def test_the_column_page_shows_the_panels_other_apps_register(steward_client, sample_project):
+    from catalog.panels import column_panels
+
+    assert "pii/_column_panel.html" in column_panels()
+    urn = sample_urn("model.acme_shop.stg_customers") + ":email"
+    response = steward_client.get(reverse("catalog:column_detail", kwargs={"urn": urn}))
+    assert "pii/_column_panel.html" in {t.name for t in response.templates}
+    assert 'id="pii-heading"' in html_of(response)

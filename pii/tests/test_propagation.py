@@ -335,3 +335,28 @@ def test_exposure_needs_an_exposure_edge_or_a_consumption_layer(chain):
     assert item.column.pk == chain.columns["int.c3"].pk
     assert item.exposures[0]["urn"] == exposure.urn
     assert item.path[0] == chain.columns["src.c1"].urn
+
+
+def test_a_decision_repropagates_its_downstream_only(chain, django_assert_max_num_queries):
+    """The decision on src.c1 reaches c2, c3, c4 and c6 again; a column it cannot reach keeps what is stored even
+    when a whole-catalog propagation would change it (here: lineage evidence made stale by hand)."""
+    chain.capsule("other", layer="staging")
+    chain.column("other", "x1", meta={"pii": "phone"})
+    chain.column("other", "x2")
+    chain.edge("other.x1", "other.x2", "direct", "x1")
+    chain.run()
+    assert chain.get("other.x2").pii_type == "phone"
+    Column.objects.filter(pk=chain.columns["other.x2"].pk).update(pii_type=None, pii_detected_by=None)
+
+    column_pii_decide(column=chain.get("src.c1"), decision="rejected", actor="steward")
+    assert chain.get("stg.c2").pii_type is None and chain.get("int.c3").pii_type is None
+    assert chain.get("other.x2").pii_type is None  # outside the decision's reach: left as stored
+
+    chain.run()  # a whole-catalog run does reach it
+    assert chain.get("other.x2").pii_type == "phone"
+
+
+def test_a_scoped_propagation_reads_its_scope_in_a_fixed_number_of_queries(chain, django_assert_max_num_queries):
+    chain.run()
+    with django_assert_max_num_queries(12):
+        pii_propagate(column_ids=[chain.columns["src.c1"].pk])
