@@ -74,7 +74,9 @@ def ingest(directory: Path):
 
 def per_model_times(sample: int, seed: int) -> list[float]:
     """Time extract_column_lineage in this process for a random sample of the project's models."""
-    from catalog.models import SourceSystem
+    from django.utils import timezone
+
+    from catalog.models import Capsule, SourceSystem
     from lineage import services
     from lineage.sql_lineage import dialect_for_adapter, extract_column_lineage
 
@@ -83,16 +85,21 @@ def per_model_times(sample: int, seed: int) -> list[float]:
     models = [n for n in nodes.values() if n.capsule_type in services.LINEAGE_TYPES and n.sql_md5]
     random.Random(seed).shuffle(models)
     models = models[:sample]
-    services._attach_columns(nodes, {m.pk for m in models} | {p for m in models for p in m.parents},
-                             source_system_id=system.pk)  # fmt: skip
-    dialect = dialect_for_adapter(system.meta.get("adapter_type"))
-    jobs = list(services._jobs(models, nodes, dialect=dialect, masking=services._masking_functions()))
+    run = services._Run(
+        nodes=nodes, source_system_id=system.pk, dialect=dialect_for_adapter(system.meta.get("adapter_type")),
+        masking=services._masking_functions(), job_id=None, now=timezone.now(),
+    )  # fmt: skip
+    run.attach({m.pk for m in models} | {p for m in models for p in (*m.parents, *m.sql_parents)})
+    sql = dict(Capsule.objects.filter(pk__in=[m.pk for m in models]).values_list("id", "compiled_sql"))
+    jobs = [run.job(m, sql.get(m.pk), m.sql_parents) for m in models]
     times = []
     for job in jobs:
         started = time.perf_counter()
-        extract_column_lineage(sql=job.sql, dialect=job.dialect, upstream=job.upstream,
-                               target_columns=job.target_columns, masking_functions=job.masking_functions,
-                               own_names=job.own_names)  # fmt: skip
+        extract_column_lineage(
+            sql=job.sql, dialect=job.dialect, upstream=job.upstream, target_columns=job.target_columns,
+            masking_functions=job.masking_functions, own_names=job.own_names,
+            target_columns_complete=job.target_columns_complete,
+        )  # fmt: skip
         times.append((time.perf_counter() - started) * 1000)
     return times
 
@@ -200,8 +207,9 @@ def main(argv: list[str] | None = None) -> int:
           f"({timings['column_lineage'] / max(1, stats['models']) * 1000:.2f} ms/model over the pool), "
           f"whole ingestion {sum(timings.values()):.1f}s; {load()}")  # fmt: skip
     print(f"  statuses: {stats['statuses']}")
-    print(f"  edges stored: {stats['edges']['written']:,}; skipped (column unknown to manifest and catalog): "
+    print(f"  edges stored: {stats['edges']['written']:,}; skipped (an endpoint that cannot be a column): "
           f"{stats['edges']['skipped_unknown_column']:,}")  # fmt: skip
+    print(f"  inferred columns: {stats.get('inferred_columns')}")
     print(f"  steps: {timings}")
 
     if a.sample:

@@ -46,3 +46,17 @@ class LineageStatus(models.TextChoices):
     FAILED = "failed", "Failed"
     NO_SQL = "no_sql", "No compiled SQL"
     NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+
+class ColumnOrigin(models.TextChoices):
+    """Where DAB learnt of a column. Inferred columns exist because SQL produces or reads them while neither the
+    catalog nor the manifest lists them; they take part in lineage, impact and PII, never in documentation or test
+    coverage (those judge what the project declares)."""
+
+    CATALOG = "catalog", "warehouse catalog"
+    MANIFEST = "manifest", "dbt manifest"
+    SQL = "sql", "inferred from SQL"
+    USAGE = "usage", "inferred from usage"
+
+
+INFERRED_ORIGINS = (ColumnOrigin.SQL.value, ColumnOrigin.USAGE.value)

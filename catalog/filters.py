@@ -126,6 +126,9 @@ class ColumnFilterSet(filters.FilterSet):
     domain = CharInFilter(field_name="capsule__domain__name", label="Domain")
     capsule_type = CharInFilter(field_name="capsule__capsule_type", label="Capsule type")
     has_tests = filters.BooleanFilter(field_name="has_tests", label="Has tests")
+    origin = CharInFilter(
+        field_name="origin", label="Origin", help_text="catalog, manifest, sql (inferred from SQL), usage (inferred)."
+    )
     ordering = OrderingFilter(
         fields=(
             ("name", "name"),

@@ -11,7 +11,7 @@ from django.db.models.functions import Lower, Now
 from django.urls import reverse
 from django.utils import timezone
 
-from catalog.choices import LineageStatus, OwnerType, PiiDecision
+from catalog.choices import INFERRED_ORIGINS, ColumnOrigin, LineageStatus, OwnerType, PiiDecision
 from dab_project.models import TimeStampedModel
 
 __all__ = ["Capsule", "Column", "Domain", "Owner", "SourceSystem"]
@@ -199,6 +199,11 @@ class Column(TimeStampedModel):
     constraints = models.JSONField(default=list, blank=True, db_default=[])  # dbt column constraints
     in_manifest = models.BooleanField(default=True, db_default=True)
     in_catalog = models.BooleanField(default=False, db_default=False)
+    # catalog or manifest for what the project declares (the loader's); sql or usage for what column lineage
+    # inferred (lineage.services'), which the loader leaves alone and a declared column of the same name replaces.
+    origin = models.CharField(
+        max_length=20, choices=ColumnOrigin.choices, default=ColumnOrigin.MANIFEST, db_default=ColumnOrigin.MANIFEST
+    )
     # PII classification: confidence and the evidence behind it, and whether the value is masked (hashed).
     pii_confidence = models.FloatField(null=True, blank=True)
     pii_evidence = models.JSONField(default=list, blank=True, db_default=[])
@@ -234,6 +239,9 @@ class Column(TimeStampedModel):
                 name="%(app_label)s_%(class)s_pii_decision_valid",
             ),
             models.CheckConstraint(
+                condition=Q(origin__in=ColumnOrigin.values), name="%(app_label)s_%(class)s_origin_valid"
+            ),
+            models.CheckConstraint(
                 condition=(Q(has_tests=True) & Q(test_count__gt=0)) | (Q(has_tests=False) & Q(test_count=0)),
                 name="%(app_label)s_%(class)s_has_tests_matches_count",
             ),
@@ -244,3 +252,7 @@ class Column(TimeStampedModel):
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:column_detail", kwargs={"urn": self.urn})
+
+    @property
+    def is_inferred(self) -> bool:
+        return self.origin in INFERRED_ORIGINS

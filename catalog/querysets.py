@@ -283,8 +283,8 @@ CAPSULE_LIST_ONLY = (
     "source_system", "source_system__name", "source_system__source_type",
 )  # fmt: skip
 COLUMN_LIST_ONLY = (
-    "urn", "name", "data_type", "ordinal_position", "is_nullable", "description", "tags", "tests", "has_tests",
-    "test_count", "semantic_type", "pii_type", "pii_confidence", "pii_masked", "pii_decision",
+    "urn", "name", "data_type", "ordinal_position", "is_nullable", "description", "origin", "tags", "tests",
+    "has_tests", "test_count", "semantic_type", "pii_type", "pii_confidence", "pii_masked", "pii_decision",
     "capsule", "capsule__urn", "capsule__name", "capsule__capsule_type", "capsule__layer",
 )  # fmt: skip
 

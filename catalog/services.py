@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection
+from django.utils import timezone
 
-from catalog.choices import PiiDecision
+from catalog.choices import INFERRED_ORIGINS, PiiDecision
 from catalog.models import Capsule, Column
-from dab_project.bulk import bulk_update, json_text
+from dab_project.bulk import bulk_insert, bulk_update, json_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +21,60 @@ class LineageStatusUpdate:
     capsule_id: Any
     status: str
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InferredColumn:
+    """A column column lineage inferred (origin ``sql`` or ``usage``), to insert with a new id the caller chose."""
+
+    id: Any
+    capsule_id: Any
+    capsule_urn: str
+    name: str  # lower case, as column URNs are
+    origin: str
+    data_type: str | None = None
+    ordinal_position: int | None = None
+
+
+def inferred_column_urn(*, capsule_urn: str, name: str) -> str:
+    """The URN of a capsule's column, as the loader builds it (ingestion.parsers.dbt.urns.column_urn)."""
+    return f"{capsule_urn}:{name.lower()}"
+
+
+def columns_inferred_apply(
+    *,
+    inserts: Sequence[InferredColumn] = (),
+    updates: Sequence[tuple[Any, str, str | None]] = (),
+    delete_ids: Sequence[Any] = (),
+    now=None,
+) -> None:
+    """Write what column lineage inferred about columns nobody declared.
+
+    1. delete the columns no longer inferred, with what hangs on them (their edges, violations) through the
+       ORM's cascade: the caller deleted the edges it re-derives already, so few remain;
+    2. set ``(id, origin, data_type)`` on inferred columns whose origin or type moved;
+    3. insert the new ones, not yet classified for PII: the pii app's propagation step, which runs right after
+       column lineage, classifies the project's inferred columns before it propagates (``pii.services``).
+    Must run inside the caller's transaction.
+    """
+    now = now or timezone.now()
+    ids = list(delete_ids)
+    for start in range(0, len(ids), 2000):
+        Column.objects.filter(pk__in=ids[start : start + 2000], origin__in=INFERRED_ORIGINS).delete()
+    bulk_update(Column._meta.db_table, ("origin", "data_type", "updated_at"), [(*u, now) for u in updates])
+    if not inserts:
+        return
+    rows = [
+        (column.id, column.capsule_id, inferred_column_urn(capsule_urn=column.capsule_urn, name=column.name),
+         column.name, column.data_type, column.ordinal_position, False, False, column.origin, "[]", False, now, now)
+        for column in inserts
+    ]  # fmt: skip
+    bulk_insert(
+        Column._meta.db_table,
+        ("id", "capsule_id", "urn", "name", "data_type", "ordinal_position", "in_manifest", "in_catalog", "origin",
+         "pii_evidence", "pii_masked", "created_at", "updated_at"),
+        rows,
+    )  # fmt: skip
 
 
 def capsules_set_lineage_status(*, updates: Iterable[LineageStatusUpdate]) -> int:

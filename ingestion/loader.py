@@ -28,12 +28,13 @@ from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
+from catalog.choices import INFERRED_ORIGINS, ColumnOrigin
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
 from catalog.services import PiiValues
 from dab_project.bulk import bulk_delete, bulk_insert, bulk_update, json_text
 from ingestion import conventions as conv
 from ingestion.records import CapsuleRecord, ColumnRecord, OwnerRecord, ParsedProject, TestRecord
-from lineage.models import CapsuleLineage
+from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
 from pii.services import PII_FINGERPRINT_KEY, pii_new_column_classifier
 
 # Who set a capsule's owner/domain; steward values are kept until dbt itself names one.
@@ -279,7 +280,7 @@ def project_load(
                     name=row[1], data_type=row[2], description=row[5], meta=column.meta, tags=column.tags,
                     tests=column.tests, capsule_name=values[1], capsule_meta=record.meta, table=table,
                 )  # fmt: skip
-                column_inserts.append((pk, *row, _digest(row), *_pii_columns(classified), now, now))
+                column_inserts.append((pk, *row, _origin(row), _digest(row), *_pii_columns(classified), now, now))
             result.capsules.created += 1
             result.columns.created += len(columns)
             result.tests.created += len(record.tests)
@@ -318,7 +319,7 @@ def project_load(
     progress(f"columns: {result.columns.created} new, {result.columns.updated} changed, {result.columns.removed} gone")
     bulk_insert(
         Column._meta.db_table,
-        ("capsule_id", *COLUMN_COLUMNS, "content_hash", *PII_COLUMNS, "created_at", "updated_at"),
+        ("capsule_id", *COLUMN_COLUMNS, "origin", "content_hash", *PII_COLUMNS, "created_at", "updated_at"),
         column_inserts,
     )
     _load_edges(parsed, system, result, job_id, now)
@@ -461,19 +462,31 @@ def _column_rows(record: CapsuleRecord, result: LoadResult, kept: list[ColumnRec
     return rows
 
 
+def _origin(row: tuple) -> str:
+    """A declared column's origin, from its in_catalog value (the last of COLUMN_COLUMNS); derived from hashed
+    values, so it is not hashed itself."""
+    return ColumnOrigin.CATALOG if row[-1] else ColumnOrigin.MANIFEST
+
+
 def _diff_columns(column_diffs: dict[uuid.UUID, list[tuple]], inserts: list[tuple], result: LoadResult, now) -> None:
-    """Column by column, for the stored capsules whose columns changed; reads only those capsules' columns."""
+    """Column by column, for the stored capsules whose columns changed; reads only those capsules' columns.
+
+    Columns column lineage inferred (origin sql or usage) are not the loader's: they are never stale here, and a
+    declared column of the same name takes their row over (its edges kept)."""
     if not column_diffs:
         return
     stored: dict[str, tuple[uuid.UUID, str | None]] = {}
+    inferred: set[str] = set()
     capsule_ids = list(column_diffs)
     for start in range(0, len(capsule_ids), 2000):
-        stored.update(
-            (urn, (pk, content_hash))
-            for urn, pk, content_hash in Column.objects.filter(capsule_id__in=capsule_ids[start : start + 2000])
-            .values_list("urn", "id", "content_hash")
+        for urn, pk, content_hash, origin in (
+            Column.objects.filter(capsule_id__in=capsule_ids[start : start + 2000])
+            .values_list("urn", "id", "content_hash", "origin")
             .order_by()
-        )
+        ):
+            stored[urn] = (pk, content_hash)
+            if origin in INFERRED_ORIGINS:
+                inferred.add(urn)
     updates: list[tuple] = []
     seen: set[str] = set()
     for capsule_pk, rows in column_diffs.items():
@@ -483,22 +496,22 @@ def _diff_columns(column_diffs: dict[uuid.UUID, list[tuple]], inserts: list[tupl
             existing = stored.get(row[0])
             if existing is None:
                 # Step 1 classifies columns added to a capsule already stored; here they get the defaults.
-                inserts.append((capsule_pk, *row, digest, *UNCLASSIFIED, now, now))
+                inserts.append((capsule_pk, *row, _origin(row), digest, *UNCLASSIFIED, now, now))
                 result.columns.created += 1
                 result.changed_column_capsule_ids.add(capsule_pk)
             elif existing[1] != digest:
-                updates.append((existing[0], capsule_pk, *row, digest, now))
+                updates.append((existing[0], capsule_pk, *row, _origin(row), digest, now))
                 result.columns.updated += 1
                 result.changed_column_capsule_ids.add(capsule_pk)
             else:
                 result.columns.unchanged += 1
-    stale = [pk for urn, (pk, _) in stored.items() if urn not in seen]
+    stale = [pk for urn, (pk, _) in stored.items() if urn not in seen and urn not in inferred]
     if stale:
         stale_capsules = Column.objects.filter(pk__in=stale).values_list("capsule_id", flat=True).distinct()
         result.changed_column_capsule_ids.update(stale_capsules)
         _delete_columns(stale)
         result.columns.removed = len(stale)
-    bulk_update(Column._meta.db_table, ("capsule_id", *COLUMN_COLUMNS, "content_hash", "updated_at"), updates)
+    bulk_update(Column._meta.db_table, ("capsule_id", *COLUMN_COLUMNS, "origin", "content_hash", "updated_at"), updates)
 
 
 def _count_tests(retested: list[tuple[uuid.UUID, CapsuleRecord]], stale_ids: list, result: LoadResult) -> None:
@@ -522,12 +535,13 @@ def _count_tests(retested: list[tuple[uuid.UUID, CapsuleRecord]], stale_ids: lis
 
 
 def _load_edges(parsed: ParsedProject, system: SourceSystem, result: LoadResult, job_id, now) -> None:
-    """Edges belong to their downstream capsule's project (dbt's depends_on lives on the target)."""
+    """Edges belong to their downstream capsule's project (dbt's depends_on lives on the target). Edges only the
+    compiled SQL shows (``sql_only``) are column lineage's, not the loader's."""
     stored = {
         (source_id, target_id, edge_type): pk
-        for pk, source_id, target_id, edge_type in CapsuleLineage.objects.filter(
-            target__source_system=system
-        ).values_list("id", "source_id", "target_id", "edge_type")
+        for pk, source_id, target_id, edge_type in CapsuleLineage.objects.filter(target__source_system=system)
+        .exclude(edge_type=SQL_ONLY_EDGE)
+        .values_list("id", "source_id", "target_id", "edge_type")
     }
     # An upstream capsule stored under another project (a cross-project ref, a shared package model).
     foreign = dict(

@@ -49,6 +49,9 @@ class ColumnNode:
     in_manifest: bool = True  # declared in the project's YAML (not only seen in the warehouse)
     constraints: tuple[dict[str, Any], ...] = ()
     pk: Any = None
+    # Inferred by column lineage (catalog.choices.ColumnOrigin sql/usage): it takes part in lineage and PII, not in
+    # what judges the project's declarations (documentation, tests, naming, column counts).
+    inferred: bool = False
 
 
 @dataclass(slots=True)
@@ -184,6 +187,9 @@ def graph_load(*, columns: bool = True, column_edges: bool = True, sql: bool = F
 
 
 def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_edges: str | None, sql: bool):
+    from catalog.choices import INFERRED_ORIGINS
+    from lineage.models import SQL_ONLY_EDGE
+
     postgres = connection.vendor == "postgresql"
     text = (lambda column: f"{column}::text") if postgres else (lambda column: column)
     # Indexes are keyed by the UUID's int (hashing a UUID object runs Python code; an int's does not);
@@ -224,7 +230,8 @@ def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_
                 )
             )  # fmt: skip
             capsule_index[ident(pk)] = node.index
-        cursor.execute(f"SELECT source_id, target_id FROM {qn(edges)}")
+        # The DAG as dbt declares it: relations found in SQL only (lineage.models.SQL_ONLY_EDGE) stay out.
+        cursor.execute(f"SELECT source_id, target_id FROM {qn(edges)} WHERE edge_type <> %s", [SQL_ONLY_EDGE])
         for source_id, target_id in cursor.fetchall():
             source, target = capsule_index.get(ident(source_id)), capsule_index.get(ident(target_id))
             if source is not None and target is not None:
@@ -234,7 +241,7 @@ def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_
         column_index: dict[Any, int] = {}
         cursor.execute(
             f"SELECT id, urn, name, capsule_id, data_type, description, {text('tags')}, {text('meta')},"
-            f" {text('tests')}, pii_type, pii_masked, semantic_type, in_manifest, {text('constraints')}"
+            f" {text('tests')}, pii_type, pii_masked, semantic_type, in_manifest, {text('constraints')}, origin"
             f" FROM {qn(columns_table)} ORDER BY capsule_id, ordinal_position, name"
         )
         # The hot loop of the whole load (one pass per column): GraphView.add_column inlined, empty JSON
@@ -244,7 +251,7 @@ def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_
         )  # fmt: skip
         capsule_of, loads = capsule_index.get, orjson.loads
         for (pk, urn, name, capsule_id, data_type, description, tags, meta, tests, pii_type, masked, semantic,
-             in_manifest, constraints) in cursor.fetchall():  # fmt: skip
+             in_manifest, constraints, origin) in cursor.fetchall():  # fmt: skip
             capsule = capsule_of(ident(capsule_id))
             if capsule is None:
                 continue
@@ -257,6 +264,7 @@ def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_
                     () if tests == "[]" or tests is None else tuple(loads(tests)),
                     pii_type, bool(masked), semantic, bool(in_manifest),
                     () if constraints == "[]" or constraints is None else tuple(loads(constraints)), key(pk),
+                    origin in INFERRED_ORIGINS,
                 )
             )  # fmt: skip
             ups.append([])

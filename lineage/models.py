@@ -7,11 +7,17 @@ from django.utils import timezone
 
 from dab_project.models import UUIDModel
 
-__all__ = ["CapsuleLineage", "ColumnLineage", "ColumnLineageInput"]
+__all__ = ["SQL_ONLY_EDGE", "CapsuleLineage", "ColumnLineage", "ColumnLineageInput"]
+
+
+# A capsule edge the column-lineage step found in a model's compiled SQL (a relation reached through a macro, or
+# written by hand) that dbt's depends_on does not list. That step owns these rows; the loader owns every other type.
+SQL_ONLY_EDGE = "sql_only"
 
 
 class CapsuleLineage(UUIDModel):
-    """Data flows from ``source`` to ``target`` (a dbt ``depends_on`` relation, read the other way)."""
+    """Data flows from ``source`` to ``target`` (a dbt ``depends_on`` relation, read the other way, or a relation
+    only the compiled SQL names: ``edge_type`` ``sql_only``)."""
 
     source_urn = models.CharField(max_length=500)
     target_urn = models.CharField(max_length=500)
@@ -61,6 +67,9 @@ class ColumnLineage(UUIDModel):
     )
     transformation_type = models.CharField(max_length=50, null=True, blank=True)
     transformation_expr = models.TextField(null=True, blank=True)
+    # Whether the target can still hold the source's value: decided once, by the SQL extractor (False when hashed,
+    # counted or summed, ranked or measured, tested by a predicate, or when the source only steers the result).
+    carries_value = models.BooleanField(default=True, db_default=True)
     created_at = models.DateTimeField(default=timezone.now, db_default=Now(), editable=False)
     ingestion = models.ForeignKey(
         "ingestion.IngestionJob", on_delete=models.PROTECT, null=True, blank=True, related_name="column_edges"
@@ -101,6 +110,13 @@ class ColumnLineageInput(models.Model):
     )
     fingerprint = models.CharField(max_length=64)
     derived_at = models.DateTimeField(default=timezone.now)
+    # What the model's SQL said of its own columns: a hash of the columns inferred from it (part of its readers'
+    # fingerprints) and whether its output list is whole (no * over unknown columns), so readers may rely on it.
+    outputs_hash = models.CharField(max_length=64, null=True, blank=True)
+    outputs_complete = models.BooleanField(default=False, db_default=False)
+    # Columns this model's SQL reads of a parent that the parent's known columns lack: {parent URN: [names]}. A
+    # parent's columns inferred from usage are the union over its readers.
+    reads = models.JSONField(default=dict, blank=True, db_default={})
 
     class Meta:
         db_table = "column_lineage_inputs"

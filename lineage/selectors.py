@@ -46,6 +46,7 @@ __all__ = [
     "exposure_readers",
     "column_lineage",
     "depth_resolve",
+    "exposures_reading",
     "impact_analyse",
     "lineage_capsule_search",
     "lineage_graph",
@@ -484,6 +485,48 @@ def _exposures(capsule_ids: Iterable[Any], found: dict[Any, int]) -> list[dict[s
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class ExposureUse:
+    """An exposure (dashboard, application, notebook...) and the capsules it reads among those asked about."""
+
+    urn: str
+    name: str
+    exposure_type: str
+    url: str  # its page in DAB
+    via: tuple[tuple[str, str], ...]  # (URN, name) of each capsule it reads
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "name": self.name,
+            "type": self.exposure_type,
+            "url": self.url,
+            "via": [{"urn": urn, "name": name} for urn, name in self.via],
+        }
+
+
+def exposures_reading(*, capsule_urns: Iterable[str]) -> list[ExposureUse]:
+    """The exposures that read any of these capsules, by name. Exposures have no columns, so a column's consumers
+    end at its capsule's exposures (and those of the capsules it feeds): the column page and the PII trace both
+    show these. One query."""
+    urns = list(dict.fromkeys(capsule_urns))
+    if not urns:
+        return []
+    rows = (
+        CapsuleLineage.objects.filter(target__capsule_type="exposure", source__urn__in=urns)
+        .values_list("target__urn", "target__name", "target__attributes", "source__urn", "source__name")
+        .order_by("target__name", "source__name")
+    )
+    found: dict[str, tuple[str, str, list[tuple[str, str]]]] = {}
+    for urn, name, attributes, source_urn, source_name in rows:
+        kind = attributes.get("type") if isinstance(attributes, dict) else None
+        found.setdefault(urn, (name, kind or "exposure", []))[2].append((source_urn, source_name))
+    return [
+        ExposureUse(urn, name, kind, reverse("catalog:capsule_detail", kwargs={"urn": urn}), tuple(via))
+        for urn, (name, kind, via) in found.items()
+    ]
+
+
 def impact_analyse(*, capsule: Capsule | None = None, column: Column | None = None, depth: DepthInfo) -> Impact:
     """Everything downstream of ``capsule`` (capsule level) or ``column`` (column level) within ``depth``.
 
@@ -886,29 +929,36 @@ def _capsule_details_by_urn(urns: list[str]) -> dict[str, LineageNode]:
 # -- column edges and exposure readers, for whole-graph PII work (the pii app) ----------------------------
 
 
-def column_edges_read() -> Iterator[list[tuple[str, str, str, str | None]]]:
-    """Every column-lineage edge as (source id, target id, transformation, expression) in batches; ids as
-    text (far cheaper to read than UUIDs). Only derived and aggregated edges bring their expression (the
-    others' say nothing more than their transformation). One query; about 0.3 s per 270,000 edges."""
+# What whole-graph readers get of an edge: whether the extractor found that it carries the value, and the
+# expression only where it does not (to say why in evidence; most edges carry, and need none).
+_EDGE_SQL = (
+    "SELECT source_column_id{text}, target_column_id{text}, transformation_type, carries_value,"
+    " CASE WHEN carries_value THEN NULL ELSE transformation_expr END FROM {table}"
+)
+
+
+def column_edges_read() -> Iterator[list[tuple[str, str, str, bool, str | None]]]:
+    """Every column-lineage edge as (source id, target id, transformation, carries the value, expression when it
+    does not) in batches; ids as text (far cheaper to read than UUIDs). One query; about 0.3 s per 270,000
+    edges."""
     text = "::text" if connection.vendor == "postgresql" else ""
-    table = ColumnLineage._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT source_column_id{text}, target_column_id{text}, transformation_type, CASE WHEN"
-            f" transformation_type IN ('derived', 'aggregated') THEN transformation_expr END FROM {table}"
-        )
+        cursor.execute(_EDGE_SQL.format(text=text, table=ColumnLineage._meta.db_table))
         while batch := cursor.fetchmany(50_000):
             yield batch
 
 
-def column_edges_touching(*, column_ids: Iterable[Any], direction: str) -> list[tuple[Any, Any, str, str | None]]:
+def column_edges_touching(
+    *, column_ids: Iterable[Any], direction: str
+) -> list[tuple[Any, Any, str, str | None, bool]]:
     """Edges into (``upstream``) or out of (``downstream``) the given columns: (source id, target id,
-    transformation, expression), ordered by source then target URN. One query."""
+    transformation, expression, carries the value), ordered by source then target URN. One query."""
     near = "target_column_id" if direction == "upstream" else "source_column_id"
     rows = ColumnLineage.objects.filter(**{f"{near}__in": list(column_ids)}).values_list(
-        "source_column_id", "target_column_id", "transformation_type", "transformation_expr"
+        "source_column_id", "target_column_id", "transformation_type", "transformation_expr", "carries_value"
     ).order_by("source_urn", "target_urn")
-    return [(source, target, kind or "derived", expression) for source, target, kind, expression in rows]
+    return [(source, target, kind or "derived", expression, carries) for source, target, kind, expression, carries
+            in rows]
 
 
 def exposure_readers(*, capsule_ids: Iterable[Any] | None = None) -> dict[Any, list[dict[str, str]]]:
@@ -931,7 +981,7 @@ def column_downstream_ids(*, column_ids: Sequence[Any], depth: int = 100) -> set
     return {str(pk) for pk in _walk(level="column", direction="downstream", start=list(column_ids), depth=depth)}
 
 
-def column_edges_into(*, column_ids: Iterable[Any]) -> list[tuple[str, str, str, str | None]]:
+def column_edges_into(*, column_ids: Iterable[Any]) -> list[tuple[str, str, str, bool, str | None]]:
     """The edges into the given columns, shaped as ``column_edges_read`` yields them. One query."""
     ids = list(column_ids)
     if not ids:
@@ -939,8 +989,5 @@ def column_edges_into(*, column_ids: Iterable[Any]) -> list[tuple[str, str, str,
     text = "::text" if connection.vendor == "postgresql" else ""
     where, params = _in("target_column_id", ids)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT source_column_id{text}, target_column_id{text}, transformation_type, CASE WHEN"
-            f" transformation_type IN ('derived', 'aggregated') THEN transformation_expr END"
-            f" FROM {ColumnLineage._meta.db_table} WHERE {where}", params)
+        cursor.execute(_EDGE_SQL.format(text=text, table=ColumnLineage._meta.db_table) + f" WHERE {where}", params)
         return cursor.fetchall()

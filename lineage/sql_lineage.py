@@ -4,7 +4,9 @@ One call per model: ``extract_column_lineage`` parses the compiled SQL once with
 itself (no ``qualify``/``lineage`` helpers, which re-walk the query per column). Table references are
 matched to the model's upstream relations by their spellings; CTEs, subqueries, joins, unions and ``*``
 are traced down to upstream columns. Each edge carries how the value was transformed on its way
-(direct, renamed, cast, derived, aggregated, hashed), so PII propagation can stop at hashing.
+(direct, renamed, cast, derived, aggregated, hashed) and whether the target can still hold the source's value
+(``carries_value``: not when hashed, counted or summed, ranked or measured, tested by a predicate, or when the
+source only steers the result), decided here once for PII propagation and everything else that asks.
 
 Precision first: when a column cannot be attributed with certainty (unknown relation, ambiguous
 unqualified column, ``*`` over unknown columns) it gets no edge and is listed as unresolved, and the
@@ -32,15 +34,20 @@ from sqlglot import exp
 
 __all__ = [
     "DEFAULT_MASKING_FUNCTIONS",
+    "DBT_CTE_PREFIX",
     "MAX_NESTING_DEPTH",
     "MAX_SQL_CHARS",
+    "NOT_UPSTREAM",
     "ColumnEdge",
+    "ExtractionPool",
     "LineageJob",
     "ModelLineage",
     "UpstreamRelation",
+    "VALUE_AGGREGATES",
     "dialect_for_adapter",
     "extract_column_lineage",
     "extract_many",
+    "relation_name_parts",
 ]
 
 # sqlglot logs a warning for every statement it falls back to parsing as a Command; we report those
@@ -63,6 +70,25 @@ DEFAULT_MASKING_FUNCTIONS: frozenset[str] = frozenset(
         "*_pseudonymi[sz]ed", "*_tokeni[sz]ed", "*_encrypt", "*_encrypted",
     }
 )  # fmt: skip
+
+# Aggregates that return one of the input values, or all of them: the only ones whose result carries the value.
+VALUE_AGGREGATES: frozenset[str] = frozenset({
+    "min", "max", "any_value", "arbitrary", "first", "last", "first_value", "last_value", "mode", "array_agg",
+    "array_agg_distinct", "listagg", "string_agg", "group_concat", "collect_list", "collect_set", "approx_top_k",
+    "min_by", "max_by", "arg_min", "arg_max", "argmin", "argmax", "array_union_agg", "array_unique_agg",
+    "object_agg", "groupuniqarray", "grouparray",
+})  # fmt: skip
+# Functions whose result is a size, a position or a rank of their input, never the value itself.
+_MEASURING_FUNCTIONS = frozenset({
+    "length", "len", "char_length", "character_length", "octet_length", "bit_length", "array_size", "array_length",
+    "cardinality", "size", "json_array_length", "row_number", "rank", "dense_rank", "ntile", "percent_rank",
+    "cume_dist", "count", "count_if", "countif", "approx_count_distinct", "approx_distinct", "hll", "uniq",
+    "uniqexact",
+})  # fmt: skip
+# How a reason says a relation the SQL reads is not among those the caller declared.
+NOT_UPSTREAM = "is not among the model's upstream relations"
+# dbt inlines an ephemeral model as a CTE named this prefix + the model's identifier (its alias, else its name).
+DBT_CTE_PREFIX = "__dbt__cte__"
 
 MAX_SQL_CHARS = 2_000_000
 MAX_NESTING_DEPTH = 200
@@ -100,6 +126,8 @@ class ColumnEdge:
     transformation_type: str  # direct | renamed | cast | derived | aggregated | hashed
     expression: str
     functions: tuple[str, ...] = ()  # aggregate and hashing/masking functions on the path, lower case
+    # Whether the target can still hold the source's value (see the module docstring).
+    carries_value: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +141,15 @@ class ModelLineage:
     unresolved: tuple[str, ...]
     # (source_urn, source_column) read only by WHERE / JOIN ON / GROUP BY / HAVING / QUALIFY, anywhere in the query
     filter_columns: tuple[tuple[str, str], ...] = ()
+    # The SQL type of each output column where the SQL makes it evident (a CAST), else None; same order as
+    # output_columns.
+    output_types: tuple[str | None, ...] = ()
+    # True when output_columns is the model's whole column list (no * over a relation of unknown columns).
+    outputs_complete: bool = False
+    # Relations the SQL reads that are not among the upstream relations (lower case, dot-joined parts).
+    unknown_relations: tuple[str, ...] = ()
+    # The URNs of the upstream relations the SQL reads.
+    relations: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,6 +260,20 @@ _AGGREGATE_NAMES = frozenset(
 )  # fmt: skip
 
 _CLASS_KIND: dict[type, int] = {}
+_BOOLEAN_CLASSES: set[type] = set()
+_NOT_BOOLEAN_CLASSES: set[type] = set()
+
+
+def _is_boolean(cls: type) -> bool:
+    """Whether nodes of this class yield a truth value about their operands (cached per class)."""
+    if cls in _NOT_BOOLEAN_CLASSES:
+        return False
+    if issubclass(cls, (exp.Predicate, exp.Not, exp.Connector)):
+        _BOOLEAN_CLASSES.add(cls)
+        return True
+    _NOT_BOOLEAN_CLASSES.add(cls)
+    return False
+
 # Arguments whose columns steer a value without being part of it (see _Trace).
 _STEERING_ARGS: dict[type, frozenset[str]] = {
     exp.If: frozenset({"this"}),
@@ -290,12 +341,15 @@ _NO_FUNCS: frozenset[str] = frozenset()
 
 
 class _Col:
-    __slots__ = ("lineage", "name", "problems")
+    __slots__ = ("dtype", "lineage", "name", "problems")
 
-    def __init__(self, name: str, lineage: _Lineage, problems: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, name: str, lineage: _Lineage, problems: tuple[str, ...] = (), dtype: str | None = None
+    ) -> None:
         self.name = name
         self.lineage = lineage
         self.problems = problems
+        self.dtype = dtype  # the SQL type when the SQL makes it evident (a CAST, kept through plain references)
 
 
 class _Rel:
@@ -397,7 +451,13 @@ def _split_name(name: str) -> tuple[str, ...]:
 _split_name_cached = lru_cache(maxsize=65536)(_split_name)
 
 
+def relation_name_parts(name: str) -> tuple[str, ...]:
+    """A relation's name as the extractor compares it: its dot-separated parts, unquoted, in lower case."""
+    return _split_name_cached(name)
+
+
 def _table_parts(node: exp.Table) -> tuple[str, ...]:
+    """The name's parts in lower case; an omitted middle part (``db..name``: the default schema) is ""."""
     parts = []
     for key in ("catalog", "db", "this"):
         part = node.args.get(key)
@@ -405,8 +465,10 @@ def _table_parts(node: exp.Table) -> tuple[str, ...]:
             continue
         if isinstance(part, exp.Dot):  # 4-part names
             parts.extend(p.name.lower() for p in part.flatten())
-        else:
+        elif isinstance(part, exp.Expression):
             parts.append(part.name.lower())
+        else:
+            parts.append(str(part).lower())
     return tuple(parts)
 
 
@@ -427,8 +489,16 @@ def _nesting_depth(sql: str) -> int:
 
 
 class _Resolver:
-    def __init__(self, *, upstream: Sequence[UpstreamRelation], masking: _Masking, own_names: Sequence[str]) -> None:
+    def __init__(
+        self,
+        *,
+        upstream: Sequence[UpstreamRelation],
+        masking: _Masking,
+        own_names: Sequence[str],
+        dialect: str | None = None,
+    ) -> None:
         self.masking = masking
+        self.dialect = dialect
         self.exact: dict[tuple[str, ...], UpstreamRelation | None] = {}
         self.suffix: dict[tuple[str, ...], UpstreamRelation | None] = {}
         self.own = {_split_name_cached(n) for n in own_names}
@@ -444,6 +514,7 @@ class _Resolver:
         self.unknown_relations: dict[str, None] = {}
         self.notes: dict[str, None] = {}
         self.filter_keys: set[tuple[str, str]] = set()
+        self.unknown_stars: dict[str, None] = {}  # relations a * read without knowing their columns
 
     @staticmethod
     def _index(index: dict, parts: tuple[str, ...], rel: UpstreamRelation) -> None:
@@ -480,7 +551,7 @@ class _Resolver:
 
     def unknown_rel(self, label: str) -> _Rel:
         self.unknown_relations.setdefault(label, None)
-        problem = f"relation {label} is not among the model's upstream relations"
+        problem = f"relation {label} {NOT_UPSTREAM}"
         return _Rel(label, [], known=False, fallback=lambda name: _Col(name, {}, (problem,)))
 
     def table(self, node: exp.Table, env: _Env, scope: _Scope) -> _Rel:
@@ -493,9 +564,15 @@ class _Resolver:
             found = env.lookup(parts[0])
             if found is not None:
                 cte, cte_env = found
-                # dbt's injected CTE of an ephemeral model the caller declared upstream; any other CTE shadows a
-                # table of the same name, as in SQL
-                if hit is not None and parts[0].startswith("__dbt__cte__"):
+                # dbt's injected CTE of an ephemeral model stands for that model: its body reads the ephemeral
+                # model's own parents, whose lineage is the ephemeral model's, not this one's. The body is only
+                # looked at for column names the caller does not know. Any other CTE shadows a table of the same
+                # name, as in SQL.
+                if parts[0].startswith(DBT_CTE_PREFIX):
+                    if hit is None and parts in self.exact:
+                        return self.opaque(parts[0], "the name matches more than one upstream relation")
+                    if hit is None:
+                        return self.unknown_rel(parts[0])
                     body = None
                     if hit.urn not in self.upstream_rels and not (hit.columns and hit.columns_complete):
                         body = self.cte_rel(cte, cte_env, record=False)
@@ -505,7 +582,7 @@ class _Resolver:
                     return rel
         hit = self.exact.get(parts)
         if hit is None and parts not in self.exact:
-            hit = self.suffix.get(parts)
+            hit = self.suffix.get(parts) if "" not in parts else self.gapped(parts)
         if hit is not None:
             return self.upstream_rel(hit)
         if parts in self.exact or self.suffix.get(parts, False) is None:
@@ -514,6 +591,17 @@ class _Resolver:
             return self.own_rel(".".join(parts))
         return self.unknown_rel(".".join(parts))
 
+    def gapped(self, parts: tuple[str, ...]) -> UpstreamRelation | None:
+        """The one upstream whose spelling matches ``parts`` where they leave a part out (``db..name`` in SQL Server,
+        Snowflake, DuckDB: the default schema)."""
+        found: dict[str, UpstreamRelation] = {}
+        for spelled, rel in self.exact.items():
+            if rel is not None and len(spelled) == len(parts) and all(
+                p in ("", q) for p, q in zip(parts, spelled, strict=True)
+            ):
+                found[rel.urn] = rel
+        return next(iter(found.values())) if len(found) == 1 else None
+
     def cte_rel(self, cte: exp.CTE, env: _Env, *, record: bool = True) -> _Rel | None:
         """The relation a CTE defines, resolved once. ``record=False`` only looks: nothing it reads is recorded."""
         key = id(cte)
@@ -521,11 +609,14 @@ class _Resolver:
         if cached is not None:
             return cached
         if not record:
-            saved = (dict(self.cte_rels), dict(self.unknown_relations), dict(self.notes), set(self.filter_keys))
+            saved = (
+                dict(self.cte_rels), dict(self.unknown_relations), dict(self.notes), set(self.filter_keys),
+                dict(self.unknown_stars),
+            )  # fmt: skip
             try:
                 return self.cte_rel(cte, env)
             finally:
-                self.cte_rels, self.unknown_relations, self.notes, self.filter_keys = saved
+                self.cte_rels, self.unknown_relations, self.notes, self.filter_keys, self.unknown_stars = saved
         if key in self.in_progress:
             return None  # a non-recursive self reference means a table of the same name
         self.in_progress.add(key)
@@ -641,7 +732,7 @@ class _Resolver:
         ctes = {cte.alias_or_name.lower(): (cte, i) for i, cte in enumerate(with_.expressions)}
         out = _Env(env, ctes, len(ctes))
         for name, (cte, _) in ctes.items():
-            if not name.startswith("__dbt__cte__"):
+            if not name.startswith(DBT_CTE_PREFIX):
                 self.cte_rel(cte, out)
         return out
 
@@ -702,7 +793,7 @@ class _Resolver:
                 problems.extend(other.problems)
                 for key, trace in other.lineage.items():
                     _merge_parallel(lineage, key, trace)
-            cols.append(_Col(c.name, lineage, tuple(dict.fromkeys(problems))))
+            cols.append(_Col(c.name, lineage, tuple(dict.fromkeys(problems)), c.dtype))
         return _Rel(label, cols, known=True)
 
     def select(self, node: exp.Select, env: _Env, outer: _Scope | None, label: str) -> _Rel:
@@ -730,7 +821,7 @@ class _Resolver:
             lineage: _Lineage = {}
             problems: list[str] = []
             self.visit(body, _PASS, _NO_FUNCS, body, scope, lateral_aliases, lineage, problems)
-            col = _Col(name, lineage, tuple(dict.fromkeys(problems)))
+            col = _Col(name, lineage, tuple(dict.fromkeys(problems)), self.evident_type(body, scope, lateral_aliases))
             columns.append(col)
             lateral_aliases.setdefault(name, col)
 
@@ -750,6 +841,17 @@ class _Resolver:
                 return _Col(name, {}, (problem,))
 
         return _Rel(label, columns, known=not open_stars, fallback=fallback)
+
+    def evident_type(self, body: exp.Expression, scope: _Scope, lateral: dict[str, _Col]) -> str | None:
+        """The type a projection evidently has: a CAST's target, or that of the column it passes on unchanged."""
+        while isinstance(body, exp.Paren):
+            body = body.this
+        if isinstance(body, exp.Cast):
+            to = body.args.get("to")
+            return _shorten(to.sql(dialect=self.dialect), 200) if isinstance(to, exp.DataType) else None
+        if type(body) is exp.Column and not isinstance(body.this, exp.Star):
+            return self.resolve_column(body, scope, lateral).dtype
+        return None
 
     def expand_star(self, proj: exp.Expression, scope: _Scope, columns: list[_Col], open_stars: list[_Rel]) -> None:
         star = proj.this if isinstance(proj, exp.Column) else proj
@@ -776,6 +878,8 @@ class _Resolver:
         for _, rel in rels:
             if not rel.known:
                 open_stars.append(self.modified_star(rel, scope, excluded, replaced, renamed))
+                if any(rel is known for known in self.upstream_rels.values()) or rel.label in self.unknown_relations:
+                    self.unknown_stars.setdefault(rel.label, None)  # where the unknown columns come from
             for col in rel.columns:
                 name = col.name
                 if name in excluded:
@@ -883,6 +987,16 @@ class _Resolver:
                 labels = ", ".join(r.label for r in opens)
                 return _Col(name, {}, (f"column {name} may come from any of {labels} (their columns are unknown)",))
             s = s.outer
+        # No relation in scope lists it. When the innermost scope reads one table alone, that table has it and the
+        # list we hold is stale or partial (a catalog of another day): the column is that table's.
+        s = scope
+        while s is not None:
+            if s.rels:
+                only = next(iter(s.rels.values())) if len(s.rels) == 1 else None
+                if only is not None and any(only is rel for rel in self.upstream_rels.values()):
+                    return self.rel_column(only, name)
+                break
+            s = s.outer
         return _Col(name, {}, (f"column {name} not found in any relation in scope",))
 
     def visit(
@@ -911,11 +1025,14 @@ class _Resolver:
             for col in rel.columns[:1]:
                 self.absorb(col, rank, funcs, root, out, problems, steer)
             return
-        kind = _class_kind(type(node))
+        cls = type(node)
+        kind = _class_kind(cls)
         if kind == _SKIP:
             return
         if kind == _DERIVED:
-            if isinstance(node, exp.Func):
+            if cls in _BOOLEAN_CLASSES or _is_boolean(cls):
+                steer = True  # a test of the value (x = 1, x is null, x like ...) yields true or false, not x
+            elif isinstance(node, exp.Func):
                 name = _function_name(node)
                 if self.masking.matches(name):
                     kind = _HASH
@@ -923,10 +1040,16 @@ class _Resolver:
                 elif name in _AGGREGATE_NAMES:
                     kind = _AGG
                     funcs = funcs | {name}
+                    steer = steer or name not in VALUE_AGGREGATES
+                elif name in _MEASURING_FUNCTIONS:
+                    steer = True
             elif isinstance(node, (exp.IgnoreNulls, exp.RespectNulls, exp.Distinct)):
                 kind = _PASS
         elif kind in (_HASH, _AGG):
-            funcs = funcs | {_function_name(node)}
+            name = _function_name(node)
+            funcs = funcs | {name}
+            if kind == _AGG and name not in VALUE_AGGREGATES:
+                steer = True  # count, sum, avg...: a summary of the values, not one of them
         if kind > rank:
             rank = kind
         steering = _STEERING_ARGS.get(type(node))
@@ -983,6 +1106,19 @@ def _pick_statement(statements: list[exp.Expression | None]) -> exp.Expression |
     return None
 
 
+def _bare_relation(node: exp.Expression) -> exp.Table | None:
+    """The relation named by a statement that is nothing but a (qualified) name, else None."""
+    if isinstance(node, exp.Table) and isinstance(node.this, exp.Identifier):
+        return node
+    if not isinstance(node, exp.Column) or not isinstance(node.this, exp.Identifier) or node.args.get("catalog"):
+        return None
+    # `db.schema.name` parses as a column `name` of table `schema` in database `db`: one part along.
+    parts = {"this": node.this, "db": node.args.get("table"), "catalog": node.args.get("db")}
+    if not all(p is None or isinstance(p, exp.Identifier) for p in parts.values()):
+        return None
+    return exp.Table(**{key: part.copy() for key, part in parts.items() if part is not None})
+
+
 def _parse(sql: str, dialect: str | None) -> tuple[exp.Expression | None, str | None]:
     try:
         statements = sqlglot.parse(sql, dialect=dialect or None)
@@ -1000,6 +1136,11 @@ def _parse(sql: str, dialect: str | None) -> tuple[exp.Expression | None, str | 
         found = [s for s in statements if s is not None]
         if "{{" in sql or "{%" in sql:
             return None, "compiled SQL still contains Jinja"
+        relation = _bare_relation(found[0]) if len(found) == 1 else None
+        if relation is not None:
+            # A model written as `{{ ref('x') }}` alone compiles to just the relation's name: dbt would inline it
+            # as a CTE body, so it stands for the relation itself, every column passed on.
+            return exp.select(exp.Star()).from_(relation), None
         if len(found) == 1 and not isinstance(found[0], (exp.Command, exp.DDL, exp.DML)):
             return None, f"no SELECT statement in the SQL, only the expression {_shorten(found[0].sql(), 80)}"
         kinds = ", ".join(sorted({type(s).__name__ for s in found}))
@@ -1094,7 +1235,7 @@ def _lineage_of(
     target_columns_complete: bool,
 ) -> ModelLineage:
     functions = masking_functions if isinstance(masking_functions, frozenset) else frozenset(masking_functions)
-    resolver = _Resolver(upstream=upstream, masking=_masking_matcher(functions), own_names=own_names)
+    resolver = _Resolver(upstream=upstream, masking=_masking_matcher(functions), own_names=own_names, dialect=dialect)
     top = resolver.query(tree, _EMPTY_ENV, None, label="model")
 
     columns: dict[str, _Col] = {}
@@ -1107,9 +1248,9 @@ def _lineage_of(
                 found = top.fallback(name) if top.fallback is not None else None
                 columns[name] = found or _Col(name, {}, (f"column {name} could not be traced through *",))
         if not target_columns or not target_columns_complete:
-            reasons["the model selects * from a relation with unknown columns: its column list may be incomplete"] = (
-                None
-            )
+            stars = ", ".join(list(resolver.unknown_stars)[:3]) or "a relation"
+            why = f"the model selects * from {stars}, whose columns are unknown: its column list may be incomplete"
+            reasons[why] = None
 
     render = _Renderer(dialect)
     edges: list[ColumnEdge] = []
@@ -1120,13 +1261,13 @@ def _lineage_of(
             unresolved.append(name)
             for p in col.problems:
                 problems.setdefault(p, None)
-        for (urn, source), (rank, funcs, node, _) in col.lineage.items():
+        for (urn, source), (rank, funcs, node, carries) in col.lineage.items():
             kind = ("direct" if source == name else "renamed") if rank == _PASS else _RANK_TYPES[rank]
             text = source if node is None else render(node)
-            edges.append(ColumnEdge(name, urn, source, kind, text, tuple(sorted(funcs))))
+            edges.append(ColumnEdge(name, urn, source, kind, text, tuple(sorted(funcs)), carries and rank != _HASH))
 
     for label in resolver.unknown_relations:
-        reasons.setdefault(f"reads {label}, which is not among the model's upstream relations", None)
+        reasons.setdefault(f"reads {label}, which {NOT_UPSTREAM}", None)
     for note in resolver.notes:
         reasons.setdefault(note, None)
     if unresolved:
@@ -1141,6 +1282,10 @@ def _lineage_of(
         output_columns=tuple(columns),
         unresolved=tuple(unresolved),
         filter_columns=tuple(sorted(resolver.filter_keys)),
+        output_types=tuple(col.dtype for col in columns.values()),
+        outputs_complete=top.known,
+        unknown_relations=tuple(resolver.unknown_relations),
+        relations=tuple(resolver.upstream_rels),
     )
 
 
@@ -1173,6 +1318,80 @@ def _chunks(jobs: Iterable[LineageJob], size: int) -> Iterator[list[LineageJob]]
         yield chunk
 
 
+class ExtractionPool:
+    """Worker processes that stay up across several batches of jobs (a project is derived in waves, parents first).
+
+    ``run(jobs)`` yields ``(job.key, ModelLineage)`` for every job, in completion order. Fewer than ``min_parallel``
+    jobs, or ``processes == 1``, run in this process; the spawned workers (default: the CPUs this process may use)
+    start with the first batch big enough, since starting one costs about half a second (it imports sqlglot). Jobs
+    travel in chunks to amortise pickling, at most a few chunks per worker in flight, so a generator of jobs is
+    consumed lazily. If the pool breaks (a worker killed, or unable to start), the unfinished chunks run in this
+    process instead: never a hang. Use as a context manager.
+    """
+
+    def __init__(self, *, processes: int | None = None, chunk_size: int = 50, min_parallel: int = 200) -> None:
+        if processes is None:
+            processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        self.processes = processes
+        self.chunk_size = chunk_size
+        self.min_parallel = min_parallel
+        self._pool: ProcessPoolExecutor | None = None
+        self._broken = False
+
+    def __enter__(self) -> ExtractionPool:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def run(self, jobs: Iterable[LineageJob]) -> Iterator[tuple[str, ModelLineage]]:
+        iterator = iter(jobs)
+        head = list(itertools.islice(iterator, self.min_parallel))
+        chunks = _chunks(itertools.chain(head, iterator), self.chunk_size)
+        if self.processes <= 1 or self._broken or (self._pool is None and len(head) < self.min_parallel):
+            for chunk in chunks:
+                yield from _run_chunk(chunk)
+            return
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.processes, mp_context=multiprocessing.get_context("spawn")
+            )
+        pool = self._pool
+        in_flight: dict[Future, list[LineageJob]] = {}
+        leftovers: list[list[LineageJob]] = []
+        try:
+            for chunk in itertools.islice(chunks, 4 * self.processes):
+                in_flight[pool.submit(_run_chunk, chunk)] = chunk
+            while in_flight:
+                done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    chunk = in_flight.pop(future)
+                    try:
+                        results = future.result()
+                    except BrokenProcessPool:
+                        leftovers.append(chunk)
+                        continue
+                    yield from results
+                    if not leftovers:
+                        for more in itertools.islice(chunks, 1):
+                            in_flight[pool.submit(_run_chunk, more)] = more
+        except BaseException:
+            for future in in_flight:
+                future.cancel()
+            raise
+        if leftovers:
+            _log.warning("column lineage worker pool broke; finishing %d chunks in-process", len(leftovers))
+            self._broken = True
+            self.close()
+            for chunk in itertools.chain(leftovers, chunks):
+                yield from _run_chunk(chunk)
+
+
 def extract_many(
     jobs: Iterable[LineageJob],
     *,
@@ -1180,46 +1399,6 @@ def extract_many(
     chunk_size: int = 50,
     min_parallel: int = 200,
 ) -> Iterator[tuple[str, ModelLineage]]:
-    """Lineage of many models: yields ``(job.key, ModelLineage)`` for every job, in completion order.
-
-    Runs in a pool of ``processes`` spawned workers (default: the CPUs this process may use), sending jobs
-    in chunks to amortise pickling and keeping at most a few chunks per worker in flight, so a generator of
-    jobs is consumed lazily. Fewer than ``min_parallel`` jobs, or ``processes == 1``, run in this process:
-    starting workers costs about half a second each (they import sqlglot). If the pool breaks (a worker
-    killed, or unable to start), the unfinished chunks run in this process instead: never a hang.
-    """
-    if processes is None:
-        processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    iterator = iter(jobs)
-    head = list(itertools.islice(iterator, min_parallel))
-    if processes <= 1 or len(head) < min_parallel:
-        for chunk in _chunks(itertools.chain(head, iterator), chunk_size):
-            yield from _run_chunk(chunk)
-        return
-
-    chunks = _chunks(itertools.chain(head, iterator), chunk_size)
-    in_flight: dict[Future, list[LineageJob]] = {}
-    leftovers: list[list[LineageJob]] = []
-    pool = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        for chunk in itertools.islice(chunks, 4 * processes):
-            in_flight[pool.submit(_run_chunk, chunk)] = chunk
-        while in_flight:
-            done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
-            for future in done:
-                chunk = in_flight.pop(future)
-                try:
-                    results = future.result()
-                except BrokenProcessPool:
-                    leftovers.append(chunk)
-                    continue
-                yield from results
-                if not leftovers:
-                    for more in itertools.islice(chunks, 1):
-                        in_flight[pool.submit(_run_chunk, more)] = more
-    finally:
-        pool.shutdown(wait=True, cancel_futures=True)
-    if leftovers:
-        _log.warning("column lineage worker pool broke; finishing %d chunks in-process", len(leftovers))
-        for chunk in itertools.chain(leftovers, chunks):
-            yield from _run_chunk(chunk)
+    """Lineage of many models at once: ``ExtractionPool.run`` over one batch (see there)."""
+    with ExtractionPool(processes=processes, chunk_size=chunk_size, min_parallel=min_parallel) as pool:
+        yield from pool.run(jobs)

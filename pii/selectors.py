@@ -334,8 +334,8 @@ def pii_trace(*, urn: str, max_depth: int | None = None) -> PiiTrace | None:
             depth += 1
             rows = column_edges_touching(column_ids=frontier, direction=direction)
             frontier = set()
-            for source, target, kind, expression in rows:
-                raw_hops[direction].append((source, target, kind, expression, depth))
+            for source, target, kind, expression, carries_value in rows:
+                raw_hops[direction].append((source, target, kind, expression, carries_value, depth))
                 other = source if direction == "upstream" else target
                 ids.add(other)
                 if direction == "downstream":
@@ -351,12 +351,12 @@ def pii_trace(*, urn: str, max_depth: int | None = None) -> PiiTrace | None:
         if row["id"] in consumers:
             consumer_capsules.add(row["capsule_id"])
     for direction, hops in raw_hops.items():
-        for source, target, kind, expression, depth in hops:
+        for source, target, kind, expression, carries_value, depth in hops:
             a, b = by_id.get(source), by_id.get(target)
             if a is None or b is None:
                 continue
             passes = a.is_pii and not a.masked
-            flow = edge_flow(kind, expression)
+            flow = edge_flow(kind, carries_value)
             # PII flows when the edge keeps the value and the target took it (its own evidence may refuse).
             carries = passes and b.is_pii and flow.carries
             masks = passes and flow.masks

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Rebuild the committed dbt artifacts of the sample project examples/acme_shop:
-# target/manifest.json, target/catalog.json and target/run_results.json.
+# Rebuild the committed dbt artifacts of a sample project (default examples/acme_shop; or the folder given, e.g.
+# lineage/tests/data/lineage_lab): target/manifest.json, target/catalog.json and target/run_results.json.
 #
 # 1. create .venv-dbt (python3.11) at the repository root if missing and install requirements-dbt.txt;
-# 2. in examples/acme_shop: start from an empty DuckDB file, `dbt seed`, `dbt build`, `dbt docs generate`;
+# 2. in the project: start from an empty DuckDB file, `dbt seed`, `dbt build`, the project's own
+#    before_docs.sh if it has one (with $DBT set), then `dbt docs generate`;
 # 3. keep the run_results.json of `dbt build` (docs generate overwrites it with its own).
 #
 # Two data tests warn on purpose (severity: warn), so `dbt build` exits 0 with warnings. If a test ever
@@ -11,7 +12,7 @@
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-project_dir="$repo_root/examples/acme_shop"
+project_dir="$(cd "${1:-$repo_root/examples/acme_shop}" && pwd)"
 venv="$repo_root/.venv-dbt"
 
 if [[ ! -x "$venv/bin/dbt" ]]; then
@@ -29,7 +30,7 @@ export DBT_USE_COLORS=false
 dbt="$venv/bin/dbt"
 
 cd "$project_dir"
-rm -rf target logs acme_shop.duckdb acme_shop.duckdb.wal
+rm -rf target logs ./*.duckdb ./*.duckdb.wal
 
 if [[ -f packages.yml || -f dependencies.yml ]]; then
     "$dbt" deps
@@ -39,6 +40,9 @@ fi
 build_status=0
 "$dbt" build || build_status=$?
 cp target/run_results.json target/run_results.build.json
+if [[ -x before_docs.sh ]]; then
+    DBT="$dbt" ./before_docs.sh
+fi
 "$dbt" docs generate
 mv target/run_results.build.json target/run_results.json
 

@@ -125,9 +125,14 @@ class EvalContext:
             tests.append(lambda node: any(types[child] in feeds for child in downstream[node.index]))
         return tests
 
-    def select_columns(self, flt: RuleFilter, capsules: Sequence[int]) -> list[int]:
-        """Column indexes of ``capsules`` within the column keys of ``flt``; memoised per filter."""
-        return self.memo(("columns", flt), lambda: self._select_columns(flt, capsules))
+    def select_columns(self, flt: RuleFilter, capsules: Sequence[int], *, inferred: bool = False) -> list[int]:
+        """Column indexes of ``capsules`` within the column keys of ``flt``; memoised per filter. Columns column
+        lineage inferred are left out unless ``inferred`` (they declare nothing)."""
+        selected = self.memo(("columns", flt), lambda: self._select_columns(flt, capsules))
+        if inferred:
+            return selected
+        columns = self.graph.columns
+        return self.memo(("declared_columns", flt), lambda: [c for c in selected if not columns[c].inferred])
 
     def _select_columns(self, flt: RuleFilter, capsules: Sequence[int]) -> list[int]:
         nodes = self.graph.capsules

@@ -106,7 +106,7 @@ def _evaluate_rule(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequ
         )
         return RuleResult(rule=rule, status="skipped", subject=subject or "capsule", reason=reason)
     capsules = ctx.select(rule.filter)
-    columns = ctx.select_columns(rule.filter, capsules) if subject == "column" else []
+    columns = ctx.select_columns(rule.filter, capsules, inferred=kind.inferred_columns) if subject == "column" else []
     run = CheckRun(ctx=ctx, rule=rule, params=rule.check.params, subject=subject, capsules=capsules, columns=columns)
     try:
         hits = list(kind.function(run=run))

@@ -56,7 +56,9 @@ class CheckType:
     """A registered check: its function, the scopes it supports (scope -> subject) and its parameters.
 
     ``params`` None accepts any parameters unchecked (for quick custom checks). ``validate`` receives the
-    normalised parameters and the rule's scope and raises ValueError("field: what is wrong").
+    normalised parameters and the rule's scope and raises ValueError("field: what is wrong"). A column check
+    judges the columns the project declares; ``inferred_columns`` adds those column lineage inferred (PII checks:
+    an inferred column holds data like any other, but it declares nothing).
     """
 
     name: str
@@ -65,6 +67,7 @@ class CheckType:
     params: Mapping[str, Param] | None
     validate: Validator | None = None
     description: str = ""
+    inferred_columns: bool = False
 
     @property
     def default_scope(self) -> str:
@@ -81,6 +84,7 @@ def register_check(
     params: Mapping[str, Param] | None = None,
     validate: Validator | None = None,
     description: str = "",
+    inferred_columns: bool = False,
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register ``function(*, run: CheckRun) -> Iterable[Hit]`` as check type ``name``.
 
@@ -101,6 +105,7 @@ def register_check(
             params=None if params is None else MappingProxyType(dict(params)),
             validate=validate,
             description=description or (function.__doc__ or "").strip().split("\n")[0],
+            inferred_columns=inferred_columns,
         )
         return function
 

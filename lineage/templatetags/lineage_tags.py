@@ -29,6 +29,7 @@ class ColumnTrace:
     sources: list[selectors.LineageNode]  # upstream columns nothing else feeds
     consumers: list[selectors.LineageNode]  # downstream columns that feed nothing further
     depth: selectors.DepthInfo
+    exposures: list[selectors.ExposureUse]  # exposures reading the column's capsule or a capsule it feeds
 
 
 def _step_order(step: TraceStep) -> tuple:
@@ -38,7 +39,8 @@ def _step_order(step: TraceStep) -> tuple:
 
 @register.simple_tag
 def column_trace(column) -> ColumnTrace:
-    """The column's lineage both ways to MAX_LINEAGE_DEPTH, as edges ordered by distance. Four queries."""
+    """The column's lineage both ways to MAX_LINEAGE_DEPTH, as edges ordered by distance, and the exposures at its
+    end. Five queries."""
     result = selectors.column_lineage(column=column, direction="both", depth=selectors.depth_resolve(requested=None))
     nodes = {n.urn: n for n in result.nodes}
     upstream, downstream = [], []
@@ -56,6 +58,9 @@ def column_trace(column) -> ColumnTrace:
         sources=[n for n in result.nodes if n.direction == "upstream" and n.upstream_count == 0],
         consumers=[n for n in result.nodes if n.direction == "downstream" and n.downstream_count == 0],
         depth=result.depth,
+        exposures=selectors.exposures_reading(
+            capsule_urns=[column.capsule.urn, *(n.capsule_urn for n in result.nodes if n.direction == "downstream")]
+        ),
     )
 
 

@@ -385,7 +385,7 @@ def test_star_over_unknown_columns_uses_the_target_columns():
     sql = "with s as (select * from raw.shop.things) select *, 1 as one from s"
     without = lineage(sql, upstream=(unknown,))
     assert without.status == "partial"
-    assert "unknown columns" in without.reason
+    assert "selects * from raw.shop.things, whose columns are unknown" in without.reason
     with_target = lineage(sql, upstream=(unknown,), target_columns=("id", "name", "one"))
     assert with_target.status == "parsed"
     assert edges_of(with_target) == {("id", "urn:raw", "id", "direct"), ("name", "urn:raw", "name", "direct")}
@@ -487,13 +487,13 @@ select customer_id, email from final
 """
 
 
-def test_ephemeral_cte_is_traced_through():
+def test_undeclared_ephemeral_cte_is_a_relation_to_resolve_not_a_body_to_trace():
+    # The body reads the ephemeral model's own parents: that lineage is the ephemeral model's. The caller resolves
+    # the CTE's name to the ephemeral capsule (lineage.services does, by relation name) and extracts again.
     result = lineage(EPHEMERAL_SQL)
-    assert result.status == "parsed"
-    assert edges_of(result) == {
-        ("customer_id", "urn:customers", "id", "renamed"),
-        ("email", "urn:customers", "email", "derived"),
-    }
+    assert result.status == "partial"
+    assert result.unknown_relations == ("__dbt__cte__int_customers",)
+    assert not any(e.source_urn == "urn:customers" for e in result.edges)
 
 
 def test_ephemeral_cte_declared_upstream_is_the_source():
@@ -821,3 +821,78 @@ def test_parse_only_manifest_is_no_sql():
     for node in models:
         sql = node.get("compiled_code", node.get("compiled_sql"))
         assert lineage(sql, upstream=()).status == "no_sql"
+
+
+# --- whether the value is carried -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("expression", "carried"),
+    [
+        ("email", True),
+        ("lower(trim(email))", True),
+        ("cast(email as varchar(200))", True),
+        ("coalesce(email, first_name)", True),
+        ("split_part(email, '@', 2)", True),
+        ("md5(email)", False),
+        ("length(email)", False),
+        ("email is not null", False),
+        ("email like '%@example.com'", False),
+        ("not (email = '')", False),
+        ("email in ('a', 'b')", False),
+    ],
+)
+def test_carries_value_per_expression(expression, carried):
+    result = lineage(f'select {expression} as out from "analytics"."main"."customers"')
+    assert edge(result, "out", "email").carries_value is carried
+
+
+@pytest.mark.parametrize(
+    ("aggregate", "carried"),
+    [("max(email)", True), ("min(email)", True), ("string_agg(email, ',')", True), ("array_agg(email)", True),
+     ("count(email)", False), ("count(distinct email)", False), ("approx_count_distinct(email)", False)],
+)  # fmt: skip
+def test_carries_value_through_aggregates(aggregate, carried):
+    result = lineage(f'select status, {aggregate} as out from "analytics"."main"."customers" group by status')
+    found = edge(result, "out", "email")
+    assert found.transformation_type == "aggregated"
+    assert found.carries_value is carried
+
+
+def test_a_ranked_or_steering_column_is_read_not_carried():
+    result = lineage(
+        'select row_number() over (partition by email order by created_at) as rn, '
+        "case when status = 'vip' then first_name end as vip_name, "
+        "sum(amount) as total "
+        'from "analytics"."main"."customers" group by email, created_at, status, first_name'
+    )
+    assert edge(result, "rn", "email").carries_value is False
+    assert edge(result, "vip_name", "status").carries_value is False
+    assert edge(result, "vip_name", "first_name").carries_value is True
+    assert edge(result, "total", "amount").carries_value is False
+
+
+def test_a_carrying_path_wins_over_a_measuring_one():
+    result = lineage('select email || cast(length(email) as text) as out from "analytics"."main"."customers"')
+    assert edge(result, "out", "email").carries_value is True
+
+
+# --- what the SQL says of the model's own columns ---------------------------------------------------------------------
+
+
+def test_output_types_come_from_casts_and_plain_references_to_them():
+    result = lineage(
+        "with renamed as (select cast(id as bigint) as customer_id, email::varchar(120) as email, status "
+        'from "analytics"."main"."customers") '
+        "select customer_id, email, status, upper(status) as loud from renamed"
+    )
+    types = dict(zip(result.output_columns, result.output_types, strict=True))
+    assert types == {"customer_id": "BIGINT", "email": "VARCHAR(120)", "status": None, "loud": None}
+    assert result.outputs_complete is True
+
+
+def test_outputs_are_incomplete_behind_a_star_over_unknown_columns():
+    unknown = UpstreamRelation("urn:raw", ("raw.events",), ())
+    result = lineage("select *, 1 as one from raw.events", upstream=(unknown,))
+    assert result.outputs_complete is False
+    assert "one" in result.output_columns

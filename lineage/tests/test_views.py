@@ -104,3 +104,8 @@ def test_column_page_traces_the_column_both_ways(sample_project, steward_client)
 def test_column_page_of_an_unconnected_column_says_so(sample_project, steward_client):
     html = steward_client.get("/columns/urn:dab:dbt:seed:acme_shop.customers:email/").content.decode()
     assert "Nothing upstream" in html and "Nothing downstream" in html
+
+
+def test_column_page_of_a_column_no_exposure_reaches_says_so(sample_project, steward_client):
+    html = steward_client.get("/columns/urn:dab:dbt:seed:acme_shop.customers:email/").content.decode()
+    assert "No exposure reads customers or anything this column feeds." in html

@@ -25,22 +25,13 @@ TYPES = {"name": {"person_name"}, "email": {"email"}, "phone": {"phone"}, "date_
 
 
 @pytest.mark.parametrize(
-    ("expression", "carries"),
-    [("MAX(o.email)", True), ("MIN(LOWER(o.email))", True), ("ANY_VALUE(o.phone)", True),
-     ("LISTAGG(o.email, ',')", True), ("COUNT(DISTINCT o.email)", False), ("SUM(o.amount)", False),
-     ("AVG(age)", False), ("COUNT(MAX(x))", False), ("COALESCE(o.n, 0)", False), (None, False)],
+    ("transformation", "carries_value", "carries", "masks"),
+    [("direct", True, True, False), ("aggregated", True, True, False), ("aggregated", False, False, False),
+     ("derived", False, False, False), ("hashed", False, False, True), ("hashed", True, False, True)],
 )
-def test_aggregate_carries_value(expression, carries):
-    assert edge_flow("aggregated", expression).carries is carries
-
-
-@pytest.mark.parametrize(
-    ("expression", "carries"),
-    [("ROW_NUMBER() OVER (PARTITION BY v.visitor_id ORDER BY v.ts)", False), ("LENGTH(phone)", False),
-     ("LOWER(TRIM(email))", True), ("first_name || ' ' || last_name", True), ("LENGTH(a) || b", True), (None, True)],
-)
-def test_derived_carries_value(expression, carries):
-    assert edge_flow("derived", expression).carries is carries
+def test_edge_flow_reads_the_extractors_flag_and_a_hash_masks(transformation, carries_value, carries, masks):
+    flow = edge_flow(transformation, carries_value)
+    assert (flow.carries, flow.masks) == (carries, masks)
 
 
 # ---------------------------------------------------------------------------------------------------- hand-built
@@ -67,10 +58,12 @@ class Chain:
         self.columns[f"{capsule}.{name}"] = col
         return col
 
-    def edge(self, source: str, target: str, kind: str, expression: str = "") -> None:
+    def edge(self, source: str, target: str, kind: str, expression: str = "", *, carries: bool = True) -> None:
+        """An edge as the extractor stores it: ``carries`` is its verdict on whether the value travels."""
         a, b = self.columns[source], self.columns[target]
         ColumnLineage.objects.create(source_urn=a.urn, target_urn=b.urn, source_column=a, target_column=b,
-                                     transformation_type=kind, transformation_expr=expression or None)
+                                     transformation_type=kind, transformation_expr=expression or None,
+                                     carries_value=carries and kind != "hashed")
 
     def run(self):
         pii_classify_columns(source_system_id=self.system.pk)
@@ -101,8 +94,8 @@ def chain(db) -> Chain:
     c.edge("int.c3", "mart.c4", "hashed", "SHA2(c3, 256)")
     c.edge("mart.c4", "out.c5", "direct", "c4")
     c.edge("src.c1", "stg.c6", "aggregated", "MAX(c1)")
-    c.edge("src.c1", "stg.c7", "aggregated", "COUNT(DISTINCT c1)")
-    c.edge("src.c1", "stg.c8", "derived", "ROW_NUMBER() OVER (PARTITION BY c1 ORDER BY c1)")
+    c.edge("src.c1", "stg.c7", "aggregated", "COUNT(DISTINCT c1)", carries=False)
+    c.edge("src.c1", "stg.c8", "derived", "ROW_NUMBER() OVER (PARTITION BY c1 ORDER BY c1)", carries=False)
     return c
 
 
@@ -134,8 +127,8 @@ def test_min_max_carry_the_value_and_counts_and_ranks_stop_it(chain):
     assert (chain.get("stg.c6").pii_type, chain.get("stg.c6").pii_confidence) == ("email", 0.8)
     c7, c8 = chain.get("stg.c7"), chain.get("stg.c8")
     assert c7.pii_type is None and c8.pii_type is None
-    assert lineage_of(c7)[0]["weight"] == 0.0 and "count" in lineage_of(c7)[0]["detail"]
-    assert lineage_of(c8)[0]["weight"] == 0.0 and "row_number" in lineage_of(c8)[0]["detail"]
+    assert lineage_of(c7)[0]["weight"] == 0.0 and "COUNT(DISTINCT c1)" in lineage_of(c7)[0]["detail"]
+    assert lineage_of(c8)[0]["weight"] == 0.0 and "ROW_NUMBER()" in lineage_of(c8)[0]["detail"]
 
 
 def test_confidence_decays_along_derived_hops(db):

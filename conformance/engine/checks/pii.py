@@ -94,6 +94,7 @@ def pii_type_required(*, run: CheckRun) -> Iterator[Hit]:
 @register_check(
     "pii_unmasked",
     scopes={"column": "column"},
+    inferred_columns=True,  # holding personal data is a fact of the data, declared or not
     params={
         "use_lineage": Param("bool", default=True, help="also follow column lineage to unmarked copies of PII"),
         "carrying_transformations": Param(

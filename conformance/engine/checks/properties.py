@@ -9,7 +9,7 @@ from conformance.engine.context import EvalContext
 from conformance.engine.params import Param, compiled
 from conformance.engine.registry import CheckRun, register_check
 from conformance.engine.results import CheckNotEvaluable, Hit, capsule_label
-from lineage.graph import CapsuleNode, ColumnNode
+from lineage.graph import CapsuleNode, ColumnNode, GraphView
 
 CAPSULE_PROPERTIES = (
     "description",
@@ -135,7 +135,7 @@ def _freshness_enabled(freshness: Any) -> bool:
 
 def _column_descriptions(ctx: EvalContext, index: int, described: Any) -> Hit | None:
     node = ctx.graph.capsules[index]
-    columns = [ctx.graph.columns[c] for c in node.columns]
+    columns = [ctx.graph.columns[c] for c in declared_columns(ctx.graph, node)]
     if "in_manifest" in ctx.column_fields:
         # dbt-project-evaluator counts the columns declared in yml, not those only the warehouse knows
         columns = [column for column in columns if getattr(column, "in_manifest", True)]
@@ -426,8 +426,9 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
     if run.subject == "capsule":
         for index in run.capsules:
             node = graph.capsules[index]
-            total = len(node.columns)
-            good = sum(map(covered, node.columns))
+            columns = declared_columns(graph, node)
+            total = len(columns)
+            good = sum(map(covered, columns))
             percent = 100.0 * good / total if total else 0.0
             if percent < minimum:
                 yield Hit(
@@ -441,7 +442,8 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
     for index in run.capsules:
         node = graph.capsules[index]
         if covered is not None:
-            good, total = sum(map(covered, node.columns)), len(node.columns)
+            columns = declared_columns(graph, node)
+            good, total = sum(map(covered, columns)), len(columns)
         elif measure == "documented_models":
             good, total = int(bool((node.description or "").strip())), 1
         else:
@@ -469,6 +471,12 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
                 "by_layer": by_layer,
             },
         )
+
+
+def declared_columns(graph: GraphView, node: CapsuleNode) -> list[int]:
+    """A capsule's columns the project declares: coverage judges those, not what column lineage inferred."""
+    columns = graph.columns
+    return [c for c in node.columns if not columns[c].inferred]
 
 
 def _covered_columns(ctx: EvalContext, measure: str) -> list[bool]:

@@ -398,6 +398,8 @@ def _attributes(capsule_type: str, node: dict[str, Any], config: dict[str, Any])
             )
         else:
             values.update(
+                # An ephemeral model has no relation; dbt inlines it as a CTE named after its alias (identifier).
+                alias=node.get("alias") if config.get("materialized") == "ephemeral" else None,
                 unique_key=config.get("unique_key"),
                 incremental_strategy=config.get("incremental_strategy"),
                 on_schema_change=config.get("on_schema_change")
