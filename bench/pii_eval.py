@@ -1,4 +1,4 @@
-"""Evaluate catalog/pii.py against hand-labelled columns, time it, and redraw the labelled sample.
+"""Evaluate pii/classifier.py against hand-labelled columns, time it, and redraw the labelled sample.
 
     python bench/pii_eval.py [eval] [--labels bench/data/pii_labels.csv] [--split dev|heldout|all] [--quiet]
     python bench/pii_eval.py speed --dir /tmp/gen10k          # manifest.json (+ catalog.json) from gen_dbt.py
@@ -29,9 +29,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from catalog.pii import classify_column, load_pii_config, tokenize_column_name  # noqa: E402
+from pii.classifier import classify_column  # noqa: E402
+from pii.context import table_context  # noqa: E402
+from pii.tokens import tokenize_column_name  # noqa: E402
+from pii.vocabulary import load_pii_config  # noqa: E402
 
 LABELS = ROOT / "bench" / "data" / "pii_labels.csv"
+RECALL = ROOT / "bench" / "data" / "pii_recall.csv"  # public schemas of other vocabularies (pii_recall_SOURCES.md)
 SHARED = ROOT / ".." / "shared"
 
 
@@ -45,13 +49,29 @@ def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, f
 
 
-def evaluate(rows: list[dict], config) -> dict:
-    """Classify each row; return counts and misses."""
+def _tables(rows: list[dict], config) -> dict[str, object]:
+    """Each labelled table's context, from its name and the names of its labelled columns (the pipeline sees
+    every column of a table; a labelled sample sees the ones drawn)."""
+    names: dict[str, list[str]] = collections.defaultdict(list)
+    for row in rows:
+        names[row["source"]].append(row["column_name"])
+    return {source: table_context(name=_capsule(source, rows_by_source), description=None, column_names=cols,
+                                  config=config)
+            for rows_by_source in [{r["source"]: r for r in rows}] for source, cols in names.items()}
+
+
+def _capsule(source: str, rows_by_source: dict[str, dict]) -> str | None:
+    return rows_by_source[source]["capsule_name"] or None
+
+
+def evaluate(rows: list[dict], config, *, tables: dict | None = None) -> dict:
+    """Classify each row (with its table's context); return counts and misses."""
+    tables = _tables(rows, config) if tables is None else tables
     results = []
     for row in rows:
         c = classify_column(name=row["column_name"], data_type=row["data_type"] or None,
                             description=row["description"] or None, meta={}, tags=(), config=config,
-                            capsule_name=row["capsule_name"] or None)
+                            capsule_name=row["capsule_name"] or None, table=tables.get(row["source"]))
         results.append((row, c))
     binary = collections.Counter()
     typed = collections.Counter()
@@ -108,25 +128,37 @@ def _report(title: str, res: dict, *, show_misses: bool) -> None:
 
 def cmd_eval(args: argparse.Namespace) -> None:
     config = load_pii_config(args.config)
-    with open(args.labels, newline="", encoding="utf-8") as f:
+    labels = [args.labels] if args.labels else [str(LABELS), str(RECALL)]
+    for path in labels:
+        _eval_file(Path(path), config, args)
+
+
+def _eval_file(path: Path, config, args: argparse.Namespace) -> None:
+    with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
+    print(f"\n######## {path.name}: {len(rows)} labelled columns")
+    tables = _tables(rows, config)
     splits = {"dev": [r for r in rows if r["split"] == "dev"], "heldout": [r for r in rows if r["split"] == "heldout"]}
     wanted = ["dev", "heldout", "all"] if args.split == "all" else [args.split]
     for name in wanted:
         subset = rows if name == "all" else splits[name]
-        _report(f"{name} split", evaluate(subset, config), show_misses=not args.quiet and name != "all")
-    if args.split in ("all", "heldout"):
+        _report(f"{name} split", evaluate(subset, config, tables=tables),
+                show_misses=not args.quiet and name != "all")
+    if path.name == LABELS.name and args.split in ("all", "heldout"):
         public = [r for r in splits["heldout"] if r["stratum"] != "S"]
-        b = evaluate(public, config)["binary"]
+        b = evaluate(public, config, tables=tables)["binary"]
         p, r, f = _prf(b["tp"], b["fp"], b["fn"])
         print(f"\n== held-out public rows only (no acme_shop): {len(public)} columns, {b['tp'] + b['fn']} PII")
         print(f"   is-PII      precision {p:.3f}  recall {r:.3f}  F1 {f:.3f}   "
               f"(tp {b['tp']}, fp {b['fp']}, fn {b['fn']})")
     if args.split == "all":
-        print("\n== by stratum (both splits): A PII-ish names, B person/owner-ish names, C the rest, J jaffle shops,")
-        print("   P public benchmark schemas (TPC-DS, TPC-H), S the acme_shop sample project")
+        if path.name == LABELS.name:
+            print("\n== by stratum (both splits): A PII-ish names, B person/owner-ish names, C the rest,")
+            print("   J jaffle shops, P public benchmark schemas (TPC-DS, TPC-H), S the acme_shop sample project")
+        else:
+            print("\n== by source project (both splits)")
         for stratum in sorted({r["stratum"] for r in rows}):
-            res = evaluate([r for r in rows if r["stratum"] == stratum], config)
+            res = evaluate([r for r in rows if r["stratum"] == stratum], config, tables=tables)
             b = res["binary"]
             p, r, f = _prf(b["tp"], b["fp"], b["fn"])
             print(f"   {stratum}: {res['n']:4} columns, {b['tp'] + b['fn']:3} PII   is-PII P {p:.3f} R {r:.3f} "
@@ -170,11 +202,18 @@ def _columns_from(directory: Path) -> list[dict]:
 
 
 def _time(columns: list[dict], config) -> tuple[float, float]:
-    """(wall, CPU) seconds to classify every column; CPU time is the steadier figure on a shared machine."""
+    """(wall, CPU) seconds to classify every column, each table's context included (as the pipeline does: one
+    context per capsule from its name, description and column names); CPU time is the steadier figure on a
+    shared machine."""
     start, cpu = time.perf_counter(), time.process_time()
+    names: dict[str, list[str]] = collections.defaultdict(list)
+    for c in columns:
+        names[c["capsule"]].append(c["name"])
+    tables = {capsule: table_context(name=capsule, description=None, column_names=cols, config=config)
+              for capsule, cols in names.items()}
     for c in columns:
         classify_column(name=c["name"], data_type=c["data_type"], description=c["description"], meta=c["meta"],
-                        tags=c["tags"], config=config, capsule_name=c["capsule"])
+                        tags=c["tags"], config=config, capsule_name=c["capsule"], table=tables[c["capsule"]])
     return time.perf_counter() - start, time.process_time() - cpu
 
 
@@ -205,7 +244,7 @@ def cmd_pipeline(args: argparse.Namespace) -> None:
     """Time the two PII pipeline steps against a database that holds an ingested project (DATABASE_URL):
     classification as an unchanged re-ingest runs it ("unchanged": capsules whose fingerprint matches are
     skipped), classification of every column ("classify", forced) and propagation along column lineage
-    (lineage.pii.pii_propagate). Each run is rolled back, so the database is left as it was; the first run
+    (pii.services.pii_propagate). Each run is rolled back, so the database is left as it was; the first run
     is in a fresh process (cold memo caches, as in `dab ingest`), the others are warm."""
     import os
     import statistics
@@ -217,8 +256,7 @@ def cmd_pipeline(args: argparse.Namespace) -> None:
     from django.db import transaction
 
     from catalog.models import SourceSystem
-    from catalog.services import pii_classify_columns
-    from lineage.pii import pii_propagate
+    from pii.services import pii_classify_columns, pii_propagate
 
     system = SourceSystem.objects.get(name=args.project) if args.project else None
     system_id = system and system.pk
@@ -365,7 +403,7 @@ def main() -> None:
     sub = parser.add_subparsers(dest="command")
     ev = sub.add_parser("eval")
     for p in (parser, ev):
-        p.add_argument("--labels", default=str(LABELS))
+        p.add_argument("--labels", default=None, help="one label file (default: pii_labels.csv and pii_recall.csv)")
         p.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
         p.add_argument("--quiet", action="store_true", help="figures only, no miss list")
     sp = sub.add_parser("speed")

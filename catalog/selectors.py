@@ -5,18 +5,23 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import orjson
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import Avg, CharField, Count, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
+from catalog.choices import INFERRED_ORIGINS
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
 from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns
 from catalog.search import catalog_version, search_terms
 
 __all__ = [
+    "COLUMN_PII_ROW",
     "CatalogCoverage",
     "FacetCount",
     "SearchPage",
@@ -28,6 +33,7 @@ __all__ = [
     "capsule_facet_counts",
     "capsule_get",
     "capsule_list",
+    "capsule_pii_facts",
     "capsule_stats",
     "capsule_upstream",
     "catalog_counts",
@@ -35,6 +41,10 @@ __all__ = [
     "column_detail_queryset",
     "column_get",
     "column_list",
+    "column_names_by_capsule",
+    "column_pii_rows",
+    "id_text",
+    "json_or",
     "domain_get",
     "domain_list",
     "owner_get",
@@ -404,3 +414,150 @@ def catalog_counts() -> dict[str, int]:
         "owners": Owner.objects.count(),
         "source_systems": SourceSystem.objects.count(),
     }
+
+
+# -- the PII fields of columns, read in bulk for the pii app ------------------------------------------
+# Classification and propagation read hundreds of thousands of rows: raw SQL with ids and JSON as text
+# (several times cheaper to read than model instances), behind typed arguments.
+
+# The fields of each row ``column_pii_rows`` yields, in order.
+COLUMN_PII_ROW = (
+    "id", "capsule_id", "name", "data_type", "description", "meta", "tags", "tests", "pii_type", "pii_detected_by",
+    "pii_confidence", "pii_masked", "semantic_type", "pii_evidence", "pii_decision", "pii_decided_type",
+    "pii_decided_by", "pii_decided_at", "pii_decision_note", "urn",
+)  # fmt: skip
+
+
+def id_text(pk: Any) -> str:
+    """A UUID key as raw SQL compares it: text on PostgreSQL, 32 hex characters on SQLite (Django's storage)."""
+    if connection.vendor == "postgresql":
+        return str(pk)
+    return pk.hex if hasattr(pk, "hex") else str(pk).replace("-", "")
+
+
+def _ids_pieces(column: str, ids: Sequence[str]) -> list[tuple[str, list[Any]]]:
+    """``column IN ids`` as (SQL, params) pieces small enough for the database."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        return [(f"{column} = ANY(%s::uuid[])", [ids[i : i + 20_000]]) for i in range(0, len(ids), 20_000)]
+    return [(f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900))]
+
+
+def column_pii_rows(
+    *,
+    source_system_id: Any = None,
+    capsule_ids: Sequence[str] | None = None,
+    column_ids: Sequence[str] | None = None,
+    with_pii_state: bool = False,
+    origins: Sequence[str] | None = None,
+) -> Iterator[list[tuple]]:
+    """Batches of raw column rows (fields in ``COLUMN_PII_ROW`` order; ids, meta, tags and tests as text,
+    empty evidence as None) for one dbt project, some capsules, some columns, or the whole catalog.
+
+    ``with_pii_state`` keeps only columns that hold a PII type, a steward's decision or lineage evidence;
+    ``origins`` only columns of these origins (``ColumnOrigin``: the ones column lineage inferred, say).
+    One query per 20,000 ids (900 on SQLite), or one query in all.
+    """
+    postgres = connection.vendor == "postgresql"
+    text, empty = ("::text", "'[]'::jsonb") if postgres else ("", "'[]'")
+    table = Column._meta.db_table
+    select = (
+        f"SELECT c.id{text}, c.capsule_id{text}, c.name, c.data_type, c.description, c.meta{text}, c.tags{text},"
+        f" c.tests{text}, c.pii_type, c.pii_detected_by, c.pii_confidence, c.pii_masked, c.semantic_type,"
+        f" CASE WHEN c.pii_evidence = {empty} THEN NULL ELSE c.pii_evidence{text} END,"
+        f" c.pii_decision, c.pii_decided_type, c.pii_decided_by, c.pii_decided_at, c.pii_decision_note, c.urn"
+        f" FROM {table} c"
+    )
+    conditions: list[str] = []
+    params: list[Any] = []
+    if with_pii_state:
+        lineage = ("c.pii_evidence @> '[{\"signal\": \"lineage\"}]'::jsonb" if postgres
+                   else "c.pii_evidence LIKE '%\"lineage\"%'")
+        conditions.append(f"(c.pii_type IS NOT NULL OR c.pii_decision IS NOT NULL OR {lineage})")
+    if source_system_id is not None:
+        conditions.append(f"c.capsule_id IN (SELECT id FROM {Capsule._meta.db_table} WHERE source_system_id = %s)")
+        params.append(id_text(source_system_id))
+    if origins is not None:
+        conditions.append(f"c.origin IN ({', '.join(['%s'] * len(origins))})")
+        params.extend(origins)
+    if capsule_ids is not None or column_ids is not None:
+        pieces = _ids_pieces("c.capsule_id", capsule_ids) if capsule_ids is not None else _ids_pieces(
+            "c.id", column_ids)
+    else:
+        pieces = [("", [])]
+    for piece, piece_params in pieces:
+        where = " AND ".join([*conditions, piece] if piece else conditions)
+        with connection.cursor() as cursor:
+            cursor.execute(select + (f" WHERE {where}" if where else ""), [*params, *piece_params])
+            while batch := cursor.fetchmany(20_000):
+                yield batch
+
+
+def capsule_pii_facts(
+    *, source_system_id: Any = None, capsule_ids: Sequence[str] | None = None, attribute: str | None = None
+) -> dict[str, tuple[str, Any, str | None, str | None, str | None, str | None]]:
+    """{capsule id as text: (name, meta, description, content_hash, columns_hash, attributes[attribute])} for
+    one dbt project, some capsules, or every capsule. One query per 20,000 ids (900 on SQLite)."""
+    postgres = connection.vendor == "postgresql"
+    text = "::text" if postgres else ""
+    if attribute is None:
+        stored = "NULL"
+    elif not attribute.replace("_", "").isalnum():
+        raise ValueError(f"attribute {attribute!r}: letters, digits and underscores only")
+    else:
+        stored = f"k.attributes->>'{attribute}'" if postgres else f"json_extract(k.attributes, '$.{attribute}')"
+    select = (f"SELECT k.id{text}, k.name, k.meta{text}, k.description, k.content_hash, k.columns_hash, {stored}"
+              f" FROM {Capsule._meta.db_table} k")
+    if capsule_ids is not None:
+        pieces = [(f" WHERE {sql}", p) for sql, p in _ids_pieces("k.id", capsule_ids)]
+    elif source_system_id is not None:
+        pieces = [(" WHERE k.source_system_id = %s", [id_text(source_system_id)])]
+    else:
+        pieces = [("", [])]
+    out = {}
+    for where, params in pieces:
+        with connection.cursor() as cursor:
+            cursor.execute(select + where, params)
+            for pk, name, meta, description, content_hash, columns_hash, value in cursor.fetchall():
+                out[pk] = (name, json_or(meta, None), description, content_hash, columns_hash, value)
+    return out
+
+
+def json_or(text: Any, empty: Any) -> Any:
+    """JSON read as text (PostgreSQL casts, SQLite stores text); the common empty values skip the decoder."""
+    if text is None or text in ("{}", "[]", ""):
+        return empty
+    if isinstance(text, str | bytes):
+        return orjson.loads(text)
+    return text
+
+
+def column_names_by_capsule(
+    *, source_system_id: Any = None, capsule_ids: Sequence[str] | None = None
+) -> dict[str, list[str]]:
+    """{capsule id as text: its declared columns' names} for one dbt project, some capsules, or the whole catalog
+    (columns inferred from SQL or usage are left out: the loader, which classifies new columns, sees only the
+    declared ones). One query per 20,000 ids (900 on SQLite), or one in all; about 0.2 s per 376,000 columns."""
+    text = "::text" if connection.vendor == "postgresql" else ""
+    inferred = ", ".join(f"'{origin}'" for origin in INFERRED_ORIGINS)
+    select = f"SELECT c.capsule_id{text}, c.name FROM {Column._meta.db_table} c WHERE c.origin NOT IN ({inferred})"
+    if capsule_ids is not None:
+        pieces = [(f" AND {sql}", p) for sql, p in _ids_pieces("c.capsule_id", capsule_ids)]
+    elif source_system_id is not None:
+        pieces = [(f" AND c.capsule_id IN (SELECT id FROM {Capsule._meta.db_table} WHERE source_system_id = %s)",
+                   [id_text(source_system_id)])]
+    else:
+        pieces = [("", [])]
+    out: dict[str, list[str]] = {}
+    for where, params in pieces:
+        with connection.cursor() as cursor:
+            cursor.execute(select + where, params)
+            while batch := cursor.fetchmany(50_000):
+                for capsule, name in batch:
+                    names = out.get(capsule)
+                    if names is None:
+                        out[capsule] = [name]
+                    else:
+                        names.append(name)
+    return out

@@ -16,6 +16,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from catalog import selectors
 from catalog.filters import CapsuleFilterSet, sorts_everything
 from catalog.models import Capsule, Column, Domain, Owner
+from catalog.panels import column_panels
 
 DEFAULT_PAGE_SIZE = 50
 _page_size_field = forms.IntegerField(min_value=1, max_value=200, required=False)
@@ -148,7 +149,7 @@ class CapsuleDetailView(DetailView):
 
 
 class ColumnDetailView(DetailView):
-    """One column: type, description, tests, PII verdict with its evidence, and the panels of other apps."""
+    """One column: type, description, tests, and the panels other apps register (catalog.panels)."""
 
     template_name = "catalog/column_detail.html"
     context_object_name = "column"
@@ -163,7 +164,7 @@ class ColumnDetailView(DetailView):
         context = super().get_context_data(**kwargs)
         column = self.object
         context["column_tests"] = [t for t in column.capsule.tests if t.get("column") == column.name]
-        context["is_pii"] = column.pii_type is not None and column.pii_decision != "rejected"
+        context["column_panels"] = column_panels()
         return context
 
 

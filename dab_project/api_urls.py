@@ -13,6 +13,7 @@ urlpatterns = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("catalog.api.urls")),
     path("", include("lineage.api.urls")),
+    path("", include("pii.api.urls")),
     path("", include("conformance.api.urls")),
     path("", include("ingestion.api.urls")),
 ]

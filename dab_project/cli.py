@@ -25,7 +25,7 @@ GROUPS = {
     "migrate": "create or upgrade the database schema",
     "setup-local": "first-run set-up for a laptop: admin login and the sample project",
 }
-OUR_APPS = ("dab_project", "catalog", "lineage", "conformance", "ingestion")
+OUR_APPS = ("dab_project", "catalog", "lineage", "pii", "conformance", "ingestion")
 # Django commands worth reaching through `dab` too.
 PASSTHROUGH = {"migrate", "createsuperuser", "changepassword", "check", "shell", "dbshell", "showmigrations"}
 

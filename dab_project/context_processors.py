@@ -7,7 +7,7 @@ _NAV = (
     ("dashboard", "Dashboard", "dashboard"),
     ("capsules", "Capsules", "catalog:capsule_list"),
     ("lineage", "Lineage", "lineage:explorer"),
-    ("pii", "PII", "lineage:pii"),
+    ("pii", "PII", "pii:inventory"),
     ("conformance", "Conformance", "conformance:dashboard"),
     ("ingestion", "Ingestion", "ingestion:job_list"),
 )
@@ -19,8 +19,6 @@ def _section(request) -> str:
         return ""
     if match.namespace == "catalog":
         return "capsules"
-    if match.namespace == "lineage":
-        return "pii" if match.url_name.startswith("pii") else "lineage"
     return match.namespace or match.url_name or ""
 
 

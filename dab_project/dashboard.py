@@ -12,7 +12,7 @@ from catalog.querysets import pii_q
 from catalog.selectors import capsule_coverage, capsule_facet_counts, catalog_counts
 from conformance.selectors import snapshot_latest
 from ingestion.selectors import job_list
-from lineage.pii import pii_exposure
+from pii.selectors import pii_exposure
 
 LINEAGE_TYPES = ("model", "snapshot")
 

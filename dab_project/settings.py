@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "dab_project.apps.DabProjectConfig",
     "catalog",
     "lineage",
+    "pii.apps.PiiAppConfig",
     "conformance",
     "ingestion",
 ]

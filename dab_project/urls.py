@@ -17,6 +17,7 @@ urlpatterns = [
     path(f"{api_prefix}/", include("dab_project.api_urls")),
     path("", include("catalog.urls")),
     path("", include("lineage.urls")),
+    path("", include("pii.urls")),
     path("", include("conformance.urls")),
     path("", include("ingestion.urls")),
 ]

@@ -30,11 +30,12 @@ from django.utils import timezone
 
 from catalog.choices import INFERRED_ORIGINS, ColumnOrigin
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
-from catalog.services import PII_FINGERPRINT_KEY, PiiValues, pii_new_column_classifier
+from catalog.services import PiiValues
 from dab_project.bulk import bulk_delete, bulk_insert, bulk_update, json_text
 from ingestion import conventions as conv
 from ingestion.records import CapsuleRecord, ColumnRecord, OwnerRecord, ParsedProject, TestRecord
 from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
+from pii.services import PII_FINGERPRINT_KEY, pii_new_column_classifier
 
 # Who set a capsule's owner/domain; steward values are kept until dbt itself names one.
 SOURCE_DBT = "dbt"
@@ -273,10 +274,11 @@ def project_load(
                 (pk, *_with_attribute(values, PII_FINGERPRINT_KEY, fingerprint), content_hash, columns_hash, job_id,
                  now, now)
             )  # fmt: skip
+            table = pii.table(name=values[1], description=values[10], column_names=[row[1] for row in columns])
             for row, column in zip(columns, kept, strict=True):
                 classified = pii.values(
                     name=row[1], data_type=row[2], description=row[5], meta=column.meta, tags=column.tags,
-                    tests=column.tests, capsule_name=values[1], capsule_meta=record.meta,
+                    tests=column.tests, capsule_name=values[1], capsule_meta=record.meta, table=table,
                 )  # fmt: skip
                 column_inserts.append((pk, *row, _origin(row), _digest(row), *_pii_columns(classified), now, now))
             result.capsules.created += 1

@@ -233,9 +233,9 @@ def _acquire_ingestion_lock() -> None:
 # Each honours its own switch (PII_DETECTION_ENABLED, CONFORMANCE_ON_INGEST) and runs inside the
 # ingestion transaction, so a failure anywhere leaves the stored graph as it was.
 PIPELINE_STEPS = (
-    ("pii_classification", "catalog.services.pii_classify_after_load"),
+    ("pii_classification", "pii.services.pii_classify_after_load"),
     ("column_lineage", "lineage.services.column_lineage_after_load"),
-    ("pii_propagation", "lineage.pii.pii_propagate_after_load"),
+    ("pii_propagation", "pii.services.pii_propagate_after_load"),
     ("conformance", "conformance.services.conformance_after_load"),
 )
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from catalog.models import Capsule, Column
-from lineage.models import CapsuleLineage
+from lineage.models import CapsuleLineage, ColumnLineage
 
 __all__ = [
     "DIRECTIONS",
@@ -39,6 +39,11 @@ __all__ = [
     "LineageResult",
     "PathsResult",
     "capsule_lineage",
+    "column_downstream_ids",
+    "column_edges_into",
+    "column_edges_read",
+    "column_edges_touching",
+    "exposure_readers",
     "column_lineage",
     "depth_resolve",
     "exposures_reading",
@@ -919,3 +924,70 @@ def _capsule_details_by_urn(urns: list[str]) -> dict[str, LineageNode]:
     ids = list(Capsule.objects.filter(urn__in=urns).values_list("id", flat=True))
     found = {_db_id(pk): (0, "self") for pk in ids}
     return {node.urn: node for node in _nodes(level="capsule", found=found).values()}
+
+
+# -- column edges and exposure readers, for whole-graph PII work (the pii app) ----------------------------
+
+
+# What whole-graph readers get of an edge: whether the extractor found that it carries the value, and the
+# expression only where it does not (to say why in evidence; most edges carry, and need none).
+_EDGE_SQL = (
+    "SELECT source_column_id{text}, target_column_id{text}, transformation_type, carries_value,"
+    " CASE WHEN carries_value THEN NULL ELSE transformation_expr END FROM {table}"
+)
+
+
+def column_edges_read() -> Iterator[list[tuple[str, str, str, bool, str | None]]]:
+    """Every column-lineage edge as (source id, target id, transformation, carries the value, expression when it
+    does not) in batches; ids as text (far cheaper to read than UUIDs). One query; about 0.3 s per 270,000
+    edges."""
+    text = "::text" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(_EDGE_SQL.format(text=text, table=ColumnLineage._meta.db_table))
+        while batch := cursor.fetchmany(50_000):
+            yield batch
+
+
+def column_edges_touching(
+    *, column_ids: Iterable[Any], direction: str
+) -> list[tuple[Any, Any, str, str | None, bool]]:
+    """Edges into (``upstream``) or out of (``downstream``) the given columns: (source id, target id,
+    transformation, expression, carries the value), ordered by source then target URN. One query."""
+    near = "target_column_id" if direction == "upstream" else "source_column_id"
+    rows = ColumnLineage.objects.filter(**{f"{near}__in": list(column_ids)}).values_list(
+        "source_column_id", "target_column_id", "transformation_type", "transformation_expr", "carries_value"
+    ).order_by("source_urn", "target_urn")
+    return [(source, target, kind or "derived", expression, carries) for source, target, kind, expression, carries
+            in rows]
+
+
+def exposure_readers(*, capsule_ids: Iterable[Any] | None = None) -> dict[Any, list[dict[str, str]]]:
+    """{capsule id: the exposures (dashboards, applications, notebooks) reading it directly, as {"urn", "name",
+    "type"}} for the given capsules, or for every capsule an exposure reads. One query."""
+    edges = CapsuleLineage.objects.filter(target__capsule_type="exposure")
+    if capsule_ids is not None:
+        edges = edges.filter(source_id__in=list(capsule_ids))
+    readers: dict[Any, list[dict[str, str]]] = defaultdict(list)
+    for source_id, urn, name, attributes in edges.values_list(
+            "source_id", "target__urn", "target__name", "target__attributes").order_by("target__name"):
+        kind = attributes.get("type") if isinstance(attributes, dict) else None
+        readers[source_id].append({"urn": urn, "name": name, "type": kind or "exposure"})
+    return dict(readers)
+
+
+def column_downstream_ids(*, column_ids: Sequence[Any], depth: int = 100) -> set[str]:
+    """The given columns and every column downstream of them within ``depth`` hops, as ids in text (one
+    recursive query)."""
+    return {str(pk) for pk in _walk(level="column", direction="downstream", start=list(column_ids), depth=depth)}
+
+
+def column_edges_into(*, column_ids: Iterable[Any]) -> list[tuple[str, str, str, bool, str | None]]:
+    """The edges into the given columns, shaped as ``column_edges_read`` yields them. One query."""
+    ids = list(column_ids)
+    if not ids:
+        return []
+    text = "::text" if connection.vendor == "postgresql" else ""
+    where, params = _in("target_column_id", ids)
+    with connection.cursor() as cursor:
+        cursor.execute(_EDGE_SQL.format(text=text, table=ColumnLineage._meta.db_table) + f" WHERE {where}", params)
+        return cursor.fetchall()

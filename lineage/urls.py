@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lineage import pii_views, views
+from lineage import views
 
 app_name = "lineage"
 
@@ -9,7 +9,4 @@ urlpatterns = [
     path("lineage/graph.json", views.GraphJsonView.as_view(), name="graph_json"),
     path("lineage/search.json", views.SearchJsonView.as_view(), name="search_json"),
     path("lineage/impact/", views.ImpactView.as_view(), name="impact"),
-    path("pii/", pii_views.PiiInventoryView.as_view(), name="pii"),
-    path("pii/trace/<urn:urn>/", pii_views.PiiTraceView.as_view(), name="pii_trace"),
-    path("pii/decide/<urn:urn>/", pii_views.PiiDecideView.as_view(), name="pii_decide"),
 ]

@@ -22,7 +22,7 @@ OTHER_APPS_PANELS = (
     "lineage/_capsule_lineage.html",
     "lineage/_column_trace.html",
     "conformance/_capsule_violations.html",
-    "catalog/_pii_review.html",
+    "pii/_column_panel.html",
 )
 
 
@@ -141,7 +141,7 @@ def test_column_page_shows_pii_verdict_and_evidence(steward_client, sample_proje
     assert "PII: email" in html and "masked" in html and "82%" in html
     assert "boolean cannot hold an email" in html and 'class="against"' in html
     templates = {t.name for t in response.templates}
-    assert {"lineage/_column_trace.html", "catalog/_pii_review.html"} <= templates
+    assert {"lineage/_column_trace.html", "pii/_column_panel.html", "pii/_review.html"} <= templates
 
 
 def test_rejected_pii_is_shown_as_rejected(steward_client, sample_project):
@@ -253,3 +253,13 @@ def test_detail_pages_keep_a_fixed_number_of_queries(
     column_url = Column.objects.get(urn=f"{TICKETS}:notes").get_absolute_url()
     with django_assert_max_num_queries(3):  # session, user, column with capsule, domain and owner
         assert steward_client.get(column_url).status_code == 200
+
+
+def test_the_column_page_shows_the_panels_other_apps_register(steward_client, sample_project):
+    from catalog.panels import column_panels
+
+    assert "pii/_column_panel.html" in column_panels()
+    urn = sample_urn("model.acme_shop.stg_customers") + ":email"
+    response = steward_client.get(reverse("catalog:column_detail", kwargs={"urn": urn}))
+    assert "pii/_column_panel.html" in {t.name for t in response.templates}
+    assert 'id="pii-heading"' in html_of(response)

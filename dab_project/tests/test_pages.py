@@ -57,7 +57,7 @@ def test_dashboard_shows_real_counts_and_last_ingestion(steward_client):
 
 
 def test_dashboard_on_the_sample_project(steward_client, sample_project, django_assert_max_num_queries):
-    from lineage.pii import pii_exposure
+    from pii.selectors import pii_exposure
 
     with django_assert_max_num_queries(15):
         response = steward_client.get("/")

@@ -15,12 +15,3 @@ urlpatterns = [
     re_path(r"^lineage/paths/?$", views.PathsView.as_view(), name="lineage-paths"),
     re_path(r"^lineage/graph/?$", views.GraphView.as_view(), name="lineage-graph"),
 ]
-
-# PII compliance (issue #6).
-from lineage.api import pii as pii_views  # noqa: E402
-
-urlpatterns += [
-    re_path(r"^compliance/pii-inventory/?$", pii_views.PiiInventoryView.as_view(), name="pii-inventory"),
-    re_path(r"^compliance/pii-exposure/?$", pii_views.PiiExposureView.as_view(), name="pii-exposure"),
-    re_path(rf"^compliance/pii-trace/{URN}/?$", pii_views.PiiTraceView.as_view(), name="pii-trace"),
-]

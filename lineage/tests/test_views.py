@@ -106,20 +106,6 @@ def test_column_page_of_an_unconnected_column_says_so(sample_project, steward_cl
     assert "Nothing upstream" in html and "Nothing downstream" in html
 
 
-def test_column_page_names_the_exposures_its_consumers_feed_as_the_pii_trace_does(sample_project, steward_client):
-    from lineage.pii import pii_trace
-
-    urn = f"{STG}:email"
-    html = steward_client.get(f"/columns/{urn}/").content.decode()
-    section = html[html.index('id="trace-exposures"') :]
-    section = section[: section.index("</section>")]
-    shown = set(re.findall(r'<a href="/capsules/(urn:dab:dbt:exposure:[^"/]+)/">', section))
-    # Exposures have no columns: the trace ends at the capsules they read. The PII trace says the same.
-    assert shown == {e["urn"] for e in pii_trace(urn=urn).exposures}
-    assert "urn:dab:dbt:exposure:acme_shop.crm_customer_export" in shown
-    assert "reads dim_customers" in section
-
-
 def test_column_page_of_a_column_no_exposure_reaches_says_so(sample_project, steward_client):
     html = steward_client.get("/columns/urn:dab:dbt:seed:acme_shop.customers:email/").content.decode()
     assert "No exposure reads customers or anything this column feeds." in html

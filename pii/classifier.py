@@ -10,32 +10,28 @@ from an upstream column (passed in as evidence), the column name's tokens, the d
 type (which can only veto or support). Every signal that was considered comes back as ``Evidence``,
 rejected ones with a negative weight and the reason, so a privacy officer can see why a column is, or is
 not, personal data.
+
+The vocabulary is pii/vocabulary.py (config/pii.yaml compiled), names become tokens in pii/tokens.py.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
-import yaml
+from pii.tokens import english_singular, match_tokens, singular, tokenize_column_name
+from pii.vocabulary import _CACHE_LIMIT, PiiConfig, _norm_type_name, _Pattern
+
+if TYPE_CHECKING:
+    from pii.context import TableContext
 
 __all__ = [
     "Classification",
     "Evidence",
-    "PiiConfig",
-    "PiiConfigError",
-    "PiiType",
     "classify_column",
-    "default_pii_config",
-    "load_pii_config",
-    "tokenize_column_name",
 ]
-
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "pii.yaml"
 
 SIGNALS = ("steward", "meta", "tag", "lineage", "name", "description", "type")
 SEMANTIC_TYPES = ("primary_key", "foreign_key", "business_key", "event_time", "metric")
@@ -44,21 +40,9 @@ COPY_TRANSFORMATIONS = frozenset({"direct", "renamed", "cast"})
 _SIGNAL_RANK = {signal: rank for rank, signal in enumerate(SIGNALS)}
 _VETO = -1.0
 _DESCRIPTION_CHARS = 600  # of a description read for phrases
-_CACHE_LIMIT = 400_000  # entries per memo dict; cleared wholesale when full (names repeat, so this is rare)
 
 
 # --------------------------------------------------------------------------------------------- public types
-
-
-@dataclass(frozen=True, slots=True)
-class PiiType:
-    """One kind of personal data from config/pii.yaml (email, national_id, ...)."""
-
-    key: str
-    label: str
-    category: str
-    risk: str
-    kind: str = "value"  # value: the column holds the datum; attribute: a trait (gender, health)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,534 +103,6 @@ class Classification:
         return self.pii_type is not None
 
 
-class PiiConfigError(ValueError):
-    """config/pii.yaml is unreadable or invalid; the message names the file and the key."""
-
-
-@dataclass(frozen=True, slots=True)
-class _TypeRule:
-    key: str
-    kind: str
-    organisation_sensitive: bool | str  # True: owner word or capsule; "owner": owner word only
-    data_types: frozenset[str]
-    typical_data_types: frozenset[str]
-    suffix_keep: frozenset[str]
-    prefix_veto: frozenset[str]
-    name_words_against: frozenset[str] = frozenset()  # name words that rule out a description-only match
-
-
-@dataclass(frozen=True, slots=True)
-class _Pattern:
-    words: tuple[str, ...]
-    pii_type: str | None  # None: a known lookalike (not_pii) whose reason is in ``reason``
-    strength: str  # strong | medium | person | role | not_pii
-    reason: str = ""
-    rules_out: str | None = None  # for lookalikes: the type the phrase is mistaken for
-
-
-@dataclass(frozen=True, slots=True)
-class PiiConfig:
-    """Validated and compiled config/pii.yaml. Build it with ``load_pii_config``; it is immutable and shareable.
-
-    The memo dicts at the end are the only mutable parts: they cache pure functions of their keys.
-    """
-
-    path: str
-    threshold: float
-    weights: Mapping[str, float]
-    types: Mapping[str, PiiType]
-    rules: Mapping[str, _TypeRule]
-    type_aliases: Mapping[str, str]
-    meta_flag_keys: tuple[tuple[str, ...], ...]
-    meta_type_keys: tuple[tuple[str, ...], ...]
-    meta_level_keys: tuple[tuple[str, ...], ...]
-    meta_levels: Mapping[str, str]
-    meta_masking_keys: tuple[tuple[str, ...], ...]
-    tag_flags: frozenset[str]
-    tag_negative: frozenset[str]
-    tag_type_prefixes: tuple[str, ...]
-    data_type_families: Mapping[str, str]
-    aliases: Mapping[str, tuple[str, ...]]
-    words: frozenset[str]
-    short_words: frozenset[str]
-    hidden_words: frozenset[str]
-    prefix_veto: frozenset[str]
-    aggregate: frozenset[str]
-    suffix_keep: frozenset[str]
-    suffix_veto: frozenset[str]
-    suffix_stop: frozenset[str]
-    masking: frozenset[str]
-    neutral: frozenset[str]
-    ignore_trailing: frozenset[str]
-    person_words: frozenset[str]
-    organisation_words: frozenset[str]
-    capsule_prefixes: frozenset[str]
-    trie: Mapping[str, Any]
-    semantic: Mapping[str, frozenset[str]]
-    desc_trie: Mapping[str, Any]
-    desc_words: frozenset[str]
-    desc_first_words: frozenset[str]  # first words of phrases and their plurals: a sentence without one is skipped
-    desc_type_hint: re.Pattern[str] | None
-    desc_leading_against: re.Pattern[str] | None
-    desc_near_against: frozenset[str]
-    desc_masking: frozenset[str]
-    desc_organisation: frozenset[str]
-    desc_person: frozenset[str]
-    _tokens: dict = field(default_factory=dict, repr=False, compare=False)
-    _words: dict = field(default_factory=dict, repr=False, compare=False)
-    _names: dict = field(default_factory=dict, repr=False, compare=False)
-    _descriptions: dict = field(default_factory=dict, repr=False, compare=False)
-    _families: dict = field(default_factory=dict, repr=False, compare=False)
-    _capsules: dict = field(default_factory=dict, repr=False, compare=False)
-    _semantics: dict = field(default_factory=dict, repr=False, compare=False)
-
-
-# --------------------------------------------------------------------------------------------- loading
-
-
-def load_pii_config(path: str | Path | None = None) -> PiiConfig:
-    """Read, validate and compile a PII config (default: config/pii.yaml).
-
-    Raises ``PiiConfigError`` whose message starts with the file and the dotted key at fault. Costs a few
-    milliseconds; call it once per process (``default_pii_config`` does).
-    """
-    file = Path(path) if path is not None else DEFAULT_CONFIG_PATH
-    try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise PiiConfigError(f"{file}: cannot read: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise PiiConfigError(f"{file}: not valid YAML: {exc}") from exc
-    return _compile(_Reader(str(file)), raw)
-
-
-@functools.cache
-def default_pii_config() -> PiiConfig:
-    """The config in config/pii.yaml, loaded once per process."""
-    return load_pii_config()
-
-
-class _Reader:
-    """Typed access to the raw YAML with errors that name the file and the key."""
-
-    def __init__(self, file: str) -> None:
-        self.file = file
-
-    def fail(self, key: str, problem: str) -> PiiConfigError:
-        return PiiConfigError(f"{self.file}: {key}: {problem}")
-
-    def mapping(self, value: Any, key: str, *, allowed: Iterable[str] | None = None) -> Mapping[str, Any]:
-        if value is None:
-            return {}
-        if not isinstance(value, Mapping):
-            raise self.fail(key, f"expected a mapping, got {type(value).__name__}")
-        if allowed is not None:
-            allowed = set(allowed)
-            for name in value:
-                if name not in allowed:
-                    raise self.fail(f"{key}.{name}" if key else str(name),
-                                    f"unknown key (expected one of: {', '.join(sorted(allowed))})")
-        return value
-
-    def words(self, value: Any, key: str) -> tuple[str, ...]:
-        if value is None:
-            return ()
-        if not isinstance(value, list):
-            raise self.fail(key, f"expected a list, got {type(value).__name__}")
-        out = []
-        for i, item in enumerate(value):
-            if isinstance(item, bool):
-                word = "on" if item else "no"
-                raise self.fail(f"{key}[{i}]", f'YAML read this word as {item}; quote it ("{word}")')
-            if isinstance(item, int):
-                item = str(item)
-            if not isinstance(item, str) or not item.strip():
-                raise self.fail(f"{key}[{i}]", f"expected a word, got {item!r}")
-            out.append(item.strip().lower())
-        return tuple(out)
-
-    def number(self, value: Any, key: str, *, low: float, high: float) -> float:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise self.fail(key, f"expected a number, got {value!r}")
-        if not low <= value <= high:
-            raise self.fail(key, f"{value} is outside {low}..{high}")
-        return float(value)
-
-    def text(self, value: Any, key: str) -> str:
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(key, f"expected a non-empty string, got {value!r}")
-        return value.strip()
-
-    def regex(self, value: Any, key: str) -> str:
-        text = self.text(value, key)
-        try:
-            re.compile(text)
-        except re.error as exc:
-            raise self.fail(key, f"invalid regular expression: {exc}") from exc
-        return text
-
-
-_TOP_KEYS = ("version", "threshold", "weights", "categories", "risks", "meta", "tags", "data_types", "tokens",
-             "context", "semantic", "description", "not_pii", "types")
-_WEIGHT_DEFAULTS = {
-    "meta": 1.0, "tag": 0.95, "strong": 0.85, "medium": 0.72, "person": 0.6, "person_owner": 0.2,
-    "person_capsule": 0.1, "person_bonus": 0.05, "description": 0.55, "agree": 0.1, "type_support": 0.05,
-    "role": 0.55, "unknown_suffix": 0.5, "organisation": 0.5, "description_against": 0.5, "capsule_contains_pii": 0.05,
-    "capsule_no_pii": -0.3,
-}
-_TYPE_KEYS = ("label", "category", "risk", "kind", "organisation_sensitive", "aliases", "data_types",
-              "typical_data_types", "names", "description", "suffix_keep", "prefix_veto", "name_words_against")
-_STRENGTHS = ("strong", "medium", "person", "role")
-
-
-def _key_path(value: str) -> tuple[str, ...]:
-    return tuple(part for part in value.split(".") if part)
-
-
-def _norm_type_name(value: str) -> str:
-    return re.sub(r"[\s\-./]+", "_", value.strip().lower())
-
-
-def _compile(r: _Reader, raw: Any) -> PiiConfig:
-    top = r.mapping(raw, "", allowed=_TOP_KEYS)
-    if top.get("version", 1) != 1:
-        raise r.fail("version", f"unsupported version {top.get('version')!r} (expected 1)")
-    threshold = r.number(top.get("threshold", 0.5), "threshold", low=0.0, high=1.0)
-    weights_raw = r.mapping(top.get("weights"), "weights", allowed=_WEIGHT_DEFAULTS)
-    weights = dict(_WEIGHT_DEFAULTS)
-    for name, value in weights_raw.items():
-        weights[name] = r.number(value, f"weights.{name}", low=-1.0, high=1.0)
-    categories = set(r.words(top.get("categories"), "categories")) or {
-        "direct_identifier", "contact", "financial", "health", "demographic", "online_identifier", "location",
-        "biometric", "credentials", "other"}
-    risks = set(r.words(top.get("risks"), "risks")) or {"critical", "high", "medium", "low"}
-
-    meta = r.mapping(top.get("meta"), "meta",
-                     allowed=("flag_keys", "type_keys", "level_keys", "levels", "masking_keys"))
-    levels: dict[str, str] = {}
-    for name, value in r.mapping(meta.get("levels"), "meta.levels").items():
-        if value not in ("yes", "no", "context"):
-            raise r.fail(f"meta.levels.{name}", f"expected yes, no or context (quoted), got {value!r}")
-        levels[_norm_type_name(str(name))] = value
-    tags = r.mapping(top.get("tags"), "tags", allowed=("flags", "negative", "type_prefixes"))
-
-    families: dict[str, str] = {}
-    for family, names in r.mapping(top.get("data_types"), "data_types").items():
-        for word in r.words(names, f"data_types.{family}"):
-            if word in families and families[word] != family:
-                raise r.fail(f"data_types.{family}", f"'{word}' is already in data_types.{families[word]}")
-            families[word] = str(family)
-    known_families = set(families.values()) | {"unknown"}
-
-    tok = r.mapping(top.get("tokens"), "tokens",
-                    allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
-                             "suffix_keep", "suffix_veto", "suffix_stop", "masking", "neutral", "ignore_trailing"))
-    aliases: dict[str, tuple[str, ...]] = {}
-    for name, value in r.mapping(tok.get("aliases"), "tokens.aliases").items():
-        aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
-    lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
-             for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
-                          "suffix_veto",
-                          "suffix_stop", "masking", "neutral", "ignore_trailing")}
-
-    ctx = r.mapping(top.get("context"), "context", allowed=("person", "organisation", "capsule_prefixes"))
-    person_words = frozenset(r.words(ctx.get("person"), "context.person"))
-    organisation_words = frozenset(r.words(ctx.get("organisation"), "context.organisation"))
-    capsule_prefixes = frozenset(r.words(ctx.get("capsule_prefixes"), "context.capsule_prefixes"))
-
-    sem = r.mapping(top.get("semantic"), "semantic",
-                    allowed=("key_words", "business_key_words", "event_time_words", "metric_words",
-                             "metric_leading_words"))
-    semantic = {name: frozenset(r.words(sem.get(name), f"semantic.{name}"))
-                for name in ("key_words", "business_key_words", "event_time_words", "metric_words",
-                             "metric_leading_words")}
-
-    desc = r.mapping(top.get("description"), "description",
-                     allowed=("type_hint", "leading_against", "near_against", "masking", "organisation", "person"))
-    type_hint = r.regex(desc["type_hint"], "description.type_hint") if desc.get("type_hint") else None
-    person_desc = r.words(desc.get("person"), "description.person")
-    leading = [r.regex(v, f"description.leading_against[{i}]")
-               for i, v in enumerate(desc.get("leading_against") or [])]
-
-    # Types
-    types: dict[str, PiiType] = {}
-    rules: dict[str, _TypeRule] = {}
-    type_aliases: dict[str, str] = {}
-    patterns: dict[tuple[str, ...], tuple[_Pattern, str]] = {}
-    desc_phrases: dict[tuple[str, ...], tuple[str, str]] = {}  # words -> (type, where)
-    raw_types = r.mapping(top.get("types"), "types")
-    if not raw_types:
-        raise r.fail("types", "at least one PII type is required")
-    for key, spec in raw_types.items():
-        key = str(key)
-        at = f"types.{key}"
-        if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
-            raise r.fail(at, "type keys are lower_snake_case")
-        spec = r.mapping(spec, at, allowed=_TYPE_KEYS)
-        for required in ("label", "category", "risk"):
-            if required not in spec:
-                raise r.fail(f"{at}.{required}", "is required")
-        category = r.text(spec["category"], f"{at}.category")
-        if category not in categories:
-            raise r.fail(f"{at}.category", f"'{category}' is not one of: {', '.join(sorted(categories))}")
-        risk = r.text(spec["risk"], f"{at}.risk")
-        if risk not in risks:
-            raise r.fail(f"{at}.risk", f"'{risk}' is not one of: {', '.join(sorted(risks))}")
-        kind = spec.get("kind", "value")
-        if kind not in ("value", "attribute"):
-            raise r.fail(f"{at}.kind", f"expected value or attribute, got {kind!r}")
-        org_sensitive = spec.get("organisation_sensitive", False)
-        if org_sensitive not in (True, False, "owner"):
-            raise r.fail(f"{at}.organisation_sensitive", f"expected true, false or owner, got {org_sensitive!r}")
-        dts = r.words(spec.get("data_types"), f"{at}.data_types")
-        typical = r.words(spec.get("typical_data_types"), f"{at}.typical_data_types")
-        for i, family in enumerate(dts + typical):
-            if family not in known_families:
-                where = f"{at}.data_types[{i}]" if i < len(dts) else f"{at}.typical_data_types[{i - len(dts)}]"
-                defined = ", ".join(sorted(known_families))
-                raise r.fail(where, f"unknown data-type family '{family}' (defined: {defined})")
-        types[key] = PiiType(key=key, label=r.text(spec["label"], f"{at}.label"), category=category, risk=risk,
-                             kind=kind)
-        rules[key] = _TypeRule(key=key, kind=kind, organisation_sensitive=org_sensitive, data_types=frozenset(dts),
-                               typical_data_types=frozenset(typical),
-                               suffix_keep=frozenset(r.words(spec.get("suffix_keep"), f"{at}.suffix_keep")),
-                               prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")),
-                               name_words_against=frozenset(r.words(spec.get("name_words_against"),
-                                                                    f"{at}.name_words_against")))
-        for name in (key, *r.words(spec.get("aliases"), f"{at}.aliases")):
-            name = _norm_type_name(name)
-            if type_aliases.get(name, key) != key:
-                raise r.fail(f"{at}.aliases", f"'{name}' already names type '{type_aliases[name]}'")
-            type_aliases[name] = key
-        names = r.mapping(spec.get("names"), f"{at}.names", allowed=_STRENGTHS)
-        for strength, phrases in names.items():
-            for i, phrase in enumerate(r.words(phrases, f"{at}.names.{strength}")):
-                words = tuple(phrase.split())
-                where = f"{at}.names.{strength}[{i}]"
-                if words in patterns:
-                    raise r.fail(where, f"pattern '{phrase}' is already used by {patterns[words][1]}")
-                patterns[words] = (_Pattern(words=words, pii_type=key, strength=strength), where)
-        for i, phrase in enumerate(r.words(spec.get("description"), f"{at}.description")):
-            where = f"{at}.description[{i}]"
-            for words in _expand_phrase(phrase, person_desc, r, where):
-                other = desc_phrases.get(words)
-                if other and other[0] != key:
-                    raise r.fail(where, f"phrase '{' '.join(words)}' is already used by {other[1]}")
-                desc_phrases[words] = (key, where)
-
-    if not isinstance(top.get("not_pii") or [], list):
-        raise r.fail("not_pii", "expected a list")
-    for i, item in enumerate(top.get("not_pii") or []):
-        item = r.mapping(item, f"not_pii[{i}]", allowed=("pattern", "reason", "rules_out"))
-        rules_out = item.get("rules_out")
-        if rules_out is not None and rules_out not in raw_types:
-            raise r.fail(f"not_pii[{i}].rules_out", f"unknown type '{rules_out}'")
-        words = tuple(r.text(item.get("pattern"), f"not_pii[{i}].pattern").lower().split())
-        if words in patterns:
-            phrase = " ".join(words)
-            raise r.fail(f"not_pii[{i}].pattern", f"pattern '{phrase}' is already used by {patterns[words][1]}")
-        patterns[words] = (_Pattern(words=words, pii_type=None, strength="not_pii", rules_out=rules_out,
-                                    reason=r.text(item.get("reason"), f"not_pii[{i}].reason")),
-                           f"not_pii[{i}]")
-
-    # Flag and type values in meta and tags are resolved through type_aliases.
-    for i, prefix in enumerate(r.words(tags.get("type_prefixes"), "tags.type_prefixes")):
-        if not prefix:
-            raise r.fail(f"tags.type_prefixes[{i}]", "empty prefix")
-
-    trie: dict[str, Any] = {}
-    for words, (pattern, _where) in patterns.items():
-        node = trie
-        for word in words:
-            node = node.setdefault(word, {})
-        node[""] = pattern
-
-    words = set(lists["split_words"])
-    for phrase in patterns:
-        words.update(phrase)
-    for group in ("prefix_veto", "suffix_keep", "suffix_veto", "suffix_stop", "masking", "neutral", "aggregate"):
-        words.update(w for w in lists[group] if w.isalpha())
-    words.update(person_words, organisation_words)
-    for expansion in aliases.values():
-        words.update(expansion)
-    for value in semantic.values():
-        words.update(value)
-
-    desc_trie: dict[str, Any] = {}
-    for phrase_words, (key, _where) in desc_phrases.items():
-        node = desc_trie
-        for word in phrase_words:
-            node = node.setdefault(word, {})
-        node[""] = key
-
-    return PiiConfig(
-        path=r.file,
-        threshold=threshold,
-        weights=weights,
-        types=types,
-        rules=rules,
-        type_aliases=type_aliases,
-        meta_flag_keys=tuple(_key_path(k) for k in r.words(meta.get("flag_keys"), "meta.flag_keys")),
-        meta_type_keys=tuple(_key_path(k) for k in r.words(meta.get("type_keys"), "meta.type_keys")),
-        meta_level_keys=tuple(_key_path(k) for k in r.words(meta.get("level_keys"), "meta.level_keys")),
-        meta_levels=levels,
-        meta_masking_keys=tuple(_key_path(k) for k in r.words(meta.get("masking_keys"), "meta.masking_keys")),
-        tag_flags=frozenset(r.words(tags.get("flags"), "tags.flags")),
-        tag_negative=frozenset(r.words(tags.get("negative"), "tags.negative")),
-        tag_type_prefixes=r.words(tags.get("type_prefixes"), "tags.type_prefixes"),
-        data_type_families=families,
-        aliases=aliases,
-        words=frozenset(words),
-        short_words=lists["short_words"],
-        hidden_words=lists["hidden_words"],
-        prefix_veto=lists["prefix_veto"],
-        aggregate=lists["aggregate"],
-        suffix_keep=lists["suffix_keep"],
-        suffix_veto=lists["suffix_veto"],
-        suffix_stop=lists["suffix_stop"],
-        masking=lists["masking"],
-        neutral=lists["neutral"],
-        ignore_trailing=lists["ignore_trailing"],
-        person_words=person_words,
-        organisation_words=organisation_words,
-        capsule_prefixes=capsule_prefixes,
-        trie=trie,
-        semantic=semantic,
-        desc_trie=desc_trie,
-        desc_words=frozenset(w for words in desc_phrases for w in words),
-        desc_first_words=frozenset(form for words in desc_phrases for form in (words[0], words[0] + "s",
-                                                                              words[0] + "es")),
-        desc_type_hint=re.compile(type_hint) if type_hint else None,
-        desc_leading_against=re.compile("(?:" + "|".join(leading) + ")") if leading else None,
-        desc_near_against=frozenset(r.words(desc.get("near_against"), "description.near_against")),
-        desc_masking=frozenset(r.words(desc.get("masking"), "description.masking")),
-        desc_organisation=frozenset(r.words(desc.get("organisation"), "description.organisation")),
-        desc_person=frozenset(person_desc),
-    )
-
-
-def _expand_phrase(phrase: str, person: Sequence[str], r: _Reader, where: str) -> list[tuple[str, ...]]:
-    """"credit|debit card number?" -> every word sequence it stands for."""
-    sequences: list[tuple[str, ...]] = [()]
-    for slot in phrase.split():
-        optional = slot.endswith("?") and len(slot) > 1
-        slot = slot.rstrip("?") if optional else slot
-        choices: list[str] = []
-        for choice in slot.split("|"):
-            if choice == "{person}":
-                if not person:
-                    raise r.fail(where, "{person} needs description.person")
-                choices.extend(person)
-            elif choice.startswith("{"):
-                raise r.fail(where, f"unknown placeholder '{choice}' (only {{person}})")
-            elif choice:
-                choices.append(choice)
-        grown = [(*seq, choice) for seq in sequences for choice in choices]
-        sequences = grown + sequences if optional else grown
-    return [seq for seq in sequences if seq]
-
-
-# --------------------------------------------------------------------------------------------- tokens
-
-_CHUNK_RE = re.compile(r"[^A-Za-z0-9]+")
-_WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
-
-
-def tokenize_column_name(name: str, *, config: PiiConfig | None = None) -> tuple[str, ...]:
-    """Split a column name into lower-case word tokens.
-
-    Handles snake_case, camelCase, PascalCase, UPPER_CASE, digits (``ssn_last4`` -> ssn, last, 4) and
-    compounds made of known words (``emailaddress`` -> email, address; the words come from the config).
-    Memoised per config.
-    """
-    config = config or default_pii_config()
-    cache = config._tokens
-    tokens = cache.get(name)
-    if tokens is None:
-        if len(cache) > _CACHE_LIMIT:
-            cache.clear()
-        tokens = cache[name] = _tokenize(name, config)
-    return tokens
-
-
-def _tokenize(name: str, config: PiiConfig) -> tuple[str, ...]:
-    out: list[str] = []
-    words = config._words
-    for chunk in _CHUNK_RE.split(name):
-        for word in _WORD_RE.findall(chunk):
-            word = word.lower()
-            split = words.get(word)
-            if split is None:
-                if len(words) > _CACHE_LIMIT:
-                    words.clear()
-                split = words[word] = _split_compound(word, config)
-            out.extend(split)
-    return tuple(out)
-
-
-def _known(word: str, config: PiiConfig) -> bool:
-    if word in config.words:
-        return True
-    if len(word) > 3 and word.endswith("s"):
-        stem = word[:-2] if word.endswith("es") and word[:-2] in config.words else word[:-1]
-        return stem in config.words
-    return False
-
-
-def _split_compound(word: str, config: PiiConfig) -> tuple[str, ...]:
-    """Split ``word`` into the fewest known words, or keep it whole when it is known or cannot be split."""
-    n = len(word)
-    if n < 5 or word.isdigit() or _known(word, config):
-        return (word,)
-    best: list[tuple[str, ...] | None] = [None] * (n + 1)
-    best[0] = ()
-    for end in range(2, n + 1):
-        for start in range(max(0, end - 20), end - 1):
-            prefix = best[start]
-            if prefix is None:
-                continue
-            piece = word[start:end]
-            if len(piece) == 2 and piece not in config.short_words or piece in config.hidden_words:
-                continue
-            if not _known(piece, config):
-                continue
-            candidate = (*prefix, piece)
-            if best[end] is None or len(candidate) < len(best[end]):
-                best[end] = candidate
-    return best[n] if best[n] and len(best[n]) > 1 else (word,)
-
-
-def _singular(word: str, config: PiiConfig) -> str:
-    if word in config.words or len(word) <= 3 or not word.endswith("s"):
-        return word
-    if word.endswith("ies") and word[:-3] + "y" in config.words:
-        return word[:-3] + "y"
-    if word.endswith("es") and word[:-2] in config.words:
-        return word[:-2]
-    return word[:-1] if word[:-1] in config.words else word
-
-
-def _english_singular(word: str) -> str:
-    """customers -> customer, categories -> category, addresses -> address, status -> status."""
-    if len(word) <= 3 or not word.endswith("s") or word.endswith(("ss", "us", "is")):
-        return word
-    if word.endswith("ies"):
-        return word[:-3] + "y"
-    if word.endswith(("sses", "xes", "ches", "shes")):
-        return word[:-2]
-    return word[:-1]
-
-
-def _match_tokens(tokens: tuple[str, ...], config: PiiConfig) -> tuple[str, ...]:
-    """Tokens as the matcher sees them: singular, aliases expanded, trailing custom-field suffixes dropped."""
-    out: list[str] = []
-    for token in tokens:
-        token = _singular(token, config)
-        out.extend(config.aliases.get(token, (token,)))
-    while len(out) > 1 and out[-1] in config.ignore_trailing:
-        out.pop()
-    return tuple(out)
-
 
 # --------------------------------------------------------------------------------------------- name signal
 
@@ -679,7 +135,7 @@ def _longest_match(trie: dict, words: Sequence[str], start: int) -> tuple[Any, i
 
 def _name_hits(name: str, abbreviation: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
     """Find every pattern in the name (longest match first, left to right) and judge its context."""
-    tokens = _match_tokens(tokenize_column_name(name, config=config), config)
+    tokens = match_tokens(tokenize_column_name(name, config=config), config)
     hits: list[_NameHit] = []
     i, n = 0, len(tokens)
     while i < n:
@@ -746,13 +202,16 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
                     last=end == len(tokens))
 
 
-def _name_evidence(name: str, capsule_kind: str, abbreviation: str,
-                   config: PiiConfig) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
-    """Name evidence for one (name, capsule kind), and whether the name holds a known lookalike phrase.
+def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
+                   why: str = "", health: bool = False,
+                   entity_head: str | None = None) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+    """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
-    Memoised because both repeat across a project.
+    ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
+    ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
+    ``why`` says why the table is about people (for the evidence). Memoised: both repeat across a project.
     """
-    key = (name, capsule_kind, abbreviation)
+    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -761,28 +220,47 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str,
     tokens, hits = _name_hits(name, abbreviation, config)
     w = config.weights
     out: list[Evidence] = []
+    message_type = None
+    if messages:
+        field_words = tokens
+        while len(field_words) > 1 and field_words[0] in config.table_message_words:
+            field_words = field_words[1:]  # msg.sender, message_to: the header field is what follows
+        message_type = config.message_fields.get(field_words) or config.message_fields.get(
+            tuple(english_singular(w) for w in field_words))
     for hit in hits:
         if hit.pii_type is None:
             out.append(Evidence("name", f"'{hit.pattern}' in the name: {hit.reason}", hit.rules_out, _VETO))
             continue
         rule = config.rules[hit.pii_type]
+        # provider_name, partner_latitude in a table about people named provider or partner: the table's own people
+        owner_kind = "person" if (capsule_kind == "person" and hit.owner is not None
+                                  and hit.owner == entity_head) else hit.owner_kind
         said = f"name matches {hit.pii_type} pattern '{hit.pattern}' ({hit.strength})"
-        if hit.strength == "role" and (not hit.last or any(t in config.semantic["key_words"] for t in tokens)):
+        if message_type and not hit.veto:
+            continue  # the whole name is a header field of a table of messages: that reading wins (to_address)
+        if hit.strength == "role" and (not hit.last
+                                       or any(t in config.semantic["key_words"] for t in tokens)):
             continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key
+        if hit.strength == "bare" and (tokens != tuple(hit.pattern.split()) or capsule_kind != "person"):
+            continue  # first_order, last_seen: only the whole name, in a table about people, is the person's
         if hit.veto:
             out.append(Evidence("name", f"{said}, but {hit.veto}", hit.pii_type, _VETO))
             continue
         notes = []
-        if hit.strength == "role":
+        if hit.strength == "bare":
+            weight = w["person"] + w["person_capsule"]
+            notes.append(f"the whole name, in a table about people ({why})" if why else
+                         "the whole name, in a table about people")
+        elif hit.strength == "role":
             weight = w["role"]
             notes.append("a column named after a person's role holds that person (a name when it is not an id)")
         elif hit.strength == "person":
-            if hit.owner_kind == "person":
+            if owner_kind == "person":
                 weight = w["person"] + w["person_owner"]
                 notes.append(f"owner '{hit.owner}' is a person")
-            elif hit.owner_kind == "none" and capsule_kind == "person":
+            elif owner_kind == "none" and capsule_kind == "person":
                 weight = w["person"] + w["person_capsule"]
-                notes.append("the capsule is about people")
+                notes.append(f"the table is about people ({why})" if why else "the capsule is about people")
             else:
                 # Not a veto: a description that names a person can still carry it.
                 whose = (f"'{hit.owner}' before it is not known to be a person" if hit.owner
@@ -791,11 +269,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str,
                 continue
         else:
             weight = w[hit.strength]
-            if hit.owner_kind == "person":
+            if owner_kind == "person":
                 weight += w["person_bonus"]
                 notes.append(f"owner '{hit.owner}' is a person")
-        if rule.organisation_sensitive and hit.owner_kind != "person":
-            if hit.owner_kind == "organisation":
+        if rule.organisation_sensitive and owner_kind != "person":
+            if owner_kind == "organisation":
                 weight *= w["organisation"]
                 notes.append(f"owner '{hit.owner}' is an organisation")
             elif capsule_kind == "organisation" and rule.organisation_sensitive is True:
@@ -808,6 +286,17 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str,
             notes.append("masked (hashed or encrypted)")
         detail = said + ("; " + "; ".join(notes) if notes else "")
         out.append(Evidence("name", detail, hit.pii_type, round(min(weight, 0.99), 4), masked=hit.masked))
+    semantic = config.semantic
+    coded = len(tokens) > 2 and tokens[-2:] == ("concept", "id")  # a vocabulary code, not a row key (OMOP)
+    if (health and tokens and (not config.table_health_fields.isdisjoint(tokens) or coded)
+            and config.table_health_skip.isdisjoint(tokens)
+            and not any(e.weight > 0 for e in out) and semantic["event_time_words"].isdisjoint(tokens)
+            and (coded or semantic["key_words"].isdisjoint(tokens))):
+        out.append(Evidence("name", f"'{' '.join(tokens)}' of a table of patients' clinical records: health data",
+                            "health", w["medium"]))
+    if message_type and not any(e.pii_type == message_type or e.weight == _VETO for e in out):
+        out.append(Evidence("name", f"'{' '.join(tokens)}' is a header field of a table of messages: it holds a "
+                            f"person's {message_type}", message_type, w["medium"]))
     result = (tokens, tuple(out), any(hit.pii_type is None for hit in hits))
     config._names[key] = result
     return result
@@ -868,10 +357,13 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
             continue
         listed = _alternatives(sentence, vocabulary)
         words = []
+        plural: set[int] = set()  # positions of words read as their singular
         for word in raw:
             if word not in vocabulary and len(word) > 3 and word.endswith("s"):
                 stem = word[:-2] if word.endswith("es") and word[:-2] in vocabulary else word[:-1]
-                word = stem if stem in vocabulary else word
+                if stem in vocabulary:
+                    plural.add(len(words))
+                    word = stem
             words.append(word)
         sentence_words = set(words)
         i, n = 0, len(words)
@@ -881,6 +373,10 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
                 i += 1
                 continue
             hit = _judge_description(found, words, i, found_end, sentence_words, against, config)
+            if hit.reason is None and found_end == i + 1 and i in plural and words[i] in config.desc_message_words:
+                # "the emails sent to this contact": messages, not an address
+                hit = _DescriptionHit(hit.pii_type, hit.phrase, f"'{raw[i]}' speaks of messages, not of an address",
+                                      hit.masked, False)
             if listed and hit.reason is None:
                 hit = _DescriptionHit(hit.pii_type, hit.phrase, f"the description lists the values the column takes "
                                       f"('{listed}'), so '{hit.phrase}' names a kind, not a person's value",
@@ -942,7 +438,7 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
             counters = True
         elif pii_type in ("age", "geolocation") and not sentence & config.desc_person:
             reason = "no person is named in the sentence"
-            counters = True
+            counters = len(words) > end - start  # a bare label ("Latitude") says nothing against the name
     return _DescriptionHit(pii_type, phrase, reason, bool(sentence & config.desc_masking), counters)
 
 
@@ -997,9 +493,16 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
         tokens.pop(0)
     while tokens and tokens[-1] in ("source", "base", "snapshot", "snapshots", "history", "xf", "daily"):
         tokens.pop()
-    entity = tuple(_english_singular(t) for t in tokens)
-    everything = {_singular(t, config) for t in tokenize_column_name(capsule_name, config=config)}
-    if everything & config.person_words:
+    entity = tuple(english_singular(t) for t in tokens)
+    everything = {singular(t, config) for t in tokenize_column_name(capsule_name, config=config)}
+    # The head noun decides (contact_groups are groups, customer_segments segments), past structural words
+    # (customer_entity, member_details).
+    heads = [t for t in tokens if t not in config.generic_heads]
+    head, head_singular = (heads[-1], english_singular(heads[-1])) if heads else (None, None)
+    if head in config.organisation_words or head_singular in config.organisation_words:
+        kind = "organisation"
+    elif head in config.person_words or head_singular in config.person_words or (
+            everything & config.person_words):
         kind = "person"
     elif everything & config.organisation_words:
         kind = "organisation"
@@ -1170,6 +673,7 @@ def classify_column(
     tests: Sequence[str] = (),
     capsule_name: str | None = None,
     capsule_meta: Mapping | None = None,
+    table: TableContext | None = None,
     extra_evidence: Sequence[Evidence] = (),
 ) -> Classification:
     """Classify one column: which PII type it holds (if any), how sure we are and why, and its semantic type.
@@ -1185,13 +689,18 @@ def classify_column(
     Memoises per name, description, data type and capsule; a call costs a few microseconds when warm.
     """
     w = config.weights
-    capsule_kind, entity = _capsule_facts(capsule_name, config)
+    if table is not None:
+        capsule_kind, entity, messages, why = table.kind, table.entity, table.messages, table.reason
+        health = table.health
+    else:
+        (capsule_kind, entity), messages, why, health = _capsule_facts(capsule_name, config), False, "", False
     family = _type_family(data_type, config)
     evidence: list[Evidence] = []
     type_hint_family = None
 
     abbreviation = "".join(word[0] for word in entity) if len(entity) > 1 else ""
-    tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config)
+    tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config, messages, why,
+                                                         health, entity[-1] if entity else None)
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)
@@ -1222,7 +731,8 @@ def classify_column(
                 inferred.setdefault(e.pii_type, []).append(e)
         if facts:
             name_blocks_description = rejected_lookalike or semantic in (
-                "primary_key", "foreign_key", "event_time", "metric") or (tokens and tokens[0] in ("is", "has"))
+                "primary_key", "foreign_key", "event_time", "metric") or (tokens and tokens[0] in ("is", "has")) or (
+                len(tokens) > 1 and tokens[-1] in config.suffix_veto)  # accommodation_type: a kind, not the value
             if facts.against:
                 for e in [e for e in evidence if e.signal == "name" and e.weight > 0]:
                     lowered = Evidence("description", f"the description reads as '{facts.against}...', so the "

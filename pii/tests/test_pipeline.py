@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from catalog.models import Column
-from catalog.services import column_pii_decide, columns_pii_decide, pii_classify_columns, pii_steward_evidence
+from pii.services import column_pii_decide, columns_pii_decide, pii_classify_columns, pii_steward_evidence
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "acme_shop" / "target"
 TICKETS = "source.acme_shop.support.support_tickets"
@@ -224,7 +224,7 @@ def test_detection_reruns_on_every_ingestion(ingest, settings):
 
 @pytest.mark.django_db
 def test_an_improved_config_reclassifies_old_columns(ingest, settings, tmp_path):
-    from catalog.pii import DEFAULT_CONFIG_PATH
+    from pii.vocabulary import DEFAULT_CONFIG_PATH
 
     ingest()
     assert column("contact_text").pii_type == "phone"

@@ -19,18 +19,18 @@ from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from catalog.services import pii_config
 from dab_project.api import PageNumberPagination
 from lineage.api.renderers import CSVRenderer
-from lineage.pii import (
+from pii.filters import PiiInventoryFilterSet
+from pii.selectors import (
     ExposedColumn,
-    InventoryFilters,
     pii_exposure,
     pii_inventory_columns,
     pii_inventory_summary,
     pii_path_of,
     pii_trace,
 )
+from pii.services import pii_config
 
 INVENTORY_CSV_HEADER = (
     "column_urn", "capsule", "column", "pii_type", "risk", "category", "confidence", "detected_by", "masked",
@@ -62,38 +62,12 @@ def csv_response(header: Iterable[str], rows: Iterable[Iterable], filename: str)
     return response
 
 
-class PiiInventoryQuerySerializer(serializers.Serializer):
-    """The inventory's filters (also used by the PII page and the CLI)."""
-
-    pii_type = serializers.CharField(required=False, allow_blank=True)
-    layer = serializers.CharField(required=False, allow_blank=True)
-    domain = serializers.CharField(required=False, allow_blank=True, help_text='domain name; "-" for none')
-    owner = serializers.CharField(required=False, allow_blank=True, help_text='owner name; "-" for none')
-    masked = serializers.BooleanField(required=False, allow_null=True, default=None)
-    detected_by = serializers.ChoiceField(
-        required=False, allow_blank=True,
-        choices=("steward", "meta", "tag", "lineage", "name", "description"),
-    )  # fmt: skip
-    source_system = serializers.CharField(required=False, allow_blank=True, help_text="dbt project name")
-    q = serializers.CharField(required=False, allow_blank=True, help_text="column or capsule name contains")
-
-    def validate_pii_type(self, value: str) -> str:
-        if value and value not in pii_config().types:
-            raise serializers.ValidationError(f"unknown PII type '{value}'")
-        return value
-
-    def filters(self) -> InventoryFilters:
-        data = self.validated_data
-        return InventoryFilters(**{key: (data.get(key) or None) if key != "masked" else data.get("masked")
-                                   for key in ("pii_type", "layer", "domain", "owner", "masked", "detected_by",
-                                               "source_system", "q")})
-
-
-def inventory_filters(params) -> InventoryFilters:
-    """Validated filters from query parameters; raises DRF's ValidationError (a 400) on bad values."""
-    query = PiiInventoryQuerySerializer(data=params)
-    query.is_valid(raise_exception=True)
-    return query.filters()
+def inventory_filters(params) -> PiiInventoryFilterSet:
+    """The validated filters of a request; raises DRF's ValidationError (a 400 naming each field) on bad values."""
+    filters = PiiInventoryFilterSet(params)
+    if not filters.is_valid():
+        raise serializers.ValidationError(filters.errors)
+    return filters
 
 
 def inventory_row(column) -> list:
@@ -166,6 +140,10 @@ def exposure_row(item: ExposedColumn) -> list:
 
 _FORMAT = OpenApiParameter("format", str, enum=["json", "csv"], description="csv: every row, as a download")
 _PAGES = [OpenApiParameter("page", int), OpenApiParameter("page_size", int)]
+_INVENTORY_FILTERS = [
+    OpenApiParameter(name, bool if name == "masked" else str, description=f.extra.get("help_text") or f.label or "")
+    for name, f in PiiInventoryFilterSet.base_filters.items()
+]
 
 
 class PiiInventoryView(APIView):
@@ -177,7 +155,7 @@ class PiiInventoryView(APIView):
     renderer_classes = (JSONRenderer, BrowsableAPIRenderer, CSVRenderer)
     pagination_class = PageNumberPagination
 
-    @extend_schema(parameters=[PiiInventoryQuerySerializer, _FORMAT, *_PAGES], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[*_INVENTORY_FILTERS, _FORMAT, *_PAGES], responses=OpenApiTypes.OBJECT)
     def get(self, request):
         filters = inventory_filters(request.query_params)
         columns = pii_inventory_columns(filters=filters)

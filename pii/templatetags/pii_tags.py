@@ -6,8 +6,8 @@ from typing import Any
 
 from django import template
 
-from catalog import services
-from catalog.services import pii_config
+from pii import selectors
+from pii.services import pii_config
 
 register = template.Library()
 
@@ -27,4 +27,4 @@ def pii_type_choices() -> list[tuple[str, str, str]]:
 @register.filter
 def pii_detector_reading(evidence: list | None) -> str | None:
     """The type the detector's own evidence points to most strongly (shown when a steward rejected it)."""
-    return services.pii_detector_reading(evidence)
+    return selectors.pii_detector_reading(evidence)

@@ -1,4 +1,4 @@
-"""Pure tests of catalog/pii.py: no Django, no database; the config is read from config/pii.yaml."""
+"""Pure tests of pii/classifier.py: no Django, no database; the config is read from config/pii.yaml."""
 
 from __future__ import annotations
 
@@ -7,14 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from catalog.pii import (
-    Evidence,
-    PiiConfigError,
-    classify_column,
-    default_pii_config,
-    load_pii_config,
-    tokenize_column_name,
-)
+from pii.classifier import Evidence, classify_column
+from pii.tokens import tokenize_column_name
+from pii.vocabulary import PiiConfigError, default_pii_config, load_pii_config
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED = REPO / ".." / "shared"

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from catalog.models import Column, Owner
+from pii.selectors import pii_trace
 
 API = "/api/v1/compliance"
 STG_EMAIL = "urn:dab:dbt:model:acme_shop.stg_customers:email"
@@ -256,3 +257,15 @@ def test_cli_classify_reruns_detection_and_propagation(sample_project, settings)
     assert Column.objects.get(urn="urn:dab:dbt:seed:acme_shop.customers:first_name").pii_type is None  # name only
     with pytest.raises(CommandError, match="no dbt project"):
         run("pii_classify", "--project", "nope")
+
+
+def test_column_page_names_the_exposures_its_consumers_feed_as_the_pii_trace_does(sample_project, steward_client):
+    urn = STG_EMAIL
+    html = steward_client.get(f"/columns/{urn}/").content.decode()
+    section = html[html.index('id="trace-exposures"') :]
+    section = section[: section.index("</section>")]
+    shown = set(re.findall(r'<a href="/capsules/(urn:dab:dbt:exposure:[^"/]+)/">', section))
+    # Exposures have no columns: the trace ends at the capsules they read. The PII trace says the same.
+    assert shown == {e["urn"] for e in pii_trace(urn=urn).exposures}
+    assert "urn:dab:dbt:exposure:acme_shop.crm_customer_export" in shown
+    assert "reads dim_customers" in section

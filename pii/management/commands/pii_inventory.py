@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.services import pii_config
 from lineage.management.commands._output import csv_text, json_text, table
-from lineage.pii import InventoryFilters, pii_inventory_columns, pii_inventory_summary, pii_path_of
+from pii.filters import PiiInventoryFilterSet
+from pii.selectors import pii_inventory_columns, pii_inventory_summary, pii_path_of
+from pii.services import pii_config
 
 HEADER = ["column", "capsule", "pii_type", "risk", "confidence", "detected_by", "masked", "layer", "domain", "owner",
           "origin"]
@@ -28,8 +29,11 @@ class Command(BaseCommand):
         config = pii_config()
         if pii_type and pii_type not in config.types:
             raise CommandError(f"unknown PII type {pii_type!r}; known: {', '.join(sorted(config.types))}")
-        filters = InventoryFilters(pii_type=pii_type, layer=layer, domain=domain, owner=owner,
-                                   masked={"yes": True, "no": False}.get(masked or ""), source_system=project)
+        params = {"pii_type": pii_type, "layer": layer, "domain": domain, "owner": owner,
+                  "masked": {"yes": "true", "no": "false"}.get(masked or ""), "source_system": project}
+        filters = PiiInventoryFilterSet({k: v for k, v in params.items() if v})
+        if not filters.is_valid():
+            raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in filters.errors.items()))
         summary = pii_inventory_summary(filters=filters, config=config)
         rows = []
         for column in pii_inventory_columns(filters=filters).iterator(chunk_size=2000):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from lineage.management.commands._output import json_text, table
-from lineage.pii import pii_trace
+from pii.selectors import pii_trace
 
 
 class Command(BaseCommand):

@@ -12,8 +12,9 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from catalog.models import SourceSystem
-from catalog.services import pii_config
-from lineage.pii import pii_exposure_list, pii_inventory_columns, pii_inventory_summary, pii_path_of, pii_q
+from catalog.querysets import pii_q
+from pii.selectors import pii_exposure_list, pii_inventory_columns, pii_inventory_summary, pii_path_of
+from pii.services import pii_config
 
 
 class Command(BaseCommand):
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             rows.append({"column": column, "risk": kind.risk if kind else "", "label": kind.label if kind else "",
                          "origin": path[0] if len(path) > 1 else "", "hops": len(path) - 1})
         projects = SourceSystem.objects.annotate(pii=Count("capsules__columns", filter=pii_q("capsules__columns__")))
-        html = render_to_string("lineage/pii_report.html", {
+        html = render_to_string("pii/pii_report.html", {
             "title": title, "generated_at": timezone.now(), "summary": summary, "exposed": exposed, "rows": rows,
             "projects": projects.order_by("name"),
             "types": sorted(config.types.values(), key=lambda t: (t.category, t.label)),

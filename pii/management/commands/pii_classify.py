@@ -7,9 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from catalog.models import SourceSystem
-from catalog.pii import PiiConfigError
-from catalog.services import pii_classify_columns, pii_config
-from lineage.pii import pii_propagate
+from pii.services import pii_classify_columns, pii_config, pii_propagate
+from pii.vocabulary import PiiConfigError
 
 
 class Command(BaseCommand):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from catalog.services import pii_config
 from lineage.management.commands._output import csv_text, json_text, table
-from lineage.pii import pii_exposure_list
+from pii.selectors import pii_exposure_list
+from pii.services import pii_config
 
 
 class Command(BaseCommand):

@@ -9,15 +9,10 @@ import pytest
 import yaml
 
 from catalog.models import Capsule, Column, SourceSystem
-from catalog.services import column_pii_decide, pii_classify_columns
 from lineage.models import CapsuleLineage, ColumnLineage
-from lineage.pii import (
-    aggregate_carries_value,
-    derived_carries_value,
-    pii_exposure_list,
-    pii_propagate,
-    pii_trace,
-)
+from pii.carries import edge_flow
+from pii.selectors import pii_exposure_list, pii_trace
+from pii.services import column_pii_decide, pii_classify_columns, pii_propagate
 
 EXPECTED = Path(__file__).resolve().parents[2] / "examples" / "acme_shop" / "expected.yml"
 # expected.yml's vocabulary -> the types DAB may give (its "address" covers postal codes).
@@ -30,22 +25,13 @@ TYPES = {"name": {"person_name"}, "email": {"email"}, "phone": {"phone"}, "date_
 
 
 @pytest.mark.parametrize(
-    ("expression", "carries"),
-    [("MAX(o.email)", True), ("MIN(LOWER(o.email))", True), ("ANY_VALUE(o.phone)", True),
-     ("LISTAGG(o.email, ',')", True), ("COUNT(DISTINCT o.email)", False), ("SUM(o.amount)", False),
-     ("AVG(age)", False), ("COUNT(MAX(x))", False), ("COALESCE(o.n, 0)", False), (None, False)],
+    ("transformation", "carries_value", "carries", "masks"),
+    [("direct", True, True, False), ("aggregated", True, True, False), ("aggregated", False, False, False),
+     ("derived", False, False, False), ("hashed", False, False, True), ("hashed", True, False, True)],
 )
-def test_aggregate_carries_value(expression, carries):
-    assert aggregate_carries_value(expression)[0] is carries
-
-
-@pytest.mark.parametrize(
-    ("expression", "carries"),
-    [("ROW_NUMBER() OVER (PARTITION BY v.visitor_id ORDER BY v.ts)", False), ("LENGTH(phone)", False),
-     ("LOWER(TRIM(email))", True), ("first_name || ' ' || last_name", True), ("LENGTH(a) || b", True), (None, True)],
-)
-def test_derived_carries_value(expression, carries):
-    assert derived_carries_value(expression) is carries
+def test_edge_flow_reads_the_extractors_flag_and_a_hash_masks(transformation, carries_value, carries, masks):
+    flow = edge_flow(transformation, carries_value)
+    assert (flow.carries, flow.masks) == (carries, masks)
 
 
 # ---------------------------------------------------------------------------------------------------- hand-built
@@ -72,10 +58,12 @@ class Chain:
         self.columns[f"{capsule}.{name}"] = col
         return col
 
-    def edge(self, source: str, target: str, kind: str, expression: str = "") -> None:
+    def edge(self, source: str, target: str, kind: str, expression: str = "", *, carries: bool = True) -> None:
+        """An edge as the extractor stores it: ``carries`` is its verdict on whether the value travels."""
         a, b = self.columns[source], self.columns[target]
         ColumnLineage.objects.create(source_urn=a.urn, target_urn=b.urn, source_column=a, target_column=b,
-                                     transformation_type=kind, transformation_expr=expression or None)
+                                     transformation_type=kind, transformation_expr=expression or None,
+                                     carries_value=carries and kind != "hashed")
 
     def run(self):
         pii_classify_columns(source_system_id=self.system.pk)
@@ -106,8 +94,8 @@ def chain(db) -> Chain:
     c.edge("int.c3", "mart.c4", "hashed", "SHA2(c3, 256)")
     c.edge("mart.c4", "out.c5", "direct", "c4")
     c.edge("src.c1", "stg.c6", "aggregated", "MAX(c1)")
-    c.edge("src.c1", "stg.c7", "aggregated", "COUNT(DISTINCT c1)")
-    c.edge("src.c1", "stg.c8", "derived", "ROW_NUMBER() OVER (PARTITION BY c1 ORDER BY c1)")
+    c.edge("src.c1", "stg.c7", "aggregated", "COUNT(DISTINCT c1)", carries=False)
+    c.edge("src.c1", "stg.c8", "derived", "ROW_NUMBER() OVER (PARTITION BY c1 ORDER BY c1)", carries=False)
     return c
 
 
@@ -139,8 +127,8 @@ def test_min_max_carry_the_value_and_counts_and_ranks_stop_it(chain):
     assert (chain.get("stg.c6").pii_type, chain.get("stg.c6").pii_confidence) == ("email", 0.8)
     c7, c8 = chain.get("stg.c7"), chain.get("stg.c8")
     assert c7.pii_type is None and c8.pii_type is None
-    assert lineage_of(c7)[0]["weight"] == 0.0 and "count" in lineage_of(c7)[0]["detail"]
-    assert lineage_of(c8)[0]["weight"] == 0.0 and "row_number" in lineage_of(c8)[0]["detail"]
+    assert lineage_of(c7)[0]["weight"] == 0.0 and "COUNT(DISTINCT c1)" in lineage_of(c7)[0]["detail"]
+    assert lineage_of(c8)[0]["weight"] == 0.0 and "ROW_NUMBER()" in lineage_of(c8)[0]["detail"]
 
 
 def test_confidence_decays_along_derived_hops(db):
@@ -340,3 +328,28 @@ def test_exposure_needs_an_exposure_edge_or_a_consumption_layer(chain):
     assert item.column.pk == chain.columns["int.c3"].pk
     assert item.exposures[0]["urn"] == exposure.urn
     assert item.path[0] == chain.columns["src.c1"].urn
+
+
+def test_a_decision_repropagates_its_downstream_only(chain, django_assert_max_num_queries):
+    """The decision on src.c1 reaches c2, c3, c4 and c6 again; a column it cannot reach keeps what is stored even
+    when a whole-catalog propagation would change it (here: lineage evidence made stale by hand)."""
+    chain.capsule("other", layer="staging")
+    chain.column("other", "x1", meta={"pii": "phone"})
+    chain.column("other", "x2")
+    chain.edge("other.x1", "other.x2", "direct", "x1")
+    chain.run()
+    assert chain.get("other.x2").pii_type == "phone"
+    Column.objects.filter(pk=chain.columns["other.x2"].pk).update(pii_type=None, pii_detected_by=None)
+
+    column_pii_decide(column=chain.get("src.c1"), decision="rejected", actor="steward")
+    assert chain.get("stg.c2").pii_type is None and chain.get("int.c3").pii_type is None
+    assert chain.get("other.x2").pii_type is None  # outside the decision's reach: left as stored
+
+    chain.run()  # a whole-catalog run does reach it
+    assert chain.get("other.x2").pii_type == "phone"
+
+
+def test_a_scoped_propagation_reads_its_scope_in_a_fixed_number_of_queries(chain, django_assert_max_num_queries):
+    chain.run()
+    with django_assert_max_num_queries(12):
+        pii_propagate(column_ids=[chain.columns["src.c1"].pk])

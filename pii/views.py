@@ -1,7 +1,7 @@
 """The PII pages: inventory with filters and counts, exposure list, a column's trace drawn as a flow, and the
-stewards' confirm/reject action (the controls live on the column page, templates/catalog/_pii_review.html).
+stewards' confirm/reject action (the controls live in the column page's PII panel, templates/pii/_review.html).
 
-Thin: the selectors in lineage/pii.py fetch, catalog.services records decisions, templates render.
+Thin: pii.selectors fetch, pii.services record decisions, templates render.
 """
 
 from __future__ import annotations
@@ -19,61 +19,31 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views import View
 from django.views.generic import ListView, TemplateView
 
-from catalog.choices import Layer, PiiDecision
+from catalog.choices import PiiDecision
 from catalog.models import Column, Domain, Owner
-from catalog.services import column_pii_decide, pii_config
-from lineage.pii import InventoryFilters, PiiTrace, pii_exposure, pii_inventory_columns, pii_inventory_summary
-from lineage.pii import pii_trace as trace_select
+from pii.filters import PiiInventoryFilterSet
+from pii.selectors import PiiTrace, pii_exposure, pii_inventory_columns, pii_inventory_summary
+from pii.selectors import pii_trace as trace_select
+from pii.services import column_pii_decide, pii_config
 
 # The PII page lists this many exposed columns; the rest are a CSV download away.
 EXPOSED_SHOWN = 50
 
 
-class PiiFilterForm(forms.Form):
-    """The inventory's filters as the page shows them; every field optional."""
-
-    pii_type = forms.ChoiceField(required=False, label="PII type")
-    layer = forms.ChoiceField(required=False)
-    domain = forms.ChoiceField(required=False)
-    owner = forms.ChoiceField(required=False)
-    masked = forms.ChoiceField(required=False, label="Masking",
-                               choices=(("", "any"), ("false", "unmasked"), ("true", "masked")))
-    detected_by = forms.ChoiceField(required=False, label="Detected by", choices=(
-        ("", "any signal"), ("steward", "steward"), ("meta", "meta"), ("tag", "tag"), ("lineage", "lineage"),
-        ("name", "name"), ("description", "description")))
-    q = forms.CharField(required=False, label="Name contains", max_length=200)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        config = pii_config()
-        self.fields["pii_type"].choices = [("", "any type")] + sorted(
-            ((key, t.label) for key, t in config.types.items()), key=lambda c: c[1])
-        self.fields["layer"].choices = [("", "any layer"), *Layer.choices, ("-", "unknown")]
-        self.fields["domain"].choices = [("", "any domain"), *((n, n) for n in Domain.objects.values_list(
-            "name", flat=True).order_by("name")), ("-", "none")]
-        self.fields["owner"].choices = [("", "any owner"), *((n, n) for n in Owner.objects.values_list(
-            "name", flat=True).order_by("name")), ("-", "none")]
-
-    def filters(self) -> InventoryFilters:
-        if not self.is_valid():
-            return InventoryFilters()
-        data = self.cleaned_data
-        masked = {"true": True, "false": False}.get(data.get("masked") or "")
-        return InventoryFilters(pii_type=data["pii_type"] or None, layer=data["layer"] or None,
-                                domain=data["domain"] or None, owner=data["owner"] or None, masked=masked,
-                                detected_by=data["detected_by"] or None, q=(data["q"] or "").strip() or None)
-
-
 class PiiInventoryView(ListView):
     """/pii/: the inventory (filtered, 50 a page), counts by type/layer/domain/owner, and the exposure list."""
 
-    template_name = "lineage/pii.html"
+    template_name = "pii/pii.html"
     context_object_name = "columns"
     paginate_by = 50
 
     def get_queryset(self):
-        self.form = PiiFilterForm(self.request.GET or None)
-        self.filters = self.form.filters()
+        filters = PiiInventoryFilterSet(self.request.GET or None).with_page_choices(
+            domains=list(Domain.objects.values_list("name", flat=True).order_by("name")),
+            owners=list(Owner.objects.values_list("name", flat=True).order_by("name")))
+        self.form = filters.form
+        # Bad values are shown on the form (with the field named); the page then lists everything.
+        self.filters = filters if filters.is_valid() else None
         self.summary = pii_inventory_summary(filters=self.filters)
         return pii_inventory_columns(filters=self.filters)
 
@@ -86,7 +56,8 @@ class PiiInventoryView(ListView):
         context = super().get_context_data(**kwargs)
         config = pii_config()
         summary = self.summary
-        exposure = pii_exposure(config=config, pii_type=self.filters.pii_type)
+        pii_type = self.filters.pii_type_value if self.filters else None
+        exposure = pii_exposure(config=config, pii_type=pii_type)
         exposed = exposure.items(exposure.columns[:EXPOSED_SHOWN])
         query = {k: v for k, v in self.request.GET.items() if k != "page" and v}
         context.update(
@@ -101,8 +72,7 @@ class PiiInventoryView(ListView):
             query=urlencode(query),
             filtered=bool(query),
             csv_query=urlencode({**query, "format": "csv"}),
-            exposure_csv_query=urlencode({"format": "csv", **({"pii_type": self.filters.pii_type}
-                                                              if self.filters.pii_type else {})}),
+            exposure_csv_query=urlencode({"format": "csv", **({"pii_type": pii_type} if pii_type else {})}),
         )  # fmt: skip
         return context
 
@@ -203,7 +173,7 @@ def _curve(a: FlowNode, b: FlowNode, label: str, kind: str) -> FlowEdge:
 class PiiTraceView(TemplateView):
     """/pii/trace/<urn>/: a column's PII origins and consumers, drawn as a flow, with every hop listed."""
 
-    template_name = "lineage/pii_trace.html"
+    template_name = "pii/pii_trace.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -1,0 +1,156 @@
+"""What a table (capsule) is about, read once per table: people, organisations, messages, or nothing known.
+
+A bare ``name`` or ``manager`` is a person's only in a table about people. Three things say what a table
+is about (config/pii.yaml ``table_context``):
+
+1. its name (``stg_hr__employees``, ``dim_players``): a person or organisation word;
+2. its description's opening ("One row per patient", "Each record is a company");
+3. its other columns: a table holding a date of birth, a gender or a first name is about people, and so is
+   one with two different contact fields (an email and a phone); a table whose name says it holds messages
+   (emails, messages, notifications) makes its header fields (sender, recipients, copies) personal.
+
+Pure Python, no Django; memoised per (name, description, column names) on the config.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pii.classifier import _capsule_facts, _name_hits
+from pii.tokens import english_singular, match_tokens, singular, tokenize_column_name
+from pii.vocabulary import _CACHE_LIMIT, PiiConfig
+
+__all__ = ["TableContext", "table_context"]
+
+
+@dataclass(frozen=True, slots=True)
+class TableContext:
+    """What a table is about: ``kind`` person, organisation or neutral; ``entity`` the singular words of its
+    name without layer prefixes; ``messages`` when its rows are messages; ``reason`` says why (evidence)."""
+
+    kind: str
+    entity: tuple[str, ...]
+    messages: bool = False
+    reason: str = ""
+    health: bool = False  # rows are patients' clinical records (allergies, conditions, medications)
+
+
+_OPENING_RE = re.compile(r"[a-z]+")
+_NOT_NEUTRAL = ("person", "organisation")
+
+
+def table_context(*, name: str | None, description: str | None, column_names: Sequence[str],
+                  config: PiiConfig) -> TableContext:
+    """The context of one table (see the module docstring). Memoised; a few microseconds per table when warm."""
+    key = (name, description, tuple(column_names))
+    cache = config._tables
+    found = cache.get(key)
+    if found is not None:
+        return found
+    if len(cache) > _CACHE_LIMIT // 20:
+        cache.clear()
+    cache[key] = found = _table_context(name, description, column_names, config)
+    return found
+
+
+def _table_context(name: str | None, description: str | None, column_names: Sequence[str],
+                   config: PiiConfig) -> TableContext:
+    kind, entity = _capsule_facts(name, config)
+    name_words = {form for t in tokenize_column_name(name or "", config=config)
+                  for form in (t, singular(t, config), english_singular(t))}
+    messages = not name_words.isdisjoint(config.table_message_words)
+    health = not name_words.isdisjoint(config.table_health_words) and any(
+        match_tokens(tokenize_column_name(column, config=config), config) in config.table_health_keys
+        for column in column_names)
+    siblings = _siblings(column_names, config)
+    if siblings.mixed:
+        # partners, parties: people and companies in one table, told apart by a flag (is_company)
+        return TableContext("person", entity, messages, f"'{siblings.mixed}' says some rows are people", health)
+    if siblings.organisation and not siblings.own_person:
+        # customers that are companies: a company's name column and no person's own field (a first name, a
+        # birth date) beside it
+        return TableContext("organisation", entity, messages, f"the table names an organisation in "
+                            f"'{siblings.organisation}' and holds no person's own field", health)
+    if kind in _NOT_NEUTRAL:
+        return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health)
+    opening = _description_kind(description, config)
+    if opening:
+        return TableContext(opening[0], entity, messages, f"the table's description opens with '{opening[1]}'",
+                            health)
+    if siblings.people:
+        return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health)
+    return TableContext(kind, entity, messages, "", health)
+
+
+def _about(kind: str) -> str:
+    return "people" if kind == "person" else "organisations"
+
+
+def _description_kind(description: str | None, config: PiiConfig) -> tuple[str, str] | None:
+    """("person" or "organisation", the words) when the description's first sentence says what one row is:
+    "one row per customer", "each record represents a company", "a list of all employees"."""
+    if not description:
+        return None
+    first = re.split(r"[.;!?\n]", description[:300].lower(), maxsplit=1)[0]
+    words = _OPENING_RE.findall(first)
+    for i, word in enumerate(words[:25]):
+        if word not in config.table_row_words:
+            continue
+        for j in range(i + 1, min(i + 5, len(words))):
+            noun = singular(words[j], config)
+            noun = noun[:-1] if noun.endswith("s") and noun[:-1] in config.person_words else noun
+            if noun in config.person_words and noun not in config.table_not_people:
+                return "person", " ".join(words[i : j + 1])
+            if noun in config.organisation_words:
+                return "organisation", " ".join(words[i : j + 1])
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Siblings:
+    people: str | None  # what the columns say about people ("date_of_birth, gender"), or None
+    own_person: bool  # a field only a person has: a first name, a birth date, a gender...
+    organisation: str | None  # a column naming an organisation (company, company_name), if any
+    mixed: str | None = None  # a column telling people from organisations (is_company), if any
+
+
+def _siblings(column_names: Sequence[str], config: PiiConfig) -> _Siblings:
+    """What the columns of a table say: which personal fields they hold (by a strong name match), and whether
+    one of them names an organisation (the table is then about organisations unless a person's own field is
+    there too)."""
+    personal: list[str] = []
+    contact: set[str] = set()
+    activity: set[str] = set()
+    own_person = False
+    organisation = mixed = None
+    for column in column_names:
+        tokens, hits = _name_hits(column, "", config)
+        if mixed is None and tokens in config.table_mixed_flags:
+            mixed = column
+        if organisation is None and tokens and tokens[0] in config.organisation_words and (
+                len(tokens) == 1 or tokens[1:] in (("name",), ("legal", "name"))):
+            organisation = column
+        for hit in hits:
+            if hit.pii_type is None or hit.veto or hit.unknown_suffix or hit.strength not in ("strong", "medium"):
+                continue
+            if hit.owner_kind == "organisation":
+                continue
+            if hit.pii_type in config.table_person_types:
+                personal.append(hit.pii_type)
+                own_person = True
+            elif hit.pii_type in config.table_contact_types:
+                contact.add(hit.pii_type)
+                own_person = own_person or hit.pii_type == "person_name"
+            elif hit.pii_type in config.table_activity_types:
+                activity.add(hit.pii_type)
+    if personal:
+        people = ", ".join(sorted(set(personal)))
+    elif len(contact) >= 2:
+        people = " and ".join(sorted(contact))
+    elif activity:
+        people = f"{' and '.join(sorted(activity))} of the people behind each row"
+    else:
+        people = None
+    return _Siblings(people, own_person, organisation, mixed)

@@ -1,0 +1,167 @@
+"""Pure tests of pii/context.py and the kinds it lets the classifier read: what a table is about (its name, its
+description, its other columns), header fields of messages, clinical records, bare person words, abbreviations
+and identifiers of many countries. No Django, no database."""
+
+from __future__ import annotations
+
+import pytest
+
+from pii.classifier import classify_column
+from pii.context import table_context
+from pii.vocabulary import default_pii_config
+
+
+@pytest.fixture(scope="module")
+def config():
+    return default_pii_config()
+
+
+def classify(config, table, columns, name, *, description=None, data_type=None):
+    context = table_context(name=table, description=description, column_names=columns, config=config)
+    return classify_column(name=name, data_type=data_type, description=None, meta={}, tags=(), config=config,
+                           capsule_name=table, table=context)
+
+
+def test_a_table_named_after_people_is_about_people(config):
+    context = table_context(name="stg_crm__members", description=None, column_names=["id"], config=config)
+    assert context.kind == "person" and "name" in context.reason
+
+
+def test_a_description_saying_one_row_per_person_makes_a_table_about_people(config):
+    context = table_context(name="dim_roster", description="One row per patient admitted since 2019.",
+                            column_names=["id", "label"], config=config)
+    assert context.kind == "person"
+    assert "per patient" in context.reason
+
+
+def test_a_description_saying_one_row_per_company_makes_a_table_about_organisations(config):
+    context = table_context(name="dim_roster", description="Each record is a company we bill.",
+                            column_names=["id", "name"], config=config)
+    assert context.kind == "organisation"
+
+
+def test_other_columns_holding_a_birth_date_make_a_table_about_people(config):
+    context = table_context(name="t_roster", description=None, column_names=["id", "label", "birth_date"],
+                            config=config)
+    assert context.kind == "person" and "date_of_birth" in context.reason
+
+
+def test_two_different_contact_fields_make_a_table_about_people_but_one_does_not(config):
+    two = table_context(name="t_roster", description=None, column_names=["email", "mobile_phone"], config=config)
+    one = table_context(name="t_roster", description=None, column_names=["email", "label"], config=config)
+    assert two.kind == "person" and one.kind == "neutral"
+
+
+def test_an_organisations_contact_fields_do_not_make_it_about_people(config):
+    context = table_context(name="t_roster", description=None, column_names=["company_email", "company_phone"],
+                            config=config)
+    assert context.kind == "neutral"
+
+
+def test_a_bare_name_is_a_person_name_only_in_a_table_about_people(config):
+    assert classify(config, "dim_players", ["id", "name"], "name").pii_type == "person_name"
+    assert classify(config, "t_widgets", ["id", "name", "weight"], "name").pii_type is None
+    assert classify(config, "dim_vendors", ["id", "name"], "name").pii_type is None
+
+
+def test_the_other_columns_decide_for_a_bare_name(config):
+    columns = ["id", "name", "dob", "sex"]
+    result = classify(config, "t_roster", columns, "name")
+    assert result.pii_type == "person_name"
+    assert any("other columns hold" in e.detail for e in result.evidence)
+
+
+@pytest.mark.parametrize("name", ["first", "last", "maiden", "dependents", "guardian", "next_of_kin"])
+def test_bare_person_words_are_people_as_whole_names_in_tables_about_people(config, name):
+    assert classify(config, "stg_clinic__patients", ["id", name], name).pii_type == "person_name"
+
+
+@pytest.mark.parametrize("name", ["first_order_at", "last_seen", "family_size", "child_count"])
+def test_bare_person_words_inside_longer_names_are_not_people(config, name):
+    assert classify(config, "stg_clinic__patients", ["id", name], name).pii_type is None
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [("sender", "email"), ("recipients", "email"), ("cc", "email"), ("reply_to", "email"), ("msg.from", "email"),
+     ("to_address", "email"), ("sender_name", "person_name")],
+)
+def test_header_fields_of_a_table_of_messages_are_people_addresses(config, name, pii_type):
+    assert classify(config, "fct_outbound_messages", ["id", name, "subject"], name).pii_type == pii_type
+
+
+def test_header_field_words_outside_a_table_of_messages_are_not_addresses(config):
+    assert classify(config, "fct_shipments", ["id", "to", "from"], "to").pii_type is None
+
+
+def test_clinical_fields_of_a_per_patient_table_are_health_data(config):
+    columns = ["patient_id", "onset_date", "code", "description", "recorded_by_id"]
+    assert classify(config, "stg_emr__diagnoses", columns, "code").pii_type == "health"
+    assert classify(config, "stg_emr__diagnoses", columns, "description").pii_type == "health"
+    assert classify(config, "stg_emr__diagnoses", columns, "onset_date").pii_type is None
+    assert classify(config, "stg_emr__diagnoses", columns, "recorded_by_id").pii_type is None
+
+
+def test_a_clinical_word_without_a_patient_key_is_not_a_table_of_records(config):
+    columns = ["id", "code", "description"]  # a reference list of diagnosis codes
+    assert classify(config, "ref_diagnoses", columns, "description").pii_type is None
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [("cust_nm", "person_name"), ("ph_no", "phone"), ("mob_no", "phone"), ("drv_lic_no", "drivers_license"),
+     ("soc_sec_no", "national_id"), ("birth_dt", "date_of_birth"), ("zip_cd", "postal_code"),
+     ("home-phone", "phone"), ("Client.IP", "ip_address"), ("profile.home_address", "address"),
+     ("phone_cell", "phone"), ("email_work", "email"), ("contname", "person_name")],
+)
+def test_abbreviated_glued_and_punctuated_spellings(config, name, pii_type):
+    assert classify(config, "dim_clients", ["id", name], name).pii_type == pii_type
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [("nhs_number", "national_id"), ("ni_number", "national_id"), ("codice_fiscale", "national_id"),
+     ("pesel", "national_id"), ("aadhaar_no", "national_id"), ("iban", "bank_account"), ("sort_code", "bank_account"),
+     ("passport_no", "passport"), ("driving_licence_number", "drivers_license"), ("tax_file_number", "tax_id"),
+     ("work_permit_no", "national_id"), ("visa_number", "passport"), ("id_card", "national_id")],
+)
+def test_identifiers_of_many_countries(config, name, pii_type):
+    assert classify(config, "dim_staff", ["id", name], name).pii_type == pii_type
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [("imei", "device_id"), ("mac_addr", "device_id"), ("push_token", "device_id"), ("x_forwarded_for", "ip_address"),
+     ("ipv6", "ip_address"), ("sign_in_ip", "ip_address")],
+)
+def test_network_and_device_identifiers(config, name, pii_type):
+    assert classify(config, "fct_sessions", ["id", name], name).pii_type == pii_type
+
+
+@pytest.mark.parametrize("name", ["has_phone", "email_opt_in_count", "avg_age", "num_devices", "ip_country"])
+def test_flags_counts_and_statistics_about_pii_fields_stay_not_pii(config, name):
+    assert classify(config, "stg_crm__customers", ["id", name], name).pii_type is None
+
+
+def test_a_document_scan_is_the_document(config):
+    result = classify(config, "dim_staff", ["id", "passport"], "passport", data_type="bytea")
+    assert result.pii_type == "passport"
+
+
+def test_table_context_is_memoised_per_table(config):
+    first = table_context(name="t_a", description=None, column_names=["x"], config=config)
+    assert table_context(name="t_a", description=None, column_names=["x"], config=config) is first
+
+
+def test_customers_that_are_companies_are_organisations(config):
+    columns = ["customer_id", "company_name", "contact_name", "address", "phone", "fax"]
+    context = table_context(name="customers", description=None, column_names=columns, config=config)
+    assert context.kind == "organisation" and "company_name" in context.reason
+    assert classify(config, "customers", columns, "phone").pii_type is None
+    assert classify(config, "customers", columns, "contact_name").pii_type == "person_name"
+
+
+def test_a_company_column_beside_a_persons_own_fields_leaves_the_table_about_people(config):
+    columns = ["customer_id", "first_name", "last_name", "company", "address", "phone"]
+    assert table_context(name="customers", description=None, column_names=columns, config=config).kind == "person"
+    assert classify(config, "customers", columns, "phone").pii_type == "phone"

@@ -1,0 +1,523 @@
+"""The PII vocabulary: config/pii.yaml read, validated and compiled once per process.
+
+Pure Python, no Django. ``load_pii_config`` turns the YAML into a ``PiiConfig``: word sets, the name and
+description phrase tries and the type rules the classifier (pii/classifier.py) and the tokeniser
+(pii/tokens.py) read. The file's header explains the scoring; a bad file raises ``PiiConfigError`` naming
+the file and the key at fault.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+__all__ = [
+    "PiiConfig",
+    "PiiConfigError",
+    "PiiType",
+    "default_pii_config",
+    "load_pii_config",
+]
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "pii.yaml"
+_CACHE_LIMIT = 400_000  # entries per memo dict; cleared wholesale when full (names repeat, so this is rare)
+
+@dataclass(frozen=True, slots=True)
+class PiiType:
+    """One kind of personal data from config/pii.yaml (email, national_id, ...)."""
+
+    key: str
+    label: str
+    category: str
+    risk: str
+    kind: str = "value"  # value: the column holds the datum; attribute: a trait (gender, health)
+
+
+
+class PiiConfigError(ValueError):
+    """config/pii.yaml is unreadable or invalid; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class _TypeRule:
+    key: str
+    kind: str
+    organisation_sensitive: bool | str  # True: owner word or capsule; "owner": owner word only
+    data_types: frozenset[str]
+    typical_data_types: frozenset[str]
+    suffix_keep: frozenset[str]
+    prefix_veto: frozenset[str]
+    name_words_against: frozenset[str] = frozenset()  # name words that rule out a description-only match
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    words: tuple[str, ...]
+    pii_type: str | None  # None: a known lookalike (not_pii) whose reason is in ``reason``
+    strength: str  # strong | medium | person | role | not_pii
+    reason: str = ""
+    rules_out: str | None = None  # for lookalikes: the type the phrase is mistaken for
+
+
+@dataclass(frozen=True, slots=True)
+class PiiConfig:
+    """Validated and compiled config/pii.yaml. Build it with ``load_pii_config``; it is immutable and shareable.
+
+    The memo dicts at the end are the only mutable parts: they cache pure functions of their keys.
+    """
+
+    path: str
+    threshold: float
+    weights: Mapping[str, float]
+    types: Mapping[str, PiiType]
+    rules: Mapping[str, _TypeRule]
+    type_aliases: Mapping[str, str]
+    meta_flag_keys: tuple[tuple[str, ...], ...]
+    meta_type_keys: tuple[tuple[str, ...], ...]
+    meta_level_keys: tuple[tuple[str, ...], ...]
+    meta_levels: Mapping[str, str]
+    meta_masking_keys: tuple[tuple[str, ...], ...]
+    tag_flags: frozenset[str]
+    tag_negative: frozenset[str]
+    tag_type_prefixes: tuple[str, ...]
+    data_type_families: Mapping[str, str]
+    aliases: Mapping[str, tuple[str, ...]]
+    words: frozenset[str]
+    short_words: frozenset[str]
+    hidden_words: frozenset[str]
+    prefix_veto: frozenset[str]
+    aggregate: frozenset[str]
+    suffix_keep: frozenset[str]
+    suffix_veto: frozenset[str]
+    suffix_stop: frozenset[str]
+    masking: frozenset[str]
+    neutral: frozenset[str]
+    ignore_trailing: frozenset[str]
+    person_words: frozenset[str]
+    organisation_words: frozenset[str]
+    capsule_prefixes: frozenset[str]
+    generic_heads: frozenset[str]
+    trie: Mapping[str, Any]
+    semantic: Mapping[str, frozenset[str]]
+    desc_trie: Mapping[str, Any]
+    desc_words: frozenset[str]
+    desc_first_words: frozenset[str]  # first words of phrases and their plurals: a sentence without one is skipped
+    desc_type_hint: re.Pattern[str] | None
+    desc_leading_against: re.Pattern[str] | None
+    desc_near_against: frozenset[str]
+    desc_masking: frozenset[str]
+    desc_organisation: frozenset[str]
+    desc_person: frozenset[str]
+    desc_message_words: frozenset[str] = frozenset()
+    table_row_words: frozenset[str] = frozenset()
+    table_not_people: frozenset[str] = frozenset()
+    table_person_types: frozenset[str] = frozenset()
+    table_contact_types: frozenset[str] = frozenset()
+    table_activity_types: frozenset[str] = frozenset()
+    table_mixed_flags: frozenset[tuple[str, ...]] = frozenset()
+    table_health_words: frozenset[str] = frozenset()
+    table_health_keys: frozenset[tuple[str, ...]] = frozenset()
+    table_health_fields: frozenset[str] = frozenset()
+    table_health_skip: frozenset[str] = frozenset()
+    table_message_words: frozenset[str] = frozenset()
+    message_fields: Mapping[tuple[str, ...], str] = field(default_factory=dict)
+    _tokens: dict = field(default_factory=dict, repr=False, compare=False)
+    _words: dict = field(default_factory=dict, repr=False, compare=False)
+    _names: dict = field(default_factory=dict, repr=False, compare=False)
+    _descriptions: dict = field(default_factory=dict, repr=False, compare=False)
+    _families: dict = field(default_factory=dict, repr=False, compare=False)
+    _capsules: dict = field(default_factory=dict, repr=False, compare=False)
+    _semantics: dict = field(default_factory=dict, repr=False, compare=False)
+    _tables: dict = field(default_factory=dict, repr=False, compare=False)
+
+
+# --------------------------------------------------------------------------------------------- loading
+
+
+def load_pii_config(path: str | Path | None = None) -> PiiConfig:
+    """Read, validate and compile a PII config (default: config/pii.yaml).
+
+    Raises ``PiiConfigError`` whose message starts with the file and the dotted key at fault. Costs a few
+    milliseconds; call it once per process (``default_pii_config`` does).
+    """
+    file = Path(path) if path is not None else DEFAULT_CONFIG_PATH
+    try:
+        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PiiConfigError(f"{file}: cannot read: {exc.strerror or exc}") from exc
+    except yaml.YAMLError as exc:
+        raise PiiConfigError(f"{file}: not valid YAML: {exc}") from exc
+    return _compile(_Reader(str(file)), raw)
+
+
+@functools.cache
+def default_pii_config() -> PiiConfig:
+    """The config in config/pii.yaml, loaded once per process."""
+    return load_pii_config()
+
+
+class _Reader:
+    """Typed access to the raw YAML with errors that name the file and the key."""
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+
+    def fail(self, key: str, problem: str) -> PiiConfigError:
+        return PiiConfigError(f"{self.file}: {key}: {problem}")
+
+    def mapping(self, value: Any, key: str, *, allowed: Iterable[str] | None = None) -> Mapping[str, Any]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            raise self.fail(key, f"expected a mapping, got {type(value).__name__}")
+        if allowed is not None:
+            allowed = set(allowed)
+            for name in value:
+                if name not in allowed:
+                    raise self.fail(f"{key}.{name}" if key else str(name),
+                                    f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+        return value
+
+    def words(self, value: Any, key: str) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if not isinstance(value, list):
+            raise self.fail(key, f"expected a list, got {type(value).__name__}")
+        out = []
+        for i, item in enumerate(value):
+            if isinstance(item, bool):
+                word = "on" if item else "no"
+                raise self.fail(f"{key}[{i}]", f'YAML read this word as {item}; quote it ("{word}")')
+            if isinstance(item, int):
+                item = str(item)
+            if not isinstance(item, str) or not item.strip():
+                raise self.fail(f"{key}[{i}]", f"expected a word, got {item!r}")
+            out.append(item.strip().lower())
+        return tuple(out)
+
+    def number(self, value: Any, key: str, *, low: float, high: float) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise self.fail(key, f"expected a number, got {value!r}")
+        if not low <= value <= high:
+            raise self.fail(key, f"{value} is outside {low}..{high}")
+        return float(value)
+
+    def text(self, value: Any, key: str) -> str:
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"expected a non-empty string, got {value!r}")
+        return value.strip()
+
+    def regex(self, value: Any, key: str) -> str:
+        text = self.text(value, key)
+        try:
+            re.compile(text)
+        except re.error as exc:
+            raise self.fail(key, f"invalid regular expression: {exc}") from exc
+        return text
+
+
+_TOP_KEYS = ("version", "threshold", "weights", "categories", "risks", "meta", "tags", "data_types", "tokens",
+             "context", "table_context", "semantic", "description", "not_pii", "types")
+_WEIGHT_DEFAULTS = {
+    "meta": 1.0, "tag": 0.95, "strong": 0.85, "medium": 0.72, "person": 0.6, "person_owner": 0.2,
+    "person_capsule": 0.1, "person_bonus": 0.05, "description": 0.55, "agree": 0.1, "type_support": 0.05,
+    "role": 0.55, "unknown_suffix": 0.5, "organisation": 0.5, "description_against": 0.5, "capsule_contains_pii": 0.05,
+    "capsule_no_pii": -0.3,
+}
+_TYPE_KEYS = ("label", "category", "risk", "kind", "organisation_sensitive", "aliases", "data_types",
+              "typical_data_types", "names", "description", "suffix_keep", "prefix_veto", "name_words_against")
+_STRENGTHS = ("strong", "medium", "person", "role", "bare")
+
+
+def _key_path(value: str) -> tuple[str, ...]:
+    return tuple(part for part in value.split(".") if part)
+
+
+def _norm_type_name(value: str) -> str:
+    return re.sub(r"[\s\-./]+", "_", value.strip().lower())
+
+
+def _compile(r: _Reader, raw: Any) -> PiiConfig:
+    top = r.mapping(raw, "", allowed=_TOP_KEYS)
+    if top.get("version", 1) != 1:
+        raise r.fail("version", f"unsupported version {top.get('version')!r} (expected 1)")
+    threshold = r.number(top.get("threshold", 0.5), "threshold", low=0.0, high=1.0)
+    weights_raw = r.mapping(top.get("weights"), "weights", allowed=_WEIGHT_DEFAULTS)
+    weights = dict(_WEIGHT_DEFAULTS)
+    for name, value in weights_raw.items():
+        weights[name] = r.number(value, f"weights.{name}", low=-1.0, high=1.0)
+    categories = set(r.words(top.get("categories"), "categories")) or {
+        "direct_identifier", "contact", "financial", "health", "demographic", "online_identifier", "location",
+        "biometric", "credentials", "other"}
+    risks = set(r.words(top.get("risks"), "risks")) or {"critical", "high", "medium", "low"}
+
+    meta = r.mapping(top.get("meta"), "meta",
+                     allowed=("flag_keys", "type_keys", "level_keys", "levels", "masking_keys"))
+    levels: dict[str, str] = {}
+    for name, value in r.mapping(meta.get("levels"), "meta.levels").items():
+        if value not in ("yes", "no", "context"):
+            raise r.fail(f"meta.levels.{name}", f"expected yes, no or context (quoted), got {value!r}")
+        levels[_norm_type_name(str(name))] = value
+    tags = r.mapping(top.get("tags"), "tags", allowed=("flags", "negative", "type_prefixes"))
+
+    families: dict[str, str] = {}
+    for family, names in r.mapping(top.get("data_types"), "data_types").items():
+        for word in r.words(names, f"data_types.{family}"):
+            if word in families and families[word] != family:
+                raise r.fail(f"data_types.{family}", f"'{word}' is already in data_types.{families[word]}")
+            families[word] = str(family)
+    known_families = set(families.values()) | {"unknown"}
+
+    tok = r.mapping(top.get("tokens"), "tokens",
+                    allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
+                             "suffix_keep", "suffix_veto", "suffix_stop", "masking", "neutral", "ignore_trailing"))
+    aliases: dict[str, tuple[str, ...]] = {}
+    for name, value in r.mapping(tok.get("aliases"), "tokens.aliases").items():
+        aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
+    lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
+             for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
+                          "suffix_veto",
+                          "suffix_stop", "masking", "neutral", "ignore_trailing")}
+
+    ctx = r.mapping(top.get("context"), "context",
+                    allowed=("person", "organisation", "capsule_prefixes", "generic_heads"))
+    person_words = frozenset(r.words(ctx.get("person"), "context.person"))
+    organisation_words = frozenset(r.words(ctx.get("organisation"), "context.organisation"))
+    capsule_prefixes = frozenset(r.words(ctx.get("capsule_prefixes"), "context.capsule_prefixes"))
+    generic_heads = frozenset(r.words(ctx.get("generic_heads"), "context.generic_heads"))
+
+    sem = r.mapping(top.get("semantic"), "semantic",
+                    allowed=("key_words", "business_key_words", "event_time_words", "metric_words",
+                             "metric_leading_words"))
+    semantic = {name: frozenset(r.words(sem.get(name), f"semantic.{name}"))
+                for name in ("key_words", "business_key_words", "event_time_words", "metric_words",
+                             "metric_leading_words")}
+
+    desc = r.mapping(top.get("description"), "description",
+                     allowed=("type_hint", "leading_against", "near_against", "masking", "organisation", "person",
+                              "message_words"))
+    type_hint = r.regex(desc["type_hint"], "description.type_hint") if desc.get("type_hint") else None
+    person_desc = r.words(desc.get("person"), "description.person")
+    leading = [r.regex(v, f"description.leading_against[{i}]")
+               for i, v in enumerate(desc.get("leading_against") or [])]
+
+    # Types
+    types: dict[str, PiiType] = {}
+    rules: dict[str, _TypeRule] = {}
+    type_aliases: dict[str, str] = {}
+    patterns: dict[tuple[str, ...], tuple[_Pattern, str]] = {}
+    desc_phrases: dict[tuple[str, ...], tuple[str, str]] = {}  # words -> (type, where)
+    raw_types = r.mapping(top.get("types"), "types")
+    if not raw_types:
+        raise r.fail("types", "at least one PII type is required")
+    for key, spec in raw_types.items():
+        key = str(key)
+        at = f"types.{key}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", key):
+            raise r.fail(at, "type keys are lower_snake_case")
+        spec = r.mapping(spec, at, allowed=_TYPE_KEYS)
+        for required in ("label", "category", "risk"):
+            if required not in spec:
+                raise r.fail(f"{at}.{required}", "is required")
+        category = r.text(spec["category"], f"{at}.category")
+        if category not in categories:
+            raise r.fail(f"{at}.category", f"'{category}' is not one of: {', '.join(sorted(categories))}")
+        risk = r.text(spec["risk"], f"{at}.risk")
+        if risk not in risks:
+            raise r.fail(f"{at}.risk", f"'{risk}' is not one of: {', '.join(sorted(risks))}")
+        kind = spec.get("kind", "value")
+        if kind not in ("value", "attribute"):
+            raise r.fail(f"{at}.kind", f"expected value or attribute, got {kind!r}")
+        org_sensitive = spec.get("organisation_sensitive", False)
+        if org_sensitive not in (True, False, "owner"):
+            raise r.fail(f"{at}.organisation_sensitive", f"expected true, false or owner, got {org_sensitive!r}")
+        dts = r.words(spec.get("data_types"), f"{at}.data_types")
+        typical = r.words(spec.get("typical_data_types"), f"{at}.typical_data_types")
+        for i, family in enumerate(dts + typical):
+            if family not in known_families:
+                where = f"{at}.data_types[{i}]" if i < len(dts) else f"{at}.typical_data_types[{i - len(dts)}]"
+                defined = ", ".join(sorted(known_families))
+                raise r.fail(where, f"unknown data-type family '{family}' (defined: {defined})")
+        types[key] = PiiType(key=key, label=r.text(spec["label"], f"{at}.label"), category=category, risk=risk,
+                             kind=kind)
+        rules[key] = _TypeRule(key=key, kind=kind, organisation_sensitive=org_sensitive, data_types=frozenset(dts),
+                               typical_data_types=frozenset(typical),
+                               suffix_keep=frozenset(r.words(spec.get("suffix_keep"), f"{at}.suffix_keep")),
+                               prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")),
+                               name_words_against=frozenset(r.words(spec.get("name_words_against"),
+                                                                    f"{at}.name_words_against")))
+        for name in (key, *r.words(spec.get("aliases"), f"{at}.aliases")):
+            name = _norm_type_name(name)
+            if type_aliases.get(name, key) != key:
+                raise r.fail(f"{at}.aliases", f"'{name}' already names type '{type_aliases[name]}'")
+            type_aliases[name] = key
+        names = r.mapping(spec.get("names"), f"{at}.names", allowed=_STRENGTHS)
+        for strength, phrases in names.items():
+            for i, phrase in enumerate(r.words(phrases, f"{at}.names.{strength}")):
+                words = tuple(phrase.split())
+                where = f"{at}.names.{strength}[{i}]"
+                if words in patterns:
+                    raise r.fail(where, f"pattern '{phrase}' is already used by {patterns[words][1]}")
+                patterns[words] = (_Pattern(words=words, pii_type=key, strength=strength), where)
+        for i, phrase in enumerate(r.words(spec.get("description"), f"{at}.description")):
+            where = f"{at}.description[{i}]"
+            for words in _expand_phrase(phrase, person_desc, r, where):
+                other = desc_phrases.get(words)
+                if other and other[0] != key:
+                    raise r.fail(where, f"phrase '{' '.join(words)}' is already used by {other[1]}")
+                desc_phrases[words] = (key, where)
+
+    if not isinstance(top.get("not_pii") or [], list):
+        raise r.fail("not_pii", "expected a list")
+    for i, item in enumerate(top.get("not_pii") or []):
+        item = r.mapping(item, f"not_pii[{i}]", allowed=("pattern", "reason", "rules_out"))
+        rules_out = item.get("rules_out")
+        if rules_out is not None and rules_out not in raw_types:
+            raise r.fail(f"not_pii[{i}].rules_out", f"unknown type '{rules_out}'")
+        words = tuple(r.text(item.get("pattern"), f"not_pii[{i}].pattern").lower().split())
+        if words in patterns:
+            phrase = " ".join(words)
+            raise r.fail(f"not_pii[{i}].pattern", f"pattern '{phrase}' is already used by {patterns[words][1]}")
+        patterns[words] = (_Pattern(words=words, pii_type=None, strength="not_pii", rules_out=rules_out,
+                                    reason=r.text(item.get("reason"), f"not_pii[{i}].reason")),
+                           f"not_pii[{i}]")
+
+    tc = r.mapping(top.get("table_context"), "table_context",
+                   allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types", "mixed_flags",
+                            "message_words", "message_fields", "health_words", "health_keys", "health_fields",
+                            "health_skip"))
+    table_types = {}
+    for group in ("person_types", "contact_types", "activity_types"):
+        table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
+        for word in table_types[group]:
+            if word not in raw_types:
+                raise r.fail(f"table_context.{group}", f"unknown type '{word}'")
+    message_fields: dict[tuple[str, ...], str] = {}
+    for phrase, pii_type in r.mapping(tc.get("message_fields"), "table_context.message_fields").items():
+        if pii_type not in raw_types:
+            raise r.fail(f"table_context.message_fields.{phrase}", f"unknown type '{pii_type}'")
+        message_fields[tuple(str(phrase).lower().split())] = pii_type
+
+    # Flag and type values in meta and tags are resolved through type_aliases.
+    for i, prefix in enumerate(r.words(tags.get("type_prefixes"), "tags.type_prefixes")):
+        if not prefix:
+            raise r.fail(f"tags.type_prefixes[{i}]", "empty prefix")
+
+    trie: dict[str, Any] = {}
+    for words, (pattern, _where) in patterns.items():
+        node = trie
+        for word in words:
+            node = node.setdefault(word, {})
+        node[""] = pattern
+
+    words = set(lists["split_words"])
+    for phrase in patterns:
+        words.update(phrase)
+    for group in ("prefix_veto", "suffix_keep", "suffix_veto", "suffix_stop", "masking", "neutral", "aggregate"):
+        words.update(w for w in lists[group] if w.isalpha())
+    words.update(person_words, organisation_words)
+    words.update(w for phrase in message_fields for w in phrase)
+    for group in ("health_words", "health_fields", "message_words"):
+        words.update(r.words(tc.get(group), f"table_context.{group}"))
+    for alias, expansion in aliases.items():
+        words.update(expansion)
+        if len(alias) > 2 and alias != "".join(expansion):
+            words.add(alias)  # abbreviations glued to other words split too (contname: cont name)
+    for value in semantic.values():
+        words.update(value)
+
+    desc_trie: dict[str, Any] = {}
+    for phrase_words, (key, _where) in desc_phrases.items():
+        node = desc_trie
+        for word in phrase_words:
+            node = node.setdefault(word, {})
+        node[""] = key
+
+    return PiiConfig(
+        path=r.file,
+        threshold=threshold,
+        weights=weights,
+        types=types,
+        rules=rules,
+        type_aliases=type_aliases,
+        meta_flag_keys=tuple(_key_path(k) for k in r.words(meta.get("flag_keys"), "meta.flag_keys")),
+        meta_type_keys=tuple(_key_path(k) for k in r.words(meta.get("type_keys"), "meta.type_keys")),
+        meta_level_keys=tuple(_key_path(k) for k in r.words(meta.get("level_keys"), "meta.level_keys")),
+        meta_levels=levels,
+        meta_masking_keys=tuple(_key_path(k) for k in r.words(meta.get("masking_keys"), "meta.masking_keys")),
+        tag_flags=frozenset(r.words(tags.get("flags"), "tags.flags")),
+        tag_negative=frozenset(r.words(tags.get("negative"), "tags.negative")),
+        tag_type_prefixes=r.words(tags.get("type_prefixes"), "tags.type_prefixes"),
+        data_type_families=families,
+        aliases=aliases,
+        words=frozenset(words),
+        short_words=lists["short_words"],
+        hidden_words=lists["hidden_words"],
+        prefix_veto=lists["prefix_veto"],
+        aggregate=lists["aggregate"],
+        suffix_keep=lists["suffix_keep"],
+        suffix_veto=lists["suffix_veto"],
+        suffix_stop=lists["suffix_stop"],
+        masking=lists["masking"],
+        neutral=lists["neutral"],
+        ignore_trailing=lists["ignore_trailing"],
+        person_words=person_words,
+        organisation_words=organisation_words,
+        capsule_prefixes=capsule_prefixes,
+        generic_heads=generic_heads,
+        trie=trie,
+        semantic=semantic,
+        desc_trie=desc_trie,
+        desc_words=frozenset(w for words in desc_phrases for w in words),
+        desc_first_words=frozenset(form for words in desc_phrases for form in (words[0], words[0] + "s",
+                                                                              words[0] + "es")),
+        desc_type_hint=re.compile(type_hint) if type_hint else None,
+        desc_leading_against=re.compile("(?:" + "|".join(leading) + ")") if leading else None,
+        desc_near_against=frozenset(r.words(desc.get("near_against"), "description.near_against")),
+        desc_masking=frozenset(r.words(desc.get("masking"), "description.masking")),
+        desc_organisation=frozenset(r.words(desc.get("organisation"), "description.organisation")),
+        desc_person=frozenset(person_desc),
+        desc_message_words=frozenset(r.words(desc.get("message_words"), "description.message_words")),
+        table_row_words=frozenset(r.words(tc.get("row_words"), "table_context.row_words")),
+        table_not_people=frozenset(r.words(tc.get("not_people"), "table_context.not_people")),
+        table_person_types=table_types["person_types"],
+        table_contact_types=table_types["contact_types"],
+        table_activity_types=table_types["activity_types"],
+        table_mixed_flags=frozenset(tuple(w.split()) for w in r.words(tc.get("mixed_flags"),
+                                                                     "table_context.mixed_flags")),
+        table_health_words=frozenset(r.words(tc.get("health_words"), "table_context.health_words")),
+        table_health_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("health_keys"),
+                                                                     "table_context.health_keys")),
+        table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
+        table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
+        table_message_words=frozenset(r.words(tc.get("message_words"), "table_context.message_words")),
+        message_fields=message_fields,
+    )
+
+
+def _expand_phrase(phrase: str, person: Sequence[str], r: _Reader, where: str) -> list[tuple[str, ...]]:
+    """"credit|debit card number?" -> every word sequence it stands for."""
+    sequences: list[tuple[str, ...]] = [()]
+    for slot in phrase.split():
+        optional = slot.endswith("?") and len(slot) > 1
+        slot = slot.rstrip("?") if optional else slot
+        choices: list[str] = []
+        for choice in slot.split("|"):
+            if choice == "{person}":
+                if not person:
+                    raise r.fail(where, "{person} needs description.person")
+                choices.extend(person)
+            elif choice.startswith("{"):
+                raise r.fail(where, f"unknown placeholder '{choice}' (only {{person}})")
+            elif choice:
+                choices.append(choice)
+        grown = [(*seq, choice) for seq in sequences for choice in choices]
+        sequences = grown + sequences if optional else grown
+    return [seq for seq in sequences if seq]
+
