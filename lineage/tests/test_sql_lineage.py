@@ -10,6 +10,7 @@ import pytest
 from lineage.sql_lineage import (
     DEFAULT_MASKING_FUNCTIONS,
     MAX_NESTING_DEPTH,
+    ExtractionPool,
     LineageJob,
     ModelLineage,
     UpstreamRelation,
@@ -686,6 +687,28 @@ def test_extract_many_over_a_process_pool():
     results = dict(extract_many(jobs, processes=2, chunk_size=4, min_parallel=1))
     assert set(results) == {f"m{i}" for i in range(30)}
     assert edges_of(results["m7"]) == {("c7", "urn:customers", "id", "renamed")}
+
+
+@pytest.mark.slow
+def test_one_extraction_pool_serves_wave_after_wave():
+    def wave(prefix: str, count: int) -> list[LineageJob]:
+        return [
+            LineageJob(key=f"{prefix}{i}", sql=f"select id as c{i} from main.customers", dialect="postgres",
+                       upstream=UPSTREAM)
+            for i in range(count)
+        ]  # fmt: skip
+
+    with ExtractionPool(processes=2, chunk_size=3, min_parallel=5) as pool:
+        small = dict(pool.run(wave("s", 3)))  # before the pool started: in this process
+        assert pool._pool is None
+        first = dict(pool.run(wave("a", 12)))
+        workers = pool._pool
+        assert workers is not None
+        second = dict(pool.run(wave("b", 4)))  # the started pool serves small waves too
+        assert pool._pool is workers
+    assert pool._pool is None
+    assert (len(small), len(first), len(second)) == (3, 12, 4)
+    assert edges_of(second["b3"]) == {("c3", "urn:customers", "id", "renamed")}
 
 
 # --- real dbt artifacts (../shared/dbt) ------------------------------------------------------------------------------
