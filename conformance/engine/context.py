@@ -81,7 +81,7 @@ class EvalContext:
         def compute() -> list[str | None]:
             naming = self.projects.naming
             return [
-                naming(node.source_system).model_type(node.name, node.path)
+                naming(getattr(node, "source_system", None)).model_type(node.name, getattr(node, "path", None))
                 if node.capsule_type in TYPED_RESOURCES
                 else None
                 for node in self.graph.capsules
@@ -279,6 +279,8 @@ def _exclusions(graph: GraphView, projects: ProjectScope) -> tuple[set[int], set
     removed: set[int] = set()
     excluded: set[int] = set()
     excluding = {name: s for name, s in projects.projects.items() if s.excludes}
+    if not hasattr(graph.capsules[0] if graph.capsules else None, "package"):
+        return removed, excluded  # a bare graph view knows no packages nor projects
     for node in graph.capsules:
         if node.package == EVALUATOR_PACKAGE:
             removed.add(node.index)

@@ -221,7 +221,7 @@ def model_type_prefix(*, run: CheckRun) -> Iterator[Hit]:
         node = capsules[index]
         if run.params["skip_time_spines"] and ctx.is_time_spine(index):
             continue
-        naming = ctx.projects.naming(node.source_system)
+        naming = ctx.projects.naming(getattr(node, "source_system", None))
         if naming.prefix_type(node.name) is not None:
             continue
         kind = types[index] or "other"
@@ -244,7 +244,7 @@ def model_type_folder(*, run: CheckRun) -> Iterator[Hit]:
     capsules = run.graph.capsules
     for index in run.capsules:
         node = capsules[index]
-        naming = run.ctx.projects.naming(node.source_system)
+        naming = run.ctx.projects.naming(getattr(node, "source_system", None))
         by_name = naming.prefix_type(node.name)
         by_folder, folder = naming.folder_type(node.path)
         if by_name and by_folder and by_name != by_folder:

@@ -496,7 +496,7 @@ def tests_in_model_folder(*, run: CheckRun) -> Iterator[Hit]:
         node = capsules[index]
         if not node.path:
             continue
-        settings = run.ctx.projects.get(node.source_system)
+        settings = run.ctx.projects.get(getattr(node, "source_system", None))
         model_folder = _folder(node.path)
         for test in node.tests:
             path = getattr(test, "path", None)
