@@ -246,7 +246,7 @@ def _finding(ctx: EvalContext, rule: RuleSpec, hit: Hit, waivers: _RuleWaivers) 
         capsule_urn=capsule_urn,
         column_urn=column_urn,
         message=hit.message,
-        details=hit.details if hit.details is not None else {},
+        details=_with_related(hit),
         fingerprint=print_,
         severity=rule.severity,
         waiver=waiver,
@@ -264,3 +264,14 @@ def _object_names(capsule: CapsuleNode | None, column: ColumnNode | None) -> tup
     if column is None:
         return (*short, capsule.urn)
     return (*(f"{name}.{column.name}" for name in short), column.urn)
+
+
+def _with_related(hit: Hit) -> dict[str, Any]:
+    """The hit's details, with the neighbours it is about by role (what waivers' ``related`` match)."""
+    details = hit.details if hit.details is not None else {}
+    if not hit.related:
+        return details
+    related: dict[str, list[str]] = {}
+    for role, label in hit.related:
+        related.setdefault(role, []).append(label)
+    return {**details, "related": related}
