@@ -29,6 +29,7 @@ __all__ = [
     "fingerprints_present_at",
     "project_config_get",
     "project_scope",
+    "rule_project_parameters",
     "rule_get",
     "rule_list",
     "rule_spec",
@@ -151,6 +152,18 @@ def project_scope() -> tuple[ProjectScope, list[Waiver], list[str]]:
         except (EvaluatorConfigError, KeyError, TypeError, ValueError) as exc:
             problems.append(f"the conformance settings of {name} were left out: {exc}")
     return ProjectScope(projects=projects), waivers, problems
+
+
+def rule_project_parameters(*, rule_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """(project, parameters and resource types it sets) for each project that re-parametrises ``rule_id``."""
+    scope, _, _ = project_scope()
+    out = []
+    for settings in scope.overridden(rule_id):
+        values: dict[str, Any] = dict(settings.parameters.get(rule_id, {}))
+        if rule_id in settings.resource_types:
+            values["resource_types"] = list(settings.resource_types[rule_id])
+        out.append((settings.project, values))
+    return out
 
 
 def project_config_get(*, source_system: Any) -> ProjectConfig | None:
