@@ -566,3 +566,51 @@ def _test_kind(macro: str) -> str:
     """``dbt.test_unique`` -> ``unique``: the evaluator names test macros, DAB test kinds."""
     name = macro.rsplit(".", 1)[-1]
     return name[len("test_") :] if name.startswith("test_") else name
+
+
+# -- DAB's own project settings file ----------------------------------------------------------------------------
+
+PROJECT_FILE_KEYS = ("exclude", "evaluator")
+EXCLUDE_KEYS = ("packages", "paths", "names")
+
+
+@dataclass(frozen=True)
+class ProjectFile:
+    """A project settings YAML: DAB's own excludes and, optionally, evaluator variables."""
+
+    exclude: Mapping[str, tuple[str, ...]]
+    evaluator: EvaluatorVars | None
+
+
+def project_file_read(text: str, *, adapter: str | None, source: str = "project settings") -> ProjectFile:
+    """``exclude: {packages, paths, names}`` (paths and names are globs) and ``evaluator:`` (the evaluator's
+    variables, as a dbt_project.yml's ``vars`` would give them). Raises EvaluatorConfigError naming the key."""
+    try:
+        document = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        raise EvaluatorConfigError(f"{source}: not valid YAML: {exc}") from None
+    if not isinstance(document, Mapping):
+        raise EvaluatorConfigError(f"{source}: expected a mapping with exclude and/or evaluator, got {_kind(document)}")
+    unknown = sorted(set(document) - set(PROJECT_FILE_KEYS))
+    if unknown:
+        raise EvaluatorConfigError(f"{source}: {unknown[0]}: unknown key (known: {', '.join(PROJECT_FILE_KEYS)})")
+    exclude = document.get("exclude") or {}
+    if not isinstance(exclude, Mapping):
+        raise EvaluatorConfigError(f"{source}: exclude: expected a mapping of {', '.join(EXCLUDE_KEYS)}")
+    excludes: dict[str, tuple[str, ...]] = {}
+    for key, value in exclude.items():
+        if key not in EXCLUDE_KEYS:
+            raise EvaluatorConfigError(f"{source}: exclude.{key}: unknown key (known: {', '.join(EXCLUDE_KEYS)})")
+        items = _strings(value)
+        if items is None or not all(item.strip() for item in items):
+            raise EvaluatorConfigError(f"{source}: exclude.{key}: expected a string or a list of strings")
+        excludes[key] = tuple(item.strip() for item in items)
+    evaluator = document.get("evaluator")
+    if evaluator is not None and not isinstance(evaluator, Mapping):
+        raise EvaluatorConfigError(f"{source}: evaluator: expected a mapping of the evaluator's variables")
+    vars_ = (
+        evaluator_vars_read(yaml.safe_dump({"vars": dict(evaluator)}), adapter=adapter, source=f"{source} evaluator")
+        if evaluator is not None
+        else None
+    )
+    return ProjectFile(exclude=MappingProxyType(excludes), evaluator=vars_)

@@ -329,6 +329,57 @@ def project_config_store(
     return config
 
 
+def project_settings_update(
+    *,
+    source_system: Any,
+    settings_file: bytes | str | None = None,
+    dbt_project: bytes | str | None = None,
+    exceptions: bytes | str | None = None,
+    labels: dict[str, str] | None = None,
+    clear: bool = False,
+    actor: str | None = None,
+    evaluate: bool = True,
+) -> tuple[ProjectConfig, ConformanceRun | None, list[str]]:
+    """Change a project's conformance settings from files, then re-evaluate (the artifacts did not change,
+    the findings may): DAB's own settings YAML (``exclude`` and ``evaluator``; see conformance.evaluator),
+    an evaluator dbt_project.yml and/or its exceptions seed. ``clear`` forgets what is stored first.
+
+    Everything is read and validated before anything is written (EvaluatorConfigError otherwise); the store
+    and the evaluation run in one transaction. Returns (settings, the evaluation or None, warnings).
+    """
+    from conformance.evaluator import project_file_read
+
+    labels = labels or {}
+    adapter = (source_system.meta or {}).get("adapter_type")
+    project_file = (
+        project_file_read(_text(settings_file, labels.get("settings", "settings")), adapter=adapter,
+                          source=labels.get("settings", "settings"))
+        if settings_file is not None
+        else None
+    )  # fmt: skip
+    setup = evaluator_setup_read(
+        dbt_project=dbt_project,
+        exceptions=exceptions,
+        adapter=adapter,
+        dbt_project_label=labels.get("dbt_project", "dbt_project.yml"),
+        exceptions_label=labels.get("exceptions", "dbt_project_evaluator_exceptions.csv"),
+    )
+    if project_file is not None and project_file.evaluator is not None:
+        setup = replace(setup, vars=project_file.evaluator)
+    warnings = setup.warnings
+    with transaction.atomic():
+        if clear:
+            ProjectConfig.objects.filter(source_system=source_system).delete()
+        excludes: dict[str, Any] = {}
+        if project_file is not None:
+            excludes = {
+                f"exclude_{key}": list(project_file.exclude.get(key, ())) for key in ("packages", "paths", "names")
+            }
+        config = project_config_store(source_system_id=source_system.pk, setup=setup, actor=actor, **excludes)
+        run = conformance_evaluate(trigger=EvaluationTrigger.CLI, triggered_by=actor) if evaluate else None
+    return config, run, warnings
+
+
 def conformance_settings_fingerprint(*, source_system_id: Any = None) -> str:
     """A digest of everything an evaluation's outcome depends on besides the artifacts: the rule files (on disk
     and as stored, with stewards' overrides), stewards' waivers and every project's settings and adapter (or
@@ -1273,6 +1324,7 @@ __all__ = [
     "conformance_settings_fingerprint",
     "evaluator_setup_read",
     "project_config_store",
+    "project_settings_update",
     "evaluation_only",
     "gate_findings",
     "offenders",
