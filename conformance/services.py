@@ -597,7 +597,14 @@ def conformance_after_load(*, load_result: Any, job: Any, progress: Progress = _
     except Exception as exc:
         logger.exception("conformance_after_load_failed")
         return {"error": f"{type(exc).__name__}: {exc}", "hint": "run `dab conformance check` to retry"}
-    return run.stats()
+    # what the evaluation depended on besides the artifacts: a later ingestion of unchanged artifacts with the
+    # same fingerprint would find the same
+    return {
+        **run.stats(),
+        "settings_fingerprint": conformance_settings_fingerprint(
+            source_system_id=getattr(load_result, "source_system_id", None)
+        ),
+    }
 
 
 def steward_waivers() -> list[Waiver]:
