@@ -108,8 +108,11 @@ def test_the_sample_with_its_own_evaluator_settings_gives_what_they_imply(tmp_pa
     judged = {name: node for name, node in models(manifest).items() if not excluded(node)}
     # naming: a name's prefix must be one of the types' prefixes: stg_, int_, fct_ and the custom customer_
     allowed = ("stg", "int", "fct", "customer")
-    assert active("DBT-S01") == {name for name in judged if name.split("_", 1)[0] not in allowed}
-    assert {"dim_products", "dim_dates"} <= active("DBT-S01")  # marts no longer take dim_
+    assert active("DBT-S01") == {
+        name for name, node in judged.items() if name.split("_", 1)[0] not in allowed and not node.get("time_spine")
+    }
+    assert "dim_products" in active("DBT-S01")  # marts no longer take dim_
+    assert "dim_dates" not in active("DBT-S01")  # ... but a MetricFlow time spine is never misnamed
     assert "customer_orders_summary" not in active("DBT-S01")  # the custom type's prefix
     # folders: a name typed by its prefix living in another type's folder (the custom type's folder: customer)
     folder_types = {"staging": "staging", "intermediate": "intermediate", "marts": "marts", "customer": "summary"}
@@ -170,7 +173,7 @@ def test_new_settings_re_evaluate_and_change_the_fingerprint_without_new_artifac
     # DAB's own excludes, natively: a name glob drops the capsule from every rule at the next evaluation
     settings = tmp_path / "conformance.yml"
     settings.write_text("exclude:\n  names: ['dim_*']\n")
-    call_command("conformance_project", "acme_shop", "--settings", str(settings))
+    call_command("conformance_project", "acme_shop", "--file", str(settings))
     assert not Violation.objects.filter(capsule__name__startswith="dim_").exclude(
         status=ViolationStatus.RESOLVED
     ).exists()
@@ -246,3 +249,40 @@ def test_the_default_chained_views_threshold_follows_the_adapter(tmp_path, sampl
     from conformance.selectors import rule_project_parameters
 
     assert rule_project_parameters(rule_id="DBT-P01") == [("acme_shop", {"max": 4})]
+
+
+def test_like_patterns_become_globs_with_the_same_matches():
+    from fnmatch import fnmatchcase
+
+    from conformance.evaluator import like_to_glob
+
+    glob = like_to_glob("stg_%_unioned")
+    assert glob == "stg?*?unioned"
+    assert fnmatchcase("stg_orders_unioned", glob) and not fnmatchcase("stg_orders_union", glob)
+    assert fnmatchcase("a[1]*b", like_to_glob("a[1]*b")) and not fnmatchcase("a1xb", like_to_glob("a[1]*b"))
+
+
+def test_a_waiver_scoped_to_one_parent_accepts_only_the_findings_about_that_parent():
+    from conformance.engine import evaluate, parse_rules
+    from conformance.engine.testing import GraphBuilder
+
+    b = GraphBuilder()
+    b.capsule("raw_orders", type="source", source_name="shop")
+    b.capsule("stg_customers")
+    b.capsule("int_orders", parents=["raw_orders", "stg_customers"])
+    (rule,) = parse_rules(
+        """
+rule_set: t
+rules:
+  - id: T-1
+    name: direct join
+    severity: warning
+    category: modeling
+    check: {type: mixed_parents, types: [model, source], per_parent: true}
+    waivers:
+      - {object: int_orders, related: {parent: stg_cust*}, reason: the customers join is fine}
+"""
+    )
+    (result,) = evaluate(b.graph, [rule]).results
+    by_parent = {f.details["related"]["parent"][0]: f.waived for f in result.findings}
+    assert by_parent == {"stg_customers": True, "shop.raw_orders": False}

@@ -1,7 +1,7 @@
 """`manage.py conformance_project` / `dab conformance project`: a project's conformance settings.
 
     dab conformance project acme_shop                                   # show them
-    dab conformance project acme_shop --settings conformance.yml        # DAB's own excludes (and evaluator vars)
+    dab conformance project acme_shop --file conformance.yml            # DAB's own excludes (and evaluator vars)
     dab conformance project acme_shop --dbt-project dbt_project.yml --evaluator-exceptions exceptions.csv
 
 Changing them re-evaluates conformance at once (unless --no-evaluate). Exit status 2 when a file is invalid
@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("project", help="the project (source system) name")
-        parser.add_argument("--settings", type=Path, metavar="FILE", help="YAML with exclude: and/or evaluator:")
+        parser.add_argument("--file", type=Path, metavar="FILE", help="settings YAML: exclude: and/or evaluator:")
         parser.add_argument("--dbt-project", type=Path, metavar="FILE", help="the project's dbt_project.yml")
         parser.add_argument(
             "--evaluator-exceptions", type=Path, metavar="FILE", help="dbt_project_evaluator_exceptions.csv"
@@ -34,12 +34,12 @@ class Command(BaseCommand):
         parser.add_argument("--no-evaluate", action="store_true", help="store only; evaluate later")
         parser.add_argument("--json", action="store_true", help="print the settings as JSON")
 
-    def handle(self, *args, project, settings, dbt_project, evaluator_exceptions, clear, no_evaluate, json, **options):
+    def handle(self, *args, project, file, dbt_project, evaluator_exceptions, clear, no_evaluate, json, **options):
         system = source_system_list().filter(name=project).first()
         if system is None:
             known = ", ".join(source_system_list().values_list("name", flat=True)) or "none yet"
             raise CommandError(f"unknown project {project!r} (known: {known})", returncode=2)
-        files = {"settings": settings, "dbt_project": dbt_project, "exceptions": evaluator_exceptions}
+        files = {"settings": file, "dbt_project": dbt_project, "exceptions": evaluator_exceptions}
         if any(files.values()) or clear:
             contents = {}
             for key, path in files.items():
