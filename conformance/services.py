@@ -1246,7 +1246,7 @@ def _triage_apply(
         if status == ViolationStatus.RESOLVED:
             return "already resolved"
         if by_file:
-            return "waived by a rule file: change the file's waiver instead"
+            return _not_triageable(violation)
         violation.last_seen_at = violation.seen_at  # it stops being active: freeze when it was last seen
         violation.status = ViolationStatus.RESOLVED
         violation.resolved_at, violation.resolved_by = now, actor
@@ -1256,6 +1256,8 @@ def _triage_apply(
         if status == ViolationStatus.RESOLVED:
             return "a resolved violation has nothing to waive"
         if by_file:
+            if violation.waiver_source == WaiverSource.PROJECT:
+                return "already waived by the project's evaluator exceptions"
             return "already waived by a rule file"
         violation.status = ViolationStatus.WAIVED
         violation.waiver_source, violation.waiver_reason, violation.waiver_expires = (
@@ -1269,12 +1271,18 @@ def _triage_apply(
     if status == ViolationStatus.OPEN:
         return "already open"
     if by_file:
-        return "waived by a rule file: change the file's waiver instead"
+        return _not_triageable(violation)
     violation.status = ViolationStatus.OPEN
     violation.resolved_at = violation.resolved_by = None
     violation.acknowledged_at = violation.acknowledged_by = None
     _clear_waiver(violation)
     return None
+
+
+def _not_triageable(violation: Violation) -> str:
+    if violation.waiver_source == WaiverSource.PROJECT:
+        return "waived by the project's dbt-project-evaluator exceptions: change the exceptions seed instead"
+    return "waived by a rule file: change the file's waiver instead"
 
 
 def _clear_waiver(violation: Violation) -> None:

@@ -22,6 +22,7 @@ import pytest
 from conformance.choices import ViolationStatus, WaiverSource
 from conformance.evaluator import CHECKS
 from conformance.models import ProjectConfig, Violation
+from conformance.services import TriageError, violation_triage
 from ingestion.services import Artifact, dbt_ingest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -185,6 +186,8 @@ def test_evaluator_settings_and_exceptions_are_kept_with_the_project(ingested):
     ]
     assert waived[0].waiver_source == WaiverSource.PROJECT
     assert waived[0].waiver_reason == "This is actually OK because..."
+    with pytest.raises(TriageError, match="change the exceptions seed"):
+        violation_triage(violation=waived[0], action="reopen", actor="steward")
     assert Violation.objects.filter(
         rule__rule_id="DBT-M01", capsule__name="int_model_4", status=ViolationStatus.OPEN
     ).count() == 1
