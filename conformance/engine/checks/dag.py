@@ -51,16 +51,26 @@ def _neighbour_params(params: Mapping[str, Any], scope: str) -> None:
         raise ValueError("check: give at least one allowed_* or forbidden_* list")
 
 
-def _neighbour_problems(node: CapsuleNode, params: Mapping[str, Any], model_type: str | None = None) -> list[str]:
-    problems = []
+def _neighbour_conditions(params: Mapping[str, Any]) -> list[tuple[str, str | None, Any, Any, str]]:
+    """(key, attribute or None for the model type, allowed set, forbidden set, label) of the conditions given;
+    computed once per rule so each neighbour is judged only on those."""
+    out = []
     for key, attribute in (*_NEIGHBOUR_RULES, ("model_types", None)):
-        value = getattr(node, attribute) if attribute is not None else model_type
-        if key == "model_types" and not (params.get("allowed_model_types") or params.get("forbidden_model_types")):
-            continue
         allowed, forbidden = params.get(f"allowed_{key}"), params.get(f"forbidden_{key}")
-        label = {"access": "access", "model_types": "model type"}.get(key, key.rstrip("s"))
+        if allowed or forbidden:
+            label = {"access": "access", "model_types": "model type"}.get(key, key.rstrip("s"))
+            out.append((key, attribute, set(allowed or ()), set(forbidden or ()), label))
+    return out
+
+
+def _neighbour_problems(
+    node: CapsuleNode, conditions: list[tuple[str, str | None, Any, Any, str]], unknown_layer: str, model_type: Any
+) -> list[str]:
+    problems = []
+    for key, attribute, allowed, forbidden, label in conditions:
+        value = getattr(node, attribute) if attribute is not None else model_type
         if allowed and value not in allowed:
-            if value is None and key == "layers" and params["unknown_layer"] == "pass":
+            if value is None and key == "layers" and unknown_layer == "pass":
                 continue
             problems.append(f"{label} {value or 'unknown'} is not allowed")
         if forbidden and value in forbidden:
@@ -75,6 +85,8 @@ def _neighbours(run: CheckRun, *, direction: str) -> Iterator[Hit]:
     adjacency = run.graph.upstream if direction == "upstream" else run.graph.downstream
     verb = "depends on" if direction == "upstream" else "feeds"
     role = "parent" if direction == "upstream" else "child"
+    conditions = _neighbour_conditions(params)
+    unknown_layer = params["unknown_layer"]
     typed = bool(params.get("allowed_model_types") or params.get("forbidden_model_types"))
     model_types = run.ctx.model_types if typed else None
     for index in run.capsules:
@@ -83,7 +95,9 @@ def _neighbours(run: CheckRun, *, direction: str) -> Iterator[Hit]:
             neighbour = capsules[other]
             if only and neighbour.capsule_type not in only:
                 continue
-            problems = _neighbour_problems(neighbour, params, model_types[other] if model_types else None)
+            problems = _neighbour_problems(
+                neighbour, conditions, unknown_layer, model_types[other] if model_types is not None else None
+            )
             if problems:
                 yield Hit(
                     index,
