@@ -21,7 +21,7 @@ from conformance.engine.results import (
     capsule_label,
     fingerprint,
 )
-from conformance.engine.spec import RuleSpec, Waiver
+from conformance.engine.spec import RuleFileError, RuleSpec, Waiver
 from dab_project.memory import gc_paused
 from lineage.graph import CapsuleNode, ColumnNode, GraphView
 
@@ -73,8 +73,14 @@ def _evaluate_variants(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: 
         )
     ]
     for settings in overriding:
-        variant = _variant(rule, settings)
         project = settings.project
+        try:
+            variant = _variant(rule, settings)
+        except RuleFileError as exc:
+            kind = check_type(rule.check.type)
+            subject = (kind.scopes.get(rule.scope) if kind is not None else None) or "capsule"
+            reason = f"the settings of project {project} do not fit the rule: {exc.reason}"
+            return RuleResult(rule=rule, status="error", subject=subject, reason=reason)
         results.append(
             _evaluate_rule(
                 ctx, variant, today=today, extra=extra, only=lambda i, p=project: capsules[i].source_system == p,

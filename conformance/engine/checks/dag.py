@@ -319,11 +319,9 @@ def fan_in(*, run: CheckRun) -> Iterator[Hit]:
     parents = run.ctx.with_excluded.upstream if params["count_excluded"] else run.graph.upstream
     skip_spines = params["skip_time_spines"]
     for index in run.capsules:
-        if skip_spines and run.ctx.is_time_spine(index):
-            continue
         counted = [p for p in parents[index] if not kinds or capsules[p].capsule_type in kinds]
         verdict = _bounds(len(counted), params)
-        if verdict:
+        if verdict and not (skip_spines and run.ctx.is_time_spine(index)):
             node = capsules[index]
             what = f"{'/'.join(sorted(kinds))} parents" if kinds else "parents"
             limit = params["max"] if verdict == "above" else params["min"]

@@ -172,11 +172,12 @@ def source_folder(*, run: CheckRun) -> Iterator[Hit]:
         if node.capsule_type == "source":
             wanted = [node.source_name] if node.source_name else []
         else:
-            reached = (
-                [i for i, _ in run.ctx.with_excluded.walk([index], direction="upstream", max_depth=depth)]
-                if ancestors
-                else upstream[index]
-            )
+            if not ancestors:
+                reached: Any = upstream[index]
+            elif depth is not None:
+                reached = [i for i, _ in run.ctx.with_excluded.walk([index], direction="upstream", max_depth=depth)]
+            else:
+                reached = _ancestors(run.ctx.with_excluded.upstream, index)
             wanted = sorted(
                 {
                     capsules[p].source_name
@@ -194,6 +195,18 @@ def source_folder(*, run: CheckRun) -> Iterator[Hit]:
                     key=source_name,
                     details={"source_name": source_name, "path": node.path},
                 )
+
+
+def _ancestors(upstream: list[list[int]], index: int) -> set[int]:
+    """Every capsule upstream of ``index`` (cycle-safe)."""
+    seen: set[int] = set()
+    stack = list(upstream[index])
+    while stack:
+        parent = stack.pop()
+        if parent not in seen:
+            seen.add(parent)
+            stack.extend(upstream[parent])
+    return seen
 
 
 def _either(items: tuple[str, ...] | list[str]) -> str:
@@ -217,12 +230,15 @@ def model_type_prefix(*, run: CheckRun) -> Iterator[Hit]:
     """
     ctx = run.ctx
     capsules, types = run.graph.capsules, ctx.model_types
+    namings: dict[str | None, Any] = {}
+    skip_spines = run.params["skip_time_spines"]
     for index in run.capsules:
         node = capsules[index]
-        if run.params["skip_time_spines"] and ctx.is_time_spine(index):
-            continue
-        naming = ctx.projects.naming(getattr(node, "source_system", None))
-        if naming.prefix_type(node.name) is not None:
+        system = getattr(node, "source_system", None)
+        naming = namings.get(system)
+        if naming is None:
+            naming = namings[system] = ctx.projects.naming(system)
+        if naming.prefix_type(node.name) is not None or (skip_spines and ctx.is_time_spine(index)):
             continue
         kind = types[index] or "other"
         allowed = sorted(naming.prefixes.get(kind, ()))
