@@ -125,13 +125,13 @@ def project_scope() -> tuple[ProjectScope, list[Waiver], list[str]]:
     Projects without stored settings still get what their adapter implies (the evaluator's default
     chained_views_threshold is 4 on Athena, Trino and ClickHouse).
     """
-    from catalog.selectors import source_system_list
+    from catalog.selectors import source_system_brief_list
 
     configs = {config.source_system_id: config for config in ProjectConfig.objects.all()}
     projects: dict[str, ProjectSettings] = {}
     waivers: list[Waiver] = []
     problems: list[str] = []
-    for pk, name, meta in source_system_list().values_list("pk", "name", "meta"):
+    for pk, name, meta in source_system_brief_list().values_list("pk", "name", "meta"):
         adapter = (meta or {}).get("adapter_type")
         config = configs.get(pk)
         if config is None:

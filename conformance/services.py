@@ -386,7 +386,7 @@ def conformance_settings_fingerprint(*, source_system_id: Any = None) -> str:
     one project's, with ``source_system_id``). Equal digests and unchanged artifacts mean an evaluation would
     find the same; a pipeline that skips unchanged work compares it. Four queries and a read of RULES_PATH.
     """
-    from catalog.selectors import source_system_list
+    from catalog.selectors import source_system_brief_list
 
     digest = hashlib.sha256()
     rules_path = Path(settings.RULES_PATH)
@@ -408,7 +408,7 @@ def conformance_settings_fingerprint(*, source_system_id: Any = None) -> str:
         "source_system_id", "exclude_packages", "exclude_paths", "exclude_names", "evaluator_vars",
         "evaluator_exceptions",
     )  # fmt: skip
-    systems = source_system_list().values_list("pk", "name", "meta")
+    systems = source_system_brief_list().values_list("pk", "name", "meta")
     if source_system_id is not None:
         configs = configs.filter(source_system_id=source_system_id)
         systems = systems.filter(pk=source_system_id)
