@@ -35,8 +35,8 @@ GENERATOR = REPO / ".." / "shared" / "bench" / "gen_dbt.py"
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/dab_bench_conformance"
 
 
-def generate(models: int) -> Path:
-    folder = Path(f"/tmp/dab_bench_gen_{models}")
+def generate(models: int, gen_dir: str | None = None) -> Path:
+    folder = Path(gen_dir or "/tmp") / f"dab_bench_gen_{models}"
     if not (folder / "manifest.json").exists():
         if not GENERATOR.exists():
             sys.exit(f"generator not found: {GENERATOR}")
@@ -66,7 +66,7 @@ def steps(run) -> str:
     return " ".join(f"{key} {value:.2f}" for key, value in run.timings.items())
 
 
-def bench(models: int, *, url: str, repeat: int, reuse: bool) -> None:
+def bench(models: int, *, url: str, repeat: int, reuse: bool, gen_dir: str | None = None) -> None:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
@@ -77,7 +77,7 @@ def bench(models: int, *, url: str, repeat: int, reuse: bool) -> None:
     from conformance.services import conformance_evaluate, violations_triage
     from ingestion.services import Artifact, dbt_ingest
 
-    folder = generate(models)
+    folder = generate(models, gen_dir)
     settings.CONFORMANCE_ON_INGEST = False
     models_stored = Capsule.objects.filter(capsule_type="model").count() if reuse else -1
     if models_stored == models:
@@ -127,6 +127,7 @@ def main() -> None:
     parser.add_argument("--models", type=int, nargs="+", default=[1000, 10_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="keep the bench database when it holds the project")
+    parser.add_argument("--gen-dir", help="folder caching the generated projects (default /tmp)")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     os.environ["DATABASE_URL"] = url
@@ -141,7 +142,7 @@ def main() -> None:
     django.setup()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs")
     for models in args.models:
-        bench(models, url=url, repeat=args.repeat, reuse=args.reuse)
+        bench(models, url=url, repeat=args.repeat, reuse=args.reuse, gen_dir=args.gen_dir)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

@@ -53,6 +53,7 @@ __all__ = [
     "search_columns",
     "rows_by_ids",
     "search_count",
+    "source_system_brief_list",
     "source_system_list",
 ]
 
@@ -403,6 +404,11 @@ def domain_get(*, name: str) -> Domain:
 def source_system_list() -> QuerySet[SourceSystem]:
     """Source systems (dbt projects) with their capsule counts (one query)."""
     return SourceSystem.objects.annotate(capsule_count=Count("capsules")).order_by("name")
+
+
+def source_system_brief_list() -> QuerySet[SourceSystem]:
+    """Source systems by name, without counts (no join): for reading their names and meta."""
+    return SourceSystem.objects.order_by("name")
 
 
 def catalog_counts() -> dict[str, int]:

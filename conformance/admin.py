@@ -9,9 +9,9 @@ from django.db.models import QuerySet
 
 from conformance.choices import TriageAction
 from conformance.engine import RuleFileError
-from conformance.models import Rule, ScoreSnapshot, Violation, ViolationEvent
+from conformance.models import ProjectConfig, Rule, ScoreSnapshot, Violation, ViolationEvent
 from conformance.selectors import rule_spec
-from conformance.services import rule_override, violations_triage
+from conformance.services import project_config_store, rule_override, violations_triage
 
 
 class RuleAdminForm(forms.ModelForm):
@@ -258,3 +258,62 @@ class ScoreSnapshotAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class ProjectConfigAdminForm(forms.ModelForm):
+    """DAB's own project-wide excludes; the evaluator set-up comes from its files (read-only here)."""
+
+    class Meta:
+        model = ProjectConfig
+        fields = ("source_system", "exclude_packages", "exclude_paths", "exclude_names")
+        help_texts = {
+            "exclude_packages": 'Packages never judged, as a JSON list, e.g. ["dbt_artifacts"]; "all": every package.',
+            "exclude_paths": 'File path globs never judged, e.g. ["models/legacy/*"].',
+            "exclude_names": 'Name globs never judged (capsule name, source.table, model.v2), e.g. ["tmp_*"].',
+        }
+
+    def _strings(self, name: str) -> list[str]:
+        value = self.cleaned_data.get(name) or []
+        if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+            raise forms.ValidationError('Give a JSON list of non-empty strings, e.g. ["models/legacy/*"].')
+        return [item.strip() for item in value]
+
+    def clean_exclude_packages(self):
+        return self._strings("exclude_packages")
+
+    def clean_exclude_paths(self):
+        return self._strings("exclude_paths")
+
+    def clean_exclude_names(self):
+        return self._strings("exclude_names")
+
+
+@admin.register(ProjectConfig)
+class ProjectConfigAdmin(admin.ModelAdmin):
+    """A project's conformance settings: excludes that apply to every rule, and its evaluator set-up.
+
+    The next evaluation applies a change ("Evaluate now" on the conformance page)."""
+
+    form = ProjectConfigAdminForm
+    list_display = ("source_system", "exclude_packages", "exclude_paths", "exclude_names", "updated_at", "changed_by")
+    list_select_related = ("source_system",)
+    search_fields = ("source_system__name",)
+    readonly_fields = (
+        "evaluator_vars",
+        "evaluator_not_understood",
+        "evaluator_exceptions",
+        "evaluator_source",
+        "changed_by",
+        "updated_at",
+    )
+
+    def save_model(self, request, obj, form, change):
+        stored = project_config_store(
+            source_system_id=obj.source_system_id,
+            exclude_packages=obj.exclude_packages,
+            exclude_paths=obj.exclude_paths,
+            exclude_names=obj.exclude_names,
+            actor=f"user:{request.user.get_username()}",
+        )
+        obj.pk, obj.updated_at, obj.changed_by = stored.pk, stored.updated_at, stored.changed_by
+        obj._state.adding = False

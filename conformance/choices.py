@@ -30,6 +30,7 @@ ACTIVE_STATUSES = (ViolationStatus.OPEN, ViolationStatus.ACKNOWLEDGED, Violation
 class WaiverSource(models.TextChoices):
     RULE_FILE = "rule_file", "Rule file"
     STEWARD = "steward", "Steward"
+    PROJECT = "project", "Project settings"  # a dbt-project-evaluator exception of the project
 
 
 class EvaluationTrigger(models.TextChoices):

@@ -18,7 +18,7 @@ from conformance.choices import (
 )
 from dab_project.models import TimeStampedModel, UUIDModel
 
-__all__ = ["Rule", "ScoreSnapshot", "Violation", "ViolationEvent"]
+__all__ = ["ProjectConfig", "Rule", "ScoreSnapshot", "Violation", "ViolationEvent"]
 
 
 class Rule(TimeStampedModel):
@@ -297,3 +297,35 @@ class ViolationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor}: {self.from_status or '—'} → {self.to_status}"
+
+
+class ProjectConfig(TimeStampedModel):
+    """What one dbt project (a source system) asks of conformance: its excludes and its evaluator set-up.
+
+    The native knobs (``exclude_packages``, ``exclude_paths`` globs, ``exclude_names`` globs) are set in the
+    admin or a project YAML; ``evaluator_vars`` are the dbt-project-evaluator variables read from the project's
+    ``dbt_project.yml`` (validated, Jinja rendered), ``evaluator_not_understood`` the ones that could not be
+    rendered, ``evaluator_exceptions`` the rows of its exceptions seed. ``conformance.selectors.project_scope``
+    turns every row into the engine's settings; ``conformance_settings_fingerprint`` changes with any of them.
+    """
+
+    source_system = models.OneToOneField(
+        "catalog.SourceSystem", on_delete=models.CASCADE, related_name="conformance_config"
+    )
+    exclude_packages = models.JSONField(default=list, blank=True, db_default=[])
+    exclude_paths = models.JSONField(default=list, blank=True, db_default=[])
+    exclude_names = models.JSONField(default=list, blank=True, db_default=[])
+    evaluator_vars = models.JSONField(default=dict, blank=True, db_default={})
+    evaluator_not_understood = models.JSONField(default=list, blank=True, db_default=[])
+    evaluator_exceptions = models.JSONField(default=list, blank=True, db_default=[])
+    evaluator_source = models.CharField(max_length=500, null=True, blank=True)  # the files they came from
+    changed_by = models.CharField(max_length=255, null=True, blank=True)
+
+    class Meta:
+        db_table = "conformance_project_configs"
+        ordering = ["source_system"]  # served by the unique index on source_system
+        verbose_name = "project conformance settings"
+        verbose_name_plural = "project conformance settings"
+
+    def __str__(self) -> str:
+        return f"conformance settings of {self.source_system}"

@@ -11,13 +11,25 @@ from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, V
 
 from conformance.choices import ACTIVE_STATUSES, EvaluationTrigger, ViolationStatus
 from conformance.engine import SEVERITIES, RuleFileError, RuleSpec, rule_from_dict
-from conformance.models import Rule, ScoreSnapshot, Violation, ViolationEvent
+from conformance.engine.project import ProjectScope, ProjectSettings
+from conformance.engine.spec import Waiver
+from conformance.evaluator import (
+    EvaluatorConfigError,
+    EvaluatorException,
+    adapter_parameters,
+    exception_waivers,
+    project_settings_from_vars,
+)
+from conformance.models import ProjectConfig, Rule, ScoreSnapshot, Violation, ViolationEvent
 
 __all__ = [
     "SEVERITY_RANK",
     "baseline_snapshot",
     "capsule_violations",
     "fingerprints_present_at",
+    "project_config_get",
+    "project_scope",
+    "rule_project_parameters",
     "rule_get",
     "rule_list",
     "rule_spec",
@@ -101,6 +113,62 @@ def rule_list() -> QuerySet[Rule]:
 def rule_get(*, rule_id: str) -> Rule:
     """One rule by its id; raises Rule.DoesNotExist."""
     return Rule.objects.get(rule_id=rule_id)
+
+
+# -- project settings ------------------------------------------------------------------------------------
+
+
+def project_scope() -> tuple[ProjectScope, list[Waiver], list[str]]:
+    """Every project's settings as the engine applies them, the waivers its evaluator exceptions make, and
+    the problems met (a stored setting that no longer validates is left out and reported). Two queries.
+
+    Projects without stored settings still get what their adapter implies (the evaluator's default
+    chained_views_threshold is 4 on Athena, Trino and ClickHouse).
+    """
+    from catalog.selectors import source_system_brief_list
+
+    configs = {config.source_system_id: config for config in ProjectConfig.objects.all()}
+    projects: dict[str, ProjectSettings] = {}
+    waivers: list[Waiver] = []
+    problems: list[str] = []
+    for pk, name, meta in source_system_brief_list().values_list("pk", "name", "meta"):
+        adapter = (meta or {}).get("adapter_type")
+        config = configs.get(pk)
+        if config is None:
+            if adapter_parameters(adapter):
+                projects[name] = project_settings_from_vars({}, project=name, adapter=adapter)
+            continue
+        try:
+            projects[name] = project_settings_from_vars(
+                config.evaluator_vars or {},
+                project=name,
+                adapter=adapter,
+                exclude_paths=tuple(config.exclude_paths or ()),
+                exclude_names=tuple(config.exclude_names or ()),
+                exclude_packages=tuple(config.exclude_packages or ()),
+            )
+            exceptions = tuple(EvaluatorException.from_dict(item) for item in config.evaluator_exceptions or ())
+            waivers.extend(exception_waivers(exceptions))
+        except (EvaluatorConfigError, KeyError, TypeError, ValueError) as exc:
+            problems.append(f"the conformance settings of {name} were left out: {exc}")
+    return ProjectScope(projects=projects), waivers, problems
+
+
+def rule_project_parameters(*, rule_id: str) -> list[tuple[str, dict[str, Any]]]:
+    """(project, parameters and resource types it sets) for each project that re-parametrises ``rule_id``."""
+    scope, _, _ = project_scope()
+    out = []
+    for settings in scope.overridden(rule_id):
+        values: dict[str, Any] = dict(settings.parameters.get(rule_id, {}))
+        if rule_id in settings.resource_types:
+            values["resource_types"] = list(settings.resource_types[rule_id])
+        out.append((settings.project, values))
+    return out
+
+
+def project_config_get(*, source_system: Any) -> ProjectConfig | None:
+    """One project's stored conformance settings, or None."""
+    return ProjectConfig.objects.filter(source_system=source_system).first()
 
 
 # -- violations ------------------------------------------------------------------------------------------

@@ -54,10 +54,19 @@ from conformance.engine import (
     load_rules,
     score_evaluation,
 )
+from conformance.engine.project import ProjectScope
 from conformance.engine.results import capsule_label
+from conformance.evaluator import (
+    EXCEPTIONS_BY,
+    EvaluatorConfigError,
+    EvaluatorException,
+    EvaluatorVars,
+    evaluator_exceptions_read,
+    evaluator_vars_read,
+)
 from conformance.impact import downstream_counts
-from conformance.models import Rule, ScoreSnapshot, Violation, ViolationEvent
-from conformance.selectors import DAB_ACTOR, rule_specs
+from conformance.models import ProjectConfig, Rule, ScoreSnapshot, Violation, ViolationEvent
+from conformance.selectors import DAB_ACTOR, project_scope, rule_specs
 from dab_project.bulk import bulk_insert, bulk_update
 from dab_project.memory import gc_paused
 from lineage.graph import GraphView, graph_load
@@ -220,6 +229,194 @@ def rule_spec_validate(*, rule: Rule) -> RuleSpec:
     return rule_spec(rule=rule, strict=True)
 
 
+# -- project settings -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EvaluatorSetup:
+    """A project's dbt-project-evaluator set-up as read from its files, validated, not yet stored.
+
+    ``vars`` is None when no dbt_project.yml was given, ``exceptions`` None when no seed was given: the stored
+    ones are then kept.
+    """
+
+    vars: EvaluatorVars | None = None
+    exceptions: tuple[EvaluatorException, ...] | None = None
+    source: str = ""
+
+    @property
+    def warnings(self) -> list[str]:
+        if self.vars is None or not self.vars.not_understood:
+            return []
+        return [
+            f"dbt-project-evaluator variable {name} is written in Jinja DAB cannot render (it needs more than "
+            "target.type); the evaluator's default applies"
+            for name in self.vars.not_understood
+        ]
+
+
+def evaluator_setup_read(
+    *,
+    dbt_project: bytes | str | None = None,
+    exceptions: bytes | str | None = None,
+    adapter: str | None = None,
+    dbt_project_label: str = "dbt_project.yml",
+    exceptions_label: str = "dbt_project_evaluator_exceptions.csv",
+) -> EvaluatorSetup:
+    """Read and validate an evaluator set-up (pure; nothing stored). ``adapter`` renders ``target.type``.
+
+    Raises EvaluatorConfigError naming the file and the variable or row that is wrong.
+    """
+    return EvaluatorSetup(
+        vars=evaluator_vars_read(_text(dbt_project, dbt_project_label), adapter=adapter, source=dbt_project_label)
+        if dbt_project is not None
+        else None,
+        exceptions=evaluator_exceptions_read(_text(exceptions, exceptions_label), source=exceptions_label)
+        if exceptions is not None
+        else None,
+        source=", ".join(
+            label for label, given in ((dbt_project_label, dbt_project), (exceptions_label, exceptions)) if given
+        ),
+    )
+
+
+def _text(data: bytes | str, label: str) -> str:
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise EvaluatorConfigError(f"{label}: not UTF-8 text") from None
+
+
+_KEEP_LIST: Any = object()
+
+
+def project_config_store(
+    *,
+    source_system_id: Any,
+    setup: EvaluatorSetup | None = None,
+    exclude_packages: list[str] | None = _KEEP_LIST,
+    exclude_paths: list[str] | None = _KEEP_LIST,
+    exclude_names: list[str] | None = _KEEP_LIST,
+    actor: str | None = None,
+) -> ProjectConfig:
+    """Keep a project's conformance settings: its evaluator set-up (what ``setup`` gives; the rest stays) and/or
+    its own excludes. The next evaluation applies them (``conformance_settings_fingerprint`` changes).
+
+    Two queries; raises ValueError (with the field) for excludes that are not lists of non-empty strings.
+    """
+    config, _ = ProjectConfig.objects.get_or_create(source_system_id=source_system_id)
+    for name, value in (("exclude_packages", exclude_packages), ("exclude_paths", exclude_paths),
+                        ("exclude_names", exclude_names)):  # fmt: skip
+        if value is _KEEP_LIST:
+            continue
+        items = list(value or [])
+        if not all(isinstance(item, str) and item.strip() for item in items):
+            raise ValueError(f"{name}: expected a list of non-empty strings, got {value!r}")
+        setattr(config, name, [item.strip() for item in items])
+    if setup is not None:
+        if setup.vars is not None:
+            config.evaluator_vars = dict(setup.vars.values)
+            config.evaluator_not_understood = list(setup.vars.not_understood)
+        if setup.exceptions is not None:
+            config.evaluator_exceptions = [exception.to_dict() for exception in setup.exceptions]
+        if setup.source:
+            config.evaluator_source = setup.source[:500]
+    config.changed_by = (actor or "")[:255] or None
+    config.save()
+    logger.info("project_config_stored", source_system=str(source_system_id), actor=actor)
+    return config
+
+
+def project_settings_update(
+    *,
+    source_system: Any,
+    settings_file: bytes | str | None = None,
+    dbt_project: bytes | str | None = None,
+    exceptions: bytes | str | None = None,
+    labels: dict[str, str] | None = None,
+    clear: bool = False,
+    actor: str | None = None,
+    evaluate: bool = True,
+) -> tuple[ProjectConfig, ConformanceRun | None, list[str]]:
+    """Change a project's conformance settings from files, then re-evaluate (the artifacts did not change,
+    the findings may): DAB's own settings YAML (``exclude`` and ``evaluator``; see conformance.evaluator),
+    an evaluator dbt_project.yml and/or its exceptions seed. ``clear`` forgets what is stored first.
+
+    Everything is read and validated before anything is written (EvaluatorConfigError otherwise); the store
+    and the evaluation run in one transaction. Returns (settings, the evaluation or None, warnings).
+    """
+    from conformance.evaluator import project_file_read
+
+    labels = labels or {}
+    adapter = (source_system.meta or {}).get("adapter_type")
+    project_file = (
+        project_file_read(_text(settings_file, labels.get("settings", "settings")), adapter=adapter,
+                          source=labels.get("settings", "settings"))
+        if settings_file is not None
+        else None
+    )  # fmt: skip
+    setup = evaluator_setup_read(
+        dbt_project=dbt_project,
+        exceptions=exceptions,
+        adapter=adapter,
+        dbt_project_label=labels.get("dbt_project", "dbt_project.yml"),
+        exceptions_label=labels.get("exceptions", "dbt_project_evaluator_exceptions.csv"),
+    )
+    if project_file is not None and project_file.evaluator is not None:
+        setup = replace(setup, vars=project_file.evaluator)
+    warnings = setup.warnings
+    with transaction.atomic():
+        if clear:
+            ProjectConfig.objects.filter(source_system=source_system).delete()
+        excludes: dict[str, Any] = {}
+        if project_file is not None:
+            excludes = {
+                f"exclude_{key}": list(project_file.exclude.get(key, ())) for key in ("packages", "paths", "names")
+            }
+        config = project_config_store(source_system_id=source_system.pk, setup=setup, actor=actor, **excludes)
+        run = conformance_evaluate(trigger=EvaluationTrigger.CLI, triggered_by=actor) if evaluate else None
+    return config, run, warnings
+
+
+def conformance_settings_fingerprint(*, source_system_id: Any = None) -> str:
+    """A digest of everything an evaluation's outcome depends on besides the artifacts: the rule files (on disk
+    and as stored, with stewards' overrides), stewards' waivers and every project's settings and adapter (or
+    one project's, with ``source_system_id``). Equal digests and unchanged artifacts mean an evaluation would
+    find the same; a pipeline that skips unchanged work compares it. Four queries and a read of RULES_PATH.
+    """
+    from catalog.selectors import source_system_brief_list
+
+    digest = hashlib.sha256()
+    rules_path = Path(settings.RULES_PATH)
+    files = sorted(rules_path.glob("*.y*ml")) if rules_path.is_dir() else [rules_path]
+    for file in files:
+        try:
+            digest.update(file.name.encode() + b"\0" + file.read_bytes())
+        except OSError:
+            digest.update(f"{file}: unreadable".encode())
+    rules = Rule.objects.order_by("rule_id").values_list(
+        "rule_id", "definition", "enabled", "parameters_override", "removed_at"
+    )
+    waivers = (
+        Violation.objects.filter(status=ViolationStatus.WAIVED, waiver_source=WaiverSource.STEWARD)
+        .order_by("fingerprint")
+        .values_list("fingerprint", "waiver_reason", "waiver_expires")
+    )
+    configs = ProjectConfig.objects.order_by("source_system_id").values_list(
+        "source_system_id", "exclude_packages", "exclude_paths", "exclude_names", "evaluator_vars",
+        "evaluator_exceptions",
+    )  # fmt: skip
+    systems = source_system_brief_list().values_list("pk", "name", "meta")
+    if source_system_id is not None:
+        configs = configs.filter(source_system_id=source_system_id)
+        systems = systems.filter(pk=source_system_id)
+    for part in (rules, waivers, configs, [(pk, name, (meta or {}).get("adapter_type")) for pk, name, meta in systems]):
+        digest.update(orjson.dumps(list(part), default=str, option=orjson.OPT_SORT_KEYS))
+    return digest.hexdigest()[:40]
+
+
 # -- evaluation -------------------------------------------------------------------------------------------
 
 
@@ -335,15 +532,21 @@ def conformance_evaluate(
         if graph is None:
             graph = graph_load(sql=any(spec.enabled and spec.check.type in SQL_CHECKS for spec in specs))
         timings["graph_load"] = time.perf_counter() - started
+        projects, project_waivers, problems = project_scope()
+        warnings.extend(problems)
         if not store:
             evaluation, report = _evaluate(
-                graph, specs, now=now, waivers=steward_waivers(), timings=timings, progress=progress
-            )
+                graph, specs, now=now, waivers=[*steward_waivers(), *project_waivers], projects=projects,
+                timings=timings, progress=progress,
+            )  # fmt: skip
             return ConformanceRun(evaluation, report, None, None, sync_result, tuple(warnings), timings)
         with transaction.atomic():
             _lock()
             waivers = steward_waivers()
-            evaluation, report = _evaluate(graph, specs, now=now, waivers=waivers, timings=timings, progress=progress)
+            evaluation, report = _evaluate(
+                graph, specs, now=now, waivers=[*waivers, *project_waivers], projects=projects, timings=timings,
+                progress=progress,
+            )  # fmt: skip
             started = time.perf_counter()
             progress("conformance: storing violations")
             snapshot, stored = _store(
@@ -394,7 +597,14 @@ def conformance_after_load(*, load_result: Any, job: Any, progress: Progress = _
     except Exception as exc:
         logger.exception("conformance_after_load_failed")
         return {"error": f"{type(exc).__name__}: {exc}", "hint": "run `dab conformance check` to retry"}
-    return run.stats()
+    # what the evaluation depended on besides the artifacts: a later ingestion of unchanged artifacts with the
+    # same fingerprint would find the same
+    return {
+        **run.stats(),
+        "settings_fingerprint": conformance_settings_fingerprint(
+            source_system_id=getattr(load_result, "source_system_id", None)
+        ),
+    }
 
 
 def steward_waivers() -> list[Waiver]:
@@ -414,12 +624,13 @@ def _evaluate(
     *,
     now: datetime,
     waivers: list[Waiver],
+    projects: ProjectScope,
     timings: dict[str, float],
     progress: Progress,
 ) -> tuple[Evaluation, ScoreReport]:
     started = time.perf_counter()
     progress("conformance: evaluating rules")
-    evaluation = evaluate(graph, specs, now=now, waivers=waivers)
+    evaluation = evaluate(graph, specs, now=now, waivers=waivers, projects=projects)
     timings["evaluate"] = time.perf_counter() - started
     started = time.perf_counter()
     report = score_evaluation(evaluation)
@@ -720,7 +931,9 @@ def _insert_row(
 
 
 def _waiver_source(waiver: Waiver, stewards: frozenset[Waiver]) -> str:
-    return WaiverSource.STEWARD if waiver in stewards else WaiverSource.RULE_FILE
+    if waiver in stewards:
+        return WaiverSource.STEWARD
+    return WaiverSource.PROJECT if waiver.by == EXCEPTIONS_BY else WaiverSource.RULE_FILE
 
 
 def _waiver_actor(waiver: Waiver) -> str:
@@ -1019,7 +1232,10 @@ def _triage_apply(
 ) -> str | None:
     """Change the violation in memory; returns why not when the action does not apply."""
     status = violation.status
-    by_file = status == ViolationStatus.WAIVED and violation.waiver_source == WaiverSource.RULE_FILE
+    by_file = status == ViolationStatus.WAIVED and violation.waiver_source in (
+        WaiverSource.RULE_FILE,
+        WaiverSource.PROJECT,
+    )
     if action == TriageAction.ACKNOWLEDGE:
         if status != ViolationStatus.OPEN:
             return f"only an open violation can be acknowledged (this one is {status})"
@@ -1030,7 +1246,7 @@ def _triage_apply(
         if status == ViolationStatus.RESOLVED:
             return "already resolved"
         if by_file:
-            return "waived by a rule file: change the file's waiver instead"
+            return _not_triageable(violation)
         violation.last_seen_at = violation.seen_at  # it stops being active: freeze when it was last seen
         violation.status = ViolationStatus.RESOLVED
         violation.resolved_at, violation.resolved_by = now, actor
@@ -1040,6 +1256,8 @@ def _triage_apply(
         if status == ViolationStatus.RESOLVED:
             return "a resolved violation has nothing to waive"
         if by_file:
+            if violation.waiver_source == WaiverSource.PROJECT:
+                return "already waived by the project's evaluator exceptions"
             return "already waived by a rule file"
         violation.status = ViolationStatus.WAIVED
         violation.waiver_source, violation.waiver_reason, violation.waiver_expires = (
@@ -1053,12 +1271,18 @@ def _triage_apply(
     if status == ViolationStatus.OPEN:
         return "already open"
     if by_file:
-        return "waived by a rule file: change the file's waiver instead"
+        return _not_triageable(violation)
     violation.status = ViolationStatus.OPEN
     violation.resolved_at = violation.resolved_by = None
     violation.acknowledged_at = violation.acknowledged_by = None
     _clear_waiver(violation)
     return None
+
+
+def _not_triageable(violation: Violation) -> str:
+    if violation.waiver_source == WaiverSource.PROJECT:
+        return "waived by the project's dbt-project-evaluator exceptions: change the exceptions seed instead"
+    return "waived by a rule file: change the file's waiver instead"
 
 
 def _clear_waiver(violation: Violation) -> None:
@@ -1108,8 +1332,14 @@ __all__ = [
     "SyncResult",
     "TriageError",
     "TriageResult",
+    "EvaluatorConfigError",
+    "EvaluatorSetup",
     "conformance_after_load",
     "conformance_evaluate",
+    "conformance_settings_fingerprint",
+    "evaluator_setup_read",
+    "project_config_store",
+    "project_settings_update",
     "evaluation_only",
     "gate_findings",
     "offenders",

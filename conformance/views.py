@@ -233,6 +233,7 @@ class RuleDetailView(DetailView):
             waivers=(rule.definition or {}).get("waivers", []),
             violations=list(violations[:25]),
             violation_count=violations.count(),
+            project_parameters=selectors.rule_project_parameters(rule_id=rule.rule_id),
         )
         return context
 

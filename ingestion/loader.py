@@ -140,6 +140,7 @@ def _test_json(test: TestRecord) -> dict[str, Any]:
         "severity": test.severity,
         "status": test.status,
         "kwargs": test.kwargs,
+        "path": test.original_file_path,
     }
 
 

@@ -83,6 +83,7 @@ class TestRecord:
     status: str | None  # latest run_results status (pass, fail, warn, error, skipped); None when not run
     kwargs: dict[str, Any]  # test_metadata.kwargs without the Jinja "model" argument
     package_name: str
+    original_file_path: str | None = None  # the yml declaring a generic test, the .sql of a singular one
 
 
 def _fast_init(cls: type) -> type:

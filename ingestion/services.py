@@ -120,6 +120,31 @@ def conventions_load() -> conv.Conventions:
         raise IngestionError(f"{path}: {exc}") from None
 
 
+def _evaluator_setup(dbt_project: Artifact | None, exceptions: Artifact | None, *, adapter: str | None) -> Any:
+    """The project's dbt-project-evaluator set-up, validated before anything is stored (conformance reads it)."""
+    if dbt_project is None and exceptions is None:
+        return None
+    from conformance.services import EvaluatorConfigError, evaluator_setup_read
+
+    limit = settings.INGEST_MAX_FILE_MB
+    try:
+        return evaluator_setup_read(
+            dbt_project=dbt_project.read(limit_mb=limit) if dbt_project else None,
+            exceptions=exceptions.read(limit_mb=limit) if exceptions else None,
+            adapter=adapter,
+            dbt_project_label=dbt_project.label if dbt_project else "dbt_project.yml",
+            exceptions_label=exceptions.label if exceptions else "dbt_project_evaluator_exceptions.csv",
+        )
+    except EvaluatorConfigError as exc:
+        raise IngestionError(str(exc)) from None
+
+
+def _evaluator_store(setup: Any, *, source_system_id: Any, actor: str | None) -> None:
+    from conformance.services import project_config_store
+
+    project_config_store(source_system_id=source_system_id, setup=setup, actor=actor)
+
+
 # -- jobs ---------------------------------------------------------------------------------------------
 
 
@@ -262,9 +287,16 @@ def dbt_ingest(
     triggered_by: str | None = None,
     upload: bool = False,
     progress: Progress = lambda message: None,
+    dbt_project: Artifact | None = None,
+    evaluator_exceptions: Artifact | None = None,
 ) -> IngestionJob:
     """Ingest one dbt project's artifacts; see the module docstring. Never raises for bad input:
-    the returned job says failed, with the reason in ``error_message``."""
+    the returned job says failed, with the reason in ``error_message``.
+
+    ``dbt_project`` (a dbt_project.yml) and ``evaluator_exceptions`` (dbt_project_evaluator_exceptions.csv)
+    give the project's dbt-project-evaluator set-up: validated with the artifacts (an invalid one fails the
+    job, nothing stored) and kept with the project for this and later evaluations.
+    """
     config = {
         "manifest": manifest.label,
         "catalog": catalog.label if catalog else None,
@@ -272,6 +304,9 @@ def dbt_ingest(
         "project_name": project_name,
         "dry_run": dry_run,
     }
+    if dbt_project is not None or evaluator_exceptions is not None:
+        config["dbt_project"] = dbt_project.label if dbt_project else None
+        config["evaluator_exceptions"] = evaluator_exceptions.label if evaluator_exceptions else None
     job = job_start(source_type="dbt", source_name=project_name, config=config, triggered_by=triggered_by)
     log = logger.bind(job_id=str(job.pk))
     timings: dict[str, float] = {}
@@ -303,6 +338,9 @@ def dbt_ingest(
         IngestionJob.objects.filter(pk=job.pk).update(source_name=parsed.project.name[:255])
         job.source_name = parsed.project.name[:255]
         conventions = conventions_load()
+        evaluator = _evaluator_setup(dbt_project, evaluator_exceptions, adapter=parsed.project.adapter_type)
+        if evaluator is not None:
+            warnings.extend(evaluator.warnings)
 
         try:
             with transaction.atomic():
@@ -319,6 +357,8 @@ def dbt_ingest(
                 timings["load"] = time.perf_counter() - started
                 warnings.extend(result.warnings)
                 stats.update(result.stats())
+                if evaluator is not None:
+                    _evaluator_store(evaluator, source_system_id=result.source_system_id, actor=triggered_by)
                 for name, step in _pipeline_steps():
                     started = time.perf_counter()
                     progress(name.replace("_", " "))

@@ -55,6 +55,8 @@ class DbtUploadView(UserPassesTestMixin, FormView):
             dry_run=data.get("dry_run", False),
             triggered_by=f"user:{self.request.user.get_username()}",
             upload=True,
+            dbt_project=artifact("dbt_project"),
+            evaluator_exceptions=artifact("evaluator_exceptions"),
         )
         if job.status == "completed":
             messages.success(self.request, f"Ingested {job.source_name}.")

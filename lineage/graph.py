@@ -30,6 +30,7 @@ class TestInfo:
     test_type: str  # unique, not_null, relationships, accepted_values, or the custom test's name
     column: str | None = None  # lower-case column name, None for model-level tests
     status: str | None = None  # latest run_results status (pass, fail, warn, error, skipped)
+    path: str | None = None  # the file declaring it (a yml for generic tests)
 
 
 @dataclass(slots=True)
@@ -223,7 +224,7 @@ def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_
                     contract_enforced=bool(contract), version=version,
                     tests=tuple(
                         TestInfo(name=t.get("name", ""), test_type=t.get("test_type", ""), column=t.get("column"),
-                                 status=t.get("status"))
+                                 status=t.get("status"), path=t.get("path"))
                         for t in _json(tests, ())
                     ),
                     attributes=attributes, raw_sql=row[23] if sql else None, pk=key(pk),

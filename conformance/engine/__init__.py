@@ -10,6 +10,7 @@ from conformance.engine.evaluate import evaluate
 from conformance.engine.formats import FORMATS, format_json, format_junit, format_sarif, format_table, render
 from conformance.engine.loader import load_rule_file, load_rules, parse_rules, rule_from_dict
 from conformance.engine.params import Param
+from conformance.engine.project import DEFAULT_NAMING, Naming, ProjectScope, ProjectSettings
 from conformance.engine.registry import CheckRun, CheckType, check_type, check_types, register_check
 from conformance.engine.results import CheckNotEvaluable, Evaluation, Finding, Hit, RuleResult, fingerprint
 from conformance.engine.scoring import (
@@ -34,6 +35,7 @@ from conformance.engine.spec import (
 
 __all__ = [
     "CRITICAL_CAP",
+    "DEFAULT_NAMING",
     "DEFAULT_WEIGHTS",
     "FORMATS",
     "LAYERS",
@@ -46,8 +48,11 @@ __all__ = [
     "Evaluation",
     "Finding",
     "Hit",
+    "Naming",
     "ObjectScore",
     "Param",
+    "ProjectScope",
+    "ProjectSettings",
     "RuleFileError",
     "RuleFilter",
     "RuleResult",

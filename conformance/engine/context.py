@@ -13,6 +13,7 @@ from dataclasses import fields
 from typing import Any
 
 from conformance.engine.params import compiled
+from conformance.engine.project import EVALUATOR_PACKAGE, NO_PROJECTS, TYPED_RESOURCES, ProjectScope
 from conformance.engine.results import capsule_label
 from conformance.engine.spec import RuleFilter
 from lineage.graph import CapsuleNode, ColumnNode, GraphView
@@ -21,11 +22,23 @@ _MISSING = object()
 
 
 class EvalContext:
-    """The graph under evaluation plus memoised shared facts (selections, topological order, depths...)."""
+    """The graph under evaluation plus memoised shared facts (selections, topological order, depths...).
 
-    def __init__(self, graph: GraphView):
-        self.graph = graph
+    ``projects`` carries each project's settings. Capsules of dbt-project-evaluator's own package are
+    removed, and capsules a project excludes are left out of every rule: no rule selects them and
+    ``graph`` holds none of their edges, so a fan-out, a root or a chain does not count them.
+    ``with_excluded`` keeps the excluded capsules' edges, for the checks the evaluator defines over them
+    (a model reading only excluded models is no root; their parents count as joins and their sources as
+    a staging model's ancestors).
+    """
+
+    def __init__(self, graph: GraphView, projects: ProjectScope = NO_PROJECTS):
+        self.projects = projects
         self._memo: dict[Any, Any] = {}
+        removed, excluded = _exclusions(graph, projects)
+        self.excluded: frozenset[int] = frozenset(removed | excluded)
+        self.with_excluded = _without(graph, removed) if removed else graph
+        self.graph = _without(graph, removed | excluded) if self.excluded else graph
         capsule_class = type(graph.capsules[0]) if graph.capsules else CapsuleNode
         column_class = type(graph.columns[0]) if graph.columns else ColumnNode
         self.capsule_fields = frozenset(f.name for f in fields(capsule_class))
@@ -61,6 +74,25 @@ class EvalContext:
     def layers(self) -> list[str | None]:
         return self.memo("layers", lambda: [node.layer for node in self.graph.capsules])
 
+    @property
+    def model_types(self) -> list[str | None]:
+        """Each capsule's model type by its project's naming (None for sources, seeds, exposures...)."""
+
+        def compute() -> list[str | None]:
+            naming = self.projects.naming
+            return [
+                naming(getattr(node, "source_system", None)).model_type(node.name, getattr(node, "path", None))
+                if node.capsule_type in TYPED_RESOURCES
+                else None
+                for node in self.graph.capsules
+            ]
+
+        return self.memo("model_types", compute)
+
+    def is_time_spine(self, index: int) -> bool:
+        """A MetricFlow time spine (``time_spine:`` in the model's yml): neither a root nor misnamed."""
+        return bool(self.capsule_fact(self.graph.capsules[index], "time_spine"))
+
     def by_type(self) -> dict[str, list[int]]:
         def compute() -> dict[str, list[int]]:
             out: dict[str, list[int]] = {}
@@ -83,6 +115,8 @@ class EvalContext:
             candidates: Sequence[int] = sorted(i for t in flt.resource_types for i in groups.get(t, ()))
         else:
             candidates = range(len(capsules))
+        if self.excluded:
+            candidates = [index for index in candidates if index not in self.excluded]
         tests = self._capsule_tests(flt)
         excludes = self._capsule_tests(flt.exclude, with_types=True) if flt.exclude is not None else []
         if not tests and not excludes:
@@ -109,6 +143,9 @@ class EvalContext:
             values = getattr(flt, key)
             if values:
                 tests.append(_member(attribute, set(values)))
+        if flt.model_types:
+            kinds, model_types = set(flt.model_types), self.model_types
+            tests.append(lambda node: model_types[node.index] in kinds)
         if flt.tags:
             wanted = frozenset(flt.tags)
             tests.append(lambda node: not wanted.isdisjoint(node.tags))
@@ -240,3 +277,50 @@ class EvalContext:
 
 def _member(attribute: str, values: set[Any]) -> Callable[[CapsuleNode], bool]:
     return lambda node: getattr(node, attribute) in values
+
+
+def _exclusions(graph: GraphView, projects: ProjectScope) -> tuple[set[int], set[int]]:
+    """(capsules of the evaluator's own package, capsules their project excludes); one pass."""
+    removed: set[int] = set()
+    excluded: set[int] = set()
+    excluding = {name: s for name, s in projects.projects.items() if s.excludes}
+    if not hasattr(graph.capsules[0] if graph.capsules else None, "package"):
+        return removed, excluded  # a bare graph view knows no packages nor projects
+    for node in graph.capsules:
+        if node.package == EVALUATOR_PACKAGE:
+            removed.add(node.index)
+            continue
+        settings = excluding.get(node.source_system) if excluding and node.source_system is not None else None
+        if settings is not None and settings.excludes_capsule(
+            capsule_type=node.capsule_type,
+            package=node.package,
+            path=_exclusion_path(node),
+            names=(node.name, capsule_label(node)),
+        ):
+            excluded.add(node.index)
+    return removed, excluded
+
+
+def _exclusion_path(node: CapsuleNode) -> str | None:
+    """The string the evaluator matches exclusions against: the file path, plus ``:source.table`` for sources."""
+    if node.path and node.capsule_type == "source" and node.source_name:
+        return f"{node.path}:{node.source_name}.{node.name}"
+    return node.path
+
+
+def _without(graph: GraphView, drop: set[int]) -> GraphView:
+    """The same capsules and columns (same positions) without any capsule edge touching ``drop``."""
+    upstream = [[] if i in drop else [p for p in parents if p not in drop] for i, parents in enumerate(graph.upstream)]
+    downstream = [
+        [] if i in drop else [c for c in children if c not in drop] for i, children in enumerate(graph.downstream)
+    ]
+    return GraphView(
+        capsules=graph.capsules,
+        columns=graph.columns,
+        upstream=upstream,
+        downstream=downstream,
+        column_upstream=graph.column_upstream,
+        column_downstream=graph.column_downstream,
+        by_urn=graph.by_urn,
+        column_by_urn=graph.column_by_urn,
+    )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime
+from typing import Any
 
 from conformance.engine.context import EvalContext
+from conformance.engine.project import NO_PROJECTS, ProjectScope
 from conformance.engine.registry import CheckRun, check_type
 from conformance.engine.results import (
     CheckNotEvaluable,
@@ -18,7 +21,7 @@ from conformance.engine.results import (
     capsule_label,
     fingerprint,
 )
-from conformance.engine.spec import RuleSpec, Waiver
+from conformance.engine.spec import RuleFileError, RuleSpec, Waiver
 from dab_project.memory import gc_paused
 from lineage.graph import CapsuleNode, ColumnNode, GraphView
 
@@ -26,12 +29,21 @@ logger = logging.getLogger(__name__)
 
 
 def evaluate(
-    graph: GraphView, rules: Sequence[RuleSpec], *, now: datetime | None = None, waivers: Sequence[Waiver] = ()
+    graph: GraphView,
+    rules: Sequence[RuleSpec],
+    *,
+    now: datetime | None = None,
+    waivers: Sequence[Waiver] = (),
+    projects: ProjectScope = NO_PROJECTS,
 ) -> Evaluation:
     """Every rule over the whole graph, set-based; findings matching an active waiver come back flagged.
 
     ``now`` decides which waivers have expired (default: the current UTC time). ``waivers`` adds waivers
     kept outside the rule files (e.g. granted by a steward in the UI) to those the rules declare.
+    ``projects`` applies each project's settings (``conformance.engine.project``): its excluded capsules
+    are left out of every rule, its naming decides model types, and a rule it re-parametrises runs once
+    per such project over that project's capsules (and once with the file's parameters over the rest),
+    its results merged into one.
     A check that raises is reported with status ``error`` (and logged) instead of stopping the others.
     Facts several rules need (selections, topological order, depths, reachability) are computed once.
     The cyclic garbage collector is paused meanwhile (see ``gc_paused``).
@@ -40,9 +52,75 @@ def evaluate(
     now = now or datetime.now(UTC)
     extra = _ExtraWaivers(waivers)
     with gc_paused():
-        ctx = EvalContext(graph)
-        results = tuple(_evaluate_rule(ctx, rule, today=now.date(), extra=extra.for_rule(rule.id)) for rule in rules)
-    return Evaluation(graph=graph, results=results, evaluated_at=now, seconds=time.perf_counter() - started)
+        ctx = EvalContext(graph, projects)
+        results = tuple(
+            _evaluate_variants(ctx, rule, today=now.date(), extra=extra.for_rule(rule.id)) for rule in rules
+        )
+    return Evaluation(graph=ctx.graph, results=results, evaluated_at=now, seconds=time.perf_counter() - started)
+
+
+def _evaluate_variants(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequence[Waiver]) -> RuleResult:
+    """The rule, or, when projects re-parametrise it, one run per such project plus one for the rest, merged."""
+    overriding = ctx.projects.overridden(rule.id) if rule.enabled else []
+    if not overriding:
+        return _evaluate_rule(ctx, rule, today=today, extra=extra)
+    started = time.perf_counter()
+    names = frozenset(settings.project for settings in overriding)
+    capsules = ctx.graph.capsules
+    results = [
+        _evaluate_rule(
+            ctx, rule, today=today, extra=extra, only=lambda i: capsules[i].source_system not in names, key=""
+        )
+    ]
+    for settings in overriding:
+        project = settings.project
+        try:
+            variant = _variant(rule, settings)
+        except RuleFileError as exc:
+            kind = check_type(rule.check.type)
+            subject = (kind.scopes.get(rule.scope) if kind is not None else None) or "capsule"
+            reason = f"the settings of project {project} do not fit the rule: {exc.reason}"
+            return RuleResult(rule=rule, status="error", subject=subject, reason=reason)
+        results.append(
+            _evaluate_rule(
+                ctx, variant, today=today, extra=extra, only=lambda i, p=project: capsules[i].source_system == p,
+                key=project,
+            )
+        )  # fmt: skip
+    return _merged(rule, results, seconds=time.perf_counter() - started)
+
+
+def _variant(rule: RuleSpec, settings: Any) -> RuleSpec:
+    from conformance.engine.loader import rule_from_dict
+
+    data = rule.to_dict()
+    if rule.id in settings.parameters:
+        data["check"] = {**data["check"], **settings.parameters[rule.id]}
+    if rule.id in settings.resource_types:
+        data.setdefault("filter", {})["resource_types"] = list(settings.resource_types[rule.id])
+    built = rule_from_dict(data, source=rule.source)
+    # the file's waivers stay as they were (rule_from_dict keeps them); meta as given
+    return replace(built, waivers=rule.waivers, meta=rule.meta)
+
+
+def _merged(rule: RuleSpec, results: list[RuleResult], *, seconds: float) -> RuleResult:
+    evaluated = [r for r in results if r.status == "evaluated"]
+    if not evaluated:
+        first = results[0]
+        return RuleResult(rule=rule, status=first.status, subject=first.subject, reason=first.reason, seconds=seconds)
+    findings: dict[str, Finding] = {}
+    for result in evaluated:
+        for finding in result.findings:
+            findings.setdefault(finding.fingerprint, finding)
+    return RuleResult(
+        rule=rule,
+        status="evaluated",
+        subject=evaluated[0].subject,
+        capsules=tuple(c for r in evaluated for c in r.capsules),
+        columns=tuple(c for r in evaluated for c in r.columns),
+        findings=tuple(findings.values()),
+        seconds=seconds,
+    )
 
 
 class _ExtraWaivers:
@@ -80,19 +158,31 @@ class _RuleWaivers:
     def __bool__(self) -> bool:
         return bool(self.patterns or self.prints)
 
-    def match(self, *, names: Callable[[], tuple[str, ...]], fingerprint: str) -> Waiver | None:
+    def match(
+        self, *, names: Callable[[], tuple[str, ...]], fingerprint: str, related: tuple[tuple[str, str], ...] = ()
+    ) -> Waiver | None:
         by_print = self.prints.get(fingerprint)
         if self.patterns:
             found = names()
             for position, waiver in self.patterns:
                 if by_print is not None and by_print[0] < position:
                     break
-                if waiver.matches_object(names=found, fingerprint=fingerprint):
+                if waiver.matches_object(names=found, fingerprint=fingerprint, related=related):
                     return waiver
         return by_print[1] if by_print is not None else None
 
 
-def _evaluate_rule(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequence[Waiver]) -> RuleResult:
+def _evaluate_rule(
+    ctx: EvalContext,
+    rule: RuleSpec,
+    *,
+    today: date,
+    extra: Sequence[Waiver],
+    only: Callable[[int], bool] | None = None,
+    key: str = "",
+) -> RuleResult:
+    """One rule; ``only`` restricts it to some capsules (a project's), ``key`` then tells its project-level
+    finding apart from the other projects'."""
     started = time.perf_counter()
     kind = check_type(rule.check.type)
     subject = kind.scopes.get(rule.scope) if kind is not None else None
@@ -107,6 +197,11 @@ def _evaluate_rule(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequ
         return RuleResult(rule=rule, status="skipped", subject=subject or "capsule", reason=reason)
     capsules = ctx.select(rule.filter)
     columns = ctx.select_columns(rule.filter, capsules, inferred=kind.inferred_columns) if subject == "column" else []
+    if only is not None:
+        capsules = [index for index in capsules if only(index)]
+        if subject == "column":
+            keep = set(capsules)
+            columns = [column for column in columns if ctx.graph.columns[column].capsule in keep]
     run = CheckRun(ctx=ctx, rule=rule, params=rule.check.params, subject=subject, capsules=capsules, columns=columns)
     try:
         hits = list(kind.function(run=run))
@@ -126,6 +221,9 @@ def _evaluate_rule(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequ
     active = _RuleWaivers([w for w in (*rule.waivers, *extra) if w.matches_rule(rule.id) and w.is_active(on=today)])
     findings: dict[str, Finding] = {}
     for hit in hits:
+        if key and hit.capsule is None:
+            details = {**(hit.details or {}), "project": key}
+            hit = replace(hit, key=f"{hit.key}@{key}" if hit.key else key, details=details)
         finding = _finding(ctx, rule, hit, active)
         findings.setdefault(finding.fingerprint, finding)  # one finding per identity: the store keys on it
     return RuleResult(
@@ -148,18 +246,19 @@ def _finding(ctx: EvalContext, rule: RuleSpec, hit: Hit, waivers: _RuleWaivers) 
     print_ = fingerprint(rule_id=rule.id, capsule_urn=capsule_urn, column_urn=column_urn, key=hit.key)
     waiver = None
     if waivers:
-        waiver = waivers.match(names=lambda: _object_names(capsule, column), fingerprint=print_)
+        waiver = waivers.match(names=lambda: _object_names(capsule, column), fingerprint=print_, related=hit.related)
     return Finding(
         rule_id=rule.id,
         capsule_urn=capsule_urn,
         column_urn=column_urn,
         message=hit.message,
-        details=hit.details if hit.details is not None else {},
+        details=_with_related(hit),
         fingerprint=print_,
         severity=rule.severity,
         waiver=waiver,
         capsule=hit.capsule,
         column=hit.column,
+        related=hit.related,
     )
 
 
@@ -171,3 +270,14 @@ def _object_names(capsule: CapsuleNode | None, column: ColumnNode | None) -> tup
     if column is None:
         return (*short, capsule.urn)
     return (*(f"{name}.{column.name}" for name in short), column.urn)
+
+
+def _with_related(hit: Hit) -> dict[str, Any]:
+    """The hit's details, with the neighbours it is about by role (what waivers' ``related`` match)."""
+    details = hit.details if hit.details is not None else {}
+    if not hit.related:
+        return details
+    related: dict[str, list[str]] = {}
+    for role, label in hit.related:
+        related.setdefault(role, []).append(label)
+    return {**details, "related": related}

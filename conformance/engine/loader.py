@@ -71,10 +71,11 @@ RULE_KEYS = {
     "url",
     "meta",
 }
-WAIVER_KEYS = {"rule", "object", "fingerprint", "reason", "expires", "by"}
+WAIVER_KEYS = {"rule", "object", "fingerprint", "reason", "expires", "by", "related"}
 _FILTER_LISTS = {
     "resource_types": RESOURCE_TYPES,
     "layers": LAYERS,
+    "model_types": (),
     "domains": (),
     "owners": (),
     "tags": (),
@@ -368,11 +369,18 @@ def _parse_waiver(entry: Any, *, file: str, rule_id: str | None, field: str) -> 
     if not isinstance(reason, str) or not reason.strip():
         raise fail("reason", "missing: say why the exception is accepted")
     target, print_ = entry.get("object"), entry.get("fingerprint")
-    if (target is None) == (print_ is None):
-        raise fail("object", "give exactly one of object (a name or URN glob) or fingerprint")
+    related = entry.get("related")
+    if (target is None and related is None) == (print_ is None):
+        raise fail("object", "give exactly one of object (a name or URN glob, and/or related) or fingerprint")
     for key, value in (("object", target), ("fingerprint", print_), ("by", entry.get("by"))):
         if value is not None and (not isinstance(value, str) or not value):
             raise fail(key, "expected text")
+    if related is not None and (
+        not isinstance(related, Mapping)
+        or not related
+        or not all(isinstance(k, str) and isinstance(v, str) and k and v for k, v in related.items())
+    ):
+        raise fail("related", "expected a mapping of roles to name globs, e.g. {parent: stg_orders}")
     return Waiver(
         rule=rule_id or rule,
         reason=reason.strip(),
@@ -380,6 +388,7 @@ def _parse_waiver(entry: Any, *, file: str, rule_id: str | None, field: str) -> 
         fingerprint=print_,
         expires=_date(entry.get("expires"), fail),
         by=entry.get("by"),
+        related=tuple(sorted(related.items())) if related else (),
     )
 
 

@@ -42,6 +42,7 @@ class Hit:
     column: int | None = None
     key: str = ""
     details: dict[str, Any] | None = None
+    related: tuple[tuple[str, str], ...] = ()  # (role, label) of the neighbours the problem is about
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,7 @@ class Finding:
     # positions in the evaluated GraphView; handy for scoring and output, not part of identity
     capsule: int | None = field(default=None, compare=False)
     column: int | None = field(default=None, compare=False)
+    related: tuple[tuple[str, str], ...] = field(default=(), compare=False)
 
     @property
     def waived(self) -> bool:

@@ -56,6 +56,7 @@ class RuleFilter:
 
     resource_types: tuple[str, ...] = ()
     layers: tuple[str | None, ...] = ()  # None selects capsules whose layer is unknown
+    model_types: tuple[str, ...] = ()  # dbt-project-evaluator's model types (by name prefix, then folder)
     domains: tuple[str, ...] = ()
     owners: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()  # any of them
@@ -73,6 +74,7 @@ class RuleFilter:
     CAPSULE_KEYS = (
         "resource_types",
         "layers",
+        "model_types",
         "domains",
         "owners",
         "tags",
@@ -117,6 +119,9 @@ class Waiver:
     fingerprint: str | None = None
     expires: date | None = None
     by: str | None = None
+    # (role, glob) pairs narrowing the waiver to findings about these neighbours: each role must be named by
+    # the finding and every neighbour it names in that role must match (e.g. ("parent", "stg_orders"))
+    related: tuple[tuple[str, str], ...] = ()
 
     def is_active(self, *, on: date) -> bool:
         return self.expires is None or on <= self.expires
@@ -124,11 +129,19 @@ class Waiver:
     def matches_rule(self, rule_id: str) -> bool:
         return fnmatch.fnmatchcase(rule_id.lower(), self.rule.lower())
 
-    def matches_object(self, *, names: tuple[str, ...], fingerprint: str) -> bool:
+    def matches_object(
+        self, *, names: tuple[str, ...], fingerprint: str, related: tuple[tuple[str, str], ...] = ()
+    ) -> bool:
         if self.fingerprint is not None:
             return self.fingerprint == fingerprint
-        pattern = (self.object or "").lower()
-        return any(fnmatch.fnmatchcase(name.lower(), pattern) for name in names)
+        pattern = (self.object or "*").lower()
+        if not any(fnmatch.fnmatchcase(name.lower(), pattern) for name in names):
+            return False
+        for role, glob in self.related:
+            named = [name for kind, name in related if kind == role]
+            if not named or not all(fnmatch.fnmatchcase(name.lower(), glob.lower()) for name in named):
+                return False
+        return True
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"rule": self.rule, "reason": self.reason}
@@ -140,6 +153,8 @@ class Waiver:
             out["expires"] = self.expires.isoformat()
         if self.by is not None:
             out["by"] = self.by
+        if self.related:
+            out["related"] = {role: glob for role, glob in self.related}
         return out
 
 

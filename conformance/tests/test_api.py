@@ -156,7 +156,7 @@ def test_signed_in_non_staff_can_read_but_not_triage(sample_project, client, dja
 def test_rules_have_pass_rates_and_their_documentation(sample_project, api_client, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         body = api_client.get(f"{API}/rules?page_size=100").json()
-    assert body["count"] == 62
+    assert body["count"] == 63
     rule = next(r for r in body["results"] if r["rule_id"] == "DBT-D02")
     assert rule["rationale"] and rule["remediation"] and rule["check_type"] == "required_property"
     assert 0 < rule["pass_rate"] < 100 and rule["failing"] == 2 and rule["last_status"] == "evaluated"

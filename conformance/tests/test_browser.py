@@ -49,3 +49,32 @@ def test_dashboard_then_bulk_waive_from_the_violations_list(sample_project, logg
     rows.first.locator("td:nth-child(6) a").click()
     trail = page.get_by_test_id("audit-trail")
     assert "Documented in the wiki" in trail.inner_text() and "browser" in trail.inner_text()
+
+
+def test_an_evaluator_set_up_uploaded_from_the_page_shows_on_the_rule_pages(logged_in_page):
+    from pathlib import Path
+
+    from conftest import SAMPLE_TARGET_DIR
+
+    settings = Path(__file__).parent / "data" / "acme_evaluator_dbt_project.yml"
+    page = logged_in_page
+    page.goto("/ingestion/")
+    page.get_by_label("manifest.json").set_input_files(str(SAMPLE_TARGET_DIR / "manifest.json"))
+    page.get_by_label("catalog.json").set_input_files(str(SAMPLE_TARGET_DIR / "catalog.json"))
+    page.get_by_label("dbt_project.yml").set_input_files(str(settings))
+    page.get_by_role("button", name="Ingest").click()
+    page.wait_for_url("**/ingestion/*/")
+    assert page.get_by_text("Ingested acme_shop.").is_visible()
+    assert page.get_by_text("test_coverage_target").first.is_visible()  # the variable DAB could not render
+
+    page.goto("/conformance/rules/DBT-M12/")
+    in_force = page.get_by_role("heading", name="Project settings in force")
+    assert in_force.is_visible()
+    assert "acme_shop" in page.content() and "'max': 2" in page.content()  # too_many_joins_threshold 3
+    assert not page.locator("#differs-from-evaluator").count()
+
+    page.goto("/conformance/rules/DBT-M04/")
+    differs = page.locator("#differs-from-evaluator")
+    assert differs.get_by_role("heading", name="Where DAB deliberately differs").is_visible()
+    assert "Jinja" in differs.inner_text()
+    assert page.get_by_text("fct_hard_coded_references").first.is_visible()

@@ -167,7 +167,7 @@ def test_violations_lists_with_filters(sample_project):
 
 def test_sync_and_its_check_mode(db, rules_dir):
     status, out, _ = run("conformance_sync")
-    assert status == 0 and "62 created" in out
+    assert status == 0 and "63 created" in out
     (rules_dir / "broken.yaml").write_text("rules: [{id: B-1}]\n")
     status, _, err = run("conformance_sync", "--check")
     assert status == 2 and "broken.yaml" in err and "rule B-1" in err

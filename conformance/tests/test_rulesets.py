@@ -270,7 +270,11 @@ MUTATIONS: dict[str, Callable[[GraphBuilder], None]] = {
     "DBT-S02": _set("stg_shop__orders", path="models/marts/sales/stg_shop__orders.sql"),
     "DBT-S03": _set("stg_shop__orders", path="models/staging/stg_shop__orders.sql"),
     "DBT-S04": _set("orders", path="models/sources.yml"),
-    "DBT-P01": lambda b: _chain(b, 4, materialization="view"),
+    "DBT-P01": lambda b: _chain(b, 5, materialization="view"),
+    "DBT-S05": _set(
+        "stg_shop__orders",
+        tests=(DbtTest("unique_order_id", "unique", "order_id", path="models/marts/sales/_sales.yml"),),
+    ),
     "DBT-P02": _set("fct_orders", materialization="view"),
     "DBT-G01": _set("dim_customers", contract_enforced=False),
     "DBT-G02": _public_without_column_doc,

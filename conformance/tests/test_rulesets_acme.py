@@ -138,7 +138,9 @@ def graph_from_parsed(parsed, *, pii: dict | None = None) -> GraphView:
                 group=record.group,
                 contract_enforced=record.contract_enforced,
                 version=record.version,
-                tests=tuple(DbtTest(t.name, t.test_type, t.column_name, t.status) for t in record.tests),
+                tests=tuple(
+                    DbtTest(t.name, t.test_type, t.column_name, t.status, t.original_file_path) for t in record.tests
+                ),
                 attributes=dict(attributes),
                 raw_sql=record.raw_sql,
             )

@@ -25,6 +25,12 @@ class DbtUploadSerializer(serializers.Serializer):
     manifest = serializers.FileField(help_text="manifest.json")
     catalog = serializers.FileField(required=False, help_text="catalog.json (dbt docs generate)")
     run_results = serializers.FileField(required=False, help_text="run_results.json")
+    dbt_project = serializers.FileField(
+        required=False, help_text="dbt_project.yml: its dbt-project-evaluator vars become the project's settings"
+    )
+    evaluator_exceptions = serializers.FileField(
+        required=False, help_text="dbt_project_evaluator_exceptions.csv: the evaluator's exceptions"
+    )
     project_name = serializers.CharField(required=False, max_length=100)
     dry_run = serializers.BooleanField(required=False, default=False)
 
@@ -67,6 +73,10 @@ class DbtIngestView(APIView):
             dry_run=data["dry_run"],
             triggered_by=triggered_by(request),
             upload=True,
+            dbt_project=_uploaded("dbt_project", data["dbt_project"]) if data.get("dbt_project") else None,
+            evaluator_exceptions=_uploaded("evaluator_exceptions", data["evaluator_exceptions"])
+            if data.get("evaluator_exceptions")
+            else None,
         )
         body = IngestionJobSerializer(job).data
         if job.status != "completed":

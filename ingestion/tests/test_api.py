@@ -86,3 +86,38 @@ def test_status_and_history(api_client, sample_project, django_assert_max_num_qu
     assert job["id"] == str(sample_project.pk) and job["status"] == "completed"
     assert api_client.get("/api/v1/ingest/history/not-a-uuid").status_code == 404
     assert api_client.get("/api/v1/ingest/history?status=failed").json()["count"] == 0
+
+
+def test_upload_with_an_evaluator_set_up_keeps_it_with_the_project(api_client):
+    from conformance.models import ProjectConfig, Violation
+
+    dbt_project = SimpleUploadedFile(
+        "dbt_project.yml", b"name: acme_shop\nvars:\n  too_many_joins_threshold: 3\n", content_type="text/yaml"
+    )
+    exceptions = SimpleUploadedFile(
+        "dbt_project_evaluator_exceptions.csv",
+        b"fct_name,column_name,id_to_exclude,comment\nfct_too_many_joins,resource_name,dim_customers,Versioned\n",
+        content_type="text/csv",
+    )
+    response = api_client.post(
+        "/api/v1/ingest/dbt",
+        {"manifest": upload("manifest"), "dbt_project": dbt_project, "evaluator_exceptions": exceptions},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["config"]["dbt_project"] == "dbt_project.yml"
+    config = ProjectConfig.objects.get(source_system__name="acme_shop")
+    assert config.evaluator_vars == {"too_many_joins_threshold": 3}
+    assert config.evaluator_exceptions[0]["pattern"] == "dim_customers"
+    statuses = set(Violation.objects.filter(rule__rule_id="DBT-M12").values_list("capsule__name", "status"))
+    assert ("dim_customers", "waived") in statuses
+
+
+def test_upload_with_an_invalid_evaluator_variable_is_a_400_naming_it(api_client):
+    dbt_project = SimpleUploadedFile("dbt_project.yml", b"vars:\n  models_fanout_threshold: -2\n")
+    response = api_client.post(
+        "/api/v1/ingest/dbt", {"manifest": upload("manifest"), "dbt_project": dbt_project}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "vars.models_fanout_threshold: expected at least 1" in response.json()["error"]["message"]
+    assert not Capsule.objects.exists()

@@ -37,6 +37,8 @@ _NEIGHBOUR_PARAMS = {
     "forbidden_materializations": Param("str_list", help="neighbours must not be materialised so"),
     "allowed_access": Param("access_list", help="neighbours must have this access"),
     "forbidden_access": Param("access_list", help="neighbours must not have this access"),
+    "allowed_model_types": Param("str_list", help="neighbours must be of these model types (dbt-project-evaluator's)"),
+    "forbidden_model_types": Param("str_list", help="neighbours must not be of these model types"),
     "unknown_layer": Param(
         "str", default="pass", choices=("pass", "fail"), help="how allowed_layers treats a neighbour of unknown layer"
     ),
@@ -44,18 +46,31 @@ _NEIGHBOUR_PARAMS = {
 
 
 def _neighbour_params(params: Mapping[str, Any], scope: str) -> None:
-    if not any(params.get(f"{verdict}_{key}") for key, _ in _NEIGHBOUR_RULES for verdict in ("allowed", "forbidden")):
+    keys = [key for key, _ in _NEIGHBOUR_RULES] + ["model_types"]
+    if not any(params.get(f"{verdict}_{key}") for key in keys for verdict in ("allowed", "forbidden")):
         raise ValueError("check: give at least one allowed_* or forbidden_* list")
 
 
-def _neighbour_problems(node: CapsuleNode, params: Mapping[str, Any]) -> list[str]:
-    problems = []
-    for key, attribute in _NEIGHBOUR_RULES:
-        value = getattr(node, attribute)
+def _neighbour_conditions(params: Mapping[str, Any]) -> list[tuple[str, str | None, Any, Any, str]]:
+    """(key, attribute or None for the model type, allowed set, forbidden set, label) of the conditions given;
+    computed once per rule so each neighbour is judged only on those."""
+    out = []
+    for key, attribute in (*_NEIGHBOUR_RULES, ("model_types", None)):
         allowed, forbidden = params.get(f"allowed_{key}"), params.get(f"forbidden_{key}")
-        label = key.rstrip("s") if key != "access" else key
+        if allowed or forbidden:
+            label = {"access": "access", "model_types": "model type"}.get(key, key.rstrip("s"))
+            out.append((key, attribute, set(allowed or ()), set(forbidden or ()), label))
+    return out
+
+
+def _neighbour_problems(
+    node: CapsuleNode, conditions: list[tuple[str, str | None, Any, Any, str]], unknown_layer: str, model_type: Any
+) -> list[str]:
+    problems = []
+    for key, attribute, allowed, forbidden, label in conditions:
+        value = getattr(node, attribute) if attribute is not None else model_type
         if allowed and value not in allowed:
-            if value is None and key == "layers" and params["unknown_layer"] == "pass":
+            if value is None and key == "layers" and unknown_layer == "pass":
                 continue
             problems.append(f"{label} {value or 'unknown'} is not allowed")
         if forbidden and value in forbidden:
@@ -69,18 +84,26 @@ def _neighbours(run: CheckRun, *, direction: str) -> Iterator[Hit]:
     capsules = run.graph.capsules
     adjacency = run.graph.upstream if direction == "upstream" else run.graph.downstream
     verb = "depends on" if direction == "upstream" else "feeds"
+    role = "parent" if direction == "upstream" else "child"
+    conditions = _neighbour_conditions(params)
+    unknown_layer = params["unknown_layer"]
+    typed = bool(params.get("allowed_model_types") or params.get("forbidden_model_types"))
+    model_types = run.ctx.model_types if typed else None
     for index in run.capsules:
         node = capsules[index]
         for other in adjacency[index]:
             neighbour = capsules[other]
             if only and neighbour.capsule_type not in only:
                 continue
-            problems = _neighbour_problems(neighbour, params)
+            problems = _neighbour_problems(
+                neighbour, conditions, unknown_layer, model_types[other] if model_types is not None else None
+            )
             if problems:
                 yield Hit(
                     index,
                     f"'{capsule_label(node)}' {verb} {_describe(neighbour)}: {'; '.join(problems)}",
                     key=neighbour.urn,
+                    related=((role, capsule_label(neighbour)),),
                     details={
                         direction.rstrip("stream") + "stream": neighbour.urn,
                         "name": neighbour.name,
@@ -281,6 +304,10 @@ def fan_out(*, run: CheckRun) -> Iterator[Hit]:
         "max": Param("int", minimum=0, help="a violation when the count is above this"),
         "min": Param("int", minimum=0, help="a violation when the count is below this (min 1: root models)"),
         "parent_types": Param("type_list", help="only parents of these resource types count"),
+        "count_excluded": Param(
+            "bool", default=False, help="parents a project excludes count too (the evaluator's root models and joins)"
+        ),
+        "skip_time_spines": Param("bool", default=False, help="MetricFlow time spines are not judged"),
     },
     validate=_bounds_params,
 )
@@ -288,11 +315,13 @@ def fan_in(*, run: CheckRun) -> Iterator[Hit]:
     """The number of distinct direct parents stays within min..max."""
     params = run.params
     kinds = set(params.get("parent_types") or ())
-    capsules, parents = run.graph.capsules, run.graph.upstream
+    capsules = run.graph.capsules
+    parents = run.ctx.with_excluded.upstream if params["count_excluded"] else run.graph.upstream
+    skip_spines = params["skip_time_spines"]
     for index in run.capsules:
         counted = [p for p in parents[index] if not kinds or capsules[p].capsule_type in kinds]
         verdict = _bounds(len(counted), params)
-        if verdict:
+        if verdict and not (skip_spines and run.ctx.is_time_spine(index)):
             node = capsules[index]
             what = f"{'/'.join(sorted(kinds))} parents" if kinds else "parents"
             limit = params["max"] if verdict == "above" else params["min"]
@@ -348,12 +377,29 @@ def view_chain(*, run: CheckRun) -> Iterator[Hit]:
                 longest, via = run_length[parent], parent
         if longest > limit:
             chain = run.ctx.trace(via, best)
+            starts = _chain_starts(parents, run_length, index, limit)
+            labels = sorted(capsule_label(capsules[i]) for i in starts)
             yield Hit(
                 index,
                 f"'{capsule_label(capsules[index])}' depends on a chain of {longest} views/ephemerals "
                 f"(more than {limit}): {' -> '.join(chain)}",
-                details={"length": longest, "limit": limit, "chain": chain},
+                details={"length": longest, "limit": limit, "chain": chain, "starts": labels[:LISTED]},
+                related=tuple(("start", label) for label in labels),
             )
+
+
+def _chain_starts(parents: list[list[int]], run_length: list[int], index: int, limit: int) -> list[int]:
+    """The view-like ancestors from which an unbroken chain of views longer than ``limit`` edges reaches
+    ``index`` (dbt-project-evaluator lists each such ancestor); only for capsules already flagged."""
+    farthest: dict[int, int] = {}  # ancestor -> longest all-view distance to index
+    stack = [(parent, 1) for parent in parents[index] if run_length[parent] > 0]
+    while stack:
+        node, distance = stack.pop()
+        if farthest.get(node, 0) >= distance or distance > len(run_length):
+            continue
+        farthest[node] = distance
+        stack.extend((parent, distance + 1) for parent in parents[node] if run_length[parent] > 0)
+    return [node for node, distance in farthest.items() if distance > limit]
 
 
 # -- DAG smells ---------------------------------------------------------------------------------
@@ -393,6 +439,7 @@ def rejoined_concepts(*, run: CheckRun) -> Iterator[Hit]:
                         f"and through '{capsule_label(capsules[middle])}', which feeds nothing else",
                         key=f"{capsules[top].urn}>{capsules[middle].urn}",
                         details={"parent": capsules[top].urn, "via": capsules[middle].urn},
+                        related=(("parent", capsule_label(capsules[top])), ("via", capsule_label(capsules[middle]))),
                     )
 
 
@@ -404,7 +451,12 @@ def _mixed_params(params: Mapping[str, Any], scope: str) -> None:
 @register_check(
     "mixed_parents",
     scopes={"graph": "capsule"},
-    params={"types": Param("type_list", required=True, help="a violation when parents include ALL these types")},
+    params={
+        "types": Param("type_list", required=True, help="a violation when parents include ALL these types"),
+        "per_parent": Param(
+            "bool", default=False, help="one finding per parent of those types (dbt-project-evaluator's rows)"
+        ),
+    },
     validate=_mixed_params,
 )
 def mixed_parents(*, run: CheckRun) -> Iterator[Hit]:
@@ -417,6 +469,19 @@ def mixed_parents(*, run: CheckRun) -> Iterator[Hit]:
             by_type.setdefault(capsules[parent].capsule_type, []).append(parent)
         if all(kind in by_type for kind in wanted):
             listed = {kind: _names(capsules, by_type[kind]) for kind in wanted}
+            if run.params["per_parent"]:
+                mix = " and ".join(f"{kind}s ({', '.join(listed[kind])})" for kind in wanted)
+                for kind in wanted:
+                    for parent in by_type[kind]:
+                        other = capsules[parent]
+                        yield Hit(
+                            index,
+                            f"'{capsule_label(capsules[index])}' reads {_describe(other)} among {mix}",
+                            key=other.urn,
+                            details={"parent": other.urn, "parents": listed},
+                            related=(("parent", capsule_label(other)),),
+                        )
+                continue
             yield Hit(
                 index,
                 f"'{capsule_label(capsules[index])}' reads "

@@ -144,13 +144,26 @@ def layer_folder_match(*, run: CheckRun) -> Iterator[Hit]:
             )
 
 
-@register_check("source_folder", scopes={"capsule": "capsule"}, params={})
+@register_check(
+    "source_folder",
+    scopes={"capsule": "capsule"},
+    params={
+        "ancestors": Param(
+            "bool",
+            default=False,
+            help="a model must live in the folder of every source upstream of it, not only of those it reads",
+        ),
+        "max_depth": Param("int", minimum=1, help="with ancestors: only sources at most this many edges upstream"),
+    },
+)
 def source_folder(*, run: CheckRun) -> Iterator[Hit]:
     """Sources are declared, and models reading a source live, in a folder named after the source.
 
-    As in dbt-project-evaluator, "named after" means the folder path contains the source name.
+    As in dbt-project-evaluator, "named after" means the folder path contains the source name; with
+    ``ancestors`` every source upstream counts (through excluded capsules too, as the evaluator walks them).
     """
     capsules, upstream = run.graph.capsules, run.graph.upstream
+    ancestors, depth = run.params["ancestors"], run.params.get("max_depth")
     for index in run.capsules:
         node = capsules[index]
         if not node.path:
@@ -159,10 +172,16 @@ def source_folder(*, run: CheckRun) -> Iterator[Hit]:
         if node.capsule_type == "source":
             wanted = [node.source_name] if node.source_name else []
         else:
+            if not ancestors:
+                reached: Any = upstream[index]
+            elif depth is not None:
+                reached = [i for i, _ in run.ctx.with_excluded.walk([index], direction="upstream", max_depth=depth)]
+            else:
+                reached = _ancestors(run.ctx.with_excluded.upstream, index)
             wanted = sorted(
                 {
                     capsules[p].source_name
-                    for p in upstream[index]
+                    for p in reached
                     if capsules[p].capsule_type == "source" and capsules[p].source_name
                 }
             )
@@ -178,6 +197,76 @@ def source_folder(*, run: CheckRun) -> Iterator[Hit]:
                 )
 
 
+def _ancestors(upstream: list[list[int]], index: int) -> set[int]:
+    """Every capsule upstream of ``index`` (cycle-safe)."""
+    seen: set[int] = set()
+    stack = list(upstream[index])
+    while stack:
+        parent = stack.pop()
+        if parent not in seen:
+            seen.add(parent)
+            stack.extend(upstream[parent])
+    return seen
+
+
 def _either(items: tuple[str, ...] | list[str]) -> str:
     items = list(items)
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
+
+
+# -- dbt-project-evaluator's model types ------------------------------------------------------------------
+
+
+@register_check(
+    "model_type_prefix",
+    scopes={"capsule": "capsule"},
+    params={"skip_time_spines": Param("bool", default=True, help="MetricFlow time spines are not judged")},
+)
+def model_type_prefix(*, run: CheckRun) -> Iterator[Hit]:
+    """A model's name prefix (up to its first underscore) is one of its model type's prefixes.
+
+    dbt-project-evaluator's naming check: the type comes from the prefix, else from the deepest type folder,
+    else ``other``; a name whose prefix belongs to no type fails, listing its type's prefixes.
+    """
+    ctx = run.ctx
+    capsules, types = run.graph.capsules, ctx.model_types
+    namings: dict[str | None, Any] = {}
+    skip_spines = run.params["skip_time_spines"]
+    for index in run.capsules:
+        node = capsules[index]
+        system = getattr(node, "source_system", None)
+        naming = namings.get(system)
+        if naming is None:
+            naming = namings[system] = ctx.projects.naming(system)
+        if naming.prefix_type(node.name) is not None or (skip_spines and ctx.is_time_spine(index)):
+            continue
+        kind = types[index] or "other"
+        allowed = sorted(naming.prefixes.get(kind, ()))
+        wanted = f"should start with {_either(allowed)}" if allowed else "has no prefixes defined for that type"
+        yield Hit(
+            index,
+            f"'{capsule_label(node)}' is a {kind} model and {wanted} (its prefix is '{naming.name_prefix(node.name)}')",
+            details={"model_type": kind, "prefix": naming.name_prefix(node.name), "allowed_prefixes": allowed},
+        )
+
+
+@register_check("model_type_folder", scopes={"capsule": "capsule"}, params={})
+def model_type_folder(*, run: CheckRun) -> Iterator[Hit]:
+    """The model type told by the name's prefix and the one told by the deepest type folder agree.
+
+    dbt-project-evaluator's model-directories check (the part on every model): when the name's prefix names
+    a type and a folder of the path names another, the model is in the wrong folder.
+    """
+    capsules = run.graph.capsules
+    for index in run.capsules:
+        node = capsules[index]
+        naming = run.ctx.projects.naming(getattr(node, "source_system", None))
+        by_name = naming.prefix_type(node.name)
+        by_folder, folder = naming.folder_type(node.path)
+        if by_name and by_folder and by_name != by_folder:
+            yield Hit(
+                index,
+                f"'{capsule_label(node)}' is named as {by_name} ({naming.name_prefix(node.name)}) but lives in the "
+                f"{by_folder} folder '{folder}' ({node.path})",
+                details={"model_type": by_name, "folder_model_type": by_folder, "path": node.path},
+            )

@@ -439,6 +439,9 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
                 )
         return
     totals: dict[str | None, list[int]] = {}
+    by_type: dict[str, list[int]] = {}
+    model_types = ctx.model_types if covered is None else None
+    tests = 0
     for index in run.capsules:
         node = graph.capsules[index]
         if covered is not None:
@@ -447,10 +450,16 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
         elif measure == "documented_models":
             good, total = int(bool((node.description or "").strip())), 1
         else:
-            good, total = int(capsule_test_kinds(node, ctx)[2] > 0), 1
+            count = capsule_test_kinds(node, ctx)[2]
+            tests += count
+            good, total = int(count > 0), 1
         bucket = totals.setdefault(node.layer, [0, 0])
         bucket[0] += good
         bucket[1] += total
+        if model_types is not None and model_types[index] is not None:
+            typed = by_type.setdefault(model_types[index], [0, 0])
+            typed[0] += good
+            typed[1] += total
     good = sum(bucket[0] for bucket in totals.values())
     total = sum(bucket[1] for bucket in totals.values())
     if not total:
@@ -460,16 +469,22 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
         by_layer = {
             str(layer): round(100.0 * g / t, 2) for layer, (g, t) in sorted(totals.items(), key=_layer_key) if t
         }
+        details: dict[str, Any] = {
+            "percent": round(percent, 2),
+            "covered": good,
+            "total": total,
+            "min_percent": minimum,
+            "by_layer": by_layer,
+        }
+        if by_type:
+            details["by_model_type"] = {kind: round(100.0 * g / t, 2) for kind, (g, t) in sorted(by_type.items())}
+        if measure == "tested_models":
+            # the evaluator's total_tests and test_to_model_ratio
+            details.update(tests=tests, tests_per_model=round(tests / total, 4))
         yield Hit(
             None,
             f"project {_label(measure)} is {percent:.1f}% ({good}/{total}), below {minimum:g}%",
-            details={
-                "percent": round(percent, 2),
-                "covered": good,
-                "total": total,
-                "min_percent": minimum,
-                "by_layer": by_layer,
-            },
+            details=details,
         )
 
 
@@ -477,6 +492,41 @@ def declared_columns(graph: GraphView, node: CapsuleNode) -> list[int]:
     """A capsule's columns the project declares: coverage judges those, not what column lineage inferred."""
     columns = graph.columns
     return [c for c in node.columns if not columns[c].inferred]
+
+
+@register_check("test_directory", scopes={"capsule": "capsule"}, params={})
+def tests_in_model_folder(*, run: CheckRun) -> Iterator[Hit]:
+    """Each generic test is declared in the folder of the model it tests (dbt-project-evaluator's
+    fct_test_directories): one finding per test declared elsewhere. Tests in a path the project excludes are
+    not judged; the graph view must say where tests are declared (``TestInfo.path``)."""
+    capsules = run.graph.capsules
+    for index in run.capsules:
+        node = capsules[index]
+        if not node.path:
+            continue
+        settings = run.ctx.projects.get(getattr(node, "source_system", None))
+        model_folder = _folder(node.path)
+        for test in node.tests:
+            path = getattr(test, "path", None)
+            if not path or test.test_type == "singular":
+                continue
+            if settings is not None and settings.excludes_path(path=path):
+                continue
+            test_folder = _folder(path)
+            if test_folder != model_folder:
+                yield Hit(
+                    index,
+                    f"test '{test.name}' of '{capsule_label(node)}' is declared in {test_folder or './'}, not in "
+                    f"the model's folder {model_folder or './'}",
+                    key=test.name,
+                    details={"test": test.name, "test_folder": test_folder, "model_folder": model_folder},
+                    related=(("test", test.name),),
+                )
+
+
+def _folder(path: str) -> str:
+    path = path.replace("\\", "/")
+    return path.rsplit("/", 1)[0] + "/" if "/" in path else ""
 
 
 def _covered_columns(ctx: EvalContext, measure: str) -> list[bool]:

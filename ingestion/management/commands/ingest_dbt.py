@@ -20,10 +20,19 @@ class Command(BaseCommand):
         parser.add_argument("--catalog", help="path to catalog.json (dbt docs generate)")
         parser.add_argument("--run-results", help="path to run_results.json (test statuses)")
         parser.add_argument("--project-name", help="name of the source system (default: the dbt project's name)")
+        parser.add_argument(
+            "--dbt-project",
+            help="the project's dbt_project.yml: its dbt-project-evaluator vars become its conformance settings",
+        )
+        parser.add_argument(
+            "--evaluator-exceptions",
+            help="dbt_project_evaluator_exceptions.csv: the evaluator's exceptions, kept as waivers of the project",
+        )
         parser.add_argument("--dry-run", action="store_true", help="parse and load, then roll back")
         parser.add_argument("--json", action="store_true", help="print the job as JSON on stdout")
 
     def handle(self, *args, manifest, catalog, run_results, project_name, dry_run, json: bool, **options):
+        dbt_project, exceptions = options.get("dbt_project"), options.get("evaluator_exceptions")
         started = time.perf_counter()
         interactive = not json and sys.stderr.isatty()
 
@@ -42,6 +51,8 @@ class Command(BaseCommand):
             dry_run=dry_run,
             triggered_by="cli",
             progress=progress,
+            dbt_project=Artifact.from_path("dbt_project", dbt_project) if dbt_project else None,
+            evaluator_exceptions=Artifact.from_path("evaluator_exceptions", exceptions) if exceptions else None,
         )
         if interactive:
             sys.stderr.write("\r\033[K")

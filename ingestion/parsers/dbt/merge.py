@@ -336,6 +336,7 @@ def _tests(
             status=result.status if result is not None else None,
             kwargs={key: value for key, value in kwargs.items() if key != "model"},
             package_name=test.get("package_name") or "",
+            original_file_path=_text(test.get("original_file_path")),
         )
         records.append(record)
         if attached_to is not None:
@@ -408,6 +409,7 @@ def _attributes(capsule_type: str, node: dict[str, Any], config: dict[str, Any])
                 deprecation_date=node.get("deprecation_date"),
                 primary_key=node.get("primary_key"),
                 constraints=node.get("constraints"),
+                time_spine=node.get("time_spine") if capsule_type == "model" else None,
             )
             if capsule_type == "snapshot":
                 values.update(
