@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Avg, CharField, Count, Q, QuerySet, Value
+from django.db.models import Avg, CharField, Count, Max, Q, QuerySet, Value
 from django.db.models.functions import Cast
 
 from catalog.choices import INFERRED_ORIGINS
@@ -21,6 +21,7 @@ from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns
 from catalog.search import catalog_version, search_terms
 
 __all__ = [
+    "capsules_last_change",
     "COLUMN_PII_ROW",
     "CatalogCoverage",
     "FacetCount",
@@ -567,3 +568,10 @@ def column_names_by_capsule(
                     else:
                         names.append(name)
     return out
+
+
+def capsules_last_change(*, source_system_id: Any) -> tuple[int, str | None]:
+    """How many capsules a project has and when one last changed (an ingestion, or a steward in the admin); one
+    query."""
+    row = Capsule.objects.filter(source_system_id=source_system_id).aggregate(n=Count("pk"), last=Max("updated_at"))
+    return row["n"], row["last"].isoformat() if row["last"] else None

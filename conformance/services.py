@@ -607,6 +607,26 @@ def conformance_after_load(*, load_result: Any, job: Any, progress: Progress = _
     }
 
 
+def conformance_after_unchanged_ingestion(*, job: Any) -> dict[str, Any]:
+    """An ingestion whose artifacts were those of the last one applied, with nothing else changed: the latest full
+    evaluation still holds. It is recorded as this ingestion's evaluation (a copy of that one: nothing new, nothing
+    fixed), so the trend and ``--new-only`` see the state applied again. Two queries."""
+    if not settings.CONFORMANCE_ON_INGEST:
+        return {"skipped": "CONFORMANCE_ON_INGEST is off"}
+    last = ScoreSnapshot.objects.filter(rule_set__isnull=True).order_by("-evaluated_at").first()
+    if last is None:
+        return {"skipped": "no evaluation stored to carry over"}
+    copied = ScoreSnapshot.objects.create(
+        ingestion_id=job.pk, trigger=EvaluationTrigger.INGESTION, triggered_by=getattr(job, "triggered_by", None),
+        rule_set=None, score=last.score, weighted_score=last.weighted_score, capsules=last.capsules,
+        columns=last.columns, rules_evaluated=last.rules_evaluated, rules_skipped=last.rules_skipped,
+        rules_errored=last.rules_errored, rules_disabled=last.rules_disabled, findings=last.findings,
+        waived=last.waived, by_severity=last.by_severity, new_count=0, fixed_count=0, report=last.report,
+        offenders=last.offenders, timings={},
+    )  # fmt: skip
+    return {"carried_over": str(last.pk), "snapshot": str(copied.pk), "score": last.score}
+
+
 def steward_waivers() -> list[Waiver]:
     """Waivers granted by stewards on stored violations, as engine waivers matched by fingerprint; one query."""
     rows = Violation.objects.filter(status=ViolationStatus.WAIVED, waiver_source=WaiverSource.STEWARD).values_list(

@@ -30,10 +30,15 @@ def test_summary_shows_what_changed():
     assert out.startswith("Ingested acme_shop in ")
     capsules_line = next(line for line in out.splitlines() if line.strip().startswith("capsules"))
     assert capsules_line.split()[1] == str(Capsule.objects.count())
-    second = run(
+    again = run(
         "--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--catalog", str(SAMPLE_TARGET_DIR / "catalog.json")
     )
-    assert next(line for line in second.splitlines() if line.strip().startswith("capsules")).split()[1:] == [
+    assert again.startswith("Nothing changed in acme_shop (") and "--force runs the pipeline anyway" in again
+    forced = run(
+        "--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--catalog", str(SAMPLE_TARGET_DIR / "catalog.json"),
+        "--force",
+    )  # fmt: skip
+    assert next(line for line in forced.splitlines() if line.strip().startswith("capsules")).split()[1:] == [
         "0", "0", str(Capsule.objects.count()), "0",
     ]  # fmt: skip
 

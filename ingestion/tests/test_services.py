@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import threading
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 from django.db import connection
+from django.utils import timezone
 
 from catalog.choices import INFERRED_ORIGINS
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
@@ -141,7 +143,7 @@ def test_versioned_models_get_versioned_urns(ingest_sample):
 def test_reingesting_identical_artifacts_changes_nothing(ingest_sample):
     ingest_sample()
     before = snapshot()
-    job = ingest_sample()
+    job = ingest_sample(force=True)  # the whole pipeline, not the shortcut for identical artifacts
     assert job.status == "completed"
     for kind in ("capsules", "columns", "edges", "tests"):
         counts = job.stats[kind]
@@ -206,7 +208,7 @@ def test_two_projects_side_by_side_stay_separate(ingest, ingest_sample):
     shop_count = Capsule.objects.filter(source_system__name="shop").count()
     assert shop_count > 0
     # Re-ingesting acme does not remove shop's capsules, and shop's ingest left acme's alone.
-    assert ingest_sample().stats["capsules"]["removed"] == 0
+    assert ingest_sample(force=True).stats["capsules"]["removed"] == 0
     assert Capsule.objects.filter(source_system__name="shop").count() == shop_count
     acme_now = [row for row in snapshot()["capsules"] if row[0].startswith("urn:dab:dbt:") and row in acme_before]
     assert len(acme_now) == len(acme_before)
@@ -495,3 +497,88 @@ def test_a_step_reporting_its_own_failure_leaves_a_warning_on_the_job(ingest_sam
     assert "a rule file does not validate" in job.stats["conformance"]["error"]
     assert any(w.startswith("conformance did not complete: ValueError: a rule file") for w in job.warnings)
     assert Capsule.objects.exists()
+
+
+# -- byte-identical artifacts ------------------------------------------------------------------------------------------
+
+
+def _rows_touched_since(moment) -> int:
+    return Capsule.objects.filter(updated_at__gt=moment).count() + Column.objects.filter(updated_at__gt=moment).count()
+
+
+def test_identical_artifacts_finish_at_once_saying_nothing_changed(ingest_sample, django_assert_max_num_queries):
+    first = ingest_sample()
+    before = snapshot()
+    moment = first.completed_at
+    with django_assert_max_num_queries(25):
+        again = ingest_sample()
+    assert again.status == "completed"
+    assert again.stats["unchanged"]["same_as_job"] == str(first.pk)
+    assert "nothing to do" in again.stats["unchanged"]["message"]
+    assert again.source_name == "acme_shop"
+    assert "column_lineage" not in again.stats and "load" not in again.stats["timings"]
+    # the last evaluation still holds: recorded as this ingestion's, nothing new, nothing fixed
+    carried = again.stats["conformance"]
+    from conformance.models import ScoreSnapshot
+
+    snapshot_row = ScoreSnapshot.objects.get(pk=carried["snapshot"])
+    assert (snapshot_row.ingestion_id, snapshot_row.new_count, snapshot_row.fixed_count) == (again.pk, 0, 0)
+    assert snapshot_row.score == ScoreSnapshot.objects.get(pk=carried["carried_over"]).score
+    assert snapshot() == before and _rows_touched_since(moment) == 0
+    # A third identical upload compares with the run that applied them, not with the skipped one.
+    assert ingest_sample().stats["unchanged"]["same_as_job"] == str(first.pk)
+    # a steward's edit of a capsule in the admin is a change: the next upload is applied again
+    Capsule.objects.filter(name="fct_orders").update(updated_at=timezone.now())
+    assert "unchanged" not in ingest_sample().stats
+
+
+def test_new_run_results_alone_are_applied(ingest, ingest_sample, write_json):
+    ingest_sample()
+    results = json.loads((SAMPLE_TARGET_DIR / "run_results.json").read_bytes())
+    results["results"][0]["status"] = "fail" if results["results"][0]["status"] != "fail" else "pass"
+    job = ingest(
+        manifest=SAMPLE_TARGET_DIR / "manifest.json",
+        catalog=SAMPLE_TARGET_DIR / "catalog.json",
+        run_results=write_json("run_results.json", results),
+    )
+    assert "unchanged" not in job.stats
+    assert job.stats["capsules"]["created"] == 0
+
+
+def test_a_change_of_what_decides_the_outcome_runs_the_pipeline_again(ingest_sample, settings, tmp_path):
+    ingest_sample()
+    # a steward's rule setting, a settings value, a config file: each makes the identical upload a real one
+    from conformance.models import Rule
+
+    Rule.objects.filter(rule_id="DBT-P01").update(parameters_override={"max": 7})
+    assert "unchanged" not in ingest_sample().stats
+    assert "unchanged" in ingest_sample().stats
+    settings.LINEAGE_MASKING_FUNCTIONS = ("my_mask",)
+    assert "unchanged" not in ingest_sample().stats
+    conventions = tmp_path / "conventions.yml"
+    conventions.write_text("{}\n")
+    settings.CONVENTIONS_PATH = conventions
+    from ingestion.services import conventions_load
+
+    conventions_load.cache_clear()
+    try:
+        assert "unchanged" not in ingest_sample().stats
+    finally:
+        conventions_load.cache_clear()
+
+
+def test_identical_artifacts_of_an_older_state_are_applied_again(ingest, ingest_sample, sample_manifest, write_json):
+    ingest_sample()
+    changed = copy.deepcopy(sample_manifest)
+    changed["nodes"]["model.acme_shop.stg_customers"]["description"] = "changed"
+    ingest(manifest=write_json("m.json", changed), catalog=SAMPLE_TARGET_DIR / "catalog.json",
+           run_results=SAMPLE_TARGET_DIR / "run_results.json")  # fmt: skip
+    back = ingest_sample()
+    assert "unchanged" not in back.stats
+    assert back.stats["capsules"]["updated"] >= 1
+
+
+def test_force_and_dry_runs_are_never_skipped(ingest_sample):
+    ingest_sample()
+    assert "unchanged" not in ingest_sample(force=True).stats
+    assert "unchanged" not in ingest_sample(dry_run=True).stats

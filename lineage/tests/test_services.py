@@ -82,7 +82,7 @@ def test_the_incremental_self_reference_is_neither_an_edge_nor_a_problem(sample_
 def test_an_unchanged_reingest_reparses_nothing_and_keeps_every_edge(ingest_sample):
     ingest_sample()
     before = set(ColumnLineage.objects.values_list("id", flat=True))
-    stats = ingest_sample().stats["column_lineage"]
+    stats = ingest_sample(force=True).stats["column_lineage"]
     assert stats["reparsed"] == 0 and stats["kept"] == 27
     assert stats["statuses"] == {"parsed": 27}
     assert set(ColumnLineage.objects.values_list("id", flat=True)) == before

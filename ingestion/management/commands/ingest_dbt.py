@@ -29,6 +29,11 @@ class Command(BaseCommand):
             help="dbt_project_evaluator_exceptions.csv: the evaluator's exceptions, kept as waivers of the project",
         )
         parser.add_argument("--dry-run", action="store_true", help="parse and load, then roll back")
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="run the whole pipeline even when the artifacts are those of the last ingestion and nothing changed",
+        )
         parser.add_argument("--json", action="store_true", help="print the job as JSON on stdout")
 
     def handle(self, *args, manifest, catalog, run_results, project_name, dry_run, json: bool, **options):
@@ -53,6 +58,7 @@ class Command(BaseCommand):
             progress=progress,
             dbt_project=Artifact.from_path("dbt_project", dbt_project) if dbt_project else None,
             evaluator_exceptions=Artifact.from_path("evaluator_exceptions", exceptions) if exceptions else None,
+            force=options.get("force", False),
         )
         if interactive:
             sys.stderr.write("\r\033[K")
@@ -68,6 +74,14 @@ class Command(BaseCommand):
             return
         stats = job.stats
         dry = " (dry run: rolled back)" if job.config.get("dry_run") else ""
+        if "unchanged" in stats:
+            self.stdout.write(
+                self.style.SUCCESS(f"Nothing changed in {job.source_name} ({job.duration_seconds:.2f}s): ")
+                + stats["unchanged"]["message"]
+                + " (--force runs the pipeline anyway)"
+            )
+            self.stdout.write(f"  job {job.pk}")
+            return
         self.stdout.write(self.style.SUCCESS(f"Ingested {job.source_name} in {job.duration_seconds:.2f}s{dry}"))
         self.stdout.write(f"  {'':<9}{'created':>9}{'updated':>9}{'unchanged':>11}{'removed':>9}")
         for kind in ("capsules", "columns", "edges", "tests"):
