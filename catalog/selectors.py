@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import Avg, CharField, Count, Q, QuerySet, Value
+from django.db.models import Avg, Case, CharField, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
+from django.urls import reverse
 
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
-from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns
-from catalog.search import catalog_version, search_terms
+from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns, pii_q
+from catalog.search import (
+    RANK_DESCRIPTION,
+    RANK_FUZZY,
+    RANK_LABELS,
+    catalog_version,
+    match_reason,
+    names_near,
+    search_terms,
+)
 
 __all__ = [
     "CatalogCoverage",
@@ -39,10 +50,16 @@ __all__ = [
     "domain_list",
     "owner_get",
     "owner_list",
+    "SEARCH_FACETS",
+    "Suggestion",
+    "column_search_scope",
+    "rows_by_ids",
     "search_capsules",
     "search_columns",
-    "rows_by_ids",
     "search_count",
+    "search_did_you_mean",
+    "search_suggest_payload",
+    "search_suggestions",
     "source_system_list",
 ]
 
@@ -281,76 +298,290 @@ def column_get(*, urn: str) -> Column:
 # -- search -------------------------------------------------------------------------------------------
 
 
-# A search page ranks at most this many name-prefix matches, and as many other matches, of each kind: a
-# common word costs no more than a rare one. Below that, counts and ranking are exact.
+# A search page ranks at most this many name-prefix matches, and as many other literal matches, of each kind:
+# a common word costs no more than a rare one. Below that, counts and ranking are exact.
 SEARCH_CAP = 1000
+# And at most this many fuzzy matches (names close to the query), the closest: beyond the first screen they
+# are noise.
+FUZZY_CAP = 50
+
+# Search facets (the capsule browser's, plus PII and tags) -> the candidate fields their values come from.
+SEARCH_FACETS: dict[str, str] = {
+    "capsule_type": "capsule_type",
+    "layer": "layer",
+    "domain": "domain__name",
+    "owner": "owner__name",
+    "materialization": "materialization",
+    "has_pii": "has_pii",
+    "has_tests": "has_tests",
+    "tag": "tags",
+}
+# The most frequent tags a facet lists (a project may have hundreds).
+TAG_FACET_SIZE = 15
 
 
 @dataclass(frozen=True)
 class SearchPage:
-    """One page of ranked search results and how many matched: exactly, or (``exact`` false) at least."""
+    """One page of ranked search results and how many matched: exactly, or (``exact`` false) at least. With
+    facets: capsule counts per value of each facet for this query, each under the other facets chosen."""
 
     results: list
     count: int
     exact: bool = True
+    facets: dict[str, list[FacetCount]] | None = None
 
 
-def _search_candidates(*, everything: QuerySet, query: str) -> tuple[list[tuple], int, bool]:
-    """The matches a search page ranks, as (sort key, id), with how many matched and whether exactly.
+@dataclass(frozen=True)
+class _Candidate:
+    key: tuple  # (tier, -score within the tier, name length, name, urn): the order of ``ranked()``
+    pk: object
+    reason: str
+    row: dict
+
+
+def _search_candidates(
+    *, everything: QuerySet, query: str, fields: Mapping[str, object] | None = None
+) -> tuple[list[_Candidate], bool]:
+    """The matches a search page ranks, best first, and whether that is all of them.
 
     1. Up to SEARCH_CAP name-prefix matches in name order (a btree range; the exact name comes first).
-    2. When there are fewer, up to SEARCH_CAP other matches (contains, URN, tag, description). When there
-       are more, the others could only rank below the page and the count is "at least" anyway: skipped.
-    Ranked here from the fetched names, URNs and tags, as ``ranked()`` ranks them in SQL. Two queries at
-    most, each stopping at the cap, so a common word costs no more than a rare one."""
+    2. When there are fewer, up to SEARCH_CAP other literal matches (contains, URN, tag, description) with
+       their description score. When there are more, the others could only rank below the page: skipped.
+    3. Capsules on PostgreSQL, queries of five letters or more: up to FUZZY_CAP names close to the query
+       (pg_trgm), closest first, that no literal tier holds.
+    Ranked here from the fetched names, URNs, tags and scores, as ``ranked()`` ranks them in SQL. Three
+    queries at most, each stopping at its cap, so a common word costs no more than a rare one. ``fields``
+    (name -> field or expression) are fetched with each row, e.g. what the facets count."""
     terms = search_terms(query)
-    prefixed, others = everything.search_split(query)
-    tag_hit = everything.tag_hit(terms)
-    rows = list(prefixed.values_list("pk", "name", "urn", tag_hit)[: SEARCH_CAP + 1])
+    prefixed, others, fuzzy = everything.search_split(query)
+    extra = dict(fields or {})
+    values = {"_name": F("name"), "_urn": F("urn"), "_tag_hit": everything.tag_hit(terms), **extra}
+    rows = [(row, 0.0) for row in prefixed.values("pk", **values)[: SEARCH_CAP + 1]]
     exact = len(rows) <= SEARCH_CAP
     if exact:
-        more = list(others.values_list("pk", "name", "urn", tag_hit)[: SEARCH_CAP + 1])
+        score = everything.description_score(terms) if terms.allows_contains else None
+        if score is not None:
+            score = Case(
+                When(everything.literal_name_q(terms), then=Value(0.0)), default=score, output_field=FloatField()
+            )
+        more = list(others.values("pk", **values, **({"_score": score} if score is not None else {}))[: SEARCH_CAP + 1])
         exact = len(more) <= SEARCH_CAP
-        rows = rows + more[:SEARCH_CAP]
+        rows += [(row, row.get("_score") or 0.0) for row in more[:SEARCH_CAP]]
     else:
         rows = rows[:SEARCH_CAP]
     rank_of = everything.rank_of
-    keyed = [
-        ((rank_of(terms, name=name, urn=urn, tag_hit=hit), len(name), name, urn), pk) for pk, name, urn, hit in rows
-    ]
-    keyed.sort()
-    return keyed, len(keyed), exact
+    candidates = []
+    seen = set()
+    for row, score in rows:
+        seen.add(row["pk"])
+        rank = rank_of(terms, name=row["_name"], urn=row["_urn"], tag_hit=row["_tag_hit"])
+        key = (rank, -score if rank == RANK_DESCRIPTION else 0.0, len(row["_name"]), row["_name"], row["_urn"])
+        candidates.append(_Candidate(key, row["pk"], "", row))
+    if exact and fuzzy is not None:
+        close = list(fuzzy.values("pk", **values, _score=everything.fuzzy_score(terms))[: FUZZY_CAP + 1])
+        exact = len(close) <= FUZZY_CAP
+        for row in close[:FUZZY_CAP]:
+            if row["pk"] not in seen:
+                rank = rank_of(terms, name=row["_name"], urn=row["_urn"], tag_hit=row["_tag_hit"], fuzzy=True)
+                score = -row["_score"] if rank == RANK_FUZZY else 1.0  # exact but for separators: after exact
+                candidates.append(
+                    _Candidate((rank, score, len(row["_name"]), row["_name"], row["_urn"]), row["pk"], "", row)
+                )
+    candidates.sort(key=lambda c: c.key)
+    return candidates, exact
 
 
-def _search_page(*, everything: QuerySet, rows: QuerySet, query: str, limit: int, offset: int) -> SearchPage:
-    """Three queries at most: the candidates (one or two), then the page's rows whole."""
-    keyed, count, exact = _search_candidates(everything=everything, query=query)
-    window = keyed[offset : offset + limit]
-    by_id = rows.in_bulk([pk for _, pk in window])
+def _facet_values(facet: str, value) -> list[str]:
+    """A candidate's values in a facet, as the facet lists and its filter takes them."""
+    if facet == "tag":
+        return [str(tag) for tag in value or []]
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    return [] if value is None else [str(value)]
+
+
+def _chosen(selected: Mapping[str, str]) -> dict[str, set[str]]:
+    """Facet -> the values chosen (comma-separated, as the capsule filters take them), lower-cased."""
+    chosen = {}
+    for facet in SEARCH_FACETS:
+        raw = (selected.get(facet) or "").strip()
+        if raw:
+            values = [raw] if facet in ("tag", "owner") else raw.split(",")
+            chosen[facet] = {v.strip().lower() for v in values if v.strip()}
+    return chosen
+
+
+def _passes(row: dict, chosen: Mapping[str, set[str]], *, skip: str | None = None) -> bool:
+    for facet, values in chosen.items():
+        if facet != skip and not values & {v.lower() for v in _facet_values(facet, row[f"facet_{facet}"])}:
+            return False
+    return True
+
+
+def _search_facet_counts(candidates: list[_Candidate], chosen: Mapping[str, set[str]]) -> dict[str, list[FacetCount]]:
+    """Per facet, how many candidates have each value under every other facet chosen (so a facet shows the
+    values one could switch to), most frequent first. Counted here from the fetched rows: no query."""
+    counts: dict[str, list[FacetCount]] = {}
+    for facet in SEARCH_FACETS:
+        tally: Counter = Counter()
+        for candidate in candidates:
+            if _passes(candidate.row, chosen, skip=facet):
+                tally.update(_facet_values(facet, candidate.row[f"facet_{facet}"]))
+        ordered = sorted(tally.items(), key=lambda item: (-item[1], item[0]))
+        if facet == "tag":
+            picked = chosen.get("tag", set())
+            ordered = [item for item in ordered if item[0].lower() in picked] + [
+                item for item in ordered[:TAG_FACET_SIZE] if item[0].lower() not in picked
+            ]
+        counts[facet] = [FacetCount(value=value, count=n) for value, n in ordered]
+    return counts
+
+
+def _facet_fields() -> dict[str, object]:
+    fields: dict[str, object] = {f"facet_{f}": F(field) for f, field in SEARCH_FACETS.items() if f != "has_pii"}
+    fields["facet_has_pii"] = Exists(Column.objects.filter(pii_q(), capsule=OuterRef("pk")))
+    return fields
+
+
+def _search_page(
+    *, rows: QuerySet, candidates: list[_Candidate], exact: bool, terms, limit: int, offset: int, facets=None
+) -> SearchPage:
+    """The page's window of ranked candidates, fetched whole (one query), each with its rank and reason."""
+    window = candidates[offset : offset + limit]
+    by_id = rows.in_bulk([c.pk for c in window])
     results = []
-    for key, pk in window:
-        row = by_id[pk]
-        row.search_rank = key[0]
+    for candidate in window:
+        row = by_id[candidate.pk]
+        row.search_rank = candidate.key[0]
+        row.search_reason = match_reason(
+            terms, rank=candidate.key[0], name=row.name, urn=row.urn, tag_hit=candidate.row["_tag_hit"]
+        )
         results.append(row)
-    return SearchPage(results=results, count=count, exact=exact)
+    return SearchPage(results=results, count=len(candidates), exact=exact, facets=facets)
 
 
-def search_capsules(*, query: str, limit: int = 20, offset: int = 0) -> SearchPage:
-    """Capsules matching ``query``, best first (see ``CapsuleQuerySet.ranked``), with their column counts."""
+def search_capsules(
+    *,
+    query: str,
+    limit: int = 20,
+    offset: int = 0,
+    selected: Mapping[str, str] | None = None,
+    within: QuerySet | None = None,
+    facets: bool = False,
+) -> SearchPage:
+    """Capsules matching ``query``, best first (see ``CapsuleQuerySet.ranked``), with their column counts.
+
+    ``selected``: facet -> chosen values (``SEARCH_FACETS``; ``within`` is the same choice as a filtered
+    capsule queryset, from the capsule filters). ``facets``: also count each facet's values for this query.
+    Queries: the candidates (one to three, each with the facet fields when asked), the page's rows; and,
+    only when facet values are chosen and the candidates stopped at a cap, the candidates again, filtered.
+    Without a cap every match is at hand, so the choice is applied to them here and the counts agree with
+    the results exactly."""
+    terms = search_terms(query)
+    chosen = _chosen(selected or {})
+    candidates, exact = _search_candidates(
+        everything=capsules(), query=query, fields=_facet_fields() if facets or chosen else None
+    )
+    counts = _search_facet_counts(candidates, chosen) if facets else None
+    if chosen:
+        if exact:
+            candidates = [c for c in candidates if _passes(c.row, chosen)]
+        else:
+            candidates, exact = _search_candidates(everything=within if within is not None else capsules(), query=query)
     rows = capsules().for_list().with_column_count()
-    return _search_page(everything=capsules(), rows=rows, query=query, limit=limit, offset=offset)
+    return _search_page(
+        rows=rows, candidates=candidates, exact=exact, terms=terms, limit=limit, offset=offset, facets=counts
+    )
 
 
-def search_columns(*, query: str, limit: int = 20, offset: int = 0) -> SearchPage:
-    """Columns matching ``query``, best first (see ``ColumnQuerySet.ranked``), with their capsule."""
-    return _search_page(everything=columns(), rows=columns().for_list(), query=query, limit=limit, offset=offset)
+def search_columns(*, query: str, limit: int = 20, offset: int = 0, within: QuerySet | None = None) -> SearchPage:
+    """Columns matching ``query``, best first (see ``ColumnQuerySet.ranked``), with their capsule; ``within``
+    narrows them (see ``column_search_scope``)."""
+    candidates, exact = _search_candidates(everything=within if within is not None else columns(), query=query)
+    return _search_page(
+        rows=columns().for_list(), candidates=candidates, exact=exact, terms=search_terms(query), limit=limit,
+        offset=offset,
+    )  # fmt: skip
 
 
-def search_count(*, query: str, kind: str) -> tuple[int, bool]:
+def column_search_scope(*, capsules: QuerySet[Capsule] | None, has_pii: bool | None, has_tests: bool | None):
+    """The columns a search with facets chosen looks in: those of ``capsules`` (the capsule facets: type,
+    layer, domain, owner, materialization, tag), holding PII or not and tested or not themselves."""
+    scope = columns()
+    if capsules is not None:
+        scope = scope.filter(capsule__in=capsules.order_by().values("pk"))
+    if has_pii is not None:
+        scope = scope.pii(has_pii)
+    if has_tests is not None:
+        scope = scope.filter(has_tests=has_tests)
+    return scope
+
+
+def search_count(*, query: str, kind: str, within: QuerySet | None = None) -> tuple[int, bool]:
     """How many capsules (``kind="capsules"``) or columns match ``query`` as the search page counts them,
-    and whether that is exact (two queries at most)."""
-    _, count, exact = _search_candidates(everything=capsules() if kind == "capsules" else columns(), query=query)
-    return count, exact
+    and whether that is exact (three queries at most)."""
+    everything = within if within is not None else (capsules() if kind == "capsules" else columns())
+    candidates, exact = _search_candidates(everything=everything, query=query)
+    return len(candidates), exact
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One typeahead entry: a capsule or a column, what it is, where it lives, and its page."""
+
+    kind: str
+    name: str
+    label: str
+    capsule_type: str
+    layer: str | None
+    urn: str
+    url: str
+    match: str
+
+
+def search_suggestions(*, query: str, limit: int = 8) -> list[Suggestion]:
+    """The best capsules, then columns, for what has been typed so far (the header box's typeahead): at
+    most ``limit``, capsules first (up to ``limit - 2`` when columns match too). Reads identity, type and
+    layer with the candidates, so no rows are fetched afterwards: three queries per kind at most."""
+    capsule_fields = {"_type": F("capsule_type"), "_layer": F("layer")}
+    column_fields = {"_capsule": F("capsule__name"), "_type": F("capsule__capsule_type"), "_layer": F("capsule__layer")}
+    found_capsules, _ = _search_candidates(everything=capsules(), query=query, fields=capsule_fields)
+    found_columns, _ = _search_candidates(everything=columns(), query=query, fields=column_fields)
+    room = limit - min(len(found_columns), 2) if found_columns else limit
+    picked = [("capsule", c) for c in found_capsules[:room]]
+    picked += [("column", c) for c in found_columns[: limit - len(picked)]]
+    suggestions = []
+    for kind, candidate in picked:
+        row = candidate.row
+        if kind == "capsule":
+            label, url = row["_name"], reverse("catalog:capsule_detail", kwargs={"urn": row["_urn"]})
+        else:
+            label = f"{row['_capsule']}.{row['_name']}"
+            url = reverse("catalog:column_detail", kwargs={"urn": row["_urn"]})
+        suggestions.append(
+            Suggestion(
+                kind=kind, name=row["_name"], label=label, capsule_type=row["_type"], layer=row["_layer"],
+                urn=row["_urn"], url=url, match=RANK_LABELS[candidate.key[0]],
+            )
+        )  # fmt: skip
+    return suggestions
+
+
+def search_suggest_payload(*, query: str, limit: int = 8) -> dict:
+    """The typeahead's answer, for the API and the pages alike: the suggestions (from two characters on),
+    each with its page's URL, and the search page's URL for every result."""
+    found = search_suggestions(query=query, limit=limit) if len(query) >= 2 else []
+    return {
+        "query": query,
+        "suggestions": [dataclasses.asdict(s) for s in found],
+        "all_results_url": f"{reverse('catalog:search')}?{urlencode({'q': query})}",
+    }
+
+
+def search_did_you_mean(*, query: str) -> list[str]:
+    """The capsule and column names closest to a query that found nothing (see ``catalog.search.names_near``)."""
+    terms = search_terms(query)
+    return [] if terms is None else names_near(terms.text)
 
 
 # -- domains, owners, source systems ------------------------------------------------------------------
