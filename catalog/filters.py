@@ -174,14 +174,25 @@ class SearchScope:
         return bool(self.selected)
 
 
+BOOLEAN_SPELLINGS = frozenset({"true", "false", "1", "0"})
+
+
 def search_scope(params) -> SearchScope:
     """Read the search facets (``SEARCH_FACETS``: type, layer, domain, owner, materialization, has_pii,
     has_tests, tag) from query parameters with the capsule filters, so they mean on a search what they mean
     on the capsule list. No queries until the scopes are used."""
     selected = {facet: params.get(facet) for facet in SEARCH_FACETS if params.get(facet) not in (None, "")}
+    # The list filters read an unknown yes/no as "either"; a facet link never sends one, so say it is wrong.
+    errors = {
+        facet: [f"{value!r} is not a yes/no value: use true or false."]
+        for facet, value in selected.items()
+        if facet in ("has_pii", "has_tests") and value.lower() not in BOOLEAN_SPELLINGS
+    }
     filterset = CapsuleFilterSet(selected, queryset=capsules())
-    if not selected or not filterset.is_valid():
-        return SearchScope(selected={}, capsules=None, columns=None, errors=dict(filterset.errors) if selected else {})
+    if errors or not filterset.is_valid():
+        return SearchScope(selected={}, capsules=None, columns=None, errors=errors or dict(filterset.errors))
+    if not selected:
+        return SearchScope(selected={}, capsules=None, columns=None, errors={})
     own = {"has_pii", "has_tests"}  # a column's own PII and tests, not its capsule's
     of_capsule = {k: v for k, v in selected.items() if k not in own}
     capsule_scope = CapsuleFilterSet(of_capsule, queryset=capsules()).qs.order_by() if of_capsule else None

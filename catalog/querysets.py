@@ -76,9 +76,10 @@ class _DescriptionMatches(Func):
 
 # Capsules' stored tsvector of their description (migration 0013; not a Django field, only read here).
 DOCUMENT_COLUMN = "description_document"
-# A fuzzy match is at most this many letters longer or shorter than the query (one or two typos), and shares
-# at least this share of trigrams with it (pg_trgm's ``%`` asks 0.3, which lets "payment orders" find
-# "orders_daily"; "dmi_date" and "dim_date" share 0.45).
+# A fuzzy match is at most this many letters longer or shorter than the query (one or two typos) and, unless
+# it is just as long (swapped or replaced letters, which break more trigrams than they change), shares at
+# least this share of trigrams with it: pg_trgm's ``%`` asks 0.3, which lets "payment orders" find
+# "orders_daily"; "dim_dat" and "dim_date" share 0.6.
 MAX_FUZZY_EDITS = 2
 MIN_FUZZY_SIMILARITY = 0.4
 # The separator-free spelling of a name, exactly as migration 0013 indexes it: literals, not parameters.
@@ -141,11 +142,12 @@ class _NameSimilar(Func):
         sql = (
             f"((lower({name}) %% {text} OR {squashed_name} %% {squashed}) "
             f"AND abs(length({squashed_name}) - {size}) <= {MAX_FUZZY_EDITS} "
-            f"AND GREATEST(similarity(lower({name}), {text}), similarity({squashed_name}, {squashed})) "
-            f">= {MIN_FUZZY_SIMILARITY})"
+            f"AND (length({squashed_name}) = {size} "
+            f"OR GREATEST(similarity(lower({name}), {text}), similarity({squashed_name}, {squashed})) "
+            f">= {MIN_FUZZY_SIMILARITY}))"
         )
         params = [*name_params, *text_params, *name_params, *squashed_params, *name_params, *size_params]
-        return sql, [*params, *name_params, *text_params, *name_params, *squashed_params]
+        return sql, [*params, *name_params, *size_params, *name_params, *text_params, *name_params, *squashed_params]
 
 
 class _SquashedNameEquals(Func):

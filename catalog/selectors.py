@@ -407,6 +407,8 @@ def _chosen(selected: Mapping[str, str]) -> dict[str, set[str]]:
         raw = (selected.get(facet) or "").strip()
         if raw:
             values = [raw] if facet in ("tag", "owner") else raw.split(",")
+            if facet in ("has_pii", "has_tests"):
+                values = ["true" if raw.lower() in ("true", "1") else "false"]
             chosen[facet] = {v.strip().lower() for v in values if v.strip()}
     return chosen
 
