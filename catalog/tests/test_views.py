@@ -254,3 +254,34 @@ def test_detail_pages_keep_a_fixed_number_of_queries(
     column_url = Column.objects.get(urn=f"{TICKETS}:notes").get_absolute_url()
     with django_assert_max_num_queries(3):  # session, user, column with capsule, domain and owner
         assert steward_client.get(column_url).status_code == 200
+
+
+def test_search_page_facets_link_to_a_narrower_shareable_search(steward_client, sample_project):
+    response = steward_client.get("/search/?q=customer")
+    facets = {name: options for name, _, options in response.context["facets"]}
+    marts = next(o for o in facets["layer"] if o.label == "marts")
+    assert marts.url == "?q=customer&layer=marts" and not marts.selected
+    narrowed = steward_client.get(f"/search/{marts.url}")
+    assert narrowed.context["capsules"].count == marts.count
+    assert {c.layer for c in narrowed.context["capsules"].results} == {"marts"}
+    chosen = next(
+        o for name, _, options in narrowed.context["facets"] if name == "layer" for o in options if o.selected
+    )
+    assert chosen.url == "?q=customer"  # choosing it again drops it
+    html = html_of(narrowed)
+    assert 'aria-current="true"' in html and "Clear all" in html
+
+
+def test_search_page_with_no_results_says_what_was_searched_and_offers_names(steward_client, sample_project):
+    html = html_of(steward_client.get("/search/?q=stg_custmers_tbl1"))
+    assert "Nothing matches “stg_custmers_tbl1”" in html
+    assert "Did you mean" in html and "?q=stg_customers" in html
+    assert 'href="/capsules/">all capsules</a>' in html
+
+
+def test_search_suggestions_for_pages_follow_the_page_login(client, steward_client, sample_project):
+    body = steward_client.get("/search/suggest/?q=fct_or").json()
+    assert body["suggestions"][0]["name"] == "fct_orders"
+    assert body["suggestions"][0]["url"].startswith("/capsules/")
+    client.logout()
+    assert client.get("/search/suggest/?q=fct_or").status_code == 302

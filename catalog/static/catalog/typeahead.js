@@ -107,7 +107,8 @@
         return;
       }
       event.preventDefault();
-      highlight(active + (event.key === "ArrowDown" ? 1 : -1));
+      var down = event.key === "ArrowDown";
+      highlight(active < 0 ? (down ? 0 : -1) : active + (down ? 1 : -1)); // up from the box: the last option
     } else if (event.key === "Enter" && open && active >= 0) {
       event.preventDefault();
       window.location.assign(options()[active].dataset.url);
