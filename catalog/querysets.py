@@ -265,28 +265,31 @@ class _SearchMixin:
             return self
         return self._search(terms, self._name_q(terms) if terms.allows_contains else None)
 
-    def _search(self, terms: SearchTerms, name_q: Q | None):
+    def _search(self, terms: SearchTerms, name_q: Q | None, *, fuzzy: bool = False):
         qs = self._search_aliases()
         if name_q is None:
             return qs.filter(self._prefix_q(terms) | self._urn_q(terms))
         matches = name_q | self._description_q(terms)
-        fuzzy = self.fuzzy_q(terms)
-        return qs.filter(matches if fuzzy is None else matches | fuzzy)
+        close = self.fuzzy_q(terms) if fuzzy else None
+        return qs.filter(matches if close is None else matches | close)
 
-    def ranked(self, query: str | None):
+    def ranked(self, query: str | None, *, fuzzy: bool = False):
         """``search(query)`` ordered best first: exact name, name prefix, other name/URN/tag matches,
-        description matches, then (capsules on PostgreSQL) names close to the query; within a tier the best
-        description or fuzzy score first, then shorter names. Annotates ``search_rank``.
+        description matches; within a tier the best description score first, then shorter names. Annotates
+        ``search_rank``. With ``fuzzy`` (capsules on PostgreSQL), also the names spelled with other
+        separators (with the exact names) and the names close to the query (last, closest first): the
+        ranking the search page computes in Python, written in SQL.
 
-        Sorts every match, so the cost grows with their number (the search page bounds it with
-        ``search_split`` and ``rank_of``)."""
+        The list filters (``?search=``) rank literally: their result is exact, and testing every row that
+        does not match for closeness costs a scan (10 ms per 4,000 capsules). Sorts every match, so the cost
+        grows with their number (the search page bounds it with ``search_split`` and ``rank_of``)."""
         terms = search_terms(query)
         if terms is None:
             return self
         # A short query matches only name prefixes and whole URNs, which the first two tiers take: no name
         # tier then (for columns it would read the catalog's names and send them as an IN list for nothing).
         name_q = self._name_q(terms) if terms.allows_contains else None
-        fuzzy = self.fuzzy_q(terms) if name_q is not None else None
+        fuzzy = self.fuzzy_q(terms) if name_q is not None and fuzzy else None
         exact = Q(_name_lower=terms.name) | self._urn_q(terms)
         if fuzzy is not None:
             exact |= self.same_name_q(terms)
@@ -302,7 +305,7 @@ class _SearchMixin:
             tiers.append(When(self._description_q(terms), then=Value(RANK_DESCRIPTION)))
         default = RANK_FUZZY if fuzzy is not None else RANK_DESCRIPTION
         rank = Case(*tiers, default=Value(default), output_field=IntegerField())
-        matches = self._search(terms, name_q).annotate(search_rank=rank)
+        matches = self._search(terms, name_q, fuzzy=fuzzy is not None).annotate(search_rank=rank)
         order = ["search_rank"]
         description_score = self.description_score(terms) if name_q is not None else None
         if description_score is not None or fuzzy is not None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import Avg, Case, CharField, Count, Exists, F, FloatField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Avg, Case, CharField, Count, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.functions import Cast
 from django.urls import reverse
 
@@ -440,9 +440,20 @@ def _search_facet_counts(candidates: list[_Candidate], chosen: Mapping[str, set[
 
 
 def _facet_fields() -> dict[str, object]:
-    fields: dict[str, object] = {f"facet_{f}": F(field) for f, field in SEARCH_FACETS.items() if f != "has_pii"}
-    fields["facet_has_pii"] = Exists(Column.objects.filter(pii_q(), capsule=OuterRef("pk")))
-    return fields
+    return {f"facet_{f}": F(field) for f, field in SEARCH_FACETS.items() if f != "has_pii"}
+
+
+def _pii_attach(candidates: list[_Candidate]) -> None:
+    """Set each candidate's ``facet_has_pii`` with one query over the PII columns of the candidates (the
+    partial PII index): as a per-row EXISTS it probed every candidate's columns, 100 ms for 1,000 capsules."""
+    with_pii = set(
+        Column.objects.filter(pii_q(), capsule_id__in=[c.pk for c in candidates])
+        .order_by()
+        .values_list("capsule_id", flat=True)
+        .distinct()
+    )
+    for candidate in candidates:
+        candidate.row["facet_has_pii"] = candidate.pk in with_pii
 
 
 def _search_page(
@@ -475,8 +486,9 @@ def search_capsules(
 
     ``selected``: facet -> chosen values (``SEARCH_FACETS``; ``within`` is the same choice as a filtered
     capsule queryset, from the capsule filters). ``facets``: also count each facet's values for this query.
-    Queries: the candidates (one to three, each with the facet fields when asked), the page's rows; and,
-    only when facet values are chosen and the candidates stopped at a cap, the candidates again, filtered.
+    Queries: the candidates (one to three, each with the facet fields when asked), which of them hold PII
+    (with facets), the page's rows; and, only when facet values are chosen and the candidates stopped at a
+    cap, the candidates again, filtered.
     Without a cap every match is at hand, so the choice is applied to them here and the counts agree with
     the results exactly."""
     terms = search_terms(query)
@@ -484,6 +496,8 @@ def search_capsules(
     candidates, exact = _search_candidates(
         everything=capsules(), query=query, fields=_facet_fields() if facets or chosen else None
     )
+    if (facets or chosen) and candidates:
+        _pii_attach(candidates)
     counts = _search_facet_counts(candidates, chosen) if facets else None
     if chosen:
         if exact:

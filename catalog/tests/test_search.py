@@ -96,7 +96,7 @@ def test_short_queries_and_other_words_are_not_fuzzy(fuzzy, dates):
 def test_the_filter_ranks_fuzzy_matches_as_the_search_page_does(fuzzy, dates, query):
     page = selectors.search_capsules(query=query, limit=100)
     assert [(c.pk, c.search_rank) for c in page.results] == list(
-        capsules().ranked(query).values_list("pk", "search_rank")
+        capsules().ranked(query, fuzzy=True).values_list("pk", "search_rank")
     )
 
 
