@@ -10,7 +10,7 @@ from django.db import connection, transaction
 
 from catalog import selectors
 from catalog.querysets import capsules, columns
-from catalog.search import trigrams_forget
+from catalog.search import search_terms, trigrams_forget
 from catalog.tests.factories import CapsuleFactory, ColumnFactory
 
 pytestmark = [pytest.mark.django_db]
@@ -48,14 +48,20 @@ def test_search_indexes_exist(postgres):
     assert expected <= names
 
 
+def close_to(query: str):
+    """The fuzzy tier's condition alone (its query also excludes literal matches, which on a table this
+    small the planner may answer with other indexes)."""
+    return capsules().filter(capsules().fuzzy_q(search_terms(query)))
+
+
 @pytest.mark.parametrize(
     ("queryset", "index"),
     [
         (lambda: capsules().search("orders"), "idx_capsules_name_trgm"),
         (lambda: capsules().search("orders"), "idx_capsules_urn_trgm"),
         (lambda: capsules().search("orders"), "idx_capsules_description_document"),
-        (lambda: capsules().search_split("ordres")[2], "idx_capsules_name_trgm"),  # the fuzzy tier
-        (lambda: capsules().search_split("OrdersDaily")[2], "idx_capsules_name_squashed_trgm"),
+        (lambda: close_to("ordres"), "idx_capsules_name_trgm"),  # the fuzzy tier
+        (lambda: close_to("OrdersDaily"), "idx_capsules_name_squashed_trgm"),
         (lambda: capsules().search("or"), "idx_capsules_name_c"),
         (lambda: columns().search("em"), "idx_columns_name_c"),
         (lambda: columns().search("email"), "idx_columns_name_c"),  # names containing it, by equality
