@@ -16,7 +16,7 @@ from django.db.models.functions import Cast
 from django.urls import reverse
 
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
-from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns, pii_q
+from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns, in_ids, pii_q
 from catalog.search import (
     RANK_DESCRIPTION,
     RANK_FUZZY,
@@ -413,22 +413,29 @@ def _chosen(selected: Mapping[str, str]) -> dict[str, set[str]]:
     return chosen
 
 
-def _passes(row: dict, chosen: Mapping[str, set[str]], *, skip: str | None = None) -> bool:
-    for facet, values in chosen.items():
-        if facet != skip and not values & {v.lower() for v in _facet_values(facet, row[f"facet_{facet}"])}:
-            return False
-    return True
+def _misses(row: dict, chosen: Mapping[str, set[str]]) -> list[str]:
+    """The chosen facets a candidate does not have a chosen value of."""
+    return [
+        facet
+        for facet, values in chosen.items()
+        if not values & {v.lower() for v in _facet_values(facet, row[f"facet_{facet}"])}
+    ]
 
 
 def _search_facet_counts(candidates: list[_Candidate], chosen: Mapping[str, set[str]]) -> dict[str, list[FacetCount]]:
     """Per facet, how many candidates have each value under every other facet chosen (so a facet shows the
-    values one could switch to), most frequent first. Counted here from the fetched rows: no query."""
-    counts: dict[str, list[FacetCount]] = {}
-    for facet in SEARCH_FACETS:
-        tally: Counter = Counter()
-        for candidate in candidates:
-            if _passes(candidate.row, chosen, skip=facet):
+    values one could switch to), most frequent first. Counted here from the fetched rows in one pass: no
+    query; a candidate counts in a facet when it misses no chosen facet, or only that one."""
+    tallies: dict[str, Counter] = {facet: Counter() for facet in SEARCH_FACETS}
+    for candidate in candidates:
+        misses = _misses(candidate.row, chosen) if chosen else ()
+        if len(misses) > 1:
+            continue
+        for facet, tally in tallies.items():
+            if not misses or misses[0] == facet:
                 tally.update(_facet_values(facet, candidate.row[f"facet_{facet}"]))
+    counts: dict[str, list[FacetCount]] = {}
+    for facet, tally in tallies.items():
         ordered = sorted(tally.items(), key=lambda item: (-item[1], item[0]))
         if facet == "tag":
             picked = chosen.get("tag", set())
@@ -444,14 +451,11 @@ def _facet_fields() -> dict[str, object]:
 
 
 def _pii_attach(candidates: list[_Candidate]) -> None:
-    """Set each candidate's ``facet_has_pii`` with one query over the PII columns of the candidates (the
-    partial PII index): as a per-row EXISTS it probed every candidate's columns, 100 ms for 1,000 capsules."""
-    with_pii = set(
-        Column.objects.filter(pii_q(), capsule_id__in=[c.pk for c in candidates])
-        .order_by()
-        .values_list("capsule_id", flat=True)
-        .distinct()
-    )
+    """Set each candidate's ``facet_has_pii`` in one query: which of these capsules have a PII column no
+    steward rejected, an index-only scan of the PII columns' capsule index (migration 0014). A per-row
+    EXISTS cost 100 ms for 1,000 capsules."""
+    holding = Column.objects.filter(pii_q(), in_ids("capsule_id", [c.pk for c in candidates]))
+    with_pii = set(holding.order_by().values_list("capsule_id", flat=True).distinct())
     for candidate in candidates:
         candidate.row["facet_has_pii"] = candidate.pk in with_pii
 
@@ -501,7 +505,7 @@ def search_capsules(
     counts = _search_facet_counts(candidates, chosen) if facets else None
     if chosen:
         if exact:
-            candidates = [c for c in candidates if _passes(c.row, chosen)]
+            candidates = [c for c in candidates if not _misses(c.row, chosen)]
         else:
             candidates, exact = _search_candidates(everything=within if within is not None else capsules(), query=query)
     rows = capsules().for_list().with_column_count()
