@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.cache import cache
-from django.db.models import Avg, Case, CharField, Count, F, FloatField, Q, QuerySet, Value, When
+from django.db.models import Avg, CharField, Count, F, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.urls import reverse
 
@@ -302,8 +302,11 @@ def column_get(*, urn: str) -> Column:
 # a common word costs no more than a rare one. Below that, counts and ranking are exact.
 SEARCH_CAP = 1000
 # And at most this many fuzzy matches (names close to the query), the closest: beyond the first screen they
-# are noise.
+# are noise. They are looked for only when the literal matches are fewer than FUZZY_WHEN_FEWER.
 FUZZY_CAP = 50
+FUZZY_WHEN_FEWER = 20
+# The typeahead shows eight: it ranks fewer candidates per part.
+SUGGEST_CAP = 100
 
 # Search facets (the capsule browser's, plus PII and tags) -> the candidate fields their values come from.
 SEARCH_FACETS: dict[str, str] = {
@@ -340,44 +343,51 @@ class _Candidate:
 
 
 def _search_candidates(
-    *, everything: QuerySet, query: str, fields: Mapping[str, object] | None = None
+    *, everything: QuerySet, query: str, fields: Mapping[str, object] | None = None, cap: int | None = None
 ) -> tuple[list[_Candidate], bool]:
     """The matches a search page ranks, best first, and whether that is all of them.
 
-    1. Up to SEARCH_CAP name-prefix matches in name order (a btree range; the exact name comes first).
-    2. When there are fewer, up to SEARCH_CAP other literal matches (contains, URN, tag, description) with
-       their description score. When there are more, the others could only rank below the page: skipped.
-    3. Capsules on PostgreSQL, queries of five letters or more: up to FUZZY_CAP names close to the query
-       (pg_trgm), closest first, that no literal tier holds.
-    Ranked here from the fetched names, URNs, tags and scores, as ``ranked()`` ranks them in SQL. Three
+    1. Up to ``cap`` (SEARCH_CAP) name-prefix matches in name order (a btree range; the exact name first).
+    2. When there are fewer, up to ``cap`` other name, URN and tag matches, then up to ``cap`` description
+       matches with their description score (each row once). When a part fills its cap, the rest could
+       only rank below the page: skipped, and the count says "at least".
+    3. Capsules on PostgreSQL, queries of five letters or more, fewer than FUZZY_WHEN_FEWER literal
+       matches: up to FUZZY_CAP names close to the query (pg_trgm), closest first, that no literal tier
+       holds. With more literal matches the fuzzy ones would rank below them anyway, and a query sharing
+       common trigrams ("stg_sh") makes pg_trgm weigh thousands of names (50 ms on 14,500 capsules).
+    Ranked here from the fetched names, URNs, tags and scores, as ``ranked()`` ranks them in SQL. Four
     queries at most, each stopping at its cap, so a common word costs no more than a rare one. ``fields``
     (name -> field or expression) are fetched with each row, e.g. what the facets count."""
+    cap = SEARCH_CAP if cap is None else cap
     terms = search_terms(query)
-    prefixed, others, fuzzy = everything.search_split(query)
-    extra = dict(fields or {})
-    values = {"_name": F("name"), "_urn": F("urn"), "_tag_hit": everything.tag_hit(terms), **extra}
-    rows = [(row, 0.0) for row in prefixed.values("pk", **values)[: SEARCH_CAP + 1]]
-    exact = len(rows) <= SEARCH_CAP
+    prefixed, named, described, fuzzy = everything.search_split(query)
+    values = {"_name": F("name"), "_urn": F("urn"), "_tag_hit": everything.tag_hit(terms), **(fields or {})}
+    rows = list(prefixed.values("pk", **values)[: cap + 1])
+    exact = len(rows) <= cap
+    del rows[cap:]
+    scores: dict = {}
     if exact:
-        score = everything.description_score(terms) if terms.allows_contains else None
-        if score is not None:
-            score = Case(
-                When(everything.literal_name_q(terms), then=Value(0.0)), default=score, output_field=FloatField()
-            )
-        more = list(others.values("pk", **values, **({"_score": score} if score is not None else {}))[: SEARCH_CAP + 1])
-        exact = len(more) <= SEARCH_CAP
-        rows += [(row, row.get("_score") or 0.0) for row in more[:SEARCH_CAP]]
-    else:
-        rows = rows[:SEARCH_CAP]
+        more = list(named.values("pk", **values)[: cap + 1])
+        exact = len(more) <= cap
+        rows += more[:cap]
+    if exact and described is not None:
+        score = everything.description_score(terms)
+        extra = {"_score": score} if score is not None else {}
+        seen = {row["pk"] for row in rows}
+        more = list(described.values("pk", **values, **extra)[: cap + 1])
+        exact = len(more) <= cap
+        for row in more[:cap]:
+            if row["pk"] not in seen:
+                rows.append(row)
+                scores[row["pk"]] = row.get("_score") or 0.0
     rank_of = everything.rank_of
     candidates = []
-    seen = set()
-    for row, score in rows:
-        seen.add(row["pk"])
+    for row in rows:
         rank = rank_of(terms, name=row["_name"], urn=row["_urn"], tag_hit=row["_tag_hit"])
-        key = (rank, -score if rank == RANK_DESCRIPTION else 0.0, len(row["_name"]), row["_name"], row["_urn"])
-        candidates.append(_Candidate(key, row["pk"], "", row))
-    if exact and fuzzy is not None:
+        score = -scores.get(row["pk"], 0.0) if rank == RANK_DESCRIPTION else 0.0
+        candidates.append(_Candidate((rank, score, len(row["_name"]), row["_name"], row["_urn"]), row["pk"], "", row))
+    if exact and fuzzy is not None and len(candidates) < FUZZY_WHEN_FEWER:
+        seen = {c.pk for c in candidates}
         close = list(fuzzy.values("pk", **values, _score=everything.fuzzy_score(terms))[: FUZZY_CAP + 1])
         exact = len(close) <= FUZZY_CAP
         for row in close[:FUZZY_CAP]:
@@ -565,8 +575,8 @@ def search_suggestions(*, query: str, limit: int = 8) -> list[Suggestion]:
     layer with the candidates, so no rows are fetched afterwards: three queries per kind at most."""
     capsule_fields = {"_type": F("capsule_type"), "_layer": F("layer")}
     column_fields = {"_capsule": F("capsule__name"), "_type": F("capsule__capsule_type"), "_layer": F("capsule__layer")}
-    found_capsules, _ = _search_candidates(everything=capsules(), query=query, fields=capsule_fields)
-    found_columns, _ = _search_candidates(everything=columns(), query=query, fields=column_fields)
+    found_capsules, _ = _search_candidates(everything=capsules(), query=query, fields=capsule_fields, cap=SUGGEST_CAP)
+    found_columns, _ = _search_candidates(everything=columns(), query=query, fields=column_fields, cap=SUGGEST_CAP)
     room = limit - min(len(found_columns), 2) if found_columns else limit
     picked = [("capsule", c) for c in found_capsules[:room]]
     picked += [("column", c) for c in found_columns[: limit - len(picked)]]

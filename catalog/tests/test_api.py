@@ -280,10 +280,11 @@ LIST_ENDPOINTS = (
     ("/api/v1/owners", 2),
     ("/api/v1/domains", 2),
     ("/api/v1/source-systems", 2),
-    # per kind: prefix matches, other matches, the page's rows; for capsules also the names close to the
-    # query (fuzzy tier; its rows carry the facets); for columns the catalog version and, once per version,
-    # the distinct names; +1 the first time a process searches (whether pg_trgm is there)
-    ("/api/v1/search?q=order", 10),
+    # per kind: prefix matches, other name matches, description matches, the page's rows; for capsules also
+    # the names close to the query (fewer than 20 literal matches) and which candidates hold PII (facets);
+    # for columns the catalog version and, once per version, the distinct names; +1 the first time a
+    # process searches (whether pg_trgm is there)
+    ("/api/v1/search?q=order", 12),
     ("/api/v1/capsules/stats", 2),
 )
 

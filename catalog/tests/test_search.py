@@ -95,6 +95,7 @@ def test_short_queries_and_other_words_are_not_fuzzy(fuzzy, dates):
 @pytest.mark.parametrize("query", ["dmi_date", "DimDate", "dim_dates", "date"])
 def test_the_filter_ranks_fuzzy_matches_as_the_search_page_does(fuzzy, dates, query):
     page = selectors.search_capsules(query=query, limit=100)
+    assert capsules().ranked(query).count() < selectors.FUZZY_WHEN_FEWER  # so the page looks for fuzzy ones
     assert [(c.pk, c.search_rank) for c in page.results] == list(
         capsules().ranked(query, fuzzy=True).values_list("pk", "search_rank")
     )
@@ -201,3 +202,12 @@ def test_did_you_mean_offers_the_closest_names(faceted):
     assert selectors.search_did_you_mean(query="ordrs_by_mnth")[0] == "orders_by_month"
     assert "customer_email" in selectors.search_did_you_mean(query="custmer_emial")
     assert selectors.search_did_you_mean(query="zzzzqqqq") == []
+
+
+def test_fuzzy_matches_are_looked_for_only_while_literal_ones_are_few(fuzzy, monkeypatch):
+    CapsuleFactory(name="dim_date")
+    for n in range(3):
+        CapsuleFactory(name=f"dmi_date_part_{n}")  # literal matches of the typo
+    assert ("dim_date", RANK_FUZZY) in ranks("dmi_date")
+    monkeypatch.setattr(selectors, "FUZZY_WHEN_FEWER", 3)
+    assert [rank for _, rank in ranks("dmi_date")] == [RANK_PREFIX] * 3
