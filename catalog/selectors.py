@@ -432,21 +432,30 @@ def _misses(row: dict, chosen: Mapping[str, set[str]]) -> list[str]:
     ]
 
 
+def _facet_tally(facet: str, rows: list[dict]) -> Counter:
+    key = f"facet_{facet}"
+    if facet == "tag":
+        return Counter(str(tag) for row in rows for tag in row[key] or ())
+    if facet in ("has_pii", "has_tests"):
+        return Counter("true" if row[key] else "false" for row in rows)
+    return Counter(str(row[key]) for row in rows if row[key] is not None)
+
+
 def _search_facet_counts(candidates: list[_Candidate], chosen: Mapping[str, set[str]]) -> dict[str, list[FacetCount]]:
     """Per facet, how many candidates have each value under every other facet chosen (so a facet shows the
-    values one could switch to), most frequent first. Counted here from the fetched rows in one pass: no
-    query; a candidate counts in a facet when it misses no chosen facet, or only that one."""
-    tallies: dict[str, Counter] = {facet: Counter() for facet in SEARCH_FACETS}
-    for candidate in candidates:
-        misses = _misses(candidate.row, chosen) if chosen else ()
-        if len(misses) > 1:
-            continue
-        for facet, tally in tallies.items():
-            if not misses or misses[0] == facet:
-                tally.update(_facet_values(facet, candidate.row[f"facet_{facet}"]))
+    values one could switch to), most frequent first. Counted here from the fetched rows: no query; a
+    candidate counts in a facet when it misses no chosen facet, or only that one."""
+    if chosen:
+        missing = [(c.row, _misses(c.row, chosen)) for c in candidates]
+        rows_for = {
+            facet: [row for row, misses in missing if not misses or misses == [facet]] for facet in SEARCH_FACETS
+        }
+    else:
+        everything = [c.row for c in candidates]
+        rows_for = dict.fromkeys(SEARCH_FACETS, everything)
     counts: dict[str, list[FacetCount]] = {}
-    for facet, tally in tallies.items():
-        ordered = sorted(tally.items(), key=lambda item: (-item[1], item[0]))
+    for facet in SEARCH_FACETS:
+        ordered = sorted(_facet_tally(facet, rows_for[facet]).items(), key=lambda item: (-item[1], item[0]))
         if facet == "tag":
             picked = chosen.get("tag", set())
             ordered = [item for item in ordered if item[0].lower() in picked] + [
