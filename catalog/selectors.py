@@ -11,14 +11,16 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Avg, CharField, Count, F, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.urls import reverse
 
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
-from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns, in_ids, pii_q
+from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns, fuzzy_threshold, in_ids, pii_q
 from catalog.search import (
     RANK_DESCRIPTION,
+    RANK_EXACT,
     RANK_FUZZY,
     RANK_LABELS,
     catalog_version,
@@ -300,7 +302,7 @@ def column_get(*, urn: str) -> Column:
 
 # A search page ranks at most this many name-prefix matches, and as many other literal matches, of each kind:
 # a common word costs no more than a rare one. Below that, counts and ranking are exact.
-SEARCH_CAP = 1000
+SEARCH_CAP = 500
 # And at most this many fuzzy matches (names close to the query), the closest: beyond the first screen they
 # are noise. They are looked for only when the literal matches are fewer than FUZZY_WHEN_FEWER.
 FUZZY_CAP = 50
@@ -351,11 +353,12 @@ def _search_candidates(
     2. When there are fewer, up to ``cap`` other name, URN and tag matches, then up to ``cap`` description
        matches with their description score (each row once). When a part fills its cap, the rest could
        only rank below the page: skipped, and the count says "at least".
-    3. Capsules on PostgreSQL, queries of five letters or more, fewer than FUZZY_WHEN_FEWER literal
-       matches: up to FUZZY_CAP names close to the query (pg_trgm), closest first, that no literal tier
-       holds. With more literal matches the fuzzy ones would rank below them anyway, and a query sharing
-       common trigrams ("stg_sh") makes pg_trgm weigh thousands of names (50 ms on 14,500 capsules).
-    Ranked here from the fetched names, URNs, tags and scores, as ``ranked()`` ranks them in SQL. Four
+    3. Capsules on PostgreSQL, queries of five letters or more: the names spelled alike but for
+       separators (ranked with the exact names); and, with fewer than FUZZY_WHEN_FEWER literal matches, up
+       to FUZZY_CAP names close to the query (pg_trgm), closest first, that no literal tier holds. With
+       more literal matches the fuzzy ones would rank below them anyway, and a query sharing common
+       trigrams ("stg_sh") makes pg_trgm weigh thousands of names (50 ms on 14,500 capsules).
+    Ranked here from the fetched names, URNs, tags and scores, as ``ranked()`` ranks them in SQL. Six
     queries at most, each stopping at its cap, so a common word costs no more than a rare one. ``fields``
     (name -> field or expression) are fetched with each row, e.g. what the facets count."""
     cap = SEARCH_CAP if cap is None else cap
@@ -380,15 +383,25 @@ def _search_candidates(
             if row["pk"] not in seen:
                 rows.append(row)
                 scores[row["pk"]] = row.get("_score") or 0.0
+    same = everything.same_name_split(query) if exact and fuzzy is not None else None
+    if same is not None:
+        seen = {row["pk"] for row in rows}
+        rows += [row for row in same.values("pk", **values)[:FUZZY_CAP] if row["pk"] not in seen]
     rank_of = everything.rank_of
     candidates = []
     for row in rows:
-        rank = rank_of(terms, name=row["_name"], urn=row["_urn"], tag_hit=row["_tag_hit"])
+        rank = rank_of(terms, name=row["_name"], urn=row["_urn"], tag_hit=row["_tag_hit"], same=same is not None)
         score = -scores.get(row["pk"], 0.0) if rank == RANK_DESCRIPTION else 0.0
+        separators_only = same is not None and row["_name"].lower() != terms.name
+        if rank == RANK_EXACT and separators_only and not everything._urn_matches_exactly(terms, row["_urn"]):
+            score = 1.0  # the same name but for separators: right after the name itself
         candidates.append(_Candidate((rank, score, len(row["_name"]), row["_name"], row["_urn"]), row["pk"], "", row))
     if exact and fuzzy is not None and len(candidates) < FUZZY_WHEN_FEWER:
         seen = {c.pk for c in candidates}
-        close = list(fuzzy.values("pk", **values, _score=everything.fuzzy_score(terms))[: FUZZY_CAP + 1])
+        with transaction.atomic(), connection.cursor() as cursor:
+            # pg_trgm's own threshold for this query, so its index weighs only names that can qualify
+            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(fuzzy_threshold(terms))])
+            close = list(fuzzy.values("pk", **values, _score=everything.fuzzy_score(terms))[: FUZZY_CAP + 1])
         exact = len(close) <= FUZZY_CAP
         for row in close[:FUZZY_CAP]:
             if row["pk"] not in seen:

@@ -222,7 +222,7 @@ PAGES = (
     # + columns: catalog version, names (once per version), prefix, other name and description matches,
     #   rows; capsules: prefix, other name, description and fuzzy matches and which hold PII, for the tab's
     #   count and the facets; +1 the first time a process searches (whether pg_trgm is there)
-    ("/search/?q=order&kind=columns", 13),
+    ("/search/?q=order&kind=columns", 15),  # + the capsules' names alike but for separators, pg_trgm's threshold
 )
 
 
