@@ -364,29 +364,31 @@ def _search_candidates(
     cap = SEARCH_CAP if cap is None else cap
     terms = search_terms(query)
     prefixed, named, described, fuzzy = everything.search_split(query)
+    same = everything.same_name_split(query) if fuzzy is not None else None
     values = {"_name": F("name"), "_urn": F("urn"), "_tag_hit": everything.tag_hit(terms), **(fields or {})}
-    rows = list(prefixed.values("pk", **values)[: cap + 1])
-    exact = len(rows) <= cap
-    del rows[cap:]
+    score = everything.description_score(terms) if described is not None else None
+    parts = [(prefixed, cap + 1, None), (named, cap + 1, None)]
+    if described is not None:
+        parts.append((described, cap + 1, score))
+    if same is not None:
+        parts.append((same, FUZZY_CAP, None))
+    fetched = _fetch_parts(parts, values)
+    rows = fetched[0][:cap]
+    exact = len(fetched[0]) <= cap
     scores: dict = {}
     if exact:
-        more = list(named.values("pk", **values)[: cap + 1])
-        exact = len(more) <= cap
-        rows += more[:cap]
+        exact = len(fetched[1]) <= cap
+        rows += fetched[1][:cap]
     if exact and described is not None:
-        score = everything.description_score(terms)
-        extra = {"_score": score} if score is not None else {}
+        exact = len(fetched[2]) <= cap
         seen = {row["pk"] for row in rows}
-        more = list(described.values("pk", **values, **extra)[: cap + 1])
-        exact = len(more) <= cap
-        for row in more[:cap]:
+        for row in fetched[2][:cap]:
             if row["pk"] not in seen:
                 rows.append(row)
-                scores[row["pk"]] = row.get("_score") or 0.0
-    same = everything.same_name_split(query) if exact and fuzzy is not None else None
-    if same is not None:
+                scores[row["pk"]] = row["_score"] or 0.0
+    if exact and same is not None:
         seen = {row["pk"] for row in rows}
-        rows += [row for row in same.values("pk", **values)[:FUZZY_CAP] if row["pk"] not in seen]
+        rows += [row for row in fetched[-1] if row["pk"] not in seen]
     rank_of = everything.rank_of
     candidates = []
     for row in rows:
@@ -412,6 +414,24 @@ def _search_candidates(
                 )
     candidates.sort(key=lambda c: c.key)
     return candidates, exact
+
+
+def _fetch_parts(parts: list[tuple[QuerySet, int, object]], values: dict) -> list[list[dict]]:
+    """The rows of each (queryset, limit, score expression) part, in one round trip on PostgreSQL (each part
+    a parenthesised, limited SELECT joined by UNION ALL and told apart by a ``_part`` column); one query per
+    part on SQLite, which cannot limit the members of a compound statement."""
+    shaped = [
+        qs.values("pk", **values, _score=score if score is not None else Value(0.0), _part=Value(number))[:limit]
+        for number, (qs, limit, score) in enumerate(parts)
+    ]
+    fetched: list[list[dict]] = [[] for _ in parts]
+    if connection.vendor == "postgresql" and len(shaped) > 1:
+        for row in shaped[0].union(*shaped[1:], all=True):
+            fetched[row["_part"]].append(row)
+    else:
+        for number, qs in enumerate(shaped):
+            fetched[number] = list(qs)
+    return fetched
 
 
 def _facet_values(facet: str, value) -> list[str]:

@@ -280,11 +280,11 @@ LIST_ENDPOINTS = (
     ("/api/v1/owners", 2),
     ("/api/v1/domains", 2),
     ("/api/v1/source-systems", 2),
-    # per kind: prefix matches, other name matches, description matches, the page's rows; for capsules also
-    # the names spelled alike but for separators, the names close to the query (fewer than 20 literal
-    # matches; after setting pg_trgm's threshold) and which candidates hold PII (facets); for columns the
-    # catalog version and, once per version, the distinct names; +1 the first time a process searches
-    ("/api/v1/search?q=order", 14),
+    # per kind: the literal matches (prefix, other name, description; for capsules also names alike but for
+    # separators) in one UNION ALL, the page's rows; for capsules which candidates hold PII (facets), and the
+    # names close to the query when literal matches are fewer than 20 (not here); for columns the catalog
+    # version and, once per version, the distinct names; +1 the first time a process searches (pg_trgm?)
+    ("/api/v1/search?q=order", 8),
     ("/api/v1/capsules/stats", 2),
 )
 

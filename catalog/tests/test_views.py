@@ -219,10 +219,10 @@ PAGES = (
     ("/capsules/?layer=marts,staging&has_pii=false&search=s&ordering=-owner", 8),
     ("/domains/sales/", 9),  # + domain, children, without facets
     ("/owners/{owner}/", 9),  # + owner, owned domains, without facets
-    # + columns: catalog version, names (once per version), prefix, other name and description matches,
-    #   rows; capsules: prefix, other name, description and fuzzy matches and which hold PII, for the tab's
-    #   count and the facets; +1 the first time a process searches (whether pg_trgm is there)
-    ("/search/?q=order&kind=columns", 15),  # + the capsules' names alike but for separators, pg_trgm's threshold
+    # + columns: catalog version, names (once per version), the literal matches (one UNION ALL), rows;
+    #   capsules: their literal matches and which hold PII, for the tab's count and the facets;
+    #   +1 the first time a process searches (whether pg_trgm is there)
+    ("/search/?q=order&kind=columns", 9),  # + the capsules' names alike but for separators, pg_trgm's threshold
 )
 
 
