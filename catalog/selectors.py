@@ -367,12 +367,15 @@ def _search_candidates(
     same = everything.same_name_split(query) if fuzzy is not None else None
     values = {"_name": F("name"), "_urn": F("urn"), "_tag_hit": everything.tag_hit(terms), **(fields or {})}
     score = everything.description_score(terms) if described is not None else None
-    parts = [(prefixed, cap + 1, None), (named, cap + 1, None)]
+    # The prefix matches first, on their own: when a common prefix ("stg") fills the cap, nothing else is
+    # read. Then the other literal parts together.
+    (first,) = _fetch_parts([(prefixed, cap + 1, None)], values)
+    parts = [(named, cap + 1, None)]
     if described is not None:
         parts.append((described, cap + 1, score))
     if same is not None:
         parts.append((same, FUZZY_CAP, None))
-    fetched = _fetch_parts(parts, values)
+    fetched = [first, *(_fetch_parts(parts, values) if len(first) <= cap else [[] for _ in parts])]
     rows = fetched[0][:cap]
     exact = len(fetched[0]) <= cap
     scores: dict = {}

@@ -280,11 +280,12 @@ LIST_ENDPOINTS = (
     ("/api/v1/owners", 2),
     ("/api/v1/domains", 2),
     ("/api/v1/source-systems", 2),
-    # per kind: the literal matches (prefix, other name, description; for capsules also names alike but for
-    # separators) in one UNION ALL, the page's rows; for capsules which candidates hold PII (facets), and the
-    # names close to the query when literal matches are fewer than 20 (not here); for columns the catalog
-    # version and, once per version, the distinct names; +1 the first time a process searches (pg_trgm?)
-    ("/api/v1/search?q=order", 8),
+    # per kind: the prefix matches, the other literal matches (name, description; for capsules also names
+    # alike but for separators) in one UNION ALL, the page's rows; for capsules which candidates hold PII
+    # (facets), and the names close to the query when literal matches are fewer than 20 (not here); for
+    # columns the catalog version and, once per version, the distinct names; +1 the first time a process
+    # searches (whether pg_trgm is there)
+    ("/api/v1/search?q=order", 10),
     ("/api/v1/capsules/stats", 2),
 )
 

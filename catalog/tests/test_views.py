@@ -219,10 +219,11 @@ PAGES = (
     ("/capsules/?layer=marts,staging&has_pii=false&search=s&ordering=-owner", 8),
     ("/domains/sales/", 9),  # + domain, children, without facets
     ("/owners/{owner}/", 9),  # + owner, owned domains, without facets
-    # + columns: catalog version, names (once per version), the literal matches (one UNION ALL), rows;
+    # + columns: catalog version, names (once per version), prefix matches, the other literal matches (one
+    #   UNION ALL), rows;
     #   capsules: their literal matches and which hold PII, for the tab's count and the facets;
     #   +1 the first time a process searches (whether pg_trgm is there)
-    ("/search/?q=order&kind=columns", 9),  # + the capsules' names alike but for separators, pg_trgm's threshold
+    ("/search/?q=order&kind=columns", 11),  # + the capsules' names alike but for separators, pg_trgm's threshold
 )
 
 
