@@ -52,36 +52,15 @@ class CapsuleAdmin(admin.ModelAdmin):
 
 @admin.register(Column)
 class ColumnAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "capsule",
-        "data_type",
-        "pii_type",
-        "pii_masked",
-        "pii_confidence",
-        "pii_detected_by",
-        "pii_decision",
-        "semantic_type",
-        "has_tests",
-    )
+    list_display = ("name", "capsule", "data_type", "pii_type", "pii_masked", "pii_confidence", "pii_detected_by",
+                    "pii_decision", "semantic_type", "has_tests")
     list_filter = ("pii_type", "pii_decision", "pii_detected_by", "pii_masked", "semantic_type", "has_tests")
     list_select_related = ("capsule",)
     search_fields = ("name", "urn")
     raw_id_fields = ("capsule",)
-    readonly_fields = (
-        "urn",
-        "created_at",
-        "updated_at",
-        "content_hash",
-        "pii_evidence",
-        "pii_confidence",
-        "pii_type",
-        "pii_detected_by",
-        "pii_masked",
-        "pii_evidence_table",
-        "pii_decided_by",
-        "pii_decided_at",
-    )
+    readonly_fields = ("urn", "created_at", "updated_at", "content_hash", "pii_evidence", "pii_confidence",
+                       "pii_type", "pii_detected_by", "pii_masked", "pii_evidence_table", "pii_decided_by",
+                       "pii_decided_at")
     show_full_result_count = False
     actions = ("pii_confirm", "pii_reject", "pii_decision_clear")
 
@@ -97,35 +76,25 @@ class ColumnAdmin(admin.ModelAdmin):
         )  # fmt: skip
         if not rows:
             return "—"
-        return format_html(
-            "<table><thead><tr><th>signal</th><th>type</th><th>weight</th><th>detail</th></tr>"
-            "</thead><tbody>{}</tbody></table>",
-            rows,
-        )
+        return format_html("<table><thead><tr><th>signal</th><th>type</th><th>weight</th><th>detail</th></tr>"
+                           "</thead><tbody>{}</tbody></table>", rows)
 
     def save_model(self, request, obj, form, change):
         decision_fields = {"pii_decision", "pii_decided_type", "pii_decision_note"}
         super().save_model(request, obj, form, change)
         if change and decision_fields & set(form.changed_data):
             try:
-                columns_pii_decide(
-                    column_ids=[obj.pk],
-                    decision=obj.pii_decision or None,
-                    pii_type=obj.pii_decided_type or None,
-                    note=obj.pii_decision_note,
-                    actor=request.user.get_username(),
-                )
+                columns_pii_decide(column_ids=[obj.pk], decision=obj.pii_decision or None,
+                                   pii_type=obj.pii_decided_type or None, note=obj.pii_decision_note,
+                                   actor=request.user.get_username())
             except ValueError as exc:
                 self.message_user(request, f"The PII decision was not applied: {exc}", messages.ERROR)
 
     def _decide(self, request, queryset, decision: str | None, said: str) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         changed = columns_pii_decide(column_ids=ids, decision=decision, actor=request.user.get_username())
-        self.message_user(
-            request,
-            f"{len(ids)} column(s) {said}; {changed} re-classified. Downstream columns follow through lineage.",
-            messages.SUCCESS,
-        )
+        self.message_user(request, f"{len(ids)} column(s) {said}; {changed} re-classified. Downstream columns "
+                          "follow through lineage.", messages.SUCCESS)
 
     @admin.action(description="Confirm PII (keep each column's type)")
     def pii_confirm(self, request, queryset):

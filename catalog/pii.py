@@ -82,12 +82,8 @@ class Evidence:
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form stored in ``Column.pii_evidence``; optional keys only when set."""
-        out: dict[str, Any] = {
-            "signal": self.signal,
-            "detail": self.detail,
-            "pii_type": self.pii_type,
-            "weight": self.weight,
-        }
+        out: dict[str, Any] = {"signal": self.signal, "detail": self.detail, "pii_type": self.pii_type,
+                               "weight": self.weight}
         if self.source is not None:
             out["source"] = self.source
         if self.masked:
@@ -101,16 +97,10 @@ class Evidence:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Evidence:
         """The inverse of ``as_dict``."""
-        return cls(
-            signal=str(data["signal"]),
-            detail=str(data.get("detail", "")),
-            pii_type=data.get("pii_type"),
-            weight=float(data.get("weight", 0.0)),
-            source=data.get("source"),
-            masked=bool(data.get("masked", False)),
-            path=tuple(data.get("path") or ()),
-            transformation=data.get("transformation"),
-        )
+        return cls(signal=str(data["signal"]), detail=str(data.get("detail", "")), pii_type=data.get("pii_type"),
+                   weight=float(data.get("weight", 0.0)), source=data.get("source"),
+                   masked=bool(data.get("masked", False)), path=tuple(data.get("path") or ()),
+                   transformation=data.get("transformation"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,10 +244,8 @@ class _Reader:
             allowed = set(allowed)
             for name in value:
                 if name not in allowed:
-                    raise self.fail(
-                        f"{key}.{name}" if key else str(name),
-                        f"unknown key (expected one of: {', '.join(sorted(allowed))})",
-                    )
+                    raise self.fail(f"{key}.{name}" if key else str(name),
+                                    f"unknown key (expected one of: {', '.join(sorted(allowed))})")
         return value
 
     def words(self, value: Any, key: str) -> tuple[str, ...]:
@@ -298,56 +286,16 @@ class _Reader:
         return text
 
 
-_TOP_KEYS = (
-    "version",
-    "threshold",
-    "weights",
-    "categories",
-    "risks",
-    "meta",
-    "tags",
-    "data_types",
-    "tokens",
-    "context",
-    "semantic",
-    "description",
-    "not_pii",
-    "types",
-)
+_TOP_KEYS = ("version", "threshold", "weights", "categories", "risks", "meta", "tags", "data_types", "tokens",
+             "context", "semantic", "description", "not_pii", "types")
 _WEIGHT_DEFAULTS = {
-    "meta": 1.0,
-    "tag": 0.95,
-    "strong": 0.85,
-    "medium": 0.72,
-    "person": 0.6,
-    "person_owner": 0.2,
-    "person_capsule": 0.1,
-    "person_bonus": 0.05,
-    "description": 0.55,
-    "agree": 0.1,
-    "type_support": 0.05,
-    "role": 0.55,
-    "unknown_suffix": 0.5,
-    "organisation": 0.5,
-    "description_against": 0.5,
-    "capsule_contains_pii": 0.05,
+    "meta": 1.0, "tag": 0.95, "strong": 0.85, "medium": 0.72, "person": 0.6, "person_owner": 0.2,
+    "person_capsule": 0.1, "person_bonus": 0.05, "description": 0.55, "agree": 0.1, "type_support": 0.05,
+    "role": 0.55, "unknown_suffix": 0.5, "organisation": 0.5, "description_against": 0.5, "capsule_contains_pii": 0.05,
     "capsule_no_pii": -0.3,
 }
-_TYPE_KEYS = (
-    "label",
-    "category",
-    "risk",
-    "kind",
-    "organisation_sensitive",
-    "aliases",
-    "data_types",
-    "typical_data_types",
-    "names",
-    "description",
-    "suffix_keep",
-    "prefix_veto",
-    "name_words_against",
-)
+_TYPE_KEYS = ("label", "category", "risk", "kind", "organisation_sensitive", "aliases", "data_types",
+              "typical_data_types", "names", "description", "suffix_keep", "prefix_veto", "name_words_against")
 _STRENGTHS = ("strong", "medium", "person", "role")
 
 
@@ -369,22 +317,12 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
     for name, value in weights_raw.items():
         weights[name] = r.number(value, f"weights.{name}", low=-1.0, high=1.0)
     categories = set(r.words(top.get("categories"), "categories")) or {
-        "direct_identifier",
-        "contact",
-        "financial",
-        "health",
-        "demographic",
-        "online_identifier",
-        "location",
-        "biometric",
-        "credentials",
-        "other",
-    }
+        "direct_identifier", "contact", "financial", "health", "demographic", "online_identifier", "location",
+        "biometric", "credentials", "other"}
     risks = set(r.words(top.get("risks"), "risks")) or {"critical", "high", "medium", "low"}
 
-    meta = r.mapping(
-        top.get("meta"), "meta", allowed=("flag_keys", "type_keys", "level_keys", "levels", "masking_keys")
-    )
+    meta = r.mapping(top.get("meta"), "meta",
+                     allowed=("flag_keys", "type_keys", "level_keys", "levels", "masking_keys"))
     levels: dict[str, str] = {}
     for name, value in r.mapping(meta.get("levels"), "meta.levels").items():
         if value not in ("yes", "no", "context"):
@@ -400,67 +338,35 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
             families[word] = str(family)
     known_families = set(families.values()) | {"unknown"}
 
-    tok = r.mapping(
-        top.get("tokens"),
-        "tokens",
-        allowed=(
-            "aliases",
-            "split_words",
-            "short_words",
-            "hidden_words",
-            "prefix_veto",
-            "aggregate",
-            "suffix_keep",
-            "suffix_veto",
-            "suffix_stop",
-            "masking",
-            "neutral",
-            "ignore_trailing",
-        ),
-    )
+    tok = r.mapping(top.get("tokens"), "tokens",
+                    allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
+                             "suffix_keep", "suffix_veto", "suffix_stop", "masking", "neutral", "ignore_trailing"))
     aliases: dict[str, tuple[str, ...]] = {}
     for name, value in r.mapping(tok.get("aliases"), "tokens.aliases").items():
         aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
-    lists = {
-        name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
-        for name in (
-            "split_words",
-            "short_words",
-            "hidden_words",
-            "prefix_veto",
-            "aggregate",
-            "suffix_keep",
-            "suffix_veto",
-            "suffix_stop",
-            "masking",
-            "neutral",
-            "ignore_trailing",
-        )
-    }
+    lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
+             for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
+                          "suffix_veto",
+                          "suffix_stop", "masking", "neutral", "ignore_trailing")}
 
     ctx = r.mapping(top.get("context"), "context", allowed=("person", "organisation", "capsule_prefixes"))
     person_words = frozenset(r.words(ctx.get("person"), "context.person"))
     organisation_words = frozenset(r.words(ctx.get("organisation"), "context.organisation"))
     capsule_prefixes = frozenset(r.words(ctx.get("capsule_prefixes"), "context.capsule_prefixes"))
 
-    sem = r.mapping(
-        top.get("semantic"),
-        "semantic",
-        allowed=("key_words", "business_key_words", "event_time_words", "metric_words", "metric_leading_words"),
-    )
-    semantic = {
-        name: frozenset(r.words(sem.get(name), f"semantic.{name}"))
-        for name in ("key_words", "business_key_words", "event_time_words", "metric_words", "metric_leading_words")
-    }
+    sem = r.mapping(top.get("semantic"), "semantic",
+                    allowed=("key_words", "business_key_words", "event_time_words", "metric_words",
+                             "metric_leading_words"))
+    semantic = {name: frozenset(r.words(sem.get(name), f"semantic.{name}"))
+                for name in ("key_words", "business_key_words", "event_time_words", "metric_words",
+                             "metric_leading_words")}
 
-    desc = r.mapping(
-        top.get("description"),
-        "description",
-        allowed=("type_hint", "leading_against", "near_against", "masking", "organisation", "person"),
-    )
+    desc = r.mapping(top.get("description"), "description",
+                     allowed=("type_hint", "leading_against", "near_against", "masking", "organisation", "person"))
     type_hint = r.regex(desc["type_hint"], "description.type_hint") if desc.get("type_hint") else None
     person_desc = r.words(desc.get("person"), "description.person")
-    leading = [r.regex(v, f"description.leading_against[{i}]") for i, v in enumerate(desc.get("leading_against") or [])]
+    leading = [r.regex(v, f"description.leading_against[{i}]")
+               for i, v in enumerate(desc.get("leading_against") or [])]
 
     # Types
     types: dict[str, PiiType] = {}
@@ -499,19 +405,14 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                 where = f"{at}.data_types[{i}]" if i < len(dts) else f"{at}.typical_data_types[{i - len(dts)}]"
                 defined = ", ".join(sorted(known_families))
                 raise r.fail(where, f"unknown data-type family '{family}' (defined: {defined})")
-        types[key] = PiiType(
-            key=key, label=r.text(spec["label"], f"{at}.label"), category=category, risk=risk, kind=kind
-        )
-        rules[key] = _TypeRule(
-            key=key,
-            kind=kind,
-            organisation_sensitive=org_sensitive,
-            data_types=frozenset(dts),
-            typical_data_types=frozenset(typical),
-            suffix_keep=frozenset(r.words(spec.get("suffix_keep"), f"{at}.suffix_keep")),
-            prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")),
-            name_words_against=frozenset(r.words(spec.get("name_words_against"), f"{at}.name_words_against")),
-        )
+        types[key] = PiiType(key=key, label=r.text(spec["label"], f"{at}.label"), category=category, risk=risk,
+                             kind=kind)
+        rules[key] = _TypeRule(key=key, kind=kind, organisation_sensitive=org_sensitive, data_types=frozenset(dts),
+                               typical_data_types=frozenset(typical),
+                               suffix_keep=frozenset(r.words(spec.get("suffix_keep"), f"{at}.suffix_keep")),
+                               prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")),
+                               name_words_against=frozenset(r.words(spec.get("name_words_against"),
+                                                                    f"{at}.name_words_against")))
         for name in (key, *r.words(spec.get("aliases"), f"{at}.aliases")):
             name = _norm_type_name(name)
             if type_aliases.get(name, key) != key:
@@ -544,16 +445,9 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         if words in patterns:
             phrase = " ".join(words)
             raise r.fail(f"not_pii[{i}].pattern", f"pattern '{phrase}' is already used by {patterns[words][1]}")
-        patterns[words] = (
-            _Pattern(
-                words=words,
-                pii_type=None,
-                strength="not_pii",
-                rules_out=rules_out,
-                reason=r.text(item.get("reason"), f"not_pii[{i}].reason"),
-            ),
-            f"not_pii[{i}]",
-        )
+        patterns[words] = (_Pattern(words=words, pii_type=None, strength="not_pii", rules_out=rules_out,
+                                    reason=r.text(item.get("reason"), f"not_pii[{i}].reason")),
+                           f"not_pii[{i}]")
 
     # Flag and type values in meta and tags are resolved through type_aliases.
     for i, prefix in enumerate(r.words(tags.get("type_prefixes"), "tags.type_prefixes")):
@@ -620,9 +514,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         semantic=semantic,
         desc_trie=desc_trie,
         desc_words=frozenset(w for words in desc_phrases for w in words),
-        desc_first_words=frozenset(
-            form for words in desc_phrases for form in (words[0], words[0] + "s", words[0] + "es")
-        ),
+        desc_first_words=frozenset(form for words in desc_phrases for form in (words[0], words[0] + "s",
+                                                                              words[0] + "es")),
         desc_type_hint=re.compile(type_hint) if type_hint else None,
         desc_leading_against=re.compile("(?:" + "|".join(leading) + ")") if leading else None,
         desc_near_against=frozenset(r.words(desc.get("near_against"), "description.near_against")),
@@ -633,7 +526,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
 
 def _expand_phrase(phrase: str, person: Sequence[str], r: _Reader, where: str) -> list[tuple[str, ...]]:
-    """ "credit|debit card number?" -> every word sequence it stands for."""
+    """"credit|debit card number?" -> every word sequence it stands for."""
     sequences: list[tuple[str, ...]] = [()]
     for slot in phrase.split():
         optional = slot.endswith("?") and len(slot) > 1
@@ -799,14 +692,12 @@ def _name_hits(name: str, abbreviation: str, config: PiiConfig) -> tuple[tuple[s
     return tokens, tuple(hits)
 
 
-def _judge(
-    pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abbreviation: str, config: PiiConfig
-) -> _NameHit:
+def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abbreviation: str,
+           config: PiiConfig) -> _NameHit:
     text = " ".join(pattern.words)
     if pattern.pii_type is None:
-        return _NameHit(
-            None, text, pattern.strength, None, "none", None, None, False, pattern.reason, pattern.rules_out
-        )
+        return _NameHit(None, text, pattern.strength, None, "none", None, None, False, pattern.reason,
+                        pattern.rules_out)
     rule = config.rules[pattern.pii_type]
     attribute = rule.kind == "attribute"
     prefix, suffix = tokens[:start], tokens[end:]
@@ -851,14 +742,12 @@ def _judge(
         break
     if any(word in config.masking for word in prefix):
         masked = True
-    return _NameHit(
-        pattern.pii_type, text, pattern.strength, owner, owner_kind, veto, unknown, masked, last=end == len(tokens)
-    )
+    return _NameHit(pattern.pii_type, text, pattern.strength, owner, owner_kind, veto, unknown, masked,
+                    last=end == len(tokens))
 
 
-def _name_evidence(
-    name: str, capsule_kind: str, abbreviation: str, config: PiiConfig
-) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+def _name_evidence(name: str, capsule_kind: str, abbreviation: str,
+                   config: PiiConfig) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, capsule kind), and whether the name holds a known lookalike phrase.
 
     Memoised because both repeat across a project.
@@ -896,11 +785,8 @@ def _name_evidence(
                 notes.append("the capsule is about people")
             else:
                 # Not a veto: a description that names a person can still carry it.
-                whose = (
-                    f"'{hit.owner}' before it is not known to be a person"
-                    if hit.owner
-                    else "nothing says it belongs to a person"
-                )
+                whose = (f"'{hit.owner}' before it is not known to be a person" if hit.owner
+                         else "nothing says it belongs to a person")
                 out.append(Evidence("name", f"{said}, but {whose}", hit.pii_type, 0.0))
                 continue
         else:
@@ -968,7 +854,7 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
         m = config.desc_type_hint.match(text)
         if m:
             type_hint = m.group(1)
-            text = text[m.end() :].lstrip()
+            text = text[m.end():].lstrip()
     against = None
     if config.desc_leading_against is not None:
         m = config.desc_leading_against.match(text)
@@ -996,14 +882,9 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
                 continue
             hit = _judge_description(found, words, i, found_end, sentence_words, against, config)
             if listed and hit.reason is None:
-                hit = _DescriptionHit(
-                    hit.pii_type,
-                    hit.phrase,
-                    f"the description lists the values the column takes "
-                    f"('{listed}'), so '{hit.phrase}' names a kind, not a person's value",
-                    hit.masked,
-                    False,
-                )
+                hit = _DescriptionHit(hit.pii_type, hit.phrase, f"the description lists the values the column takes "
+                                      f"('{listed}'), so '{hit.phrase}' names a kind, not a person's value",
+                                      hit.masked, False)
             hits.append(hit)
             i = found_end
     facts = _DescriptionFacts(tuple(hits), against, type_hint)
@@ -1035,22 +916,21 @@ def _alternatives(sentence: str, vocabulary: frozenset[str]) -> str | None:
 _NAME_DETERMINERS = frozenset({"the", "a", "an", "their", "his", "her", "whose", "is", "of", "and", "or", "'s"})
 
 
-def _judge_description(
-    pii_type: str, words: list[str], start: int, end: int, sentence: set[str], against: str | None, config: PiiConfig
-) -> _DescriptionHit:
+def _judge_description(pii_type: str, words: list[str], start: int, end: int, sentence: set[str],
+                       against: str | None, config: PiiConfig) -> _DescriptionHit:
     phrase = " ".join(words[start:end]).replace(" 's", "'s")
     rule = config.rules[pii_type]
     reason, counters = None, False
     # In prose only content words count: "full name on edx.org" is not "created_on".
     after = words[end] if end < len(words) and len(words[end]) > 2 else None
-    owner = next((w for w in reversed(words[max(0, start - 3) : start]) if w not in config.neutral), None)
+    owner = next((w for w in reversed(words[max(0, start - 3):start]) if w not in config.neutral), None)
     before = words[start - 1] if start > 0 else None
     if against:
         reason = f"the description reads as '{against}...'"
     elif words[start] == "name" and before is not None and before not in _NAME_DETERMINERS:
         reason = f"'{before}' before '{phrase}' says whose name it is (the {before}'s, not a person's)"
     else:
-        near = [w for w in words[max(0, start - 4) : start] if w in config.desc_near_against]
+        near = [w for w in words[max(0, start - 4):start] if w in config.desc_near_against]
         if near:
             reason = f"'{near[-1]}' before '{phrase}' says the text is about the {pii_type}, not the value"
         elif after in (config.aggregate if rule.kind == "attribute" else config.suffix_veto):
@@ -1087,25 +967,10 @@ def _type_family(data_type: str | None, config: PiiConfig) -> str:
 
 
 _HINT_FAMILIES = {
-    "bool": "boolean",
-    "boolean": "boolean",
-    "int": "integer",
-    "integer": "integer",
-    "bigint": "integer",
-    "str": "string",
-    "string": "string",
-    "varchar": "string",
-    "text": "string",
-    "timestamp": "timestamp",
-    "datetime": "timestamp",
-    "date": "date",
-    "float": "numeric",
-    "double": "numeric",
-    "numeric": "numeric",
-    "decimal": "numeric",
-    "array": "semi",
-    "json": "semi",
-    "object": "semi",
+    "bool": "boolean", "boolean": "boolean", "int": "integer", "integer": "integer", "bigint": "integer",
+    "str": "string", "string": "string", "varchar": "string", "text": "string", "timestamp": "timestamp",
+    "datetime": "timestamp", "date": "date", "float": "numeric", "double": "numeric", "numeric": "numeric",
+    "decimal": "numeric", "array": "semi", "json": "semi", "object": "semi",
 }
 
 
@@ -1149,9 +1014,8 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
 # --------------------------------------------------------------------------------------------- semantic type
 
 
-def _semantic_type(
-    tokens: tuple[str, ...], family: str, entity: tuple[str, ...], tests: tuple[str, ...], config: PiiConfig
-) -> str | None:
+def _semantic_type(tokens: tuple[str, ...], family: str, entity: tuple[str, ...], tests: tuple[str, ...],
+                   config: PiiConfig) -> str | None:
     if not tokens:
         return None
     sem = config.semantic
@@ -1159,24 +1023,16 @@ def _semantic_type(
     last = tokens[-1]
     if {"unique", "not_null"} <= test_names or tokens in (("id",), ("pk",)) or last == "pk":
         return "primary_key"
-    if (
-        entity
-        and last in sem["key_words"] | {"key"}
-        and len(tokens) >= 2
-        and (tokens[:-1] == entity or tokens[-2] == entity[-1])
-    ):
+    if entity and last in sem["key_words"] | {"key"} and len(tokens) >= 2 and (
+            tokens[:-1] == entity or tokens[-2] == entity[-1]):
         return "primary_key"
     if "relationships" in test_names or (last in sem["key_words"] and len(tokens) > 1):
         return "foreign_key"
-    if (
-        family in ("date", "timestamp")
-        or last in sem["event_time_words"]
-        or (last == "on" and len(tokens) > 1 and tokens[-2].endswith("ed"))
-    ):
+    if family in ("date", "timestamp") or last in sem["event_time_words"] or (
+            last == "on" and len(tokens) > 1 and tokens[-2].endswith("ed")):
         return "event_time"
     if family not in ("string", "boolean", "date", "timestamp", "uuid", "binary", "semi") and (
-        any(t in sem["metric_words"] for t in tokens) or tokens[0] in sem["metric_leading_words"]
-    ):
+            any(t in sem["metric_words"] for t in tokens) or tokens[0] in sem["metric_leading_words"]):
         return "metric"
     if last in sem["business_key_words"] or tokens == ("sku",):
         return "business_key"
@@ -1199,9 +1055,8 @@ _TRUE = frozenset(("true", "yes", "y", "1"))
 _FALSE = frozenset(("false", "no", "n", "0", "none"))
 
 
-def _explicit(
-    meta: Mapping, tags: Sequence[str], config: PiiConfig
-) -> tuple[list[Evidence], str | None, str | None, bool]:
+def _explicit(meta: Mapping, tags: Sequence[str], config: PiiConfig) -> tuple[list[Evidence], str | None, str | None,
+                                                                              bool]:
     """Evidence from meta and tags and the verdict they force.
 
     Returns (evidence, verdict, signal, masked); verdict is ``"no"``, ``"yes:<type>"`` (type may be empty),
@@ -1233,9 +1088,8 @@ def _explicit(
                 out.append(Evidence("meta", f"meta {key}: {value}", resolve(text), w["meta"]))
                 meta_types.append(resolve(text))
             else:
-                out.append(
-                    Evidence("meta", f"meta {key}: {value} (not a known PII type; read as yes)", None, w["meta"])
-                )
+                out.append(Evidence("meta", f"meta {key}: {value} (not a known PII type; read as yes)", None,
+                                    w["meta"]))
                 meta_yes = True
         for path in config.meta_type_keys:
             value = _lookup(meta, path)
@@ -1246,9 +1100,8 @@ def _explicit(
                 out.append(Evidence("meta", f"meta {key}: {value}", resolve(str(value)), w["meta"]))
                 meta_types.append(resolve(str(value)))
             else:
-                out.append(
-                    Evidence("meta", f"meta {key}: {value} (not a known PII type; read as yes)", None, w["meta"])
-                )
+                out.append(Evidence("meta", f"meta {key}: {value} (not a known PII type; read as yes)", None,
+                                    w["meta"]))
                 meta_yes = True
         for path in config.meta_level_keys:
             value = _lookup(meta, path)
@@ -1263,9 +1116,8 @@ def _explicit(
                 out.append(Evidence("meta", f"meta {key}: {value} (explicitly not PII)", None, _VETO))
                 meta_no = True
             elif level == "context":
-                out.append(
-                    Evidence("meta", f"meta {key}: {value} (sensitive; the type comes from other signals)", None, 0.0)
-                )
+                out.append(Evidence("meta", f"meta {key}: {value} (sensitive; the type comes from other signals)",
+                                    None, 0.0))
                 meta_context = True
             else:
                 out.append(Evidence("meta", f"meta {key}: {value} (level not in the config; ignored)", None, 0.0))
@@ -1274,9 +1126,8 @@ def _explicit(
             if value is None or value is False or str(value).strip().lower() in ("", "none", "false"):
                 continue
             masked = meta_context = True
-            out.append(
-                Evidence("meta", f"meta {'.'.join(path)}: {value} (masked in the warehouse)", None, 0.0, masked=True)
-            )
+            out.append(Evidence("meta", f"meta {'.'.join(path)}: {value} (masked in the warehouse)", None, 0.0,
+                                masked=True))
     for tag in tags or ():
         text = str(tag).strip().lower()
         if text in config.tag_negative:
@@ -1287,9 +1138,9 @@ def _explicit(
             tag_yes = True
         else:
             for prefix in config.tag_type_prefixes:
-                if text.startswith(prefix) and resolve(text[len(prefix) :]):
-                    out.append(Evidence("tag", f"tag '{tag}'", resolve(text[len(prefix) :]), w["tag"]))
-                    tag_types.append(resolve(text[len(prefix) :]))
+                if text.startswith(prefix) and resolve(text[len(prefix):]):
+                    out.append(Evidence("tag", f"tag '{tag}'", resolve(text[len(prefix):]), w["tag"]))
+                    tag_types.append(resolve(text[len(prefix):]))
                     break
     if meta_no:
         return out, "no", "meta", masked
@@ -1370,19 +1221,13 @@ def classify_column(
             if e.pii_type is not None:
                 inferred.setdefault(e.pii_type, []).append(e)
         if facts:
-            name_blocks_description = (
-                rejected_lookalike
-                or semantic in ("primary_key", "foreign_key", "event_time", "metric")
-                or (tokens and tokens[0] in ("is", "has"))
-            )
+            name_blocks_description = rejected_lookalike or semantic in (
+                "primary_key", "foreign_key", "event_time", "metric") or (tokens and tokens[0] in ("is", "has"))
             if facts.against:
                 for e in [e for e in evidence if e.signal == "name" and e.weight > 0]:
-                    lowered = Evidence(
-                        "description",
-                        f"the description reads as '{facts.against}...', so the name match is weaker",
-                        e.pii_type,
-                        round(-e.weight * (1 - w["description_against"]), 4),
-                    )
+                    lowered = Evidence("description", f"the description reads as '{facts.against}...', so the "
+                                       f"name match is weaker", e.pii_type,
+                                       round(-e.weight * (1 - w["description_against"]), 4))
                     evidence.append(lowered)
                     inferred.setdefault(e.pii_type, []).append(lowered)
             seen: set[tuple[str, bool]] = set()
@@ -1394,34 +1239,25 @@ def classify_column(
                 vetoed_by_name = any(e.weight == _VETO for e in inferred.get(pii_type, ()))
                 name_ev_for_type = [e for e in inferred.get(pii_type, ()) if e.signal == "name" and e.weight > 0]
                 if reason is None and not name_ev_for_type and (name_blocks_description or vetoed_by_name):
-                    why = (
-                        "the name rules it out"
-                        if vetoed_by_name or rejected_lookalike
-                        else f"the name reads as {semantic or 'a flag'}"
-                    )
+                    why = ("the name rules it out" if vetoed_by_name or rejected_lookalike
+                           else f"the name reads as {semantic or 'a flag'}")
                     reason = f"{why}; a description alone does not override it"
                 against_words = config.rules[pii_type].name_words_against
                 if reason is None and not name_ev_for_type and against_words and not against_words.isdisjoint(tokens):
                     word = next(t for t in tokens if t in against_words)
                     reason = f"the name says the column holds a {word}, which is not the {pii_type} itself"
                 if reason:
-                    evidence.append(
-                        Evidence("description", f"description mentions '{phrase}', but {reason}", pii_type, 0.0)
-                    )
+                    evidence.append(Evidence("description", f"description mentions '{phrase}', but {reason}",
+                                             pii_type, 0.0))
                     if hit.counters_name and name_ev_for_type and not facts.against:
                         top = max(e.weight for e in name_ev_for_type)
-                        e = Evidence(
-                            "description",
-                            f"the description speaks of '{phrase}' but {reason}, so the name match is weaker",
-                            pii_type,
-                            round(-top * (1 - w["description_against"]), 4),
-                        )
+                        e = Evidence("description", f"the description speaks of '{phrase}' but {reason}, so the "
+                                     "name match is weaker", pii_type, round(-top * (1 - w["description_against"]), 4))
                         evidence.append(e)
                         inferred[pii_type].append(e)
                     continue
-                e = Evidence(
-                    "description", f"description mentions '{phrase}'", pii_type, w["description"], masked=hit.masked
-                )
+                e = Evidence("description", f"description mentions '{phrase}'", pii_type, w["description"],
+                             masked=hit.masked)
                 evidence.append(e)
                 inferred.setdefault(pii_type, []).append(e)
     for e in lineage:
@@ -1434,9 +1270,8 @@ def classify_column(
     for pii_type in copied:
         for i, e in enumerate(inferred[pii_type]):
             if e.weight == _VETO and e.signal in ("name", "description"):
-                softened = Evidence(
-                    e.signal, f"{e.detail} (set aside: the SQL copies the value unchanged)", pii_type, 0.0
-                )
+                softened = Evidence(e.signal, f"{e.detail} (set aside: the SQL copies the value unchanged)", pii_type,
+                                    0.0)
                 inferred[pii_type][i] = softened
                 evidence[evidence.index(e)] = softened
 
@@ -1456,16 +1291,12 @@ def classify_column(
 
     scores = {pii_type: _score(items, config) for pii_type, items in inferred.items()}
     if capsule_meta:
-        flag = next(
-            (_lookup(capsule_meta, p) for p in config.meta_flag_keys if _lookup(capsule_meta, p) is not None), None
-        )
+        flag = next((_lookup(capsule_meta, p) for p in config.meta_flag_keys if _lookup(capsule_meta, p) is not None),
+                    None)
         if flag is not None and scores:
             text = str(flag).strip().lower()
-            bump = (
-                w["capsule_contains_pii"]
-                if (flag is True or text in _TRUE)
-                else (w["capsule_no_pii"] if (flag is False or text in _FALSE) else 0.0)
-            )
+            bump = w["capsule_contains_pii"] if (flag is True or text in _TRUE) else (
+                w["capsule_no_pii"] if (flag is False or text in _FALSE) else 0.0)
             if bump:
                 evidence.append(Evidence("meta", f"capsule meta says contains PII: {flag}", None, bump))
                 scores = {k: max(0.0, min(0.99, v + bump)) if v > 0 else v for k, v in scores.items()}
@@ -1491,29 +1322,19 @@ def classify_column(
         pii_type = verdict[4:] or (best_type if best_type and best_score > 0 else None) or "personal_data"
         confidence = 1.0 if verdict_signal in ("steward", "meta") else w["tag"]
         masked = meta_masked or _masked(inferred.get(pii_type, ()))
-        return Classification(pii_type, confidence, ev, verdict_signal, _suppress(semantic, pii_type, config), masked)
+        return Classification(pii_type, confidence, ev, verdict_signal, _suppress(semantic, pii_type, config),
+                              masked)
     if verdict == "context":
         if best_type and best_score > 0:
             confidence = max(best_score, 0.75)
-            return Classification(
-                best_type,
-                round(confidence, 4),
-                ev,
-                "meta",
-                _suppress(semantic, best_type, config),
-                meta_masked or _masked(inferred[best_type]),
-            )
+            return Classification(best_type, round(confidence, 4), ev, "meta",
+                                  _suppress(semantic, best_type, config),
+                                  meta_masked or _masked(inferred[best_type]))
         return Classification("personal_data", 0.7, ev, "meta", semantic, meta_masked)
     if best_type is not None and best_score >= config.threshold:
         decider = max((e for e in inferred[best_type] if e.weight > 0), key=lambda e: e.weight)
-        return Classification(
-            best_type,
-            round(best_score, 4),
-            ev,
-            decider.signal,
-            _suppress(semantic, best_type, config),
-            _masked(inferred[best_type]),
-        )
+        return Classification(best_type, round(best_score, 4), ev, decider.signal,
+                              _suppress(semantic, best_type, config), _masked(inferred[best_type]))
     return Classification(None, round(best_score, 4), ev, None, semantic, False)
 
 
@@ -1543,9 +1364,8 @@ def _masked(items: Iterable[Evidence]) -> bool:
     return bool(lineage) and all(e.masked for e in lineage)
 
 
-def _semantic(
-    tokens: tuple[str, ...], family: str, entity: tuple[str, ...], tests: Sequence[str], config: PiiConfig
-) -> str | None:
+def _semantic(tokens: tuple[str, ...], family: str, entity: tuple[str, ...], tests: Sequence[str],
+              config: PiiConfig) -> str | None:
     key = (tokens, family, entity, tuple(tests))
     cached = config._semantics.get(key, False)
     if cached is not False:

@@ -240,39 +240,11 @@ def pii_columns_read(*, where: str, params: Sequence[Any], capsule_where: str, c
     lists = _JsonLists()
     for batch in _column_rows(where, params):
         for row in batch:
-            (
-                pk,
-                capsule_pk,
-                name,
-                data_type,
-                description,
-                meta,
-                tags,
-                tests,
-                pii_type,
-                detected_by,
-                confidence,
-                masked,
-                semantic,
-                evidence,
-                decision,
-                decided_type,
-                decided_by,
-                decided_at,
-                note,
-                urn,
-            ) = row
+            (pk, capsule_pk, name, data_type, description, meta, tags, tests, pii_type, detected_by, confidence,
+             masked, semantic, evidence, decision, decided_type, decided_by, decided_at, note, urn) = row
             capsule_name, capsule_meta = capsules.get(capsule_pk, (None, None))
-            steward = (
-                ()
-                if decision is None
-                else pii_steward_evidence(
-                    decision=decision,
-                    decided_type=decided_type,
-                    decided_by=decided_by,
-                    decided_at=decided_at,
-                    note=note,
-                )
+            steward = () if decision is None else pii_steward_evidence(
+                decision=decision, decided_type=decided_type, decided_by=decided_by, decided_at=decided_at, note=note,
             )
             yield StoredColumn(
                 pk, capsule_pk,
@@ -358,16 +330,12 @@ def _capsule_states_read(where: str, params: Sequence[Any]) -> dict[Any, tuple[s
         text, stored = "::text", f"k.attributes->>'{PII_FINGERPRINT_KEY}'"
     else:
         text, stored = "", f"json_extract(k.attributes, '$.{PII_FINGERPRINT_KEY}')"
-    sql = (
-        f"SELECT k.id{text}, k.name, k.meta{text}, k.content_hash, k.columns_hash, {stored}"
-        f" FROM {Capsule._meta.db_table} k {where}"
-    )
+    sql = (f"SELECT k.id{text}, k.name, k.meta{text}, k.content_hash, k.columns_hash, {stored}"
+           f" FROM {Capsule._meta.db_table} k {where}")
     with connection.cursor() as cursor:
         cursor.execute(sql, list(params))
-        return {
-            pk: (name, _json_or(meta, None), content_hash, columns_hash, fingerprint)
-            for pk, name, meta, content_hash, columns_hash, fingerprint in cursor.fetchall()
-        }
+        return {pk: (name, _json_or(meta, None), content_hash, columns_hash, fingerprint)
+                for pk, name, meta, content_hash, columns_hash, fingerprint in cursor.fetchall()}
 
 
 def _capsules_set_pii_fingerprint(rows: list[tuple[str, str]]) -> None:
@@ -383,10 +351,8 @@ def _capsules_set_pii_fingerprint(rows: list[tuple[str, str]]) -> None:
             with cursor.cursor.copy("COPY _dab_pii_fp (id, fp) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cursor.execute(
-                f"UPDATE {table} c SET attributes = c.attributes || jsonb_build_object('{key}', u.fp)"
-                " FROM _dab_pii_fp u WHERE c.id = u.id"
-            )
+            cursor.execute(f"UPDATE {table} c SET attributes = c.attributes || jsonb_build_object('{key}', u.fp)"
+                           " FROM _dab_pii_fp u WHERE c.id = u.id")
             cursor.execute("DROP TABLE _dab_pii_fp")
             return
         sql = f"UPDATE {table} SET attributes = json_set(attributes, '$.{key}', %s) WHERE id = %s"
@@ -398,19 +364,13 @@ def _ids_where(ids: list[str], column: str) -> list[tuple[str, list[Any]]]:
     """``column IN ids`` as (SQL, params) pieces small enough for the database."""
     if connection.vendor == "postgresql":
         return [(f"WHERE {column} = ANY(%s::uuid[])", [ids])]
-    return [
-        (f"WHERE {column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
-        for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900))
-    ]
+    return [(f"WHERE {column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900))]
 
 
 def pii_classify_columns(
-    *,
-    source_system_id: Any = None,
-    config: PiiConfig | None = None,
-    auto_detect: bool | None = None,
-    force: bool = False,
-    progress: Callable[[str], None] = lambda message: None,
+    *, source_system_id: Any = None, config: PiiConfig | None = None, auto_detect: bool | None = None,
+    force: bool = False, progress: Callable[[str], None] = lambda message: None,
 ) -> PiiClassifyRun:
     """Classify every column of one dbt project (``source_system_id``), or of the whole catalog when None.
 
@@ -446,14 +406,8 @@ def pii_classify_columns(
             if fingerprint is not None and fingerprint != stored:
                 fingerprints.append((pk, fingerprint))
     if len(todo) == len(capsules):
-        pieces = [
-            (
-                ""
-                if source_system_id is None
-                else f"WHERE c.capsule_id IN (SELECT id FROM {table} WHERE source_system_id = %s)",
-                capsule_params,
-            )
-        ]
+        pieces = [("" if source_system_id is None else
+                   f"WHERE c.capsule_id IN (SELECT id FROM {table} WHERE source_system_id = %s)", capsule_params)]
     else:
         pieces = _ids_where(todo, "c.capsule_id") if todo else []
     progress(f"pii classification: {len(todo)} of {len(capsules)} capsules to classify")
@@ -465,39 +419,14 @@ def pii_classify_columns(
     for where, params in pieces:
         for batch in _column_rows(where, params):
             for row in batch:
-                (
-                    pk,
-                    capsule_pk,
-                    name,
-                    data_type,
-                    description,
-                    meta,
-                    tags,
-                    tests,
-                    pii_type,
-                    detected_by,
-                    confidence,
-                    is_masked,
-                    semantic,
-                    evidence,
-                    decision,
-                    decided_type,
-                    decided_by,
-                    decided_at,
-                    note,
-                    _urn,
-                ) = row
+                (pk, capsule_pk, name, data_type, description, meta, tags, tests, pii_type, detected_by, confidence,
+                 is_masked, semantic, evidence, decision, decided_type, decided_by, decided_at, note, _urn) = row
                 capsule_name, capsule_meta = capsules[capsule_pk][:2] if capsule_pk in capsules else (None, None)
                 extra: tuple[Evidence, ...] = ()
                 if decision is not None:
                     decisions += 1
-                    extra = pii_steward_evidence(
-                        decision=decision,
-                        decided_type=decided_type,
-                        decided_by=decided_by,
-                        decided_at=decided_at,
-                        note=note,
-                    )
+                    extra = pii_steward_evidence(decision=decision, decided_type=decided_type,
+                                                 decided_by=decided_by, decided_at=decided_at, note=note)
                 if evidence is not None:
                     evidence = _json_or(evidence, None)
                     extra = (*extra, *_lineage_of(evidence))
@@ -543,24 +472,15 @@ def pii_detector_reading(evidence: Iterable[Mapping[str, Any]] | None) -> str | 
     the default type, when a steward rejected or is about to confirm it)."""
     best = None
     for item in evidence or ():
-        if (
-            item.get("signal") != "steward"
-            and item.get("pii_type")
-            and item.get("weight", 0) > 0
-            and (best is None or item["weight"] > best["weight"])
-        ):
+        if item.get("signal") != "steward" and item.get("pii_type") and item.get("weight", 0) > 0 and (
+                best is None or item["weight"] > best["weight"]):
             best = item
     return best["pii_type"] if best else None
 
 
 def columns_pii_decide(
-    *,
-    column_ids: Sequence[Any],
-    decision: str | None,
-    actor: str,
-    pii_type: str | None = None,
-    note: str | None = None,
-    config: PiiConfig | None = None,
+    *, column_ids: Sequence[Any], decision: str | None, actor: str, pii_type: str | None = None,
+    note: str | None = None, config: PiiConfig | None = None,
 ) -> int:
     """Record a steward's decision on columns and re-classify them at once; returns how many changed.
 

@@ -26,9 +26,8 @@ def config():
 
 
 def classify(config, name, data_type=None, description=None, meta=None, tags=(), **kwargs):
-    return classify_column(
-        name=name, data_type=data_type, description=description, meta=meta or {}, tags=tags, config=config, **kwargs
-    )
+    return classify_column(name=name, data_type=data_type, description=description, meta=meta or {}, tags=tags,
+                           config=config, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------------ tokens
@@ -65,8 +64,7 @@ def test_tokenize_column_name_keeps_known_words_whole(config, word):
 
 def test_tokenize_column_name_leaves_unknown_compounds_alone(config):
     assert tokenize_column_name("hierarchynumberofconvertedleads", config=config) == (
-        "hierarchynumberofconvertedleads",
-    )
+        "hierarchynumberofconvertedleads",)
 
 
 # ------------------------------------------------------------------------------------------------ names
@@ -115,36 +113,12 @@ def test_name_detects_pii(config, name, pii_type):
 @pytest.mark.parametrize(
     "name",
     [
-        "email_verified",
-        "email_opt_in",
-        "phone_count",
-        "is_address_valid",
-        "zip_code_count",
-        "ip_rule_id",
-        "academic_year_code",
-        "has_email",
-        "email_domain",
-        "email_sent_at",
-        "num_emails",
-        "email_template_id",
-        "address_type",
-        "phone_type",
-        "ip_country",
-        "is_email_bounced",
-        "number_of_emails_sent",
-        "hasoptedoutofemail",
-        "receiveemailsaccepted",
-        "email_bounced_reason",
-        "last_login",
-        "input_tokens",
-        "license_key",
-        "credit_card_amount",
-        "trace_id",
-        "page_age",
-        "usage_count",
-        "percentage",
-        "secret_detection_jobs",
-        "ip_range_first_ip",
+        "email_verified", "email_opt_in", "phone_count", "is_address_valid", "zip_code_count", "ip_rule_id",
+        "academic_year_code", "has_email", "email_domain", "email_sent_at", "num_emails", "email_template_id",
+        "address_type", "phone_type", "ip_country", "is_email_bounced", "number_of_emails_sent",
+        "hasoptedoutofemail", "receiveemailsaccepted", "email_bounced_reason", "last_login", "input_tokens",
+        "license_key", "credit_card_amount", "trace_id", "page_age", "usage_count", "percentage",
+        "secret_detection_jobs", "ip_range_first_ip",
     ],
 )
 def test_lookalike_names_are_not_pii(config, name):
@@ -257,12 +231,8 @@ def test_description_alone_detects_with_low_confidence(config):
 
 @pytest.mark.parametrize(
     "description",
-    [
-        "Whether the email was verified",
-        "Number of emails sent to the customer",
-        "The domain of the email address",
-        "Timestamp when the email bounced",
-    ],
+    ["Whether the email was verified", "Number of emails sent to the customer", "The domain of the email address",
+     "Timestamp when the email bounced"],
 )
 def test_description_about_the_value_is_not_pii(config, description):
     assert classify(config, "notes", "varchar", description).pii_type is None
@@ -390,13 +360,8 @@ def test_auto_detect_off_still_honours_meta_and_tags(config):
 
 
 def test_lineage_evidence_carries_the_upstream_type(config):
-    upstream = Evidence(
-        "lineage",
-        "stg_customers.email -> mart.contact (passthrough)",
-        "email",
-        0.9,
-        source="urn:dab:column:stg_customers.email",
-    )
+    upstream = Evidence("lineage", "stg_customers.email -> mart.contact (passthrough)", "email", 0.9,
+                        source="urn:dab:column:stg_customers.email")
     result = classify(config, "contact", extra_evidence=[upstream])
     assert result.pii_type == "email"
     assert result.detected_by == "lineage"
@@ -499,25 +464,15 @@ def test_config_error_names_file_and_key_for_a_bad_category(tmp_path):
         (_minimal(top="threshold: 2"), "threshold", "outside"),
         (_minimal(top="weights: {strong: high}"), "weights.strong", "expected a number"),
         (_minimal(top="tokens: {prefix_veto: [is, no]}"), "tokens.prefix_veto[1]", 'quote it ("no")'),
-        (
-            _minimal(top="description: {leading_against: ['(unclosed']}"),
-            "description.leading_against[0]",
-            "invalid regular expression",
-        ),
+        (_minimal(top="description: {leading_against: ['(unclosed']}"), "description.leading_against[0]",
+         "invalid regular expression"),
         (_minimal("    data_types: [strng]"), "types.email.data_types[0]", "unknown data-type family 'strng'"),
         (_minimal("    risk: extreme").replace("    risk: high\n", "", 1), "types.email.risk", "'extreme'"),
-        (
-            _minimal("    names: {strong: [email], weak: [mail]}").replace("    names:\n      strong: [email]\n", ""),
-            "types.email.names.weak",
-            "unknown key",
-        ),
+        (_minimal("    names: {strong: [email], weak: [mail]}").replace("    names:\n      strong: [email]\n", ""),
+         "types.email.names.weak", "unknown key"),
         (_minimal().replace("    label: Email\n", ""), "types.email.label", "is required"),
-        (
-            _minimal() + "  work_email:\n    label: W\n    category: contact\n    risk: high\n"
-            "    names: {strong: [email]}\n",
-            "types.work_email.names.strong[0]",
-            "already used by types.email",
-        ),
+        (_minimal() + "  work_email:\n    label: W\n    category: contact\n    risk: high\n"
+         "    names: {strong: [email]}\n", "types.work_email.names.strong[0]", "already used by types.email"),
     ],
 )
 def test_config_errors_are_precise(tmp_path, text, key, problem):
@@ -560,9 +515,8 @@ def test_mattermost_columns_tagged_pii_are_found_without_the_tags(config):
             if "pii" not in (col.get("tags") or []):
                 continue
             tagged += 1
-            result = classify(
-                config, col["name"], col.get("data_type"), col.get("description"), capsule_name=node["name"]
-            )
+            result = classify(config, col["name"], col.get("data_type"), col.get("description"),
+                              capsule_name=node["name"])
             found += result.pii_type is not None
     assert tagged >= 30
     # country_name is tagged too; the vocabulary treats a country as coarse location, not PII.
@@ -573,16 +527,8 @@ def test_mattermost_columns_tagged_pii_are_found_without_the_tags(config):
 
 
 def lineage(pii_type, weight, *, transformation="direct", masked=False, source="urn:up:email"):
-    return Evidence(
-        "lineage",
-        f"{transformation} from {source}",
-        pii_type,
-        weight,
-        source=source,
-        masked=masked,
-        path=(source,),
-        transformation=transformation,
-    )
+    return Evidence("lineage", f"{transformation} from {source}", pii_type, weight, source=source, masked=masked,
+                    path=(source,), transformation=transformation)
 
 
 def test_evidence_round_trips_through_its_json_form():
@@ -592,25 +538,15 @@ def test_evidence_round_trips_through_its_json_form():
 
 
 def test_hashed_lineage_makes_masked_pii(config):
-    c = classify(
-        config,
-        "contact_digest",
-        "varchar",
-        extra_evidence=(lineage("email", 0.95, transformation="hashed", masked=True),),
-    )
+    c = classify(config, "contact_digest", "varchar", extra_evidence=(lineage("email", 0.95, transformation="hashed",
+                                                                              masked=True),))
     assert (c.pii_type, c.masked, c.detected_by) == ("email", True, "lineage")
 
 
 def test_one_raw_copy_among_hashed_ones_leaves_the_value_unmasked(config):
-    c = classify(
-        config,
-        "contact",
-        "varchar",
-        extra_evidence=(
-            lineage("email", 0.95, transformation="hashed", masked=True, source="urn:a"),
-            lineage("email", 0.9, transformation="derived", source="urn:b"),
-        ),
-    )
+    c = classify(config, "contact", "varchar", extra_evidence=(
+        lineage("email", 0.95, transformation="hashed", masked=True, source="urn:a"),
+        lineage("email", 0.9, transformation="derived", source="urn:b")))
     assert (c.pii_type, c.masked) == ("email", False)
 
 
@@ -620,12 +556,10 @@ def test_masked_by_its_own_name_stays_masked_whatever_the_lineage(config):
 
 
 def test_a_copy_sets_aside_a_lookalike_name_but_a_derivation_does_not(config):
-    copied = classify(
-        config, "email_send_email", "text", extra_evidence=(lineage("email", 0.95, transformation="renamed"),)
-    )
-    derived = classify(
-        config, "has_phone", "varchar", extra_evidence=(lineage("phone", 0.85, transformation="derived"),)
-    )
+    copied = classify(config, "email_send_email", "text",
+                      extra_evidence=(lineage("email", 0.95, transformation="renamed"),))
+    derived = classify(config, "has_phone", "varchar",
+                       extra_evidence=(lineage("phone", 0.85, transformation="derived"),))
     assert copied.pii_type == "email"
     assert any("set aside" in e.detail for e in copied.evidence)
     assert derived.pii_type is None
@@ -637,9 +571,8 @@ def test_a_copy_still_cannot_put_an_email_in_a_boolean(config):
 
 
 def test_lineage_never_overrides_the_columns_own_type(config):
-    c = classify(
-        config, "customer_age", "integer", extra_evidence=(lineage("date_of_birth", 0.9, transformation="derived"),)
-    )
+    c = classify(config, "customer_age", "integer", extra_evidence=(lineage("date_of_birth", 0.9,
+                                                                            transformation="derived"),))
     assert c.pii_type == "age"
     assert any(e.signal == "lineage" for e in c.evidence)
 

@@ -39,18 +39,9 @@ ADDED_COLUMNS = {
 
 
 def _column(name, data_type, description, meta, tags):
-    return {
-        "name": name,
-        "description": description,
-        "meta": meta,
-        "data_type": data_type,
-        "constraints": [],
-        "quote": None,
-        "config": {"meta": meta, "tags": tags},
-        "tags": tags,
-        "granularity": None,
-        "doc_blocks": [],
-    }
+    return {"name": name, "description": description, "meta": meta, "data_type": data_type, "constraints": [],
+            "quote": None, "config": {"meta": meta, "tags": tags}, "tags": tags, "granularity": None,
+            "doc_blocks": []}
 
 
 @pytest.fixture
@@ -134,12 +125,8 @@ def test_issue_lookalikes_are_not_pii(ingest, name):
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("name", "pii_type"),
-    [
-        ("customer_email", "email"),
-        ("billing_zip", "postal_code"),
-        ("dob", "date_of_birth"),
-        ("ssn_last4", "national_id"),
-    ],
+    [("customer_email", "email"), ("billing_zip", "postal_code"), ("dob", "date_of_birth"),
+     ("ssn_last4", "national_id")],
 )
 def test_issue_true_positives_are_pii(ingest, name, pii_type):
     ingest()
@@ -166,9 +153,8 @@ def test_unchanged_reingestion_writes_no_classification(ingest):
 @pytest.mark.django_db
 def test_rejection_survives_reingestion_and_redetection(ingest):
     ingest()
-    col = column_pii_decide(
-        column=column("customer_email"), decision="rejected", actor="alice", note="test mailbox, not a person"
-    )
+    col = column_pii_decide(column=column("customer_email"), decision="rejected", actor="alice",
+                            note="test mailbox, not a person")
     assert (col.pii_type, col.pii_detected_by, col.pii_decision) == (None, "steward", "rejected")
     ingest()
     col = column("customer_email")
@@ -283,16 +269,10 @@ def test_reingestion_classifies_only_capsules_that_changed(ingest, manifest_path
 
 
 def test_steward_evidence_says_who_when_and_why():
-    (confirmed,) = pii_steward_evidence(
-        decision="confirmed",
-        decided_type="email",
-        decided_by="alice",
-        decided_at="2026-01-02 10:00:00",
-        note=" shared inbox ",
-    )
-    (rejected,) = pii_steward_evidence(
-        decision="rejected", decided_type=None, decided_by=None, decided_at=None, note=None
-    )
+    (confirmed,) = pii_steward_evidence(decision="confirmed", decided_type="email", decided_by="alice",
+                                        decided_at="2026-01-02 10:00:00", note=" shared inbox ")
+    (rejected,) = pii_steward_evidence(decision="rejected", decided_type=None, decided_by=None, decided_at=None,
+                                       note=None)
     assert (confirmed.pii_type, confirmed.weight) == ("email", 1.0)
     assert confirmed.detail == "steward confirmed as email by alice on 2026-01-02: shared inbox"
     assert (rejected.pii_type, rejected.weight, rejected.detail) == (None, -1.0, "steward rejected")
