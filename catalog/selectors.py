@@ -8,6 +8,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import urlencode
 
 from django.core.cache import cache
@@ -336,11 +337,11 @@ class SearchPage:
     facets: dict[str, list[FacetCount]] | None = None
 
 
-@dataclass(frozen=True)
-class _Candidate:
+class _Candidate(NamedTuple):
+    """A match found for a search page: its sort key, id and the values read with it."""
+
     key: tuple  # (tier, -score within the tier, name length, name, urn): the order of ``ranked()``
     pk: object
-    reason: str
     row: dict
 
 
@@ -400,7 +401,7 @@ def _search_candidates(
         separators_only = same is not None and row["_name"].lower() != terms.name
         if rank == RANK_EXACT and separators_only and not everything._urn_matches_exactly(terms, row["_urn"]):
             score = 1.0  # the same name but for separators: right after the name itself
-        candidates.append(_Candidate((rank, score, len(row["_name"]), row["_name"], row["_urn"]), row["pk"], "", row))
+        candidates.append(_Candidate((rank, score, len(row["_name"]), row["_name"], row["_urn"]), row["pk"], row))
     if exact and fuzzy is not None and len(candidates) < FUZZY_WHEN_FEWER:
         seen = {c.pk for c in candidates}
         with transaction.atomic(), connection.cursor() as cursor:
@@ -413,7 +414,7 @@ def _search_candidates(
                 rank = rank_of(terms, name=row["_name"], urn=row["_urn"], tag_hit=row["_tag_hit"], fuzzy=True)
                 score = -row["_score"] if rank == RANK_FUZZY else 1.0  # exact but for separators: after exact
                 candidates.append(
-                    _Candidate((rank, score, len(row["_name"]), row["_name"], row["_urn"]), row["pk"], "", row)
+                    _Candidate((rank, score, len(row["_name"]), row["_name"], row["_urn"]), row["pk"], row)
                 )
     candidates.sort(key=lambda c: c.key)
     return candidates, exact
