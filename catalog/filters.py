@@ -182,6 +182,8 @@ def search_scope(params) -> SearchScope:
     has_tests, tag) from query parameters with the capsule filters, so they mean on a search what they mean
     on the capsule list. No queries until the scopes are used."""
     selected = {facet: params.get(facet) for facet in SEARCH_FACETS if params.get(facet) not in (None, "")}
+    if not selected:
+        return SearchScope(selected={}, capsules=None, columns=None, errors={})
     # The list filters read an unknown yes/no as "either"; a facet link never sends one, so say it is wrong.
     errors = {
         facet: [f"{value!r} is not a yes/no value: use true or false."]
@@ -191,8 +193,6 @@ def search_scope(params) -> SearchScope:
     filterset = CapsuleFilterSet(selected, queryset=capsules())
     if errors or not filterset.is_valid():
         return SearchScope(selected={}, capsules=None, columns=None, errors=errors or dict(filterset.errors))
-    if not selected:
-        return SearchScope(selected={}, capsules=None, columns=None, errors={})
     own = {"has_pii", "has_tests"}  # a column's own PII and tests, not its capsule's
     of_capsule = {k: v for k, v in selected.items() if k not in own}
     capsule_scope = CapsuleFilterSet(of_capsule, queryset=capsules()).qs.order_by() if of_capsule else None
