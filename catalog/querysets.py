@@ -58,7 +58,6 @@ __all__ = [
     "capsules",
     "columns",
     "fuzzy_threshold",
-    "in_ids",
     "pii_q",
 ]
 
@@ -199,23 +198,18 @@ class _NameSimilarity(_NameSimilar):
 
 
 class _AnyOf(Func):
-    """PostgreSQL: ``field = ANY(%s)`` with the ids as one array parameter: ``__in`` sends one parameter per
-    id, and building and binding 2,000 of them cost more than the query."""
+    """PostgreSQL: ``expression = ANY(%s)`` with the values as one array parameter: ``__in`` sends one
+    parameter per value, and building and binding hundreds of them cost more than the query."""
 
     output_field = BooleanField()
 
-    def __init__(self, field, ids: list):
-        super().__init__(F(field) if isinstance(field, str) else field)
-        self.ids = ids
+    def __init__(self, expression, values: list):
+        super().__init__(expression)
+        self.ids = values
 
     def as_sql(self, compiler, connection, **extra_context):
         column_sql, params = compiler.compile(self.source_expressions[0])
         return f"{column_sql} = ANY(%s)", [*params, self.ids]
-
-
-def in_ids(field: str, ids: list) -> Q:
-    """Rows whose ``field`` is one of ``ids`` (one array parameter on PostgreSQL)."""
-    return Q(_AnyOf(field, list(ids))) if _is_postgres() else Q(**{f"{field}__in": list(ids)})
 
 
 class SubqueryCount(Subquery):

@@ -281,10 +281,10 @@ LIST_ENDPOINTS = (
     ("/api/v1/domains", 2),
     ("/api/v1/source-systems", 2),
     # per kind: the prefix matches, the other literal matches (name, description; for capsules also names
-    # alike but for separators) in one UNION ALL, the page's rows; for capsules which candidates hold PII
-    # (facets), and the names close to the query when literal matches are fewer than 20 (not here); for
-    # columns the catalog version and, once per version, the distinct names; +1 the first time a process
-    # searches (whether pg_trgm is there)
+    # alike but for separators) in one UNION ALL, the page's rows; for capsules the names close to the query
+    # when literal matches are fewer than 20 (not here); for columns the catalog version and, once per
+    # version, the distinct names; +1 the first time a process searches (whether pg_trgm is there). SQLite
+    # reads the name and description matches in a query each, and has no pg_trgm to ask about.
     ("/api/v1/search?q=order", 10),
     ("/api/v1/capsules/stats", 2),
 )

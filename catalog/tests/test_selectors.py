@@ -97,11 +97,10 @@ def test_column_search_finds_a_column_by_its_exact_urn():
 
 def test_search_page_counts_and_ranks_in_a_fixed_number_of_queries(ranked_capsules, django_assert_num_queries):
     trigrams_available()  # asked once per process
-    # PostgreSQL: the prefix matches, the other literal parts (name, description matches, names alike but for
-    # separators) in one UNION ALL, the names close to it after setting pg_trgm's threshold for the query (in
-    # a savepoint: two more statements inside a test), the page's rows. SQLite: one query per literal part,
-    # the rows.
-    with django_assert_num_queries(7 if trigrams_available() else 4):
+    # the prefix matches, the other literal parts (name, description matches and, on PostgreSQL, names alike
+    # but for separators: one UNION ALL there, one query each on SQLite, which has no fuzzy tier), the names
+    # close to the query (PostgreSQL; a query this short keeps pg_trgm's own threshold), the page's rows
+    with django_assert_num_queries(4):
         page = selectors.search_capsules(query="orders", limit=2)
     assert (page.count, page.exact) == (5, True)
     assert [c.name for c in page.results] == ["Orders", "orders_daily"]

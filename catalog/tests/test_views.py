@@ -221,8 +221,9 @@ PAGES = (
     ("/owners/{owner}/", 9),  # + owner, owned domains, without facets
     # + columns: catalog version, names (once per version), prefix matches, the other literal matches (one
     #   UNION ALL), rows;
-    #   capsules: their literal matches and which hold PII, for the tab's count and the facets;
-    #   +1 the first time a process searches (whether pg_trgm is there)
+    #   capsules: their prefix and other literal matches, for the tab's count and the facets;
+    #   +1 the first time a process searches (whether pg_trgm is there); SQLite: the name and description
+    #   matches in a query each, no pg_trgm to ask about
     ("/search/?q=order&kind=columns", 11),  # + the capsules' names alike but for separators, pg_trgm's threshold
 )
 
