@@ -195,7 +195,9 @@ class SearchQuerySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=("all", "capsules", "columns"), default="all")
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
     offset = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
-    facets = serializers.BooleanField(default=True, help_text="Count the capsule facets for this query.")
+    facets = serializers.BooleanField(
+        default=False, help_text="Also count the capsules per value of each facet for this query (`facets`)."
+    )
     capsule_type = serializers.CharField(required=False, help_text="Facet: capsule type(s), comma-separated.")
     layer = serializers.CharField(required=False, help_text="Facet: layer(s), comma-separated.")
     domain = serializers.CharField(required=False, help_text="Facet: domain name(s), comma-separated.")
@@ -250,8 +252,8 @@ class SearchView(APIView):
     Ranking: exact name (or URN, or the name spelled with other separators), then name prefix, then other
     name/URN/tag matches, then description matches, then capsule names close to the query (typos); each
     result says its tier (``match``) and why (``match_reason``). The facet parameters narrow the results as
-    the capsule filters do (columns: by their capsule, and by their own PII and tests); ``facets`` counts
-    the capsules per value. ``did_you_mean`` lists the closest names when nothing matched."""
+    the capsule filters do (columns: by their capsule, and by their own PII and tests); ``facets=true``
+    also counts the capsules per value. ``did_you_mean`` lists the closest names when nothing matched."""
 
     @extend_schema(parameters=[SearchQuerySerializer], responses=SearchResultSerializer)
     def get(self, request):

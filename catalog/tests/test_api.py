@@ -340,7 +340,8 @@ def test_hand_built_list_rows_equal_the_declared_fields(sample_project, rf):
 
 
 def test_search_endpoint_counts_facets_and_narrows_by_them(api_client, sample_project):
-    body = api_client.get("/api/v1/search?q=customers&kind=capsules&limit=50").json()
+    assert "facets" not in api_client.get("/api/v1/search?q=customers").json()  # asked for, not by default
+    body = api_client.get("/api/v1/search?q=customers&kind=capsules&limit=50&facets=true").json()
     layers = {f["value"]: f["count"] for f in body["facets"]["layer"]}
     assert sum(layers.values()) == body["capsules"]["count"]
     assert set(body["facets"]) == {
