@@ -51,8 +51,9 @@ PAGE_ENDPOINTS = ("browser_page", "capsule_page", "column_page", "search_page")
 TARGETS_MS = {"capsule_list": 50, "capsule_detail": 50, "column_list": 50, "search": 100}
 
 
-def generate(models: int) -> Path:
-    out = Path(f"/tmp/dab_bench_gen_{models}")
+def generate(models: int, out: Path | None = None) -> Path:
+    """Artifacts of a generated ``models``-model project in ``out`` (default /tmp/dab_bench_gen_N), made once."""
+    out = out or Path(f"/tmp/dab_bench_gen_{models}")
     if not (out / "manifest.json").exists():
         if not GEN.exists():
             sys.exit(f"cannot generate artifacts: {GEN} is absent")
@@ -74,9 +75,14 @@ def dab(args: list[str], env: dict) -> str:
     return result.stdout
 
 
-def prepare_database(*, admin_url: str, models: int, reuse: bool, env: dict) -> str:
-    """Create, migrate and fill the benchmark's own database (or reuse it); returns its URL."""
-    name = f"dab_bench_api_{models}"
+def prepare_database(
+    *, admin_url: str, models: int, reuse: bool, env: dict, name: str | None = None, artifacts=None
+) -> str:
+    """Create, migrate and fill the benchmark's own database (or reuse it); returns its URL.
+
+    ``name`` defaults to dab_bench_api_N; ``artifacts`` (a function returning the dab ingest arguments) to the
+    generated N-model project."""
+    name = name or f"dab_bench_api_{models}"
     url = admin_url.rsplit("/", 1)[0] + f"/{name}"
     with psycopg.connect(admin_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
@@ -89,11 +95,14 @@ def prepare_database(*, admin_url: str, models: int, reuse: bool, env: dict) -> 
     with psycopg.connect(url, options="-c search_path=dab,public") as conn:
         filled = conn.execute("SELECT count(*) FROM capsules").fetchone()[0] > 0
     if not filled:
-        artifacts = generate(models)
-        print(f"ingesting {artifacts} into {name} ...", flush=True)
+        if artifacts is None:
+            generated = generate(models)
+            arguments = ["--manifest", str(generated / "manifest.json"), "--catalog", str(generated / "catalog.json")]
+        else:
+            arguments = artifacts()
+        print(f"ingesting {' '.join(arguments)} into {name} ...", flush=True)
         started = time.perf_counter()
-        dab(["ingest", "dbt", "--manifest", str(artifacts / "manifest.json"),
-             "--catalog", str(artifacts / "catalog.json")], env)  # fmt: skip
+        dab(["ingest", "dbt", *arguments], env)
         print(f"  ingested in {time.perf_counter() - started:.1f}s", flush=True)
         with psycopg.connect(url, autocommit=True, options="-c search_path=dab,public") as conn:
             conn.execute("VACUUM ANALYZE")

@@ -7,15 +7,17 @@ List-valued filters take comma-separated values (``?layer=staging,marts``). ``or
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django_filters import rest_framework as filters
 from django_filters.constants import EMPTY_VALUES
 
 from catalog.models import Capsule, Column
-from catalog.selectors import CAPSULE_FACETS
+from catalog.querysets import capsules
+from catalog.selectors import CAPSULE_FACETS, SEARCH_FACETS, column_search_scope
 
-__all__ = ["CapsuleFilterSet", "ColumnFilterSet"]
+__all__ = ["CapsuleFilterSet", "ColumnFilterSet", "SearchScope", "search_scope"]
 
 
 def sorts_everything(params) -> bool:
@@ -157,3 +159,48 @@ class ColumnFilterSet(filters.FilterSet):
 
     def filter_pii_type(self, queryset, name, value):
         return queryset.of_pii_type(value.strip())
+
+
+@dataclass(frozen=True)
+class SearchScope:
+    """The facet values chosen on a search (``selected``: facet -> value as given) and where the search then
+    looks: the capsules they allow and the columns of those capsules (with their own PII and tests), or
+    None when nothing is chosen. ``errors``: the capsule filters' messages for bad values, by parameter."""
+
+    selected: dict[str, str]
+    capsules: QuerySet | None
+    columns: QuerySet | None
+    errors: dict
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.selected)
+
+
+BOOLEAN_SPELLINGS = frozenset({"true", "false", "1", "0"})
+
+
+def search_scope(params) -> SearchScope:
+    """Read the search facets (``SEARCH_FACETS``: type, layer, domain, owner, materialization, has_pii,
+    has_tests, tag) from query parameters with the capsule filters, so they mean on a search what they mean
+    on the capsule list. No queries until the scopes are used."""
+    selected = {facet: params.get(facet) for facet in SEARCH_FACETS if params.get(facet) not in (None, "")}
+    if not selected:
+        return SearchScope(selected={}, capsules=None, columns=None, errors={})
+    # The list filters read an unknown yes/no as "either"; a facet link never sends one, so say it is wrong.
+    errors = {
+        facet: [f"{value!r} is not a yes/no value: use true or false."]
+        for facet, value in selected.items()
+        if facet in ("has_pii", "has_tests") and value.lower() not in BOOLEAN_SPELLINGS
+    }
+    filterset = CapsuleFilterSet(selected, queryset=capsules())
+    if errors or not filterset.is_valid():
+        return SearchScope(selected={}, capsules=None, columns=None, errors=errors or dict(filterset.errors))
+    own = {"has_pii", "has_tests"}  # a column's own PII and tests, not its capsule's
+    of_capsule = {k: v for k, v in selected.items() if k not in own}
+    capsule_scope = CapsuleFilterSet(of_capsule, queryset=capsules()).qs.order_by() if of_capsule else None
+    data = filterset.form.cleaned_data
+    column_scope = column_search_scope(
+        capsules=capsule_scope, has_pii=data.get("has_pii"), has_tests=data.get("has_tests")
+    )
+    return SearchScope(selected=selected, capsules=filterset.qs.order_by(), columns=column_scope, errors={})

@@ -3,13 +3,15 @@
 The models keep Django's default managers (catalog/models.py is shared); selectors start from
 ``capsules()`` / ``columns()``, which return these QuerySet classes.
 
-Search matching is written once here for both databases. On PostgreSQL, migrations 0006-0010 add the
+Search matching is written once here for both databases. On PostgreSQL, migrations 0006-0013 add the
 indexes each expression below is shaped for (the SQL must stay identical to the indexed expression;
 catalog/tests/test_search_indexes.py checks the plans): ``lower(name) COLLATE "C"`` btrees serve exact
 names, prefixes (as a range) and, for columns, the names a "contains" search found in the list of distinct
 names (catalog.search); trigram GIN indexes on capsules' ``lower(name)`` and ``lower(urn)`` serve their
-"contains"; partial GIN indexes on ``to_tsvector('simple', coalesce(description, ''))`` serve description
-matches; ``tags @> '["t"]'`` uses the jsonb GIN indexes. SQLite falls back to LIKE.
+"contains" and, with the one on the separator-free name, their fuzzy tier; capsules' stored
+``description_document`` and columns' partial GIN index on ``to_tsvector('simple', coalesce(description,
+''))`` serve description matches; ``tags @> '["t"]'`` uses the jsonb GIN indexes. SQLite falls back to LIKE
+and has no fuzzy tier.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
+    FloatField,
     Func,
     IntegerField,
     OuterRef,
@@ -37,15 +40,26 @@ from catalog.models import Capsule, Column
 from catalog.search import (
     RANK_DESCRIPTION,
     RANK_EXACT,
+    RANK_FUZZY,
     RANK_NAME,
     RANK_PREFIX,
     SearchTerms,
     column_names_containing,
     next_prefix,
     search_terms,
+    squash,
+    trigrams_available,
 )
 
-__all__ = ["CapsuleQuerySet", "ColumnQuerySet", "SubqueryCount", "capsules", "columns", "pii_q"]
+__all__ = [
+    "CapsuleQuerySet",
+    "ColumnQuerySet",
+    "SubqueryCount",
+    "capsules",
+    "columns",
+    "fuzzy_threshold",
+    "pii_q",
+]
 
 
 class _DescriptionMatches(Func):
@@ -66,6 +80,136 @@ class _DescriptionMatches(Func):
             f"@@ to_tsquery('simple'::regconfig, {query_sql}))"
         )
         return sql, [*column_params, *column_params, *column_params, *query_params]
+
+
+# Capsules' stored tsvector of their description (migration 0013; not a Django field, only read here).
+DOCUMENT_COLUMN = "description_document"
+# A fuzzy match is at most this many letters longer or shorter than the query (one or two typos) and, unless
+# it is just as long (swapped or replaced letters, which break more trigrams than they change), shares at
+# least this share of trigrams with it: pg_trgm's ``%`` asks 0.3, which lets "payment orders" find
+# "orders_daily"; "dim_dat" and "dim_date" share 0.6.
+MAX_FUZZY_EDITS = 2
+MIN_FUZZY_SIMILARITY = 0.4
+# The separator-free spelling of a name, exactly as migration 0013 indexes it: literals, not parameters.
+SQUASHED_NAME_SQL = "regexp_replace(lower({name}), '[^a-z0-9]+', '', 'g')"
+
+
+def _sibling_column(compiler, connection, expression, column: str) -> str:
+    """The SQL of another column of the table ``expression`` (a compiled ``F()``) belongs to."""
+    sql, _ = compiler.compile(expression)
+    qualifier = sql[: sql.rindex(".") + 1] if "." in sql else ""
+    return qualifier + connection.ops.quote_name(column)
+
+
+class _DocumentMatches(Func):
+    """PostgreSQL: the capsule's stored description vector matches a prefix tsquery (GIN, migration 0013).
+    Read from the row, so a candidate costs no ``to_tsvector`` of its description."""
+
+    output_field = BooleanField()
+
+    def __init__(self, tsquery: str):
+        super().__init__(F("description"), Value(tsquery))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        document = _sibling_column(compiler, connection, self.source_expressions[0], DOCUMENT_COLUMN)
+        query_sql, query_params = compiler.compile(self.source_expressions[1])
+        return f"({document} @@ to_tsquery('simple'::regconfig, {query_sql}))", query_params
+
+
+class _DocumentRank(_DocumentMatches):
+    """How well the description matches (``ts_rank_cd``: the words close together and often score higher),
+    which orders the description tier on PostgreSQL."""
+
+    output_field = FloatField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        document = _sibling_column(compiler, connection, self.source_expressions[0], DOCUMENT_COLUMN)
+        query_sql, query_params = compiler.compile(self.source_expressions[1])
+        return f"ts_rank_cd({document}, to_tsquery('simple'::regconfig, {query_sql}))", query_params
+
+
+def fuzzy_threshold(terms: SearchTerms) -> float:
+    """The trigram similarity a name must reach to be close to the query: a typo breaks up to three trigrams
+    whatever the length, so a longer query can ask more, and the trigram index then weighs far fewer names
+    (a 33-letter GitLab name: 400 rows and 73 ms at 0.3, 15 rows and 10 ms at 0.5)."""
+    size = len(terms.squashed)
+    return 0.3 if size < 12 else 0.4 if size < 20 else 0.5
+
+
+class _NameSimilar(Func):
+    """pg_trgm: the name is close to the query as typed, or once both lose their separators (``DimDate`` ~
+    ``dim_date``), by trigram similarity (``%``, served by the trigram indexes of migrations 0006 and 0013),
+    at least ``fuzzy_threshold`` (and at least MIN_FUZZY_SIMILARITY unless it is just as long: swapped or
+    replaced letters break more trigrams than they change); and, as a typo of one or two letters would, no
+    more than two letters longer or shorter (which keeps "payment orders" from finding every name holding
+    "orders"). ``%`` asks pg_trgm's own threshold (0.3, or what the search sets for the query), the explicit
+    comparison ours, so the result does not depend on the setting."""
+
+    output_field = BooleanField()
+
+    def __init__(self, terms: SearchTerms):
+        super().__init__(F("name"), Value(terms.text), Value(terms.squashed), Value(len(terms.squashed)))
+        self.threshold = fuzzy_threshold(terms)
+
+    def _parts(self, compiler):
+        return [compiler.compile(expression) for expression in self.source_expressions]
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (name, name_params), (text, text_params), (squashed, squashed_params), (size, size_params) = self._parts(
+            compiler
+        )
+        squashed_name = SQUASHED_NAME_SQL.format(name=name)
+        similarity = f"GREATEST(similarity(lower({name}), {text}), similarity({squashed_name}, {squashed}))"
+        longer = max(self.threshold, MIN_FUZZY_SIMILARITY)
+        sql = (
+            f"((lower({name}) %% {text} OR {squashed_name} %% {squashed}) "
+            f"AND abs(length({squashed_name}) - {size}) <= {MAX_FUZZY_EDITS} "
+            f"AND {similarity} >= CASE WHEN length({squashed_name}) = {size} THEN {self.threshold} ELSE {longer} END)"
+        )
+        params = [*name_params, *text_params, *name_params, *squashed_params, *name_params, *size_params]
+        similarity_params = [*name_params, *text_params, *name_params, *squashed_params]
+        return sql, [*params, *similarity_params, *name_params, *size_params]
+
+
+class _SquashedNameEquals(Func):
+    """The name without separators equals the query without them (``DimDate`` = ``dim_date``)."""
+
+    output_field = BooleanField()
+
+    def __init__(self, terms: SearchTerms):
+        super().__init__(F("name"), Value(terms.squashed))
+
+    def as_sql(self, compiler, connection, **extra_context):
+        name_sql, name_params = compiler.compile(self.source_expressions[0])
+        squashed_sql, squashed_params = compiler.compile(self.source_expressions[1])
+        return f"({SQUASHED_NAME_SQL.format(name=name_sql)} = {squashed_sql})", [*name_params, *squashed_params]
+
+
+class _NameSimilarity(_NameSimilar):
+    """The better of the two similarities ``_NameSimilar`` tests, 0 to 1: orders the fuzzy tier."""
+
+    output_field = FloatField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        (name, name_params), (text, text_params), (squashed, squashed_params), _ = self._parts(compiler)
+        squashed_name = SQUASHED_NAME_SQL.format(name=name)
+        sql = f"GREATEST(similarity(lower({name}), {text}), similarity({squashed_name}, {squashed}))"
+        return sql, [*name_params, *text_params, *name_params, *squashed_params]
+
+
+class _AnyOf(Func):
+    """PostgreSQL: ``expression = ANY(%s)`` with the values as one array parameter: ``__in`` sends one
+    parameter per value, and building and binding hundreds of them cost more than the query."""
+
+    output_field = BooleanField()
+
+    def __init__(self, expression, values: list):
+        super().__init__(expression)
+        self.ids = values
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column_sql, params = compiler.compile(self.source_expressions[0])
+        return f"{column_sql} = ANY(%s)", [*params, self.ids]
 
 
 class SubqueryCount(Subquery):
@@ -117,6 +261,24 @@ class _SearchMixin:
     def _urn_q(self, terms: SearchTerms) -> Q:
         raise NotImplementedError
 
+    def _description_q(self, terms: SearchTerms) -> Q:
+        return _description_q(terms)
+
+    def description_score(self, terms: SearchTerms):
+        """An expression ordering the description tier, best first (higher is better); None: by name only."""
+        return
+
+    def fuzzy_q(self, terms: SearchTerms) -> Q | None:
+        """Rows whose name is close to the query (the fuzzy tier); None where this kind or database has none."""
+        return None
+
+    def fuzzy_score(self, terms: SearchTerms):
+        return None
+
+    def same_name_q(self, terms: SearchTerms) -> Q:
+        """The name spelled with other separators (or none): ranked with exact names, where fuzzy exists."""
+        return Q(_SquashedNameEquals(terms))
+
     def _search_aliases(self):
         """Aliases the search conditions use: ``_name_lower``, and ``_name_key``, lower(name) C-collated on
         PostgreSQL so the btrees of migration 0007 serve prefixes as a range and names as equality (the
@@ -139,52 +301,112 @@ class _SearchMixin:
             return self
         return self._search(terms, self._name_q(terms) if terms.allows_contains else None)
 
-    def _search(self, terms: SearchTerms, name_q: Q | None):
+    def _search(self, terms: SearchTerms, name_q: Q | None, *, fuzzy: bool = False):
         qs = self._search_aliases()
         if name_q is None:
             return qs.filter(self._prefix_q(terms) | self._urn_q(terms))
-        return qs.filter(name_q | _description_q(terms))
+        matches = name_q | self._description_q(terms)
+        close = self.fuzzy_q(terms) if fuzzy else None
+        return qs.filter(matches if close is None else matches | close)
 
-    def ranked(self, query: str | None):
-        """``search(query)`` ordered best first: exact name, name prefix, other name/URN/tag matches, then
-        description-only matches; shorter names first within a tier. Annotates ``search_rank``.
+    def ranked(self, query: str | None, *, fuzzy: bool = False):
+        """``search(query)`` ordered best first: exact name, name prefix, other name/URN/tag matches,
+        description matches; within a tier the best description score first, then shorter names. Annotates
+        ``search_rank``. With ``fuzzy`` (capsules on PostgreSQL), also the names spelled with other
+        separators (with the exact names) and the names close to the query (last, closest first): the
+        ranking the search page computes in Python, written in SQL.
 
-        Sorts every match, so the cost grows with their number (the search page bounds it with
-        ``search_split`` and ``rank_of``)."""
+        The list filters (``?search=``) rank literally: their result is exact, and testing every row that
+        does not match for closeness costs a scan (10 ms per 4,000 capsules). Sorts every match, so the cost
+        grows with their number (the search page bounds it with ``search_split`` and ``rank_of``)."""
         terms = search_terms(query)
         if terms is None:
             return self
         # A short query matches only name prefixes and whole URNs, which the first two tiers take: no name
         # tier then (for columns it would read the catalog's names and send them as an IN list for nothing).
         name_q = self._name_q(terms) if terms.allows_contains else None
+        fuzzy = self.fuzzy_q(terms) if name_q is not None and fuzzy else None
+        exact = Q(_name_lower=terms.name) | self._urn_q(terms)
+        if fuzzy is not None:
+            exact |= self.same_name_q(terms)
+        literal = exact | Q(_name_lower__startswith=terms.name)
         tiers = [
-            When(Q(_name_lower=terms.name) | self._urn_q(terms), then=Value(RANK_EXACT)),
+            When(exact, then=Value(RANK_EXACT)),
             When(_name_lower__startswith=terms.name, then=Value(RANK_PREFIX)),
         ]
         if name_q is not None:
             tiers.append(When(name_q, then=Value(RANK_NAME)))
-        rank = Case(*tiers, default=Value(RANK_DESCRIPTION), output_field=IntegerField())
-        matches = self._search(terms, name_q)
-        return matches.annotate(search_rank=rank).order_by("search_rank", Length("name"), "name", "urn")
+            literal |= name_q
+        if fuzzy is not None:
+            tiers.append(When(self._description_q(terms), then=Value(RANK_DESCRIPTION)))
+        default = RANK_FUZZY if fuzzy is not None else RANK_DESCRIPTION
+        rank = Case(*tiers, default=Value(default), output_field=IntegerField())
+        matches = self._search(terms, name_q, fuzzy=fuzzy is not None).annotate(search_rank=rank)
+        order = ["search_rank"]
+        description_score = self.description_score(terms) if name_q is not None else None
+        if description_score is not None or fuzzy is not None:
+            scores = [When(Q(_name_lower=terms.name) | self._urn_q(terms), then=Value(0.0))]
+            if fuzzy is not None:  # the name with other separators comes right after the name itself
+                scores.append(When(self.same_name_q(terms), then=Value(-1.0)))
+            scores.append(When(literal, then=Value(0.0)))
+            if description_score is not None:
+                scores.append(When(self._description_q(terms), then=description_score))
+            default_score = self.fuzzy_score(terms) if fuzzy is not None else Value(0.0)
+            order.append(Case(*scores, default=default_score, output_field=FloatField()).desc())
+        return matches.order_by(*order, Length("name"), "name", "urn")
 
     def search_split(self, query: str) -> tuple:
-        """``search(query)`` in two disjoint parts an index answers cheaply even when slicing the first rows
-        of thousands: the name-prefix matches in name order (the exact name first; a btree range) and every
-        other match in no particular order (a bitmap scan that stops at the slice)."""
+        """``search(query)`` in parts an index answers cheaply even when slicing the first rows of
+        thousands: the name-prefix matches in name order (the exact name first; a btree range), the other
+        name, URN and tag matches, the description matches (each a bitmap scan that stops at the slice; the
+        parts overlap, the caller keeps each row once), and the names close to the query but not matching
+        it literally, closest first (None where there is no fuzzy tier; None for descriptions too when the
+        query is too short for "contains").
+
+        Descriptions are asked alone on purpose: OR-ed with the name conditions, every row the indexes
+        found was checked against the whole condition again, and for a column that re-parsed its
+        description (``to_tsvector`` per row; 30 ms for 1,000 columns). Alone, the condition is the index's
+        own and nothing is re-parsed."""
         terms = search_terms(query)
         base = self._search_aliases()
         prefixed = base.filter(self._prefix_q(terms)).order_by("_name_key")
-        others = base.search(query).exclude(self._prefix_q(terms)).order_by()
-        return prefixed, others
+        if not terms.allows_contains:
+            return prefixed, base.filter(self._urn_q(terms)).exclude(self._prefix_q(terms)).order_by(), None, None
+        name_q = self._name_q(terms)
+        named = base.filter(name_q).exclude(self._prefix_q(terms)).order_by()
+        described = base.filter(self._description_q(terms)).order_by()
+        fuzzy_q = self.fuzzy_q(terms)
+        if fuzzy_q is None:
+            return prefixed, named, described, None
+        fuzzy = base.filter(fuzzy_q).exclude(self._prefix_q(terms) | name_q).order_by(self.fuzzy_score(terms).desc())
+        return prefixed, named, described, fuzzy
+
+    def same_name_split(self, query: str):
+        """The names spelled like the query but for separators (``dim-date``, ``DimDate`` for ``dim_date``),
+        other than the name itself: asked apart from the fuzzy tier, which only runs when literal matches are
+        few, because these rank with the exact names. An equality the squashed-name trigram index serves.
+        None where there is no fuzzy tier."""
+        terms = search_terms(query)
+        if self.fuzzy_q(terms) is None or not terms.allows_contains:
+            return None
+        return self._search_aliases().filter(self.same_name_q(terms)).exclude(_name_lower=terms.name).order_by()
 
     def tag_hit(self, terms: SearchTerms) -> ExpressionWrapper:
         """True where a tag equals the query: fetched with candidates so no tags list is decoded in Python."""
         return ExpressionWrapper(_tag_q(terms.text), output_field=BooleanField())
 
-    def rank_of(self, terms: SearchTerms, *, name: str, urn: str, tag_hit: bool) -> int:
-        """The tier ``ranked`` gives a matching row, computed from its values (for rows already fetched)."""
+    def rank_of(
+        self, terms: SearchTerms, *, name: str, urn: str, tag_hit: bool, fuzzy: bool = False, same: bool = False
+    ) -> int:
+        """The tier ``ranked`` gives a matching row, computed from its values (for rows already fetched);
+        ``fuzzy`` for a row the fuzzy part of ``search_split`` found, ``same`` where names spelled alike but
+        for separators rank as exact (``ranked(fuzzy=True)``)."""
         name = name.lower()
         if name == terms.name or self._urn_matches_exactly(terms, urn):
+            return RANK_EXACT
+        if fuzzy:
+            return RANK_EXACT if squash(name) == terms.squashed else RANK_FUZZY
+        if same and len(name) >= len(terms.squashed) and squash(name) == terms.squashed:
             return RANK_EXACT
         if name.startswith(terms.name):
             return RANK_PREFIX
@@ -201,6 +423,22 @@ class CapsuleQuerySet(_SearchMixin, QuerySet):
 
     def _urn_q(self, terms: SearchTerms) -> Q:
         return Q(_urn_lower=terms.name)
+
+    def _description_q(self, terms: SearchTerms) -> Q:
+        if terms.words and _is_postgres():
+            return Q(_DocumentMatches(terms.tsquery))
+        return _description_q(terms)
+
+    def description_score(self, terms: SearchTerms):
+        return _DocumentRank(terms.tsquery) if terms.words and _is_postgres() else None
+
+    def fuzzy_q(self, terms: SearchTerms) -> Q | None:
+        if not (terms.allows_fuzzy and trigrams_available()):
+            return None
+        return Q(_NameSimilar(terms))
+
+    def fuzzy_score(self, terms: SearchTerms):
+        return _NameSimilarity(terms)
 
     @staticmethod
     def _urn_matches_exactly(terms: SearchTerms, urn: str) -> bool:
@@ -247,7 +485,12 @@ class ColumnQuerySet(_SearchMixin, QuerySet):
         matched by equality on the name btree; no trigram index over 376,000 columns. Reads that list once
         per catalog version. Column URNs are only matched whole (the unique index)."""
         names = column_names_containing(terms.name)
-        name_q = Q(_name_lower__contains=terms.name) if names is None else Q(_name_key__in=names)
+        if names is None:
+            name_q = Q(_name_lower__contains=terms.name)
+        elif _is_postgres():  # one array parameter for hundreds of names; the btree answers = ANY too
+            name_q = Q(_AnyOf(Collate(Lower("name"), "C"), names))
+        else:
+            name_q = Q(_name_key__in=names)
         return name_q | self._urn_q(terms) | _tag_q(terms.text)
 
     def _urn_q(self, terms: SearchTerms) -> Q:

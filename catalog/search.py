@@ -1,9 +1,12 @@
-"""Search vocabulary shared by the query fragments, selectors and pages: normalised terms, ranking tiers, the
-catalog version, and the distinct column names that "contains" searches over columns scan instead of a
-trigram index (see ``column_names_containing``)."""
+"""Search vocabulary shared by the query fragments, selectors and pages: normalised terms, ranking tiers and
+the reason each match gives, the catalog version, the distinct column names that "contains" searches over
+columns scan instead of a trigram index (see ``column_names_containing``), and the closest names offered
+when nothing matches (``names_near``)."""
 
 from __future__ import annotations
 
+import difflib
+import functools
 import re
 from dataclasses import dataclass
 
@@ -16,38 +19,61 @@ from catalog.models import Capsule, Column
 __all__ = [
     "RANK_DESCRIPTION",
     "RANK_EXACT",
+    "RANK_FUZZY",
     "RANK_LABELS",
     "RANK_NAME",
     "RANK_PREFIX",
     "SearchTerms",
     "catalog_version",
     "column_names_containing",
+    "edit_distance",
+    "match_reason",
+    "names_near",
     "next_prefix",
     "search_terms",
+    "squash",
+    "trigrams_available",
+    "trigrams_forget",
 ]
 
 # Queries longer than this are cut: nobody types more, and trigram extraction grows with the length.
 MAX_QUERY_LENGTH = 200
 # Below this many characters a trigram index cannot answer "contains", so only name prefixes are searched.
 MIN_CONTAINS_LENGTH = 3
-# Search tiers, best first.
-RANK_EXACT, RANK_PREFIX, RANK_NAME, RANK_DESCRIPTION = 0, 1, 2, 3
-RANK_LABELS = {RANK_EXACT: "exact", RANK_PREFIX: "prefix", RANK_NAME: "name", RANK_DESCRIPTION: "description"}
+# Typo tolerance starts here: a shorter word is within two edits of too many others to mean one of them.
+MIN_FUZZY_LENGTH = 5
+# Search tiers, best first. A fuzzy match (a capsule name close to the query, not containing it) comes after
+# every literal match: a typo rarely spells a word of some description, while a real word often also sits
+# close to a dozen other names.
+RANK_EXACT, RANK_PREFIX, RANK_NAME, RANK_DESCRIPTION, RANK_FUZZY = 0, 1, 2, 3, 4
+RANK_LABELS = {
+    RANK_EXACT: "exact",
+    RANK_PREFIX: "prefix",
+    RANK_NAME: "name",
+    RANK_DESCRIPTION: "description",
+    RANK_FUZZY: "fuzzy",
+}
 
 
 @dataclass(frozen=True)
 class SearchTerms:
     """A normalised search query: ``raw`` trimmed as typed, ``text`` lower-cased, ``name`` the text as a name
-    would spell it ("order status" -> "order_status"), ``words`` its alphanumeric words."""
+    would spell it ("order status" -> "order_status"), ``words`` its alphanumeric words, ``squashed`` its
+    letters and digits alone ("Dim-Date" -> "dimdate", as names are compared without their separators)."""
 
     raw: str
     text: str
     name: str
     words: tuple[str, ...]
+    squashed: str = ""
 
     @property
     def allows_contains(self) -> bool:
         return len(self.text) >= MIN_CONTAINS_LENGTH
+
+    @property
+    def allows_fuzzy(self) -> bool:
+        return len(self.squashed) >= MIN_FUZZY_LENGTH
 
     @property
     def tsquery(self) -> str:
@@ -61,7 +87,68 @@ def search_terms(query: str | None) -> SearchTerms | None:
     if not raw:
         return None
     text = raw.lower()
-    return SearchTerms(raw=raw, text=text, name=text.replace(" ", "_"), words=tuple(re.findall(r"[^\W_]+", text)))
+    return SearchTerms(
+        raw=raw,
+        text=text,
+        name=text.replace(" ", "_"),
+        words=tuple(_singular(word) for word in re.findall(r"[^\W_]+", text)),
+        squashed=squash(text),
+    )
+
+
+def _singular(word: str) -> str:
+    """A word without its plural "s", since words match as prefixes: "namespaces" then also finds "namespace"
+    (descriptions are indexed without stemming, which would need a language per project)."""
+    return word[:-1] if len(word) >= 4 and word.endswith("s") and not word.endswith("ss") else word
+
+
+def squash(text: str) -> str:
+    """Lower-cased ASCII letters and digits only, as the squashed-name index of migration 0013 spells a name."""
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def edit_distance(a: str, b: str, *, limit: int = 3) -> int:
+    """Optimal string alignment distance (insertions, deletions, substitutions, and swaps of two neighbours
+    as one edit), or ``limit`` when it is at least that: only small distances matter, so rows stop early."""
+    if abs(len(a) - len(b)) >= limit:
+        return limit
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = 0 if ca == cb else 1
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                value = min(value, previous2[j - 2] + 1)
+            current.append(value)
+        if min(current) >= limit:
+            return limit
+        previous2, previous = previous, current
+    return min(previous[-1], limit)
+
+
+def match_reason(terms: SearchTerms, *, rank: int, name: str, urn: str, tag_hit: bool) -> str:
+    """Why a row matched, in words for the results page and the API (``match_reason``)."""
+    lowered = name.lower()
+    if rank == RANK_EXACT:
+        if lowered == terms.name:
+            return "exact name"
+        return "exact URN" if terms.name == urn.lower() or terms.raw == urn else "same name, other separators"
+    if rank == RANK_PREFIX:
+        return f"name starts with “{terms.raw}”"
+    if rank == RANK_NAME:
+        if terms.name in lowered:
+            return f"name contains “{terms.raw}”"
+        return f"tag “{terms.text}”" if tag_hit else f"URN contains “{terms.raw}”"
+    if rank == RANK_DESCRIPTION:
+        return "description has every word"
+    if squash(name) == terms.squashed:
+        return "similar name: the same letters, other separators"
+    edits = edit_distance(terms.squashed, squash(name))
+    if edits < 3:
+        return f"similar name: {edits} letter{'s' if edits > 1 else ''} apart"
+    return "similar name"
 
 
 def next_prefix(text: str) -> str:
@@ -99,6 +186,65 @@ def _column_names() -> list[str]:
         names = list(Column.objects.order_by().values_list(Lower("name"), flat=True).distinct())
         cache.set(key, names, NAMES_TTL)
     return names
+
+
+def _capsule_names() -> list[str]:
+    """Every distinct lower-cased capsule name, remembered per catalog version (one query per version)."""
+    key = f"catalog:capsule-names:{catalog_version()}".replace(" ", "_")
+    names = cache.get(key)
+    if names is None:
+        names = list(Capsule.objects.order_by().values_list(Lower("name"), flat=True).distinct())
+        cache.set(key, names, NAMES_TTL)
+    return names
+
+
+def names_near(text: str, *, count: int = 5) -> list[str]:
+    """The capsule and column names closest to ``text``, closest first: what "did you mean" offers when nothing
+    matches. Compares names without their separators by difflib's ratio (the same on both databases) over
+    the distinct names, read once per catalog version; only names of about the same length that start with
+    the same letter are compared (people rarely mistype the first letter), so it costs a few ms, and only
+    on searches that found nothing."""
+    wanted = squash(text)
+    if len(wanted) < 2:
+        return []
+    slack = max(3, len(wanted) // 3)
+    matcher = difflib.SequenceMatcher(b=wanted, autojunk=False)
+    scored: dict[str, float] = {}
+    for name in (*_capsule_names(), *_column_names()):
+        if not name or name[0] != wanted[0] or abs(len(name) - len(wanted)) > slack + 2:
+            continue
+        squashed = squash(name)
+        if abs(len(squashed) - len(wanted)) > slack:
+            continue
+        matcher.set_seq1(squashed)
+        if matcher.real_quick_ratio() < 0.6 or matcher.quick_ratio() < 0.6:
+            continue
+        ratio = matcher.ratio()
+        if ratio >= 0.6 and ratio > scored.get(name, 0.0):
+            scored[name] = ratio
+    return [name for name, _ in sorted(scored.items(), key=lambda item: (-item[1], len(item[0]), item[0]))[:count]]
+
+
+@functools.cache
+def _trigram_state() -> dict:
+    return {}
+
+
+def trigrams_available() -> bool:
+    """Whether pg_trgm's functions can be called (PostgreSQL with the extension; see migration 0006). Asked
+    once per process: the extension is not dropped under a running server. ``trigrams_forget()`` asks again."""
+    if connection.vendor != "postgresql":
+        return False
+    state = _trigram_state()
+    if "available" not in state:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT to_regproc('similarity') IS NOT NULL")
+            state["available"] = cursor.fetchone()[0]
+    return state["available"]
+
+
+def trigrams_forget() -> None:
+    _trigram_state().clear()
 
 
 def column_names_containing(text: str) -> list[str] | None:

@@ -14,4 +14,5 @@ urlpatterns = [
     path("owners/", views.OwnerListView.as_view(), name="owner_list"),
     path("owners/<uuid:pk>/", views.OwnerDetailView.as_view(), name="owner_detail"),
     path("search/", views.SearchView.as_view(), name="search"),
+    path("search/suggest/", views.SearchSuggestView.as_view(), name="search_suggest"),
 ]

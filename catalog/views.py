@@ -10,11 +10,12 @@ from dataclasses import dataclass
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import View
 from django.views.generic import DetailView, ListView, TemplateView
 
 from catalog import selectors
-from catalog.filters import CapsuleFilterSet, sorts_everything
+from catalog.filters import CapsuleFilterSet, search_scope, sorts_everything
 from catalog.models import Capsule, Column, Domain, Owner
 from catalog.panels import column_panels
 
@@ -232,6 +233,62 @@ class OwnerDetailView(_CapsuleTableMixin, ListView):
         return context
 
 
+SEARCH_FACET_LABELS = {
+    "capsule_type": "Type",
+    "layer": "Layer",
+    "domain": "Domain",
+    "owner": "Owner",
+    "materialization": "Materialization",
+    "has_pii": "PII",
+    "has_tests": "Tests",
+    "tag": "Tag",
+}
+SEARCH_BOOLEAN_LABELS = {
+    "has_pii": {"true": "Holds PII", "false": "No PII"},
+    "has_tests": {"true": "With tests", "false": "Without tests"},
+}
+
+
+@dataclass(frozen=True)
+class SearchFacetOption:
+    label: str
+    count: int
+    selected: bool
+    url: str  # the search with this value chosen, or (when chosen) without it
+
+
+def _search_facets(request, counts: dict[str, list[selectors.FacetCount]], selected: dict[str, str]) -> list:
+    """The results page's facet lists: each value a link that chooses it (or, chosen, drops it); the URL keeps
+    the query, the tab and the other facets, so it can be shared."""
+    facets = []
+    for name, label in SEARCH_FACET_LABELS.items():
+        current = selected.get(name, "")
+        labels = SEARCH_BOOLEAN_LABELS.get(name, {})
+        options = []
+        for count in counts.get(name, []):
+            chosen = count.value.lower() == current.lower()
+            params = request.GET.copy()
+            params.pop("page", None)
+            if chosen:
+                params.pop(name, None)
+            else:
+                params[name] = count.value
+            options.append(
+                SearchFacetOption(
+                    label=labels.get(count.value, count.value), count=count.count, selected=chosen,
+                    url=f"?{params.urlencode()}",
+                )
+            )  # fmt: skip
+        if current and not any(o.selected for o in options):
+            params = request.GET.copy()
+            params.pop("page", None)
+            params.pop(name, None)
+            options.insert(0, SearchFacetOption(labels.get(current, current), 0, True, f"?{params.urlencode()}"))
+        if options:
+            facets.append((name, label, options))
+    return facets
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(required=False, max_length=200, strip=True)
     kind = forms.ChoiceField(choices=(("all", "All"), ("capsules", "Capsules"), ("columns", "Columns")), required=False)
@@ -239,7 +296,9 @@ class SearchForm(forms.Form):
 
 
 class SearchView(TemplateView):
-    """Header search: capsules and columns ranked together on one page, or one kind paginated."""
+    """Header search: capsules and columns ranked together on one page, or one kind paginated, with the
+    capsule facets of the query (type, layer, domain, owner, materialization, PII, tests, tags) and, when
+    nothing matches, the closest names."""
 
     template_name = "catalog/search.html"
     preview_size = 10  # per kind on the "All" tab
@@ -253,16 +312,39 @@ class SearchView(TemplateView):
         kind = form.cleaned_data.get("kind") or "all"
         page = form.cleaned_data.get("page") or 1
         first_index = 1 if kind == "all" else (page - 1) * self.page_size + 1
-        context.update(search_query=query, kind=kind, page=page, first_index=first_index)
+        scope = search_scope(self.request.GET)
+        context.update(search_query=query, kind=kind, page=page, first_index=first_index, facet_errors=scope.errors)
         if not query:
             return context
-        for name, search in (("capsules", selectors.search_capsules), ("columns", selectors.search_columns)):
-            if kind == "all":
-                context[name] = search(query=query, limit=self.preview_size)
-            elif kind == name:
-                context[name] = search(query=query, limit=self.page_size, offset=(page - 1) * self.page_size)
-                context["last_page"] = max(1, -(-context[name].count // self.page_size))
-            else:  # the other tab's count only
-                count, exact = selectors.search_count(query=query, kind=name)
-                context[name] = selectors.SearchPage(results=[], count=count, exact=exact)
+        size = self.preview_size if kind == "all" else self.page_size
+        offset = 0 if kind == "all" else (page - 1) * self.page_size
+        # The capsules are always searched: their candidates carry the facet counts, even on the columns tab.
+        context["capsules"] = selectors.search_capsules(
+            query=query, limit=size if kind != "columns" else 0, offset=offset, selected=scope.selected,
+            within=scope.capsules, facets=True,
+        )  # fmt: skip
+        if kind == "capsules":
+            count, exact = selectors.search_count(query=query, kind="columns", within=scope.columns)
+            context["columns"] = selectors.SearchPage(results=[], count=count, exact=exact)
+        else:
+            context["columns"] = selectors.search_columns(query=query, limit=size, offset=offset, within=scope.columns)
+        if kind != "all":
+            context["last_page"] = max(1, -(-context[kind].count // self.page_size))
+        context["facets"] = _search_facets(self.request, context["capsules"].facets, scope.selected)
+        context["is_filtered"] = scope.is_filtered
+        if not context["capsules"].count and not context["columns"].count and not scope.is_filtered:
+            context["did_you_mean"] = selectors.search_did_you_mean(query=query)
         return context
+
+
+class SearchSuggestView(View):
+    """The header box's typeahead, for the pages (their login rules, not an API key): JSON as
+    ``/api/v1/search/suggest`` answers it."""
+
+    def get(self, request):
+        form = forms.CharField(required=False, max_length=200, strip=True)
+        try:
+            query = form.clean(request.GET.get("q", ""))
+        except ValidationError as error:
+            return JsonResponse({"error": {"code": "bad_request", "message": " ".join(error.messages)}}, status=400)
+        return JsonResponse(selectors.search_suggest_payload(query=query, limit=8))

@@ -451,12 +451,55 @@ class ColumnDetailSerializer(ColumnSerializer):
 class SearchSectionSerializer(serializers.Serializer):
     count = serializers.IntegerField(help_text="How many matched; at least this many when count_exact is false.")
     count_exact = serializers.BooleanField()
-    results = serializers.ListField()
+    results = serializers.ListField(
+        help_text="Capsules or columns as their lists show them, each with `match` (exact, prefix, name, "
+        "description, fuzzy) and `match_reason` (why, in words); `html_url` is its page."
+    )
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField()
+    count = serializers.IntegerField()
+
+
+class SearchFacetsSerializer(serializers.Serializer):
+    """Capsules matching the query per value of each facet, each counted under the other facets chosen."""
+
+    capsule_type = FacetValueSerializer(many=True)
+    layer = FacetValueSerializer(many=True)
+    domain = FacetValueSerializer(many=True)
+    owner = FacetValueSerializer(many=True)
+    materialization = FacetValueSerializer(many=True)
+    has_pii = FacetValueSerializer(many=True)
+    has_tests = FacetValueSerializer(many=True)
+    tag = FacetValueSerializer(many=True)
 
 
 class SearchResultSerializer(serializers.Serializer):
-    """``/search``: ranked capsules and columns, each with how many matched in all."""
+    """``/search``: ranked capsules and columns, each with how many matched in all, the facets, and the
+    closest names when nothing matched."""
 
     query = serializers.CharField()
     capsules = SearchSectionSerializer()
     columns = SearchSectionSerializer()
+    facets = SearchFacetsSerializer(required=False)
+    did_you_mean = serializers.ListField(child=serializers.CharField())
+
+
+class SuggestionSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=("capsule", "column"))
+    name = serializers.CharField()
+    label = serializers.CharField(help_text="The capsule's name, or capsule.column for a column.")
+    capsule_type = serializers.CharField()
+    layer = serializers.CharField(allow_null=True)
+    urn = serializers.CharField()
+    url = serializers.CharField(help_text="Its page.")
+    match = serializers.CharField()
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    """``/search/suggest``: what the header box offers while typing."""
+
+    query = serializers.CharField()
+    suggestions = SuggestionSerializer(many=True)
+    all_results_url = serializers.CharField(help_text="The search page for the query.")

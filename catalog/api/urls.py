@@ -12,5 +12,6 @@ router.register("source-systems", views.SourceSystemViewSet, basename="source-sy
 
 urlpatterns = [
     re_path(r"^search/?$", views.SearchView.as_view(), name="search"),
+    re_path(r"^search/suggest/?$", views.SuggestView.as_view(), name="search-suggest"),
     *router.urls,
 ]

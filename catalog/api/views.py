@@ -29,8 +29,9 @@ from catalog.api.serializers import (
     OwnerSerializer,
     SearchResultSerializer,
     SourceSystemSerializer,
+    SuggestionsSerializer,
 )
-from catalog.filters import CapsuleFilterSet, ColumnFilterSet, sorts_everything
+from catalog.filters import CapsuleFilterSet, ColumnFilterSet, search_scope, sorts_everything
 from catalog.models import Capsule, Column, Domain, Owner
 from catalog.querysets import capsules
 from catalog.search import RANK_LABELS
@@ -194,32 +195,92 @@ class SearchQuerySerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=("all", "capsules", "columns"), default="all")
     limit = serializers.IntegerField(min_value=1, max_value=100, default=20)
     offset = serializers.IntegerField(min_value=0, max_value=10_000, default=0)
+    facets = serializers.BooleanField(
+        default=False, help_text="Also count the capsules per value of each facet for this query (`facets`)."
+    )
+    capsule_type = serializers.CharField(required=False, help_text="Facet: capsule type(s), comma-separated.")
+    layer = serializers.CharField(required=False, help_text="Facet: layer(s), comma-separated.")
+    domain = serializers.CharField(required=False, help_text="Facet: domain name(s), comma-separated.")
+    owner = serializers.CharField(required=False, help_text="Facet: owner id or name.")
+    materialization = serializers.CharField(required=False, help_text="Facet: materialization(s).")
+    has_pii = serializers.BooleanField(required=False, help_text="Facet: capsules with PII; columns holding it.")
+    has_tests = serializers.BooleanField(required=False, help_text="Facet: tested capsules; tested columns.")
+    tag = serializers.CharField(required=False, help_text="Facet: a dbt tag of the capsule.")
+
+
+def _search_body(*, request, query: str, kind: str, limit: int, offset: int, facets: bool) -> dict:
+    """The /search answer (see ``SearchView``)."""
+    scope = search_scope(request.query_params)
+    if scope.errors:
+        raise serializers.ValidationError(scope.errors)
+    body: dict = {"query": query}
+    context = {"request": request}
+    empty = selectors.SearchPage(results=[], count=0)
+    if kind in ("all", "capsules"):
+        page = empty
+        if query:
+            page = selectors.search_capsules(
+                query=query, limit=limit, offset=offset, selected=scope.selected, within=scope.capsules, facets=facets
+            )
+        body["capsules"] = _section(page, CapsuleSerializer, context)
+        if facets:
+            counts = page.facets or {facet: [] for facet in selectors.SEARCH_FACETS}
+            body["facets"] = {
+                facet: [{"value": c.value, "count": c.count} for c in values] for facet, values in counts.items()
+            }
+    if kind in ("all", "columns"):
+        page = empty
+        if query:
+            page = selectors.search_columns(query=query, limit=limit, offset=offset, within=scope.columns)
+        body["columns"] = _section(page, ColumnSerializer, context)
+    nothing = query and not any(body[k]["count"] for k in ("capsules", "columns") if k in body)
+    body["did_you_mean"] = selectors.search_did_you_mean(query=query) if nothing and offset == 0 else []
+    return body
+
+
+def _section(page, serializer_class, context) -> dict:
+    results = serializer_class(page.results, many=True, context=context).data
+    for item, row in zip(results, page.results, strict=True):
+        item["match"] = RANK_LABELS[row.search_rank]
+        item["match_reason"] = row.search_reason
+    return {"count": page.count, "count_exact": page.exact, "results": results}
 
 
 class SearchView(APIView):
-    """Capsules and columns by name, URN, tag and description, best match first.
+    """Capsules and columns by name, URN, tag and description, best match first, with facet counts.
 
-    Ranking: exact name (or URN), then name prefix, then other name/URN/tag matches, then description
-    matches; shorter names first within a tier. Each result says which tier it is in (``match``)."""
+    Ranking: exact name (or URN, or the name spelled with other separators), then name prefix, then other
+    name/URN/tag matches, then description matches, then capsule names close to the query (typos); each
+    result says its tier (``match``) and why (``match_reason``). The facet parameters narrow the results as
+    the capsule filters do (columns: by their capsule, and by their own PII and tests); ``facets=true``
+    also counts the capsules per value. ``did_you_mean`` lists the closest names when nothing matched."""
 
     @extend_schema(parameters=[SearchQuerySerializer], responses=SearchResultSerializer)
     def get(self, request):
         params = SearchQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        query, kind = params.validated_data["q"], params.validated_data["kind"]
-        window = {"limit": params.validated_data["limit"], "offset": params.validated_data["offset"]}
-        context = {"request": request}
-        body: dict = {"query": query}
-        sections = (
-            ("capsules", selectors.search_capsules, CapsuleSerializer),
-            ("columns", selectors.search_columns, ColumnSerializer),
+        data = params.validated_data
+        return Response(
+            _search_body(
+                request=request, query=data["q"], kind=data["kind"], limit=data["limit"], offset=data["offset"],
+                facets=data["facets"],
+            )
+        )  # fmt: skip
+
+
+class SuggestQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(allow_blank=True, max_length=200, trim_whitespace=True)
+    limit = serializers.IntegerField(min_value=1, max_value=20, default=8)
+
+
+class SuggestView(APIView):
+    """What the header search box offers while typing: the best capsules, then columns, for the first
+    two characters on (capsules first; each with its type, layer, URN and page), and the search page's URL."""
+
+    @extend_schema(parameters=[SuggestQuerySerializer], responses=SuggestionsSerializer)
+    def get(self, request):
+        params = SuggestQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        return Response(
+            selectors.search_suggest_payload(query=params.validated_data["q"], limit=params.validated_data["limit"])
         )
-        for name, search, serializer_class in sections:
-            if kind not in ("all", name):
-                continue
-            page = search(query=query, **window) if query else selectors.SearchPage(results=[], count=0)
-            results = serializer_class(page.results, many=True, context=context).data
-            for item, row in zip(results, page.results, strict=True):
-                item["match"] = RANK_LABELS[row.search_rank]
-            body[name] = {"count": page.count, "count_exact": page.exact, "results": results}
-        return Response(body)

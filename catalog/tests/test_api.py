@@ -280,9 +280,12 @@ LIST_ENDPOINTS = (
     ("/api/v1/owners", 2),
     ("/api/v1/domains", 2),
     ("/api/v1/source-systems", 2),
-    # per kind: prefix matches, other matches, the page's rows; for columns also the catalog version and,
-    # once per version, the distinct names
-    ("/api/v1/search?q=order", 8),
+    # per kind: the prefix matches, the other literal matches (name, description; for capsules also names
+    # alike but for separators) in one UNION ALL, the page's rows; for capsules the names close to the query
+    # when literal matches are fewer than 20 (not here); for columns the catalog version and, once per
+    # version, the distinct names; +1 the first time a process searches (whether pg_trgm is there). SQLite
+    # reads the name and description matches in a query each, and has no pg_trgm to ask about.
+    ("/api/v1/search?q=order", 10),
     ("/api/v1/capsules/stats", 2),
 )
 
@@ -334,3 +337,45 @@ def test_hand_built_list_rows_equal_the_declared_fields(sample_project, rf):
         serializer = serializer_class(context=context)
         for row in rows:
             assert serializer.to_representation(row) == serializers.ModelSerializer.to_representation(serializer, row)
+
+
+def test_search_endpoint_counts_facets_and_narrows_by_them(api_client, sample_project):
+    assert "facets" not in api_client.get("/api/v1/search?q=customers").json()  # asked for, not by default
+    body = api_client.get("/api/v1/search?q=customers&kind=capsules&limit=50&facets=true").json()
+    layers = {f["value"]: f["count"] for f in body["facets"]["layer"]}
+    assert sum(layers.values()) == body["capsules"]["count"]
+    assert set(body["facets"]) == {
+        "capsule_type", "layer", "domain", "owner", "materialization", "has_pii", "has_tests", "tag",
+    }  # fmt: skip
+    marts = api_client.get("/api/v1/search?q=customers&kind=capsules&limit=50&layer=marts").json()
+    assert marts["capsules"]["count"] == layers["marts"]
+    assert {r["layer"] for r in marts["capsules"]["results"]} == {"marts"}
+    assert all(r["match_reason"] for r in marts["capsules"]["results"])
+    pii = api_client.get("/api/v1/search?q=customer&has_pii=true&kind=columns").json()
+    assert pii["columns"]["results"] and all(r["is_pii"] for r in pii["columns"]["results"])
+
+
+def test_search_endpoint_refuses_a_bad_facet_value_by_name(api_client, sample_project):
+    response = api_client.get("/api/v1/search?q=orders&has_tests=sometimes")
+    assert response.status_code == 400
+    assert "has_tests" in response.json()["error"]["details"]
+
+
+def test_search_endpoint_offers_names_when_nothing_matches(api_client, sample_project):
+    body = api_client.get("/api/v1/search?q=stg_custmers_tbl1").json()
+    assert body["capsules"]["count"] == body["columns"]["count"] == 0
+    assert "stg_customers" in body["did_you_mean"]
+    assert api_client.get("/api/v1/search?q=stg_customers").json()["did_you_mean"] == []
+
+
+def test_suggest_endpoint_answers_with_pages(api_client, anon_api_client, sample_project):
+    body = api_client.get("/api/v1/search/suggest?q=stg_cu").json()
+    first = body["suggestions"][0]
+    assert (first["name"], first["kind"], first["capsule_type"], first["layer"]) == (
+        "stg_customers", "capsule", "model", "staging",
+    )  # fmt: skip
+    assert first["url"] == f"/capsules/{first['urn']}/"
+    assert body["all_results_url"] == "/search/?q=stg_cu"
+    assert api_client.get("/api/v1/search/suggest?q=s").json()["suggestions"] == []  # two characters first
+    assert api_client.get("/api/v1/search/suggest?q=stg&limit=0").status_code == 400
+    assert anon_api_client.get("/api/v1/search/suggest?q=stg").status_code == 401

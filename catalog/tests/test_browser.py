@@ -7,6 +7,7 @@ import re
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from django.db import connection
 
 from catalog.models import Capsule
 from catalog.tests.conftest import sample_urn
@@ -112,3 +113,87 @@ def test_keyboard_changes_to_a_filter_wait_for_apply(logged_in_page, sample_proj
     page.get_by_role("button", name="Apply").click()
     page.wait_for_url(re.compile(rf"layer={chosen}"))
     assert page.get_by_label("Layer").input_value() == chosen
+
+
+def test_typeahead_suggests_and_opens_a_capsule_from_the_keyboard(logged_in_page, sample_project):
+    page = logged_in_page
+    box = page.get_by_role("combobox", name="Search capsules and columns")
+    page.keyboard.press("/")
+    page.keyboard.type("s")
+    page.wait_for_timeout(400)
+    assert box.get_attribute("aria-expanded") == "false"  # one character: nothing yet
+    page.keyboard.type("tg_cu")
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    listbox.wait_for()
+    assert box.get_attribute("aria-expanded") == "true"
+    options = listbox.get_by_role("option")
+    first = options.first
+    assert "stg_customers" in first.inner_text() and "staging" in first.inner_text()
+    assert sample_urn("model.acme_shop.stg_customers") in first.inner_text()
+    assert options.last.inner_text().startswith("All results for “stg_cu”")
+    page.keyboard.press("ArrowDown")
+    assert first.get_attribute("aria-selected") == "true"
+    assert box.get_attribute("aria-activedescendant") == first.get_attribute("id")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/capsules/{sample_urn('model.acme_shop.stg_customers')}/")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("stg_customers")
+
+
+def test_typeahead_escape_closes_and_enter_then_searches_everything(logged_in_page, sample_project):
+    page = logged_in_page
+    box = page.get_by_role("combobox", name="Search capsules and columns")
+    box.click()
+    page.keyboard.type("orders")
+    listbox = page.get_by_role("listbox", name="Suggestions")
+    listbox.wait_for()
+    page.keyboard.press("Escape")
+    assert box.get_attribute("aria-expanded") == "false" and listbox.is_hidden()
+    page.keyboard.press("ArrowDown")  # reopens
+    listbox.wait_for()
+    page.keyboard.press("ArrowUp")  # wraps to the last option: every result
+    assert listbox.get_by_role("option").last.get_attribute("aria-selected") == "true"
+    page.keyboard.press("Enter")
+    page.wait_for_url(re.compile(r"/search/\?q=orders$"))
+    assert page.get_by_role("region", name=re.compile("^Capsules")).get_by_role("listitem").count() > 0
+
+
+def test_typeahead_forgives_a_typo(logged_in_page, sample_project):
+    if connection.vendor != "postgresql":
+        pytest.skip("the fuzzy tier needs PostgreSQL with pg_trgm; SQLite finds literal matches only")
+    page = logged_in_page
+    page.get_by_role("combobox", name="Search capsules and columns").click()
+    page.keyboard.type("fct_odrers")
+    option = page.get_by_role("listbox", name="Suggestions").get_by_role("option").first
+    option.wait_for()
+    assert "fct_orders" in option.inner_text() and "similar name" in option.inner_text()
+    option.click()
+    page.wait_for_url(f"**/capsules/{sample_urn('model.acme_shop.fct_orders')}/")
+
+
+def test_search_facets_narrow_the_results_and_the_url_keeps_them(logged_in_page, sample_project):
+    page = logged_in_page
+    page.goto("/search/?q=customer")
+    facets = page.get_by_role("complementary", name="Narrow the results")
+    layer = facets.get_by_role("region", name="Layer")
+    marts = layer.get_by_role("link", name=re.compile(r"^marts \d+"))
+    expected = int(marts.inner_text().split()[-1])
+    marts.click()
+    page.wait_for_url(re.compile(r"layer=marts"))
+    assert query_of(page.url) == {"q": ["customer"], "layer": ["marts"]}
+    capsules = page.get_by_role("region", name=re.compile("^Capsules"))
+    assert f"({expected})" in capsules.get_by_role("heading").inner_text()
+    page.reload()
+    chosen = page.get_by_role("region", name="Layer").locator("a[aria-current=true]")
+    assert chosen.inner_text().startswith("✓") and "marts" in chosen.inner_text()
+    chosen.focus()
+    page.keyboard.press("Enter")  # the keyboard removes it again
+    page.wait_for_url(re.compile(r"/search/\?q=customer$"))
+
+
+def test_search_with_no_results_offers_the_closest_names(logged_in_page, sample_project):
+    page = logged_in_page
+    page.goto("/search/?q=stg_custmers_tbl1")
+    panel = page.get_by_role("region", name=re.compile("^Nothing matches"))
+    panel.get_by_role("link", name="stg_customers").click()
+    page.wait_for_url(re.compile(r"q=stg_customers"))
+    assert "exact name" in page.get_by_role("region", name=re.compile("^Capsules")).inner_text()

@@ -8,7 +8,9 @@ import importlib
 import pytest
 from django.db import connection, transaction
 
+from catalog import selectors
 from catalog.querysets import capsules, columns
+from catalog.search import search_terms, trigrams_forget
 from catalog.tests.factories import CapsuleFactory, ColumnFactory
 
 pytestmark = [pytest.mark.django_db]
@@ -35,8 +37,8 @@ def test_search_indexes_exist(postgres):
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename IN ('capsules', 'columns')")
         names = {row[0] for row in cursor.fetchall()}
-    expected = {"idx_capsules_name_trgm", "idx_capsules_urn_trgm"} | {
-        "idx_capsules_description_fts",
+    expected = {"idx_capsules_name_trgm", "idx_capsules_urn_trgm", "idx_capsules_name_squashed_trgm"} | {
+        "idx_capsules_description_document",
         "idx_columns_description_fts",
         "idx_columns_tags",
         "idx_capsules_facets",
@@ -46,12 +48,20 @@ def test_search_indexes_exist(postgres):
     assert expected <= names
 
 
+def close_to(query: str):
+    """The fuzzy tier's condition alone (its query also excludes literal matches, which on a table this
+    small the planner may answer with other indexes)."""
+    return capsules().filter(capsules().fuzzy_q(search_terms(query)))
+
+
 @pytest.mark.parametrize(
     ("queryset", "index"),
     [
         (lambda: capsules().search("orders"), "idx_capsules_name_trgm"),
         (lambda: capsules().search("orders"), "idx_capsules_urn_trgm"),
-        (lambda: capsules().search("orders"), "idx_capsules_description_fts"),
+        (lambda: capsules().search("orders"), "idx_capsules_description_document"),
+        (lambda: close_to("ordres"), "idx_capsules_name_trgm"),  # the fuzzy tier
+        (lambda: close_to("OrdersDaily"), "idx_capsules_name_squashed_trgm"),
         (lambda: capsules().search("or"), "idx_capsules_name_c"),
         (lambda: columns().search("em"), "idx_columns_name_c"),
         (lambda: columns().search("email"), "idx_columns_name_c"),  # names containing it, by equality
@@ -89,14 +99,31 @@ def test_trigram_step_survives_a_user_who_cannot_enable_pg_trgm(postgres):
 
 
 def test_search_works_without_trigram_indexes(postgres):
-    """Without pg_trgm the same SQL runs, only by scanning."""
+    """Without pg_trgm the same SQL runs, only by scanning, and without the fuzzy tier (which needs the
+    extension's functions; a process asks once whether they are there, so the test makes it ask again)."""
     ColumnFactory(name="customer_email", capsule=CapsuleFactory(name="stg_customers"))
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            cursor.execute("DROP EXTENSION IF EXISTS pg_trgm CASCADE")
-        assert [c.name for c in columns().ranked("email")] == ["customer_email"]
-        assert [c.name for c in capsules().ranked("customers")] == ["stg_customers"]
-        transaction.set_rollback(True)
+    try:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("DROP EXTENSION IF EXISTS pg_trgm CASCADE")
+            trigrams_forget()
+            assert [c.name for c in columns().ranked("email")] == ["customer_email"]
+            assert [c.name for c in capsules().ranked("customers")] == ["stg_customers"]
+            assert list(capsules().ranked("stg_custmoers", fuzzy=True)) == []  # no fuzzy tier
+            assert selectors.search_capsules(query="stg_custmoers").count == 0
+            transaction.set_rollback(True)
+    finally:
+        trigrams_forget()
+    assert [c.name for c in capsules().ranked("stg_custmoers", fuzzy=True)] == ["stg_customers"]
+
+
+def test_stored_description_document_follows_the_description(postgres):
+    """Migration 0013's generated column: written by PostgreSQL on insert and update, read by the search."""
+    capsule = CapsuleFactory(name="orders", description="Shipments by carrier.")
+    assert [c.name for c in capsules().search("carrier")] == ["orders"]
+    capsules().filter(pk=capsule.pk).update(description="Refunds by reason.")
+    assert list(capsules().search("carrier")) == []
+    assert [c.name for c in capsules().search("refund reason")] == ["orders"]
 
 
 @pytest.mark.parametrize("field", ["test_count", "doc_coverage", "updated_at"])

@@ -219,9 +219,12 @@ PAGES = (
     ("/capsules/?layer=marts,staging&has_pii=false&search=s&ordering=-owner", 8),
     ("/domains/sales/", 9),  # + domain, children, without facets
     ("/owners/{owner}/", 9),  # + owner, owned domains, without facets
-    # + columns: catalog version, names (once per version), prefix matches, other matches, rows;
-    #   capsules: prefix and other matches for the tab's count
-    ("/search/?q=order&kind=columns", 9),
+    # + columns: catalog version, names (once per version), prefix matches, the other literal matches (one
+    #   UNION ALL), rows;
+    #   capsules: their prefix and other literal matches, for the tab's count and the facets;
+    #   +1 the first time a process searches (whether pg_trgm is there); SQLite: the name and description
+    #   matches in a query each, no pg_trgm to ask about
+    ("/search/?q=order&kind=columns", 11),  # + the capsules' names alike but for separators, pg_trgm's threshold
 )
 
 
@@ -263,3 +266,34 @@ def test_the_column_page_shows_the_panels_other_apps_register(steward_client, sa
     response = steward_client.get(reverse("catalog:column_detail", kwargs={"urn": urn}))
     assert "pii/_column_panel.html" in {t.name for t in response.templates}
     assert 'id="pii-heading"' in html_of(response)
+
+
+def test_search_page_facets_link_to_a_narrower_shareable_search(steward_client, sample_project):
+    response = steward_client.get("/search/?q=customer")
+    facets = {name: options for name, _, options in response.context["facets"]}
+    marts = next(o for o in facets["layer"] if o.label == "marts")
+    assert marts.url == "?q=customer&layer=marts" and not marts.selected
+    narrowed = steward_client.get(f"/search/{marts.url}")
+    assert narrowed.context["capsules"].count == marts.count
+    assert {c.layer for c in narrowed.context["capsules"].results} == {"marts"}
+    chosen = next(
+        o for name, _, options in narrowed.context["facets"] if name == "layer" for o in options if o.selected
+    )
+    assert chosen.url == "?q=customer"  # choosing it again drops it
+    html = html_of(narrowed)
+    assert 'aria-current="true"' in html and "Clear all" in html
+
+
+def test_search_page_with_no_results_says_what_was_searched_and_offers_names(steward_client, sample_project):
+    html = html_of(steward_client.get("/search/?q=stg_custmers_tbl1"))
+    assert "Nothing matches “stg_custmers_tbl1”" in html
+    assert "Did you mean" in html and "?q=stg_customers" in html
+    assert 'href="/capsules/">all capsules</a>' in html
+
+
+def test_search_suggestions_for_pages_follow_the_page_login(client, steward_client, sample_project):
+    body = steward_client.get("/search/suggest/?q=fct_or").json()
+    assert body["suggestions"][0]["name"] == "fct_orders"
+    assert body["suggestions"][0]["url"].startswith("/capsules/")
+    client.logout()
+    assert client.get("/search/suggest/?q=fct_or").status_code == 302
