@@ -34,6 +34,7 @@ from catalog.search import (
 
 __all__ = [
     "capsules_last_change",
+    "column_ids_for",
     "COLUMN_PII_ROW",
     "CatalogCoverage",
     "FacetCount",
@@ -879,3 +880,13 @@ def capsules_last_change(*, source_system_id: Any) -> tuple[int, str | None]:
     query."""
     row = Capsule.objects.filter(source_system_id=source_system_id).aggregate(n=Count("pk"), last=Max("updated_at"))
     return row["n"], row["last"].isoformat() if row["last"] else None
+
+
+def column_ids_for(*, capsule_ids: Iterable[Any]) -> set[str]:
+    """The ids (as text) of these capsules' columns; one query per 2,000 capsules."""
+    ids = list(capsule_ids)
+    found: set[str] = set()
+    for start in range(0, len(ids), 2000):
+        chunk = Column.objects.filter(capsule_id__in=ids[start : start + 2000])
+        found.update(str(pk) for pk in chunk.values_list("pk", flat=True))
+    return found

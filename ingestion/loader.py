@@ -94,6 +94,11 @@ class LoadResult:
     capsule_ids: dict[str, uuid.UUID] = field(default_factory=dict)  # urn -> id, every capsule of the project
     changed_capsule_ids: set[uuid.UUID] = field(default_factory=set)  # capsules created or whose fields changed
     changed_column_capsule_ids: set[uuid.UUID] = field(default_factory=set)  # capsules whose columns changed
+    removed_capsule_ids: set[uuid.UUID] = field(default_factory=set)  # capsules deleted (with their columns)
+    # The pipeline's later steps note here what they changed, so each works only on what that can affect:
+    derived_capsule_ids: set[Any] = field(default_factory=set)  # models whose column lineage was derived again
+    inferred_column_capsule_ids: set[Any] = field(default_factory=set)  # capsules whose inferred columns changed
+    reclassified_column_ids: set[Any] = field(default_factory=set)  # columns whose PII classification changed
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -327,6 +332,7 @@ def project_load(
     if stale:
         result.columns.removed += _delete_capsules(list(stale.values()))
         result.capsules.removed = len(stale)
+        result.removed_capsule_ids.update(stale.values())
     return result
 
 

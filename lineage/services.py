@@ -173,6 +173,8 @@ class ColumnLineageRun:
     seconds: float
     inferred: dict[str, int] = field(default_factory=dict)
     sql_only_relations: int = 0
+    derived_ids: frozenset = frozenset()  # the models derived again (their edges were rewritten)
+    inferred_capsule_ids: frozenset = frozenset()  # capsules that gained, lost or changed inferred columns
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -223,6 +225,9 @@ def column_lineage_after_load(*, load_result, job, progress: Progress = lambda m
     run = column_lineage_compute(
         source_system_id=load_result.source_system_id, job_id=getattr(job, "pk", None), progress=progress
     )
+    # for the steps after this one (PII propagation, conformance): what column lineage changed
+    load_result.derived_capsule_ids.update(run.derived_ids)
+    load_result.inferred_column_capsule_ids.update(run.inferred_capsule_ids)
     edges = load_result.edges
     if connection.vendor == "postgresql" and edges.created + edges.removed > ANALYZE_AFTER // 5:
         with connection.cursor() as cursor:
@@ -284,6 +289,7 @@ def column_lineage_compute(
                     statuses[status] += 1
     progress(f"column lineage: {len(todo)} of {len(models)} models derived")
     written, removed, inferred = run.write(fingerprints=todo)
+    inferred_capsules = frozenset(run.inferred_capsules)
     progress(f"column lineage: {written} edges written")
     return ColumnLineageRun(
         models=len(models),
@@ -295,6 +301,8 @@ def column_lineage_compute(
         seconds=time.perf_counter() - started,
         inferred=inferred,
         sql_only_relations=sum(len(v) for v in run.sql_parents.values()),
+        derived_ids=frozenset(m.pk for m in run.derived),
+        inferred_capsule_ids=inferred_capsules,
     )
 
 
@@ -550,6 +558,7 @@ class _Run:
         self.updates: list[LineageStatusUpdate] = []
         self.single_sources: dict[tuple[Any, str], tuple[Any, str]] = {}  # untyped inferred column -> its source
         self.skipped_total = 0
+        self.inferred_capsules: set[Any] = set()
 
     # -- deriving ----------------------------------------------------------------------------------------------
 
@@ -685,6 +694,7 @@ class _Run:
         usage = self._usage()
         inserts, updates, deletes = self._reconcile(usage)
         columns_inferred_apply(inserts=inserts, updates=updates, delete_ids=deletes, now=self.now)
+        self.inferred_capsules = {c.capsule_id for c in inserts} | self._capsules_of(updates, deletes)
         self.attach_new(inserts, deletes)
         written = bulk_insert(
             ColumnLineage._meta.db_table,
@@ -830,6 +840,12 @@ class _Run:
                     inserts.append(InferredColumn(uuid.uuid4(), pk, node.urn, name, origin, dtype, positions.get(name)))
             deletes.extend(cid for name, (cid, _) in current.items() if name not in wanted)
         return inserts, updates, deletes
+
+    def _capsules_of(self, updates: Sequence[tuple], deletes: Sequence[Any]) -> set[Any]:
+        ids = {cid for cid, *_ in updates} | set(deletes)
+        if not ids:
+            return set()
+        return {pk for pk, node in self.nodes.items() if any(c[0] in ids for c in node.columns or ())}
 
     def _stored_inferred_types(self, capsule_ids: set[Any]) -> dict[Any, str | None]:
         ids = [pk for pk in capsule_ids if any(o in INFERRED_ORIGINS for _, _, o in self.nodes[pk].columns or ())]

@@ -24,7 +24,14 @@ from django.utils import timezone
 
 from catalog.choices import INFERRED_ORIGINS, PiiDecision
 from catalog.models import Column
-from catalog.selectors import capsule_pii_facts, column_names_by_capsule, column_pii_rows, id_text, json_or
+from catalog.selectors import (
+    capsule_pii_facts,
+    column_ids_for,
+    column_names_by_capsule,
+    column_pii_rows,
+    id_text,
+    json_or,
+)
 from catalog.services import PiiDecisionWrite, PiiValues, capsules_attribute_set, columns_pii_write
 from lineage.selectors import column_downstream_ids, column_edges_into, column_edges_read
 from pii.carries import edge_flow
@@ -228,6 +235,7 @@ class PiiClassifyRun:
     seconds: float
     capsules: int = 0
     capsules_skipped: int = 0  # unchanged since their columns were classified with this config
+    changed_ids: frozenset = frozenset()  # the columns whose stored classification changed
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -361,12 +369,16 @@ def pii_classify_columns(
         columns=columns, pii=pii, masked=masked, written=written, decisions=decisions, by_signal=by_signal,
         detection_enabled=bool(auto_detect), seconds=time.perf_counter() - started,
         capsules=len(capsules), capsules_skipped=len(capsules) - len(todo),
+        changed_ids=frozenset(pk for pk, _ in changed),
     )  # fmt: skip
 
 
 def pii_classify_after_load(*, load_result, job, progress: Progress = lambda message: None) -> dict:
-    """Pipeline step 1: classify every column of the project just loaded (see ``pii_classify_columns``)."""
-    return pii_classify_columns(source_system_id=load_result.source_system_id, progress=progress).as_dict()
+    """Pipeline step 1: classify every column of the project just loaded (see ``pii_classify_columns``); the
+    columns whose classification changed are noted on ``load_result`` for propagation."""
+    run = pii_classify_columns(source_system_id=load_result.source_system_id, progress=progress)
+    load_result.reclassified_column_ids.update(run.changed_ids)
+    return run.as_dict()
 
 
 @dataclass(frozen=True)
@@ -719,10 +731,26 @@ def pii_propagate(
     )  # fmt: skip
 
 
+# Past this share of a project's capsules, propagating over the whole catalog is cheaper than walking a scope.
+WHOLE_CATALOG_SHARE = 0.3
+
+
 def pii_propagate_after_load(*, load_result, job, progress: Progress = lambda message: None) -> dict:
     """Pipeline step 3 (after column lineage): classify the columns column lineage inferred in the project just
-    loaded (it inserts them unclassified), then ``pii_propagate`` over the whole catalog."""
+    loaded (it inserts them unclassified), then propagate from what this ingestion changed: the columns of
+    capsules whose columns the load changed, of models whose lineage was derived again or whose inferred columns
+    moved, and columns whose classification changed, with everything downstream of them (``pii_propagate`` with
+    ``column_ids``). Nothing changed: nothing to do. A large change propagates over the whole catalog."""
     inferred = pii_classify_columns(source_system_id=load_result.source_system_id, origins=INFERRED_ORIGINS,
                                     progress=progress)
-    return {**pii_propagate(progress=progress).as_dict(), "inferred_columns": inferred.columns,
-            "inferred_written": inferred.written}
+    load_result.reclassified_column_ids.update(inferred.changed_ids)
+    extra = {"inferred_columns": inferred.columns, "inferred_written": inferred.written}
+    capsules = (load_result.changed_column_capsule_ids | load_result.derived_capsule_ids
+                | load_result.inferred_column_capsule_ids)  # fmt: skip
+    if len(capsules) > WHOLE_CATALOG_SHARE * max(1, len(load_result.capsule_ids)):
+        return {**pii_propagate(progress=progress).as_dict(), **extra, "scope": "catalog"}
+    scope = column_ids_for(capsule_ids=capsules) | {str(pk) for pk in load_result.reclassified_column_ids}
+    if not scope:
+        return {"skipped": "nothing this ingestion changed can move PII along lineage", **extra, "scope": "none"}
+    run = pii_propagate(column_ids=sorted(scope), progress=progress)
+    return {**run.as_dict(), **extra, "scope": f"{len(scope)} changed columns and their downstream"}

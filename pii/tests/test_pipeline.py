@@ -278,3 +278,25 @@ def test_steward_evidence_says_who_when_and_why():
     assert confirmed.detail == "steward confirmed as email by alice on 2026-01-02: shared inbox"
     assert (rejected.pii_type, rejected.weight, rejected.detail) == (None, -1.0, "steward rejected")
     assert pii_steward_evidence(decision=None, decided_type=None, decided_by=None, decided_at=None, note=None) == ()
+
+
+@pytest.mark.django_db
+def test_propagation_after_a_small_change_walks_only_its_downstream_and_ends_as_a_full_run_would(
+    ingest, manifest_path
+):
+    from pii.services import pii_propagate
+
+    first = ingest().stats["pii_propagation"]
+    assert first["scope"] == "catalog"  # everything is new
+    manifest = json.loads(manifest_path.read_text())
+    # one staging model starts to hash the phone it passes on: PII downstream of it changes
+    node = manifest["nodes"]["model.acme_shop.stg_customers"]
+    node["compiled_code"] = node["compiled_code"].replace("        phone,\n", "        md5(phone) as phone,\n", 1)
+    manifest_path.write_text(json.dumps(manifest))
+    changed = ingest().stats["pii_propagation"]
+    assert changed["scope"].endswith("changed columns and their downstream")
+    assert 0 < changed["columns_reached"] < first["columns_reached"]
+    # what the scoped run stored is what a propagation over the whole catalog finds: it writes nothing
+    assert pii_propagate().written == 0
+    # nothing changed, nothing to propagate
+    assert ingest(force=True).stats["pii_propagation"]["scope"] == "none"
