@@ -1,4 +1,9 @@
-"""Column names as word tokens: snake_case, camelCase, digits, punctuation and glued compounds.
+"""Column names as word tokens: snake_case, camelCase, digits, punctuation, glued compounds and abbreviations.
+
+A word the vocabulary does not know is read, in this order, as: known words glued together (``contactemail``);
+an abbreviation of one word of the vocabulary (``tele`` telephone, ``cntct`` contact, ``perso`` person; see
+``read_abbreviation``); ordinary English words glued together (``passportissueddate``, from pii/lexicon.py).
+How a word was read is kept (``word_readings``) so that the evidence can say it.
 
 Pure Python, no Django; memoised on the ``PiiConfig`` whose word list splits compounds.
 """
@@ -7,9 +12,16 @@ from __future__ import annotations
 
 import re
 
-from pii.vocabulary import _CACHE_LIMIT, PiiConfig, default_pii_config
+from pii.lexicon import english_log_frequencies, segment_words
+from pii.vocabulary import _CACHE_LIMIT, PiiConfig, consonant_skeleton, default_pii_config
 
-__all__ = ["english_singular", "match_tokens", "singular", "tokenize_column_name"]
+__all__ = ["english_singular", "match_tokens", "read_abbreviation", "singular", "tokenize_column_name",
+           "word_readings"]
+
+# An English word this frequent is read as itself, never as an abbreviation (sign is not signer, pat not patient).
+_COMMON_WORD_LOG = -5.3
+_CLEARLY_MORE_LOG = 0.5  # three times as frequent
+_VOWELS = frozenset("aeiou")
 
 _CHUNK_RE = re.compile(r"[^A-Za-z0-9]+")
 _WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -42,9 +54,80 @@ def _tokenize(name: str, config: PiiConfig) -> tuple[str, ...]:
             if split is None:
                 if len(words) > _CACHE_LIMIT:
                     words.clear()
-                split = words[word] = _split_compound(word, config)
+                split = words[word] = _read_word(word, config)
             out.extend(split)
     return tuple(out)
+
+
+def _read_word(word: str, config: PiiConfig) -> tuple[str, ...]:
+    split = _split_compound(word, config)
+    if len(split) > 1 or _known(word, config) or word.isdigit():
+        return split
+    target = read_abbreviation(word, config)
+    if target is not None:
+        config._readings[word] = f"'{word}' read as an abbreviation of '{target}'"
+        return (target,)
+    pieces = segment_words(word, allowed=lambda piece: _piece_allowed(piece, config),
+                           known=lambda piece: _known(piece, config))
+    if pieces is not None and any(len(piece) > 2 and _known(piece, config) for piece in pieces):
+        config._readings[word] = f"'{word}' read as the words '{' '.join(pieces)}'"
+        return pieces
+    return split
+
+
+def _piece_allowed(piece: str, config: PiiConfig) -> bool:
+    return not (len(piece) < 2 or (len(piece) == 2 and piece not in config.short_words)
+                or piece in config.hidden_words)
+
+
+def word_readings(words: tuple[str, ...], config: PiiConfig) -> tuple[str, ...]:
+    """How each of these raw lower-case words was read, for those read as an abbreviation or as glued English
+    words (after ``tokenize_column_name`` has seen them)."""
+    return tuple(config._readings[w] for w in words if w in config._readings)
+
+
+def read_abbreviation(word: str, config: PiiConfig) -> str | None:
+    """The one vocabulary word (``config.reading_targets``) that ``word`` abbreviates, or None.
+
+    Three readings, the first that finds any candidate decides: the consonant skeleton (cntct contact, ptnt
+    patient), a truncation of four letters or more (tele telephone, emerg emergency, perso person), a
+    subsequence keeping the first and last letters, of four letters or more, written like an abbreviation (at
+    most one vowel after the first letter, none at the end: pswd password, mngr manager; poste is no postcode).
+    Candidates that only extend another one are dropped (perso: person, not personal); of several left, one
+    three times as frequent in English as the others wins (tele: telephone, not telegram), else there is no
+    reading. Frequent English words (sign, nick, pat) and words under three letters are never read as
+    abbreviations.
+    """
+    n = len(word)
+    if n < 3 or n > 12 or not word.isalpha():
+        return None
+    if english_log_frequencies().get(word, -99.0) > _COMMON_WORD_LOG:
+        return None
+    targets = config.reading_targets
+    found = [t for t in config.skeletons.get(word, ()) if t != word]
+    if not found and n >= 4:
+        found = [t for t in targets if len(t) > n and t.startswith(word)]
+    if not found and n >= 4 and word[-1] not in _VOWELS and sum(ch in _VOWELS for ch in word[1:]) <= 1:
+        found = [t for t in targets
+                 if len(t) > n and t[0] == word[0] and word[-1] in (t[-1], consonant_skeleton(t)[-1])
+                 and n >= len(consonant_skeleton(t)) - 2 and _subsequence(word, t)]
+    if not found:
+        return None
+    # perso: person (personal and personnummer only extend it)
+    found = [t for t in found if not any(t != other and t.startswith(other) for other in found)]
+    if len(found) == 1:
+        return found[0]
+    # tele: telephone rather than telegram, lice: license rather than licence: a clearly more frequent word
+    logs = english_log_frequencies()
+    ranked = sorted(found, key=lambda t: logs.get(t, -99.0), reverse=True)
+    if logs.get(ranked[0], -99.0) - logs.get(ranked[1], -99.0) >= _CLEARLY_MORE_LOG:
+        return ranked[0]
+    return None
+
+
+def _subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
 def _known(word: str, config: PiiConfig) -> bool:
