@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pii.tokens import _CHUNK_RE, _WORD_RE, english_singular, match_tokens, singular, tokenize_column_name, word_readings
+from pii.tokens import english_singular, match_tokens, name_readings, singular, tokenize_column_name
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig, _norm_type_name, _Pattern
 
 if TYPE_CHECKING:
@@ -226,8 +226,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     w = config.weights
     out: list[Evidence] = []
     # How the name was read, when it took more than splitting it: abbreviations, glued English words, the prefix.
-    raw_words = tuple(word.lower() for chunk in _CHUNK_RE.split(name) for word in _WORD_RE.findall(chunk))
-    readings = word_readings(raw_words, config)
+    raw_words, readings = name_readings(name, config)
     if prefix and raw_words and raw_words[0] == prefix and len(raw_words) > 1:
         readings = (f"'{prefix}' is the table's column prefix", *readings)
     read_note = "; ".join(readings)
@@ -482,8 +481,13 @@ def _held_in(data_type: str | None, config: PiiConfig) -> str | None:
     """The PII type a data type holds by itself (inet: ip_address), or None."""
     if not data_type or not config.held_in:
         return None
-    m = re.match(r"[a-z_][a-z0-9_]*", data_type.strip().lower())
-    return config.held_in.get(m.group(0)) if m else None
+    found = config._held.get(data_type, False)
+    if found is False:
+        if len(config._held) > 10_000:
+            config._held.clear()
+        m = re.match(r"[a-z_][a-z0-9_]*", data_type.strip().lower())
+        found = config._held[data_type] = config.held_in.get(m.group(0)) if m else None
+    return found
 
 
 _HINT_FAMILIES = {

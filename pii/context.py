@@ -58,8 +58,7 @@ def table_context(*, name: str | None, description: str | None, column_names: Se
 
 def _table_context(name: str | None, description: str | None, column_names: Sequence[str],
                    config: PiiConfig) -> TableContext:
-    context = _table_kind(name, description, column_names, config, _column_prefix(name, column_names, config))
-    return context
+    return _table_kind(name, description, column_names, config, _column_prefix(name, column_names, config))
 
 
 def _table_kind(name: str | None, description: str | None, column_names: Sequence[str], config: PiiConfig,

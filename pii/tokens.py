@@ -3,7 +3,7 @@
 A word the vocabulary does not know is read, in this order, as: known words glued together (``contactemail``);
 an abbreviation of one word of the vocabulary (``tele`` telephone, ``cntct`` contact, ``perso`` person; see
 ``read_abbreviation``); ordinary English words glued together (``passportissueddate``, from pii/lexicon.py).
-How a word was read is kept (``word_readings``) so that the evidence can say it.
+How a word was read is kept (``name_readings``) so that the evidence can say it.
 
 Pure Python, no Django; memoised on the ``PiiConfig`` whose word list splits compounds.
 """
@@ -15,8 +15,8 @@ import re
 from pii.lexicon import english_log_frequencies, segment_words
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig, consonant_skeleton, default_pii_config
 
-__all__ = ["english_singular", "match_tokens", "read_abbreviation", "singular", "tokenize_column_name",
-           "word_readings"]
+__all__ = ["english_singular", "match_tokens", "name_readings", "read_abbreviation", "singular",
+           "tokenize_column_name"]
 
 # An English word this frequent is read as itself, never as an abbreviation (sign is not signer, pat not patient).
 _COMMON_WORD_LOG = -5.3
@@ -80,10 +80,18 @@ def _piece_allowed(piece: str, config: PiiConfig) -> bool:
                 or piece in config.hidden_words)
 
 
-def word_readings(words: tuple[str, ...], config: PiiConfig) -> tuple[str, ...]:
-    """How each of these raw lower-case words was read, for those read as an abbreviation or as glued English
-    words (after ``tokenize_column_name`` has seen them)."""
-    return tuple(config._readings[w] for w in words if w in config._readings)
+def name_readings(name: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The name's raw lower-case words, and how those read as an abbreviation or as glued English words were
+    read (for the evidence). Memoised per name."""
+    found = config._name_readings.get(name)
+    if found is None:
+        if len(config._name_readings) > _CACHE_LIMIT:
+            config._name_readings.clear()
+        tokenize_column_name(name, config=config)
+        words = tuple(w.lower() for chunk in _CHUNK_RE.split(name) for w in _WORD_RE.findall(chunk))
+        found = config._name_readings[name] = (words, tuple(config._readings[w] for w in words
+                                                            if w in config._readings))
+    return found
 
 
 def read_abbreviation(word: str, config: PiiConfig) -> str | None:

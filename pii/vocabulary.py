@@ -141,6 +141,8 @@ class PiiConfig:
     _semantics: dict = field(default_factory=dict, repr=False, compare=False)
     _tables: dict = field(default_factory=dict, repr=False, compare=False)
     _readings: dict = field(default_factory=dict, repr=False, compare=False)  # word -> how the tokeniser read it
+    _name_readings: dict = field(default_factory=dict, repr=False, compare=False)  # column name -> its readings
+    _held: dict = field(default_factory=dict, repr=False, compare=False)  # data type -> the PII type it holds
 
 
 # --------------------------------------------------------------------------------------------- loading
