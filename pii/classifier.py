@@ -170,12 +170,16 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
             break
     masked = False
     unknown = None
+    suffix_owner = None
     if veto is None:
         keep = config.suffix_keep | rule.suffix_keep
         suffix_veto = config.aggregate if attribute else config.suffix_veto
-        for word in suffix:
+        for index, word in enumerate(suffix):
             if word in config.suffix_stop:
                 break  # "phone_for_template": what follows says where the value is used
+            if index == 0 and word not in suffix_veto and _is_person_word(word, config):
+                suffix_owner = word  # nome_mae, telefone_cliente: the owner after the value (Romance order)
+                continue
             if word in config.masking:
                 masked = True
             elif word in keep or word.isdigit():
@@ -201,10 +205,16 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
         else:
             owner_kind = "unknown"
         break
+    if owner_kind == "none" and suffix_owner is not None:
+        owner, owner_kind = suffix_owner, "person"
     if any(word in config.masking for word in prefix):
         masked = True
     return _NameHit(pattern.pii_type, text, pattern.strength, owner, owner_kind, veto, unknown, masked,
                     last=end == len(tokens))
+
+
+def _is_person_word(word: str, config: PiiConfig) -> bool:
+    return word in config.person_words or (word.endswith("s") and word[:-1] in config.person_words)
 
 
 def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
