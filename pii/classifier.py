@@ -241,6 +241,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         readings = (f"'{prefix}' is the table's column prefix", *readings)
     read_note = "; ".join(readings)
     guessed = any("abbreviation" in r for r in readings)
+    glued_last = bool(raw_words) and "as the words" in config._readings.get(raw_words[-1], "")
     message_type = None
     if messages:
         field_words = tokens
@@ -264,6 +265,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key
         if hit.strength == "bare" and (tokens != tuple(hit.pattern.split()) or capsule_kind != "person"):
             continue  # first_order, last_seen: only the whole name, in a table about people, is the person's
+        if hit.strength in ("bare", "role") and glued_last:
+            continue  # alertmanager, updateauthor: a word read inside glued English words names no person
         if hit.veto:
             out.append(Evidence("name", f"{said}, but {hit.veto}", hit.pii_type, _VETO))
             continue
@@ -526,13 +529,13 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
     while len(parts) > 1 and parts[-1].lower() in config.ignore_trailing:
         parts.pop()  # sbqq__quote__c: a Salesforce custom object, the entity is "quote"
     base = parts[-1] if parts else capsule_name
-    tokens = [t for t in tokenize_column_name(base, config=config)]
+    tokens = list(tokenize_column_name(base, config=config, read=False))
     while tokens and tokens[0] in config.capsule_prefixes:
         tokens.pop(0)
     while tokens and tokens[-1] in ("source", "base", "snapshot", "snapshots", "history", "xf", "daily"):
         tokens.pop()
     entity = tuple(english_singular(t) for t in tokens)
-    everything = {singular(t, config) for t in tokenize_column_name(capsule_name, config=config)}
+    everything = {singular(t, config) for t in tokenize_column_name(capsule_name, config=config, read=False)}
     # The head noun decides (contact_groups are groups, customer_segments segments), past structural words
     # (customer_entity, member_details).
     heads = [t for t in tokens if t not in config.generic_heads]

@@ -64,7 +64,7 @@ def _table_context(name: str | None, description: str | None, column_names: Sequ
 def _table_kind(name: str | None, description: str | None, column_names: Sequence[str], config: PiiConfig,
                 prefix: str) -> TableContext:
     kind, entity = _capsule_facts(name, config)
-    name_words = {form for t in tokenize_column_name(name or "", config=config)
+    name_words = {form for t in tokenize_column_name(name or "", config=config, read=False)
                   for form in (t, singular(t, config), english_singular(t))}
     messages = not name_words.isdisjoint(config.table_message_words)
     health = not name_words.isdisjoint(config.table_health_words) and any(
@@ -112,7 +112,9 @@ def _column_prefix(name: str | None, column_names: Sequence[str], config: PiiCon
     if word in config.words or any(w in config.person_words or w in config.organisation_words
                                    for w in match_tokens((word,), config)):
         return ""  # a word of the vocabulary (device_id, event_name, customer_name) keeps its meaning
-    table_words = [t for t in tokenize_column_name(name, config=config) if t.isalpha()]
+    table_words = [t for t in tokenize_column_name(name, config=config, read=False) if t.isalpha()]
+    if word in table_words or any(english_singular(t) == word for t in table_words):
+        return ""  # job_family in job_profiles: the table's own word, not an abbreviation of it
     return word if _abbreviates(word, table_words) else ""
 
 

@@ -22,34 +22,40 @@ __all__ = ["english_singular", "match_tokens", "name_readings", "read_abbreviati
 _COMMON_WORD_LOG = -5.3
 _CLEARLY_MORE_LOG = 0.5  # three times as frequent
 _VOWELS = frozenset("aeiou")
+_COMMON_PIECE_LOG = -5.5  # an English word glued to others must be at least this frequent
 
 _CHUNK_RE = re.compile(r"[^A-Za-z0-9]+")
 _WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
-def tokenize_column_name(name: str, *, config: PiiConfig | None = None) -> tuple[str, ...]:
+def tokenize_column_name(name: str, *, config: PiiConfig | None = None, read: bool = True) -> tuple[str, ...]:
     """Split a column name into lower-case word tokens.
 
     Handles snake_case, camelCase, PascalCase, UPPER_CASE, digits (``ssn_last4`` -> ssn, last, 4) and
-    compounds made of known words (``emailaddress`` -> email, address; the words come from the config).
+    compounds made of known words (``emailaddress`` -> email, address; the words come from the config); with
+    ``read`` (column names) also abbreviations and glued English words (the module docstring). Table names are
+    split without them: a table's name is read for its head noun, and ``grp_events`` is not about a group.
     Memoised per config.
     """
     config = config or default_pii_config()
-    cache = config._tokens
+    cache = config._tokens if read else config._plain_tokens
     tokens = cache.get(name)
     if tokens is None:
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
-        tokens = cache[name] = _tokenize(name, config)
+        tokens = cache[name] = _tokenize(name, config, read)
     return tokens
 
 
-def _tokenize(name: str, config: PiiConfig) -> tuple[str, ...]:
+def _tokenize(name: str, config: PiiConfig, read: bool) -> tuple[str, ...]:
     out: list[str] = []
     words = config._words
     for chunk in _CHUNK_RE.split(name):
         for word in _WORD_RE.findall(chunk):
             word = word.lower()
+            if not read:
+                out.extend(_split_compound(word, config))
+                continue
             split = words.get(word)
             if split is None:
                 if len(words) > _CACHE_LIMIT:
@@ -76,8 +82,10 @@ def _read_word(word: str, config: PiiConfig) -> tuple[str, ...]:
 
 
 def _piece_allowed(piece: str, config: PiiConfig) -> bool:
-    return not (len(piece) < 2 or (len(piece) == 2 and piece not in config.short_words)
-                or piece in config.hidden_words)
+    if len(piece) < 2 or (len(piece) == 2 and piece not in config.short_words) or piece in config.hidden_words:
+        return False
+    # a rare piece is more likely a misreading (canddidate is not can+ddi+date) than a word
+    return _known(piece, config) or english_log_frequencies().get(piece, -99.0) >= _COMMON_PIECE_LOG
 
 
 def name_readings(name: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -99,8 +107,9 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
 
     Three readings, the first that finds any candidate decides: the consonant skeleton (cntct contact, ptnt
     patient), a truncation of four letters or more (tele telephone, emerg emergency, perso person), a
-    subsequence keeping the first and last letters, of four letters or more, written like an abbreviation (at
-    most one vowel after the first letter, none at the end: pswd password, mngr manager; poste is no postcode).
+    subsequence keeping the first and last letters, of four letters or more and at least half the word, written
+    like an abbreviation (at most one vowel after the first letter, none at the end: pswd password, mngr manager;
+    poste is no postcode, bots no biometrics).
     Candidates that only extend another one are dropped (perso: person, not personal); of several left, one
     three times as frequent in English as the others wins (tele: telephone, not telegram), else there is no
     reading. Frequent English words (sign, nick, pat) and words under three letters are never read as
@@ -109,15 +118,16 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
     n = len(word)
     if n < 3 or n > 12 or not word.isalpha():
         return None
-    if english_log_frequencies().get(word, -99.0) > _COMMON_WORD_LOG:
-        return None
+    logs = english_log_frequencies()
+    if max(logs.get(word, -99.0), logs.get(word[:-1], -99.0) if word.endswith("s") else -99.0) > _COMMON_WORD_LOG:
+        return None  # an English word (or its plural: bots) is itself
     targets = config.reading_targets
     found = [t for t in config.skeletons.get(word, ()) if t != word]
     if not found and n >= 4:
         found = [t for t in targets if len(t) > n and t.startswith(word)]
     if not found and n >= 4 and word[-1] not in _VOWELS and sum(ch in _VOWELS for ch in word[1:]) <= 1:
         found = [t for t in targets
-                 if len(t) > n and t[0] == word[0] and word[-1] in (t[-1], consonant_skeleton(t)[-1])
+                 if n < len(t) <= 2 * n and t[0] == word[0] and word[-1] in (t[-1], consonant_skeleton(t)[-1])
                  and n >= len(consonant_skeleton(t)) - 2 and _subsequence(word, t)]
     if not found:
         return None
@@ -126,7 +136,6 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
     if len(found) == 1:
         return found[0]
     # tele: telephone rather than telegram, lice: license rather than licence: a clearly more frequent word
-    logs = english_log_frequencies()
     ranked = sorted(found, key=lambda t: logs.get(t, -99.0), reverse=True)
     if logs.get(ranked[0], -99.0) - logs.get(ranked[1], -99.0) >= _CLEARLY_MORE_LOG:
         return ranked[0]

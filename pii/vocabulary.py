@@ -133,6 +133,7 @@ class PiiConfig:
     reading_targets: frozenset[str] = frozenset()
     skeletons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     _tokens: dict = field(default_factory=dict, repr=False, compare=False)
+    _plain_tokens: dict = field(default_factory=dict, repr=False, compare=False)  # without readings (table names)
     _words: dict = field(default_factory=dict, repr=False, compare=False)
     _names: dict = field(default_factory=dict, repr=False, compare=False)
     _descriptions: dict = field(default_factory=dict, repr=False, compare=False)
