@@ -136,7 +136,20 @@ def _longest_match(trie: dict, words: Sequence[str], start: int) -> tuple[Any, i
 def _name_hits(name: str, abbreviation: str, config: PiiConfig,
                prefix: str = "") -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
     """Find every pattern in the name (longest match first, left to right) and judge its context. ``prefix`` is
-    the table's own column prefix (pat_ in a table of patients): dropped, it says nothing of whose value it is."""
+    the table's own column prefix (pat_ in a table of patients): dropped, it says nothing of whose value it is.
+    Memoised: the same name recurs in many tables, and a table's context reads every column's hits."""
+    key = (name, abbreviation, prefix)
+    cached = config._hits.get(key)
+    if cached is not None:
+        return cached
+    if len(config._hits) > _CACHE_LIMIT:
+        config._hits.clear()
+    config._hits[key] = found = _find_hits(name, abbreviation, config, prefix)
+    return found
+
+
+def _find_hits(name: str, abbreviation: str, config: PiiConfig,
+               prefix: str) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
     raw = tokenize_column_name(name, config=config)
     if prefix and len(raw) > 1 and raw[0] == prefix:
         raw = raw[1:]

@@ -136,6 +136,7 @@ class PiiConfig:
     _plain_tokens: dict = field(default_factory=dict, repr=False, compare=False)  # without readings (table names)
     _words: dict = field(default_factory=dict, repr=False, compare=False)
     _names: dict = field(default_factory=dict, repr=False, compare=False)
+    _hits: dict = field(default_factory=dict, repr=False, compare=False)  # (name, abbreviation, prefix) -> hits
     _descriptions: dict = field(default_factory=dict, repr=False, compare=False)
     _families: dict = field(default_factory=dict, repr=False, compare=False)
     _capsules: dict = field(default_factory=dict, repr=False, compare=False)
