@@ -281,7 +281,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         if hit.strength in ("bare", "role") and glued_last:
             continue  # alertmanager, updateauthor: a word read inside glued English words names no person
         if hit.veto:
-            out.append(Evidence("name", f"{said}, but {hit.veto}", hit.pii_type, _VETO))
+            out.append(Evidence("name", f"{said}, but {hit.veto}" + (f"; {read_note}" if read_note else ""),
+                                hit.pii_type, _VETO))
             continue
         notes = []
         if hit.strength == "bare":

@@ -131,8 +131,11 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
                  and n >= len(consonant_skeleton(t)) - 2 and _subsequence(word, t)]
     if not found:
         return None
+    # a target that is itself an abbreviation (passwd) stands for its written-out word
+    found = [_spelled_out(t, config) for t in found]
     # perso: person (personal and personnummer only extend it)
     found = [t for t in found if not any(t != other and t.startswith(other) for other in found)]
+    found = sorted(set(found))
     if len(found) == 1:
         return found[0]
     # tele: telephone rather than telegram, lice: license rather than licence: a clearly more frequent word
@@ -140,6 +143,11 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
     if logs.get(ranked[0], -99.0) - logs.get(ranked[1], -99.0) >= _CLEARLY_MORE_LOG:
         return ranked[0]
     return None
+
+
+def _spelled_out(word: str, config: PiiConfig) -> str:
+    expansion = config.aliases.get(word)
+    return expansion[0] if expansion and len(expansion) == 1 and len(expansion[0]) > len(word) else word
 
 
 def _subsequence(short: str, long: str) -> bool:
