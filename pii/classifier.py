@@ -543,7 +543,9 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
     while len(parts) > 1 and parts[-1].lower() in config.ignore_trailing:
         parts.pop()  # sbqq__quote__c: a Salesforce custom object, the entity is "quote"
     base = parts[-1] if parts else capsule_name
-    tokens = list(tokenize_column_name(base, config=config, read=False))
+    # the vocabulary's own abbreviations only (dim_cust, hr_emp_children), never guessed readings (grp_events)
+    tokens = [w for t in tokenize_column_name(base, config=config, read=False)
+              for w in (config.aliases.get(t, (t,)) if len(config.aliases.get(t, ())) == 1 else (t,))]
     while tokens and tokens[0] in config.capsule_prefixes:
         tokens.pop(0)
     while tokens and tokens[-1] in ("source", "base", "snapshot", "snapshots", "history", "xf", "daily"):
