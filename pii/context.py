@@ -9,6 +9,9 @@ is about (config/pii.yaml ``table_context``):
    one with two different contact fields (an email and a phone); a table whose name says it holds messages
    (emails, messages, notifications) makes its header fields (sender, recipients, copies) personal.
 
+It also finds the table's own column prefix (``pat_`` in patient): a word most columns start with that only
+abbreviates the table's name, dropped when the columns are read.
+
 Pure Python, no Django; memoised per (name, description, column names) on the config.
 """
 

@@ -59,7 +59,10 @@ def _tokenize(name: str, config: PiiConfig, read: bool) -> tuple[str, ...]:
             split = words.get(word)
             if split is None:
                 if len(words) > _CACHE_LIMIT:
+                    # the readings go with the words they explain (and the names that quote them)
                     words.clear()
+                    config._readings.clear()
+                    config._name_readings.clear()
                 split = words[word] = _read_word(word, config)
             out.extend(split)
     return tuple(out)
