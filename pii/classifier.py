@@ -21,7 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pii.tokens import english_singular, match_tokens, singular, tokenize_column_name
+from pii.tokens import english_singular, match_tokens, name_readings, singular, tokenize_column_name
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig, _norm_type_name, _Pattern
 
 if TYPE_CHECKING:
@@ -133,9 +133,27 @@ def _longest_match(trie: dict, words: Sequence[str], start: int) -> tuple[Any, i
     return found, found_end
 
 
-def _name_hits(name: str, abbreviation: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
-    """Find every pattern in the name (longest match first, left to right) and judge its context."""
-    tokens = match_tokens(tokenize_column_name(name, config=config), config)
+def _name_hits(name: str, abbreviation: str, config: PiiConfig,
+               prefix: str = "") -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
+    """Find every pattern in the name (longest match first, left to right) and judge its context. ``prefix`` is
+    the table's own column prefix (pat_ in a table of patients): dropped, it says nothing of whose value it is.
+    Memoised: the same name recurs in many tables, and a table's context reads every column's hits."""
+    key = (name, abbreviation, prefix)
+    cached = config._hits.get(key)
+    if cached is not None:
+        return cached
+    if len(config._hits) > _CACHE_LIMIT:
+        config._hits.clear()
+    config._hits[key] = found = _find_hits(name, abbreviation, config, prefix)
+    return found
+
+
+def _find_hits(name: str, abbreviation: str, config: PiiConfig,
+               prefix: str) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
+    raw = tokenize_column_name(name, config=config)
+    if prefix and len(raw) > 1 and raw[0] == prefix:
+        raw = raw[1:]
+    tokens = match_tokens(raw, config)
     hits: list[_NameHit] = []
     i, n = 0, len(tokens)
     while i < n:
@@ -165,12 +183,16 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
             break
     masked = False
     unknown = None
+    suffix_owner = None
     if veto is None:
         keep = config.suffix_keep | rule.suffix_keep
         suffix_veto = config.aggregate if attribute else config.suffix_veto
-        for word in suffix:
+        for index, word in enumerate(suffix):
             if word in config.suffix_stop:
                 break  # "phone_for_template": what follows says where the value is used
+            if index == 0 and word not in suffix_veto and _is_person_word(word, config):
+                suffix_owner = word  # nome_mae, telefone_cliente: the owner after the value (Romance order)
+                continue
             if word in config.masking:
                 masked = True
             elif word in keep or word.isdigit():
@@ -196,30 +218,43 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
         else:
             owner_kind = "unknown"
         break
+    if owner_kind == "none" and suffix_owner is not None:
+        owner, owner_kind = suffix_owner, "person"
     if any(word in config.masking for word in prefix):
         masked = True
     return _NameHit(pattern.pii_type, text, pattern.strength, owner, owner_kind, veto, unknown, masked,
                     last=end == len(tokens))
 
 
+def _is_person_word(word: str, config: PiiConfig) -> bool:
+    return word in config.person_words or (word.endswith("s") and word[:-1] in config.person_words)
+
+
 def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
-                   why: str = "", health: bool = False,
-                   entity_head: str | None = None) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+                   why: str = "", health: bool = False, entity_head: str | None = None,
+                   prefix: str = "") -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
     ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
     ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
     ``why`` says why the table is about people (for the evidence). Memoised: both repeat across a project.
     """
-    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head)
+    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix)
     cached = config._names.get(key)
     if cached is not None:
         return cached
     if len(config._names) > _CACHE_LIMIT:
         config._names.clear()
-    tokens, hits = _name_hits(name, abbreviation, config)
+    tokens, hits = _name_hits(name, abbreviation, config, prefix)
     w = config.weights
     out: list[Evidence] = []
+    # How the name was read, when it took more than splitting it: abbreviations, glued English words, the prefix.
+    raw_words, readings = name_readings(name, config)
+    if prefix and raw_words and raw_words[0] == prefix and len(raw_words) > 1:
+        readings = (f"'{prefix}' is the table's column prefix", *readings)
+    read_note = "; ".join(readings)
+    guessed = any("abbreviation" in r for r in readings)
+    glued_last = bool(raw_words) and "as the words" in config._readings.get(raw_words[-1], "")
     message_type = None
     if messages:
         field_words = tokens
@@ -243,8 +278,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key
         if hit.strength == "bare" and (tokens != tuple(hit.pattern.split()) or capsule_kind != "person"):
             continue  # first_order, last_seen: only the whole name, in a table about people, is the person's
+        if hit.strength in ("bare", "role") and glued_last:
+            continue  # alertmanager, updateauthor: a word read inside glued English words names no person
         if hit.veto:
-            out.append(Evidence("name", f"{said}, but {hit.veto}", hit.pii_type, _VETO))
+            out.append(Evidence("name", f"{said}, but {hit.veto}" + (f"; {read_note}" if read_note else ""),
+                                hit.pii_type, _VETO))
             continue
         notes = []
         if hit.strength == "bare":
@@ -284,6 +322,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             notes.append(f"'{hit.unknown_suffix}' after it may describe the value rather than hold it")
         if hit.masked:
             notes.append("masked (hashed or encrypted)")
+        if guessed:
+            weight *= w["read_as"]  # an abbreviation is a guess: a little less sure than the word written out
+        if read_note:
+            notes.append(read_note)
         detail = said + ("; " + "; ".join(notes) if notes else "")
         out.append(Evidence("name", detail, hit.pii_type, round(min(weight, 0.99), 4), masked=hit.masked))
     semantic = config.semantic
@@ -462,6 +504,19 @@ def _type_family(data_type: str | None, config: PiiConfig) -> str:
     return family
 
 
+def _held_in(data_type: str | None, config: PiiConfig) -> str | None:
+    """The PII type a data type holds by itself (inet: ip_address), or None."""
+    if not data_type or not config.held_in:
+        return None
+    found = config._held.get(data_type, False)
+    if found is False:
+        if len(config._held) > 10_000:
+            config._held.clear()
+        m = re.match(r"[a-z_][a-z0-9_]*", data_type.strip().lower())
+        found = config._held[data_type] = config.held_in.get(m.group(0)) if m else None
+    return found
+
+
 _HINT_FAMILIES = {
     "bool": "boolean", "boolean": "boolean", "int": "integer", "integer": "integer", "bigint": "integer",
     "str": "string", "string": "string", "varchar": "string", "text": "string", "timestamp": "timestamp",
@@ -488,13 +543,15 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
     while len(parts) > 1 and parts[-1].lower() in config.ignore_trailing:
         parts.pop()  # sbqq__quote__c: a Salesforce custom object, the entity is "quote"
     base = parts[-1] if parts else capsule_name
-    tokens = [t for t in tokenize_column_name(base, config=config)]
+    # the vocabulary's own abbreviations only (dim_cust, hr_emp_children), never guessed readings (grp_events)
+    tokens = [w for t in tokenize_column_name(base, config=config, read=False)
+              for w in (config.aliases.get(t, (t,)) if len(config.aliases.get(t, ())) == 1 else (t,))]
     while tokens and tokens[0] in config.capsule_prefixes:
         tokens.pop(0)
     while tokens and tokens[-1] in ("source", "base", "snapshot", "snapshots", "history", "xf", "daily"):
         tokens.pop()
     entity = tuple(english_singular(t) for t in tokens)
-    everything = {singular(t, config) for t in tokenize_column_name(capsule_name, config=config)}
+    everything = {singular(t, config) for t in tokenize_column_name(capsule_name, config=config, read=False)}
     # The head noun decides (contact_groups are groups, customer_segments segments), past structural words
     # (customer_entity, member_details).
     heads = [t for t in tokens if t not in config.generic_heads]
@@ -700,14 +757,16 @@ def classify_column(
 
     abbreviation = "".join(word[0] for word in entity) if len(entity) > 1 else ""
     tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config, messages, why,
-                                                         health, entity[-1] if entity else None)
+                                                         health, entity[-1] if entity else None,
+                                                         table.prefix if table is not None else "")
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)
         family = type_hint_family or family
     semantic = _semantic(tokens, family, entity, tests, config)
 
-    if not name_ev and not (facts and facts.hits) and not meta and not tags and not extra_evidence:
+    held_in = _held_in(data_type, config)
+    if not name_ev and not (facts and facts.hits) and not meta and not tags and not extra_evidence and not held_in:
         return Classification(None, 0.0, (), None, semantic, False)  # most columns: nothing to weigh
 
     explicit, verdict, verdict_signal, meta_masked = _explicit(meta or {}, tags or (), config)
@@ -785,6 +844,16 @@ def classify_column(
                 inferred[pii_type][i] = softened
                 evidence[evidence.index(e)] = softened
 
+    if held_in and use_inferred and semantic not in ("primary_key", "foreign_key"):
+        # inet, macaddr: the data type itself says what the values are
+        label = config.types[held_in].label
+        e = Evidence("type", f"type '{data_type}' holds {held_in} values ({label})", held_in, w["strong"])
+        evidence.append(e)
+        for pii_type in [t for t in inferred if t != held_in]:
+            veto = Evidence("type", f"type '{data_type}' holds {held_in} values, not {pii_type}", pii_type, _VETO)
+            evidence.append(veto)
+            inferred[pii_type].append(veto)
+        inferred.setdefault(held_in, []).append(e)
     # Data type: veto or support each candidate (inferred signals only).
     if family != "unknown":
         source = f"type '{data_type}'" if not type_hint_family else f"type '{facts.type_hint}' (from the description)"
@@ -853,13 +922,15 @@ def _score(items: list[Evidence], config: PiiConfig) -> float:
     different signals agree, plus small supports and minus soft penalties."""
     if any(e.weight == _VETO for e in items):
         return 0.0
-    positive = [e for e in items if e.weight > 0 and e.signal != "type"]
+    support = config.weights["type_support"]
+    # A type evidence above the support weight is a data type that holds the value itself (inet): a signal.
+    positive = [e for e in items if e.weight > 0 and (e.signal != "type" or e.weight > support)]
     if not positive:
         return 0.0
     best = max(e.weight for e in positive)
     signals = {e.signal for e in positive}
     score = best + (config.weights["agree"] if len(signals) > 1 else 0.0)
-    score += sum(e.weight for e in items if e.signal == "type" and e.weight > 0)
+    score += sum(e.weight for e in items if e.signal == "type" and 0 < e.weight <= support)
     score += sum(e.weight for e in items if e.weight < 0)
     return max(0.0, min(0.99, score))
 

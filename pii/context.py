@@ -9,6 +9,9 @@ is about (config/pii.yaml ``table_context``):
    one with two different contact fields (an email and a phone); a table whose name says it holds messages
    (emails, messages, notifications) makes its header fields (sender, recipients, copies) personal.
 
+It also finds the table's own column prefix (``pat_`` in patient): a word most columns start with that only
+abbreviates the table's name, dropped when the columns are read.
+
 Pure Python, no Django; memoised per (name, description, column names) on the config.
 """
 
@@ -35,6 +38,7 @@ class TableContext:
     messages: bool = False
     reason: str = ""
     health: bool = False  # rows are patients' clinical records (allergies, conditions, medications)
+    prefix: str = ""  # the table's own column prefix (pat_ in patient, eec_ in emp_emergency_contacts)
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
@@ -57,31 +61,80 @@ def table_context(*, name: str | None, description: str | None, column_names: Se
 
 def _table_context(name: str | None, description: str | None, column_names: Sequence[str],
                    config: PiiConfig) -> TableContext:
+    return _table_kind(name, description, column_names, config, _column_prefix(name, column_names, config))
+
+
+def _table_kind(name: str | None, description: str | None, column_names: Sequence[str], config: PiiConfig,
+                prefix: str) -> TableContext:
     kind, entity = _capsule_facts(name, config)
-    name_words = {form for t in tokenize_column_name(name or "", config=config)
+    name_words = {form for t in tokenize_column_name(name or "", config=config, read=False)
                   for form in (t, singular(t, config), english_singular(t))}
     messages = not name_words.isdisjoint(config.table_message_words)
     health = not name_words.isdisjoint(config.table_health_words) and any(
         match_tokens(tokenize_column_name(column, config=config), config) in config.table_health_keys
         for column in column_names)
-    siblings = _siblings(column_names, config)
+    siblings = _siblings(column_names, config, prefix)
     if siblings.mixed:
         # partners, parties: people and companies in one table, told apart by a flag (is_company)
-        return TableContext("person", entity, messages, f"'{siblings.mixed}' says some rows are people", health)
+        return TableContext("person", entity, messages, f"'{siblings.mixed}' says some rows are people", health,
+                            prefix)
     if siblings.organisation and not siblings.own_person:
         # customers that are companies: a company's name column and no person's own field (a first name, a
         # birth date) beside it
         return TableContext("organisation", entity, messages, f"the table names an organisation in "
-                            f"'{siblings.organisation}' and holds no person's own field", health)
+                            f"'{siblings.organisation}' and holds no person's own field", health, prefix)
     if kind in _NOT_NEUTRAL:
-        return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health)
+        return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health,
+                            prefix)
     opening = _description_kind(description, config)
     if opening:
         return TableContext(opening[0], entity, messages, f"the table's description opens with '{opening[1]}'",
-                            health)
+                            health, prefix)
     if siblings.people:
-        return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health)
-    return TableContext(kind, entity, messages, "", health)
+        return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
+                            prefix)
+    return TableContext(kind, entity, messages, "", health, prefix)
+
+
+def _column_prefix(name: str | None, column_names: Sequence[str], config: PiiConfig) -> str:
+    """The word most of the table's columns start with when it only abbreviates the table's name (pat_ in patient,
+    eec_ in emp_emergency_contacts, wrd_ in ward), else "". Such a prefix says whose value it is no better than
+    the table does; a word of the vocabulary (customer_name in customer_orders, device_id in devices) is kept."""
+    if not name or len(column_names) < 3:
+        return ""
+    firsts: dict[str, int] = {}
+    for column in column_names:
+        tokens = tokenize_column_name(column, config=config)
+        if len(tokens) > 1:
+            firsts[tokens[0]] = firsts.get(tokens[0], 0) + 1
+    if not firsts:
+        return ""
+    word, count = max(firsts.items(), key=lambda item: item[1])
+    if count < 3 or 2 * count < len(column_names) or len(word) < 2 or not word.isalpha():
+        return ""
+    if word in config.words or any(w in config.person_words or w in config.organisation_words
+                                   for w in match_tokens((word,), config)):
+        return ""  # a word of the vocabulary (device_id, event_name, customer_name) keeps its meaning
+    table_words = [t for t in tokenize_column_name(name, config=config, read=False) if t.isalpha()]
+    if word in table_words or any(english_singular(t) == word for t in table_words):
+        return ""  # job_family in job_profiles: the table's own word, not an abbreviation of it
+    return word if _abbreviates(word, table_words) else ""
+
+
+def _abbreviates(word: str, table_words: Sequence[str]) -> bool:
+    """pat: patient (a truncation), wrd: ward (its letters in order), eec: emp emergency contacts (initials)."""
+    for i, table_word in enumerate(table_words):
+        if table_word.startswith(word) or (word[0] == table_word[0] and _in_order(word, table_word)):
+            return True
+        for j in range(i + 2, len(table_words) + 1):
+            if word == "".join(w[0] for w in table_words[i:j]):
+                return True
+    return False
+
+
+def _in_order(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
 def _about(kind: str) -> str:
@@ -116,7 +169,7 @@ class _Siblings:
     mixed: str | None = None  # a column telling people from organisations (is_company), if any
 
 
-def _siblings(column_names: Sequence[str], config: PiiConfig) -> _Siblings:
+def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") -> _Siblings:
     """What the columns of a table say: which personal fields they hold (by a strong name match), and whether
     one of them names an organisation (the table is then about organisations unless a person's own field is
     there too)."""
@@ -126,7 +179,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig) -> _Siblings:
     own_person = False
     organisation = mixed = None
     for column in column_names:
-        tokens, hits = _name_hits(column, "", config)
+        tokens, hits = _name_hits(column, "", config, prefix)
         if mixed is None and tokens in config.table_mixed_flags:
             mixed = column
         if organisation is None and tokens and tokens[0] in config.organisation_words and (

@@ -17,7 +17,7 @@ from pii.services import pii_config
 __all__ = ["DETECTED_BY", "PiiInventoryFilterSet"]
 
 # The signals a column can be detected by, in the order the page offers them.
-DETECTED_BY = ("steward", "meta", "tag", "lineage", "name", "description")
+DETECTED_BY = ("steward", "meta", "tag", "lineage", "name", "description", "type")  # type: inet, macaddr
 NONE = "-"  # layer, domain or owner: none set
 MASKING = (("", "any"), ("false", "unmasked"), ("true", "masked"))
 

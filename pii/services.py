@@ -254,19 +254,22 @@ class PiiClassifyRun:
 
 def pii_config_fingerprint(*, config: PiiConfig, auto_detect: bool) -> str:
     """What classification depends on besides a capsule's own facts: the config file, the classifier's code
-    and the detection switch. Editing a pattern or upgrading DAB changes it, so every column is re-checked."""
+    (and the size of the English word list it read) and the detection switch. Editing a pattern or upgrading
+    DAB changes it, so every column is re-checked."""
     import pii.classifier
     import pii.context
+    import pii.lexicon
     import pii.tokens
     import pii.vocabulary
 
     digest = hashlib.md5(usedforsecurity=False)
-    for path in (config.path, pii.classifier.__file__, pii.context.__file__, pii.tokens.__file__,
-                 pii.vocabulary.__file__):
+    for path in (config.path, pii.classifier.__file__, pii.context.__file__, pii.lexicon.__file__,
+                 pii.tokens.__file__, pii.vocabulary.__file__):
         try:
             digest.update(Path(path).read_bytes())
         except OSError:
             digest.update(str(path).encode())
+    digest.update(str(len(pii.lexicon.english_log_frequencies())).encode())  # the English word list read
     digest.update(b"detect" if auto_detect else b"declared-only")
     return digest.hexdigest()
 

@@ -1,4 +1,9 @@
-"""Column names as word tokens: snake_case, camelCase, digits, punctuation and glued compounds.
+"""Column names as word tokens: snake_case, camelCase, digits, punctuation, glued compounds and abbreviations.
+
+A word the vocabulary does not know is read, in this order, as: known words glued together (``contactemail``);
+an abbreviation of one word of the vocabulary (``tele`` telephone, ``cntct`` contact, ``perso`` person; see
+``read_abbreviation``); ordinary English words glued together (``passportissueddate``, from pii/lexicon.py).
+How a word was read is kept (``name_readings``) so that the evidence can say it.
 
 Pure Python, no Django; memoised on the ``PiiConfig`` whose word list splits compounds.
 """
@@ -7,44 +12,150 @@ from __future__ import annotations
 
 import re
 
-from pii.vocabulary import _CACHE_LIMIT, PiiConfig, default_pii_config
+from pii.lexicon import english_log_frequencies, segment_words
+from pii.vocabulary import _CACHE_LIMIT, PiiConfig, consonant_skeleton, default_pii_config
 
-__all__ = ["english_singular", "match_tokens", "singular", "tokenize_column_name"]
+__all__ = ["english_singular", "match_tokens", "name_readings", "read_abbreviation", "singular",
+           "tokenize_column_name"]
+
+# An English word this frequent is read as itself, never as an abbreviation (sign is not signer, pat not patient).
+_COMMON_WORD_LOG = -5.3
+_CLEARLY_MORE_LOG = 0.5  # three times as frequent
+_VOWELS = frozenset("aeiou")
+_COMMON_PIECE_LOG = -5.5  # an English word glued to others must be at least this frequent
 
 _CHUNK_RE = re.compile(r"[^A-Za-z0-9]+")
 _WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
-def tokenize_column_name(name: str, *, config: PiiConfig | None = None) -> tuple[str, ...]:
+def tokenize_column_name(name: str, *, config: PiiConfig | None = None, read: bool = True) -> tuple[str, ...]:
     """Split a column name into lower-case word tokens.
 
     Handles snake_case, camelCase, PascalCase, UPPER_CASE, digits (``ssn_last4`` -> ssn, last, 4) and
-    compounds made of known words (``emailaddress`` -> email, address; the words come from the config).
+    compounds made of known words (``emailaddress`` -> email, address; the words come from the config); with
+    ``read`` (column names) also abbreviations and glued English words (the module docstring). Table names are
+    split without them: a table's name is read for its head noun, and ``grp_events`` is not about a group.
     Memoised per config.
     """
     config = config or default_pii_config()
-    cache = config._tokens
+    cache = config._tokens if read else config._plain_tokens
     tokens = cache.get(name)
     if tokens is None:
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
-        tokens = cache[name] = _tokenize(name, config)
+        tokens = cache[name] = _tokenize(name, config, read)
     return tokens
 
 
-def _tokenize(name: str, config: PiiConfig) -> tuple[str, ...]:
+def _tokenize(name: str, config: PiiConfig, read: bool) -> tuple[str, ...]:
     out: list[str] = []
     words = config._words
     for chunk in _CHUNK_RE.split(name):
         for word in _WORD_RE.findall(chunk):
             word = word.lower()
+            if not read:
+                out.extend(_split_compound(word, config))
+                continue
             split = words.get(word)
             if split is None:
                 if len(words) > _CACHE_LIMIT:
+                    # the readings go with the words they explain (and the names that quote them)
                     words.clear()
-                split = words[word] = _split_compound(word, config)
+                    config._readings.clear()
+                    config._name_readings.clear()
+                split = words[word] = _read_word(word, config)
             out.extend(split)
     return tuple(out)
+
+
+def _read_word(word: str, config: PiiConfig) -> tuple[str, ...]:
+    split = _split_compound(word, config)
+    if len(split) > 1 or _known(word, config) or word.isdigit():
+        return split
+    target = read_abbreviation(word, config)
+    if target is not None:
+        config._readings[word] = f"'{word}' read as an abbreviation of '{target}'"
+        return (target,)
+    pieces = segment_words(word, allowed=lambda piece: _piece_allowed(piece, config),
+                           known=lambda piece: _known(piece, config))
+    if pieces is not None and any(len(piece) > 2 and _known(piece, config) for piece in pieces):
+        config._readings[word] = f"'{word}' read as the words '{' '.join(pieces)}'"
+        return pieces
+    return split
+
+
+def _piece_allowed(piece: str, config: PiiConfig) -> bool:
+    if len(piece) < 2 or (len(piece) == 2 and piece not in config.short_words) or piece in config.hidden_words:
+        return False
+    # a rare piece is more likely a misreading (canddidate is not can+ddi+date) than a word
+    return _known(piece, config) or english_log_frequencies().get(piece, -99.0) >= _COMMON_PIECE_LOG
+
+
+def name_readings(name: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The name's raw lower-case words, and how those read as an abbreviation or as glued English words were
+    read (for the evidence). Memoised per name."""
+    found = config._name_readings.get(name)
+    if found is None:
+        if len(config._name_readings) > _CACHE_LIMIT:
+            config._name_readings.clear()
+        tokenize_column_name(name, config=config)
+        words = tuple(w.lower() for chunk in _CHUNK_RE.split(name) for w in _WORD_RE.findall(chunk))
+        found = config._name_readings[name] = (words, tuple(config._readings[w] for w in words
+                                                            if w in config._readings))
+    return found
+
+
+def read_abbreviation(word: str, config: PiiConfig) -> str | None:
+    """The one vocabulary word (``config.reading_targets``) that ``word`` abbreviates, or None.
+
+    Three readings, the first that finds any candidate decides: the consonant skeleton (cntct contact, ptnt
+    patient), a truncation of four letters or more (tele telephone, emerg emergency, perso person), a
+    subsequence keeping the first and last letters, of four letters or more and at least half the word, written
+    like an abbreviation (at most one vowel after the first letter, none at the end: pswd password, mngr manager;
+    poste is no postcode, bots no biometrics).
+    Candidates that only extend another one are dropped (perso: person, not personal); of several left, one
+    three times as frequent in English as the others wins (tele: telephone, not telegram), else there is no
+    reading. Frequent English words (sign, nick, pat) and words under three letters are never read as
+    abbreviations.
+    """
+    n = len(word)
+    if n < 3 or n > 12 or not word.isalpha():
+        return None
+    logs = english_log_frequencies()
+    if max(logs.get(word, -99.0), logs.get(word[:-1], -99.0) if word.endswith("s") else -99.0) > _COMMON_WORD_LOG:
+        return None  # an English word (or its plural: bots) is itself
+    targets = config.reading_targets
+    found = [t for t in config.skeletons.get(word, ()) if t != word]
+    if not found and n >= 4:
+        found = [t for t in targets if len(t) > n and t.startswith(word)]
+    if not found and n >= 4 and word[-1] not in _VOWELS and sum(ch in _VOWELS for ch in word[1:]) <= 1:
+        found = [t for t in targets
+                 if n < len(t) <= 2 * n and t[0] == word[0] and word[-1] in (t[-1], consonant_skeleton(t)[-1])
+                 and n >= len(consonant_skeleton(t)) - 2 and _subsequence(word, t)]
+    if not found:
+        return None
+    # a target that is itself an abbreviation (passwd) stands for its written-out word
+    found = [_spelled_out(t, config) for t in found]
+    # perso: person (personal and personnummer only extend it)
+    found = [t for t in found if not any(t != other and t.startswith(other) for other in found)]
+    found = sorted(set(found))
+    if len(found) == 1:
+        return found[0]
+    # tele: telephone rather than telegram, lice: license rather than licence: a clearly more frequent word
+    ranked = sorted(found, key=lambda t: logs.get(t, -99.0), reverse=True)
+    if logs.get(ranked[0], -99.0) - logs.get(ranked[1], -99.0) >= _CLEARLY_MORE_LOG:
+        return ranked[0]
+    return None
+
+
+def _spelled_out(word: str, config: PiiConfig) -> str:
+    expansion = config.aliases.get(word)
+    return expansion[0] if expansion and len(expansion) == 1 and len(expansion[0]) > len(word) else word
+
+
+def _subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
 def _known(word: str, config: PiiConfig) -> bool:

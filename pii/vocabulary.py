@@ -21,6 +21,7 @@ __all__ = [
     "PiiConfig",
     "PiiConfigError",
     "PiiType",
+    "consonant_skeleton",
     "default_pii_config",
     "load_pii_config",
 ]
@@ -127,14 +128,23 @@ class PiiConfig:
     table_health_skip: frozenset[str] = frozenset()
     table_message_words: frozenset[str] = frozenset()
     message_fields: Mapping[tuple[str, ...], str] = field(default_factory=dict)
+    held_in: Mapping[str, str] = field(default_factory=dict)  # data type name -> the type its values are (inet)
+    # Words a short or truncated token may stand for (tele: telephone), and their consonant skeletons (phn: phone).
+    reading_targets: frozenset[str] = frozenset()
+    skeletons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     _tokens: dict = field(default_factory=dict, repr=False, compare=False)
+    _plain_tokens: dict = field(default_factory=dict, repr=False, compare=False)  # without readings (table names)
     _words: dict = field(default_factory=dict, repr=False, compare=False)
     _names: dict = field(default_factory=dict, repr=False, compare=False)
+    _hits: dict = field(default_factory=dict, repr=False, compare=False)  # (name, abbreviation, prefix) -> hits
     _descriptions: dict = field(default_factory=dict, repr=False, compare=False)
     _families: dict = field(default_factory=dict, repr=False, compare=False)
     _capsules: dict = field(default_factory=dict, repr=False, compare=False)
     _semantics: dict = field(default_factory=dict, repr=False, compare=False)
     _tables: dict = field(default_factory=dict, repr=False, compare=False)
+    _readings: dict = field(default_factory=dict, repr=False, compare=False)  # word -> how the tokeniser read it
+    _name_readings: dict = field(default_factory=dict, repr=False, compare=False)  # column name -> its readings
+    _held: dict = field(default_factory=dict, repr=False, compare=False)  # data type -> the PII type it holds
 
 
 # --------------------------------------------------------------------------------------------- loading
@@ -228,10 +238,11 @@ _WEIGHT_DEFAULTS = {
     "meta": 1.0, "tag": 0.95, "strong": 0.85, "medium": 0.72, "person": 0.6, "person_owner": 0.2,
     "person_capsule": 0.1, "person_bonus": 0.05, "description": 0.55, "agree": 0.1, "type_support": 0.05,
     "role": 0.55, "unknown_suffix": 0.5, "organisation": 0.5, "description_against": 0.5, "capsule_contains_pii": 0.05,
-    "capsule_no_pii": -0.3,
+    "capsule_no_pii": -0.3, "read_as": 0.9,
 }
 _TYPE_KEYS = ("label", "category", "risk", "kind", "organisation_sensitive", "aliases", "data_types",
-              "typical_data_types", "names", "description", "suffix_keep", "prefix_veto", "name_words_against")
+              "typical_data_types", "names", "description", "suffix_keep", "prefix_veto", "name_words_against",
+              "held_in_data_types")
 _STRENGTHS = ("strong", "medium", "person", "role", "bare")
 
 
@@ -312,6 +323,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
     rules: dict[str, _TypeRule] = {}
     type_aliases: dict[str, str] = {}
     patterns: dict[tuple[str, ...], tuple[_Pattern, str]] = {}
+    held_in: dict[str, str] = {}
     desc_phrases: dict[tuple[str, ...], tuple[str, str]] = {}  # words -> (type, where)
     raw_types = r.mapping(top.get("types"), "types")
     if not raw_types:
@@ -352,6 +364,11 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                                prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")),
                                name_words_against=frozenset(r.words(spec.get("name_words_against"),
                                                                     f"{at}.name_words_against")))
+        for i, type_name in enumerate(r.words(spec.get("held_in_data_types"), f"{at}.held_in_data_types")):
+            type_name = type_name.lower()
+            if held_in.get(type_name, key) != key:
+                raise r.fail(f"{at}.held_in_data_types[{i}]", f"'{type_name}' already holds {held_in[type_name]}")
+            held_in[type_name] = key
         for name in (key, *r.words(spec.get("aliases"), f"{at}.aliases")):
             name = _norm_type_name(name)
             if type_aliases.get(name, key) != key:
@@ -409,6 +426,12 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         if not prefix:
             raise r.fail(f"tags.type_prefixes[{i}]", "empty prefix")
 
+    # "date of birth" is also written "date_birth", "next of kin" "next_kin": the pattern without its "of" or "the".
+    for words, (pattern, where) in list(patterns.items()):
+        short = tuple(w for w in words if w not in ("of", "the"))
+        if pattern.pii_type is not None and len(short) >= 2 and short != words and short not in patterns:
+            patterns[short] = (_Pattern(words=short, pii_type=pattern.pii_type, strength=pattern.strength), where)
+
     trie: dict[str, Any] = {}
     for words, (pattern, _where) in patterns.items():
         node = trie
@@ -431,6 +454,18 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
             words.add(alias)  # abbreviations glued to other words split too (contname: cont name)
     for value in semantic.values():
         words.update(value)
+
+    # What an unknown token may abbreviate: the words of the PII patterns and of the person context, four
+    # letters or more (shorter ones are written out as aliases).
+    targets = {word for phrase, (pattern, _where) in patterns.items() if pattern.pii_type is not None
+               for word in phrase}
+    targets.update(person_words)
+    targets.update(w for phrase in message_fields for w in phrase)
+    targets.update(alias for alias in aliases if alias.isalpha())  # telephone, then read as phone
+    targets = {w for w in targets if len(w) >= 4 and w.isalpha()}
+    skeletons: dict[str, list[str]] = {}
+    for word in sorted(targets):
+        skeletons.setdefault(consonant_skeleton(word), []).append(word)
 
     desc_trie: dict[str, Any] = {}
     for phrase_words, (key, _where) in desc_phrases.items():
@@ -457,7 +492,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         data_type_families=families,
         aliases=aliases,
         words=frozenset(words),
-        short_words=lists["short_words"],
+        # two-letter abbreviations glue to words too (firstnm: first nm)
+        short_words=lists["short_words"] | {a for a in aliases if len(a) == 2 and a.isalpha()},
         hidden_words=lists["hidden_words"],
         prefix_veto=lists["prefix_veto"],
         aggregate=lists["aggregate"],
@@ -498,7 +534,20 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
         table_message_words=frozenset(r.words(tc.get("message_words"), "table_context.message_words")),
         message_fields=message_fields,
+        held_in=held_in,
+        reading_targets=frozenset(targets),
+        skeletons={key: tuple(words) for key, words in skeletons.items()},
     )
+
+
+def consonant_skeleton(word: str) -> str:
+    """The first letter and the consonants after it, doubled letters once: phone -> phn, address -> adrs."""
+    out = word[:1]
+    for ch in word[1:]:
+        if ch in "aeiou" or ch == out[-1:]:
+            continue
+        out += ch
+    return out
 
 
 def _expand_phrase(phrase: str, person: Sequence[str], r: _Reader, where: str) -> list[tuple[str, ...]]:

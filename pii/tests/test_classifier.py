@@ -57,9 +57,17 @@ def test_tokenize_column_name_keeps_known_words_whole(config, word):
     assert tokenize_column_name(word, config=config) == (word,)
 
 
-def test_tokenize_column_name_leaves_unknown_compounds_alone(config):
+def test_tokenize_column_name_splits_glued_english_words(config):
+    # Round 5: glued ordinary English words are split too (they used to stay whole), through pii/lexicon.py.
     assert tokenize_column_name("hierarchynumberofconvertedleads", config=config) == (
-        "hierarchynumberofconvertedleads",)
+        "hierarchy", "number", "of", "converted", "leads")
+    assert tokenize_column_name("passportissueddate", config=config) == ("passport", "issued", "date")
+
+
+@pytest.mark.parametrize("word", ["qzxvbk", "conttel", "passage", "sextant", "middlesex"])
+def test_tokenize_column_name_leaves_non_words_and_plain_words_whole(config, word):
+    # not English words, or an ordinary word that is not two (passage is not pass + age; 'sex' never a piece)
+    assert tokenize_column_name(word, config=config) == (word,)
 
 
 # ------------------------------------------------------------------------------------------------ names

@@ -1,0 +1,173 @@
+"""Pure tests of how names the vocabulary has never seen are read (pii/tokens.py, pii/lexicon.py, pii/context.py):
+abbreviations, glued English words, a table's own column prefix, other languages' words, an owner written after the
+value, patterns without their "of", and data types that hold the value. Each reading must also say itself in the
+evidence. No Django, no database."""
+
+from __future__ import annotations
+
+import pytest
+
+from pii.classifier import classify_column
+from pii.context import table_context
+from pii.lexicon import english_log_frequencies, segment_words
+from pii.tokens import read_abbreviation, tokenize_column_name
+from pii.vocabulary import default_pii_config
+
+
+@pytest.fixture(scope="module")
+def config():
+    return default_pii_config()
+
+
+def classify(config, name, *, table="stg_people", columns=None, data_type=None):
+    context = table_context(name=table, description=None, column_names=columns or [name], config=config)
+    return classify_column(name=name, data_type=data_type, description=None, meta={}, tags=(), config=config,
+                           capsule_name=table, table=context)
+
+
+def details(result) -> str:
+    return " | ".join(e.detail for e in result.evidence)
+
+
+# ------------------------------------------------------------------------------------------------ abbreviations
+
+
+@pytest.mark.parametrize(
+    ("word", "target"),
+    [
+        ("tele", "telephone"),  # a truncation; three times as frequent in English as telegram
+        ("emerg", "emergency"),
+        ("cntct", "contact"),  # the consonant skeleton
+        ("ptnt", "patient"),
+        ("pswd", "password"),  # letters in order, first and last kept
+        ("mngr", "manager"),
+        ("gend", "gender"),
+    ],
+)
+def test_an_unknown_word_is_read_as_the_vocabulary_word_it_abbreviates(config, word, target):
+    assert read_abbreviation(word, config) == target
+
+
+@pytest.mark.parametrize("word", ["sign", "pat", "nick", "bots", "poste", "xq", "add"])
+def test_common_words_short_words_and_loose_likenesses_are_not_abbreviations(config, word):
+    # sign, pat, nick, add: English words; bots: the plural of one (and biometrics is more than twice its length);
+    # poste: a subsequence of postcode, but with vowels it is no abbreviation; xq: too short
+    assert read_abbreviation(word, config) is None
+
+
+def test_an_abbreviated_name_is_classified_and_the_evidence_says_how_it_was_read(config):
+    written = classify(config, "home_telephone")
+    abbreviated = classify(config, "home_tele")
+    assert abbreviated.pii_type == "phone"
+    assert "'tele' read as an abbreviation of 'telephone'" in details(abbreviated)
+    assert abbreviated.confidence < written.confidence  # a reading is a guess: a little less sure
+
+
+# ------------------------------------------------------------------------------------------------ glued words
+
+
+def test_glued_english_words_are_split_by_their_frequencies():
+    if not english_log_frequencies():
+        pytest.skip("wordsegment's word counts are not installed")
+    known = {"passport", "date"}.__contains__
+    assert segment_words("passportissueddate", allowed=lambda piece: len(piece) > 2, known=known) == (
+        "passport", "issued", "date")
+    assert segment_words("passage", allowed=lambda piece: len(piece) > 2, known=known) is None  # a word itself
+
+
+def test_a_glued_flag_reads_as_a_flag_not_as_the_secret(config):
+    result = classify(config, "isnotempty_private_key", table="stg_server_config", columns=["isnotempty_private_key"])
+    assert tokenize_column_name("isnotempty_private_key", config=config) == ("is", "not", "empty", "private", "key")
+    assert result.pii_type is None
+    assert "'is' before 'private key'" in details(result)
+    assert "read as the words 'is not empty'" in details(result)
+
+
+def test_a_glued_date_of_a_document_is_not_the_document_number(config):
+    assert classify(config, "passportissueddate").pii_type is None
+
+
+@pytest.mark.parametrize("name", ["alertmanager", "updateauthor"])
+def test_a_role_word_found_inside_glued_words_names_no_person(config, name):
+    assert classify(config, name).pii_type is None
+
+
+# ------------------------------------------------------------------------------------------------ table prefix
+
+
+def test_a_column_prefix_abbreviating_the_table_name_is_the_tables_own(config):
+    columns = ["pat_id", "pat_name", "pat_city", "pat_status"]
+    context = table_context(name="patient", description=None, column_names=columns, config=config)
+    assert context.prefix == "pat"
+    result = classify(config, "pat_name", table="patient", columns=columns)
+    assert result.pii_type == "person_name"
+    assert "'pat' is the table's column prefix" in details(result)
+
+
+@pytest.mark.parametrize(
+    ("table", "columns"),
+    [
+        ("job_profiles", ["job_code", "job_family", "job_level", "job_title"]),  # the table's own word
+        ("devices", ["device_id", "device_os", "device_model", "device_vendor"]),  # a word of the vocabulary
+        ("customer_orders", ["customer_id", "customer_name", "customer_email"]),  # an owner word
+        ("events", ["id", "kind", "at", "source"]),  # no shared first word
+    ],
+)
+def test_a_shared_first_word_that_means_something_is_no_prefix(config, table, columns):
+    assert table_context(name=table, description=None, column_names=columns, config=config).prefix == ""
+
+
+def test_a_prefixed_name_in_a_table_of_organisations_stays_an_organisations(config):
+    columns = ["hos_id", "hos_name", "hos_tele", "hos_city"]
+    assert classify(config, "hos_tele", table="hospital", columns=columns).pii_type is None
+
+
+# ------------------------------------------------------------------------------------------------ other languages
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [
+        ("data_nascimento", "date_of_birth"),
+        ("fecha_nacimiento", "date_of_birth"),
+        ("sexo", "gender"),
+        ("geschlecht", "gender"),
+        ("endereco", "address"),
+        ("telefone", "phone"),
+        ("estado_civil", "marital_status"),
+        ("passaporte", "passport"),
+        ("nacionalidade", "nationality"),
+    ],
+)
+def test_other_languages_words_for_the_vocabulary_are_read(config, name, pii_type):
+    assert classify(config, name).pii_type == pii_type
+
+
+def test_an_owner_written_after_the_value_is_its_owner(config):
+    # Portuguese and Spanish put the owner last: nome_mae is the mother's name, telefono_cliente the client's phone
+    result = classify(config, "nome_mae", table="cadastro", columns=["nome_mae", "codigo"])
+    assert result.pii_type == "person_name"
+    assert "owner 'mother' is a person" in details(result)
+    assert classify(config, "name_category", table="cadastro", columns=["name_category"]).pii_type is None
+
+
+# ------------------------------------------------------------------------------------------------ patterns, types
+
+
+@pytest.mark.parametrize(("name", "pii_type"), [("date_birth", "date_of_birth"), ("next_kin", "person_name")])
+def test_a_pattern_without_its_of_still_matches(config, name, pii_type):
+    assert classify(config, name, table="stg_employees").pii_type == pii_type
+
+
+def test_a_data_type_that_holds_addresses_decides_and_rules_out_the_name(config):
+    result = classify(config, "client_addr", data_type="inet", table="pg_stat_activity",
+                      columns=["client_addr", "datname", "query"])
+    assert result.pii_type == "ip_address"
+    assert result.detected_by == "type"
+    assert any(e.weight == -1.0 and e.pii_type == "address" for e in result.evidence)
+    assert classify(config, "hw", data_type="macaddr", table="nics", columns=["hw", "label"]).pii_type == "device_id"
+
+
+def test_tokenize_reads_column_names_but_not_table_names(config):
+    assert tokenize_column_name("emp_tele", config=config) == ("emp", "telephone")
+    assert tokenize_column_name("grp_events", config=config, read=False) == ("grp", "events")
