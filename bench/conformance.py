@@ -14,6 +14,11 @@ project with CONFORMANCE_ON_INGEST off. Then it times ``conformance.services.con
 - unchanged re-run (median of --repeat): every violation is found again (diff, last_seen_at update);
 - re-run after stewards waived 5,000 violations (median of --repeat): waivers looked up by fingerprint.
 
+``--vs-dbt-score`` then runs, side by side and interleaved (--repeat times each), the two commands a user would:
+``dab conformance check`` (every built-in rule, table output, the bench database) and ``dbt-score lint`` on the
+same manifest (dbt-score from requirements-bench.txt, installed into .venv-bench on first use), and prints the
+median wall time and CPU time (user + system, child processes) of each.
+
 Each line gives wall and process CPU time (the CPU time is the fairer figure on a busy machine; PostgreSQL's
 own work runs in another process and shows only in wall time) and the steps' wall times. The load average is
 printed with the figures.
@@ -122,12 +127,55 @@ def bench(models: int, *, url: str, repeat: int, reuse: bool, gen_dir: str | Non
         )
 
 
+BENCH_VENV = REPO / ".venv-bench"
+
+
+def bench_venv() -> Path:
+    """.venv-bench with requirements-bench.txt (dbt-score), made on first use."""
+    if not (BENCH_VENV / "bin" / "dbt-score").exists():
+        subprocess.run([sys.executable, "-m", "venv", str(BENCH_VENV)], check=True)
+        pip = str(BENCH_VENV / "bin" / "pip")
+        subprocess.run([pip, "install", "--quiet", "-r", str(REPO / "requirements-bench.txt")], check=True)
+    return BENCH_VENV
+
+
+def timed_command(command: list[str], env: dict[str, str]) -> tuple[float, float]:
+    """Wall time and CPU time (user + system of the command and its children) of one run."""
+    before = os.times()
+    started = time.perf_counter()
+    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    wall = time.perf_counter() - started
+    after = os.times()
+    return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def versus_dbt_score(models: int, *, url: str, repeat: int, gen_dir: str | None) -> None:
+    """`dab conformance check` and `dbt-score lint` on the same project, interleaved; medians printed."""
+    folder = generate(models, gen_dir)
+    venv = bench_venv()
+    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development", "DAB_ENV_FILE": os.devnull}
+    commands = {
+        "dab conformance check": [str(REPO / ".venv" / "bin" / "dab"), "conformance", "check"],
+        "dbt-score lint": [str(venv / "bin" / "dbt-score"), "lint", "--manifest", str(folder / "manifest.json")],
+    }
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    for _ in range(repeat):
+        for name, command in commands.items():
+            runs[name].append(timed_command(command, env))
+    print(f"\n{models:,} models, side by side (median of {repeat}, interleaved):")
+    for name, values in runs.items():
+        walls, cpus = [w for w, _ in values], [c for _, c in values]
+        print(f"  {name:<22} wall {statistics.median(walls):5.2f} s  cpu {statistics.median(cpus):5.2f} s  "
+              f"(min wall {min(walls):.2f})")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--models", type=int, nargs="+", default=[1000, 10_000])
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--reuse", action="store_true", help="keep the bench database when it holds the project")
     parser.add_argument("--gen-dir", help="folder caching the generated projects (default /tmp)")
+    parser.add_argument("--vs-dbt-score", action="store_true", help="also time dab conformance check and dbt-score")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     os.environ["DATABASE_URL"] = url
@@ -143,6 +191,8 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs")
     for models in args.models:
         bench(models, url=url, repeat=args.repeat, reuse=args.reuse, gen_dir=args.gen_dir)
+        if args.vs_dbt_score:
+            versus_dbt_score(models, url=url, repeat=args.repeat, gen_dir=args.gen_dir)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
