@@ -90,7 +90,8 @@ def per_model_times(sample: int, seed: int) -> list[float]:
         masking=services._masking_functions(), job_id=None, now=timezone.now(),
     )  # fmt: skip
     run.attach({m.pk for m in models} | {p for m in models for p in (*m.parents, *m.sql_parents)})
-    sql = dict(Capsule.objects.filter(pk__in=[m.pk for m in models]).values_list("id", "compiled_sql"))
+    sql = {pk.int: text for pk, text in Capsule.objects.filter(pk__in=services._uuids(m.pk for m in models))
+           .values_list("id", "compiled_sql")}  # fmt: skip
     jobs = [run.job(m, sql.get(m.pk), m.sql_parents) for m in models]
     times = []
     for job in jobs:

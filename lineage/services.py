@@ -83,11 +83,25 @@ NO_SQL_REASON = (
 Progress = Callable[[str], None]
 
 
+# In memory, capsules are keyed by their UUID's int: hashing a uuid.UUID runs Python code, and a walk over a
+# project hashes keys hundreds of thousands of times. The UUID comes back for every query and write.
+def _key(pk: uuid.UUID) -> int:
+    return pk.int
+
+
+def _uuid(key: int) -> uuid.UUID:
+    return uuid.UUID(int=key)
+
+
+def _uuids(keys) -> list[uuid.UUID]:
+    return [uuid.UUID(int=k) for k in keys]
+
+
 @dataclass(slots=True)
 class _Node:
     """What the step needs of one capsule (read in one query, no SQL text), and what this run learns of it."""
 
-    pk: Any
+    pk: int  # the capsule's id as an int (``_key``); ``_uuid(pk)`` for the database
     urn: str
     name: str
     capsule_type: str
@@ -112,6 +126,7 @@ class _Node:
     # Caches for readers, dropped whenever the model's columns or outputs change (``settle``).
     _known: frozenset[str] | None = None
     _signature: tuple | None = None
+    _spellings: tuple[str, ...] | None = None
 
     def settle(self, outputs: dict[str, str | None], complete: bool) -> None:
         """Record what this model's SQL produces (its readers resolve against it from now on)."""
@@ -301,8 +316,8 @@ def column_lineage_compute(
         seconds=time.perf_counter() - started,
         inferred=inferred,
         sql_only_relations=sum(len(v) for v in run.sql_parents.values()),
-        derived_ids=frozenset(m.pk for m in run.derived),
-        inferred_capsule_ids=inferred_capsules,
+        derived_ids=frozenset(_uuids(m.pk for m in run.derived)),
+        inferred_capsule_ids=frozenset(_uuids(inferred_capsules)),
     )
 
 
@@ -332,7 +347,7 @@ def _node_rows(queryset) -> Iterator[_Node]:
     for (pk, urn, name, kind, mat, database, schema, ident, quoted, alias, in_catalog, fp, status, sql_md5, cols,
          outputs_hash, outputs_complete) in rows:  # fmt: skip
         yield _Node(
-            pk, urn, name, kind, mat, database, schema, ident, quoted, alias, _flag(in_catalog), fp, status,
+            _key(pk), urn, name, kind, mat, database, schema, ident, quoted, alias, _flag(in_catalog), fp, status,
             sql_md5 if kind in LINEAGE_TYPES else None, cols, outputs_hash, bool(outputs_complete),
         )  # fmt: skip
 
@@ -346,7 +361,7 @@ def _read_nodes(source_system_id: Any) -> dict[Any, _Node]:
         .values_list("source_id", "target_id", "edge_type")
         .order_by()
     )
-    triples = list(edges)
+    triples = [(_key(source), _key(target), edge_type) for source, target, edge_type in edges]
     _read_foreign(nodes, {s for s, _, _ in triples if s not in nodes})
     for source, target, edge_type in triples:
         parent = nodes.get(source)
@@ -355,8 +370,8 @@ def _read_nodes(source_system_id: Any) -> dict[Any, _Node]:
     return nodes
 
 
-def _read_foreign(nodes: dict[Any, _Node], ids: set[Any]) -> None:
-    missing = list(ids)
+def _read_foreign(nodes: dict[Any, _Node], keys: set[int]) -> None:
+    missing = _uuids(keys)
     for start in range(0, len(missing), 2000):
         for node in _node_rows(Capsule.objects.filter(pk__in=missing[start : start + 2000])):
             node.foreign = True
@@ -381,13 +396,15 @@ def _attach_columns(nodes: dict[Any, _Node], capsule_ids: set[Any], *, source_sy
         ids = list(wanted)
     for pk in wanted:
         nodes[pk].columns = []
+    ids = _uuids(ids)
     querysets.extend(Column.objects.filter(capsule_id__in=ids[i : i + 2000]) for i in range(0, len(ids), 2000))
     for queryset in querysets:
         for capsule_id, pk, name, origin in (
             queryset.values_list("capsule_id", "id", "name", "origin").order_by(*order).iterator(chunk_size=20_000)
         ):
-            if capsule_id in wanted:
-                nodes[capsule_id].columns.append((pk, name.lower(), origin))
+            key = capsule_id.int
+            if key in wanted:
+                nodes[key].columns.append((pk, name.lower(), origin))
 
 
 # -- order, fingerprints and jobs -------------------------------------------------------------------------------------
@@ -421,6 +438,12 @@ def _waves(models: Sequence[_Node], nodes: dict[Any, _Node]) -> Iterator[list[_N
 
 
 def _spellings(node: _Node) -> tuple[str, ...]:
+    if node._spellings is None:
+        node._spellings = _spelled(node)
+    return node._spellings
+
+
+def _spelled(node: _Node) -> tuple[str, ...]:
     return relation_spellings(
         capsule_type=node.capsule_type,
         name=node.name,
@@ -588,7 +611,7 @@ class _Run:
                 # The extractor's verdict too, without shipping the job to a worker.
                 model.settle({}, False)
                 self.sql_parents[model.pk] = []
-                self.updates.append(LineageStatusUpdate(model.pk, LineageStatus.NO_SQL, NO_SQL_REASON))
+                self.updates.append(LineageStatusUpdate(_uuid(model.pk), LineageStatus.NO_SQL, NO_SQL_REASON))
                 yield LineageStatus.NO_SQL
             else:
                 with_sql.append(model)
@@ -604,9 +627,9 @@ class _Run:
         of models naming unknown relations is kept, to extract them again."""
         for start in range(0, len(models), _SQL_CHUNK):
             chunk = models[start : start + _SQL_CHUNK]
-            sql = dict(Capsule.objects.filter(pk__in=[m.pk for m in chunk]).values_list("id", "compiled_sql"))
+            sql = dict(Capsule.objects.filter(pk__in=_uuids(m.pk for m in chunk)).values_list("id", "compiled_sql"))
             for model in chunk:
-                sql_of[model.urn] = sql.get(model.pk)
+                sql_of[model.urn] = sql.get(_uuid(model.pk))
                 yield self.job(model, sql_of[model.urn], model.sql_parents)
 
     def _attribute_unknown(self, model: _Node, result: ModelLineage, sql: str | None) -> ModelLineage:
@@ -682,7 +705,7 @@ class _Run:
         self.reads[model.pk] = {urn: list(names) for urn, names in reads.items()}
         self.skipped_total += skipped.count
         status, reason = _verdict(result, skipped)
-        self.updates.append(LineageStatusUpdate(model.pk, status, reason))
+        self.updates.append(LineageStatusUpdate(_uuid(model.pk), status, reason))
         return status
 
     # -- writing -----------------------------------------------------------------------------------------------
@@ -690,11 +713,11 @@ class _Run:
     def write(self, *, fingerprints: list[tuple[_Node, str]]) -> tuple[int, int, dict[str, int]]:
         """Store the run: inferred columns, edges, sql_only capsule edges, statuses and fingerprints. Returns the
         edges written and removed and the inferred columns' changes."""
-        removed = _delete_edges([m.pk for m in self.derived if m.status])
+        removed = _delete_edges(_uuids(m.pk for m in self.derived if m.status))
         usage = self._usage()
         inserts, updates, deletes = self._reconcile(usage)
         columns_inferred_apply(inserts=inserts, updates=updates, delete_ids=deletes, now=self.now)
-        self.inferred_capsules = {c.capsule_id for c in inserts} | self._capsules_of(updates, deletes)
+        self.inferred_capsules = {c.capsule_id.int for c in inserts} | self._capsules_of(updates, deletes)
         self.attach_new(inserts, deletes)
         written = bulk_insert(
             ColumnLineage._meta.db_table,
@@ -704,14 +727,14 @@ class _Run:
         )  # fmt: skip
         self._write_sql_only_edges()
         not_applicable = [
-            LineageStatusUpdate(n.pk, LineageStatus.NOT_APPLICABLE)
+            LineageStatusUpdate(_uuid(n.pk), LineageStatus.NOT_APPLICABLE)
             for n in self.nodes.values()
             if not n.foreign and n.capsule_type not in LINEAGE_TYPES and n.status != LineageStatus.NOT_APPLICABLE
         ]
         capsules_set_lineage_status(updates=[*self.updates, *not_applicable])
         _save_inputs(
             [
-                (m.pk, fp, m.outputs_hash, m.outputs_complete, self.reads.get(m.pk, {}))
+                (_uuid(m.pk), fp, m.outputs_hash, m.outputs_complete, self.reads.get(m.pk, {}))
                 for m, fp in self._final(fingerprints)
             ],
             now=self.now,
@@ -748,24 +771,25 @@ class _Run:
         affected = {p for m in self.derived for p in (*m.parents, *m.sql_parents, *self.sql_parents.get(m.pk, ()))}
         affected |= {m.pk for m in self.derived} | self._formerly_read()
         readers: dict[Any, set[Any]] = defaultdict(set)
-        ids = list(affected)
+        ids = _uuids(affected)
         for start in range(0, len(ids), 2000):
             for source, target in CapsuleLineage.objects.filter(source_id__in=ids[start : start + 2000]).values_list(
                 "source_id", "target_id"
             ):
-                readers[source].add(target)
+                readers[source.int].add(target.int)
         for model in self.derived:
             for parent in (*model.parents, *self.sql_parents.get(model.pk, ())):
                 readers[parent].add(model.pk)
         derived = {m.pk for m in self.derived}
-        stored_ids = list({r for rs in readers.values() for r in rs if r not in derived})
+        stored_ids = _uuids({r for rs in readers.values() for r in rs if r not in derived})
         stored: dict[Any, dict] = {}
         for start in range(0, len(stored_ids), 2000):
-            stored.update(
+            rows = (
                 ColumnLineageInput.objects.filter(capsule_id__in=stored_ids[start : start + 2000])
                 .exclude(reads={})
                 .values_list("capsule_id", "reads")
             )
+            stored.update((capsule_id.int, reads) for capsule_id, reads in rows)
         usage: dict[Any, set[str]] = {}
         for pk in affected:
             node = self.nodes.get(pk)
@@ -783,7 +807,7 @@ class _Run:
     def _formerly_read(self) -> set[Any]:
         """Capsules the derived models read beyond their known columns when last derived: a parent dbt no longer
         lists keeps no column only that reader inferred. One query (two when such a parent is not at hand)."""
-        ids = [m.pk for m in self.derived if m.status]
+        ids = _uuids(m.pk for m in self.derived if m.status)
         urns: set[str] = set()
         for start in range(0, len(ids), 2000):
             for reads in (
@@ -796,9 +820,9 @@ class _Run:
         found = {by_urn[u] for u in urns if u in by_urn}
         missing = [u for u in urns if u not in by_urn]
         if missing:
-            ids = set(Capsule.objects.filter(urn__in=missing).values_list("id", flat=True))
-            _read_foreign(self.nodes, ids)
-            found |= ids
+            keys = {pk.int for pk in Capsule.objects.filter(urn__in=missing).values_list("id", flat=True)}
+            _read_foreign(self.nodes, keys)
+            found |= keys
         return found
 
     def _reconcile(self, usage: dict[Any, set[str]]):
@@ -837,7 +861,8 @@ class _Run:
                     if (old_origin, stored_types.get(cid)) != (origin, dtype):
                         updates.append((cid, origin, dtype))
                 else:
-                    inserts.append(InferredColumn(uuid.uuid4(), pk, node.urn, name, origin, dtype, positions.get(name)))
+                    column = InferredColumn(uuid.uuid4(), _uuid(pk), node.urn, name, origin, dtype, positions.get(name))
+                    inserts.append(column)
             deletes.extend(cid for name, (cid, _) in current.items() if name not in wanted)
         return inserts, updates, deletes
 
@@ -848,7 +873,7 @@ class _Run:
         return {pk for pk, node in self.nodes.items() if any(c[0] in ids for c in node.columns or ())}
 
     def _stored_inferred_types(self, capsule_ids: set[Any]) -> dict[Any, str | None]:
-        ids = [pk for pk in capsule_ids if any(o in INFERRED_ORIGINS for _, _, o in self.nodes[pk].columns or ())]
+        ids = _uuids(k for k in capsule_ids if any(o in INFERRED_ORIGINS for _, _, o in self.nodes[k].columns or ()))
         types: dict[Any, str | None] = {}
         for start in range(0, len(ids), 2000):
             types.update(
@@ -891,7 +916,7 @@ class _Run:
         gone = set(deletes)
         by_capsule: dict[Any, list[InferredColumn]] = defaultdict(list)
         for column in inserts:
-            by_capsule[column.capsule_id].append(column)
+            by_capsule[column.capsule_id.int].append(column)
         for pk, node in self.nodes.items():
             if node.columns is None or (pk not in by_capsule and not gone):
                 continue
@@ -925,14 +950,14 @@ class _Run:
         if stored - wanted:
             stale = list(
                 CapsuleLineage.objects.filter(
-                    edge_type=SQL_ONLY_EDGE, target_id__in=[m.pk for m in self.derived]
+                    edge_type=SQL_ONLY_EDGE, target_id__in=_uuids(m.pk for m in self.derived)
                 ).values_list("id", "source_id", "target_id")
             )
-            stale = [pk for pk, source, target in stale if (source, target) not in wanted]
+            stale = [pk for pk, source, target in stale if (source.int, target.int) not in wanted]
             bulk_delete(CapsuleLineage._meta.db_table, stale)
         for source, target in wanted - stored:
-            rows.append((self.nodes[source].urn, self.nodes[target].urn, source, target, SQL_ONLY_EDGE, "{}",
-                         self.job_id, self.now))  # fmt: skip
+            rows.append((self.nodes[source].urn, self.nodes[target].urn, _uuid(source), _uuid(target), SQL_ONLY_EDGE,
+                         "{}", self.job_id, self.now))  # fmt: skip
         bulk_insert(
             CapsuleLineage._meta.db_table,
             ("source_urn", "target_urn", "source_id", "target_id", "edge_type", "meta", "ingestion_id", "created_at"),

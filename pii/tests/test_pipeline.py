@@ -147,7 +147,7 @@ def test_unchanged_reingestion_writes_no_classification(ingest):
     ingest()
     job = ingest(force=True)  # the whole pipeline, not the shortcut for identical artifacts
     assert job.stats["pii_classification"]["written"] == 0
-    assert job.stats["pii_propagation"]["written"] == 0
+    assert job.stats["pii_propagation"]["scope"] == "none"  # nothing changed: nothing to propagate
     assert job.stats["pii_classification"]["pii"] > 40
 
 
