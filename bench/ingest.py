@@ -1,11 +1,18 @@
-"""Ingestion benchmark: generated dbt projects into PostgreSQL, first ingest and unchanged re-ingest.
+"""Ingestion benchmark: generated dbt projects into PostgreSQL: first ingest, then re-ingests.
 
-    python bench/ingest.py [--models 1000 10000] [--repeat 3] [--database-url postgres://...]
+    python bench/ingest.py [--models 1000 10000] [--repeat 3] [--changed 5] [--database-url postgres://...]
 
 For each size it generates artifacts once with ../shared/bench/gen_dbt.py (cached in /tmp), then per
-repeat: drops and re-creates a scratch database, migrates it, runs `dab ingest dbt --json` (first ingest)
-and again on the same files (unchanged re-ingest), each in a fresh process. It prints wall time, peak
-RSS of that process, rows per second, and the job's own step timings; medians over the repeats.
+repeat: drops and re-creates a scratch database, migrates it, and runs `dab ingest dbt --json`, each in a fresh
+process:
+
+1. first ingest;
+2. identical artifacts again: the job ends at once, saying nothing changed;
+3. the same artifacts with ``--force``: the whole pipeline over an unchanged project;
+4. a handful of models changed (``--changed``, default 5: their compiled SQL gains a column).
+
+It prints wall time, peak RSS of that process, rows per second, and the job's own step timings; medians over
+the repeats.
 "core" is read + parse + load (what the ingestion itself costs); "total" adds the pipeline's later steps
 (PII classification, column lineage, PII propagation, conformance) that other apps run in the same job.
 """
@@ -61,17 +68,35 @@ def run_dab(args: list[str], env: dict) -> tuple[float, int, str]:
     return wall, usage.ru_maxrss // 1024, stdout
 
 
-def ingest_once(artifacts: Path, env: dict) -> dict:
-    args = ["ingest", "dbt", "--manifest", str(artifacts / "manifest.json"), "--catalog",
-            str(artifacts / "catalog.json"), "--json"]  # fmt: skip
+def ingest_once(artifacts: Path, env: dict, *, manifest: Path | None = None, force: bool = False) -> dict:
+    args = ["ingest", "dbt", "--manifest", str(manifest or artifacts / "manifest.json"), "--catalog",
+            str(artifacts / "catalog.json"), "--json", *(["--force"] if force else [])]  # fmt: skip
     wall, rss, out = run_dab(args, env)
     job = json.loads(out)
     timings = job["stats"]["timings"]
     core = sum(timings.get(k, 0) for k in ("read", "parse", "lock", "load"))
     rows = sum(
-        sum(job["stats"][k][c] for c in ("created", "updated", "unchanged")) for k in ("capsules", "columns", "edges")
+        sum(job["stats"].get(k, {}).get(c, 0) for c in ("created", "updated", "unchanged"))
+        for k in ("capsules", "columns", "edges")
     )
     return {"wall": wall, "rss": rss, "core": core, "timings": timings, "rows": rows, "stats": job["stats"]}
+
+
+def changed_manifest(artifacts: Path, count: int) -> Path:
+    """The manifest with ``count`` models' compiled SQL each selecting one more column (cached beside it)."""
+    out = artifacts / f"manifest_changed_{count}.json"
+    if not out.exists():
+        import orjson
+
+        manifest = orjson.loads((artifacts / "manifest.json").read_bytes())
+        models = sorted(uid for uid, n in manifest["nodes"].items()
+                        if n.get("resource_type") == "model" and (n.get("compiled_code") or "").lstrip().lower()
+                        .startswith("select"))  # fmt: skip
+        for uid in models[:: max(1, len(models) // count)][:count]:
+            node = manifest["nodes"][uid]
+            node["compiled_code"] = node["compiled_code"].replace("select", "select 1 as bench_changed,", 1)
+        out.write_bytes(orjson.dumps(manifest))
+    return out
 
 
 def median(values):
@@ -82,6 +107,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--changed", type=int, default=5, help="models changed for the last re-ingest")
+    parser.add_argument("--database", default="dab_bench_ingest", help="prefix of the scratch databases' names")
     parser.add_argument(
         "--database-url",
         default="postgres://postgres@127.0.0.1:5432/postgres",
@@ -91,19 +118,24 @@ def main() -> None:
     print(f"load average before: {os.getloadavg()[0]:.2f}; cpus: {os.cpu_count()}")
     for models in options.models:
         artifacts = generate(models)
-        first, again = [], []
+        changed = changed_manifest(artifacts, options.changed)
+        first, identical, forced, handful = [], [], [], []
         for _ in range(options.repeat):
-            url = fresh_database(options.database_url, f"dab_bench_ingest_{models}")
+            url = fresh_database(options.database_url, f"{options.database}_{models}")
             env = {**os.environ, "ENVIRONMENT": "development", "DAB_ENV_FILE": os.devnull, "DATABASE_URL": url,
                    "DATABASE_POOL_SIZE": "0", "LOG_LEVEL": "WARNING"}  # fmt: skip
             run_dab(["migrate", "-v0"], env)
             first.append(ingest_once(artifacts, env))
-            again.append(ingest_once(artifacts, env))
+            identical.append(ingest_once(artifacts, env))
+            forced.append(ingest_once(artifacts, env, force=True))
+            handful.append(ingest_once(artifacts, env, manifest=changed))
         made = {k: first[0]["stats"][k]["created"] for k in ("capsules", "columns", "edges", "tests")}
         print(
             f"\n== {models} models: " + ", ".join(f"{v} {k}" for k, v in made.items()) + f"; median of {options.repeat}"
         )
-        for label, runs in (("first ingest", first), ("unchanged re-ingest", again)):
+        labelled = (("first ingest", first), ("identical artifacts", identical), ("unchanged, --force", forced),
+                    (f"{options.changed} models changed", handful))  # fmt: skip
+        for label, runs in labelled:
             steps = sorted({k for r in runs for k in r["timings"]})
             step_text = ", ".join(f"{k} {median([r['timings'].get(k, 0) for r in runs]):.2f}s" for k in steps)
             wall = median([r["wall"] for r in runs])
@@ -111,9 +143,10 @@ def main() -> None:
                   f"peak RSS {median([r['rss'] for r in runs]):5.0f} MB  "
                   f"{median([r['rows'] / r['wall'] for r in runs]):9.0f} rows/s")  # fmt: skip
             print(f"  {'':<20} steps: {step_text}")
-        changes = again[0]["stats"]
-        changed = {k: changes[k] for k in ("capsules", "columns", "edges", "tests")}
-        print(f"  re-ingest changes: {json.dumps(changed)}")
+        changes = forced[0]["stats"]
+        counted = {k: changes[k] for k in ("capsules", "columns", "edges", "tests")}
+        print(f"  forced re-ingest changes: {json.dumps(counted)}")
+        print(f"  identical artifacts: {identical[0]['stats'].get('unchanged', {}).get('message', 'not recognised')}")
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
 
 
