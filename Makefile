@@ -49,7 +49,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 run: install .env
 	$(BIN)/dab migrate --no-input
 	$(BIN)/dab setup-local --url http://localhost:$(PORT)
-	$(BIN)/dab serve --host $(HOST) --port $(PORT)
+	$(BIN)/dab serve --with-worker --host $(HOST) --port $(PORT)
 
 test: install
 	@scripts/os_packages.sh chromium || true

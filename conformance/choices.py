@@ -38,6 +38,7 @@ class EvaluationTrigger(models.TextChoices):
     CLI = "cli", "Command line"
     API = "api", "API"
     UI = "ui", "Web page"
+    SCHEDULED = "scheduled", "Scheduled"
 
 
 class RuleStatus(models.TextChoices):

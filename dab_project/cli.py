@@ -3,7 +3,8 @@
 `dab <group> <action> [options]` runs the management command `<group>_<action>` (hyphens become
 underscores), and `dab <command> [options]` runs `<command>` itself; so `dab ingest dbt ...` is
 `manage.py ingest_dbt ...` and every later command appears here without touching this file.
-`dab serve` runs the web server (gunicorn; `--dev` for Django's auto-reloading server).
+`dab serve` runs the web server (gunicorn; `--dev` for Django's auto-reloading server; `--with-worker` runs a
+background worker beside it).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ GROUPS = {
     "pii": "PII inventory, trace and exposure",
     "conformance": "rules, violations, scores, and the CI gate",
     "report": "self-contained HTML reports",
-    "serve": "run the web server (gunicorn; --dev for auto-reload)",
+    "serve": "run the web server (gunicorn; --dev for auto-reload; --with-worker starts a worker beside it)",
+    "worker": "run background jobs: uploads, retries, periodic tasks (dab worker --processes N)",
     "migrate": "create or upgrade the database schema",
     "setup-local": "first-run set-up for a laptop: admin login and the sample project",
 }
@@ -89,7 +91,24 @@ def _serve(args: list[str]) -> int:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8001")))
     parser.add_argument("--workers", type=int, default=int(os.environ.get("WORKERS", "2")))
     parser.add_argument("--dev", action="store_true", help="Django's auto-reloading development server")
+    parser.add_argument(
+        "--with-worker", action="store_true", help="also run a background worker (`dab worker`) stopped with it"
+    )
     options = parser.parse_args(args)
+    worker = None
+    if options.with_worker:
+        import subprocess
+
+        worker = subprocess.Popen([sys.executable, "-m", "dab_project.cli", "worker"])
+    try:
+        return _serve_run(options)
+    finally:
+        if worker is not None and worker.poll() is None:
+            worker.terminate()
+            worker.wait(timeout=60)
+
+
+def _serve_run(options) -> int:
     if options.dev:
         from django.core.management import call_command
 
@@ -117,8 +136,19 @@ def _serve(args: list[str]) -> int:
         "--max-requests-jitter",
         "200",
     ]
-    os.execv(gunicorn, argv)
-    return 0  # not reached
+    if not options.with_worker:
+        os.execv(gunicorn, argv)
+    import signal
+    import subprocess
+
+    # With a worker beside it the server runs as a child, so that stopping `dab serve` stops both.
+    server = subprocess.Popen(argv)
+    signal.signal(signal.SIGTERM, lambda signum, frame: server.terminate())
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        return server.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -94,6 +94,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "django_tasks",
+    "django_tasks_db",
     "dab_project.apps.DabProjectConfig",
     "catalog",
     "lineage",
@@ -335,6 +337,27 @@ for _name in ("INGEST_MAX_FILE_MB", "INGEST_MAX_UPLOAD_MB"):
         raise ImproperlyConfigured(f"{_name} must be a positive number of megabytes.")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # form fields; files stream to disk
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+# -- Background jobs (Django's Tasks framework through the django-tasks backport) ----------------------
+# The ORM backend keeps the queue in DAB's own database (PostgreSQL or SQLite), so `dab worker` processes on
+# any machine sharing the database take jobs from it. TASKS_BACKEND names another backend (a dotted path, for
+# example django_tasks_rq.RQBackend) without code changes; TASKS_OPTIONS passes it JSON options.
+TASKS_BACKEND = env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend")
+TASKS = {
+    "default": {
+        "BACKEND": TASKS_BACKEND,
+        "QUEUES": [],  # any queue name
+        "OPTIONS": env.json("TASKS_OPTIONS", default={}),
+    }
+}
+# A running job's worker writes its progress and a heartbeat at most every INGEST_PROGRESS_INTERVAL seconds;
+# a running job whose process can't be checked directly (another host, not PostgreSQL) and whose heartbeat is
+# older than INGEST_JOB_LEASE_SECONDS is taken for dead: failed, saying whether anything was stored.
+INGEST_PROGRESS_INTERVAL = env.float("INGEST_PROGRESS_INTERVAL", default=1.0)
+INGEST_JOB_LEASE_SECONDS = env.int("INGEST_JOB_LEASE_SECONDS", default=300)
+if INGEST_PROGRESS_INTERVAL <= 0 or INGEST_JOB_LEASE_SECONDS < 10 * INGEST_PROGRESS_INTERVAL:
+    raise ImproperlyConfigured(
+        "INGEST_PROGRESS_INTERVAL must be positive and INGEST_JOB_LEASE_SECONDS at least ten times as long."
+    )
 # The sample dbt project `make run` ingests on first start.
 SAMPLE_PROJECT_DIR = BASE_DIR / "examples" / "acme_shop" / "target"
 

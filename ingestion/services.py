@@ -43,10 +43,11 @@ from catalog.models import SourceSystem
 from catalog.selectors import capsules_last_change
 from dab_project.memory import gc_paused
 from ingestion import conventions as conv
-from ingestion.choices import JobStatus
+from ingestion.choices import JobStage, JobStatus
 from ingestion.loader import project_load
-from ingestion.models import IngestionJob
+from ingestion.models import UNFINISHED, IngestionArtifact, IngestionJob
 from ingestion.parsers.dbt import ParseError, parse_dbt_artifacts
+from ingestion.progress import STEPS, JobProgress, ProgressState
 
 logger = structlog.get_logger(__name__)
 
@@ -155,19 +156,18 @@ def _evaluator_store(setup: Any, *, source_system_id: Any, actor: str | None) ->
 
 
 def job_start(*, source_type: str, source_name: str | None, config: dict, triggered_by: str | None) -> IngestionJob:
-    """A new running job, committed at once (outside any transaction) so status pages see it.
+    """A new running job, run by this process, committed at once (outside any transaction) so status pages see it.
 
-    On PostgreSQL the run first takes a session lock on the job's key, held until ``job_release``:
-    other hosts can then tell a live run from one whose process died.
+    On PostgreSQL the run first takes a session lock on the job's key (``job_lock``), held until ``job_release``.
     """
     pk = uuid.uuid4()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_lock(%s)", [_job_lock_key(pk)])
+    job_lock(pk)
     config = {**config, "pid": os.getpid(), "host": socket.gethostname()}
+    now = timezone.now()
     return IngestionJob.objects.create(
-        pk=pk, source_type=source_type, source_name=source_name, config=config, triggered_by=triggered_by
-    )
+        pk=pk, source_type=source_type, source_name=source_name, config=config, triggered_by=triggered_by,
+        status=JobStatus.RUNNING, stage=JobStage.PARSING, started_at=now, worker_started_at=now, heartbeat_at=now,
+    )  # fmt: skip
 
 
 def job_release(job: IngestionJob) -> None:
@@ -179,20 +179,35 @@ def job_release(job: IngestionJob) -> None:
 def job_finish(
     job: IngestionJob, *, status: str, stats: dict, warnings: list[str], error: str | None = None, details=None
 ) -> None:
-    """Running -> completed/failed; the guarded update changes nothing if someone already ended the job."""
+    """Queued/running -> completed/failed; the guarded update changes nothing if someone already ended the job.
+    A completed job's stored artifacts are deleted (a failed one keeps them for a retry)."""
     now = timezone.now()
-    changed = IngestionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-        status=status, completed_at=now, stats=stats, warnings=warnings, error_message=error, error_details=details
-    )
+    values: dict[str, Any] = {
+        "status": status, "completed_at": now, "stats": stats, "warnings": warnings, "error_message": error,
+        "error_details": details,
+    }  # fmt: skip
+    if status == JobStatus.COMPLETED:
+        values.update(stage=JobStage.DONE, stage_progress=1.0, progress=1.0, progress_message="done")
+    changed = IngestionJob.objects.filter(pk=job.pk, status__in=UNFINISHED).update(**values)
     if changed:
-        job.status, job.completed_at, job.stats, job.warnings = status, now, stats, warnings
-        job.error_message, job.error_details = error, details
+        for name, value in values.items():
+            setattr(job, name, value)
+        if status == JobStatus.COMPLETED:
+            IngestionArtifact.objects.filter(job_id=job.pk).delete()
     else:
         job.refresh_from_db()
 
 
 def _job_lock_key(job_id: uuid.UUID) -> int:
     return job_id.int & 0x7FFF_FFFF_FFFF_FFFF
+
+
+def job_lock(job_id: uuid.UUID) -> None:
+    """PostgreSQL: a session lock on the job's key, held while this process runs the job (its connection dies
+    with the process, and the lock with it: others can tell a live run from a dead one on any host)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [_job_lock_key(job_id)])
 
 
 def _process_alive(config: dict) -> bool | None:
@@ -208,28 +223,92 @@ def _process_alive(config: dict) -> bool | None:
     return True
 
 
-def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
-    """Mark jobs left "running" by killed processes as failed. Call while holding the ingestion lock.
+def _job_alive(job: IngestionJob) -> bool:
+    """Whether the process running a job is alive: its pid on this host; on PostgreSQL its session lock on the
+    job's key; else its heartbeat, younger than INGEST_JOB_LEASE_SECONDS."""
+    alive = _process_alive(job.config)
+    if alive is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_lock(%s)", [_job_lock_key(job.pk)])
+            alive = not cursor.fetchone()[0]
+            if not alive:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job.pk)])
+    if alive is None:
+        beat = job.heartbeat_at or job.worker_started_at or job.started_at
+        alive = (timezone.now() - beat).total_seconds() < settings.INGEST_JOB_LEASE_SECONDS
+    return alive
 
-    A job's process is dead when it ran on this host and its pid is gone, or, on PostgreSQL, when the
-    session lock every live run holds on its own key (taken before its row exists) is free.
+
+def dead_job_message(job: IngestionJob) -> str:
+    """What really happened to a job whose process died, from what it had committed."""
+    where = job.config.get("host") or "?"
+    who = f"the process running this job (pid {job.config.get('pid', '?')} on {where})"
+    stage = JobStage(job.stage).label.lower() if job.stage in JobStage.values else job.stage
+    if job.stored:
+        return (
+            f"{who.capitalize()} stopped after the ingestion was committed: its changes are stored in the catalog, "
+            "but the job's statistics were not recorded."
+        )
+    if job.stage in (JobStage.QUEUED, JobStage.PARSING):
+        return f"{who.capitalize()} stopped while {stage}, before writing anything: nothing was stored."
+    return (
+        f"{who.capitalize()} stopped during {stage}. The ingestion writes in one database transaction, which the "
+        "database rolled back: nothing was stored. Retry the job to ingest these artifacts."
+    )
+
+
+def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
+    """Fail the jobs whose process died, saying truthfully whether anything was stored; returns how many.
+
+    A running job's process is dead when it ran on this host and its pid is gone, or, on PostgreSQL, when the
+    session lock every live run holds on its own key is free, or else when its heartbeat is older than the lease.
+    A queued job whose background task ended without running it (task backends that keep results) fails too,
+    so no dead job holds back the jobs after it. A few queries per unfinished job.
     """
     swept = 0
     for job in IngestionJob.objects.filter(status=JobStatus.RUNNING).exclude(pk=current):
-        alive = _process_alive(job.config)
-        if alive is None and connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_lock(%s)", [_job_lock_key(job.pk)])
-                alive = not cursor.fetchone()[0]
-                if not alive:
-                    cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job.pk)])
-        if alive is False:
-            swept += IngestionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-                status=JobStatus.FAILED,
-                completed_at=timezone.now(),
-                error_message="The process running this ingestion stopped before it finished; nothing was stored.",
-            )
+        if _job_alive(job):
+            continue
+        message = dead_job_message(job)
+        done = IngestionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, completed_at=timezone.now(), error_message=message,
+            error_details={"type": "WorkerLost", "stage": job.stage, "stored": job.stored},
+        )  # fmt: skip
+        if done:
+            swept += 1
+            logger.warning("ingestion_job_worker_lost", job_id=str(job.pk), stage=job.stage, stored=job.stored)
+            task_mark_lost(job.task_id, message=message)
+    for job in IngestionJob.objects.filter(status=JobStatus.QUEUED).exclude(pk=current).exclude(task_id=None):
+        if task_ended(job.task_id):
+            swept += IngestionJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+                status=JobStatus.FAILED, completed_at=timezone.now(),
+                error_message="Its background task ended without running it: nothing was stored. Retry the job.",
+            )  # fmt: skip
     return swept
+
+
+def task_mark_lost(task_id: str | None, *, message: str) -> None:
+    """The database task backend leaves a dead worker's task "running" for ever: mark it failed too."""
+    if not task_id or not _db_task_backend():
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.filter(id=task_id, status="RUNNING").update(
+        status="FAILED", finished_at=timezone.now(), exception_class_path="ingestion.WorkerLost", traceback=message
+    )
+
+
+def task_ended(task_id: str) -> bool:
+    """Whether a task already finished (database backend only; other backends: unknown, False)."""
+    if not _db_task_backend():
+        return False
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(id=task_id, status__in=["SUCCESSFUL", "FAILED"]).exists()
+
+
+def _db_task_backend() -> bool:
+    return settings.TASKS["default"]["BACKEND"] == "django_tasks_db.DatabaseBackend"
 
 
 # -- unchanged artifacts ------------------------------------------------------------------------------
@@ -380,6 +459,7 @@ def dbt_ingest(
     dbt_project: Artifact | None = None,
     evaluator_exceptions: Artifact | None = None,
     force: bool = False,
+    report: Callable[[ProgressState], None] | None = None,
 ) -> IngestionJob:
     """Ingest one dbt project's artifacts; see the module docstring. Never raises for bad input:
     the returned job says failed, with the reason in ``error_message``. ``force`` runs the whole pipeline even
@@ -387,8 +467,35 @@ def dbt_ingest(
 
     ``dbt_project`` (a dbt_project.yml) and ``evaluator_exceptions`` (dbt_project_evaluator_exceptions.csv)
     give the project's dbt-project-evaluator set-up: validated with the artifacts (an invalid one fails the
-    job, nothing stored) and kept with the project for this and later evaluations.
+    job, nothing stored) and kept with the project for this and later evaluations. ``report`` receives the job's
+    stage and progress as they change (the CLI's progress bar); they are also stored on the job as it goes.
     """
+    config = ingest_config(
+        manifest=manifest, catalog=catalog, run_results=run_results, project_name=project_name, dry_run=dry_run,
+        dbt_project=dbt_project, evaluator_exceptions=evaluator_exceptions,
+    )  # fmt: skip
+    job = job_start(source_type="dbt", source_name=project_name, config=config, triggered_by=triggered_by)
+    try:
+        return pipeline_run(
+            job, manifest=manifest, catalog=catalog, run_results=run_results, project_name=project_name,
+            dry_run=dry_run, upload=upload, progress=progress, report=report, dbt_project=dbt_project,
+            evaluator_exceptions=evaluator_exceptions, force=force,
+        )  # fmt: skip
+    finally:
+        job_release(job)
+
+
+def ingest_config(
+    *,
+    manifest: Artifact,
+    catalog: Artifact | None,
+    run_results: Artifact | None,
+    project_name: str | None,
+    dry_run: bool,
+    dbt_project: Artifact | None,
+    evaluator_exceptions: Artifact | None,
+) -> dict[str, Any]:
+    """What a job records of its inputs (file names, options)."""
     config = {
         "manifest": manifest.label,
         "catalog": catalog.label if catalog else None,
@@ -399,7 +506,55 @@ def dbt_ingest(
     if dbt_project is not None or evaluator_exceptions is not None:
         config["dbt_project"] = dbt_project.label if dbt_project else None
         config["evaluator_exceptions"] = evaluator_exceptions.label if evaluator_exceptions else None
-    job = job_start(source_type="dbt", source_name=project_name, config=config, triggered_by=triggered_by)
+    return config
+
+
+def pipeline_run(
+    job: IngestionJob,
+    *,
+    manifest: Artifact,
+    catalog: Artifact | None = None,
+    run_results: Artifact | None = None,
+    project_name: str | None = None,
+    dry_run: bool = False,
+    upload: bool = False,
+    progress: Progress = lambda message: None,
+    report: Callable[[ProgressState], None] | None = None,
+    dbt_project: Artifact | None = None,
+    evaluator_exceptions: Artifact | None = None,
+    force: bool = False,
+) -> IngestionJob:
+    """Run the pipeline for a job already marked running by this process (``job_start`` or a worker's claim);
+    see ``dbt_ingest``. The caller releases the job's lock."""
+    tracker = JobProgress(job, echo=report)
+
+    def say(message: str) -> None:
+        tracker(message)
+        progress(message)
+
+    with tracker:
+        return _pipeline(
+            job, tracker=tracker, say=say, manifest=manifest, catalog=catalog, run_results=run_results,
+            project_name=project_name, dry_run=dry_run, upload=upload, dbt_project=dbt_project,
+            evaluator_exceptions=evaluator_exceptions, force=force,
+        )  # fmt: skip
+
+
+def _pipeline(
+    job: IngestionJob,
+    *,
+    tracker: JobProgress,
+    say: Progress,
+    manifest: Artifact,
+    catalog: Artifact | None,
+    run_results: Artifact | None,
+    project_name: str | None,
+    dry_run: bool,
+    upload: bool,
+    dbt_project: Artifact | None,
+    evaluator_exceptions: Artifact | None,
+    force: bool,
+) -> IngestionJob:
     log = logger.bind(job_id=str(job.pk))
     timings: dict[str, float] = {}
     warnings: list[str] = []
@@ -407,7 +562,8 @@ def dbt_ingest(
     try:
         started = time.perf_counter()
         limit = settings.INGEST_MAX_UPLOAD_MB if upload else settings.INGEST_MAX_FILE_MB
-        progress("reading artifacts")
+        tracker.step("parsing", "reading artifacts")
+        say("reading artifacts")
         data = {a.kind: a.read(limit_mb=limit) for a in (manifest, catalog, run_results) if a is not None}
         digests = artifact_digests(data)
         job.config["digests"] = digests
@@ -428,12 +584,13 @@ def dbt_ingest(
 
             stats["conformance"] = conformance_after_unchanged_ingestion(job=job)
             stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
+            tracker.done()
             job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)
             log.info("ingestion_unchanged", project=job.source_name, same_as=str(same.pk))
             return job
 
         started = time.perf_counter()
-        progress("parsing")
+        say("parsing")
         # Parsing makes millions of small acyclic objects; the cycle collector would walk them again and
         # again for nothing (measured: a third of the parse). Pause it, then exempt the records from it.
         with gc_paused():
@@ -458,24 +615,27 @@ def dbt_ingest(
         try:
             with transaction.atomic():
                 started = time.perf_counter()
-                progress("waiting for the ingestion lock")
+                tracker.step("loading", "waiting for the ingestion lock")
+                say("waiting for the ingestion lock")
                 _acquire_ingestion_lock()
                 swept = jobs_sweep_stale(current=job.pk)
                 if swept:
                     warnings.append(f"{swept} earlier job(s) left running by a stopped process were marked failed.")
                 timings["lock"] = time.perf_counter() - started
                 started = time.perf_counter()
-                progress("loading")
-                result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=progress)
+                say("loading")
+                result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say)
                 timings["load"] = time.perf_counter() - started
                 warnings.extend(result.warnings)
                 stats.update(result.stats())
                 if evaluator is not None:
-                    _evaluator_store(evaluator, source_system_id=result.source_system_id, actor=triggered_by)
+                    _evaluator_store(evaluator, source_system_id=result.source_system_id, actor=job.triggered_by)
                 for name, step in _pipeline_steps():
                     started = time.perf_counter()
-                    progress(name.replace("_", " "))
-                    stats[name] = step(load_result=result, job=job, progress=progress)
+                    if name in STEPS:
+                        tracker.step(name)
+                    say(name.replace("_", " "))
+                    stats[name] = step(load_result=result, job=job, progress=say)
                     timings[name] = time.perf_counter() - started
                     if isinstance(stats[name], dict) and stats[name].get("error"):
                         # A step may report a failure of its own without failing the ingestion; say so.
@@ -484,8 +644,10 @@ def dbt_ingest(
                     raise _DryRunRollback
                 # What decides the outcome besides the artifacts, as it stands after this run: a later identical
                 # upload compares with it.
+                # The last write of the transaction (it locks the job's row until the commit, a moment): once
+                # committed, ``stored`` says the job's changes are in the catalog, whatever happens to the process.
                 job.config["outcome"] = outcome_fingerprint(source_system_id=result.source_system_id)
-                IngestionJob.objects.filter(pk=job.pk).update(config=job.config)
+                IngestionJob.objects.filter(pk=job.pk).update(config=job.config, stored=True)
                 started = time.perf_counter()  # leaving the block commits: deferred foreign-key checks run now
         except _DryRunRollback:
             stats["dry_run"] = "rolled back: nothing was stored"
@@ -495,6 +657,7 @@ def dbt_ingest(
             if _analyze_after_big_changes(stats):
                 timings["analyze"] = time.perf_counter() - started
         stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
+        tracker.done()
         job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)
         log.info(
             "ingestion_completed", project=job.source_name, stats={k: stats.get(k) for k in ("capsules", "columns")}
@@ -512,5 +675,4 @@ def dbt_ingest(
         raise
     finally:
         gc.unfreeze()
-        job_release(job)
     return job

@@ -2,13 +2,15 @@
 
 from django.contrib import messages
 from django.contrib.auth.mixins import UserPassesTestMixin
-from django.shortcuts import redirect
+from django.shortcuts import get_object_or_404, redirect
+from django.views import View
 from django.views.generic import DetailView, FormView, ListView
 
 from ingestion import selectors
 from ingestion.forms import DbtUploadForm
+from ingestion.jobs import JobRetryError, dbt_job_enqueue, job_retry
 from ingestion.models import IngestionJob
-from ingestion.services import Artifact, dbt_ingest
+from ingestion.services import Artifact
 
 
 class JobListView(ListView):
@@ -47,19 +49,35 @@ class DbtUploadView(UserPassesTestMixin, FormView):
             upload = data.get(kind)
             return Artifact(kind=kind, label=upload.name, file=upload, size=upload.size) if upload else None
 
-        job = dbt_ingest(
+        job = dbt_job_enqueue(
             manifest=artifact("manifest"),
             catalog=artifact("catalog"),
             run_results=artifact("run_results"),
             project_name=data.get("project_name") or None,
             dry_run=data.get("dry_run", False),
             triggered_by=f"user:{self.request.user.get_username()}",
-            upload=True,
             dbt_project=artifact("dbt_project"),
             evaluator_exceptions=artifact("evaluator_exceptions"),
         )
-        if job.status == "completed":
-            messages.success(self.request, f"Ingested {job.source_name}.")
-        else:
+        if job.status == "failed":
             messages.error(self.request, f"Ingestion failed: {job.error_message}")
+        else:
+            messages.success(self.request, "Artifacts received: a background worker is ingesting them.")
         return redirect(job.get_absolute_url())
+
+
+class JobRetryView(UserPassesTestMixin, View):
+    """Queue a failed job again over its stored artifacts (POST); staff only."""
+
+    def test_func(self):
+        return self.request.user.is_authenticated and self.request.user.is_staff
+
+    def post(self, request, pk):
+        job = get_object_or_404(IngestionJob, pk=pk)
+        try:
+            retry = job_retry(job=job, triggered_by=f"user:{request.user.get_username()}")
+        except JobRetryError as exc:
+            messages.error(request, f"Can't retry: {exc}")
+            return redirect(job.get_absolute_url())
+        messages.success(request, "Retry queued: a background worker is ingesting the same artifacts again.")
+        return redirect(retry.get_absolute_url())

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -16,7 +17,8 @@ from rest_framework.views import APIView
 from dab_project.api import error_body
 from ingestion import selectors
 from ingestion.api.serializers import IngestionJobSerializer
-from ingestion.services import Artifact, dbt_ingest
+from ingestion.jobs import JobRetryError, dbt_job_enqueue, job_retry
+from ingestion.services import Artifact
 
 ARTIFACT_FIELDS = ("manifest", "catalog", "run_results")
 
@@ -33,6 +35,9 @@ class DbtUploadSerializer(serializers.Serializer):
     )
     project_name = serializers.CharField(required=False, max_length=100)
     dry_run = serializers.BooleanField(required=False, default=False)
+    force = serializers.BooleanField(
+        required=False, default=False, help_text="run the whole pipeline even when nothing changed since the last run"
+    )
 
 
 def _uploaded(kind: str, upload) -> Artifact:
@@ -45,14 +50,21 @@ def triggered_by(request) -> str:
 
 
 class DbtIngestView(APIView):
-    """Upload dbt artifacts (multipart) and ingest them; answers with the finished job."""
+    """Upload dbt artifacts (multipart): checked and stored at once, ingested by a background worker.
+
+    Answers 202 Accepted with the queued job; poll its ``url`` for the stage and progress. Input that can be
+    refused without running the pipeline (too large, not JSON, the wrong artifact, invalid evaluator settings) is
+    refused at once with a 4xx naming the problem and the failed job, and nothing is stored.
+    """
 
     parser_classes = [MultiPartParser, FormParser]
 
     @extend_schema(
         request=DbtUploadSerializer,
         responses={
-            201: IngestionJobSerializer,
+            202: OpenApiResponse(
+                IngestionJobSerializer, description="queued; the Location header and the job's url follow it"
+            ),
             400: OpenApiResponse(description="bad input; the error names the problem and the failed job"),
             413: OpenApiResponse(description="an artifact is larger than INGEST_MAX_UPLOAD_MB"),
         },
@@ -65,24 +77,26 @@ class DbtIngestView(APIView):
         serializer = DbtUploadSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        job = dbt_ingest(
+
+        def artifact(kind: str) -> Artifact | None:
+            return _uploaded(kind, data[kind]) if data.get(kind) else None
+
+        job = dbt_job_enqueue(
             manifest=_uploaded("manifest", data["manifest"]),
-            catalog=_uploaded("catalog", data["catalog"]) if data.get("catalog") else None,
-            run_results=_uploaded("run_results", data["run_results"]) if data.get("run_results") else None,
+            catalog=artifact("catalog"),
+            run_results=artifact("run_results"),
             project_name=data.get("project_name"),
             dry_run=data["dry_run"],
+            force=data["force"],
             triggered_by=triggered_by(request),
-            upload=True,
-            dbt_project=_uploaded("dbt_project", data["dbt_project"]) if data.get("dbt_project") else None,
-            evaluator_exceptions=_uploaded("evaluator_exceptions", data["evaluator_exceptions"])
-            if data.get("evaluator_exceptions")
-            else None,
+            dbt_project=artifact("dbt_project"),
+            evaluator_exceptions=artifact("evaluator_exceptions"),
         )
-        body = IngestionJobSerializer(job).data
-        if job.status != "completed":
+        body = IngestionJobSerializer(job, context={"request": request}).data
+        if job.status == "failed":
             code = 413 if "limit" in (job.error_message or "") else 400
             return Response(error_body(code, job.error_message, details={"job": body}, request=request), status=code)
-        return Response(body, status=status.HTTP_201_CREATED)
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})
 
 
 def _too_large(request) -> str | None:
@@ -100,7 +114,7 @@ def _too_large(request) -> str | None:
 
 
 class IngestStatusView(APIView):
-    """The newest ingestion job and any still running."""
+    """The newest ingestion job and any still running or queued."""
 
     @extend_schema(
         responses=inline_serializer(
@@ -111,11 +125,12 @@ class IngestStatusView(APIView):
     )
     def get(self, request):
         latest = selectors.job_latest()
-        running = selectors.job_list().filter(status="running")
+        running = selectors.job_list().filter(status__in=["queued", "running"])
+        context = {"request": request}
         return Response(
             {
-                "latest": IngestionJobSerializer(latest).data if latest else None,
-                "running": IngestionJobSerializer(running, many=True).data,
+                "latest": IngestionJobSerializer(latest, context=context).data if latest else None,
+                "running": IngestionJobSerializer(running, many=True, context=context).data,
             }
         )
 
@@ -136,3 +151,21 @@ class IngestionJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         except ValueError:
             raise Http404("No such ingestion job.") from None
         return get_object_or_404(self.get_queryset(), pk=pk)
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: IngestionJobSerializer,
+            409: OpenApiResponse(description="the job can't be retried (not failed, already retried, no artifacts)"),
+        },
+        tags=["ingestion"],
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request, pk=None):
+        """Queue a failed job again over its stored artifacts; answers 202 with the new job."""
+        try:
+            job = job_retry(job=self.get_object(), triggered_by=triggered_by(request))
+        except JobRetryError as exc:
+            return Response(error_body(409, str(exc), request=request), status=409)
+        body = IngestionJobSerializer(job, context={"request": request}).data
+        return Response(body, status=status.HTTP_202_ACCEPTED, headers={"Location": body["url"]})

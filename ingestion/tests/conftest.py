@@ -66,3 +66,24 @@ def snapshot() -> dict:
         "domains": sorted(Domain.objects.values_list("name", flat=True)),
         "systems": sorted(SourceSystem.objects.values_list("name", flat=True)),
     }
+
+
+def run_worker(*, max_tasks: int | None = None) -> None:
+    """Run the background worker in this process until no task is due (django-tasks-db's own worker loop, as
+    `dab worker --batch` runs it). The loop's closing of old connections is turned off, as Django's test client does
+    for requests: it would close the connection holding the test's transaction."""
+    from unittest import mock
+
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    with mock.patch("django_tasks_db.management.commands.db_worker.close_old_connections", lambda: None):
+        Worker(
+            queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
+            max_tasks=max_tasks, worker_id="test-worker", excluded_queue_names=[],
+        ).run()  # fmt: skip
+
+
+@pytest.fixture
+def worker() -> Callable[..., None]:
+    """worker(): run every background task that is due, in this process."""
+    return run_worker

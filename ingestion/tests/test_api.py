@@ -6,7 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from catalog.models import Capsule
-from ingestion.models import IngestionJob
+from ingestion.models import IngestionArtifact, IngestionJob
 from ingestion.tests.conftest import SAMPLE_TARGET_DIR
 
 pytestmark = pytest.mark.django_db
@@ -17,18 +17,27 @@ def upload(name: str, content: bytes | None = None) -> SimpleUploadedFile:
     return SimpleUploadedFile(f"{name}.json", data, content_type="application/json")
 
 
-def test_upload_ingests_and_answers_with_the_job(api_client):
+def test_upload_is_accepted_at_once_and_completed_by_a_worker(api_client, worker):
     response = api_client.post(
         "/api/v1/ingest/dbt",
         {"manifest": upload("manifest"), "catalog": upload("catalog"), "run_results": upload("run_results")},
         format="multipart",
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     body = response.json()
+    assert (body["status"], body["stage"], body["progress"]) == ("queued", "queued", 0.0)
+    assert response["Location"] == body["url"] and body["url"].endswith(f"/api/v1/ingest/history/{body['id']}")
+    assert body["page_url"] == f"/ingestion/{body['id']}/"
+    assert not Capsule.objects.exists()
+    assert sorted(IngestionArtifact.objects.values_list("kind", flat=True)) == ["catalog", "manifest", "run_results"]
+    worker()
+    body = api_client.get(body["url"]).json()
     assert body["status"] == "completed" and body["source_name"] == "acme_shop"
+    assert (body["stage"], body["progress"], body["stored"]) == ("done", 1.0, True)
     assert body["stats"]["capsules"]["created"] == Capsule.objects.count() > 40
     assert body["triggered_by"] == "api:api-key"
     assert body["config"]["manifest"] == "manifest.json"
+    assert not IngestionArtifact.objects.exists()  # a completed job's artifacts are not kept
 
 
 def test_upload_needs_the_api_key(anon_api_client):
@@ -65,12 +74,15 @@ def test_uploads_over_the_limit_are_refused(api_client, settings):
     assert "over the 1 MB limit" in response.json()["error"]["message"]
 
 
-def test_dry_run_upload_stores_nothing(api_client):
+def test_dry_run_upload_stores_nothing(api_client, worker):
     response = api_client.post(
         "/api/v1/ingest/dbt", {"manifest": upload("manifest"), "dry_run": "true"}, format="multipart"
     )
-    assert response.status_code == 201
-    assert response.json()["stats"]["dry_run"].startswith("rolled back")
+    assert response.status_code == 202
+    worker()
+    job = api_client.get(response["Location"]).json()
+    assert job["status"] == "completed" and job["stats"]["dry_run"].startswith("rolled back")
+    assert job["stored"] is False
     assert not Capsule.objects.exists()
 
 
@@ -88,7 +100,7 @@ def test_status_and_history(api_client, sample_project, django_assert_max_num_qu
     assert api_client.get("/api/v1/ingest/history?status=failed").json()["count"] == 0
 
 
-def test_upload_with_an_evaluator_set_up_keeps_it_with_the_project(api_client):
+def test_upload_with_an_evaluator_set_up_keeps_it_with_the_project(api_client, worker):
     from conformance.models import ProjectConfig, Violation
 
     dbt_project = SimpleUploadedFile(
@@ -104,8 +116,9 @@ def test_upload_with_an_evaluator_set_up_keeps_it_with_the_project(api_client):
         {"manifest": upload("manifest"), "dbt_project": dbt_project, "evaluator_exceptions": exceptions},
         format="multipart",
     )
-    assert response.status_code == 201, response.content
+    assert response.status_code == 202, response.content
     assert response.json()["config"]["dbt_project"] == "dbt_project.yml"
+    worker()
     config = ProjectConfig.objects.get(source_system__name="acme_shop")
     assert config.evaluator_vars == {"too_many_joins_threshold": 3}
     assert config.evaluator_exceptions[0]["pattern"] == "dim_customers"

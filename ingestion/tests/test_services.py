@@ -296,7 +296,8 @@ def test_a_job_left_running_by_a_killed_process_is_marked_failed(ingest_sample):
     )
     job = ingest_sample()
     stale.refresh_from_db()
-    assert stale.status == "failed" and "stopped before it finished" in stale.error_message
+    assert stale.status == "failed" and "stopped while" in stale.error_message
+    assert "nothing was stored" in stale.error_message
     assert any("marked failed" in w for w in job.warnings)
 
 

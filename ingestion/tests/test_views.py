@@ -30,7 +30,7 @@ def test_job_page_shows_stats_warnings_and_errors(steward_client, sample_project
     assert "&lt;b&gt;bad&lt;/b&gt; input" in html and "Nothing stored was changed" in html
 
 
-def test_staff_can_upload_from_the_page(steward_client):
+def test_staff_can_upload_from_the_page(steward_client, worker):
     files = {
         name: SimpleUploadedFile(f"{name}.json", (SAMPLE_TARGET_DIR / f"{name}.json").read_bytes())
         for name in ("manifest", "catalog")
@@ -38,8 +38,14 @@ def test_staff_can_upload_from_the_page(steward_client):
     response = steward_client.post("/ingestion/upload/", files)
     job = IngestionJob.objects.get()
     assert response.status_code == 302 and response["Location"] == f"/ingestion/{job.pk}/"
-    assert job.status == "completed" and job.triggered_by == "user:steward"
-    assert Capsule.objects.count() > 40
+    assert job.status == "queued" and job.triggered_by == "user:steward"
+    html = steward_client.get(response["Location"]).content.decode()
+    assert 'data-testid="job-progress"' in html and "ingestion/progress.js" in html
+    worker()
+    job.refresh_from_db()
+    assert job.status == "completed" and Capsule.objects.count() > 40
+    html = steward_client.get(response["Location"]).content.decode()
+    assert 'data-testid="job-progress"' not in html and "What changed" in html
 
 
 def test_upload_of_a_bad_file_shows_the_reason(steward_client):
