@@ -32,6 +32,7 @@ from catalog.choices import INFERRED_ORIGINS, ColumnOrigin
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
 from catalog.services import PiiValues
 from dab_project.bulk import bulk_delete, bulk_insert, bulk_update, json_text
+from dab_project.progress import counted
 from ingestion import conventions as conv
 from ingestion.records import CapsuleRecord, ColumnRecord, OwnerRecord, ParsedProject, TestRecord
 from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
@@ -317,12 +318,14 @@ def project_load(
 
     stale = {urn: s.pk for urn, s in stored_capsules.items() if urn not in seen}
     _count_tests(retested, list(stale.values()), result)
-    progress(f"capsules: {result.capsules.created} new, {result.capsules.updated} changed, {len(stale)} gone")
+    progress(counted(f"capsules: {result.capsules.created} new, {result.capsules.updated} changed, {len(stale)} gone",
+                     done=1, total=3))  # fmt: skip
     extra = ("content_hash", "columns_hash", "ingestion_id")
     bulk_insert(Capsule._meta.db_table, ("id", *CAPSULE_COLUMNS, *extra, "created_at", "updated_at"), capsule_inserts)
     bulk_update(Capsule._meta.db_table, (*CAPSULE_COLUMNS, *extra, "updated_at"), capsule_updates)
     _diff_columns(column_diffs, column_inserts, result, now)
-    progress(f"columns: {result.columns.created} new, {result.columns.updated} changed, {result.columns.removed} gone")
+    progress(counted(f"columns: {result.columns.created} new, {result.columns.updated} changed, "
+                     f"{result.columns.removed} gone", done=2, total=3))  # fmt: skip
     bulk_insert(
         Column._meta.db_table,
         ("capsule_id", *COLUMN_COLUMNS, "origin", "content_hash", *PII_COLUMNS, "created_at", "updated_at"),

@@ -40,6 +40,7 @@ from catalog.choices import INFERRED_ORIGINS, ColumnOrigin, LineageStatus
 from catalog.models import Capsule, Column, SourceSystem
 from catalog.services import InferredColumn, LineageStatusUpdate, capsules_set_lineage_status, columns_inferred_apply
 from dab_project.bulk import bulk_delete, bulk_insert
+from dab_project.progress import counted
 from lineage.models import SQL_ONLY_EDGE, CapsuleLineage, ColumnLineage, ColumnLineageInput
 from lineage.sql_lineage import (
     DBT_CTE_PREFIX,
@@ -299,7 +300,8 @@ def column_lineage_compute(
                     changed.append((model, fingerprint))
             if changed:
                 todo.extend(changed)
-                progress(f"column lineage: deriving {len(changed)} models ({len(todo)} so far)")
+                progress(counted(f"column lineage: deriving {len(changed)} models ({len(todo)} so far)",
+                                 done=sum(statuses.values()), total=len(models)))  # fmt: skip
                 for status in run.derive([m for m, _ in changed], pool):
                     statuses[status] += 1
     progress(f"column lineage: {len(todo)} of {len(models)} models derived")

@@ -5,11 +5,70 @@ from __future__ import annotations
 import json
 import sys
 import time
+from typing import TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 
 from ingestion.api.serializers import IngestionJobSerializer
+from ingestion.choices import JobStage
+from ingestion.jobs import dbt_job_enqueue
+from ingestion.models import IngestionJob
+from ingestion.progress import ProgressState
 from ingestion.services import Artifact, dbt_ingest
+
+BAR_WIDTH = 30
+
+
+def progress_line(state: ProgressState, *, elapsed: float) -> str:
+    """One line for a job's progress: a bar on a terminal, the same words elsewhere."""
+    done = int(round(state.progress * BAR_WIDTH))
+    stage = JobStage(state.stage).label if state.stage in JobStage.values else state.stage
+    return f"[{'#' * done}{'.' * (BAR_WIDTH - done)}] {state.progress:4.0%} {stage}: {state.message} ({elapsed:.1f}s)"
+
+
+class ProgressPrinter:
+    """Shows a job's progress: a bar redrawn in place on a terminal; on anything else a plain line per stage."""
+
+    def __init__(self, stream: TextIO, *, interactive: bool, enabled: bool = True) -> None:
+        self.stream, self.interactive, self.enabled = stream, interactive, enabled
+        self.started = time.perf_counter()
+        self.last_stage: str | None = None
+        self.last_draw = 0.0
+
+    def __call__(self, state: ProgressState) -> None:
+        if not self.enabled:
+            return
+        now = time.perf_counter()
+        if self.interactive:
+            if now - self.last_draw < 0.1 and state.stage != JobStage.DONE:
+                return  # redraw ten times a second at most
+            self.last_draw = now
+            self.stream.write("\r\033[K" + progress_line(state, elapsed=now - self.started)[:200])
+            self.stream.flush()
+        elif state.stage != self.last_stage:
+            self.stream.write(progress_line(state, elapsed=now - self.started) + "\n")
+            self.stream.flush()
+        self.last_stage = state.stage
+
+    def close(self) -> None:
+        if self.enabled and self.interactive:
+            self.stream.write("\r\033[K")
+            self.stream.flush()
+
+
+def job_follow(job: IngestionJob, *, stderr: TextIO, stdout, interval: float = 0.5) -> IngestionJob:
+    """Poll a queued job until it finishes, showing its stored progress; returns it finished."""
+    printer = ProgressPrinter(stderr, interactive=stderr.isatty())
+    while not job.is_finished:
+        time.sleep(interval)
+        job.refresh_from_db()
+        if job.status == "queued":
+            state = ProgressState(JobStage.QUEUED, None, 0.0, "waiting for a worker (`dab worker`)")
+        else:
+            state = ProgressState(job.stage, job.stage_progress, job.progress, job.progress_message)
+        printer(state)
+    printer.close()
+    return job
 
 
 class Command(BaseCommand):
@@ -35,33 +94,49 @@ class Command(BaseCommand):
             help="run the whole pipeline even when the artifacts are those of the last ingestion and nothing changed",
         )
         parser.add_argument("--json", action="store_true", help="print the job as JSON on stdout")
+        parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help="store the artifacts and queue the job for a worker (`dab worker`) instead of running it here",
+        )
+        parser.add_argument("--wait", action="store_true", help="with --enqueue: wait for it, showing its progress")
 
     def handle(self, *args, manifest, catalog, run_results, project_name, dry_run, json: bool, **options):
         dbt_project, exceptions = options.get("dbt_project"), options.get("evaluator_exceptions")
-        started = time.perf_counter()
-        interactive = not json and sys.stderr.isatty()
-
-        def progress(message: str) -> None:
-            if interactive:
-                sys.stderr.write(f"\r\033[K[{time.perf_counter() - started:6.1f}s] {message}")
-                sys.stderr.flush()
-            elif not json and options.get("verbosity", 1) > 1:
-                self.stderr.write(f"[{time.perf_counter() - started:6.1f}s] {message}")
-
-        job = dbt_ingest(
-            manifest=Artifact.from_path("manifest", manifest),
-            catalog=Artifact.from_path("catalog", catalog) if catalog else None,
-            run_results=Artifact.from_path("run_results", run_results) if run_results else None,
-            project_name=project_name,
-            dry_run=dry_run,
-            triggered_by="cli",
-            progress=progress,
-            dbt_project=Artifact.from_path("dbt_project", dbt_project) if dbt_project else None,
-            evaluator_exceptions=Artifact.from_path("evaluator_exceptions", exceptions) if exceptions else None,
-            force=options.get("force", False),
-        )
-        if interactive:
-            sys.stderr.write("\r\033[K")
+        artifacts = {
+            "manifest": Artifact.from_path("manifest", manifest),
+            "catalog": Artifact.from_path("catalog", catalog) if catalog else None,
+            "run_results": Artifact.from_path("run_results", run_results) if run_results else None,
+            "dbt_project": Artifact.from_path("dbt_project", dbt_project) if dbt_project else None,
+            "evaluator_exceptions": Artifact.from_path("evaluator_exceptions", exceptions) if exceptions else None,
+        }
+        if options.get("wait") and not options.get("enqueue"):
+            raise CommandError("--wait goes with --enqueue (without it the job runs here and the command waits anyway)")
+        # Progress goes to stderr: a bar on a terminal, a line per stage otherwise (with -v 2, or always when
+        # following a queued job); --json keeps stderr quiet.
+        printer = ProgressPrinter(
+            sys.stderr, interactive=sys.stderr.isatty(),
+            enabled=not json and (sys.stderr.isatty() or options.get("verbosity", 1) > 1 or options.get("wait")),
+        )  # fmt: skip
+        if options.get("enqueue"):
+            job = dbt_job_enqueue(
+                **artifacts, project_name=project_name, dry_run=dry_run, force=options.get("force", False),
+                triggered_by="cli", upload=False,
+            )  # fmt: skip
+            if job.status != "failed" and not options.get("wait"):
+                if json:
+                    self.stdout.write(_json_dump(IngestionJobSerializer(job).data))
+                else:
+                    self.stdout.write(f"queued job {job.pk}; `dab worker` runs it (add --wait to follow it)")
+                return
+            if job.status != "failed":
+                job = job_follow(job, stderr=sys.stderr if printer.enabled else _Quiet(), stdout=self.stdout)
+        else:
+            job = dbt_ingest(
+                **artifacts, project_name=project_name, dry_run=dry_run, triggered_by="cli", report=printer,
+                force=options.get("force", False),
+            )  # fmt: skip
+            printer.close()
         if json:
             self.stdout.write(_json_dump(IngestionJobSerializer(job).data))
         else:
@@ -103,3 +178,14 @@ class Command(BaseCommand):
 
 def _json_dump(data) -> str:
     return json.dumps(data, indent=2, default=str)
+
+
+class _Quiet:
+    def write(self, text: str) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
