@@ -80,3 +80,46 @@ def test_cli_exits_non_zero_without_a_traceback(tmp_path):
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["status"] == "completed"
+
+
+class _Terminal(StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_is_a_bar_on_a_terminal_and_a_line_per_stage_elsewhere(capsys):
+    from ingestion.management.commands.ingest_dbt import ProgressPrinter
+
+    terminal = _Terminal()
+    call_command(
+        "ingest_dbt", "--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--dry-run", stdout=StringIO()
+    )  # not a terminal, verbosity 1: quiet
+    assert capsys.readouterr().err == ""
+    run("--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--dry-run", "--verbosity", "2")
+    lines = capsys.readouterr().err.splitlines()
+    stages = [line.split("%", 1)[1].split(":", 1)[0].strip() for line in lines]
+    assert stages == ["Parsing", "Loading", "PII", "Column lineage", "PII", "Conformance", "Done"]
+    assert lines[-1].startswith("[" + "#" * 30 + "] 100% Done")
+    from ingestion.progress import ProgressState
+
+    bar = ProgressPrinter(terminal, interactive=terminal.isatty())
+    bar(ProgressState("loading", 0.5, 0.275, "columns"))
+    bar(ProgressState("done", 1.0, 1.0, "done"))
+    bar.close()
+    drawn = terminal.getvalue()
+    assert drawn.startswith("\r\033[K[########......................]  28% Loading: columns")
+    assert "\r\033[K[" + "#" * 30 + "] 100% Done: done" in drawn and drawn.endswith("\r\033[K")
+
+
+def test_enqueue_queues_the_job_for_a_worker(worker):
+    from ingestion.models import IngestionJob
+
+    out = run("--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--enqueue")
+    job = IngestionJob.objects.get()
+    assert out.startswith(f"queued job {job.pk}") and job.status == "queued" and job.triggered_by == "cli"
+    assert not Capsule.objects.exists()
+    worker()
+    job.refresh_from_db()
+    assert job.status == "completed" and Capsule.objects.count() > 40
+    with pytest.raises(CommandError, match="--wait goes with --enqueue"):
+        run("--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--wait")

@@ -243,3 +243,33 @@ def test_a_worker_killed_mid_job_fails_it_truthfully_and_the_retry_completes(sta
 def _url() -> str:
     db = connection.settings_dict
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_the_job_page_shows_live_progress_without_reloading(logged_in_page, start_worker):
+    import psycopg
+
+    from conformance.services import CONFORMANCE_LOCK_KEY
+
+    page = logged_in_page
+    holder = psycopg.connect(_url(), autocommit=True)
+    holder.execute("SELECT pg_advisory_lock(%s)", [CONFORMANCE_LOCK_KEY])  # the job waits at its last step
+    try:
+        job = sample_job()
+        page.goto(f"/ingestion/{job.pk}/")
+        bar = page.get_by_test_id("job-progress")
+        assert bar.locator("progress").get_attribute("value") == "0"
+        assert "Queued" in bar.inner_text()
+        page.evaluate("window.notReloaded = true")
+        start_worker()
+        page.wait_for_function(
+            "() => document.querySelector('[data-field=stage]').textContent === 'Conformance'", timeout=90_000
+        )
+        assert page.evaluate("window.notReloaded") is True  # updated in place
+        assert int(bar.locator("progress").evaluate("el => el.value")) >= 75
+    finally:
+        holder.close()  # the job goes on and finishes
+    page.wait_for_selector("text=What changed", timeout=90_000)  # the page reloads once, finished
+    assert page.get_by_test_id("job-progress").count() == 0
+    assert page.locator(".badge-ok", has_text="completed").is_visible()

@@ -66,13 +66,18 @@ def test_only_staff_may_upload(client, django_user_model):
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
 def test_upload_through_the_browser(logged_in_page):
+    from ingestion.tests.conftest import run_worker
+
     page = logged_in_page
     page.goto("/ingestion/")
     page.get_by_label("manifest.json").set_input_files(str(SAMPLE_TARGET_DIR / "manifest.json"))
     page.get_by_label("catalog.json").set_input_files(str(SAMPLE_TARGET_DIR / "catalog.json"))
     page.get_by_role("button", name="Ingest").click()
     page.wait_for_url("**/ingestion/*/")
-    assert page.get_by_text("Ingested acme_shop.").is_visible()
+    assert page.get_by_text("Artifacts received: a background worker is ingesting them.").is_visible()
+    assert page.get_by_test_id("job-progress").is_visible()
+    run_worker()  # the page follows the job and shows the outcome once it is done
+    page.wait_for_selector("text=What changed")
     assert page.get_by_role("heading", name="What changed").is_visible()
     page.goto("/")
     assert page.get_by_test_id("dashboard-counts").is_visible()
