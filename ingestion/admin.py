@@ -1,11 +1,11 @@
 from django.contrib import admin
 
-from ingestion.models import IngestionJob
+from ingestion.models import IngestionArtifact, IngestionJob
 
 
 @admin.register(IngestionJob)
 class IngestionJobAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "source_type", "source_name", "status", "completed_at", "triggered_by")
+    list_display = ("started_at", "source_type", "source_name", "status", "stage", "completed_at", "triggered_by")
     list_filter = ("status", "source_type")
     search_fields = ("source_name", "error_message")
     date_hierarchy = "started_at"
@@ -13,3 +13,21 @@ class IngestionJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # jobs are created by ingestion runs only
+
+
+@admin.register(IngestionArtifact)
+class IngestionArtifactAdmin(admin.ModelAdmin):
+    """Uploaded artifacts waiting for (or kept for a retry of) their job; their bytes are not shown."""
+
+    list_display = ("job", "kind", "label", "size")
+    list_filter = ("kind",)
+    list_select_related = ("job",)
+    raw_id_fields = ("job",)
+    fields = ("job", "kind", "label", "size")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # stored by uploads only
+
+    def has_change_permission(self, request, obj=None):
+        return False
