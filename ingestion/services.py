@@ -3,7 +3,8 @@
 ``dbt_ingest`` is what the CLI (``dab ingest dbt``), the management command, the API upload and the
 upload page all call. Steps:
 
-1. record a job (status running, committed at once so others can see it);
+1. record a job (status running, committed at once so others can see it; an upload's job is queued first and
+   claimed by a worker, see ``ingestion.jobs``);
 2. read the artifacts (size limits); when they are byte for byte those of the last ingestion applied to their
    project, and nothing else that decides the outcome changed (DAB's code, settings, config files, rules,
    waivers, project settings), finish at once: nothing changed. Otherwise parse them (pure; bad input fails
@@ -29,6 +30,7 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -262,8 +264,9 @@ def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
 
     A running job's process is dead when it ran on this host and its pid is gone, or, on PostgreSQL, when the
     session lock every live run holds on its own key is free, or else when its heartbeat is older than the lease.
-    A queued job whose background task ended without running it (task backends that keep results) fails too,
-    so no dead job holds back the jobs after it. A few queries per unfinished job.
+    A queued job whose background task ended without running it (task backends that keep results), or that was
+    never queued (its upload died) within the lease, fails too, so no dead job holds back the jobs after it.
+    A few queries per unfinished job.
     """
     swept = 0
     for job in IngestionJob.objects.filter(status=JobStatus.RUNNING).exclude(pk=current):
@@ -278,12 +281,17 @@ def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
             swept += 1
             logger.warning("ingestion_job_worker_lost", job_id=str(job.pk), stage=job.stage, stored=job.stored)
             task_mark_lost(job.task_id, message=message)
-    for job in IngestionJob.objects.filter(status=JobStatus.QUEUED).exclude(pk=current).exclude(task_id=None):
-        if task_ended(job.task_id):
-            swept += IngestionJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
-                status=JobStatus.FAILED, completed_at=timezone.now(),
-                error_message="Its background task ended without running it: nothing was stored. Retry the job.",
-            )  # fmt: skip
+    lease_start = timezone.now() - timedelta(seconds=settings.INGEST_JOB_LEASE_SECONDS)
+    for job in IngestionJob.objects.filter(status=JobStatus.QUEUED).exclude(pk=current):
+        if job.task_id is None and job.started_at < lease_start:
+            message = "The upload stopped before its job was queued: nothing was stored. Upload the artifacts again."
+        elif job.task_id is not None and task_ended(job.task_id):
+            message = "Its background task ended without running it: nothing was stored. Retry the job."
+        else:
+            continue
+        swept += IngestionJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.FAILED, completed_at=timezone.now(), error_message=message
+        )
     return swept
 
 

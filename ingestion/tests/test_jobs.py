@@ -88,6 +88,27 @@ def test_a_later_upload_of_a_project_never_overtakes_an_earlier_one(worker):
 
 
 @pytest.mark.django_db
+def test_a_dead_queued_job_never_blocks_the_jobs_after_it(worker):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    long_ago = timezone.now() - timedelta(hours=1)
+    never_queued = IngestionJob.objects.create(source_type="dbt", status="queued", started_at=long_ago)
+    lost = sample_job()
+    DBTaskResult.objects.filter(id=lost.task_id).update(status="FAILED")  # its task ended without running it
+    later = sample_job()
+    worker()
+    never_queued.refresh_from_db()
+    lost.refresh_from_db()
+    later.refresh_from_db()
+    assert never_queued.status == "failed" and "stopped before its job was queued" in never_queued.error_message
+    assert lost.status == "failed" and "ended without running it" in lost.error_message
+    assert later.status == "completed"
+
+
+@pytest.mark.django_db
 def test_a_failed_job_is_retried_over_its_stored_artifacts_from_the_api(api_client, worker, settings, tmp_path):
     from ingestion.services import conventions_load
 
