@@ -112,12 +112,10 @@ class Command(BaseCommand):
         }
         if options.get("wait") and not options.get("enqueue"):
             raise CommandError("--wait goes with --enqueue (without it the job runs here and the command waits anyway)")
-        # Progress goes to stderr: a bar on a terminal, a line per stage otherwise (with -v 2, or always when
-        # following a queued job); --json keeps stderr quiet.
+        # Progress goes to stderr: a bar on a terminal, a line per stage otherwise; --json and -v 0 keep it quiet.
         printer = ProgressPrinter(
-            sys.stderr, interactive=sys.stderr.isatty(),
-            enabled=not json and (sys.stderr.isatty() or options.get("verbosity", 1) > 1 or options.get("wait")),
-        )  # fmt: skip
+            sys.stderr, interactive=sys.stderr.isatty(), enabled=not json and options.get("verbosity", 1) > 0
+        )
         if options.get("enqueue"):
             job = dbt_job_enqueue(
                 **artifacts, project_name=project_name, dry_run=dry_run, force=options.get("force", False),
