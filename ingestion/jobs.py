@@ -177,8 +177,10 @@ def job_run(*, job_id: uuid.UUID | str) -> dict[str, Any]:
             return {"job": str(job.pk), "status": "taken", "ran": False}
         job.refresh_from_db()
         artifacts = {
-            a.kind: Artifact(kind=a.kind, label=a.label, file=io.BytesIO(bytes(a.content)), size=a.size)
-            for a in IngestionArtifact.objects.filter(job=job)
+            kind: Artifact(kind=kind, label=label, file=_StoredContent(pk), size=size)
+            for pk, kind, label, size in IngestionArtifact.objects.filter(job=job).values_list(
+                "pk", "kind", "label", "size"
+            )
         }
         if "manifest" not in artifacts:
             gone = "The job's stored artifacts are gone (deleted or moved to a retry): nothing was stored."
@@ -194,6 +196,18 @@ def job_run(*, job_id: uuid.UUID | str) -> dict[str, Any]:
     finally:
         job_release(job)
     return {"job": str(job.pk), "status": job.status, "ran": True}
+
+
+class _StoredContent:
+    """A stored artifact's bytes, fetched from the database when the pipeline reads them: the pipeline lets them
+    go after parsing, so they are not held for the whole run."""
+
+    def __init__(self, pk: Any) -> None:
+        self.pk = pk
+
+    def read(self, size: int = -1) -> bytes:
+        content = IngestionArtifact.objects.filter(pk=self.pk).values_list("content", flat=True).get()
+        return content if isinstance(content, bytes) else bytes(content)
 
 
 def job_retry(*, job: IngestionJob, triggered_by: str | None) -> IngestionJob:

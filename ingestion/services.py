@@ -676,7 +676,8 @@ def _pipeline(
         job_finish(job, status=JobStatus.FAILED, stats=stats, warnings=warnings, error=str(exc), details=details)
         log.info("ingestion_rejected", error=str(exc))
     except BaseException as exc:  # interrupted or a bug: the transaction rolled back; say so and re-raise
-        message = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        stopped = isinstance(exc, KeyboardInterrupt | SystemExit)  # Ctrl+C, a worker stopped twice
+        message = "interrupted" if stopped else f"{type(exc).__name__}: {exc}"
         details = {"type": type(exc).__name__, "traceback": traceback.format_exc(limit=8)[-4000:]}
         job_finish(job, status=JobStatus.FAILED, stats=stats, warnings=warnings, error=message, details=details)
         log.error("ingestion_failed", error=message)
