@@ -156,12 +156,17 @@ def job_run(*, job_id: uuid.UUID | str) -> dict[str, Any]:
     job = IngestionJob.objects.filter(pk=job_id).first()
     if job is None or job.status != JobStatus.QUEUED:
         return {"job": str(job_id), "status": job.status if job else "missing", "ran": False}
+    said = None
     while True:
         jobs_sweep_stale(current=job.pk)
-        earlier = list(_earlier_unfinished(job).values_list("status", flat=True))
+        earlier = list(_earlier_unfinished(job).order_by("started_at").values_list("pk", "status"))
         if not earlier:
             break
-        if JobStatus.QUEUED in earlier:
+        waiting = f"waiting for the earlier job {earlier[0][0]} to finish"
+        if waiting != said:  # say why it has not started
+            IngestionJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(progress_message=waiting)
+            said = waiting
+        if any(status == JobStatus.QUEUED for _, status in earlier):
             # An earlier job waits for a worker: let it go first rather than hold this worker.
             job_enqueue(job, run_after=timezone.now() + timedelta(seconds=REQUEUE_SECONDS))
             return {"job": str(job.pk), "status": "queued", "ran": False, "requeued": True}

@@ -79,7 +79,9 @@ def test_a_later_upload_of_a_project_never_overtakes_an_earlier_one(worker):
     first, second = sample_job(), sample_job(dry_run=True)
     # the second job's task comes first (say, a free worker picked it): it lets the first go
     outcome = job_run(job_id=second.pk)
-    assert outcome["requeued"] and IngestionJob.objects.get(pk=second.pk).status == "queued"
+    waiting = IngestionJob.objects.get(pk=second.pk)
+    assert outcome["requeued"] and waiting.status == "queued"
+    assert waiting.progress_message == f"waiting for the earlier job {first.pk} to finish"
     worker()
     first.refresh_from_db()
     second.refresh_from_db()

@@ -63,7 +63,8 @@ def job_follow(job: IngestionJob, *, stderr: TextIO, stdout, interval: float = 0
         time.sleep(interval)
         job.refresh_from_db()
         if job.status == "queued":
-            state = ProgressState(JobStage.QUEUED, None, 0.0, "waiting for a worker (`dab worker`)")
+            waiting = job.progress_message or "waiting for a worker (`dab worker`)"
+            state = ProgressState(JobStage.QUEUED, None, 0.0, waiting)
         else:
             state = ProgressState(job.stage, job.stage_progress, job.progress, job.progress_message)
         printer(state)
