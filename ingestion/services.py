@@ -252,7 +252,7 @@ def dead_job_message(job: IngestionJob) -> str:
             "but the job's statistics were not recorded."
         )
     if job.stage in (JobStage.QUEUED, JobStage.PARSING):
-        return f"{who.capitalize()} stopped while {stage}, before its transaction: nothing was stored."
+        return f"{who.capitalize()} stopped while {stage}: nothing was stored."
     return (
         f"{who.capitalize()} stopped during {stage}. The ingestion writes in one database transaction, which the "
         "database rolled back: nothing was stored. Retry the job to ingest these artifacts."
