@@ -90,6 +90,21 @@ def test_a_later_upload_of_a_project_never_overtakes_an_earlier_one(worker):
 
 
 @pytest.mark.django_db
+def test_a_job_whose_process_died_after_its_commit_says_its_changes_are_stored():
+    from ingestion.services import jobs_sweep_stale
+
+    dead = {"pid": 2**22 + 4321, "host": os.uname().nodename}
+    committed = IngestionJob.objects.create(source_type="dbt", stage="conformance", stored=True, config=dead)
+    rolled_back = IngestionJob.objects.create(source_type="dbt", stage="column_lineage", config=dead)
+    assert jobs_sweep_stale() == 2
+    committed.refresh_from_db()
+    rolled_back.refresh_from_db()
+    assert committed.status == "failed" and "its changes are stored in the catalog" in committed.error_message
+    assert "stopped during column lineage" in rolled_back.error_message
+    assert "rolled back: nothing was stored" in rolled_back.error_message
+
+
+@pytest.mark.django_db
 def test_a_dead_queued_job_never_blocks_the_jobs_after_it(worker):
     from datetime import timedelta
 
