@@ -58,7 +58,8 @@ class Command(BaseCommand):
     def _several(self, processes: int, verbosity: int) -> None:
         """Start that many single workers (each claims its own jobs) and stop them together."""
         argv = [sys.executable, "-m", "dab_project.cli", "worker", "--processes", "1", "--verbosity", str(verbosity)]
-        children = [subprocess.Popen(argv) for _ in range(processes)]
+        # Their own session: a Ctrl+C reaches only this process, which passes it on once (twice would stop a job).
+        children = [subprocess.Popen(argv, start_new_session=True) for _ in range(processes)]
 
         def stop(signum, frame):
             for child in children:
