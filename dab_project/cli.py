@@ -99,13 +99,17 @@ def _serve(args: list[str]) -> int:
     if options.with_worker:
         import subprocess
 
-        worker = subprocess.Popen([sys.executable, "-m", "dab_project.cli", "worker"])
+        # its own session: Ctrl+C reaches the server; the worker gets one SIGTERM below and finishes its job
+        worker = subprocess.Popen([sys.executable, "-m", "dab_project.cli", "worker"], start_new_session=True)
     try:
         return _serve_run(options)
     finally:
         if worker is not None and worker.poll() is None:
             worker.terminate()
-            worker.wait(timeout=60)
+            try:
+                worker.wait(timeout=300)
+            except KeyboardInterrupt:  # a second Ctrl+C: stop it now
+                worker.kill()
 
 
 def _serve_run(options) -> int:
