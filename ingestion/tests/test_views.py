@@ -81,3 +81,37 @@ def test_upload_through_the_browser(logged_in_page):
     assert page.get_by_role("heading", name="What changed").is_visible()
     page.goto("/")
     assert page.get_by_test_id("dashboard-counts").is_visible()
+
+
+def test_staff_retry_a_failed_job_from_its_page(steward_client, worker, settings, tmp_path):
+    from ingestion.services import conventions_load
+
+    settings.CONVENTIONS_PATH = tmp_path / "missing.yml"
+    conventions_load.cache_clear()
+    try:
+        files = {"manifest": SimpleUploadedFile("manifest.json", (SAMPLE_TARGET_DIR / "manifest.json").read_bytes())}
+        steward_client.post("/ingestion/upload/", files)
+        worker()
+        failed = IngestionJob.objects.get()
+        assert failed.status == "failed"
+        html = steward_client.get(f"/ingestion/{failed.pk}/").content.decode()
+        assert f'action="/ingestion/{failed.pk}/retry/"' in html and "Nothing stored was changed" in html
+        settings.CONVENTIONS_PATH = None
+        conventions_load.cache_clear()
+        response = steward_client.post(f"/ingestion/{failed.pk}/retry/")
+    finally:
+        conventions_load.cache_clear()
+    retry = IngestionJob.objects.get(retry_of=failed)
+    assert response.status_code == 302 and response["Location"] == f"/ingestion/{retry.pk}/"
+    assert retry.status == "queued" and retry.triggered_by == "user:steward"
+    assert "retry/" not in steward_client.get(f"/ingestion/{failed.pk}/").content.decode()  # its artifacts moved on
+    worker()
+    retry.refresh_from_db()
+    assert retry.status == "completed" and Capsule.objects.count() > 40
+
+
+def test_only_staff_may_retry(client, django_user_model):
+    job = IngestionJob.objects.create(source_type="dbt", status="failed", completed_at="2026-01-01T00:00:00Z")
+    client.force_login(django_user_model.objects.create_user(username="viewer", password="viewer-pass-1"))
+    assert client.post(f"/ingestion/{job.pk}/retry/").status_code == 403
+    assert not IngestionJob.objects.filter(retry_of=job).exists()
