@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dab_project.memory import gc_paused
 from ingestion.choices import JobStage, JobStatus
 from ingestion.models import UNFINISHED, IngestionArtifact, IngestionJob
 from ingestion.parsers.dbt import ParseError
@@ -124,7 +125,8 @@ def artifacts_check(data: dict[str, bytes]) -> str | None:
     for kind in JSON_ARTIFACTS:
         if kind not in data:
             continue
-        document = load_artifact(data[kind], artifact=kind)
+        with gc_paused():  # millions of fresh objects: the cycle collector would rescan them for nothing
+            document = load_artifact(data[kind], artifact=kind)
         check_kind(document, artifact=kind)
         if kind == "manifest":
             metadata = document.get("metadata")
