@@ -23,7 +23,7 @@ from typing import Any
 
 import structlog
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -103,10 +103,7 @@ def dbt_job_enqueue(
         return job
     job.config["digests"] = artifact_digests({k: v for k, v in data.items() if k in JSON_ARTIFACTS})
     with transaction.atomic():
-        IngestionArtifact.objects.bulk_create(
-            IngestionArtifact(job=job, kind=kind, label=given[kind].label, size=len(raw), content=raw)
-            for kind, raw in data.items()
-        )
+        artifacts_store(job=job, artifacts=[(kind, given[kind].label, raw) for kind, raw in data.items()])
         IngestionJob.objects.filter(pk=job.pk).update(config=job.config)
     del data
     return job_enqueue(job)
@@ -205,14 +202,39 @@ def job_run(*, job_id: uuid.UUID | str) -> dict[str, Any]:
     return {"job": str(job.pk), "status": job.status, "ran": True}
 
 
+def artifacts_store(*, job: IngestionJob, artifacts: list[tuple[str, str, bytes]]) -> None:
+    """Store (kind, label, bytes) artifacts of a job. On PostgreSQL through a binary COPY: a bytea parameter in a
+    statement is sent as escaped text and parsed back (27 s for 174 MB on a loaded machine, 2 s this way)."""
+    if connection.vendor != "postgresql":
+        IngestionArtifact.objects.bulk_create(
+            IngestionArtifact(job=job, kind=kind, label=label, size=len(raw), content=raw)
+            for kind, label, raw in artifacts
+        )
+        return
+    table = connection.ops.quote_name(IngestionArtifact._meta.db_table)
+    sql = f"COPY {table} (id, job_id, kind, label, size, content) FROM STDIN (FORMAT BINARY)"
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        copy.set_types(["uuid", "uuid", "varchar", "varchar", "int8", "bytea"])
+        for kind, label, raw in artifacts:
+            copy.write_row((uuid.uuid4(), job.pk, kind, label[:255], len(raw), raw))
+
+
 class _StoredContent:
     """A stored artifact's bytes, fetched from the database when the pipeline reads them: the pipeline lets them
-    go after parsing, so they are not held for the whole run."""
+    go after parsing, so they are not held for the whole run. PostgreSQL sends them in binary (Django's
+    client-side cursor would get them as hex text: 5 s instead of 1.4 s for 142 MB)."""
 
     def __init__(self, pk: Any) -> None:
         self.pk = pk
 
     def read(self, size: int = -1) -> bytes:
+        if connection.vendor == "postgresql":
+            import psycopg
+
+            table = connection.ops.quote_name(IngestionArtifact._meta.db_table)
+            with connection.cursor() as cursor, psycopg.Cursor(cursor.cursor.connection) as binary:
+                binary.execute(f"SELECT content FROM {table} WHERE id = %s", [self.pk], binary=True)
+                return binary.fetchone()[0]
         content = IngestionArtifact.objects.filter(pk=self.pk).values_list("content", flat=True).get()
         return content if isinstance(content, bytes) else bytes(content)
 
