@@ -64,7 +64,11 @@ def test_an_evaluator_set_up_uploaded_from_the_page_shows_on_the_rule_pages(logg
     page.get_by_label("dbt_project.yml").set_input_files(str(settings))
     page.get_by_role("button", name="Ingest").click()
     page.wait_for_url("**/ingestion/*/")
-    assert page.get_by_text("Ingested acme_shop.").is_visible()
+    assert page.get_by_text("Artifacts received: a background worker is ingesting them.").is_visible()
+    from ingestion.tests.conftest import run_worker
+
+    run_worker()  # the job page follows the job and shows its outcome
+    page.wait_for_selector("text=What changed")
     assert page.get_by_text("test_coverage_target").first.is_visible()  # the variable DAB could not render
 
     page.goto("/conformance/rules/DBT-M12/")
