@@ -264,15 +264,15 @@ def test_a_worker_killed_mid_job_fails_it_truthfully_and_the_retry_completes(sta
     assert DBTaskResult.objects.get(id=job.task_id).status == "FAILED"  # the queue holds nothing for it
     # retried from the command line; the running worker takes it
     result = subprocess.run(
-        [sys.executable, "-m", "dab_project.cli", "ingest", "retry", str(job.pk)], cwd=REPO_DIR,
+        [sys.executable, "-m", "dab_project.cli", "ingest", "retry", str(job.pk), "--wait"], cwd=REPO_DIR,
         env={**os.environ, "DAB_ENV_FILE": os.devnull, "ENVIRONMENT": "development",
              "DATABASE_URL": _url(), "DATABASE_POOL_SIZE": "0"},
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     retry = IngestionJob.objects.get(retry_of=job)
-    assert f"queued job {retry.pk}" in result.stdout
-    wait_for(lambda: IngestionJob.objects.get(pk=retry.pk).is_finished, what="the retry")
+    assert f"queued job {retry.pk}" in result.stdout and "Ingested acme_shop in" in result.stdout
+    assert "100% Done: done" in result.stderr  # --wait followed its progress, a line per stage
     retry.refresh_from_db()
     assert retry.status == "completed", retry.error_message
     assert Capsule.objects.count() > 40 and retry.stored

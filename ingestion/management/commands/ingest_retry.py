@@ -29,8 +29,10 @@ class Command(BaseCommand):
             raise CommandError(f"can't retry job {original.pk}: {exc}") from None
         self.stdout.write(f"queued job {retry.pk} (a retry of {original.pk}); `dab worker` runs it")
         if wait:
+            from ingestion.management.commands.ingest_dbt import Command as IngestCommand
             from ingestion.management.commands.ingest_dbt import job_follow
 
             retry = job_follow(retry, stderr=sys.stderr, stdout=self.stdout)
+            IngestCommand(stdout=self.stdout, stderr=self.stderr)._summary(retry)
             if retry.status != "completed":
                 raise CommandError(f"ingestion failed: {retry.error_message}", returncode=1)
