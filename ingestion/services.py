@@ -289,7 +289,8 @@ def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
             message = "Its background task ended without running it: nothing was stored. Retry the job."
         else:
             continue
-        swept += IngestionJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED).update(
+        # guarded by the task read: a job put back in the queue meanwhile has a new task and is left alone
+        swept += IngestionJob.objects.filter(pk=job.pk, status=JobStatus.QUEUED, task_id=job.task_id).update(
             status=JobStatus.FAILED, completed_at=timezone.now(), error_message=message
         )
     return swept
