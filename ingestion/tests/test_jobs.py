@@ -220,9 +220,14 @@ def _task_outcomes() -> list[dict]:
 def test_two_workers_share_the_queue_and_never_run_the_same_job(start_worker):
     jobs = [sample_job(dry_run=True) for _ in range(4)]
     workers = [start_worker(), start_worker()]
+    from django_tasks_db.models import DBTaskResult
+
     wait_for(
         lambda: not IngestionJob.objects.filter(status__in=["queued", "running"]).exists(), what="the jobs to finish"
     )
+    # a task is marked successful just after its job finished
+    tasks = DBTaskResult.objects.filter(task_path="ingestion.tasks.ingestion_job_run")
+    wait_for(lambda: not tasks.filter(status__in=["READY", "RUNNING"]).exists(), what="the tasks to finish")
     assert all(w.poll() is None for w in workers), [w.stdout.read() for w in workers if w.poll() is not None]
     finished = {job.pk: job for job in IngestionJob.objects.all()}
     assert all(finished[job.pk].status == "completed" for job in jobs)
