@@ -268,7 +268,8 @@ def test_a_worker_killed_mid_job_fails_it_truthfully_and_the_retry_completes(sta
     assert "rolled back: nothing was stored" in job.error_message
     assert job.error_details == {"type": "WorkerLost", "stage": "conformance", "stored": False}
     assert not Capsule.objects.exists() and not job.stored
-    assert DBTaskResult.objects.get(id=job.task_id).status == "FAILED"  # the queue holds nothing for it
+    task = DBTaskResult.objects.filter(id=job.task_id)
+    wait_for(lambda: task.get().status == "FAILED", what="its task marked failed")  # right after the job
     # retried from the command line; the running worker takes it
     result = subprocess.run(
         [sys.executable, "-m", "dab_project.cli", "ingest", "retry", str(job.pk), "--wait"], cwd=REPO_DIR,
