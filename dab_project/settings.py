@@ -7,6 +7,7 @@ says) refuses to start with a default SECRET_KEY or API_KEY, or with DEBUG on.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -94,6 +95,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "axes",
     "dab_project.apps.DabProjectConfig",
     "catalog",
     "lineage",
@@ -114,6 +116,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dab_project.middleware.LoginRequiredPagesMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dab_project.urls"
@@ -213,6 +217,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -231,6 +240,25 @@ if STRICT:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Login throttling (django-axes) on /accounts/login/ and /admin/login/; API keys never go through it.
+# After LOGIN_FAILURE_LIMIT failed sign-ins an account is locked, and so is the address they came from,
+# each on its own, for LOGIN_LOCKOUT_MINUTES. Attempts are stored in the database (shared by every
+# worker), listed in the admin, and cleared with `python manage.py axes_reset`.
+AXES_ENABLED = env.bool("LOGIN_THROTTLING", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be at least 1.")
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every command; failures and lockouts are still logged
+AXES_LOCKOUT_CALLABLE = "dab_project.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "dab_project.security.client_ip"
+# Behind a reverse proxy, the number of proxies that append to X-Forwarded-For: the client's address is
+# the one that many hops from the right. 0 (the default) trusts only REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # -- Internationalisation, static files ---------------------------------------------------------------
 
