@@ -99,8 +99,17 @@ def _serve(args: list[str]) -> int:
     if gunicorn is None:
         print("gunicorn is not installed; run `make install` or use `dab serve --dev`.", file=sys.stderr)
         return 1
-    # collectstatic is not needed: whitenoise serves app static files straight from their folders in
-    # development, and the Docker image collects them at build time.
+    # Outside production whitenoise serves the apps' folders directly; in production the pages need the
+    # collected files and their manifest, so collect them now if they are missing or out of date.
+    from django.core.exceptions import ImproperlyConfigured
+
+    from dab_project.staticfiles import static_files_ensure
+
+    try:
+        static_files_ensure()
+    except ImproperlyConfigured as exc:
+        print(f"dab serve: {exc}", file=sys.stderr)
+        return 1
     argv = [
         gunicorn,
         "dab_project.wsgi",
