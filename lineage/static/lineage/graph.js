@@ -479,6 +479,14 @@
       if (node.more_upstream) { this.handle(group, node, "upstream", -11, Math.min(p.h / 2, 24)); }
       if (node.more_downstream) { this.handle(group, node, "downstream", p.w + 11, Math.min(p.h / 2, 24)); }
     }
+    // The accessible name opens with the text drawn on the node, as shown (clipped names included), so
+    // speech-input users can say what they see (WCAG 2.5.3); the full description follows.
+    // A space after each text keeps them apart when the texts are read as one string (SVG draws no space).
+    var shown = Array.prototype.map.call(group.querySelectorAll("text"), function (t) {
+      t.after(document.createTextNode(" "));
+      return t.textContent;
+    });
+    group.setAttribute("aria-label", shown.join(" ") + " — " + label);
   };
 
   Widget.prototype.badge = function (group, right, text, cls, title) {
