@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import csv
 
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -104,8 +104,10 @@ class ImpactView(TemplateView):
 
     def get(self, request, *args, **kwargs):
         form = ImpactForm(request.GET)
+        if "urn" not in request.GET:  # the entry page: choose what to analyse
+            return render(request, "lineage/impact_start.html", {"form": ImpactForm()})
         if not form.is_valid():
-            return HttpResponseBadRequest("give the urn of a capsule or column")
+            return render(request, "lineage/impact_start.html", {"form": form}, status=400)
         data = form.cleaned_data
         depth = selectors.depth_resolve(requested=data.get("depth"))
         capsule = Capsule.objects.filter(urn=data["urn"]).only("id", "urn", "name").first()

@@ -25,6 +25,7 @@ def main_pages() -> dict[str, str]:
         "column detail": pii_column.get_absolute_url(),
         "lineage": "/lineage/?" + urlencode({"urn": STG, "upstream": 2, "downstream": 2}),
         "impact": "/lineage/impact/?" + urlencode({"urn": STG}),
+        "impact, nothing chosen": "/lineage/impact/",
         "pii inventory": "/pii/",
         "pii trace": reverse("pii:trace", kwargs={"urn": pii_column.urn}),
         "conformance": "/conformance/",

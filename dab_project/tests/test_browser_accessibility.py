@@ -54,6 +54,14 @@ def test_the_login_page_has_no_accessibility_violations(axe_page):
     assert audit(axe_page, "/accounts/login/") == []
 
 
+def test_error_pages_have_no_accessibility_violations_and_lead_back(axe_page):
+    sign_in(axe_page)
+    axe_page.goto("/capsules/")
+    assert audit(axe_page, "/no-such-page/") == []
+    axe_page.get_by_role("link", name="Back to the previous page").click()
+    axe_page.wait_for_url("**/capsules/")
+
+
 def test_main_pages_have_no_accessibility_violations(sample_project, axe_page):
     sign_in(axe_page)
     problems = []

@@ -83,7 +83,29 @@ def test_impact_page_groups_and_exports(sample_project, steward_client, django_a
     assert csv_response.content.decode().splitlines()[0].startswith("depth,urn,name")
     body = steward_client.get(f"/lineage/impact/?urn={STG}:phone&format=json").json()
     assert body["level"] == "column" and body["total"] == 3
-    assert steward_client.get("/lineage/impact/").status_code == 400
+
+
+def test_impact_without_a_capsule_is_a_page_to_choose_one(steward_client):
+    start = steward_client.get("/lineage/impact/")
+    assert start.status_code == 200
+    assert start["Content-Type"].startswith("text/html")
+    html = start.content.decode()
+    assert '<header class="site-header">' in html and "<h1>Impact analysis</h1>" in html
+    assert 'name="urn"' in html
+
+
+def test_impact_with_bad_input_answers_a_styled_400(steward_client):
+    bad = steward_client.get("/lineage/impact/?urn=&depth=many")
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    assert '<header class="site-header">' in html and 'role="alert"' in html
+    assert "depth: Enter a whole number." in html
+
+
+def test_impact_of_an_unknown_urn_is_a_styled_404(steward_client, db):
+    missing = steward_client.get("/lineage/impact/?urn=urn:dab:dbt:model:nowhere.nothing")
+    assert missing.status_code == 404
+    assert "Page not found" in missing.content.decode()
 
 
 def test_capsule_page_has_the_lineage_panel(sample_project, steward_client):
