@@ -77,7 +77,7 @@ def test_bulk_triage_from_the_list(sample_project, steward_client):
     waived = Violation.objects.filter(pk__in=ids)
     assert {(v.status, v.waived_by, str(v.waiver_expires)) for v in waived} == {("waived", "steward", until)}
     page = steward_client.get(response["Location"]).content.decode()
-    assert f"Waive: {len(ids)} violation(s)." in page
+    assert f"Waive: {len(ids)} violation{'s' if len(ids) != 1 else ''}." in page
 
 
 def test_bulk_triage_refuses_a_waiver_without_reason_and_a_foreign_redirect(sample_project, steward_client):
