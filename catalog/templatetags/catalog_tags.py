@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 import nh3
 from django import template
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
@@ -69,6 +72,19 @@ def markdown_filter(value: str | None) -> SafeString:
     if not value:
         return mark_safe("")
     return mark_safe(render_markdown(value))  # nh3 has sanitised it
+
+
+@register.filter
+def timestamp(value: Any) -> str:
+    """An ISO timestamp from an artifact ("2024-05-01T10:11:12.345678Z") to the second, in TIME_ZONE."""
+    if not value:
+        return ""
+    moment = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if moment is None:
+        return str(value)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @register.filter
