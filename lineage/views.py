@@ -52,11 +52,18 @@ class ExplorerView(TemplateView):
         data = form.cleaned_data
         query = data["q"].strip()
         if query:
-            # A URN typed or picked from the suggestions is drawn at once; anything else is searched.
+            # A URN typed or picked from the suggestions, or the exact name of one capsule, is drawn at once;
+            # anything else is searched.
+            exact = None
             if query.startswith("urn:") and (
                 Capsule.objects.filter(urn=query).exists() or Column.objects.filter(urn=query).exists()
             ):
-                data["urn"] = query
+                exact = query
+            else:
+                named = list(Capsule.objects.filter(name__iexact=query).values_list("urn", flat=True)[:2])
+                exact = named[0] if len(named) == 1 else None
+            if exact:
+                data["urn"] = exact
             else:
                 context["results"] = selectors.lineage_capsule_search(query=query)
                 return context
