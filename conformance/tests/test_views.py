@@ -3,6 +3,7 @@ capsule page's panel. Each list page has a query-count guard."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -116,6 +117,9 @@ def test_rules_page_lists_every_set_with_pass_rates(sample_project, steward_clie
     for rule_set in ("medallion", "dbt_best_practices", "pii_compliance", "documentation", "testing", "ownership"):
         assert f'data-testid="rules-{rule_set}"' in page
     assert "Why:" in page and "Fix:" in page and 'class="score-bar' in page
+    # Every pass rate reads as a percentage next to its bar.
+    rates = re.findall(r'</svg> ([\d.]+%?)', page)
+    assert rates and all(rate.endswith("%") for rate in rates)
 
 
 def test_rule_page_shows_its_check_and_violations(sample_project, steward_client):
