@@ -8,7 +8,7 @@ what=${1:?usage: os_packages.sh venv|chromium|npm}
 
 install() {
   if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    echo "note: cannot install $* here (needs root and apt-get); $2" >&2
+    echo "note: cannot install $1 here (needs root and apt-get); $2" >&2
     return 1
   fi
   echo "Installing Debian package(s): $1"
