@@ -92,7 +92,9 @@ class ContentSecurityPolicyMiddleware:
     def __call__(self, request):
         request.csp_nonce = secrets.token_urlsafe(16)
         response = self.get_response(request)
-        if settings.CSP_ENABLED and "Content-Security-Policy" not in response:
+        # With DEBUG on (development only), Django's own 404 and 500 pages carry inline styles and scripts.
+        debug_page = settings.DEBUG and response.status_code in (404, 500)
+        if settings.CSP_ENABLED and not debug_page and "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = content_security_policy(nonce=request.csp_nonce)
         return response
 

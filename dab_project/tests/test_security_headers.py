@@ -128,3 +128,10 @@ def test_served_templates_have_no_inline_script_or_style():
         if pattern.search(path.read_text())
     ]
     assert problems == []
+
+
+@pytest.mark.django_db
+def test_debug_error_pages_of_development_keep_their_inline_styles(steward_client, settings):
+    settings.DEBUG = True
+    assert "Content-Security-Policy" not in steward_client.get("/no-such-page/")
+    assert "Content-Security-Policy" in steward_client.get("/")
