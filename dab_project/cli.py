@@ -99,8 +99,17 @@ def _serve(args: list[str]) -> int:
     if gunicorn is None:
         print("gunicorn is not installed; run `make install` or use `dab serve --dev`.", file=sys.stderr)
         return 1
-    # collectstatic is not needed: whitenoise serves app static files straight from their folders in
-    # development, and the Docker image collects them at build time.
+    # Outside production whitenoise serves the apps' folders directly; in production the pages need the
+    # collected files and their manifest, so collect them now if they are missing or out of date.
+    from django.core.exceptions import ImproperlyConfigured
+
+    from dab_project.staticfiles import static_files_ensure
+
+    try:
+        static_files_ensure()
+    except ImproperlyConfigured as exc:
+        print(f"dab serve: {exc}", file=sys.stderr)
+        return 1
     argv = [
         gunicorn,
         "dab_project.wsgi",
@@ -121,7 +130,23 @@ def _serve(args: list[str]) -> int:
     return 0  # not reached
 
 
+# 128 + SIGPIPE: what a shell reports for a command whose reader went away.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The `dab` command. A reader that stops early (`dab --help | head`) ends it quietly, no traceback."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at interpreter exit
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's own final flush has nowhere to fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return status
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] != ["serve"]:
         # Commands print their own results; routine log lines would only interleave with them.

@@ -48,8 +48,24 @@ def _get(url: str) -> tuple[int, dict, dict]:
         return error.code, json.loads(error.read()), dict(error.headers)
 
 
+@pytest.fixture(scope="module")
+def collected_static(tmp_path_factory) -> str:
+    """A STATIC_ROOT with the collected files: production's web process refuses to start without them."""
+    root = tmp_path_factory.mktemp("static")
+    env = {
+        "PATH": os.environ["PATH"],
+        "DAB_ENV_FILE": os.devnull,
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": "q3VZ8mJx1-Lr9TfKc0wYpN4sHd7GbE2uAiO6nWvX5yRt_zCkMe",
+        "API_KEY": "Tz4kQ9vN2pLx7mRc0sWb8yHd",
+        "STATIC_ROOT": str(root),
+    }
+    subprocess.run([sys.executable, "manage.py", "ensure_static"], cwd=REPO_DIR, env=env, check=True)
+    return str(root)
+
+
 @pytest.fixture
-def gunicorn_without_database():
+def gunicorn_without_database(collected_static):
     """A production-configured gunicorn whose DATABASE_URL points at a port nobody listens on."""
     port = _free_port()
     dead_db_port = _free_port()
@@ -57,12 +73,13 @@ def gunicorn_without_database():
         "PATH": os.environ["PATH"],
         "DAB_ENV_FILE": os.devnull,
         "ENVIRONMENT": "production",
-        "SECRET_KEY": "s" * 50,
-        "API_KEY": "k" * 32,
+        "SECRET_KEY": "q3VZ8mJx1-Lr9TfKc0wYpN4sHd7GbE2uAiO6nWvX5yRt_zCkMe",
+        "API_KEY": "Tz4kQ9vN2pLx7mRc0sWb8yHd",
         "DATABASE_URL": f"postgres://postgres@127.0.0.1:{dead_db_port}/dab",
         "DATABASE_POOL_TIMEOUT": "2",
         "DATABASE_CONNECT_TIMEOUT": "2",
         "LOG_FORMAT": "json",
+        "STATIC_ROOT": collected_static,
     }
     gunicorn = str(Path(sys.executable).parent / "gunicorn")
     process = subprocess.Popen(
