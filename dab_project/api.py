@@ -86,3 +86,25 @@ def strip_trailing_slashes(result, generator, request, public):
     """drf-spectacular hook: document the seed's slash-less paths (both spellings are served)."""
     result["paths"] = {path.rstrip("/") or "/": item for path, item in result["paths"].items()}
     return result
+
+
+_ESCAPED_NAME_DOC = (
+    "escaped into one path segment: `~` becomes `~7E` and `/` becomes `~2F`, then the segment is "
+    "percent-encoded as usual (a URN such as `urn:dab:dbt:source:shop.raw.events/2024` is addressed as "
+    "`urn:dab:dbt:source:shop.raw.events~2F2024`). The `url` and `html_url` fields in responses are already "
+    "spelled this way."
+)
+
+
+def describe_escaped_names(result, generator, request, public):
+    """drf-spectacular hook: every ``{urn}`` and ``{name}`` path parameter says how it is escaped
+    (dab_project.converters), whichever view declared it."""
+    what = {"urn": "URN of the capsule or column", "name": "Name"}
+    pattern = {"urn": "^urn:[^/]+$", "name": "^[^/]+$"}
+    for item in result["paths"].values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", ()) if isinstance(operation, dict) else ():
+                if parameter.get("in") == "path" and parameter["name"] in what:
+                    parameter["description"] = f"{what[parameter['name']]}, {_ESCAPED_NAME_DOC}"
+                    parameter["schema"] = {"type": "string", "pattern": pattern[parameter["name"]]}
+    return result

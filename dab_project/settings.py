@@ -304,6 +304,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dab_project.api.strip_trailing_slashes",
+        "dab_project.api.describe_escaped_names",
     ],
 }
 

@@ -35,8 +35,8 @@ from catalog.filters import CapsuleFilterSet, ColumnFilterSet, search_scope, sor
 from catalog.models import Capsule, Column, Domain, Owner
 from catalog.querysets import capsules
 from catalog.search import RANK_LABELS
+from dab_project.converters import NameConverter, UrnConverter
 
-URN_REGEX = r"urn:[^/]+"  # URNs hold ':' and '.', never '/'
 NOT_FILTERS = frozenset({"page", "page_size", "ordering", "format"})
 
 
@@ -83,7 +83,7 @@ class CapsuleViewSet(_ListMixin, viewsets.ReadOnlyModelViewSet):
     # Ordering is part of the FilterSet (``?ordering=``), so the pages and the API order alike.
     filter_backends = (DjangoFilterBackend,)
     lookup_field = "urn"
-    lookup_value_regex = URN_REGEX
+    lookup_value_regex = UrnConverter.regex  # escaped: dab_project.converters
 
     def get_queryset(self):
         if self.action == "retrieve":
@@ -119,7 +119,7 @@ class ColumnViewSet(_ListMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = ColumnFilterSet
     filter_backends = (DjangoFilterBackend,)
     lookup_field = "urn"
-    lookup_value_regex = URN_REGEX
+    lookup_value_regex = UrnConverter.regex  # escaped: dab_project.converters
 
     def get_queryset(self):
         if self.action == "retrieve":
@@ -165,7 +165,7 @@ class DomainViewSet(_ListMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = DomainSerializer
     lookup_field = "name"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = NameConverter.regex  # escaped: dab_project.converters
     filterset_class = None  # the capsules action sets its own
     ordering_fields = ("name", "capsule_count")
 
