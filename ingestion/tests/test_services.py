@@ -249,6 +249,41 @@ def test_steward_owner_survives_reingestion_unless_dbt_names_one(ingest_sample, 
     assert orders.domain.name == "sales"  # and a domain in meta
 
 
+def test_owner_and_domain_dropped_in_dbt_are_dropped_on_reingest_but_a_stewards_are_kept(
+    ingest, ingest_sample, sample_manifest, write_json, superuser_client
+):
+    ingest_sample()
+    owned_before = Capsule.objects.filter(owner__isnull=False).count()
+    summary = Capsule.objects.select_related("owner", "domain").get(urn=f"{ACME}.customer_orders_summary")
+    assert (summary.owner.email, summary.domain.name) == ("jane.doe@example.com", "customer")
+    assert summary.attributes["owner_source"] == summary.attributes["domain_source"] == "dbt"
+    # a steward sets the owner and domain of dim_products in DAB; dbt then drops its domain too
+    steward_owner, steward_domain = Owner.objects.create(name="Steward Team"), Domain.objects.create(name="stewarded")
+    products = Capsule.objects.get(urn=f"{ACME}.dim_products")
+    products_had_owner = products.owner_id is not None
+    response = _admin_change(superuser_client, products, owner=steward_owner.pk, domain=steward_domain.pk)
+    assert response.status_code == 302
+    # the project drops owner and domain from customer_orders_summary's and dim_products' meta
+    for name in ("customer_orders_summary", "dim_products"):
+        node = sample_manifest["nodes"][f"model.acme_shop.{name}"]
+        for meta in (node["meta"], node["config"]["meta"]):
+            meta.pop("owner", None)
+            meta.pop("domain", None)
+    job = ingest(manifest=write_json("m.json", sample_manifest), catalog=SAMPLE_TARGET_DIR / "catalog.json")
+    assert job.status == "completed", job.error_message
+    summary.refresh_from_db()
+    # dbt's values follow dbt: no owner; the domain is what the naming conventions infer, if anything
+    assert summary.owner_id is None and summary.attributes["owner_source"] is None
+    assert summary.attributes["domain_source"] != "dbt", (summary.domain, summary.attributes["domain_source"])
+    products.refresh_from_db()
+    assert (products.owner_id, products.domain_id) == (steward_owner.pk, steward_domain.pk)  # a steward's stay
+    # what ownership rules count: one capsule fewer with an owner than before, the steward's still owned
+    unowned = Capsule.objects.filter(capsule_type="model", owner__isnull=True)
+    stored_unowned = set(unowned.values_list("name", flat=True))
+    assert "customer_orders_summary" in stored_unowned and "dim_products" not in stored_unowned
+    assert Capsule.objects.filter(owner__isnull=False).count() == owned_before - 1 + (products_had_owner is False)
+
+
 # -- atomicity and concurrency ---------------------------------------------------------------------------
 
 
