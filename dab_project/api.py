@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import structlog
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, JsonResponse
 from rest_framework import exceptions, pagination, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from dab_project.database import database_problem
+
+logger = structlog.get_logger(__name__)
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
@@ -48,6 +54,8 @@ _ERROR_CODES = {
     status.HTTP_413_REQUEST_ENTITY_TOO_LARGE: "payload_too_large",
     status.HTTP_415_UNSUPPORTED_MEDIA_TYPE: "unsupported_media_type",
     status.HTTP_429_TOO_MANY_REQUESTS: "throttled",
+    status.HTTP_500_INTERNAL_SERVER_ERROR: "server_error",
+    status.HTTP_503_SERVICE_UNAVAILABLE: "database_unavailable",
 }
 
 
@@ -62,8 +70,18 @@ def error_body(status_code: int, message: str, *, details=None, request=None) ->
     return body
 
 
+def database_unavailable_response(request=None) -> Response | JsonResponse:
+    """503 in the error shape, naming why the database does not answer (dab_project.database)."""
+    problem = database_problem(timeout=2.0) or "it did not answer"
+    body = error_body(503, f"The database is unavailable: {problem}.", request=request)
+    return JsonResponse(body, status=503, headers={"Retry-After": "5"})
+
+
 def exception_handler(exc, context):
-    """DRF's handler, reshaped into DAB's one error body."""
+    """DRF's handler, reshaped into DAB's one error body. A database that cannot be reached is a 503."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        logger.warning("database_unavailable", error=str(exc).strip().splitlines()[:1])
+        return database_unavailable_response(context.get("request"))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) or "Not found.")
     elif isinstance(exc, DjangoPermissionDenied):

@@ -197,7 +197,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": DATABASE_POOL_SIZE,
         "max_size": DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW,
-        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        # How long a request waits for a connection. A sync worker uses one at a time, so waiting only
+        # happens when the database cannot be reached: fail fast (503) instead of holding the request.
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0),
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)

@@ -24,6 +24,12 @@ urlpatterns = [
     re_path(r"^(?:.*/)?urn:.*$", views.legacy_urn_redirect, name="legacy_urn"),
 ]
 
+# Under the API prefix every error is JSON (dab_project.errors).
+handler400 = "dab_project.errors.bad_request"
+handler403 = "dab_project.errors.permission_denied"
+handler404 = "dab_project.errors.page_not_found"
+handler500 = "dab_project.errors.server_error"
+
 admin.site.site_header = "Data Architecture Brain"
 admin.site.site_title = "DAB admin"
 admin.site.index_title = "Stewardship"
