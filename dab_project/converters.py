@@ -32,8 +32,9 @@ def name_escape(value: str) -> str:
 
 
 def name_unescape(value: str) -> str:
-    """The name a path segment stands for; ValueError when a ``~`` escapes nothing we know."""
-    if _BAD_TILDE.search(value):
+    """The name a path segment stands for; ValueError when a ``~`` escapes nothing we know, or for a NUL
+    (no name holds one, and PostgreSQL text cannot)."""
+    if _BAD_TILDE.search(value) or "\x00" in value:
         raise ValueError(f"not an escaped name: {value!r}")
     return _ESCAPED.sub(lambda m: "/" if m.group(1).upper() == "2F" else "~", value)
 

@@ -281,6 +281,11 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "dab_project.api.JSONParser",  # deep JSON is a 400, not a 500
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dab_project.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -307,6 +312,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dab_project.api.strip_trailing_slashes",
         "dab_project.api.describe_escaped_names",
+        "dab_project.api.document_error_responses",
     ],
 }
 

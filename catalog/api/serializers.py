@@ -144,8 +144,8 @@ class OwnerSerializer(serializers.ModelSerializer):
 
 class DomainSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
-    parent = DomainBriefSerializer(read_only=True)
-    owner = OwnerBriefSerializer(read_only=True)
+    parent = DomainBriefSerializer(read_only=True, allow_null=True)
+    owner = OwnerBriefSerializer(read_only=True, allow_null=True)
     capsule_count = serializers.IntegerField(read_only=True)
     tested_count = serializers.IntegerField(read_only=True)
     documented_count = serializers.IntegerField(read_only=True)
@@ -230,8 +230,8 @@ class CapsuleSerializer(serializers.ModelSerializer):
 
     url = serializers.SerializerMethodField()
     html_url = serializers.CharField(source="get_absolute_url", read_only=True)
-    domain = DomainBriefSerializer(read_only=True)
-    owner = OwnerBriefSerializer(read_only=True)
+    domain = DomainBriefSerializer(read_only=True, allow_null=True)
+    owner = OwnerBriefSerializer(read_only=True, allow_null=True)
     source_system = SourceSystemBriefSerializer(read_only=True)
     column_count = serializers.IntegerField(read_only=True)
 
@@ -483,8 +483,8 @@ class SearchResultSerializer(serializers.Serializer):
     closest names when nothing matched."""
 
     query = serializers.CharField()
-    capsules = SearchSectionSerializer()
-    columns = SearchSectionSerializer()
+    capsules = SearchSectionSerializer(required=False, help_text="absent when `kind=columns`")
+    columns = SearchSectionSerializer(required=False, help_text="absent when `kind=capsules`")
     facets = SearchFacetsSerializer(required=False)
     did_you_mean = serializers.ListField(child=serializers.CharField())
 

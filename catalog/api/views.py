@@ -190,6 +190,11 @@ class SourceSystemViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.source_system_list()
 
 
+def _facet(what: str) -> serializers.CharField:
+    """A search facet; empty means "any", as in the capsule filters."""
+    return serializers.CharField(required=False, allow_blank=True, help_text=f"Facet: {what} (empty: any).")
+
+
 class SearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(allow_blank=True, max_length=200, trim_whitespace=True)
     kind = serializers.ChoiceField(choices=("all", "capsules", "columns"), default="all")
@@ -198,14 +203,14 @@ class SearchQuerySerializer(serializers.Serializer):
     facets = serializers.BooleanField(
         default=False, help_text="Also count the capsules per value of each facet for this query (`facets`)."
     )
-    capsule_type = serializers.CharField(required=False, help_text="Facet: capsule type(s), comma-separated.")
-    layer = serializers.CharField(required=False, help_text="Facet: layer(s), comma-separated.")
-    domain = serializers.CharField(required=False, help_text="Facet: domain name(s), comma-separated.")
-    owner = serializers.CharField(required=False, help_text="Facet: owner id or name.")
-    materialization = serializers.CharField(required=False, help_text="Facet: materialization(s).")
+    capsule_type = _facet("capsule type(s), comma-separated")
+    layer = _facet("layer(s), comma-separated")
+    domain = _facet("domain name(s), comma-separated")
+    owner = _facet("owner id or name")
+    materialization = _facet("materialization(s)")
     has_pii = serializers.BooleanField(required=False, help_text="Facet: capsules with PII; columns holding it.")
     has_tests = serializers.BooleanField(required=False, help_text="Facet: tested capsules; tested columns.")
-    tag = serializers.CharField(required=False, help_text="Facet: a dbt tag of the capsule.")
+    tag = _facet("a dbt tag of the capsule")
 
 
 def _search_body(*, request, query: str, kind: str, limit: int, offset: int, facets: bool) -> dict:
