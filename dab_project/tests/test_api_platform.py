@@ -189,3 +189,8 @@ def test_the_schema_documents_nullable_owner_and_domain_and_every_error(api_clie
     error_schema = operation["responses"]["404"]["content"]["application/json"]["schema"]
     assert error_schema["$ref"] == "#/components/schemas/Error"
     assert "~2F" in next(p for p in operation["parameters"] if p["name"] == "urn")["description"]
+    job = document["components"]["schemas"]["IngestionJob"]["properties"]
+    assert job["stats"]["allOf"] == [{"$ref": "#/components/schemas/IngestionStats"}]
+    assert job["duration_seconds"]["nullable"]  # a running job has no duration yet
+    stats = document["components"]["schemas"]["IngestionStats"]["properties"]
+    assert stats["capsules"]["$ref"] == "#/components/schemas/ChangeCounts"
