@@ -292,7 +292,12 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Data Architecture Brain API",
-    "DESCRIPTION": "Catalog, lineage, PII and conformance over dbt metadata. Authenticate with the X-API-Key header.",
+    "DESCRIPTION": (
+        "Catalog, lineage, PII and conformance over dbt metadata. Authenticate with the X-API-Key header. "
+        "URNs and names in paths are escaped into one segment: `~` becomes `~7E` and `/` becomes `~2F` "
+        "(then percent-encoding as usual); every `url` in a response is already spelled so. Every error, "
+        "whatever its status, is JSON in the `Error` shape."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": API_PREFIX,
