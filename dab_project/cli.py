@@ -8,6 +8,7 @@ underscores), and `dab <command> [options]` runs `<command>` itself; so `dab ing
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -28,6 +29,9 @@ GROUPS = {
 OUR_APPS = ("dab_project", "catalog", "lineage", "pii", "conformance", "ingestion")
 # Django commands worth reaching through `dab` too.
 PASSTHROUGH = {"migrate", "createsuperuser", "changepassword", "check", "shell", "dbshell", "showmigrations"}
+# Commands that run without a database; every other one first checks that it answers.
+NO_DATABASE = {"check"}
+DATABASE_UNAVAILABLE = 3  # exit status when the database cannot be reached
 
 
 def _setup_django() -> None:
@@ -35,6 +39,8 @@ def _setup_django() -> None:
     import django
 
     django.setup()
+    # The pool logs a warning per failed reconnection attempt; a command says what is wrong once instead.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 def _our_commands() -> dict[str, str]:
@@ -182,13 +188,27 @@ def _main(argv: list[str] | None = None) -> int:
         return 2
     command, rest = resolved
     from django.core.management import ManagementUtility
+    from django.db import InterfaceError, OperationalError
 
+    from dab_project.database import database_problem
+
+    wants_command_help = any(arg in ("-h", "--help") for arg in rest)
+    if command not in NO_DATABASE and not wants_command_help:
+        # Asked once, directly: the pool would retry for its whole timeout and log a warning per attempt.
+        problem = database_problem(timeout=2.0)
+        if problem is not None:
+            print(f"dab: database unavailable: {problem}", file=sys.stderr)
+            return DATABASE_UNAVAILABLE
     utility = ManagementUtility(["dab", command, *rest])
     utility.prog_name = f"dab {' '.join(argv[: len(argv) - len(rest)])}"
     try:
         utility.execute()
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except (OperationalError, InterfaceError) as exc:  # the database went away while the command ran
+        problem = database_problem(timeout=2.0) or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"dab: database unavailable: {problem}", file=sys.stderr)
+        return DATABASE_UNAVAILABLE
     return 0
 
 

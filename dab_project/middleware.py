@@ -68,9 +68,10 @@ class LoginRequiredPagesMiddleware:
         )
 
     def __call__(self, request):
+        # The path first: reading request.user loads the session, a database query the API must not need.
         if (
-            not request.user.is_authenticated
-            and not request.path.startswith(self.open_prefixes)
+            not request.path.startswith(self.open_prefixes)
+            and not request.user.is_authenticated
             and not (settings.ALLOW_ANONYMOUS_READ and request.method in ("GET", "HEAD"))
         ):
             return redirect_to_login(request.get_full_path())

@@ -205,7 +205,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": DATABASE_POOL_SIZE,
         "max_size": DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW,
-        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        # How long a request waits for a connection. A sync worker uses one at a time, so waiting only
+        # happens when the database cannot be reached: fail fast (503) instead of holding the request.
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0),
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -329,13 +331,23 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "dab_project.api.JSONParser",  # deep JSON is a 400, not a 500
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dab_project.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Data Architecture Brain API",
-    "DESCRIPTION": "Catalog, lineage, PII and conformance over dbt metadata. Authenticate with the X-API-Key header.",
+    "DESCRIPTION": (
+        "Catalog, lineage, PII and conformance over dbt metadata. Authenticate with the X-API-Key header. "
+        "URNs and names in paths are escaped into one segment: `~` becomes `~7E` and `/` becomes `~2F` "
+        "(then percent-encoding as usual); every `url` in a response is already spelled so. Every error, "
+        "whatever its status, is JSON in the `Error` shape."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": API_PREFIX,
@@ -354,6 +366,8 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dab_project.api.strip_trailing_slashes",
+        "dab_project.api.describe_escaped_names",
+        "dab_project.api.document_error_responses",
     ],
 }
 
