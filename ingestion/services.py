@@ -38,7 +38,7 @@ from typing import Any, BinaryIO
 import structlog
 import yaml
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from catalog.models import SourceSystem
@@ -246,11 +246,8 @@ def dead_job_message(job: IngestionJob) -> str:
     where = job.config.get("host") or "?"
     who = f"the process running this job (pid {job.config.get('pid', '?')} on {where})"
     stage = JobStage(job.stage).label.lower() if job.stage in JobStage.values else job.stage
-    if job.stored:
-        return (
-            f"{who.capitalize()} stopped after the ingestion was committed: its changes are stored in the catalog, "
-            "but the job's statistics were not recorded."
-        )
+    if job.stored or job.config.get(STORED_MARK):
+        return STOPPED_AFTER_COMMIT
     if job.stage in (JobStage.QUEUED, JobStage.PARSING):
         return f"{who.capitalize()} stopped while {stage}: nothing was stored."
     return (
@@ -259,11 +256,21 @@ def dead_job_message(job: IngestionJob) -> str:
     )
 
 
+# Written into the job's config inside the ingestion transaction: present exactly when its data was committed.
+STORED_MARK = "stored"
+STOPPED_AFTER_COMMIT = (
+    "The process stopped after this ingestion's data was committed (while refreshing the database's statistics "
+    "or recording the job): everything is stored, but the job's statistics and timings are incomplete."
+)
+
+
 def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
-    """Fail the jobs whose process died, saying truthfully whether anything was stored; returns how many.
+    """End the jobs whose process died, saying what the database holds; returns how many.
 
     A running job's process is dead when it ran on this host and its pid is gone, or, on PostgreSQL, when the
     session lock every live run holds on its own key is free, or else when its heartbeat is older than the lease.
+    A dead job whose transaction committed (``stored``, written inside it) is completed with a warning; one whose
+    transaction never committed stored nothing and is failed, naming the stage it reached.
     A queued job whose background task ended without running it (task backends that keep results), or that was
     never queued (its upload died) within the lease, fails too, so no dead job holds back the jobs after it.
     A few queries per unfinished job.
@@ -273,10 +280,17 @@ def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
         if _job_alive(job):
             continue
         message = dead_job_message(job)
-        done = IngestionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-            status=JobStatus.FAILED, completed_at=timezone.now(), error_message=message,
-            error_details={"type": "WorkerLost", "stage": job.stage, "stored": job.stored},
-        )  # fmt: skip
+        if job.stored or job.config.get(STORED_MARK):
+            # Its transaction committed: the data is there, only what came after the commit is missing.
+            done = IngestionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.COMPLETED, completed_at=timezone.now(), stored=True,
+                warnings=[*job.warnings, STOPPED_AFTER_COMMIT], stage=JobStage.DONE, progress=1.0,
+            )  # fmt: skip
+        else:
+            done = IngestionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.FAILED, completed_at=timezone.now(), error_message=message,
+                error_details={"type": "WorkerLost", "stage": job.stage, "stored": False},
+            )  # fmt: skip
         if done:
             swept += 1
             logger.warning("ingestion_job_worker_lost", job_id=str(job.pk), stage=job.stage, stored=job.stored)
@@ -404,6 +418,9 @@ def last_applied_identical(*, digests: dict[str, str], job: IngestionJob) -> Ing
     return same
 
 
+ANALYZE_AFTER_CHANGES = 20_000  # columns created or removed (a capsule counts 25)
+
+
 def _analyze_after_big_changes(stats: dict) -> bool:
     """Refresh PostgreSQL's planner statistics when a load rewrote much of the catalog.
 
@@ -414,7 +431,7 @@ def _analyze_after_big_changes(stats: dict) -> bool:
         return False
     changed = sum(stats.get("columns", {}).get(k, 0) for k in ("created", "removed"))
     changed += 25 * sum(stats.get("capsules", {}).get(k, 0) for k in ("created", "removed"))
-    if changed < 20_000:
+    if changed < ANALYZE_AFTER_CHANGES:
         return False
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE capsules, columns, capsule_lineage")
@@ -568,6 +585,7 @@ def _pipeline(
     timings: dict[str, float] = {}
     warnings: list[str] = []
     stats: dict[str, Any] = {}
+    committed = False
     try:
         started = time.perf_counter()
         limit = settings.INGEST_MAX_UPLOAD_MB if upload else settings.INGEST_MAX_FILE_MB
@@ -629,7 +647,10 @@ def _pipeline(
                 _acquire_ingestion_lock()
                 swept = jobs_sweep_stale(current=job.pk)
                 if swept:
-                    warnings.append(f"{swept} earlier job(s) left running by a stopped process were marked failed.")
+                    warnings.append(
+                        f"{swept} earlier job(s) left running by a stopped process were marked failed or, when their"
+                        " data had been committed, completed."
+                    )
                 timings["lock"] = time.perf_counter() - started
                 started = time.perf_counter()
                 say("loading")
@@ -656,15 +677,24 @@ def _pipeline(
                 # The last write of the transaction (it locks the job's row until the commit, a moment): once
                 # committed, ``stored`` says the job's changes are in the catalog, whatever happens to the process.
                 job.config["outcome"] = outcome_fingerprint(source_system_id=result.source_system_id)
-                IngestionJob.objects.filter(pk=job.pk).update(config=job.config, stored=True)
+                # Committed with the data, or not at all: a sweep after a crash reads what is stored from it.
+                job.config[STORED_MARK] = True
+                IngestionJob.objects.filter(pk=job.pk).update(
+                    config=job.config, stats={**stats, "timings": {k: round(v, 3) for k, v in timings.items()}},
+                    warnings=warnings, stored=True,
+                )
                 started = time.perf_counter()  # leaving the block commits: deferred foreign-key checks run now
         except _DryRunRollback:
             stats["dry_run"] = "rolled back: nothing was stored"
         else:
+            committed = True
             timings["commit"] = time.perf_counter() - started
             started = time.perf_counter()
-            if _analyze_after_big_changes(stats):
-                timings["analyze"] = time.perf_counter() - started
+            try:
+                if _analyze_after_big_changes(stats):
+                    timings["analyze"] = time.perf_counter() - started
+            except DatabaseError as exc:  # the data is stored; only the planner's statistics are stale
+                warnings.append(f"The database's statistics were not refreshed after the load: {exc}".strip())
         stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
         tracker.done()
         job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)
@@ -676,9 +706,15 @@ def _pipeline(
         details = {"type": type(exc).__name__, "artifact": getattr(exc, "artifact", None)}
         job_finish(job, status=JobStatus.FAILED, stats=stats, warnings=warnings, error=str(exc), details=details)
         log.info("ingestion_rejected", error=str(exc))
-    except BaseException as exc:  # interrupted or a bug: the transaction rolled back; say so and re-raise
+    except BaseException as exc:  # interrupted or a bug: say what is stored, and re-raise
         stopped = isinstance(exc, KeyboardInterrupt | SystemExit)  # Ctrl+C, a worker stopped twice
         message = "interrupted" if stopped else f"{type(exc).__name__}: {exc}"
+        stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
+        if committed:  # after the commit: the data is stored, what followed it is not
+            warnings.append(f"{STOPPED_AFTER_COMMIT} ({message})")
+            job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)
+            log.error("ingestion_interrupted_after_commit", error=message)
+            raise
         details = {"type": type(exc).__name__, "traceback": traceback.format_exc(limit=8)[-4000:]}
         job_finish(job, status=JobStatus.FAILED, stats=stats, warnings=warnings, error=message, details=details)
         log.error("ingestion_failed", error=message)

@@ -62,6 +62,24 @@ def test_console_script_is_installed():
     assert result.stdout.startswith("dab ")
 
 
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`dab --help | head`: the pipe closes before dab writes; dab stops quietly (128 + SIGPIPE)."""
+    env = {"PATH": "/usr/bin:/bin", "DAB_ENV_FILE": "/dev/null", "ENVIRONMENT": "development",
+           "DATA_DIR": "/tmp/dab-cli-test"}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dab_project.cli", "--help"],
+        cwd=REPO_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()  # the reader is gone before the help is written
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == cli.EXIT_BROKEN_PIPE
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr
+
+
 def test_serve_with_worker_ingests_an_upload_and_stops_both(tmp_path):
     """`make run`'s server: gunicorn and a background worker on the embedded SQLite, stopped together."""
     import json
