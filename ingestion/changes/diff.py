@@ -122,12 +122,14 @@ def _aspect_value(capsule: CapsuleState, attribute: str) -> Any:
     return getattr(capsule, attribute)
 
 
-def _capsule_changes(before: CapsuleState, after: CapsuleState) -> list[Change]:
+def _capsule_changes(before: CapsuleState, after: CapsuleState, *, stewarded: bool) -> list[Change]:
     out = []
     for aspect, attribute in CAPSULE_ASPECTS.items():
         old, new = _aspect_value(before, attribute), _aspect_value(after, attribute)
         if old == new:
             continue
+        if aspect in ("owner", "domain") and new is None and not stewarded:
+            continue  # artifacts naming none: DAB keeps the stored one (a steward's), so nothing changed
         if aspect in _DIGESTS:
             if old is None or new is None:
                 # No SQL on one side (e.g. a `dbt parse` manifest): nothing to compare.
@@ -237,7 +239,7 @@ def diff_states(base: ProjectState, head: ProjectState) -> Diff:
         pairs.append((old, new))
     for old, new in pairs:
         before, after = base.capsules[old], head.capsules[new]
-        diff.changes.extend(_capsule_changes(before, after))
+        diff.changes.extend(_capsule_changes(before, after, stewarded=head.stewarded))
         if before.columns != after.columns:
             diff.changes.extend(_column_changes(diff, before, after))
         if before.tests != after.tests:

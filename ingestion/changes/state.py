@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from ingestion import conventions as conv
 from ingestion.records import CapsuleRecord, ParsedProject, TestRecord
 
 __all__ = ["CapsuleState", "ColumnState", "ProjectState", "sql_digest", "state_from_parsed", "test_key"]
@@ -24,6 +25,7 @@ _SPACE = re.compile(r"\s+")
 VOLATILE_ATTRIBUTES = frozenset({
     "last_run", "compiled_sql_source", "catalog_stats", "in_catalog", "owner_source", "domain_source", "dbt_owner",
     "fqn", "path", "latest_version", "language", "relation_name",
+    "pii_fingerprint",  # pii.services.PII_FINGERPRINT_KEY: the classifier's bookkeeping, not configuration
 })  # fmt: skip
 
 
@@ -74,6 +76,8 @@ class ProjectState:
     capsules: dict[str, CapsuleState] = field(default_factory=dict)
     downstream: dict[str, set[str]] = field(default_factory=dict)
     has_catalog: bool = True
+    # False for parsed artifacts: a steward's owner or domain, kept by DAB while dbt names none, is not in them
+    stewarded: bool = True
 
     def upstream_of(self, urn: str) -> list[str]:
         return sorted(up for up, downs in self.downstream.items() if urn in downs)
@@ -106,7 +110,7 @@ def owner_label(name: str | None, email: str | None) -> str | None:
     return name or email or None
 
 
-def _capsule_state(record: CapsuleRecord) -> CapsuleState:
+def _capsule_state(record: CapsuleRecord, conventions: Any, project: str) -> CapsuleState:
     deprecation = record.attributes.get("deprecation_date")
     tests: dict[tuple, str] = {}
     for test in record.tests:
@@ -121,7 +125,9 @@ def _capsule_state(record: CapsuleRecord) -> CapsuleState:
         contract_enforced=record.contract_enforced, access=record.access, version=record.version,
         deprecation_date=str(deprecation) if deprecation else None,
         owner=owner_label(record.owner.name, record.owner.email) if record.owner else None,
-        domain=record.domain, relation=relation, compiled_sql=record.compiled_sql,
+        domain=record.domain or (conv.infer_domain(record, conventions, project_name=project) if conventions else None),
+        layer=conv.infer_layer(record, conventions) if conventions else None, relation=relation,
+        compiled_sql=record.compiled_sql,
         columns={c.name.lower(): ColumnState(c.name, c.data_type, c.in_manifest, c.in_catalog) for c in record.columns},
         tests=tests,
     )  # fmt: skip
@@ -131,11 +137,12 @@ def _record_test_key(test: TestRecord) -> tuple:
     return test_key(test_type=test.test_type, column=test.column_name, kwargs=test.kwargs, name=test.name)
 
 
-def state_from_parsed(parsed: ParsedProject) -> ProjectState:
-    """The state parsed artifacts describe (no PII facts: those come from the classifier)."""
-    state = ProjectState(name=parsed.project.name, adapter=parsed.project.adapter_type)
+def state_from_parsed(parsed: ParsedProject, *, conventions: conv.Conventions | None = None) -> ProjectState:
+    """The state parsed artifacts describe (no PII facts: those come from the classifier). With ``conventions``,
+    layers and domains dbt does not name are inferred as the loader infers them."""
+    state = ProjectState(name=parsed.project.name, adapter=parsed.project.adapter_type, stewarded=False)
     for record in parsed.capsules:
-        state.capsules[record.urn] = _capsule_state(record)
+        state.capsules[record.urn] = _capsule_state(record, conventions, parsed.project.name)
     for edge in parsed.edges:
         state.downstream.setdefault(edge.source_urn, set()).add(edge.target_urn)
     state.has_catalog = any(c.in_catalog for c in parsed.capsules)
