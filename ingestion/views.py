@@ -3,10 +3,15 @@
 from django.contrib import messages
 from django.contrib.auth.mixins import UserPassesTestMixin
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.views.generic import DetailView, FormView, ListView
 
 from ingestion import selectors
-from ingestion.forms import DbtUploadForm
+from ingestion.changes.formats import render
+from ingestion.changes.graph import report_subgraph
+from ingestion.changes.selectors import source_system_names
+from ingestion.changes.services import ArtifactSet, DiffError, diff_run
+from ingestion.forms import DbtDiffForm, DbtUploadForm
 from ingestion.models import IngestionJob
 from ingestion.services import Artifact, dbt_ingest
 
@@ -63,3 +68,39 @@ class DbtUploadView(UserPassesTestMixin, FormView):
         else:
             messages.error(self.request, f"Ingestion failed: {job.error_message}")
         return redirect(job.get_absolute_url())
+
+
+class DiffView(FormView):
+    """Upload two artifact sets (or one, against what DAB stored) and read the change report. Stores nothing."""
+
+    template_name = "ingestion/diff.html"
+    form_class = DbtDiffForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "projects": list(source_system_names())}
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+
+        def artifact(kind: str, field: str):
+            upload = data.get(field)
+            return Artifact(kind=kind, label=upload.name, file=upload, size=upload.size) if upload else None
+
+        head = ArtifactSet(manifest=artifact("manifest", "head_manifest"), catalog=artifact("catalog", "head_catalog"))
+        base = None
+        if data.get("base_manifest"):
+            base = ArtifactSet(
+                manifest=artifact("manifest", "base_manifest"), catalog=artifact("catalog", "base_catalog")
+            )
+        try:
+            report = diff_run(head=head, base=base, source_system=data.get("source_system") or None, upload=True,
+                              actor=f"user:{self.request.user.get_username()}")  # fmt: skip
+        except DiffError as exc:
+            form.add_error(None, str(exc))
+            return self.form_invalid(form)
+        graph = report_subgraph(report)
+        for node in graph["nodes"]:
+            node["url"] = reverse("catalog:capsule_detail", kwargs={"urn": node["urn"]}) if node["in_head"] else "#"
+        return self.render_to_response(self.get_context_data(
+            form=form, report=report.as_dict(), graph=graph, markdown=render(report, fmt="markdown"),
+        ))  # fmt: skip

@@ -12,7 +12,7 @@ from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
 
 from .state import CapsuleState, ColumnState, ProjectState, config_digest, owner_label, sql_digest, test_key
 
-__all__ = ["project_state_read", "source_system_find"]
+__all__ = ["project_state_read", "source_system_find", "source_system_names"]
 
 
 def _json(value: Any, empty: Any) -> Any:
@@ -102,3 +102,8 @@ def project_state_read(*, source_system: SourceSystem) -> ProjectState:
         if target in urn_of and source in urn_of:
             state.downstream.setdefault(urn_of[source], set()).add(urn_of[target])
     return state
+
+
+def source_system_names() -> list[str]:
+    """Names of the stored projects, for a choice list; one query."""
+    return list(SourceSystem.objects.order_by("name").values_list("name", flat=True))
