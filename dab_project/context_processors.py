@@ -10,7 +10,7 @@ _NAV = (
     ("pii", "PII", "pii:inventory"),
     ("conformance", "Conformance", "conformance:dashboard"),
     ("ingestion", "Ingestion", "ingestion:job_list"),
-    ("changes", "Changes", "ingestion:diff"),
+    ("changes", "Changes", "ingestion:changes"),
 )
 
 

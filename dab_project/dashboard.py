@@ -11,6 +11,7 @@ from catalog.models import Capsule, Column
 from catalog.querysets import pii_q
 from catalog.selectors import capsule_coverage, capsule_facet_counts, catalog_counts
 from conformance.selectors import snapshot_latest
+from ingestion.changes.selectors import models_slowest_growing
 from ingestion.selectors import job_list
 from pii.selectors import pii_exposure
 
@@ -49,4 +50,5 @@ def dashboard_summary() -> dict:
     snapshot = snapshot_latest()
     summary["conformance"] = snapshot
     summary["offenders"] = (snapshot.offenders or [])[:6] if snapshot else []
+    summary["slowest_growing"] = models_slowest_growing(limit=5)
     return summary

@@ -8,5 +8,6 @@ urlpatterns = [
     path("ingestion/", views.JobListView.as_view(), name="job_list"),
     path("ingestion/upload/", views.DbtUploadView.as_view(), name="upload"),
     path("ingestion/<uuid:pk>/", views.JobDetailView.as_view(), name="job_detail"),
+    path("changes/", views.ChangeTimelineView.as_view(), name="changes"),
     path("changes/diff/", views.DiffView.as_view(), name="diff"),
 ]

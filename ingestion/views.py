@@ -9,8 +9,9 @@ from django.views.generic import DetailView, FormView, ListView
 from ingestion import selectors
 from ingestion.changes.formats import render
 from ingestion.changes.graph import report_subgraph
-from ingestion.changes.selectors import source_system_names
+from ingestion.changes.selectors import change_list, flaky_tests, source_system_find, source_system_names
 from ingestion.changes.services import ArtifactSet, DiffError, diff_run
+from ingestion.filters import CapsuleChangeFilterSet
 from ingestion.forms import DbtDiffForm, DbtUploadForm
 from ingestion.models import IngestionJob
 from ingestion.services import Artifact, dbt_ingest
@@ -104,3 +105,23 @@ class DiffView(FormView):
         return self.render_to_response(self.get_context_data(
             form=form, report=report.as_dict(), graph=graph, markdown=render(report, fmt="markdown"),
         ))  # fmt: skip
+
+
+class ChangeTimelineView(ListView):
+    """What changed, when and in which ingestion: the projects' timeline, newest first, with the flaky tests."""
+
+    template_name = "ingestion/change_timeline.html"
+    context_object_name = "changes"
+    paginate_by = 100
+
+    def get_queryset(self):
+        self.filterset = CapsuleChangeFilterSet(self.request.GET or None, queryset=change_list())
+        return self.filterset.qs if self.filterset.is_bound and self.filterset.is_valid() else change_list()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        project = self.request.GET.get("source_system") or None
+        system = source_system_find(name=project) if project else None
+        context.update(filter=self.filterset, projects=source_system_names(),
+                       flaky=flaky_tests(source_system=system, limit=20))  # fmt: skip
+        return context

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
+from django.conf import settings
+from django.db.models import QuerySet
 
 from catalog.choices import INFERRED_ORIGINS
 from catalog.models import Capsule, Column, SourceSystem
+from ingestion.models import CapsuleChange, RunObservation
+from ingestion.parsers.dbt import test_urn
 from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
 
 from .state import CapsuleState, ColumnState, ProjectState, config_digest, owner_label, sql_digest, test_key
 
-__all__ = ["project_state_read", "source_system_find", "source_system_names"]
+__all__ = [
+    "RunHistory", "capsule_change_history", "capsule_run_history", "change_list", "flaky_tests",
+    "models_slowest_growing", "project_state_read", "source_system_find", "source_system_names",
+]  # fmt: skip
 
 
 def _json(value: Any, empty: Any) -> Any:
@@ -107,3 +115,134 @@ def project_state_read(*, source_system: SourceSystem) -> ProjectState:
 def source_system_names() -> list[str]:
     """Names of the stored projects, for a choice list; one query."""
     return list(SourceSystem.objects.order_by("name").values_list("name", flat=True))
+
+
+# -- history ------------------------------------------------------------------------------------------------
+
+
+def change_list() -> QuerySet[CapsuleChange]:
+    """Recorded changes, newest first, with their project's name and the ingestion (one query per page)."""
+    return CapsuleChange.objects.select_related("source_system").order_by("-at", "id")
+
+
+def capsule_change_history(*, urn: str, limit: int = 200) -> list[CapsuleChange]:
+    """A capsule's recorded changes, newest first, including those under its former URN before a rename.
+    Two queries (the rename chain, one step back per rename, is short)."""
+    urns = {urn}
+    frontier = {urn}
+    for _ in range(10):  # a chain of renames
+        previous = (
+            set(
+                CapsuleChange.objects.filter(kind="capsule_renamed", urn__in=frontier).values_list(
+                    "base_urn", flat=True
+                )
+            )
+            - urns
+        )
+        if not previous:
+            break
+        urns |= previous
+        frontier = previous
+    return list(change_list().filter(urn__in=urns)[:limit])
+
+
+@dataclass
+class RunHistory:
+    """A node's recorded run results: (run, at, status, execution_time), oldest first."""
+
+    urn: str
+    name: str
+    kind: str
+    points: list[tuple[int, Any, str | None, float | None]]
+    flips: int = 0  # status changes in the last FLAKY_WINDOW_RUNS runs
+
+    @property
+    def flaky(self) -> bool:
+        return self.flips >= settings.FLAKY_MIN_FLIPS
+
+
+def _window_start(system_id: Any) -> int:
+    """The first run number of the project's last FLAKY_WINDOW_RUNS runs; one query."""
+    runs = list(
+        RunObservation.objects.filter(source_system_id=system_id, kind="run")
+        .order_by("-run")
+        .values_list("run", flat=True)[: settings.FLAKY_WINDOW_RUNS]
+    )
+    return runs[-1] if runs else 0
+
+
+def _histories(rows, system_window: dict[Any, int]) -> list[RunHistory]:
+    out: dict[str, RunHistory] = {}
+    for system_id, urn, name, kind, run, at, status, seconds in rows:
+        history = out.get(urn)
+        if history is None:
+            history = out[urn] = RunHistory(urn=urn, name=name, kind=kind, points=[])
+        elif status != history.points[-1][2] and run >= system_window.get(system_id, 0):
+            history.flips += 1  # a row is written only when the status (or time) moved
+        history.points.append((run, at, status, seconds))
+    return list(out.values())
+
+
+_ROW = ("source_system_id", "urn", "name", "kind", "run", "at", "status", "execution_time")
+
+
+def capsule_run_history(*, capsule: Capsule) -> dict[str, list[RunHistory]]:
+    """The capsule's own execution-time history and its tests' status histories; three queries."""
+    test_urns = [test_urn(unique_id=t["unique_id"]) for t in (capsule.tests or []) if t.get("unique_id")]
+    rows = RunObservation.objects.filter(source_system_id=capsule.source_system_id).exclude(kind="run")
+    window = {capsule.source_system_id: _window_start(capsule.source_system_id)}
+    own = _histories(rows.filter(urn=capsule.urn).order_by("run").values_list(*_ROW), window)
+    tests = rows.filter(kind="test", urn__in=test_urns)
+    return {"model": own, "tests": _histories(tests.order_by("urn", "run").values_list(*_ROW), window)}
+
+
+def flaky_tests(*, source_system: SourceSystem | None = None, limit: int = 50) -> list[RunHistory]:
+    """Tests whose status changed FLAKY_MIN_FLIPS times or more in their project's last FLAKY_WINDOW_RUNS runs,
+    most flips first. Reads the test observations of those runs (what moved only); a query per project."""
+    systems = [source_system] if source_system else list(SourceSystem.objects.all())
+    found: list[RunHistory] = []
+    for system in systems:
+        start = _window_start(system.pk)
+        if not start:
+            continue
+        rows = RunObservation.objects.filter(source_system=system, kind="test")
+        # the last observation before the window tells whether the window's first row is a flip
+        recent = rows.filter(run__gte=start).values_list("urn", flat=True).distinct()
+        earlier = rows.filter(urn__in=recent, run__lt=start).order_by("urn", "run").values_list(*_ROW)
+        histories = _histories(list(earlier) + list(rows.filter(run__gte=start).order_by("urn", "run")
+                                                   .values_list(*_ROW)), {system.pk: start})  # fmt: skip
+        found += [h for h in histories if h.flaky]
+    return sorted(found, key=lambda h: (-h.flips, h.name))[:limit]
+
+
+@dataclass
+class Growth:
+    urn: str
+    name: str
+    first: float
+    last: float
+    points: int
+
+    @property
+    def increase(self) -> float:
+        return self.last - self.first
+
+
+def models_slowest_growing(*, limit: int = 5) -> list[Growth]:
+    """Models whose recorded execution time grew the most (last minus first within the retention), with at least
+    two recorded times; one query over what moved."""
+    first: dict[str, tuple[str, float]] = {}
+    growth: dict[str, Growth] = {}
+    rows = (
+        RunObservation.objects.filter(kind="model", execution_time__isnull=False)
+        .order_by("urn", "run")
+        .values_list("urn", "name", "execution_time")
+    )
+    for urn, name, seconds in rows.iterator(chunk_size=5000):
+        if urn not in first:
+            first[urn] = (name, seconds)
+            continue
+        growth[urn] = Growth(urn=urn, name=name, first=first[urn][1], last=seconds,
+                             points=(growth[urn].points + 1) if urn in growth else 2)  # fmt: skip
+    ranked = sorted((g for g in growth.values() if g.increase > 0), key=lambda g: -g.increase)
+    return ranked[:limit]
