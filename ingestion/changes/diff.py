@@ -184,8 +184,8 @@ def _column_renames(diff: Diff, before: CapsuleState, after: CapsuleState, remov
 
 def _column_changes(diff: Diff, before: CapsuleState, after: CapsuleState) -> list[Change]:
     base_cat, head_cat = diff.base.has_catalog, diff.head.has_catalog
-    removed = [n for n, c in before.columns.items() if n not in after.columns and _counts(c, head_cat)]
-    added = [n for n, c in after.columns.items() if n not in before.columns and _counts(c, base_cat)]
+    removed = sorted(n for n, c in before.columns.items() if n not in after.columns and _counts(c, head_cat))
+    added = sorted(n for n, c in after.columns.items() if n not in before.columns and _counts(c, base_cat))
     out: list[Change] = []
     renames = _column_renames(diff, before, after, removed, added) if removed and added else []
     for old, new, evidence in renames:
@@ -197,7 +197,7 @@ def _column_changes(diff: Diff, before: CapsuleState, after: CapsuleState) -> li
                for n in removed if n not in renamed_old)  # fmt: skip
     out.extend(_ref(after, "column_added", column=after.columns[n].name, after=after.columns[n].data_type)
                for n in added if n not in renamed_new)  # fmt: skip
-    pairs = [(n, n) for n in before.columns if n in after.columns] + [(o, n) for o, n, _ in renames]
+    pairs = [(n, n) for n in sorted(before.columns) if n in after.columns] + [(o, n) for o, n, _ in renames]
     for old, new in pairs:
         b, a = before.columns[old], after.columns[new]
         if b.data_type == a.data_type or not _types_comparable(b, a, base_cat and head_cat):
