@@ -19,6 +19,11 @@ CONTENT_TYPES = {"markdown": "text/markdown; charset=utf-8", "sarif": "applicati
                  "junit": "application/xml; charset=utf-8"}  # fmt: skip
 
 
+class _FormBoolean(serializers.BooleanField):
+    # DRF reads an omitted checkbox in form data as False; an omitted field here means its default.
+    default_empty_html = serializers.empty
+
+
 class DbtDiffSerializer(serializers.Serializer):
     head_manifest = serializers.FileField(help_text="the changed state's manifest.json")
     head_catalog = serializers.FileField(required=False, help_text="the changed state's catalog.json")
@@ -29,7 +34,7 @@ class DbtDiffSerializer(serializers.Serializer):
         required=False, max_length=100, help_text="the stored project to compare with"
     )
     format = serializers.ChoiceField(choices=FORMATS, default="json")
-    evaluate = serializers.BooleanField(default=True, help_text="compute the PII and conformance deltas")
+    evaluate = _FormBoolean(default=True, help_text="compute the PII and conformance deltas (default true)")
 
     def validate(self, attrs):
         if attrs.get("base_catalog") and not attrs.get("base_manifest"):

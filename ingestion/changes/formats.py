@@ -215,8 +215,7 @@ def render_sarif(report: DiffReport) -> str:
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
         "runs": [{
-            "tool": {"driver": {"name": "DAB change report", "informationUri": "https://github.com/", "rules":
-                                list(rules.values())}},
+            "tool": {"driver": {"name": "DAB change report", "rules": list(rules.values())}},
             "results": results,
             "properties": {"project": doc["project"], "summary": doc["summary"]},
         }],

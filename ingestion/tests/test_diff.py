@@ -176,6 +176,7 @@ def test_api_answers_the_report(stored, api_client):
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["summary"]["breaking_errors"] == 2 and body["base"] == "stored"
+    assert body["pii"]["newly_exposed"] and body["conformance"]["introduced"]  # evaluated unless told not to
     assert Capsule.objects.filter(name="fct_customer_orders_summary").count() == 0
 
 
