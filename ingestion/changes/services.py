@@ -26,6 +26,7 @@ from django.conf import settings
 from django.db import transaction
 
 from catalog.models import SourceSystem
+from dab_project.memory import gc_paused
 from conformance.selectors import snapshot_latest, violations_active_brief
 from ingestion.loader import project_load
 from ingestion.models import IngestionJob
@@ -64,10 +65,11 @@ class ArtifactSet:
     def parse(self, *, limit_mb: int, project_name: str | None) -> ParsedProject:
         try:
             data = {a.kind: a.read(limit_mb=limit_mb) for a in (self.manifest, self.catalog, self.run_results) if a}
-            return parse_dbt_artifacts(
-                manifest=data["manifest"], catalog=data.get("catalog"), run_results=data.get("run_results"),
-                project_name=project_name,
-            )  # fmt: skip
+            with gc_paused():  # millions of acyclic objects: the cycle collector would rescan them for nothing
+                return parse_dbt_artifacts(
+                    manifest=data["manifest"], catalog=data.get("catalog"), run_results=data.get("run_results"),
+                    project_name=project_name,
+                )  # fmt: skip
         except (IngestionError, ParseError) as exc:
             raise DiffError(str(exc)) from None
 
@@ -132,7 +134,10 @@ def diff_run(
             base_side = _Side(project_state_read(source_system=stored))
         head_side = _Side(state_from_parsed(head_parsed, conventions=conventions_load()))
     else:
-        base_side, head_side = _preview(base_parsed, head_parsed, name=name, actor=actor)
+        # the preview drops each parsed project once loaded, so it is not held beside both states
+        parsed = [base_parsed, head_parsed]
+        del base_parsed, head_parsed
+        base_side, head_side = _preview(parsed, name=name, actor=actor)
     diff = diff_states(base_side.state, head_side.state)
     conformance = None
     if base_side.violations is not None and head_side.violations is not None:
@@ -145,16 +150,19 @@ def diff_run(
     )  # fmt: skip
 
 
-def _preview(base: ParsedProject | None, head: ParsedProject, *, name: str, actor: str) -> tuple[_Side, _Side]:
-    """Steps 2a-2d of the module docstring, rolled back."""
+def _preview(parsed: list[ParsedProject | None], *, name: str, actor: str) -> tuple[_Side, _Side]:
+    """Steps 2a-2d of the module docstring, rolled back. ``parsed`` is [base or None, head]; each is dropped from
+    the list once loaded."""
     sides: list[_Side] = []
     try:
         with transaction.atomic():
             _acquire_ingestion_lock()
-            if base is not None:
-                _load(base, actor=actor)
+            if parsed[0] is not None:
+                _load(parsed[0], actor=actor)
+                parsed[0] = None
             sides.append(_side(SourceSystem.objects.get(name=name), evaluate=True))
-            _load(head, actor=actor)
+            _load(parsed[1], actor=actor)
+            parsed[1] = None
             sides.append(_side(SourceSystem.objects.get(name=name), evaluate=True))
             raise _Rollback
     except _Rollback:
