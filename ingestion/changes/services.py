@@ -26,8 +26,8 @@ from django.conf import settings
 from django.db import transaction
 
 from catalog.models import SourceSystem
-from dab_project.memory import gc_paused
 from conformance.selectors import snapshot_latest, violations_active_brief
+from dab_project.memory import gc_paused
 from ingestion.loader import project_load
 from ingestion.models import IngestionJob
 from ingestion.parsers.dbt import ParseError, parse_dbt_artifacts
