@@ -3,6 +3,7 @@ examples/acme_shop/scripts/pull_request.py (its artifacts in tests/data/acme_sho
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -168,3 +169,18 @@ def test_type_change_kind(old, new, adapter, kind):
 def test_type_normalise_never_raises_on_odd_types():
     assert type_normalise("STRUCT<a INT, b ARRAY<STRING>>", adapter="bigquery") is not None
     assert type_normalise("  ", adapter=None) is None
+
+
+def test_markdown_makes_project_text_inert():
+    from ingestion.changes.formats import render
+    from ingestion.changes.report import report_build
+
+    base = state_from_parsed(parsed(BASE))
+    head = state_from_parsed(parsed(BASE))
+    stg = head.capsules[MODEL + "stg_customers"]
+    stg.owner = '<img src=x onerror=alert(1)> | [link](http://evil)'
+    report = report_build(diff=diff_states(base, head), project="p|<b>", base_label="b", head_label="h")
+    text = render(report, fmt="markdown")
+    unescaped = re.compile(r"(?<!\\)(<img|<b>|\]\(http)")
+    assert not unescaped.search(text)
+    assert "\\<img src=x onerror=alert(1)\\> \\| \\[link\\](http://evil)" in text
