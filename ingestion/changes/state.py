@@ -9,7 +9,6 @@ out, and PII facts are filled in only by the stored side (the classifier runs af
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -20,7 +19,6 @@ from ingestion.records import CapsuleRecord, ParsedProject, TestRecord
 
 __all__ = ["CapsuleState", "ColumnState", "ProjectState", "sql_digest", "state_from_parsed", "test_key"]
 
-_SPACE = re.compile(r"\s+")
 # Attributes that change on every run (or are bookkeeping) and say nothing about the model's configuration.
 VOLATILE_ATTRIBUTES = frozenset({
     "last_run", "compiled_sql_source", "catalog_stats", "in_catalog", "owner_source", "domain_source", "dbt_owner",
@@ -86,9 +84,10 @@ class ProjectState:
 
 def sql_digest(sql: str | None) -> str | None:
     """Whitespace-insensitive digest of compiled SQL: reformatting alone is not a change."""
-    if not sql or not sql.strip():
+    words = sql.split() if sql else None  # str.split() collapses any whitespace, in C
+    if not words:
         return None
-    return hashlib.md5(_SPACE.sub(" ", sql.strip()).encode(), usedforsecurity=False).hexdigest()
+    return hashlib.md5(" ".join(words).encode(), usedforsecurity=False).hexdigest()
 
 
 def config_digest(*, attributes: dict[str, Any], tags: Any, materialization: str | None, group: str | None) -> str:
@@ -111,6 +110,9 @@ def owner_label(name: str | None, email: str | None) -> str | None:
     return name or email or None
 
 
+_column = ColumnState._make
+
+
 def _capsule_state(record: CapsuleRecord, conventions: Any, project: str) -> CapsuleState:
     deprecation = record.attributes.get("deprecation_date")
     tests: dict[tuple, str] = {}
@@ -129,7 +131,8 @@ def _capsule_state(record: CapsuleRecord, conventions: Any, project: str) -> Cap
         domain=record.domain or (conv.infer_domain(record, conventions, project_name=project) if conventions else None),
         layer=conv.infer_layer(record, conventions) if conventions else None, relation=relation,
         compiled_sql=record.compiled_sql,
-        columns={c.name.lower(): ColumnState(c.name, c.data_type, c.in_manifest, c.in_catalog) for c in record.columns},
+        columns={c.name.lower(): _column((c.name, c.data_type, c.in_manifest, c.in_catalog, None, False))
+                 for c in record.columns},
         tests=tests,
     )  # fmt: skip
 
