@@ -28,6 +28,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from catalog.models import SourceSystem
+from dab_project.memory import gc_paused
 from ingestion.models import CapsuleChange, IngestionJob, RunObservation
 from ingestion.records import ParsedProject
 
@@ -61,7 +62,8 @@ def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator
     recording = ChangesetRecording()
     system = SourceSystem.objects.filter(name=parsed.project.name).first()
     if system is not None:
-        recording.base = project_state_read(source_system=system)
+        with gc_paused():  # hundreds of thousands of small acyclic objects
+            recording.base = project_state_read(source_system=system, pii=False)
     read_seconds = time.perf_counter() - started
     yield recording
     started = time.perf_counter()
@@ -70,7 +72,9 @@ def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator
     if recording.base is None:
         stats["first"] = "the first ingestion of this project is the baseline: no changes recorded"
     else:
-        diff = diff_states(recording.base, state_from_parsed(parsed, conventions=conventions_load()))
+        with gc_paused():
+            diff = diff_states(recording.base, state_from_parsed(parsed, conventions=conventions_load()))
+        recording.base = None
         at = job.started_at or timezone.now()
         rows = [
             CapsuleChange(

@@ -92,7 +92,8 @@ def _load(parsed: ParsedProject, *, actor: str) -> Any:
 
 
 def _side(system: SourceSystem, *, evaluate: bool) -> _Side:
-    side = _Side(state=project_state_read(source_system=system))
+    with gc_paused():
+        side = _Side(state=project_state_read(source_system=system))
     if evaluate and settings.CONFORMANCE_ON_INGEST:
         side.violations = violations_active_brief(source_system_id=system.pk)
         latest = snapshot_latest(full_only=True)
@@ -128,17 +129,19 @@ def diff_run(
     if evaluate and not settings.CONFORMANCE_ON_INGEST:
         notes.append("conformance is off (CONFORMANCE_ON_INGEST): no conformance delta")
     if not evaluate:
-        if base_parsed is not None:
-            base_side = _Side(state_from_parsed(base_parsed, conventions=conventions_load()))
-        else:
-            base_side = _Side(project_state_read(source_system=stored))
-        head_side = _Side(state_from_parsed(head_parsed, conventions=conventions_load()))
+        with gc_paused():
+            if base_parsed is not None:
+                base_side = _Side(state_from_parsed(base_parsed, conventions=conventions_load()))
+            else:
+                base_side = _Side(project_state_read(source_system=stored, pii=False))
+            head_side = _Side(state_from_parsed(head_parsed, conventions=conventions_load()))
     else:
         # the preview drops each parsed project once loaded, so it is not held beside both states
         parsed = [base_parsed, head_parsed]
         del base_parsed, head_parsed
         base_side, head_side = _preview(parsed, name=name, actor=actor)
-    diff = diff_states(base_side.state, head_side.state)
+    with gc_paused():  # the states and the diff are many small acyclic objects
+        diff = diff_states(base_side.state, head_side.state)
     conformance = None
     if base_side.violations is not None and head_side.violations is not None:
         conformance = conformance_delta(before=base_side.violations, after=head_side.violations,

@@ -178,7 +178,7 @@ def test_markdown_makes_project_text_inert():
     base = state_from_parsed(parsed(BASE))
     head = state_from_parsed(parsed(BASE))
     stg = head.capsules[MODEL + "stg_customers"]
-    stg.owner = '<img src=x onerror=alert(1)> | [link](http://evil)'
+    stg.owner = "<img src=x onerror=alert(1)> | [link](http://evil)"
     report = report_build(diff=diff_states(base, head), project="p|<b>", base_label="b", head_label="h")
     text = render(report, fmt="markdown")
     unescaped = re.compile(r"(?<!\\)(<img|<b>|\]\(http)")
