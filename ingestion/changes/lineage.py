@@ -54,14 +54,15 @@ class StateLineage:
         if key in self._models:
             return self._models[key]
         capsule = self.state.capsules.get(urn)
-        if capsule is None or not capsule.compiled_sql:
+        sql = self.state.compiled_sql(urn)
+        if capsule is None or not sql:
             return None
         upstream = [
             self._relation(self.state.capsules[u], (assume[1],) if assume and assume[0] == u else ())
             for u in self._upstream_urns(urn) if u in self.state.capsules
         ]  # fmt: skip
         result = extract_column_lineage(
-            sql=capsule.compiled_sql, dialect=self.dialect, upstream=upstream,
+            sql=sql, dialect=self.dialect, upstream=upstream,
             target_columns=tuple(c.name for c in capsule.columns.values()),
         )  # fmt: skip
         self._models[key] = result

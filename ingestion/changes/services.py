@@ -91,9 +91,9 @@ def _load(parsed: ParsedProject, *, actor: str) -> Any:
     return result
 
 
-def _side(system: SourceSystem, *, evaluate: bool) -> _Side:
+def _side(system: SourceSystem, *, evaluate: bool, lazy_sql: bool = False) -> _Side:
     with gc_paused():
-        side = _Side(state=project_state_read(source_system=system))
+        side = _Side(state=project_state_read(source_system=system, lazy_sql=lazy_sql))
     if evaluate and settings.CONFORMANCE_ON_INGEST:
         side.violations = violations_active_brief(source_system_id=system.pk)
         latest = snapshot_latest(full_only=True)
@@ -133,7 +133,7 @@ def diff_run(
             if base_parsed is not None:
                 base_side = _Side(state_from_parsed(base_parsed, conventions=conventions_load()))
             else:
-                base_side = _Side(project_state_read(source_system=stored, pii=False))
+                base_side = _Side(project_state_read(source_system=stored, pii=False, lazy_sql=True))
             head_side = _Side(state_from_parsed(head_parsed, conventions=conventions_load()))
     else:
         # the preview drops each parsed project once loaded, so it is not held beside both states
@@ -160,10 +160,11 @@ def _preview(parsed: list[ParsedProject | None], *, name: str, actor: str) -> tu
     try:
         with transaction.atomic():
             _acquire_ingestion_lock()
-            if parsed[0] is not None:
+            stored = parsed[0] is None  # the base is what is stored: it is still there after the rollback
+            if not stored:
                 _load(parsed[0], actor=actor)
                 parsed[0] = None
-            sides.append(_side(SourceSystem.objects.get(name=name), evaluate=True))
+            sides.append(_side(SourceSystem.objects.get(name=name), evaluate=True, lazy_sql=stored))
             _load(parsed[1], actor=actor)
             parsed[1] = None
             sides.append(_side(SourceSystem.objects.get(name=name), evaluate=True))

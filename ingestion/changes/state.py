@@ -9,6 +9,7 @@ out, and PII facts are filled in only by the stored side (the classifier runs af
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -57,7 +58,7 @@ class CapsuleState:
     domain: str | None
     layer: str | None = None
     relation: str | None = None  # database.schema.relation
-    compiled_sql: str | None = None
+    compiled_sql: str | None = None  # None in stored states until asked for (ProjectState.compiled_sql)
     columns: dict[str, ColumnState] = field(default_factory=dict)  # lower-case name -> column
     tests: dict[tuple, str] = field(default_factory=dict)  # test_key -> the test's name
 
@@ -78,16 +79,28 @@ class ProjectState:
     # False for parsed artifacts: a steward's owner or domain, kept by DAB while dbt names none, is not in them
     stewarded: bool = True
 
+    # Fetches compiled SQL the state was read without (stored states): URNs -> SQL, asked only for the few models
+    # whose column lineage a report needs.
+    sql_source: Callable[[list[str]], dict[str, str]] | None = None
+
+    def compiled_sql(self, urn: str) -> str | None:
+        capsule = self.capsules.get(urn)
+        if capsule is None or capsule.sql_digest is None:
+            return None
+        if capsule.compiled_sql is None and self.sql_source is not None:
+            capsule.compiled_sql = self.sql_source([urn]).get(urn)
+        return capsule.compiled_sql
+
     def upstream_of(self, urn: str) -> list[str]:
         return sorted(up for up, downs in self.downstream.items() if urn in downs)
 
 
 def sql_digest(sql: str | None) -> str | None:
-    """Whitespace-insensitive digest of compiled SQL: reformatting alone is not a change."""
-    words = sql.split() if sql else None  # str.split() collapses any whitespace, in C
-    if not words:
+    """MD5 of the compiled SQL as written (None without SQL). Byte for byte, so PostgreSQL computes the same
+    digest of a stored model (``md5(compiled_sql)``) without sending its SQL over."""
+    if not sql or not sql.strip(" \t\n\r\f"):  # as PostgreSQL's btrim in the stored read
         return None
-    return hashlib.md5(" ".join(words).encode(), usedforsecurity=False).hexdigest()
+    return hashlib.md5(sql.encode(), usedforsecurity=False).hexdigest()
 
 
 def config_digest(*, attributes: dict[str, Any], tags: Any, materialization: str | None, group: str | None) -> str:
