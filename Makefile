@@ -53,6 +53,7 @@ run: install .env
 
 test: install
 	@scripts/os_packages.sh chromium || true
+	@scripts/test_tools.sh >/dev/null || true
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
 
 test-sqlite: install

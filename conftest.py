@@ -146,6 +146,21 @@ def logged_in_page(page, django_user_model):
     return page
 
 
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script (a test tool, never shipped), installed by scripts/test_tools.sh into a cache.
+
+    Skips, saying why, only when npm is truly unavailable; an npm that fails to install fails the test.
+    """
+    import subprocess
+
+    result = subprocess.run([str(REPO_DIR / "scripts" / "test_tools.sh")], capture_output=True, text=True)
+    if result.returncode == 3:
+        pytest.skip("accessibility tests need axe-core, installed with npm (Debian package `npm`; `make test` does it)")
+    assert result.returncode == 0, f"scripts/test_tools.sh failed: {result.stderr}"
+    return (Path(result.stdout.strip()) / "axe.min.js").read_text()
+
+
 def pytest_report_header(config):
     from django.conf import settings
 

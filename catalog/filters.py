@@ -16,6 +16,7 @@ from django_filters.constants import EMPTY_VALUES
 from catalog.models import Capsule, Column
 from catalog.querysets import capsules
 from catalog.selectors import CAPSULE_FACETS, SEARCH_FACETS, column_search_scope
+from dab_project.filters import StrictBooleanFilter
 
 __all__ = ["CapsuleFilterSet", "ColumnFilterSet", "SearchScope", "search_scope"]
 
@@ -58,8 +59,8 @@ class CapsuleFilterSet(filters.FilterSet):
     materialization = CharInFilter(field_name="materialization", label="Materialization")
     source = CharInFilter(field_name="source_system__name", label="Source", help_text="Source system (dbt project).")
     tag = filters.CharFilter(method="filter_tag", label="Tag")
-    has_tests = filters.BooleanFilter(field_name="has_tests", label="Has tests")
-    has_pii = filters.BooleanFilter(method="filter_has_pii", label="Has PII", help_text="A column holds PII.")
+    has_tests = StrictBooleanFilter(field_name="has_tests", label="Has tests")
+    has_pii = StrictBooleanFilter(method="filter_has_pii", label="Has PII", help_text="A column holds PII.")
     ordering = OrderingFilter(
         fields=(
             ("name", "name"),
@@ -122,12 +123,12 @@ class ColumnFilterSet(filters.FilterSet):
     capsule = filters.CharFilter(field_name="capsule__urn", label="Capsule", help_text="The capsule's URN.")
     data_type = filters.CharFilter(field_name="data_type", lookup_expr="iexact", label="Data type")
     semantic_type = CharInFilter(field_name="semantic_type", label="Semantic type")
-    pii = filters.BooleanFilter(method="filter_pii", label="PII", help_text="Holds PII no steward rejected.")
+    pii = StrictBooleanFilter(method="filter_pii", label="PII", help_text="Holds PII no steward rejected.")
     pii_type = filters.CharFilter(method="filter_pii_type", label="PII type")
     layer = CharInFilter(field_name="capsule__layer", label="Layer")
     domain = CharInFilter(field_name="capsule__domain__name", label="Domain")
     capsule_type = CharInFilter(field_name="capsule__capsule_type", label="Capsule type")
-    has_tests = filters.BooleanFilter(field_name="has_tests", label="Has tests")
+    has_tests = StrictBooleanFilter(field_name="has_tests", label="Has tests")
     origin = CharInFilter(
         field_name="origin", label="Origin", help_text="catalog, manifest, sql (inferred from SQL), usage (inferred)."
     )

@@ -309,6 +309,14 @@ def column_get(*, urn: str) -> Column:
     return column_detail_queryset().get(urn=urn)
 
 
+def urns_known(*, urns: Iterable[str]) -> set[str]:
+    """Which of these URNs name a capsule or a column (two queries)."""
+    urns = list(urns)
+    return set(capsules().filter(urn__in=urns).values_list("urn", flat=True)) | set(
+        columns().filter(urn__in=urns).values_list("urn", flat=True)
+    )
+
+
 # -- search -------------------------------------------------------------------------------------------
 
 

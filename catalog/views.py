@@ -52,11 +52,17 @@ class Facet:
     options: list[FacetOption]
 
 
-def _facets(filterset: CapsuleFilterSet) -> list[Facet]:
-    """The filter bar's selects with counts under every other current filter (one query)."""
+# The selects of the compact filter on domain and owner pages (the same choices as the capsule browser's).
+SCOPED_FACETS = ("capsule_type", "layer")
+
+
+def _facets(filterset: CapsuleFilterSet, names: tuple[str, ...] | None = None) -> list[Facet]:
+    """The filter bar's selects with counts under every other current filter (one query); ``names`` picks some."""
     counts = selectors.capsule_facet_counts(querysets=filterset.facet_querysets())
     facets = []
     for name in filterset.facets:
+        if names is not None and name not in names:
+            continue
         current = filterset.data.get(name, "")
         labels = BOOLEAN_LABELS.get(name, {})
         options = [
@@ -198,6 +204,7 @@ class DomainDetailView(_CapsuleTableMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["domain"] = self.domain
+        context["facets"] = _facets(self.filterset, names=SCOPED_FACETS)
         context["children"] = list(self.domain.children.order_by("name"))
         return context
 
@@ -230,6 +237,7 @@ class OwnerDetailView(_CapsuleTableMixin, ListView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["owner"] = self.owner
+        context["facets"] = _facets(self.filterset, names=SCOPED_FACETS)
         context["owned_domains"] = list(self.owner.domains.order_by("name"))
         return context
 

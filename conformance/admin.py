@@ -12,6 +12,7 @@ from conformance.engine import RuleFileError
 from conformance.models import ProjectConfig, Rule, ScoreSnapshot, Violation, ViolationEvent
 from conformance.selectors import rule_spec
 from conformance.services import project_config_store, rule_override, violations_triage
+from dab_project.text import plural
 
 
 class RuleAdminForm(forms.ModelForm):
@@ -114,7 +115,7 @@ class RuleAdmin(admin.ModelAdmin):
     def _override(self, request, queryset: QuerySet[Rule], enabled: bool | None) -> None:
         for rule in queryset:
             rule_override(rule=rule, actor=request.user.get_username(), enabled=enabled)
-        self.message_user(request, f"{queryset.count()} rule(s) changed; the next evaluation applies it.")
+        self.message_user(request, f"{plural(queryset.count(), 'rule')} changed; the next evaluation applies it.")
 
     @admin.action(description="Switch off (kept across syncs)")
     def switch_off(self, request, queryset):
@@ -199,7 +200,7 @@ class ViolationAdmin(admin.ModelAdmin):
             self.message_user(request, str(exc), level=messages.ERROR)
             return
         self.message_user(
-            request, f"{len(result.changed)} violation(s) changed; {len(result.skipped)} left as they were."
+            request, f"{plural(len(result.changed), 'violation')} changed; {len(result.skipped)} left as they were."
         )
 
     @admin.action(description="Acknowledge")

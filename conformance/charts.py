@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from dab_project.text import plural
+
 
 @dataclass(frozen=True)
 class Point:
@@ -35,7 +37,7 @@ def trend_svg(*, points: Sequence[Point], width: int = 720, height: int = 200) -
 
     latest = points[-1]
     summary = (
-        f"Conformance score over the last {len(points)} evaluation(s); latest {_fmt(latest.score)} "
+        f"Conformance score over the last {plural(len(points), 'evaluation')}; latest {_fmt(latest.score)} "
         f"(weighted {_fmt(latest.weighted)}) on {latest.at:%Y-%m-%d}"
     )
     parts = [

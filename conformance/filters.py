@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 from django_filters import rest_framework as filters
+from drf_spectacular.utils import extend_schema_field
 
 from conformance.choices import ACTIVE_STATUSES, RuleStatus, Severity, ViolationStatus
 from conformance.models import Rule, ScoreSnapshot, Violation
+from dab_project.filters import UUID_OR_EMPTY, StrictBooleanFilter
 
 __all__ = ["RuleFilterSet", "ViolationFilterSet"]
 
@@ -63,6 +65,8 @@ class ViolationFilterSet(filters.FilterSet):
             queryset = queryset.filter(Q(message__icontains=word) | Q(rule__rule_id__iexact=word))
         return queryset
 
+    # The schema says what the filter reads: an evaluation's id, or nothing (any), as the pages send it.
+    @extend_schema_field({"type": "string", "pattern": UUID_OR_EMPTY})
     def filter_new_in(self, queryset: QuerySet[Violation], name: str, value) -> QuerySet[Violation]:
         at = ScoreSnapshot.objects.filter(pk=value).values_list("evaluated_at", flat=True).first()
         return queryset.filter(failing_since=at) if at is not None else queryset.none()
@@ -74,7 +78,7 @@ class RuleFilterSet(filters.FilterSet):
     rule_set = CharInFilter(field_name="rule_set", label="Rule set")
     category = CharInFilter(field_name="category", label="Category")
     severity = CharInFilter(field_name="severity", label="Severity")
-    enabled = filters.BooleanFilter(field_name="enabled", label="Enabled")
+    enabled = StrictBooleanFilter(field_name="enabled", label="Enabled")
     last_status = CharInFilter(field_name="last_status", label="Latest outcome", help_text=", ".join(RuleStatus.values))
     search = filters.CharFilter(method="filter_search", label="Search")
 

@@ -24,6 +24,7 @@ from conformance.filters import RuleFilterSet, ViolationFilterSet
 from conformance.forms import EvaluateForm, TriageForm
 from conformance.models import Rule, ScoreSnapshot, Violation
 from conformance.services import conformance_evaluate, violations_triage
+from dab_project.text import plural
 
 BREAKDOWNS = (
     ("by_rule_set", "Rule set"),
@@ -156,7 +157,7 @@ class ViolationTriageView(StewardRequiredMixin, View):
         )
         label = dict(TriageAction.choices)[data["action"]].lower()
         if result.changed:
-            messages.success(request, f"{label.capitalize()}: {len(result.changed)} violation(s).")
+            messages.success(request, f"{label.capitalize()}: {plural(len(result.changed), 'violation')}.")
         if result.skipped:
             reasons = sorted(set(result.skipped.values()))
             messages.warning(request, f"{len(result.skipped)} left as they were: {'; '.join(reasons)}.")

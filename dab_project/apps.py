@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import pre_migrate
 
 
@@ -13,6 +14,18 @@ def _create_schema(sender, using="default", **kwargs):
             cursor.execute(f"CREATE SCHEMA IF NOT EXISTS {settings.DB_SCHEMA}")
 
 
+@checks.register(checks.Tags.security, deploy=True)
+def wildcard_hosts_and_origins(app_configs=None, **kwargs):
+    """`manage.py check --deploy`: ALLOWED_HOSTS or CORS_ORIGINS of '*' (dab.W001, dab.W002)."""
+    from django.conf import settings
+
+    from dab_project.security import wildcard_warnings
+
+    found = wildcard_warnings(allowed_hosts=settings.ALLOWED_HOSTS, cors_origins=settings.CORS_ORIGINS)
+    ids = {"ALLOWED_HOSTS": "dab.W001", "CORS_ORIGINS": "dab.W002"}
+    return [checks.Warning(text, id=ids[name]) for name, text in found.items()]
+
+
 class DabProjectConfig(AppConfig):
     name = "dab_project"
     verbose_name = "Data Architecture Brain"
@@ -24,3 +37,19 @@ class DabProjectConfig(AppConfig):
         # jsonb columns decode with orjson: reading a project's meta/tags is several times faster.
         set_json_loads(orjson.loads)
         pre_migrate.connect(_create_schema, sender=self, dispatch_uid="dab_create_schema")
+        _warn_about_wildcards()
+
+
+def _warn_about_wildcards() -> None:
+    """In production, say at every start (web, worker, command) when any host or origin is accepted."""
+    import structlog
+    from django.conf import settings
+
+    from dab_project.security import wildcard_warnings
+
+    if not settings.STRICT:
+        return
+    logger = structlog.get_logger("dab.security")
+    found = wildcard_warnings(allowed_hosts=settings.ALLOWED_HOSTS, cors_origins=settings.CORS_ORIGINS)
+    for text in found.values():
+        logger.warning("insecure_setting", environment=settings.ENVIRONMENT, problem=text)

@@ -81,6 +81,8 @@ def bulk_update(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]
 
     On PostgreSQL the rows are COPYed into a temporary table and applied with one UPDATE ... FROM.
     """
+    if isinstance(rows, Sequence) and not rows:
+        return 0  # no temporary table and COPY for nothing (an unchanged re-ingestion's usual case)
     qn = connection.ops.quote_name
     count = 0
     with connection.cursor() as cursor:

@@ -8,6 +8,7 @@ underscores), and `dab <command> [options]` runs `<command>` itself; so `dab ing
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -29,6 +30,9 @@ GROUPS = {
 OUR_APPS = ("dab_project", "catalog", "lineage", "pii", "conformance", "ingestion")
 # Django commands worth reaching through `dab` too.
 PASSTHROUGH = {"migrate", "createsuperuser", "changepassword", "check", "shell", "dbshell", "showmigrations"}
+# Commands that run without a database; every other one first checks that it answers.
+NO_DATABASE = {"check"}
+DATABASE_UNAVAILABLE = 3  # exit status when the database cannot be reached
 
 
 def _setup_django() -> None:
@@ -36,6 +40,8 @@ def _setup_django() -> None:
     import django
 
     django.setup()
+    # The pool logs a warning per failed reconnection attempt; a command says what is wrong once instead.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
 
 
 def _our_commands() -> dict[str, str]:
@@ -100,8 +106,17 @@ def _serve(args: list[str]) -> int:
     if gunicorn is None:
         print("gunicorn is not installed; run `make install` or use `dab serve --dev`.", file=sys.stderr)
         return 1
-    # collectstatic is not needed: whitenoise serves app static files straight from their folders in
-    # development, and the Docker image collects them at build time.
+    # Outside production whitenoise serves the apps' folders directly; in production the pages need the
+    # collected files and their manifest, so collect them now if they are missing or out of date.
+    from django.core.exceptions import ImproperlyConfigured
+
+    from dab_project.staticfiles import static_files_ensure
+
+    try:
+        static_files_ensure()
+    except ImproperlyConfigured as exc:
+        print(f"dab serve: {exc}", file=sys.stderr)
+        return 1
     argv = [
         gunicorn,
         "dab_project.wsgi",
@@ -122,7 +137,23 @@ def _serve(args: list[str]) -> int:
     return 0  # not reached
 
 
+# 128 + SIGPIPE: what a shell reports for a command whose reader went away.
+EXIT_BROKEN_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The `dab` command. A reader that stops early (`dab --help | head`) ends it quietly, no traceback."""
+    try:
+        status = _main(argv)
+        sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at interpreter exit
+    except BrokenPipeError:
+        # Point stdout at /dev/null so the interpreter's own final flush has nowhere to fail.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return status
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] != ["serve"]:
         # Commands print their own results; routine log lines would only interleave with them.
@@ -158,13 +189,27 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command, rest = resolved
     from django.core.management import ManagementUtility
+    from django.db import InterfaceError, OperationalError
 
+    from dab_project.database import database_problem
+
+    wants_command_help = any(arg in ("-h", "--help") for arg in rest)
+    if command not in NO_DATABASE and not wants_command_help:
+        # Asked once, directly: the pool would retry for its whole timeout and log a warning per attempt.
+        problem = database_problem(timeout=2.0)
+        if problem is not None:
+            print(f"dab: database unavailable: {problem}", file=sys.stderr)
+            return DATABASE_UNAVAILABLE
     utility = ManagementUtility(["dab", command, *rest])
     utility.prog_name = f"dab {' '.join(argv[: len(argv) - len(rest)])}"
     try:
         utility.execute()
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except (OperationalError, InterfaceError) as exc:  # the database went away while the command ran
+        problem = database_problem(timeout=2.0) or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        print(f"dab: database unavailable: {problem}", file=sys.stderr)
+        return DATABASE_UNAVAILABLE
     return 0
 
 

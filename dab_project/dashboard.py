@@ -11,6 +11,7 @@ from catalog.models import Capsule, Column
 from catalog.querysets import pii_q
 from catalog.selectors import capsule_coverage, capsule_facet_counts, catalog_counts
 from conformance.selectors import snapshot_latest
+from dab_project.text import plural
 from ingestion.changes.selectors import models_slowest_growing
 from ingestion.selectors import job_list
 from pii.selectors import pii_exposure
@@ -20,6 +21,23 @@ LINEAGE_TYPES = ("model", "snapshot")
 
 def _ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
+
+
+# dbt resource types whose plural is not the name plus "s".
+_TYPE_PLURALS = {"analysis": "analyses", "saved_query": "saved queries"}
+SHOWN_TYPES = 3
+
+
+def type_breakdown(facets) -> list[str]:
+    """'26 models', '9 sources', '8 seeds', '8 others': the commonest types, then the rest together,
+    so the parts add up to the capsule count."""
+    shown = [
+        plural(f.count, f.value.replace("_", " "), _TYPE_PLURALS.get(f.value)) for f in facets[:SHOWN_TYPES] if f.value
+    ]
+    rest = sum(f.count for f in facets[SHOWN_TYPES:]) + sum(f.count for f in facets[:SHOWN_TYPES] if not f.value)
+    if rest:
+        shown.append(plural(rest, "other"))
+    return shown
 
 
 def dashboard_summary() -> dict:
@@ -32,6 +50,7 @@ def dashboard_summary() -> dict:
     everything = Capsule.objects.all()  # one queryset for both facets: counted in one scan
     facets = capsule_facet_counts(querysets={"capsule_type": everything, "layer": everything})
     summary["by_type"], summary["by_layer"] = facets["capsule_type"], facets["layer"]
+    summary["type_breakdown"] = type_breakdown(facets["capsule_type"])
     pii = Column.objects.filter(pii_q()).aggregate(total=Count("pk"), masked=Count("pk", filter=Q(pii_masked=True)))
     summary["pii"] = {**pii, "exposed": pii_exposure().columns.count()}
     lineage = dict(

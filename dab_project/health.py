@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import structlog
-from django.db import DatabaseError, connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -13,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dab_project import __version__
+from dab_project.database import database_problem
 
 logger = structlog.get_logger(__name__)
 
@@ -48,17 +48,11 @@ class LivenessView(_OpenView):
 
 
 def database_check() -> str:
-    """ "ok", or the error that kept the database from answering ``SELECT 1``."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except (DatabaseError, OSError) as exc:
-        # The connection is unusable now; drop it so the next request reconnects.
-        connection.close_if_unusable_or_obsolete()
-        first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return f"error: {first_line}"
-    return "ok"
+    """ "ok", or "error: " and what keeps the database from answering (connection refused, authentication
+    failed, database missing, ...). A connection of its own, never the pool's: an outage is named within
+    about 2 s instead of after the pool's timeout (dab_project.database)."""
+    problem = database_problem(timeout=2.0)
+    return "ok" if problem is None else f"error: {problem}"
 
 
 class ReadinessView(_OpenView):

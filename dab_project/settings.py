@@ -7,12 +7,14 @@ says) refuses to start with a default SECRET_KEY or API_KEY, or with DEBUG on.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from dab_project.logging import logging_config
+from dab_project.security import MIN_API_KEY_LENGTH, MIN_SECRET_KEY_LENGTH, secret_weakness
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -57,12 +59,14 @@ def _check_strict_settings() -> None:
             "SECRET_KEY must be set to a long random value"
             " (python -c 'import secrets; print(secrets.token_urlsafe(50))')"
         )
-    elif len(SECRET_KEY) < 32:
-        problems.append("SECRET_KEY must be at least 32 characters long")
+    elif weakness := secret_weakness(SECRET_KEY, min_length=MIN_SECRET_KEY_LENGTH):
+        problems.append(f"SECRET_KEY is too weak: it {weakness}")
     if API_KEY in PLACEHOLDER_API_KEYS:
         problems.append("API_KEY must be set to a secret value, not a default or placeholder")
-    elif len(API_KEY) < 16:
-        problems.append("API_KEY must be at least 16 characters long")
+    elif weakness := secret_weakness(API_KEY, min_length=MIN_API_KEY_LENGTH):
+        problems.append(
+            f"API_KEY is too weak: it {weakness} (python -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
     if problems:
         raise ImproperlyConfigured(
             f"Refusing to start with ENVIRONMENT={ENVIRONMENT}: " + "; ".join(problems) + ". See .env.example."
@@ -94,6 +98,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "axes",
     "dab_project.apps.DabProjectConfig",
     "catalog",
     "lineage",
@@ -105,6 +110,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "dab_project.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "dab_project.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -114,6 +120,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "dab_project.middleware.LoginRequiredPagesMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dab_project.urls"
@@ -197,7 +205,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABAS
     DATABASES["default"]["OPTIONS"]["pool"] = {
         "min_size": DATABASE_POOL_SIZE,
         "max_size": DATABASE_POOL_SIZE + DATABASE_MAX_OVERFLOW,
-        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
+        # How long a request waits for a connection. A sync worker uses one at a time, so waiting only
+        # happens when the database cannot be reached: fail fast (503) instead of holding the request.
+        "timeout": env.float("DATABASE_POOL_TIMEOUT", default=2.0),
     }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
@@ -213,6 +223,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -227,10 +242,47 @@ CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
-if STRICT:
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=STRICT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=STRICT)
+# Behind a TLS-terminating proxy: the header (and value) it sets on HTTPS requests. Empty turns it off,
+# for a server reached directly; never trust a header the proxy does not overwrite.
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="X-Forwarded-Proto: https" if STRICT else "")
+if _proxy_ssl_header:
+    _header, _, _value = _proxy_ssl_header.partition(":")
+    if not _value.strip():
+        raise ImproperlyConfigured(
+            f"SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https'; got {_proxy_ssl_header!r}."
+        )
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _header.strip().upper().replace("-", "_"), _value.strip())
+# HTTPS only in production: plain-HTTP requests are redirected, and browsers told to remember it (HSTS).
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=STRICT)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31_536_000 if STRICT else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Asking browsers to preload the domain is a commitment for every sub-domain, the operator's to make
+# (SECURE_HSTS_PRELOAD=true); without it, Django's deploy check would warn on every production install.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+# Content-Security-Policy on every response (dab_project.middleware); CSP_ENABLED=false only to debug.
+CSP_ENABLED = env.bool("CSP_ENABLED", default=True)
+
+# Login throttling (django-axes) on /accounts/login/ and /admin/login/; API keys never go through it.
+# After LOGIN_FAILURE_LIMIT failed sign-ins an account is locked, and so is the address they came from,
+# each on its own, for LOGIN_LOCKOUT_MINUTES. Attempts are stored in the database (shared by every
+# worker), listed in the admin, and cleared with `python manage.py axes_reset`.
+AXES_ENABLED = env.bool("LOGIN_THROTTLING", default=True)
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or LOGIN_LOCKOUT_MINUTES < 1:
+    raise ImproperlyConfigured("LOGIN_FAILURE_LIMIT and LOGIN_LOCKOUT_MINUTES must be at least 1.")
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False  # no banner on every command; failures and lockouts are still logged
+AXES_LOCKOUT_CALLABLE = "dab_project.security.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "dab_project.security.client_ip"
+# Behind a reverse proxy, the number of proxies that append to X-Forwarded-For: the client's address is
+# the one that many hops from the right. 0 (the default) trusts only REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 # -- Internationalisation, static files ---------------------------------------------------------------
 
@@ -279,13 +331,23 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    "DEFAULT_PARSER_CLASSES": [
+        "dab_project.api.JSONParser",  # deep JSON is a 400, not a 500
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "dab_project.api.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Data Architecture Brain API",
-    "DESCRIPTION": "Catalog, lineage, PII and conformance over dbt metadata. Authenticate with the X-API-Key header.",
+    "DESCRIPTION": (
+        "Catalog, lineage, PII and conformance over dbt metadata. Authenticate with the X-API-Key header. "
+        "URNs and names in paths are escaped into one segment: `~` becomes `~7E` and `/` becomes `~2F` "
+        "(then percent-encoding as usual); every `url` in a response is already spelled so. Every error, "
+        "whatever its status, is JSON in the `Error` shape."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SCHEMA_PATH_PREFIX": API_PREFIX,
@@ -304,13 +366,18 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "dab_project.api.strip_trailing_slashes",
+        "dab_project.api.describe_escaped_names",
+        "dab_project.api.document_error_responses",
     ],
 }
 
-CORS_ORIGINS = env.list("CORS_ORIGINS", default=["*"])
+# Production allows no cross-origin browser calls unless origins are listed; elsewhere any origin may.
+CORS_ORIGINS = env.list("CORS_ORIGINS", default=[] if STRICT else ["*"])
 CORS_ALLOW_ALL_ORIGINS = CORS_ORIGINS == ["*"]
 CORS_ALLOWED_ORIGINS = [] if CORS_ALLOW_ALL_ORIGINS else CORS_ORIGINS
 CORS_URLS_REGEX = r"^/api/.*$"
+# Health probes come over plain HTTP from inside the container or the orchestrator: never redirected.
+SECURE_REDIRECT_EXEMPT = [rf"^{API_PREFIX.strip('/')}/health"]
 CORS_ALLOW_HEADERS = ("accept", "authorization", "content-type", "x-api-key", "x-request-id")
 
 # -- Product features ---------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from dab_project import converters, views  # noqa: F401  (registers the urn converter)
 
@@ -20,7 +20,15 @@ urlpatterns = [
     path("", include("pii.urls")),
     path("", include("conformance.urls")),
     path("", include("ingestion.urls")),
+    # Last: only a path no route took, with a raw (or %2F-encoded) URN in it, lands here.
+    re_path(r"^(?:.*/)?urn:.*$", views.legacy_urn_redirect, name="legacy_urn"),
 ]
+
+# Under the API prefix every error is JSON (dab_project.errors).
+handler400 = "dab_project.errors.bad_request"
+handler403 = "dab_project.errors.permission_denied"
+handler404 = "dab_project.errors.page_not_found"
+handler500 = "dab_project.errors.server_error"
 
 admin.site.site_header = "Data Architecture Brain"
 admin.site.site_title = "DAB admin"

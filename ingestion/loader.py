@@ -381,10 +381,12 @@ def _unloadable(record: CapsuleRecord, seen: set[str], foreign_urns: set[str]) -
 
 
 def _choose(new_id, new_source, stored_id, stored_source):
-    """dbt's value wins; a convention's value fills in unless a steward set one; else keep what is stored."""
+    """dbt's value wins; a convention's value fills in unless a steward set one. Without a new value, what dbt
+    or a convention gave goes with it (dropped in dbt, dropped here); a steward's value (or one of unknown
+    origin, stored before sources were recorded) is kept."""
     if new_id is not None and (new_source == SOURCE_DBT or stored_source != SOURCE_STEWARD or stored_id is None):
         return new_id, new_source
-    if stored_id is not None:
+    if stored_id is not None and stored_source not in (SOURCE_DBT, SOURCE_CONVENTION):
         return stored_id, stored_source
     return None, None
 

@@ -13,3 +13,31 @@ def job_list() -> QuerySet[IngestionJob]:
 def job_latest() -> IngestionJob | None:
     """The most recent job, whatever its outcome."""
     return IngestionJob.objects.order_by("-started_at").first()
+
+
+# How a job's recorded set-up reads on its page; keys not listed (digests, outcome) are bookkeeping.
+_DETAIL_LABELS = {
+    "manifest": "Manifest",
+    "catalog": "Catalog",
+    "run_results": "Run results",
+    "dbt_project": "dbt_project.yml",
+    "evaluator_exceptions": "Evaluator exceptions",
+    "project_name": "Project",
+}
+
+
+def job_details(*, job: IngestionJob) -> list[tuple[str, str]]:
+    """(label, text) rows describing a job's set-up, for its page: what was read, how, and where it ran.
+
+    No query: reads the job's own config and stats.
+    """
+    config = job.config or {}
+    rows = [(label, str(config[key])) for key, label in _DETAIL_LABELS.items() if config.get(key)]
+    if config.get("dry_run"):
+        rows.append(("Mode", "dry run: checked and rolled back, nothing stored"))
+    if config.get("host") or config.get("pid"):
+        where = config.get("host") or "unknown host"
+        rows.append(("Ran on", f"{where}, process {config['pid']}" if config.get("pid") else where))
+    for step, seconds in ((job.stats or {}).get("timings") or {}).items():
+        rows.append((f"Time to {step}", f"{float(seconds):.2f} s"))
+    return rows

@@ -36,7 +36,7 @@ from typing import Any, BinaryIO
 import structlog
 import yaml
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
 from catalog.models import SourceSystem
@@ -209,11 +209,22 @@ def _process_alive(config: dict) -> bool | None:
     return True
 
 
+# Written into the job's config inside the ingestion transaction: present exactly when its data was committed.
+STORED_MARK = "stored"
+STOPPED_AFTER_COMMIT = (
+    "The process stopped after this ingestion's data was committed (while refreshing the database's statistics "
+    "or recording the job): everything is stored, but the job's statistics and timings are incomplete."
+)
+
+
 def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
-    """Mark jobs left "running" by killed processes as failed. Call while holding the ingestion lock.
+    """End jobs left "running" by killed processes, saying what the database holds. Call while holding the
+    ingestion lock.
 
     A job's process is dead when it ran on this host and its pid is gone, or, on PostgreSQL, when the
-    session lock every live run holds on its own key (taken before its row exists) is free.
+    session lock every live run holds on its own key (taken before its row exists) is free. A dead job whose
+    transaction committed (its config carries STORED_MARK) is completed with a warning; one whose
+    transaction never committed stored nothing and is failed.
     """
     swept = 0
     for job in IngestionJob.objects.filter(status=JobStatus.RUNNING).exclude(pk=current):
@@ -224,7 +235,15 @@ def jobs_sweep_stale(*, current: uuid.UUID | None = None) -> int:
                 alive = not cursor.fetchone()[0]
                 if not alive:
                     cursor.execute("SELECT pg_advisory_unlock(%s)", [_job_lock_key(job.pk)])
-        if alive is False:
+        if alive is False and job.config.get(STORED_MARK):
+            # Its transaction committed (the mark is written inside it): the data is there, only what came
+            # after the commit (statistics, the final timings) is missing.
+            swept += IngestionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+                status=JobStatus.COMPLETED,
+                completed_at=timezone.now(),
+                warnings=[*job.warnings, STOPPED_AFTER_COMMIT],
+            )
+        elif alive is False:
             swept += IngestionJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
                 status=JobStatus.FAILED,
                 completed_at=timezone.now(),
@@ -317,6 +336,9 @@ def last_applied_identical(*, digests: dict[str, str], job: IngestionJob) -> Ing
     return same
 
 
+ANALYZE_AFTER_CHANGES = 20_000  # columns created or removed (a capsule counts 25)
+
+
 def _analyze_after_big_changes(stats: dict) -> bool:
     """Refresh PostgreSQL's planner statistics when a load rewrote much of the catalog.
 
@@ -327,7 +349,7 @@ def _analyze_after_big_changes(stats: dict) -> bool:
         return False
     changed = sum(stats.get("columns", {}).get(k, 0) for k in ("created", "removed"))
     changed += 25 * sum(stats.get("capsules", {}).get(k, 0) for k in ("created", "removed"))
-    if changed < 20_000:
+    if changed < ANALYZE_AFTER_CHANGES:
         return False
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE capsules, columns, capsule_lineage")
@@ -405,6 +427,7 @@ def dbt_ingest(
     timings: dict[str, float] = {}
     warnings: list[str] = []
     stats: dict[str, Any] = {}
+    committed = False
     try:
         started = time.perf_counter()
         limit = settings.INGEST_MAX_UPLOAD_MB if upload else settings.INGEST_MAX_FILE_MB
@@ -463,7 +486,10 @@ def dbt_ingest(
                 _acquire_ingestion_lock()
                 swept = jobs_sweep_stale(current=job.pk)
                 if swept:
-                    warnings.append(f"{swept} earlier job(s) left running by a stopped process were marked failed.")
+                    warnings.append(
+                        f"{swept} earlier job(s) left running by a stopped process were marked failed or, when their"
+                        " data had been committed, completed."
+                    )
                 timings["lock"] = time.perf_counter() - started
                 started = time.perf_counter()
                 progress("loading")
@@ -487,15 +513,24 @@ def dbt_ingest(
                 # What decides the outcome besides the artifacts, as it stands after this run: a later identical
                 # upload compares with it.
                 job.config["outcome"] = outcome_fingerprint(source_system_id=result.source_system_id)
-                IngestionJob.objects.filter(pk=job.pk).update(config=job.config)
+                # Committed with the data, or not at all: a sweep after a crash reads what is stored from it.
+                job.config[STORED_MARK] = True
+                IngestionJob.objects.filter(pk=job.pk).update(
+                    config=job.config, stats={**stats, "timings": {k: round(v, 3) for k, v in timings.items()}},
+                    warnings=warnings,
+                )
                 started = time.perf_counter()  # leaving the block commits: deferred foreign-key checks run now
         except _DryRunRollback:
             stats["dry_run"] = "rolled back: nothing was stored"
         else:
+            committed = True
             timings["commit"] = time.perf_counter() - started
             started = time.perf_counter()
-            if _analyze_after_big_changes(stats):
-                timings["analyze"] = time.perf_counter() - started
+            try:
+                if _analyze_after_big_changes(stats):
+                    timings["analyze"] = time.perf_counter() - started
+            except DatabaseError as exc:  # the data is stored; only the planner's statistics are stale
+                warnings.append(f"The database's statistics were not refreshed after the load: {exc}".strip())
         stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
         job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)
         log.info(
@@ -506,8 +541,14 @@ def dbt_ingest(
         details = {"type": type(exc).__name__, "artifact": getattr(exc, "artifact", None)}
         job_finish(job, status=JobStatus.FAILED, stats=stats, warnings=warnings, error=str(exc), details=details)
         log.info("ingestion_rejected", error=str(exc))
-    except BaseException as exc:  # interrupted or a bug: the transaction rolled back; say so and re-raise
+    except BaseException as exc:  # interrupted or a bug: say what is stored, and re-raise
         message = "interrupted" if isinstance(exc, KeyboardInterrupt) else f"{type(exc).__name__}: {exc}"
+        stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
+        if committed:  # after the commit: the data is stored, what followed it is not
+            warnings.append(f"{STOPPED_AFTER_COMMIT} ({message})")
+            job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)
+            log.error("ingestion_interrupted_after_commit", error=message)
+            raise
         details = {"type": type(exc).__name__, "traceback": traceback.format_exc(limit=8)[-4000:]}
         job_finish(job, status=JobStatus.FAILED, stats=stats, warnings=warnings, error=message, details=details)
         log.error("ingestion_failed", error=message)

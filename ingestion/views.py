@@ -36,6 +36,11 @@ class JobDetailView(DetailView):
     context_object_name = "job"
     model = IngestionJob
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["details"] = selectors.job_details(job=self.object)
+        return context
+
 
 class DbtUploadView(UserPassesTestMixin, FormView):
     """Upload artifacts from the browser; signed-in staff only (ingestion changes the catalog)."""

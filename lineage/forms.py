@@ -15,8 +15,10 @@ class GraphForm(forms.Form):
 
     urn = forms.CharField(max_length=1000, required=False)
     q = forms.CharField(max_length=200, required=False, label="Find a capsule")
-    upstream = forms.TypedChoiceField(coerce=int, required=False, empty_value=2, label="Upstream hops")
-    downstream = forms.TypedChoiceField(coerce=int, required=False, empty_value=2, label="Downstream hops")
+    # Two hops each way by default: enough to see where a capsule's data comes from and goes, small enough
+    # to read. The selects start there too (not at 0, which draws a lone node).
+    upstream = forms.TypedChoiceField(coerce=int, required=False, empty_value=2, initial=2, label="Upstream hops")
+    downstream = forms.TypedChoiceField(coerce=int, required=False, empty_value=2, initial=2, label="Downstream hops")
     level = forms.ChoiceField(choices=[(v, v.title()) for v in LEVELS], required=False, label="Level")
     max_nodes = forms.IntegerField(min_value=10, max_value=2000, required=False)
 

@@ -21,6 +21,7 @@ capsule edge.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 import uuid
@@ -474,6 +475,12 @@ def _outputs_hash(outputs: dict[str, str | None], complete: bool) -> str:
     return hashlib.md5(orjson.dumps([sorted(outputs.items()), complete]), usedforsecurity=False).hexdigest()
 
 
+@functools.lru_cache(maxsize=8)
+def _sorted_names(names: frozenset[str]) -> tuple[str, ...]:
+    # the same set for every model of a run: sorted once, not once per model
+    return tuple(sorted(names))
+
+
 def _fingerprint(model: _Node, nodes: dict[Any, _Node], *, dialect: str | None, masking: frozenset[str]) -> str:
     """A hash of everything the model's lineage is derived from, without reading SQL or columns.
 
@@ -488,7 +495,7 @@ def _fingerprint(model: _Node, nodes: dict[Any, _Node], *, dialect: str | None, 
     payload = (
         EXTRACTOR_VERSION,
         dialect,
-        sorted(masking),
+        _sorted_names(masking),
         model.sql_md5,
         model.capsule_type,
         _spellings(model),

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import csv
 
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, JsonResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -52,11 +52,18 @@ class ExplorerView(TemplateView):
         data = form.cleaned_data
         query = data["q"].strip()
         if query:
-            # A URN typed or picked from the suggestions is drawn at once; anything else is searched.
+            # A URN typed or picked from the suggestions, or the exact name of one capsule, is drawn at once;
+            # anything else is searched.
+            exact = None
             if query.startswith("urn:") and (
                 Capsule.objects.filter(urn=query).exists() or Column.objects.filter(urn=query).exists()
             ):
-                data["urn"] = query
+                exact = query
+            else:
+                named = list(Capsule.objects.filter(name__iexact=query).values_list("urn", flat=True)[:2])
+                exact = named[0] if len(named) == 1 else None
+            if exact:
+                data["urn"] = exact
             else:
                 context["results"] = selectors.lineage_capsule_search(query=query)
                 return context
@@ -104,8 +111,10 @@ class ImpactView(TemplateView):
 
     def get(self, request, *args, **kwargs):
         form = ImpactForm(request.GET)
+        if "urn" not in request.GET:  # the entry page: choose what to analyse
+            return render(request, "lineage/impact_start.html", {"form": ImpactForm()})
         if not form.is_valid():
-            return HttpResponseBadRequest("give the urn of a capsule or column")
+            return render(request, "lineage/impact_start.html", {"form": form}, status=400)
         data = form.cleaned_data
         depth = selectors.depth_resolve(requested=data.get("depth"))
         capsule = Capsule.objects.filter(urn=data["urn"]).only("id", "urn", "name").first()

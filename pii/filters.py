@@ -12,6 +12,7 @@ from django_filters import rest_framework as filters
 
 from catalog.choices import Layer
 from catalog.models import Column
+from dab_project.filters import StrictBooleanFilter
 from pii.services import pii_config
 
 __all__ = ["DETECTED_BY", "PiiInventoryFilterSet"]
@@ -44,7 +45,7 @@ class PiiInventoryFilterSet(filters.FilterSet):
                                 help_text='domain name; "-" for none')
     owner = filters.CharFilter(method=_none_or("capsule__owner__name"), label="Owner",
                                help_text='owner name; "-" for none')
-    masked = filters.BooleanFilter(field_name="pii_masked", label="Masking", widget=forms.Select(choices=MASKING))
+    masked = StrictBooleanFilter(field_name="pii_masked", label="Masking", widget=forms.Select(choices=MASKING))
     detected_by = filters.ChoiceFilter(field_name="pii_detected_by", label="Detected by", empty_label="any signal",
                                        choices=[(s, s) for s in DETECTED_BY])
     source_system = filters.CharFilter(field_name="capsule__source_system__name", label="dbt project",

@@ -80,7 +80,8 @@ class PiiInventoryView(ListView):
 def _with_share(items: list[dict]) -> list[dict]:
     """Each group row with its share of the largest, for the bar behind the count."""
     top = max((i["count"] for i in items), default=0) or 1
-    return [{**i, "share": round(100 * i["count"] / top)} for i in items]
+    rows = [{**i, "share": round(100 * i["count"] / top)} for i in items]
+    return [{**row, "share_x": 100 - row["share"]} for row in rows]  # the bar grows from the right
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from catalog.choices import PiiDecision
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
+from dab_project.converters import name_escape
 
 # A value each lookup pattern accepts (URNs must start "urn:"), reversed once per URL name.
 _PLACEHOLDERS = {"urn": "urn:dab-placeholder", "name": "dab-placeholder", "pk": "00000000-0000-0000-0000-000000000000"}
@@ -23,9 +24,11 @@ def _url_template(url_name: str, key: str) -> str:
 
 
 def _path(url_name: str, **kwargs) -> str:
-    """reverse() for one keyword argument, from a template reversed once per route."""
+    """reverse() for one keyword argument, from a template reversed once per route. URNs and names are
+    escaped into one segment as their route's converter does (dab_project.converters)."""
     ((key, value),) = kwargs.items()
-    return _url_template(url_name, key).replace(_PLACEHOLDERS[key], quote(str(value), safe=_SAFE))
+    value = name_escape(str(value)) if key in ("urn", "name") else str(value)
+    return _url_template(url_name, key).replace(_PLACEHOLDERS[key], quote(value, safe=_SAFE))
 
 
 def _api_url(request, url_name: str, **kwargs) -> str:
@@ -141,8 +144,8 @@ class OwnerSerializer(serializers.ModelSerializer):
 
 class DomainSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
-    parent = DomainBriefSerializer(read_only=True)
-    owner = OwnerBriefSerializer(read_only=True)
+    parent = DomainBriefSerializer(read_only=True, allow_null=True)
+    owner = OwnerBriefSerializer(read_only=True, allow_null=True)
     capsule_count = serializers.IntegerField(read_only=True)
     tested_count = serializers.IntegerField(read_only=True)
     documented_count = serializers.IntegerField(read_only=True)
@@ -227,8 +230,8 @@ class CapsuleSerializer(serializers.ModelSerializer):
 
     url = serializers.SerializerMethodField()
     html_url = serializers.CharField(source="get_absolute_url", read_only=True)
-    domain = DomainBriefSerializer(read_only=True)
-    owner = OwnerBriefSerializer(read_only=True)
+    domain = DomainBriefSerializer(read_only=True, allow_null=True)
+    owner = OwnerBriefSerializer(read_only=True, allow_null=True)
     source_system = SourceSystemBriefSerializer(read_only=True)
     column_count = serializers.IntegerField(read_only=True)
 
@@ -480,8 +483,8 @@ class SearchResultSerializer(serializers.Serializer):
     closest names when nothing matched."""
 
     query = serializers.CharField()
-    capsules = SearchSectionSerializer()
-    columns = SearchSectionSerializer()
+    capsules = SearchSectionSerializer(required=False, help_text="absent when `kind=columns`")
+    columns = SearchSectionSerializer(required=False, help_text="absent when `kind=capsules`")
     facets = SearchFacetsSerializer(required=False)
     did_you_mean = serializers.ListField(child=serializers.CharField())
 

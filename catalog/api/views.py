@@ -35,8 +35,8 @@ from catalog.filters import CapsuleFilterSet, ColumnFilterSet, search_scope, sor
 from catalog.models import Capsule, Column, Domain, Owner
 from catalog.querysets import capsules
 from catalog.search import RANK_LABELS
+from dab_project.converters import NameConverter, UrnConverter
 
-URN_REGEX = r"urn:[^/]+"  # URNs hold ':' and '.', never '/'
 NOT_FILTERS = frozenset({"page", "page_size", "ordering", "format"})
 
 
@@ -83,7 +83,7 @@ class CapsuleViewSet(_ListMixin, viewsets.ReadOnlyModelViewSet):
     # Ordering is part of the FilterSet (``?ordering=``), so the pages and the API order alike.
     filter_backends = (DjangoFilterBackend,)
     lookup_field = "urn"
-    lookup_value_regex = URN_REGEX
+    lookup_value_regex = UrnConverter.regex  # escaped: dab_project.converters
 
     def get_queryset(self):
         if self.action == "retrieve":
@@ -119,7 +119,7 @@ class ColumnViewSet(_ListMixin, viewsets.ReadOnlyModelViewSet):
     filterset_class = ColumnFilterSet
     filter_backends = (DjangoFilterBackend,)
     lookup_field = "urn"
-    lookup_value_regex = URN_REGEX
+    lookup_value_regex = UrnConverter.regex  # escaped: dab_project.converters
 
     def get_queryset(self):
         if self.action == "retrieve":
@@ -165,7 +165,7 @@ class DomainViewSet(_ListMixin, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = DomainSerializer
     lookup_field = "name"
-    lookup_value_regex = "[^/]+"
+    lookup_value_regex = NameConverter.regex  # escaped: dab_project.converters
     filterset_class = None  # the capsules action sets its own
     ordering_fields = ("name", "capsule_count")
 
@@ -190,6 +190,11 @@ class SourceSystemViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.source_system_list()
 
 
+def _facet(what: str) -> serializers.CharField:
+    """A search facet; empty means "any", as in the capsule filters."""
+    return serializers.CharField(required=False, allow_blank=True, help_text=f"Facet: {what} (empty: any).")
+
+
 class SearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(allow_blank=True, max_length=200, trim_whitespace=True)
     kind = serializers.ChoiceField(choices=("all", "capsules", "columns"), default="all")
@@ -198,14 +203,14 @@ class SearchQuerySerializer(serializers.Serializer):
     facets = serializers.BooleanField(
         default=False, help_text="Also count the capsules per value of each facet for this query (`facets`)."
     )
-    capsule_type = serializers.CharField(required=False, help_text="Facet: capsule type(s), comma-separated.")
-    layer = serializers.CharField(required=False, help_text="Facet: layer(s), comma-separated.")
-    domain = serializers.CharField(required=False, help_text="Facet: domain name(s), comma-separated.")
-    owner = serializers.CharField(required=False, help_text="Facet: owner id or name.")
-    materialization = serializers.CharField(required=False, help_text="Facet: materialization(s).")
+    capsule_type = _facet("capsule type(s), comma-separated")
+    layer = _facet("layer(s), comma-separated")
+    domain = _facet("domain name(s), comma-separated")
+    owner = _facet("owner id or name")
+    materialization = _facet("materialization(s)")
     has_pii = serializers.BooleanField(required=False, help_text="Facet: capsules with PII; columns holding it.")
     has_tests = serializers.BooleanField(required=False, help_text="Facet: tested capsules; tested columns.")
-    tag = serializers.CharField(required=False, help_text="Facet: a dbt tag of the capsule.")
+    tag = _facet("a dbt tag of the capsule")
 
 
 def _search_body(*, request, query: str, kind: str, limit: int, offset: int, facets: bool) -> dict:

@@ -3,28 +3,33 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 import nh3
 from django import template
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt
+from markdown_it.common.utils import escapeHtml
 
 register = template.Library()
 
-# What a dbt description may keep after sanitising: text formatting, lists, tables, links and images.
-# Everything else (script, style, iframe, forms, event handlers, style attributes) is removed by nh3.
+# What a dbt description may keep after sanitising: text formatting, lists, tables and links. Everything
+# else (script, style, iframe, forms, event handlers, style attributes, images) is removed by nh3. Images
+# are never loaded: a description must not make a steward's browser call another host (a tracking pixel),
+# so a Markdown image becomes a link to it (render_image below) and an HTML <img> is dropped.
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "code", "dd", "del", "div", "dl", "dt", "em", "h1", "h2", "h3",
-    "h4", "h5", "h6", "hr", "i", "img", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup",
+    "h4", "h5", "h6", "hr", "i", "kbd", "li", "ol", "p", "pre", "s", "span", "strong", "sub", "sup",
     "table", "tbody", "td", "th", "thead", "tr", "u", "ul",
 }  # fmt: skip
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "abbr": {"title"},
-    "img": {"src", "alt", "title", "width", "height"},
     "ol": {"start"},
     "td": {"align"},
     "th": {"align"},
@@ -34,6 +39,17 @@ URL_SCHEMES = {"http", "https", "mailto"}
 # CommonMark plus GitHub tables and strikethrough, as dbt docs render them. Raw HTML is let through to the
 # sanitiser rather than escaped, so harmless markup (<b>, <br>) in descriptions still renders.
 _markdown = MarkdownIt("commonmark", {"html": True, "linkify": False}).enable(["table", "strikethrough"])
+
+
+def render_image(renderer, tokens, idx, options, env) -> str:
+    """A Markdown image as a link to it, labelled with its alt text: visible, but nothing is fetched."""
+    token = tokens[idx]
+    alt = renderer.renderInlineAsText(token.children or [], options, env) or "image"
+    src = escapeHtml(token.attrGet("src") or "")
+    return f'<a href="{src}" title="Image, not loaded: {src}">[image: {escapeHtml(alt)}]</a>'
+
+
+_markdown.add_render_rule("image", render_image)
 
 
 @lru_cache(maxsize=4096)
@@ -56,6 +72,19 @@ def markdown_filter(value: str | None) -> SafeString:
     if not value:
         return mark_safe("")
     return mark_safe(render_markdown(value))  # nh3 has sanitised it
+
+
+@register.filter
+def timestamp(value: Any) -> str:
+    """An ISO timestamp from an artifact ("2024-05-01T10:11:12.345678Z") to the second, in TIME_ZONE."""
+    if not value:
+        return ""
+    moment = value if isinstance(value, datetime) else parse_datetime(str(value))
+    if moment is None:
+        return str(value)
+    if timezone.is_naive(moment):
+        moment = timezone.make_aware(moment, UTC)
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S")
 
 
 @register.filter

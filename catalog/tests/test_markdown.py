@@ -56,3 +56,22 @@ def test_percent_formats_ratios():
     assert percent(0.456) == "46%"
     assert percent(None) == "—"
     assert percent(1.0) == "100%"
+
+
+def test_markdown_images_are_not_loaded_but_linked():
+    html = render_markdown("Logo: ![Acme *logo*](https://tracker.example/pixel.png?u=1)")
+    assert "<img" not in html
+    assert '<a href="https://tracker.example/pixel.png?u=1"' in html
+    assert "[image: Acme logo]" in html
+
+
+def test_html_images_in_descriptions_are_dropped():
+    html = render_markdown('See <img src="https://tracker.example/p.gif" alt="x"> and <img src=//cdn.example/a.png>')
+    assert "<img" not in html.lower()
+    assert "tracker.example" not in html and "cdn.example" not in html
+
+
+def test_image_links_keep_the_scheme_rules():
+    html = render_markdown("![x](javascript:alert(1)) ![y](data:image/png;base64,AAAA)")
+    assert "href=\"javascript" not in html and "href=\"data" not in html
+    assert "<img" not in html

@@ -218,8 +218,8 @@ def test_catalog_pages_need_a_login(client, sample_project):
 PAGES = (
     ("/capsules/", 8),  # session, user, count, the page's ids, their rows, their column counts, facets
     ("/capsules/?layer=marts,staging&has_pii=false&search=s&ordering=-owner", 8),
-    ("/domains/sales/", 9),  # + domain, children, without facets
-    ("/owners/{owner}/", 9),  # + owner, owned domains, without facets
+    ("/domains/sales/", 10),  # + domain, children; the type and layer facets
+    ("/owners/{owner}/", 10),  # + owner, owned domains; the type and layer facets
     # + columns: catalog version, names (once per version), prefix matches, the other literal matches (one
     #   UNION ALL), rows;
     #   capsules: their prefix and other literal matches, for the tab's count and the facets;
@@ -298,3 +298,29 @@ def test_search_suggestions_for_pages_follow_the_page_login(client, steward_clie
     assert body["suggestions"][0]["url"].startswith("/capsules/")
     client.logout()
     assert client.get("/search/suggest/?q=fct_or").status_code == 302
+
+
+def test_capsule_page_shows_the_last_run_to_the_second(steward_client, sample_project):
+    capsule = Capsule.objects.filter(attributes__last_run__completed_at__isnull=False).first()
+    raw = capsule.attributes["last_run"]["completed_at"]
+    assert re.search(r"\.\d{3,6}", raw)  # dbt writes microseconds
+    html = steward_client.get(capsule.get_absolute_url()).content.decode()
+    shown = re.search(r"Last run</th><td>.*?</span> ([^<]*)</td>", html).group(1)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", shown), shown
+    assert raw[:10] == shown[:10]
+
+
+@pytest.mark.parametrize("url", ["/domains/{domain}/", "/owners/{owner}/"])
+def test_domain_and_owner_pages_filter_by_type_and_layer_with_dropdowns(steward_client, sample_project, url):
+    owner = Owner.objects.get(name="Data Platform Team")
+    url = url.format(owner=owner.pk, domain="sales")
+    html = steward_client.get(url).content.decode()
+    assert '<select id="f-layer" name="layer">' in html and '<select id="f-capsule_type" name="capsule_type">' in html
+    assert 'type="text" id="f-layer"' not in html
+    layers = re.findall(
+        r'<option value="([a-z_]+)">\1 \((\d+)\)</option>', html.split('id="f-layer"')[1].split("</select>")[0]
+    )
+    assert layers, "the layer select offers the layers of this page's capsules, with counts"
+    value, count = layers[0]
+    filtered = steward_client.get(f"{url}?layer={value}").content.decode()
+    assert f'<option value="{value}" selected>' in filtered

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from rest_framework import serializers
+from rest_framework.utils import html
 
 from conformance.choices import TriageAction
 from conformance.models import Rule, ScoreSnapshot, Violation, ViolationEvent
@@ -24,10 +25,10 @@ class RuleSerializer(serializers.ModelSerializer):
     check = serializers.SerializerMethodField()
     filter = serializers.SerializerMethodField()
     waivers = serializers.SerializerMethodField()
-    applicable = serializers.IntegerField(source="last_applicable", read_only=True)
-    failing = serializers.IntegerField(source="last_failing", read_only=True)
-    findings = serializers.IntegerField(source="last_findings", read_only=True)
-    waived = serializers.IntegerField(source="last_waived", read_only=True)
+    applicable = serializers.IntegerField(source="last_applicable", read_only=True, allow_null=True)
+    failing = serializers.IntegerField(source="last_failing", read_only=True, allow_null=True)
+    findings = serializers.IntegerField(source="last_findings", read_only=True, allow_null=True)
+    waived = serializers.IntegerField(source="last_waived", read_only=True, allow_null=True)
     url = serializers.SerializerMethodField()
 
     class Meta:
@@ -162,9 +163,19 @@ class ViolationDetailSerializer(ViolationSerializer):
         fields = (*ViolationSerializer.Meta.fields, "rationale", "remediation", "events")
 
 
+class _DateOrNull(serializers.DateField):
+    """A date, or null in JSON. DRF reads an empty form value as null; here it is what it looks like, not a
+    date (400), so a form and the schema agree: leave the field out for "no expiry"."""
+
+    def get_value(self, dictionary):
+        if html.is_html_input(dictionary) and dictionary.get(self.field_name) == "":
+            return ""
+        return super().get_value(dictionary)
+
+
 class TriageSerializer(serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
-    expires = serializers.DateField(required=False, allow_null=True, help_text="waive only: the last day it holds")
+    expires = _DateOrNull(required=False, allow_null=True, help_text="waive only: the last day it holds")
 
 
 class BulkTriageSerializer(TriageSerializer):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.http import Http404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.generics import ListAPIView
@@ -28,7 +28,7 @@ from conformance.choices import EvaluationTrigger, TriageAction
 from conformance.filters import RuleFilterSet, ViolationFilterSet
 from conformance.models import Violation
 from conformance.services import TriageError, conformance_evaluate, violation_triage, violations_triage
-from dab_project.api import error_body
+from dab_project.api import JSONParser, error_body
 
 RULE_ID_REGEX = r"[A-Za-z][A-Za-z0-9_.\-]*"
 
@@ -131,9 +131,10 @@ class ViolationViewSet(viewsets.ReadOnlyModelViewSet):
         return self._change(request, pk, TriageAction.REOPEN)
 
     @extend_schema(request=BulkTriageSerializer, responses={200: TriageResultSerializer})
-    @action(detail=False, methods=["post"])
+    @action(detail=False, methods=["post"], parser_classes=[JSONParser])
     def triage(self, request):
-        """One action on up to 1,000 violations; those it does not apply to are listed with the reason."""
+        """One action on up to 1,000 violations; those it does not apply to are listed with the reason. The body
+        is JSON (a list of ids has no faithful form encoding; an empty form value would read as null)."""
         serializer = BulkTriageSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
@@ -182,13 +183,19 @@ class ScoreSnapshotViewSet(viewsets.ReadOnlyModelViewSet):
         return ScoreSnapshotDetailSerializer if self.action == "retrieve" else ScoreSnapshotSerializer
 
 
+class ScoreQuerySerializer(serializers.Serializer):
+    trend = serializers.IntegerField(
+        min_value=1, max_value=500, default=30, help_text="how many evaluations the trend lists (default 30)"
+    )
+
+
 class ScoreView(APIView):
     """The latest conformance score of every rule: overall and severity-weighted, breakdowns per rule set,
     category, layer, domain and owner, what changed since the evaluation before, the capsules to fix first
     and the trend of the last evaluations."""
 
     @extend_schema(
-        parameters=[OpenApiParameter("trend", int, description="how many evaluations the trend lists (default 30)")],
+        parameters=[ScoreQuerySerializer],
         responses={
             200: inline_serializer(
                 "ConformanceScore",
@@ -203,14 +210,13 @@ class ScoreView(APIView):
         tags=["conformance"],
     )
     def get(self, request):
+        query = ScoreQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        limit = query.validated_data["trend"]
         snapshot = selectors.snapshot_latest()
         if snapshot is None:
             message = "No evaluation yet: ingest a project or run `dab conformance check`."
             return Response(error_body(404, message, request=request), status=status.HTTP_404_NOT_FOUND)
-        try:
-            limit = max(1, min(int(request.query_params.get("trend", 30)), 500))
-        except ValueError:
-            limit = 30
         report = snapshot.report or {}
         previous = selectors.snapshot_list(full_only=True).filter(evaluated_at__lt=snapshot.evaluated_at).first()
         body = {

@@ -11,6 +11,7 @@ import orjson
 from conformance.engine.results import Evaluation, Finding
 from conformance.engine.scoring import ScoreReport
 from conformance.engine.spec import SEVERITIES, RuleSpec
+from dab_project.text import plural
 
 TOOL_NAME = "Data Architecture Brain"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -19,11 +20,11 @@ SARIF_LEVELS = {"critical": "error", "error": "error", "warning": "warning", "in
 SECURITY_SEVERITY = {"critical": "9.0", "error": "7.0", "warning": "4.0", "info": "1.0"}
 
 
-
 def _json(document: Any) -> str:
     """Indented JSON; orjson writes the 60,000 findings of a 10,000-model project in a fraction of a second
     (the standard library's encoder took seconds)."""
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode() + "\n"
+
 
 def sorted_findings(evaluation: Evaluation, *, include_waived: bool = True) -> list[Finding]:
     """Findings by severity (critical first), rule id, then object label."""
@@ -57,8 +58,8 @@ def _summary_line(evaluation: Evaluation) -> str:
     evaluated = sum(1 for r in evaluation.results if r.status == "evaluated")
     skipped = [r.rule.id for r in evaluation.results if r.status == "skipped"]
     failed = [r.rule.id for r in evaluation.results if r.status == "error"]
-    parts = [f"{len(active)} finding(s)"] + [f"{n} {severity}" for severity, n in counts.items() if n]
-    text = f"{', '.join(parts)}; {waived} waived; {evaluated} rule(s) evaluated"
+    parts = [plural(len(active), "finding")] + [f"{n} {severity}" for severity, n in counts.items() if n]
+    text = f"{', '.join(parts)}; {waived} waived; {plural(evaluated, 'rule')} evaluated"
     if skipped:
         text += f"; skipped: {', '.join(skipped)}"
     if failed:
@@ -138,7 +139,7 @@ def format_junit(evaluation: Evaluation, *, include_waived: bool = True) -> str:
                 ET.SubElement(
                     suite,
                     "testcase",
-                    name=f"{result.applicable} object(s) conform",
+                    name=f"{plural(result.applicable, 'object')} conform{'s' if result.applicable == 1 else ''}",
                     classname=f"{rule.rule_set}.{rule.id}",
                 )
                 cases = 1

@@ -4,6 +4,7 @@ sync, rules and the HTML report."""
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from io import StringIO
 
@@ -76,7 +77,7 @@ def test_new_only_fails_on_a_slip_the_latest_ingestion_brought_and_nothing_else(
 ):
     ingest(add_a_staging_slip(sample_manifest))  # the pull request's artifacts
     status, out, err = run("conformance_check", "--new-only", "--fail-on", "error", "--format", "json")
-    assert status == 1 and "1 new violation(s) at or above error (1 error)" in err
+    assert status == 1 and "1 new violation at or above error (1 error)" in err
     findings = json.loads(out)["findings"]
     assert [(f["rule_id"], f["object"]) for f in findings if f["severity"] in ("critical", "error")] == [
         ("MED-003", "stg_web_events")
@@ -98,7 +99,7 @@ def test_new_only_against_a_baseline_file(sample_project, tmp_path, ingest, samp
     assert status == 0
     ingest(add_a_staging_slip(sample_manifest))
     status, _, err = run("conformance_check", "--new-only", "--baseline", str(baseline), "--fail-on", "error")
-    assert status == 1 and "1 new violation(s)" in err
+    assert status == 1 and "1 new violation " in err
     sarif = tmp_path / "main.sarif"
     run("conformance_check", "--format", "sarif", "--output", str(sarif), "--no-store")
     status, _, _ = run("conformance_check", "--new-only", "--baseline", str(sarif), "--no-store")
@@ -162,7 +163,7 @@ def test_violations_lists_with_filters(sample_project):
     assert status == 0 and body["count"] == Violation.objects.filter(severity="critical").count() > 0
     assert {v["severity"] for v in body["violations"]} == {"critical"}
     _, out, _ = run("conformance_violations", "--rule", "DBT-D02")
-    assert "int_customer_touchpoints" in out and out.strip().endswith("violation(s)")
+    assert "int_customer_touchpoints" in out and re.search(r"\d violations?$", out.strip())
 
 
 def test_sync_and_its_check_mode(db, rules_dir):

@@ -80,7 +80,7 @@ def test_table_lists_findings_by_severity_with_a_summary():
     assert lines[0].split() == ["SEVERITY", "RULE", "OBJECT", "MESSAGE"]
     assert lines[1].startswith("CRITICAL (waived)") and "fct_orders.email" in lines[1]
     assert "WARNING" in lines[2] and "stg_orders" in lines[2]
-    assert lines[-1] == "1 finding(s), 1 warning; 1 waived; 3 rule(s) evaluated"
+    assert lines[-1] == "1 finding, 1 warning; 1 waived; 3 rules evaluated"
     assert "CRITICAL" not in format_table(evaluation(), include_waived=False)
 
 
@@ -112,7 +112,7 @@ def test_junit_has_a_suite_per_rule_and_a_case_per_finding():
     assert failure.get("type") == "warning" and "Describe the model." in failure.text
     assert suites["DOC-1"].find("testcase").get("file") == "models/staging/stg_orders.sql"
     assert suites["PII-1"].find("testcase/skipped").get("message") == "waived: masked by a warehouse policy"
-    assert suites["COV-1"].find("testcase").get("name") == "1 object(s) conform"
+    assert suites["COV-1"].find("testcase").get("name") == "1 object conforms"
     assert suites["OFF-1"].find("testcase/skipped").get("message") == "disabled"
 
 

@@ -3,6 +3,7 @@ capsule page's panel. Each list page has a query-count guard."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -77,7 +78,7 @@ def test_bulk_triage_from_the_list(sample_project, steward_client):
     waived = Violation.objects.filter(pk__in=ids)
     assert {(v.status, v.waived_by, str(v.waiver_expires)) for v in waived} == {("waived", "steward", until)}
     page = steward_client.get(response["Location"]).content.decode()
-    assert f"Waive: {len(ids)} violation(s)." in page
+    assert f"Waive: {len(ids)} violation{'s' if len(ids) != 1 else ''}." in page
 
 
 def test_bulk_triage_refuses_a_waiver_without_reason_and_a_foreign_redirect(sample_project, steward_client):
@@ -116,6 +117,9 @@ def test_rules_page_lists_every_set_with_pass_rates(sample_project, steward_clie
     for rule_set in ("medallion", "dbt_best_practices", "pii_compliance", "documentation", "testing", "ownership"):
         assert f'data-testid="rules-{rule_set}"' in page
     assert "Why:" in page and "Fix:" in page and 'class="score-bar' in page
+    # Every pass rate reads as a percentage next to its bar.
+    rates = re.findall(r'</svg> ([\d.]+%?)', page)
+    assert rates and all(rate.endswith("%") for rate in rates)
 
 
 def test_rule_page_shows_its_check_and_violations(sample_project, steward_client):

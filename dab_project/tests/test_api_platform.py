@@ -110,3 +110,87 @@ def test_request_id_is_echoed_or_created(client):
 def test_cors_follows_cors_origins(client, settings):
     response = client.get("/api/v1/health", HTTP_ORIGIN="https://somewhere.example")
     assert response["Access-Control-Allow-Origin"] == "*"
+
+
+# -- every /api/v1 answer is JSON, errors in the one shape ------------------------------------------------
+
+
+def _error(response, status: int, code: str) -> dict:
+    assert response.status_code == status, (response.status_code, response.content[:300])
+    assert response["Content-Type"].startswith("application/json"), response["Content-Type"]
+    body = response.json()
+    assert body["error"]["code"] == code and body["error"]["message"] and body["error"]["request_id"]
+    return body
+
+
+def test_a_path_no_route_takes_is_a_json_404(api_client):
+    _error(api_client.get("/api/v1/no/such/endpoint"), 404, "not_found")
+    _error(api_client.get("/api/v1/capsules/urn:bad~escape"), 404, "not_found")  # a '~' that escapes nothing
+
+
+def test_a_method_an_endpoint_does_not_take_is_a_json_405(api_client):
+    _error(api_client.delete("/api/v1/capsules"), 405, "method_not_allowed")
+    _error(api_client.put("/api/v1/health/ready"), 405, "method_not_allowed")
+
+
+def test_an_unexpected_error_is_a_json_500(api_key, monkeypatch):
+    from django.test import Client
+
+    def broken(**kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("catalog.api.views.selectors.owner_list", broken)
+    client = Client(raise_request_exception=False)
+    body = _error(client.get("/api/v1/owners", HTTP_X_API_KEY=api_key), 500, "server_error")
+    assert "a bug" not in body["error"]["message"]  # no internals leak
+
+
+def test_a_database_error_is_a_json_503_naming_the_database(api_client, monkeypatch):
+    from django.db import OperationalError
+
+    def down(**kwargs):
+        raise OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr("catalog.api.views.selectors.owner_list", down)
+    response = api_client.get("/api/v1/owners")
+    body = _error(response, 503, "database_unavailable")
+    assert body["error"]["message"].startswith("The database is unavailable")
+    assert response["Retry-After"]
+
+
+def test_an_error_is_json_even_when_csv_was_asked_for(api_client):
+    _error(api_client.get("/api/v1/capsules/urn:dab:none/impact?format=csv"), 404, "not_found")
+
+
+def test_json_nested_too_deeply_is_a_400_not_a_500(api_client):
+    body = "[" * 100_000 + "]" * 100_000
+    response = api_client.post("/api/v1/conformance/violations/triage", body, content_type="application/json")
+    assert "nested too deeply" in _error(response, 400, "bad_request")["error"]["message"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/owners?page_size=0", "/api/v1/owners?page=abc", "/api/v1/owners?page_size=x", "/api/v1/columns?pii=maybe",
+     "/api/v1/conformance/score?trend=lots"],
+)
+def test_parameters_the_schema_refuses_are_refused(api_client, url):
+    _error(api_client.get(url), 400, "bad_request")
+
+
+def test_the_schema_documents_nullable_owner_and_domain_and_every_error(api_client):
+    document = api_client.get("/api/v1/schema/?format=json").json()
+    capsule = document["components"]["schemas"]["Capsule"]["properties"]
+    for field in ("owner", "domain"):
+        assert capsule[field].get("nullable") is True or {"type": "null"} in capsule[field].get("oneOf", []) or any(
+            part.get("nullable") for part in capsule[field].get("allOf", [])
+        ), capsule[field]
+    operation = document["paths"]["/api/v1/capsules/{urn}"]["get"]
+    assert {"200", "401", "403", "404", "503"} <= set(operation["responses"])
+    error_schema = operation["responses"]["404"]["content"]["application/json"]["schema"]
+    assert error_schema["$ref"] == "#/components/schemas/Error"
+    assert "~2F" in next(p for p in operation["parameters"] if p["name"] == "urn")["description"]
+    job = document["components"]["schemas"]["IngestionJob"]["properties"]
+    assert job["stats"]["allOf"] == [{"$ref": "#/components/schemas/IngestionStats"}]
+    assert job["duration_seconds"]["nullable"]  # a running job has no duration yet
+    stats = document["components"]["schemas"]["IngestionStats"]["properties"]
+    assert stats["capsules"]["$ref"] == "#/components/schemas/ChangeCounts"

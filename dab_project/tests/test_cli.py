@@ -60,3 +60,21 @@ def test_console_script_is_installed():
     result = subprocess.run([str(dab), "--version"], cwd="/", env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("dab ")
+
+
+def test_a_reader_that_stops_early_gets_no_traceback():
+    """`dab --help | head`: the pipe closes before dab writes; dab stops quietly (128 + SIGPIPE)."""
+    env = {"PATH": "/usr/bin:/bin", "DAB_ENV_FILE": "/dev/null", "ENVIRONMENT": "development",
+           "DATA_DIR": "/tmp/dab-cli-test"}  # fmt: skip
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dab_project.cli", "--help"],
+        cwd=REPO_DIR,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    process.stdout.close()  # the reader is gone before the help is written
+    stderr = process.stderr.read()
+    assert process.wait(timeout=60) == cli.EXIT_BROKEN_PIPE
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr

@@ -116,3 +116,15 @@ def test_owners_and_domains_are_editable_in_the_admin(superuser_client):
     )
     assert response.status_code == 302
     assert owner.domains.get().name == "finance"
+
+
+def test_dashboard_capsule_breakdown_adds_up_to_the_capsule_count(steward_client, sample_project):
+    import re
+
+    html = steward_client.get("/").content.decode()
+    hint = re.search(r'data-testid="capsule-breakdown">([^<]*)<', html).group(1)
+    parts = hint.split(" · ")
+    counts = [int(part.split()[0].replace(",", "")) for part in parts]
+    assert sum(counts) == Capsule.objects.count()
+    assert parts[0] == f"{Capsule.objects.filter(capsule_type='model').count()} models"
+    assert parts[-1].endswith(("other", "others")) or len(parts) <= 3

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 REPO_DIR = Path(__file__).resolve().parents[2]
-GOOD_SECRET = "x" * 50
-GOOD_API_KEY = "k" * 32
+# Random-looking values, as secrets.token_urlsafe() gives (fixed so failures reproduce).
+GOOD_SECRET = "q3VZ8mJx1-Lr9TfKc0wYpN4sHd7GbE2uAiO6nWvX5yRt_zCkMe"
+GOOD_API_KEY = "Tz4kQ9vN2pLx7mRc0sWb8yHd"
 
 
 def load_settings(**env: str) -> subprocess.CompletedProcess:
@@ -34,11 +35,52 @@ def test_production_is_the_default_and_refuses_to_start_without_secrets():
     assert "API_KEY must be set" in result.stderr
 
 
-@pytest.mark.parametrize("api_key", ["dev-api-key-change-in-prod", "your-secure-api-key-here", "short"])
-def test_production_refuses_default_or_weak_api_key(api_key):
+@pytest.mark.parametrize("api_key", ["dev-api-key-change-in-prod", "your-secure-api-key-here", ""])
+def test_production_refuses_default_api_key(api_key):
     result = load_settings(SECRET_KEY=GOOD_SECRET, API_KEY=api_key)
     assert result.returncode != 0
-    assert "API_KEY must" in result.stderr
+    assert "API_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("api_key", "reason"),
+    [
+        ("short", "is 5 characters long; at least 16 are needed"),
+        ("k" * 32, "has only 1 distinct character"),
+        ("abababababababababababab", "has only 2 distinct characters"),
+        ("1234512345123451234512345", "has only 5 distinct characters"),
+        ("abcdefghijklmnopqrstuvwxyz", "is mostly a run of repeated or consecutive characters"),
+    ],
+)
+def test_production_refuses_low_entropy_api_keys(api_key, reason):
+    result = load_settings(SECRET_KEY=GOOD_SECRET, API_KEY=api_key)
+    assert result.returncode != 0
+    assert f"API_KEY is too weak: it {reason}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("secret_key", "reason"),
+    [
+        ("x" * 50, "has only 1 distinct character"),
+        ("0123456789" * 6, "is mostly a run of repeated or consecutive characters"),
+        (GOOD_SECRET[:40], "is 40 characters long; at least 50 are needed"),
+    ],
+)
+def test_production_refuses_low_entropy_secret_keys(secret_key, reason):
+    result = load_settings(SECRET_KEY=secret_key, API_KEY=GOOD_API_KEY)
+    assert result.returncode != 0
+    assert f"SECRET_KEY is too weak: it {reason}" in result.stderr
+
+
+def test_generated_keys_are_accepted():
+    import secrets
+
+    from dab_project.security import MIN_API_KEY_LENGTH, MIN_SECRET_KEY_LENGTH, secret_weakness
+
+    for _ in range(200):
+        assert secret_weakness(secrets.token_urlsafe(50), min_length=MIN_SECRET_KEY_LENGTH) is None
+        assert secret_weakness(secrets.token_urlsafe(12), min_length=MIN_API_KEY_LENGTH) is None
+        assert secret_weakness(secrets.token_hex(16), min_length=MIN_API_KEY_LENGTH) is None
 
 
 def test_production_refuses_insecure_secret_key():

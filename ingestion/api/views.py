@@ -120,6 +120,7 @@ class IngestStatusView(APIView):
         )
 
 
+@extend_schema(tags=["ingestion"])  # one group in the API docs with the upload and status (not "ingest")
 class IngestionJobViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Ingestion history, newest first."""
 

@@ -121,3 +121,15 @@ def test_upload_with_an_invalid_evaluator_variable_is_a_400_naming_it(api_client
     assert response.status_code == 400
     assert "vars.models_fanout_threshold: expected at least 1" in response.json()["error"]["message"]
     assert not Capsule.objects.exists()
+
+
+def test_every_ingestion_operation_is_in_one_api_docs_group(api_client):
+    document = api_client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    tags = {
+        tag
+        for path, operations in document["paths"].items()
+        if path.startswith("/api/v1/ingest")
+        for operation in operations.values()
+        for tag in operation.get("tags", [])
+    }
+    assert tags == {"ingestion"}

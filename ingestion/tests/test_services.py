@@ -249,6 +249,41 @@ def test_steward_owner_survives_reingestion_unless_dbt_names_one(ingest_sample, 
     assert orders.domain.name == "sales"  # and a domain in meta
 
 
+def test_owner_and_domain_dropped_in_dbt_are_dropped_on_reingest_but_a_stewards_are_kept(
+    ingest, ingest_sample, sample_manifest, write_json, superuser_client
+):
+    ingest_sample()
+    owned_before = Capsule.objects.filter(owner__isnull=False).count()
+    summary = Capsule.objects.select_related("owner", "domain").get(urn=f"{ACME}.customer_orders_summary")
+    assert (summary.owner.email, summary.domain.name) == ("jane.doe@example.com", "customer")
+    assert summary.attributes["owner_source"] == summary.attributes["domain_source"] == "dbt"
+    # a steward sets the owner and domain of dim_products in DAB; dbt then drops its domain too
+    steward_owner, steward_domain = Owner.objects.create(name="Steward Team"), Domain.objects.create(name="stewarded")
+    products = Capsule.objects.get(urn=f"{ACME}.dim_products")
+    products_had_owner = products.owner_id is not None
+    response = _admin_change(superuser_client, products, owner=steward_owner.pk, domain=steward_domain.pk)
+    assert response.status_code == 302
+    # the project drops owner and domain from customer_orders_summary's and dim_products' meta
+    for name in ("customer_orders_summary", "dim_products"):
+        node = sample_manifest["nodes"][f"model.acme_shop.{name}"]
+        for meta in (node["meta"], node["config"]["meta"]):
+            meta.pop("owner", None)
+            meta.pop("domain", None)
+    job = ingest(manifest=write_json("m.json", sample_manifest), catalog=SAMPLE_TARGET_DIR / "catalog.json")
+    assert job.status == "completed", job.error_message
+    summary.refresh_from_db()
+    # dbt's values follow dbt: no owner; the domain is what the naming conventions infer, if anything
+    assert summary.owner_id is None and summary.attributes["owner_source"] is None
+    assert summary.attributes["domain_source"] != "dbt", (summary.domain, summary.attributes["domain_source"])
+    products.refresh_from_db()
+    assert (products.owner_id, products.domain_id) == (steward_owner.pk, steward_domain.pk)  # a steward's stay
+    # what ownership rules count: one capsule fewer with an owner than before, the steward's still owned
+    unowned = Capsule.objects.filter(capsule_type="model", owner__isnull=True)
+    stored_unowned = set(unowned.values_list("name", flat=True))
+    assert "customer_orders_summary" in stored_unowned and "dim_products" not in stored_unowned
+    assert Capsule.objects.filter(owner__isnull=False).count() == owned_before - 1 + (products_had_owner is False)
+
+
 # -- atomicity and concurrency ---------------------------------------------------------------------------
 
 
@@ -298,6 +333,85 @@ def test_a_job_left_running_by_a_killed_process_is_marked_failed(ingest_sample):
     stale.refresh_from_db()
     assert stale.status == "failed" and "stopped before it finished" in stale.error_message
     assert any("marked failed" in w for w in job.warnings)
+
+
+_CHILD_INGEST = """
+import sys, django
+django.setup()
+from ingestion import services
+services.ANALYZE_AFTER_CHANGES = 0  # refresh statistics after any load, as after a big project's
+target = sys.argv[1]
+services.dbt_ingest(
+    manifest=services.Artifact.from_path("manifest", target + "/manifest.json"),
+    catalog=services.Artifact.from_path("catalog", target + "/catalog.json"),
+    run_results=services.Artifact.from_path("run_results", target + "/run_results.json"),
+    triggered_by="test",
+)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_killed_during_analyze_after_its_commit_is_completed_with_a_warning(ingest_sample):
+    """kill -9 while the ingestion's ANALYZE waits for a lock (a real one, held by another session): the data
+    was committed, so the job is completed, and says its statistics are incomplete."""
+    if connection.vendor != "postgresql":
+        pytest.skip("ANALYZE and table locks are PostgreSQL's")
+    import signal
+    import subprocess
+    import sys
+
+    import psycopg
+
+    db = connection.settings_dict
+    url = f"postgres://{db['USER'] or 'postgres'}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "dab_project.settings_test"}
+    with psycopg.connect(url, autocommit=True) as watcher, psycopg.connect(url) as locker:
+        # SHARE UPDATE EXCLUSIVE lets the load insert lineage rows but makes ANALYZE of the table wait.
+        locker.execute("LOCK TABLE dab.capsule_lineage IN SHARE UPDATE EXCLUSIVE MODE")
+        child = subprocess.Popen(
+            [sys.executable, "-c", _CHILD_INGEST, str(SAMPLE_TARGET_DIR)],
+            cwd=Path(__file__).resolve().parents[2], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                waiting = watcher.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND query ILIKE 'ANALYZE%%' AND wait_event_type = 'Lock'"
+                ).fetchone()[0]
+                if waiting:
+                    break
+                assert child.poll() is None, child.communicate()
+                time.sleep(0.1)
+            else:
+                pytest.fail("the ingestion never reached ANALYZE")
+            os.kill(child.pid, signal.SIGKILL)
+        finally:
+            child.kill()
+            child.communicate(timeout=30)
+        locker.rollback()
+    killed = IngestionJob.objects.get()
+    assert killed.status == "running"  # what a kill -9 leaves behind
+    stored = Capsule.objects.count()
+    assert stored > 40  # committed before the kill
+    job = ingest_sample()  # the next ingestion sweeps the stale job
+    killed.refresh_from_db()
+    assert killed.status == "completed" and killed.error_message is None
+    assert any("statistics" in w and "everything is stored" in w for w in killed.warnings), killed.warnings
+    assert killed.stats["capsules"]["created"] == stored  # the stats recorded with the data survive
+    assert job.status == "completed" and Capsule.objects.count() == stored
+
+
+def test_an_interruption_after_the_commit_completes_the_job_with_a_warning(ingest_sample, monkeypatch):
+    def interrupt(stats):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("ingestion.services._analyze_after_big_changes", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        ingest_sample()
+    job = IngestionJob.objects.get()
+    assert job.status == "completed" and Capsule.objects.count() == job.stats["capsules"]["created"] > 40
+    assert any("statistics" in w and "interrupted" in w for w in job.warnings), job.warnings
 
 
 @pytest.mark.django_db(transaction=True)

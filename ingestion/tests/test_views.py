@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -28,6 +30,25 @@ def test_job_page_shows_stats_warnings_and_errors(steward_client, sample_project
                                          completed_at=sample_project.completed_at)  # fmt: skip
     html = steward_client.get(f"/ingestion/{failed.pk}/").content.decode()
     assert "&lt;b&gt;bad&lt;/b&gt; input" in html and "Nothing stored was changed" in html
+
+
+def test_job_page_details_read_as_sentences_not_raw_config(steward_client, sample_project):
+    html = steward_client.get(f"/ingestion/{sample_project.pk}/").content.decode()
+    config = sample_project.config
+    assert f'<th scope="row">Ran on</th><td>{config["host"]}, process {config["pid"]}</td>' in html
+    assert '<th scope="row">Manifest</th>' in html and '<th scope="row">Time to parse</th>' in html
+    for raw in ("dry_run", "False", ">pid<", ">host<", "digests", "outcome", "time: "):
+        assert raw not in html
+    assert re.search(r"Time to parse</th><td>\d+\.\d\d s<", html)
+
+
+def test_a_dry_run_says_so_on_its_page(steward_client, sample_project):
+    dry = IngestionJob.objects.create(source_type="dbt", source_name="acme_shop", status="completed",
+                                      config={"manifest": "manifest.json", "dry_run": True, "pid": 7, "host": "w1"},
+                                      completed_at=sample_project.completed_at)  # fmt: skip
+    html = steward_client.get(f"/ingestion/{dry.pk}/").content.decode()
+    assert "dry run: checked and rolled back, nothing stored" in html
+    assert "w1, process 7" in html
 
 
 def test_staff_can_upload_from_the_page(steward_client):

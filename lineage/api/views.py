@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import renderers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -21,6 +21,9 @@ from lineage.api.serializers import (
 )
 
 _URN = OpenApiParameter("urn", OpenApiTypes.STR, OpenApiParameter.PATH, description="URN of the capsule or column")
+_NO_SUCH_URN = OpenApiResponse(description="No capsule or column has a URN the query names.")
+# ``?format=csv`` answers one row per affected capsule as CSV.
+_IMPACT_RESPONSES = {(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR}
 
 
 def _query(serializer_class, request) -> dict:
@@ -76,7 +79,7 @@ class CapsuleImpactView(_ImpactView):
     """Everything downstream of a capsule, grouped by depth, layer, owner and domain, exposures called out.
     ``?format=csv`` exports one row per affected capsule."""
 
-    @extend_schema(parameters=[_URN, ImpactQuerySerializer], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[_URN, ImpactQuerySerializer], responses=_IMPACT_RESPONSES)
     def get(self, request, urn: str):
         query = _query(ImpactQuerySerializer, request)
         capsule = get_object_or_404(Capsule.objects.only("id", "urn", "name"), urn=urn)
@@ -88,7 +91,7 @@ class ColumnImpactView(_ImpactView):
     """Everything downstream of a column: the capsules and columns it feeds (with each transformation) and
     the exposures reading them. ``?format=csv`` exports one row per affected column."""
 
-    @extend_schema(parameters=[_URN, ImpactQuerySerializer], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[_URN, ImpactQuerySerializer], responses=_IMPACT_RESPONSES)
     def get(self, request, urn: str):
         query = _query(ImpactQuerySerializer, request)
         column = get_object_or_404(Column.objects.select_related("capsule"), urn=urn)
@@ -99,7 +102,7 @@ class ColumnImpactView(_ImpactView):
 class PathsView(APIView):
     """How one capsule (or column) reaches another: every shortest path (``?from=URN&to=URN``)."""
 
-    @extend_schema(parameters=[PathsQuerySerializer], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[PathsQuerySerializer], responses={200: OpenApiTypes.OBJECT, 404: _NO_SUCH_URN})
     def get(self, request):
         query = _query(PathsQuerySerializer, request)
         try:
@@ -116,7 +119,7 @@ class PathsView(APIView):
 class GraphView(APIView):
     """The neighbourhood of a capsule or column as nodes and edges to draw, grouped past ``max_nodes``."""
 
-    @extend_schema(parameters=[GraphQuerySerializer], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[GraphQuerySerializer], responses={200: OpenApiTypes.OBJECT, 404: _NO_SUCH_URN})
     def get(self, request):
         query = _query(GraphQuerySerializer, request)
         try:

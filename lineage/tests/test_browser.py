@@ -125,3 +125,85 @@ def test_column_page_shows_the_trace_with_transformations(sample_project, logged
     trace.get_by_role("link", name="Open in the explorer").click()
     page.wait_for_url(re.compile(r"/lineage/\?urn="))
     page.locator("#explorer-graph .lg-row").first.wait_for()
+
+
+def scale_of(widget) -> float:
+    return float(re.search(r"scale\(([\d.]+)\)", widget.locator(".lg-viewport").get_attribute("transform")).group(1))
+
+
+def nodes_outside_canvas(widget) -> list[str]:
+    return widget.evaluate(
+        """(root) => {
+      const canvas = root.querySelector(".lg-canvas").getBoundingClientRect();
+      return [...root.querySelectorAll(".lg-node")].filter((n) => {
+        const r = n.querySelector(".lg-box").getBoundingClientRect();
+        return r.left < canvas.left - 1 || r.right > canvas.right + 1
+          || r.top < canvas.top - 1 || r.bottom > canvas.bottom + 1;
+      }).map((n) => n.dataset.id);
+    }"""
+    )
+
+
+def test_explorer_typed_name_draws_two_hops_at_once(sample_project, logged_in_page):
+    page = logged_in_page
+    page.goto("/lineage/")
+    assert page.get_by_label("Upstream hops").input_value() == "2"
+    assert page.get_by_label("Downstream hops").input_value() == "2"
+    page.get_by_label("Find a capsule").fill("stg_customers")
+    page.get_by_role("button", name="Show").click()
+    widget = page.locator("#explorer-graph")
+    node(widget, STG).wait_for()
+    assert "upstream=2" in page.url and "downstream=2" in page.url
+    assert widget.locator(".lg-node").count() > 3  # not a lone node
+    assert page.locator("#results-heading").count() == 0  # no extra results page
+
+
+def test_expanding_refits_and_columns_keep_the_expanded_nodes(sample_project, logged_in_page):
+    page = logged_in_page
+    page.goto(f"/lineage/?urn={STG}&upstream=1&downstream=1")
+    widget = page.locator("#explorer-graph")
+    node(widget, DIM_V2).wait_for()
+    node(widget, DIM_V2).locator(".lg-expand-downstream").click()
+    node(widget, EXPORT).wait_for()
+    page.wait_for_function("() => !document.querySelector('#explorer-graph.is-loading')")
+    assert nodes_outside_canvas(widget) == []  # the view was fitted again, the new node included
+    shown = set(widget.locator(".lg-node").evaluate_all("(nodes) => nodes.map((n) => n.dataset.id)"))
+    widget.get_by_role("button", name="Columns").click()
+    widget.locator(".lg-row").first.wait_for()
+    node(widget, EXPORT).wait_for()
+    page.wait_for_function("() => !document.querySelector('#explorer-graph.is-loading')")
+    after = set(widget.locator(".lg-node").evaluate_all("(nodes) => nodes.map((n) => n.dataset.id)"))
+    assert EXPORT in after and shown <= after
+
+
+def test_long_names_are_cut_with_a_tooltip(sample_project, logged_in_page):
+    from catalog.models import Capsule
+
+    long_name = "stg_customers_with_a_name_far_too_long_to_fit_in_one_box"
+    Capsule.objects.filter(urn=STG).update(name=long_name)
+    page = logged_in_page
+    page.goto(f"/lineage/?urn={STG}&upstream=1&downstream=1")
+    widget = page.locator("#explorer-graph")
+    node(widget, STG).wait_for()
+    drawn = node(widget, STG).locator("text.lg-title").text_content()
+    assert drawn.endswith("…") and len(drawn) < len(long_name)
+    assert long_name in node(widget, STG).locator(":scope > title").text_content()
+    assert long_name in node(widget, STG).get_attribute("aria-label")
+
+
+def test_deep_graphs_start_legible_and_go_full_screen(sample_project, logged_in_page):
+    page = logged_in_page
+    page.goto(f"/lineage/?urn={STG}&upstream=5&downstream=5")
+    widget = page.locator("#explorer-graph")
+    node(widget, STG).wait_for()
+    assert scale_of(widget) >= 0.7  # titles about 9 px or more, never the 7 px of a squeezed fit
+    height_before = widget.locator(".lg-canvas").bounding_box()["height"]
+    widget.get_by_role("button", name="Full screen").click()
+    box = widget.bounding_box()
+    size = page.viewport_size
+    assert (box["x"], box["y"], box["width"], box["height"]) == (0, 0, size["width"], size["height"])
+    assert widget.locator(".lg-canvas").bounding_box()["height"] > height_before
+    assert widget.get_by_role("button", name="Exit full screen").get_attribute("aria-pressed") == "true"
+    page.keyboard.press("Escape")
+    assert widget.get_by_role("button", name="Full screen").get_attribute("aria-pressed") == "false"
+    assert widget.locator(".lg-canvas").bounding_box()["height"] == pytest.approx(height_before)

@@ -83,7 +83,29 @@ def test_impact_page_groups_and_exports(sample_project, steward_client, django_a
     assert csv_response.content.decode().splitlines()[0].startswith("depth,urn,name")
     body = steward_client.get(f"/lineage/impact/?urn={STG}:phone&format=json").json()
     assert body["level"] == "column" and body["total"] == 3
-    assert steward_client.get("/lineage/impact/").status_code == 400
+
+
+def test_impact_without_a_capsule_is_a_page_to_choose_one(steward_client):
+    start = steward_client.get("/lineage/impact/")
+    assert start.status_code == 200
+    assert start["Content-Type"].startswith("text/html")
+    html = start.content.decode()
+    assert '<header class="site-header">' in html and "<h1>Impact analysis</h1>" in html
+    assert 'name="urn"' in html
+
+
+def test_impact_with_bad_input_answers_a_styled_400(steward_client):
+    bad = steward_client.get("/lineage/impact/?urn=&depth=many")
+    assert bad.status_code == 400
+    html = bad.content.decode()
+    assert '<header class="site-header">' in html and 'role="alert"' in html
+    assert "depth: Enter a whole number." in html
+
+
+def test_impact_of_an_unknown_urn_is_a_styled_404(steward_client, db):
+    missing = steward_client.get("/lineage/impact/?urn=urn:dab:dbt:model:nowhere.nothing")
+    assert missing.status_code == 404
+    assert "Page not found" in missing.content.decode()
 
 
 def test_capsule_page_has_the_lineage_panel(sample_project, steward_client):
@@ -109,3 +131,33 @@ def test_column_page_of_an_unconnected_column_says_so(sample_project, steward_cl
 def test_column_page_of_a_column_no_exposure_reaches_says_so(sample_project, steward_client):
     html = steward_client.get("/columns/urn:dab:dbt:seed:acme_shop.customers:email/").content.decode()
     assert "No exposure reads customers or anything this column feeds." in html
+
+
+def test_explorer_hop_selectors_start_at_two_hops(steward_client):
+    html = steward_client.get("/lineage/").content.decode()
+    for name in ("upstream", "downstream"):
+        select = re.search(rf'<select name="{name}"[^>]*>(.*?)</select>', html, re.S).group(1)
+        assert re.search(r'<option value="2" selected>', select), f"{name} starts at {select[:80]}"
+
+
+def test_an_exact_capsule_name_is_drawn_at_once(sample_project, steward_client):
+    name = STG.rsplit(".", 1)[-1]
+    response = steward_client.get(f"/lineage/?q={name.upper()}&upstream=2&downstream=2")
+    graph = embedded_graph(response.content.decode())
+    assert graph["root"] == STG and graph["depth"]["upstream"]["applied"] == 2
+
+
+def test_a_name_shared_by_several_capsules_lists_them(sample_project, steward_client):
+    from django.db.models import Count
+
+    from catalog.models import Capsule
+
+    shared = Capsule.objects.values("name").annotate(n=Count("pk")).filter(n__gt=1).order_by("name").first()
+    if shared is None:  # make one: a second capsule with a name the sample already uses
+        original = Capsule.objects.get(urn=STG)
+        Capsule.objects.create(
+            urn=STG + "_twin", name=original.name, capsule_type="model", source_system=original.source_system
+        )
+        shared = {"name": original.name}
+    html = steward_client.get(f"/lineage/?q={shared['name']}").content.decode()
+    assert "Capsules matching" in html and 'data-initial="explorer-graph-data"' not in html

@@ -11,6 +11,7 @@ import csv
 from collections.abc import Iterable, Iterator
 
 from django.http import StreamingHttpResponse
+from django_filters import ChoiceFilter
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -140,8 +141,24 @@ def exposure_row(item: ExposedColumn) -> list:
 
 _FORMAT = OpenApiParameter("format", str, enum=["json", "csv"], description="csv: every row, as a download")
 _PAGES = [OpenApiParameter("page", int), OpenApiParameter("page_size", int)]
+_JSON_OR_CSV = {(200, "application/json"): OpenApiTypes.OBJECT, (200, "text/csv"): OpenApiTypes.STR}
+def _pii_types() -> list[str] | None:
+    """The PII types of the vocabulary, for the schema; None (no enum) when the vocabulary does not load now."""
+    try:
+        return ["", *sorted(pii_config().types)]
+    except Exception:  # the API itself will name the problem on the first request
+        return None
+
+
+def _choices(name: str, f) -> list[str] | None:
+    if name == "pii_type":
+        return _pii_types()
+    return ["", *(value for value, _ in f.extra["choices"])] if isinstance(f, ChoiceFilter) else None
+
+
 _INVENTORY_FILTERS = [
-    OpenApiParameter(name, bool if name == "masked" else str, description=f.extra.get("help_text") or f.label or "")
+    OpenApiParameter(name, bool if name == "masked" else str, enum=_choices(name, f),
+                     description=f.extra.get("help_text") or f.label or "")
     for name, f in PiiInventoryFilterSet.base_filters.items()
 ]
 
@@ -155,9 +172,10 @@ class PiiInventoryView(APIView):
     renderer_classes = (JSONRenderer, BrowsableAPIRenderer, CSVRenderer)
     pagination_class = PageNumberPagination
 
-    @extend_schema(parameters=[*_INVENTORY_FILTERS, _FORMAT, *_PAGES], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[*_INVENTORY_FILTERS, _FORMAT, *_PAGES], responses=_JSON_OR_CSV)
     def get(self, request):
         filters = inventory_filters(request.query_params)
+        self.pagination_class.params_check(request)  # CSV ignores them, but they must still make sense
         columns = pii_inventory_columns(filters=filters)
         if request.accepted_renderer.format == "csv":
             rows = (inventory_row(c) for c in columns.iterator(chunk_size=2000))
@@ -179,11 +197,13 @@ class PiiExposureView(APIView):
     renderer_classes = (JSONRenderer, BrowsableAPIRenderer, CSVRenderer)
     pagination_class = PageNumberPagination
 
-    @extend_schema(parameters=[OpenApiParameter("pii_type", str), _FORMAT, *_PAGES], responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[OpenApiParameter("pii_type", str, enum=_pii_types()), _FORMAT, *_PAGES],
+                   responses=_JSON_OR_CSV)
     def get(self, request):
         pii_type = request.query_params.get("pii_type") or None
         if pii_type and pii_type not in pii_config().types:
             raise serializers.ValidationError({"pii_type": [f"unknown PII type '{pii_type}'"]})
+        self.pagination_class.params_check(request)  # CSV ignores them, but they must still make sense
         exposure = pii_exposure(pii_type=pii_type)
         if request.accepted_renderer.format == "csv":
             rows = (exposure_row(i) for chunk in _chunks(exposure.columns.iterator(chunk_size=2000))
@@ -207,16 +227,18 @@ def _chunks(iterator, size: int = 2000):
         yield chunk
 
 
+class PiiTraceQuerySerializer(serializers.Serializer):
+    depth = serializers.IntegerField(min_value=1, max_value=100, required=False, help_text="hops each way")
+
+
 class PiiTraceView(APIView):
     """A column's PII origins upstream and every downstream consumer, each hop with its transformation."""
 
-    @extend_schema(parameters=[OpenApiParameter("depth", int, description="hops each way")],
-                   responses=OpenApiTypes.OBJECT)
+    @extend_schema(parameters=[PiiTraceQuerySerializer], responses=OpenApiTypes.OBJECT)
     def get(self, request, urn: str):
-        depth = request.query_params.get("depth")
-        if depth is not None and (not depth.isdigit() or not 1 <= int(depth) <= 100):
-            raise serializers.ValidationError({"depth": ["a whole number from 1 to 100"]})
-        trace = pii_trace(urn=urn, max_depth=int(depth) if depth else None)
+        query = PiiTraceQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        trace = pii_trace(urn=urn, max_depth=query.validated_data.get("depth"))
         if trace is None:
             raise NotFound(f"no column {urn}")
         return Response(trace.as_dict())

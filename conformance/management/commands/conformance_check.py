@@ -15,6 +15,7 @@ from django.utils import timezone
 from conformance.engine import FORMATS, SEVERITIES, RuleFileError, load_rules, render
 from conformance.selectors import baseline_snapshot, fingerprints_present_at
 from conformance.services import conformance_evaluate, evaluation_only, gate_findings
+from dab_project.text import plural
 
 
 class Command(BaseCommand):
@@ -109,14 +110,14 @@ class Command(BaseCommand):
         threshold = options["fail_on"]
         counts = {severity: sum(1 for f in failing if f.severity == severity) for severity in SEVERITIES}
         detail = ", ".join(f"{n} {severity}" for severity, n in counts.items() if n)
-        what = "new violation(s)" if options["new_only"] else "violation(s)"
+        what = "new violation" if options["new_only"] else "violation"
         known_text = f"; {len(known)} already in {baseline_label}" if options["new_only"] else ""
         if failing:
             raise CommandError(
-                f"conformance gate failed: {len(failing)} {what} at or above {threshold} ({detail}){known_text}",
+                f"conformance gate failed: {plural(len(failing), what)} at or above {threshold} ({detail}){known_text}",
                 returncode=1,
             )
-        self.stderr.write(f"conformance gate passed: no {what} at or above {threshold}{known_text}")
+        self.stderr.write(f"conformance gate passed: no {what}s at or above {threshold}{known_text}")
 
 
 def _fingerprints_from(path: Path) -> set[str]:

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from conformance.management.commands._output import table
 from conformance.selectors import snapshot_latest, snapshot_trend
+from dab_project.text import plural
 
 BREAKDOWNS = ("rule_set", "category", "layer", "domain", "owner")
 
@@ -49,7 +50,7 @@ class Command(BaseCommand):
             f"evaluated {snapshot.evaluated_at:%Y-%m-%d %H:%M} over {snapshot.capsules:,} capsules"
         )
         self.stdout.write(
-            f"{snapshot.findings:,} active violation(s) ({severities}), {snapshot.waived:,} waived; "
+            f"{plural(snapshot.findings, 'active violation')} ({severities}), {snapshot.waived:,} waived; "
             f"since the evaluation before: {snapshot.new_count:,} new, {snapshot.fixed_count:,} fixed"
         )
         for name in by or BREAKDOWNS:

@@ -11,6 +11,7 @@ from django.http import QueryDict
 from conformance.filters import ViolationFilterSet
 from conformance.management.commands._output import table
 from conformance.selectors import violation_list
+from dab_project.text import plural
 
 FILTERS = ("severity", "status", "rule", "rule_set", "category", "layer", "domain", "owner", "capsule", "search")
 
@@ -68,5 +69,7 @@ class Command(BaseCommand):
             return
         headers = ("severity", "status", "rule", "object", "owner", "message")
         self.stdout.write(table([[r[h] for h in headers] for r in records], headers=headers))
-        shown = f"{len(records):,} of {total:,}" if total > len(records) else f"{total:,}"
-        self.stdout.write(f"{shown} violation(s)")
+        shown = (
+            f"{len(records):,} of {plural(total, 'violation')}" if total > len(records) else plural(total, "violation")
+        )
+        self.stdout.write(shown)

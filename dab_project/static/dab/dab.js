@@ -9,6 +9,12 @@
     var search = document.getElementById("global-search");
     if (search) { event.preventDefault(); search.focus(); search.select(); }
   });
+  // "Back to the previous page" on the error pages: the browser's history when there is one (the link's
+  // own address, the dashboard, otherwise).
+  document.querySelectorAll("a[data-history-back]").forEach(function (link) {
+    if (window.history.length < 2) { return; }
+    link.addEventListener("click", function (event) { event.preventDefault(); window.history.back(); });
+  });
   // Filter forms leave empty fields out of the URL, so shared links hold only the filters in use.
   document.querySelectorAll("form[data-drop-empty]").forEach(function (form) {
     form.addEventListener("submit", function () {

@@ -15,6 +15,9 @@
   var SVG = "http://www.w3.org/2000/svg";
   var NODE_W = 220, NODE_H = 48, COL_W = 240, HEAD_H = 42, ROW_H = 19, GAP_X = 96, GAP_Y = 16;
   var DUMMY_H = 6, MAX_ROWS = 40;
+  // The smallest scale a fit chooses on its own: node titles stay about 9 px high. Below it the view centres
+  // on the focus instead (zooming out further is the reader's choice, with the wheel or "−").
+  var MIN_LEGIBLE = 0.7;
   var TX_CLASS = { direct: "tx-direct", renamed: "tx-direct", cast: "tx-derived", derived: "tx-derived",
                    aggregated: "tx-aggregated", hashed: "tx-hashed" };
 
@@ -222,6 +225,7 @@
     this.nodes = {};
     this.edges = {};
     this.notes = [];
+    this.expansions = [];  // [{urn, side}] in the order the reader expanded, replayed on a change of level
     this.svg = el("svg", { class: "lg-svg", role: "presentation" }, this.canvas);
     var defs = el("defs", null, this.svg);
     var marker = el("marker", { id: root.id + "-arrow", viewBox: "0 0 10 10", refX: "9", refY: "5",
@@ -298,13 +302,60 @@
                                 (data.depth.downstream && data.depth.downstream.capped));
     if (capped) { this.notes.push("Depth capped at " + data.depth.downstream.applied + " hops (MAX_LINEAGE_DEPTH)."); }
     this.render(anchor, fit);
-    if (anchor) { this.reveal([anchor.id].concat(added)); }
+    if (anchor) { this.refit([anchor.id].concat(added)); }
   };
 
   Widget.prototype.expand = function (node, side) {
     var anchor = this.screenPosition(node.id);
-    this.load({ urn: node.id, upstream: side === "upstream" ? 1 : 0, downstream: side === "downstream" ? 1 : 0 },
-              false, anchor);
+    this.expansions.push({ urn: node.id, side: side });
+    return this.expandLoad({ urn: node.id, side: side }, anchor);
+  };
+
+  Widget.prototype.expandLoad = function (expansion, anchor) {
+    var side = expansion.side;
+    return this.load({ urn: expansion.urn, upstream: side === "upstream" ? 1 : 0,
+                       downstream: side === "downstream" ? 1 : 0 }, false, anchor);
+  };
+
+  // A change of level redraws the focus at the new level, then replays the reader's expansions, so the
+  // nodes they opened stay on the drawing. Capsules the new level has no place for (an exposure has no
+  // columns) stay as plain boxes, joined by their capsule-level edges: consumers never drop out of view.
+  Widget.prototype.reloadKeepingExpansions = function () {
+    var self = this, expansions = this.expansions.slice();
+    var before = { nodes: this.nodes, edges: this.edges };
+    return this.load({ urn: this.focus, upstream: this.upstream, downstream: this.downstream }, true)
+      .then(function () {
+        return expansions.reduce(function (chain, expansion) {
+          return chain.then(function () { return self.expandLoad(expansion, null); });
+        }, Promise.resolve());
+      })
+      .then(function () {
+        self.expansions = expansions;
+        self.keepMissing(before);
+        self.render(null, true);
+      });
+  };
+
+  Widget.prototype.keepMissing = function (before) {
+    var self = this, kept = {};
+    Object.keys(before.nodes).forEach(function (id) {
+      var old = before.nodes[id];
+      if (self.nodes[id] || old.kind !== "capsule") { return; }
+      var copy = Object.assign({}, old, { columns: [] });
+      self.nodes[id] = copy;
+      kept[id] = true;
+    });
+    Object.keys(before.edges).forEach(function (key) {
+      var edge = before.edges[key];
+      if ((kept[edge.source] || kept[edge.target]) && self.nodes[edge.source] && self.nodes[edge.target]) {
+        self.edges[key] = Object.assign({}, edge, { source_column: null, target_column: null });
+      }
+    });
+  };
+
+  // After an expansion: the whole graph when it fits at a legible scale, else what the expansion added.
+  Widget.prototype.refit = function (ids) {
+    if (this.fitScale() >= MIN_LEGIBLE) { this.fit(false); } else { this.reveal(ids); }
   };
 
   // -- drawing ---------------------------------------------------------------------------------------
@@ -483,6 +534,14 @@
       if (node.more_upstream) { this.handle(group, node, "upstream", -11, Math.min(p.h / 2, 24)); }
       if (node.more_downstream) { this.handle(group, node, "downstream", p.w + 11, Math.min(p.h / 2, 24)); }
     }
+    // The accessible name opens with the text drawn on the node, as shown (clipped names included), so
+    // speech-input users can say what they see (WCAG 2.5.3); the full description follows.
+    // A space after each text keeps them apart when the texts are read as one string (SVG draws no space).
+    var shown = Array.prototype.map.call(group.querySelectorAll("text"), function (t) {
+      t.after(document.createTextNode(" "));
+      return t.textContent;
+    });
+    group.setAttribute("aria-label", shown.join(" ") + " — " + label);
   };
 
   Widget.prototype.badge = function (group, right, text, cls, title) {
@@ -624,7 +683,7 @@
     });
     if (box.x0 === Infinity) { return; }
     if ((box.x1 - box.x0) * k > cw - 2 * pad || (box.y1 - box.y0) * k > ch - 2 * pad) {
-      k = Math.max(0.15, Math.min((cw - 2 * pad) / (box.x1 - box.x0), (ch - 2 * pad) / (box.y1 - box.y0)));
+      k = Math.max(MIN_LEGIBLE, Math.min((cw - 2 * pad) / (box.x1 - box.x0), (ch - 2 * pad) / (box.y1 - box.y0)));
       this.view.k = k;
     }
     var left = this.view.x + box.x0 * k, right = this.view.x + box.x1 * k;
@@ -634,21 +693,28 @@
     this.apply();
   };
 
-  Widget.prototype.fit = function (initial) {
-    var ids = Object.keys(this.positions || {});
-    if (!ids.length) { return; }
+  // The drawing's extent, and the scale at which all of it fits the canvas.
+  Widget.prototype.extent = function () {
     var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity, self = this;
-    ids.forEach(function (id) {
+    Object.keys(this.positions || {}).forEach(function (id) {
       var p = self.positions[id];
       minX = Math.min(minX, p.x - 14); minY = Math.min(minY, p.y); maxX = Math.max(maxX, p.x + p.w + 14); maxY = Math.max(maxY, p.y + p.h);
     });
     var rect = this.canvas.getBoundingClientRect();
     var cw = rect.width || 800, ch = rect.height || 420;
-    var k = Math.min(1.2, (cw - 40) / (maxX - minX), (ch - 40) / (maxY - minY));
+    return { minX: minX, minY: minY, maxX: maxX, maxY: maxY, cw: cw, ch: ch,
+             k: Math.min(1.2, (cw - 40) / (maxX - minX), (ch - 40) / (maxY - minY)) };
+  };
+
+  Widget.prototype.fitScale = function () { return this.extent().k; };
+
+  Widget.prototype.fit = function (initial) {
+    if (!Object.keys(this.positions || {}).length) { return; }
+    var e = this.extent(), minX = e.minX, minY = e.minY, maxX = e.maxX, maxY = e.maxY, cw = e.cw, ch = e.ch, k = e.k;
     var focus = this.positions[this.rootCapsule || this.focus];
-    if (initial && k < 0.45 && focus) {
+    if (initial && k < MIN_LEGIBLE && focus) {
       // Too big to read when fitted: start at a legible scale, centred on the focus.
-      k = 0.75;
+      k = Math.max(MIN_LEGIBLE, 0.85);
       this.view = { k: k, x: cw / 2 - (focus.x + focus.w / 2) * k, y: ch / 2 - (focus.y + focus.h / 2) * k };
     } else {
       k = Math.max(0.15, k);
@@ -721,6 +787,7 @@
         else if (action === "zoom-out") { self.zoom(1 / 1.2); }
         else if (action === "fit") { self.fit(false); }
         else if (action === "reset") { self.view.k = 1; self.zoom(1); }
+        else if (action === "fullscreen") { self.toggleFullScreen(); }
       });
     });
     this.root.querySelectorAll("[data-set-level]").forEach(function (button) {
@@ -737,9 +804,24 @@
           var select = document.getElementById("id_level");
           if (select) { select.value = level; }
         }
-        self.load({ urn: self.focus, upstream: self.upstream, downstream: self.downstream }, true);
+        self.reloadKeepingExpansions();
       });
     });
+    document.addEventListener("keydown", function (event) {
+      if (event.key === "Escape" && self.root.classList.contains("is-full-screen")) { self.toggleFullScreen(); }
+    });
+  };
+
+  // Full screen: the widget covers the window (a fixed layer, so it works in every browser and frame),
+  // the canvas takes all the height, and the drawing is fitted again. Escape or the button leaves.
+  Widget.prototype.toggleFullScreen = function () {
+    var on = this.root.classList.toggle("is-full-screen");
+    document.documentElement.classList.toggle("has-full-screen-graph", on);
+    this.root.querySelectorAll("[data-action=fullscreen]").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(on));
+      button.textContent = on ? "Exit full screen" : "Full screen";
+    });
+    this.fit(true);
   };
 
   Widget.prototype.syncLevelButtons = function () {
