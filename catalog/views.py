@@ -17,7 +17,7 @@ from django.views.generic import DetailView, ListView, TemplateView
 from catalog import selectors
 from catalog.filters import CapsuleFilterSet, search_scope, sorts_everything
 from catalog.models import Capsule, Column, Domain, Owner
-from catalog.panels import column_panels
+from catalog.panels import capsule_panels, column_panels
 
 DEFAULT_PAGE_SIZE = 50
 _page_size_field = forms.IntegerField(min_value=1, max_value=200, required=False)
@@ -152,6 +152,7 @@ class CapsuleDetailView(DetailView):
         context["columns"] = list(selectors.capsule_columns(capsule=capsule))
         context["upstream"] = selectors.capsule_upstream(capsule=capsule)
         context["downstream"] = selectors.capsule_downstream(capsule=capsule)
+        context["capsule_panels"] = capsule_panels(capsule=capsule)
         return context
 
 

@@ -296,3 +296,19 @@ def fingerprints_present_at(*, snapshot: ScoreSnapshot) -> set[str]:
             "fingerprint", flat=True
         )
     )
+
+
+def violations_active_brief(*, source_system_id: Any) -> dict[str, dict[str, Any]]:
+    """Unwaived active violations on one project's capsules, by fingerprint, as plain dicts (the change report
+    compares two of these). One query."""
+    rows = (
+        Violation.objects.filter(
+            capsule__source_system_id=source_system_id,
+            status__in=(ViolationStatus.OPEN, ViolationStatus.ACKNOWLEDGED),
+        )
+        .values_list("fingerprint", "rule__rule_id", "rule__name", "severity", "message", "capsule__urn",
+                     "capsule__name", "capsule__original_file_path", "column__name")  # fmt: skip
+        .order_by()
+    )
+    keys = ("rule_id", "rule", "severity", "message", "urn", "capsule", "path", "column")
+    return {row[0]: dict(zip(keys, row[1:], strict=True)) for row in rows}

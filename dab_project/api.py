@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions, pagination, parsers, status
+from rest_framework import exceptions, pagination, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -15,17 +15,6 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from dab_project.database import database_problem
 
 logger = structlog.get_logger(__name__)
-
-
-class JSONParser(parsers.JSONParser):
-    """DRF's JSON parser, refusing JSON nested too deeply to decode with 400 (Python's decoder gives up with a
-    RecursionError, which DRF would let through as a 500)."""
-
-    def parse(self, stream, media_type=None, parser_context=None):
-        try:
-            return super().parse(stream, media_type=media_type, parser_context=parser_context)
-        except RecursionError:
-            raise exceptions.ParseError("JSON parse error - nested too deeply.") from None
 
 
 class PageNumberPagination(pagination.PageNumberPagination):

@@ -18,6 +18,7 @@ from collections import defaultdict
 # Groups shown first by `dab --help`, with what they are for.
 GROUPS = {
     "ingest": "read metadata into the catalog (dab ingest dbt --manifest ... --catalog ...)",
+    "diff": "what a change breaks, before it merges (dab diff dbt --head target/manifest.json)",
     "capsules": "list and inspect capsules, their lineage",
     "impact": "everything downstream of a capsule or column",
     "pii": "PII inventory, trace and exposure",

@@ -10,6 +10,7 @@ _NAV = (
     ("pii", "PII", "pii:inventory"),
     ("conformance", "Conformance", "conformance:dashboard"),
     ("ingestion", "Ingestion", "ingestion:job_list"),
+    ("changes", "Changes", "ingestion:changes"),
 )
 
 
@@ -19,6 +20,8 @@ def _section(request) -> str:
         return ""
     if match.namespace == "catalog":
         return "capsules"
+    if match.namespace == "ingestion" and match.url_name in ("diff", "changes"):
+        return "changes"
     return match.namespace or match.url_name or ""
 
 

@@ -12,6 +12,7 @@ from catalog.querysets import pii_q
 from catalog.selectors import capsule_coverage, capsule_facet_counts, catalog_counts
 from conformance.selectors import snapshot_latest
 from dab_project.text import plural
+from ingestion.changes.selectors import models_slowest_growing
 from ingestion.selectors import job_list
 from pii.selectors import pii_exposure
 
@@ -68,4 +69,5 @@ def dashboard_summary() -> dict:
     snapshot = snapshot_latest()
     summary["conformance"] = snapshot
     summary["offenders"] = (snapshot.offenders or [])[:6] if snapshot else []
+    summary["slowest_growing"] = models_slowest_growing(limit=5)
     return summary

@@ -334,7 +334,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "dab_project.api.JSONParser",  # deep JSON is a 400, not a 500
+        "dab_project.parsers.JSONParser",  # deep JSON is a 400, not a 500
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
@@ -402,6 +402,21 @@ INGEST_MAX_UPLOAD_MB = env.int("INGEST_MAX_UPLOAD_MB", default=256)
 for _name in ("INGEST_MAX_FILE_MB", "INGEST_MAX_UPLOAD_MB"):
     if globals()[_name] <= 0:
         raise ImproperlyConfigured(f"{_name} must be a positive number of megabytes.")
+# Change history (docs/changes.md): how long changes and run observations are kept (0 keeps them forever); a
+# model's execution time is recorded when it moved by more than this share of the last recorded one (and by at
+# least RUN_TIME_DEADBAND_SECONDS); a test is flaky when its status changed FLAKY_MIN_FLIPS times or more in
+# the project's last FLAKY_WINDOW_RUNS runs.
+CHANGE_HISTORY_DAYS = env.int("CHANGE_HISTORY_DAYS", default=365)
+RUN_TIME_DEADBAND = env.float("RUN_TIME_DEADBAND", default=0.2)
+RUN_TIME_DEADBAND_SECONDS = env.float("RUN_TIME_DEADBAND_SECONDS", default=0.5)
+FLAKY_WINDOW_RUNS = env.int("FLAKY_WINDOW_RUNS", default=10)
+FLAKY_MIN_FLIPS = env.int("FLAKY_MIN_FLIPS", default=2)
+if CHANGE_HISTORY_DAYS < 0:
+    raise ImproperlyConfigured("CHANGE_HISTORY_DAYS must be 0 (keep forever) or a positive number of days.")
+if RUN_TIME_DEADBAND < 0 or RUN_TIME_DEADBAND_SECONDS < 0:
+    raise ImproperlyConfigured("RUN_TIME_DEADBAND and RUN_TIME_DEADBAND_SECONDS must not be negative.")
+if FLAKY_WINDOW_RUNS < 2 or FLAKY_MIN_FLIPS < 1:
+    raise ImproperlyConfigured("FLAKY_WINDOW_RUNS must be at least 2 and FLAKY_MIN_FLIPS at least 1.")
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # form fields; files stream to disk
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 # -- Background jobs (Django's Tasks framework through the django-tasks backport) ----------------------

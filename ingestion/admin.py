@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ingestion.models import IngestionArtifact, IngestionJob
+from ingestion.models import CapsuleChange, IngestionArtifact, IngestionJob, RunObservation
 
 
 @admin.register(IngestionJob)
@@ -31,3 +31,26 @@ class IngestionArtifactAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(CapsuleChange)
+class CapsuleChangeAdmin(admin.ModelAdmin):
+    """Recorded changes, for staff who need to look one up; written by ingestions only."""
+
+    list_display = ("at", "source_system", "kind", "name", "column", "aspect")
+    list_filter = ("kind",)
+    list_select_related = ("source_system",)
+    search_fields = ("urn", "name", "column")
+    raw_id_fields = ("ingestion", "source_system")
+    date_hierarchy = "at"
+
+
+@admin.register(RunObservation)
+class RunObservationAdmin(admin.ModelAdmin):
+    """Run results as they moved over time; written by ingestions only."""
+
+    list_display = ("run", "at", "source_system", "kind", "name", "status", "execution_time")
+    list_filter = ("kind", "status")
+    list_select_related = ("source_system",)
+    search_fields = ("urn", "name")
+    raw_id_fields = ("ingestion", "source_system")

@@ -23,3 +23,27 @@ class DbtUploadForm(forms.Form):
         label="Project name", required=False, max_length=100, help_text="Optional. Defaults to the dbt project's name."
     )
     dry_run = forms.BooleanField(label="Dry run (check only, store nothing)", required=False)
+
+
+class DbtDiffForm(forms.Form):
+    """Two artifact sets to compare, or one against what DAB stored."""
+
+    head_manifest = forms.FileField(label="Changed manifest.json", help_text="Required: the state to review.")
+    head_catalog = forms.FileField(label="Changed catalog.json", required=False)
+    base_manifest = forms.FileField(
+        label="Base manifest.json", required=False, help_text="Optional. Without it, the base is what DAB stored."
+    )
+    base_catalog = forms.FileField(label="Base catalog.json", required=False)
+    source_system = forms.ChoiceField(
+        label="Stored project", required=False, help_text="Optional. Defaults to the project the manifest names."
+    )
+
+    def __init__(self, *args, projects: list[str] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["source_system"].choices = [("", "(the manifest's project)"), *((p, p) for p in projects)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("base_catalog") and not data.get("base_manifest"):
+            self.add_error("base_catalog", "A base catalog needs a base manifest: the stored base has its own.")
+        return data

@@ -9,7 +9,7 @@ from django.utils import timezone
 from dab_project.models import UUIDModel
 from ingestion.choices import JobStage, JobStatus
 
-__all__ = ["IngestionArtifact", "IngestionJob"]
+__all__ = ["CapsuleChange", "IngestionArtifact", "IngestionJob", "RunObservation"]
 
 UNFINISHED = (JobStatus.QUEUED, JobStatus.RUNNING)
 
@@ -101,3 +101,83 @@ class IngestionArtifact(UUIDModel):
 
     def __str__(self) -> str:
         return f"{self.kind} of job {self.job_id}"
+
+
+
+
+# History rows are many and small: a bigint key, no updated_at (they are never updated), short strings.
+class CapsuleChange(models.Model):
+    """One fact an ingestion changed in a project: a capsule added, removed, renamed or changed, a column added,
+    removed, renamed or retyped, a test added or removed (``ingestion.changes.diff.Change``). An ingestion that
+    changed nothing writes no row."""
+
+    id = models.BigAutoField(primary_key=True)
+    ingestion = models.ForeignKey(IngestionJob, on_delete=models.CASCADE, related_name="changes", db_index=False)
+    source_system = models.ForeignKey(
+        "catalog.SourceSystem", on_delete=models.CASCADE, related_name="changes", db_index=False
+    )
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=30)
+    urn = models.CharField(max_length=500)  # the capsule's URN after the change (before it, for a removal)
+    name = models.CharField(max_length=255)
+    capsule_type = models.CharField(max_length=50)
+    aspect = models.CharField(max_length=30, null=True, blank=True)
+    column = models.CharField(max_length=255, null=True, blank=True)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    evidence = models.CharField(max_length=255, null=True, blank=True)
+    base_urn = models.CharField(max_length=500, null=True, blank=True)  # a rename's former URN
+
+    class Meta:
+        db_table = "capsule_changes"
+        ordering = ["-at", "id"]
+        verbose_name = "capsule change"
+        indexes = [
+            models.Index(fields=["urn", "-at"], name="idx_capsule_changes_urn"),  # a capsule's history
+            models.Index(fields=["base_urn"], name="idx_capsule_changes_base", condition=Q(base_urn__isnull=False)),
+            models.Index(fields=["source_system", "-at"], name="idx_capsule_changes_system"),  # timeline, ?since=
+            models.Index(fields=["at"], name="idx_capsule_changes_at"),  # retention prune, ?since= across projects
+            models.Index(fields=["ingestion"], name="idx_capsule_changes_job"),  # a job's changes; cascade delete
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}{'.' + self.column if self.column else ''}"
+
+
+class RunObservation(models.Model):
+    """What dbt's run results said about one node when it moved: a test's or model's status when it differs from
+    the last one recorded, a model's execution time when it moved beyond the dead band (``RUN_TIME_DEADBAND``).
+    Plus one ``run`` row per ingestion with run results, numbering the runs of a project, so "the last N runs"
+    is known while unchanged nodes write nothing."""
+
+    id = models.BigAutoField(primary_key=True)
+    ingestion = models.ForeignKey(IngestionJob, on_delete=models.CASCADE, related_name="run_observations",
+                                  db_index=False)  # fmt: skip
+    source_system = models.ForeignKey(
+        "catalog.SourceSystem", on_delete=models.CASCADE, related_name="run_observations", db_index=False
+    )
+    run = models.PositiveIntegerField()  # the project's run number (1, 2, ...)
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=10)  # run | test | model
+    urn = models.CharField(max_length=500, blank=True, default="")  # the test's or capsule's URN; "" for run rows
+    name = models.CharField(max_length=255, blank=True, default="")
+    status = models.CharField(max_length=20, null=True, blank=True)
+    execution_time = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        db_table = "run_observations"
+        ordering = ["source_system", "urn", "run"]
+        verbose_name = "run observation"
+        indexes = [
+            models.Index(fields=["source_system", "urn", "run"], name="idx_run_obs_node"),  # a node's history; last
+            models.Index(fields=["at"], name="idx_run_obs_at"),  # retention prune
+            models.Index(fields=["ingestion"], name="idx_run_obs_job"),  # cascade delete of a job
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=("run", "test", "model")), name="%(app_label)s_%(class)s_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"run {self.run} {self.kind} {self.name} {self.status or ''}"

@@ -45,6 +45,7 @@ from catalog.models import SourceSystem
 from catalog.selectors import capsules_last_change
 from dab_project.memory import gc_paused
 from ingestion import conventions as conv
+from ingestion.changes.history import changeset_recording
 from ingestion.choices import JobStage, JobStatus
 from ingestion.loader import project_load
 from ingestion.models import UNFINISHED, IngestionArtifact, IngestionJob
@@ -654,10 +655,11 @@ def _pipeline(
                 timings["lock"] = time.perf_counter() - started
                 started = time.perf_counter()
                 say("loading")
-                result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say)
+                with changeset_recording(parsed=parsed, job=job) as changes:  # what this load changed (history)
+                    result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say)
                 timings["load"] = time.perf_counter() - started
                 warnings.extend(result.warnings)
-                stats.update(result.stats())
+                stats.update(result.stats(), changes=changes.stats)
                 if evaluator is not None:
                     _evaluator_store(evaluator, source_system_id=result.source_system_id, actor=job.triggered_by)
                 for name, step in _pipeline_steps():

@@ -9,4 +9,6 @@ urlpatterns = [
     path("ingestion/upload/", views.DbtUploadView.as_view(), name="upload"),
     path("ingestion/<uuid:pk>/", views.JobDetailView.as_view(), name="job_detail"),
     path("ingestion/<uuid:pk>/retry/", views.JobRetryView.as_view(), name="job_retry"),
+    path("changes/", views.ChangeTimelineView.as_view(), name="changes"),
+    path("changes/diff/", views.DiffView.as_view(), name="diff"),
 ]

@@ -23,6 +23,7 @@ OTHER_APPS_PANELS = (
     "lineage/_column_trace.html",
     "conformance/_capsule_violations.html",
     "pii/_column_panel.html",
+    "ingestion/_capsule_history.html",
 )
 
 

@@ -28,7 +28,8 @@ from conformance.choices import EvaluationTrigger, TriageAction
 from conformance.filters import RuleFilterSet, ViolationFilterSet
 from conformance.models import Violation
 from conformance.services import TriageError, conformance_evaluate, violation_triage, violations_triage
-from dab_project.api import JSONParser, error_body
+from dab_project.api import error_body
+from dab_project.parsers import JSONParser
 
 RULE_ID_REGEX = r"[A-Za-z][A-Za-z0-9_.\-]*"
 

@@ -56,6 +56,8 @@ NOT_APPLICABLE = {
     # Random schema-valid "files" are not dbt artifacts: the upload validates their content (a manifest must
     # be a dbt manifest) and refuses them with 400, as it must. Its refusals are tested in ingestion/tests.
     ("POST", "/api/v1/ingest/dbt"): [positive_data_acceptance],
+    # The same for the change report's uploads: its refusals are tested in ingestion/tests/test_diff.py.
+    ("POST", "/api/v1/diff/dbt"): [positive_data_acceptance],
     # `ruleset` names a rule set stored in the database, which no static schema can enumerate: a generated
     # name is refused with 400 naming the known sets (conformance/tests/test_api.py).
     ("POST", "/api/v1/conformance/evaluate"): [positive_data_acceptance],

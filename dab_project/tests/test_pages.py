@@ -59,7 +59,7 @@ def test_dashboard_shows_real_counts_and_last_ingestion(steward_client):
 def test_dashboard_on_the_sample_project(steward_client, sample_project, django_assert_max_num_queries):
     from pii.selectors import pii_exposure
 
-    with django_assert_max_num_queries(15):
+    with django_assert_max_num_queries(16):  # + the models getting slower (ingestion history)
         response = steward_client.get("/")
     context = response.context
     by_type = {facet.value: facet.count for facet in context["by_type"]}

@@ -485,13 +485,16 @@
 
   Widget.prototype.drawNode = function (parent, node, isFocus) {
     var self = this, p = this.positions[node.id];
-    var group = el("g", { class: "lg-node layer-" + (node.layer || "none") + " kind-" + node.kind + (isFocus ? " is-focus" : ""),
+    // node.change (a change report's subgraph): added, removed, renamed, changed or affected, drawn as a mark
+    var group = el("g", { class: "lg-node layer-" + (node.layer || "none") + " kind-" + node.kind + (isFocus ? " is-focus" : "") +
+                                 (node.change ? " change-" + node.change : ""),
                           transform: "translate(" + p.x + "," + p.y + ")", "data-id": node.id }, parent);
     el("rect", { class: "lg-box", width: p.w, height: p.h, rx: 7, ry: 7 }, group);
     el("rect", { class: "lg-band", width: 7, height: p.h, rx: 3, ry: 3 }, group);
     var bx = p.w - 8;
     if (node.violations) { bx = this.badge(group, bx, String(node.violations), "lg-badge-violation", plural(node.violations, "open violation")); }
     if (node.has_pii) { bx = this.badge(group, bx, "PII", "lg-badge-pii", "holds personal data"); }
+    if (node.change) { bx = this.badge(group, bx, node.change, "lg-badge-change", node.change + " by this change"); }
     var name = node.label || node.name;
     var title = el("text", { class: "lg-title", x: 15, y: 19 }, group);
     fitText(title, name, bx - 18);
@@ -506,7 +509,8 @@
 
     var label = node.kind === "group"
       ? node.name + ", grouped. Press Enter to list them."
-      : name + ", " + node.type + (node.layer ? " in " + node.layer : "") + (node.has_pii ? ", holds PII" : "") +
+      : name + ", " + node.type + (node.layer ? " in " + node.layer : "") + (node.change ? ", " + node.change : "") +
+        (node.has_pii ? ", holds PII" : "") +
         (node.violations ? ", " + plural(node.violations, "open violation") : "") + ". Press Enter to open.";
     group.setAttribute("tabindex", "0");
     group.setAttribute("role", node.kind === "group" ? "button" : "link");

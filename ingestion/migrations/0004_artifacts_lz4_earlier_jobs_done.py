@@ -20,7 +20,7 @@ def earlier_jobs_done(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("ingestion", "0002_background_jobs")]
+    dependencies = [("ingestion", "0003_background_jobs")]
 
     operations = [
         migrations.RunPython(lz4, migrations.RunPython.noop),

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('ingestion', '0001_initial'),
+        ('ingestion', '0002_change_history'),
     ]
 
     operations = [

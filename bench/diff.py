@@ -1,0 +1,126 @@
+"""Change-report benchmark: a generated dbt project stored in PostgreSQL, then a head with changed models.
+
+    python bench/diff.py [--models 10000] [--changed 50] [--database-url postgres://postgres@127.0.0.1:5432/x]
+
+Steps, each `dab ...` in a fresh process (wall time and peak RSS from wait4):
+
+1. generate the artifacts with ../shared/bench/gen_dbt.py (cached in /tmp), and a head where ``--changed`` models
+   changed: each model's compiled SQL selects one more column (in the catalog too), and every second one also
+   lost its last column (a removal that the diff judges against what reads it);
+2. a fresh scratch database, migrated; the first ingest of the base (the memory of an ingest, for reference);
+3. `dab diff dbt --head ... --head-catalog ... --format json` against the stored state: the whole report, PII
+   and conformance deltas included;
+4. the same with --no-evaluate (the diff alone);
+5. ingesting the head: the job's own timing of the changeset recording against the whole ingestion;
+6. the same head again with --force (the whole pipeline, nothing changed): the changeset rows it stores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import orjson
+import psycopg
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+from ingest import PYTHON, fresh_database, generate  # noqa: E402
+
+PYTHON = PYTHON if PYTHON.exists() else Path(sys.executable)  # a worktree without its own .venv
+
+
+def run_dab(args: list[str], env: dict) -> tuple[float, int, str]:
+    """Run `dab ...` in a fresh process; wall seconds, peak RSS in MB, stdout (exit 1 allowed: a gate)."""
+    started = time.perf_counter()
+    process = subprocess.Popen([str(PYTHON), "-m", "dab_project.cli", *args], cwd=REPO, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    stdout = process.stdout.read()
+    stderr = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) not in (0, 1):
+        sys.exit(f"dab {' '.join(args)} failed:\n{stderr[-3000:]}")
+    return wall, usage.ru_maxrss // 1024, stdout
+
+
+def head_artifacts(artifacts: Path, count: int) -> tuple[Path, Path]:
+    """The head: ``count`` models changed (see the module docstring); cached beside the artifacts."""
+    manifest_out, catalog_out = artifacts / f"head_manifest_{count}.json", artifacts / f"head_catalog_{count}.json"
+    if manifest_out.exists() and catalog_out.exists():
+        return manifest_out, catalog_out
+    manifest = orjson.loads((artifacts / "manifest.json").read_bytes())
+    catalog = orjson.loads((artifacts / "catalog.json").read_bytes())
+    models = sorted(uid for uid, n in manifest["nodes"].items()
+                    if n.get("resource_type") == "model" and uid in catalog["nodes"]
+                    and (n.get("compiled_code") or "").lstrip().lower().startswith("select"))  # fmt: skip
+    for i, uid in enumerate(models[:: max(1, len(models) // count)][:count]):
+        node = manifest["nodes"][uid]
+        node["compiled_code"] = node["compiled_code"].replace("select", "select 1 as bench_changed,", 1)
+        columns = catalog["nodes"][uid]["columns"]
+        if i % 2 and len(columns) > 2:
+            last = max(columns, key=lambda name: columns[name]["index"])
+            del columns[last]
+            node["columns"].pop(last, None)
+        columns["bench_changed"] = {"type": "integer", "index": len(columns) + 1, "name": "bench_changed",
+                                    "comment": None}  # fmt: skip
+    manifest_out.write_bytes(orjson.dumps(manifest))
+    catalog_out.write_bytes(orjson.dumps(catalog))
+    return manifest_out, catalog_out
+
+
+def count_changes(url: str) -> int:
+    with psycopg.connect(url, options="-c search_path=dab,public") as conn:
+        return conn.execute("SELECT count(*) FROM capsule_changes").fetchone()[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--models", type=int, default=10000)
+    parser.add_argument("--changed", type=int, default=50)
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    options = parser.parse_args()
+    artifacts = generate(options.models)
+    head, head_catalog = head_artifacts(artifacts, options.changed)
+    url = fresh_database(options.database_url, f"dab_bench_diff_{options.models}")
+    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development", "LOG_LEVEL": "WARNING"}
+    subprocess.run([str(PYTHON), "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
+
+    print(f"{options.models} models, {options.changed} changed; PostgreSQL, fresh process per step", flush=True)
+    wall, rss, out = run_dab(["ingest", "dbt", "--manifest", str(artifacts / "manifest.json"), "--catalog",
+                              str(artifacts / "catalog.json"), "--json"], env)  # fmt: skip
+    print(f"  first ingest of the base:          {wall:6.1f} s  {rss:6,} MB peak RSS")
+    diff_args = ["diff", "dbt", "--head", str(head), "--head-catalog", str(head_catalog), "--format", "json"]
+    wall, rss, out = run_dab(diff_args, env)
+    report = json.loads(out)
+    print(f"  diff against stored (whole report): {wall:6.1f} s  {rss:6,} MB peak RSS")
+    summary = report["summary"]
+    print("    " + ", ".join(f"{k} {v}" for k, v in summary.items() if v))
+    wall, rss, _ = run_dab([*diff_args, "--no-evaluate"], env)
+    print(f"  diff, --no-evaluate:               {wall:6.1f} s  {rss:6,} MB peak RSS")
+    wall, rss, out = run_dab(["ingest", "dbt", "--manifest", str(head), "--catalog", str(head_catalog), "--json"],
+                             env)  # fmt: skip
+    job = json.loads(out)
+    changes = job["stats"]["changes"]
+    total = sum(v for k, v in job["stats"]["timings"].items())
+    print(f"  ingest of the head:                {wall:6.1f} s  {rss:6,} MB peak RSS; job {total:.1f} s, changeset "
+          f"recording {changes['seconds']:.2f} s ({100 * changes['seconds'] / total:.1f}% of the job), "
+          f"{changes['recorded']} changes stored")  # fmt: skip
+    before = count_changes(url)
+    wall, rss, out = run_dab(["ingest", "dbt", "--manifest", str(head), "--catalog", str(head_catalog), "--json",
+                              "--force"], env)  # fmt: skip
+    job = json.loads(out)
+    changes = job["stats"]["changes"]
+    total = sum(v for k, v in job["stats"]["timings"].items())
+    print(f"  unchanged re-ingest (--force):     {wall:6.1f} s  {rss:6,} MB peak RSS; changeset recording "
+          f"{changes['seconds']:.2f} s ({100 * changes['seconds'] / total:.1f}% of the job), "
+          f"{count_changes(url) - before} rows stored")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

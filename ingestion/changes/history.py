@@ -1,0 +1,158 @@
+"""Change history: every ingestion records what it changed, and how its run results moved.
+
+``changeset_recording`` wraps the load in ``ingestion.services.dbt_ingest`` (the pipeline's one hook):
+
+1. on entry, read the project's stored state (``project_state_read``; nothing on a first ingestion, which is
+   the baseline, not a change);
+2. on exit, diff it with the parsed artifacts (the pure diff the change report uses) and write one
+   ``CapsuleChange`` per change, in bulk: an unchanged re-ingest writes nothing;
+3. record run results (``RunObservation``): a ``run`` row numbering the run, and a row per test or model whose
+   status differs from its last recorded one, or whose execution time moved beyond the dead band;
+4. drop what is older than CHANGE_HISTORY_DAYS.
+
+It runs inside the ingestion's transaction: a failed or dry-run ingestion keeps none of it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Max
+from django.utils import timezone
+
+from catalog.models import SourceSystem
+from dab_project.memory import gc_paused
+from ingestion.models import CapsuleChange, IngestionJob, RunObservation
+from ingestion.records import ParsedProject
+
+from .diff import diff_states
+from .selectors import project_state_read
+from .state import ProjectState, state_from_parsed
+
+__all__ = ["ChangesetRecording", "changeset_recording", "history_prune", "runs_record"]
+
+BATCH = 2000
+
+
+@dataclass
+class ChangesetRecording:
+    """What the recording found; ``stats`` go into the job's stats under ``changes``."""
+
+    base: ProjectState | None = None
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+def _json_value(value: Any) -> Any:
+    return value if value is None or isinstance(value, str | int | float | bool) else str(value)
+
+
+@contextmanager
+def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator[ChangesetRecording]:
+    """Wrap the load: see the module docstring. Must run inside the ingestion's transaction."""
+    from ingestion.services import conventions_load  # the services module imports this one
+
+    started = time.perf_counter()
+    recording = ChangesetRecording()
+    system = SourceSystem.objects.filter(name=parsed.project.name).first()
+    if system is not None:
+        with gc_paused():  # hundreds of thousands of small acyclic objects
+            recording.base = project_state_read(source_system=system, pii=False)
+    read_seconds = time.perf_counter() - started
+    yield recording
+    started = time.perf_counter()
+    system = SourceSystem.objects.get(name=parsed.project.name)
+    stats: dict[str, Any] = {}
+    if recording.base is None:
+        stats["first"] = "the first ingestion of this project is the baseline: no changes recorded"
+    else:
+        with gc_paused():
+            diff = diff_states(recording.base, state_from_parsed(parsed, conventions=conventions_load()))
+        recording.base = None
+        at = job.started_at or timezone.now()
+        rows = [
+            CapsuleChange(
+                ingestion_id=job.pk, source_system_id=system.pk, at=at, kind=c.kind, urn=c.urn[:500],
+                name=c.name[:255], capsule_type=c.capsule_type[:50], aspect=c.aspect, column=(c.column or None) and
+                c.column[:255], before=_json_value(c.before), after=_json_value(c.after),
+                evidence=(c.evidence or None) and c.evidence[:255], base_urn=c.base_urn,
+            )
+            for c in diff.changes
+        ]  # fmt: skip
+        CapsuleChange.objects.bulk_create(rows, batch_size=BATCH)
+        stats["recorded"] = len(rows)
+        stats["by_kind"] = diff.counts()
+    stats["runs"] = runs_record(parsed=parsed, job=job, system=system)
+    stats["pruned"] = history_prune()
+    stats["seconds"] = round(read_seconds + time.perf_counter() - started, 3)
+    recording.stats = stats
+
+
+def _has_run_results(parsed: ParsedProject) -> bool:
+    return any(t.status for t in parsed.tests) or any("last_run" in c.attributes for c in parsed.capsules)
+
+
+def _last_observations(system: SourceSystem) -> dict[str, tuple[str | None, float | None]]:
+    """The last recorded (status, execution time) of each test and model of a project; one query."""
+    rows = RunObservation.objects.filter(source_system=system).exclude(kind="run")
+    if connection.vendor == "postgresql":
+        rows = rows.order_by("urn", "-run").distinct("urn")
+        return {urn: (status, seconds) for urn, status, seconds in rows.values_list("urn", "status", "execution_time")}
+    last: dict[str, tuple[str | None, float | None]] = {}
+    for urn, status, seconds in rows.order_by("urn", "run").values_list("urn", "status", "execution_time"):
+        last[urn] = (status, seconds)
+    return last
+
+
+def _moved(before: float | None, after: float | None) -> bool:
+    if after is None:
+        return False
+    if before is None:
+        return True
+    delta = abs(after - before)
+    return delta >= settings.RUN_TIME_DEADBAND_SECONDS and delta > settings.RUN_TIME_DEADBAND * before
+
+
+def runs_record(*, parsed: ParsedProject, job: IngestionJob, system: SourceSystem) -> dict[str, int]:
+    """Step 3 of the module docstring; two queries and one bulk insert of what moved."""
+    if not _has_run_results(parsed):
+        return {}
+    run = (RunObservation.objects.filter(source_system=system, kind="run").aggregate(n=Max("run"))["n"] or 0) + 1
+    at = job.started_at or timezone.now()
+    last = _last_observations(system)
+    rows = [RunObservation(ingestion_id=job.pk, source_system_id=system.pk, run=run, at=at, kind="run")]
+    for test in parsed.tests:
+        if test.status and last.get(test.urn, (None, None))[0] != test.status:
+            rows.append(RunObservation(ingestion_id=job.pk, source_system_id=system.pk, run=run, at=at, kind="test",
+                                       urn=test.urn[:500], name=test.name[:255], status=test.status[:20]))  # fmt: skip
+    for capsule in parsed.capsules:
+        result = capsule.attributes.get("last_run")
+        if not result:
+            continue
+        status, seconds = result.get("status"), result.get("execution_time")
+        before_status, before_seconds = last.get(capsule.urn, (None, None))
+        if status != before_status or _moved(before_seconds, seconds):
+            rows.append(RunObservation(
+                ingestion_id=job.pk, source_system_id=system.pk, run=run, at=at, kind="model",
+                urn=capsule.urn[:500], name=capsule.name[:255], status=(status or None) and status[:20],
+                execution_time=seconds,
+            ))  # fmt: skip
+    RunObservation.objects.bulk_create(rows, batch_size=BATCH)
+    return {"run": run, "recorded": len(rows) - 1}
+
+
+def history_prune(*, now=None) -> int:
+    """Delete changes and run observations older than CHANGE_HISTORY_DAYS (0 keeps everything); two deletes."""
+    days = settings.CHANGE_HISTORY_DAYS
+    if not days:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=days)
+    removed, _ = CapsuleChange.objects.filter(at__lt=cutoff).delete()
+    gone, _ = RunObservation.objects.filter(at__lt=cutoff).delete()
+    return removed + gone

@@ -1,0 +1,306 @@
+"""A project's state as DAB stored it, in the shape the pure diff compares (``ingestion.changes.state``)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from django.conf import settings
+from django.db import connection
+from django.db.models import BooleanField, CharField, F, Func, QuerySet, Value
+
+from catalog.choices import INFERRED_ORIGINS
+from catalog.models import Capsule, Column, SourceSystem
+from ingestion.models import CapsuleChange, RunObservation
+from ingestion.parsers.dbt import test_urn
+from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
+
+from .state import CapsuleState, ColumnState, ProjectState, config_digest, owner_label, sql_digest, test_key
+
+__all__ = [
+    "RunHistory", "capsule_change_history", "capsule_run_history", "change_list", "flaky_tests",
+    "models_slowest_growing", "project_state_read", "source_system_find", "source_system_names",
+]  # fmt: skip
+
+
+def _json(value: Any, empty: Any) -> Any:
+    if value is None or value in ("", "[]", "{}"):
+        return empty
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
+
+
+def _rows(queryset: QuerySet) -> Iterator[tuple]:
+    """The queryset's rows as the database driver gives them: Django's per-value conversion (JSON, UUIDs) costs
+    more than the query at 376,000 columns. Values differ by database (JSON as text or decoded, UUIDs as
+    objects or text), consistently within one read; callers use them only that way."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        while batch := cursor.fetchmany(5000):
+            yield from batch
+
+
+def source_system_find(*, name: str) -> SourceSystem | None:
+    return SourceSystem.objects.filter(name=name).first()
+
+
+def project_state_read(*, source_system: SourceSystem, pii: bool = True, lazy_sql: bool = False) -> ProjectState:
+    """Everything of one stored project the change report compares, PII facts included. Three queries (capsules,
+    their declared columns, capsule edges), read as tuples; about 1 s for 10,000 models and 376,000 columns."""
+    state = ProjectState(name=source_system.name, adapter=(source_system.meta or {}).get("adapter_type"))
+    by_id: dict[Any, CapsuleState] = {}
+    # Keys by the UUID's int on PostgreSQL (hashing a UUID object runs Python code); SQLite gives hex text.
+    key = (lambda value: value.int) if connection.vendor == "postgresql" else (lambda value: value)
+    # ``lazy_sql``: the digest computed by PostgreSQL, the SQL itself fetched when asked (only for a state that
+    # stays as read until then: not one read inside a transaction that later rewrites or rolls back the rows)
+    postgres = lazy_sql and connection.vendor == "postgresql"
+    capsules = Capsule.objects.filter(source_system=source_system)
+    if postgres:  # the digest without sending the SQL over (30 MB for 10,000 models); SQL fetched when asked
+        # as state.sql_digest: None for no SQL or only whitespace, else the MD5 of the text as written
+        capsules = capsules.annotate(sql_md5=Func(
+            F("compiled_sql"), output_field=CharField(),
+            template="CASE WHEN btrim(%(expressions)s, E' \\t\\n\\r\\f') = '' THEN NULL"
+                     " ELSE md5(%(expressions)s) END",
+        ))  # fmt: skip
+    rows = capsules.values_list(
+        "id",
+        "urn",
+        "unique_id",
+        "name",
+        "capsule_type",
+        "original_file_path",
+        "checksum",
+        "sql_md5" if postgres else "compiled_sql",
+        "materialization",
+        "attributes",
+        "tags",
+        "group_name",
+        "contract_enforced",
+        "access",
+        "version",
+        "owner__name",
+        "owner__email",
+        "domain__name",
+        "layer",
+        "database_name",
+        "schema_name",
+        "relation_name",
+        "tests",
+    ).order_by()  # fmt: skip
+    for (pk, urn, unique_id, name, capsule_type, path, checksum, sql, materialization, attributes, tags, group,
+         contract, access, version, owner_name, owner_email, domain, layer, database, schema, relation,
+         tests) in _rows(rows):  # fmt: skip
+        attributes = _json(attributes, {})
+        deprecation = attributes.get("deprecation_date")
+        capsule = CapsuleState(
+            urn=urn, unique_id=unique_id, name=name, capsule_type=capsule_type, path=path, checksum=checksum or None,
+            sql_digest=sql if postgres else sql_digest(sql),
+            materialization=materialization,
+            config_digest=config_digest(attributes=attributes, tags=_json(tags, []), materialization=materialization,
+                                        group=group),
+            contract_enforced=bool(contract), access=access, version=version,
+            deprecation_date=str(deprecation) if deprecation else None, owner=owner_label(owner_name, owner_email),
+            domain=domain, layer=layer, relation=".".join(p for p in (database, schema, relation) if p) or None,
+            compiled_sql=None if postgres else sql,
+            tests={test_key(test_type=t.get("test_type", ""), column=t.get("column"), kwargs=t.get("kwargs"),
+                            name=t.get("name", "")): t.get("name", "") for t in _json(tests, [])},
+        )  # fmt: skip
+        state.capsules[urn] = capsule
+        by_id[key(pk)] = capsule
+    columns = (
+        Column.objects.filter(capsule__source_system=source_system)
+        .exclude(origin__in=INFERRED_ORIGINS)
+        .values_list("capsule_id", "name", "data_type", "in_manifest", "in_catalog", "pii_type", "pii_masked")
+        .order_by()
+    )
+    if not pii:  # compared with parsed artifacts, which have no PII facts: leave them out on both sides
+        columns = columns.values_list("capsule_id", "name", "data_type", "in_manifest", "in_catalog",
+                                      Value(None, output_field=CharField()),
+                                      Value(False, output_field=BooleanField()))  # fmt: skip
+    has_catalog = False
+    make = ColumnState._make
+    if connection.vendor == "postgresql":
+        # One row per capsule with its columns packed by the database: a Python row per column costs several
+        # times more (376,000 of them in a 10,000-model project).
+        sql, params = columns.query.sql_with_params()
+        packed = (
+            "SELECT capsule_id, string_agg(concat_ws(chr(31), name, coalesce(data_type, chr(2)), in_manifest::int,"
+            " in_catalog::int, coalesce(pii_type, chr(2)), pii_masked::int), chr(30))"
+            f" FROM ({sql}) AS declared(capsule_id, name, data_type, in_manifest, in_catalog, pii_type, pii_masked)"
+            " GROUP BY capsule_id"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(packed, params)
+            for capsule_id, text in cursor.fetchall():
+                capsule = by_id.get(key(capsule_id))
+                if capsule is None or not text:
+                    continue
+                for item in text.split("\x1e"):
+                    name, data_type, in_manifest, in_catalog, pii_type, masked = item.split("\x1f")
+                    in_catalog = in_catalog == "1"
+                    has_catalog = has_catalog or in_catalog
+                    capsule.columns[name.lower()] = make((
+                        name, None if data_type == "\x02" else data_type, in_manifest == "1", in_catalog,
+                        None if pii_type == "\x02" else pii_type, masked == "1",
+                    ))  # fmt: skip
+    else:
+        for capsule_id, name, data_type, in_manifest, in_catalog, pii_type, masked in _rows(columns):
+            capsule = by_id.get(key(capsule_id))
+            if capsule is not None:
+                capsule.columns[name.lower()] = make(
+                    (name, data_type, bool(in_manifest), bool(in_catalog), pii_type, bool(masked))
+                )
+                has_catalog = has_catalog or bool(in_catalog)
+    state.has_catalog = has_catalog
+    urn_of = {pk: c.urn for pk, c in by_id.items()}
+    edges = CapsuleLineage.objects.exclude(edge_type=SQL_ONLY_EDGE).values_list("source_id", "target_id").order_by()
+    if len(by_id) < 5000:  # a larger project: all edges in one scan beats a huge IN list
+        edges = edges.filter(target_id__in=[uuid.UUID(int=k) if isinstance(k, int) else k for k in by_id])
+    for source, target in _rows(edges):
+        source, target = key(source), key(target)
+        if target in urn_of and source in urn_of:
+            state.downstream.setdefault(urn_of[source], set()).add(urn_of[target])
+    if postgres:
+        state.sql_source = lambda urns: dict(
+            Capsule.objects.filter(source_system=source_system, urn__in=urns).values_list("urn", "compiled_sql")
+        )
+    return state
+
+
+def source_system_names() -> list[str]:
+    """Names of the stored projects, for a choice list; one query."""
+    return list(SourceSystem.objects.order_by("name").values_list("name", flat=True))
+
+
+# -- history ------------------------------------------------------------------------------------------------
+
+
+def change_list() -> QuerySet[CapsuleChange]:
+    """Recorded changes, newest first, with their project's name and the ingestion (one query per page)."""
+    return CapsuleChange.objects.select_related("source_system").order_by("-at", "id")
+
+
+def capsule_change_history(*, urn: str, limit: int = 200) -> list[CapsuleChange]:
+    """A capsule's recorded changes, newest first, including those under its former URN before a rename.
+    Two queries (the rename chain, one step back per rename, is short)."""
+    urns = {urn}
+    frontier = {urn}
+    for _ in range(10):  # a chain of renames
+        previous = (
+            set(
+                CapsuleChange.objects.filter(kind="capsule_renamed", urn__in=frontier).values_list(
+                    "base_urn", flat=True
+                )
+            )
+            - urns
+        )
+        if not previous:
+            break
+        urns |= previous
+        frontier = previous
+    return list(change_list().filter(urn__in=urns)[:limit])
+
+
+@dataclass
+class RunHistory:
+    """A node's recorded run results: (run, at, status, execution_time), oldest first."""
+
+    urn: str
+    name: str
+    kind: str
+    points: list[tuple[int, Any, str | None, float | None]]
+    flips: int = 0  # status changes in the last FLAKY_WINDOW_RUNS runs
+
+    @property
+    def flaky(self) -> bool:
+        return self.flips >= settings.FLAKY_MIN_FLIPS
+
+
+def _window_start(system_id: Any) -> int:
+    """The first run number of the project's last FLAKY_WINDOW_RUNS runs; one query."""
+    runs = list(
+        RunObservation.objects.filter(source_system_id=system_id, kind="run")
+        .order_by("-run")
+        .values_list("run", flat=True)[: settings.FLAKY_WINDOW_RUNS]
+    )
+    return runs[-1] if runs else 0
+
+
+def _histories(rows, system_window: dict[Any, int]) -> list[RunHistory]:
+    out: dict[str, RunHistory] = {}
+    for system_id, urn, name, kind, run, at, status, seconds in rows:
+        history = out.get(urn)
+        if history is None:
+            history = out[urn] = RunHistory(urn=urn, name=name, kind=kind, points=[])
+        elif status != history.points[-1][2] and run >= system_window.get(system_id, 0):
+            history.flips += 1  # a row is written only when the status (or time) moved
+        history.points.append((run, at, status, seconds))
+    return list(out.values())
+
+
+_ROW = ("source_system_id", "urn", "name", "kind", "run", "at", "status", "execution_time")
+
+
+def capsule_run_history(*, capsule: Capsule) -> dict[str, list[RunHistory]]:
+    """The capsule's own execution-time history and its tests' status histories; three queries."""
+    test_urns = [test_urn(unique_id=t["unique_id"]) for t in (capsule.tests or []) if t.get("unique_id")]
+    rows = RunObservation.objects.filter(source_system_id=capsule.source_system_id).exclude(kind="run")
+    window = {capsule.source_system_id: _window_start(capsule.source_system_id)}
+    own = _histories(rows.filter(urn=capsule.urn).order_by("run").values_list(*_ROW), window)
+    tests = rows.filter(kind="test", urn__in=test_urns)
+    return {"model": own, "tests": _histories(tests.order_by("urn", "run").values_list(*_ROW), window)}
+
+
+def flaky_tests(*, source_system: SourceSystem | None = None, limit: int = 50) -> list[RunHistory]:
+    """Tests whose status changed FLAKY_MIN_FLIPS times or more in their project's last FLAKY_WINDOW_RUNS runs,
+    most flips first. Reads the test observations of those runs (what moved only); a query per project."""
+    systems = [source_system] if source_system else list(SourceSystem.objects.all())
+    found: list[RunHistory] = []
+    for system in systems:
+        start = _window_start(system.pk)
+        if not start:
+            continue
+        rows = RunObservation.objects.filter(source_system=system, kind="test")
+        # the last observation before the window tells whether the window's first row is a flip
+        recent = rows.filter(run__gte=start).values_list("urn", flat=True).distinct()
+        earlier = rows.filter(urn__in=recent, run__lt=start).order_by("urn", "run").values_list(*_ROW)
+        histories = _histories(list(earlier) + list(rows.filter(run__gte=start).order_by("urn", "run")
+                                                   .values_list(*_ROW)), {system.pk: start})  # fmt: skip
+        found += [h for h in histories if h.flaky]
+    return sorted(found, key=lambda h: (-h.flips, h.name))[:limit]
+
+
+@dataclass
+class Growth:
+    urn: str
+    name: str
+    first: float
+    last: float
+    points: int
+
+    @property
+    def increase(self) -> float:
+        return self.last - self.first
+
+
+def models_slowest_growing(*, limit: int = 5) -> list[Growth]:
+    """Models whose recorded execution time grew the most (last minus first within the retention), with at least
+    two recorded times; one query over what moved."""
+    first: dict[str, tuple[str, float]] = {}
+    growth: dict[str, Growth] = {}
+    rows = (
+        RunObservation.objects.filter(kind="model", execution_time__isnull=False)
+        .order_by("urn", "run")
+        .values_list("urn", "name", "execution_time")
+    )
+    for urn, name, seconds in rows.iterator(chunk_size=5000):
+        if urn not in first:
+            first[urn] = (name, seconds)
+            continue
+        growth[urn] = Growth(urn=urn, name=name, first=first[urn][1], last=seconds,
+                             points=(growth[urn].points + 1) if urn in growth else 2)  # fmt: skip
+    ranked = sorted((g for g in growth.values() if g.increase > 0), key=lambda g: -g.increase)
+    return ranked[:limit]

@@ -1,0 +1,166 @@
+"""One state of a dbt project, reduced to what a change report compares. Pure: no Django.
+
+A state is built from parsed artifacts (``state_from_parsed``) or from what DAB stored
+(``ingestion.changes.selectors.project_state_read``); both give the same shape, so the diff never knows
+where a side came from. Only what the loader owns is compared: columns inferred by column lineage are left
+out, and PII facts are filled in only by the stored side (the classifier runs after the load).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import orjson
+
+from ingestion import conventions as conv
+from ingestion.records import CapsuleRecord, ParsedProject, TestRecord
+
+__all__ = ["CapsuleState", "ColumnState", "ProjectState", "sql_digest", "state_from_parsed", "test_key"]
+
+# Attributes that change on every run (or are bookkeeping) and say nothing about the model's configuration.
+VOLATILE_ATTRIBUTES = frozenset({
+    "last_run", "compiled_sql_source", "catalog_stats", "in_catalog", "owner_source", "domain_source", "dbt_owner",
+    "fqn", "path", "latest_version", "language", "relation_name",
+    "pii_fingerprint",  # pii.services.PII_FINGERPRINT_KEY: the classifier's bookkeeping, not configuration
+})  # fmt: skip
+
+
+class ColumnState(NamedTuple):
+    """A tuple: a 376,000-column project builds and compares these in C, not through dataclass code."""
+
+    name: str  # as the project spells it
+    data_type: str | None
+    in_manifest: bool = True
+    in_catalog: bool = False
+    pii_type: str | None = None
+    pii_masked: bool = False
+
+
+@dataclass(slots=True)
+class CapsuleState:
+    urn: str
+    unique_id: str | None
+    name: str
+    capsule_type: str
+    path: str | None  # original_file_path
+    checksum: str | None
+    sql_digest: str | None  # of the compiled SQL with whitespace collapsed; None without SQL
+    materialization: str | None
+    config_digest: str  # of the configuration facts (attributes, tags, materialization, group)
+    contract_enforced: bool
+    access: str | None
+    version: str | None
+    deprecation_date: str | None
+    owner: str | None  # "name <email>" or either part
+    domain: str | None
+    layer: str | None = None
+    relation: str | None = None  # database.schema.relation
+    compiled_sql: str | None = None  # None in stored states until asked for (ProjectState.compiled_sql)
+    columns: dict[str, ColumnState] = field(default_factory=dict)  # lower-case name -> column
+    tests: dict[tuple, str] = field(default_factory=dict)  # test_key -> the test's name
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} v{self.version}" if self.version else self.name
+
+
+@dataclass(slots=True)
+class ProjectState:
+    """Capsules by URN and capsule-level lineage (upstream URN -> downstream URNs) of one project."""
+
+    name: str
+    adapter: str | None
+    capsules: dict[str, CapsuleState] = field(default_factory=dict)
+    downstream: dict[str, set[str]] = field(default_factory=dict)
+    has_catalog: bool = True
+    # False for parsed artifacts: a steward's owner or domain, kept by DAB while dbt names none, is not in them
+    stewarded: bool = True
+
+    # Fetches compiled SQL the state was read without (stored states): URNs -> SQL, asked only for the few models
+    # whose column lineage a report needs.
+    sql_source: Callable[[list[str]], dict[str, str]] | None = None
+
+    def compiled_sql(self, urn: str) -> str | None:
+        capsule = self.capsules.get(urn)
+        if capsule is None or capsule.sql_digest is None:
+            return None
+        if capsule.compiled_sql is None and self.sql_source is not None:
+            capsule.compiled_sql = self.sql_source([urn]).get(urn)
+        return capsule.compiled_sql
+
+    def upstream_of(self, urn: str) -> list[str]:
+        return sorted(up for up, downs in self.downstream.items() if urn in downs)
+
+
+def sql_digest(sql: str | None) -> str | None:
+    """MD5 of the compiled SQL as written (None without SQL). Byte for byte, so PostgreSQL computes the same
+    digest of a stored model (``md5(compiled_sql)``) without sending its SQL over."""
+    if not sql or not sql.strip(" \t\n\r\f"):  # as PostgreSQL's btrim in the stored read
+        return None
+    return hashlib.md5(sql.encode(), usedforsecurity=False).hexdigest()
+
+
+def config_digest(*, attributes: dict[str, Any], tags: Any, materialization: str | None, group: str | None) -> str:
+    kept = {k: v for k, v in (attributes or {}).items() if k not in VOLATILE_ATTRIBUTES}
+    value = [kept, sorted(tags or ()), materialization, group]
+    return hashlib.md5(orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str), usedforsecurity=False).hexdigest()
+
+
+def test_key(*, test_type: str, column: str | None, kwargs: dict[str, Any] | None, name: str) -> tuple:
+    """A test's identity on its capsule, independent of the capsule's name (dbt's test names embed it)."""
+    if test_type == "singular":
+        return ("singular", name)
+    shown = orjson.dumps(kwargs or {}, option=orjson.OPT_SORT_KEYS, default=str).decode()
+    return (test_type, (column or "").lower(), shown)
+
+
+def owner_label(name: str | None, email: str | None) -> str | None:
+    if name and email and name.lower() != email.lower():
+        return f"{name} <{email}>"
+    return name or email or None
+
+
+_column = ColumnState._make
+
+
+def _capsule_state(record: CapsuleRecord, conventions: Any, project: str) -> CapsuleState:
+    deprecation = record.attributes.get("deprecation_date")
+    tests: dict[tuple, str] = {}
+    for test in record.tests:
+        tests[_record_test_key(test)] = test.name
+    relation = ".".join(p for p in (record.database, record.schema, record.relation_name) if p) or None
+    return CapsuleState(
+        urn=record.urn, unique_id=record.unique_id, name=record.name, capsule_type=record.capsule_type,
+        path=record.original_file_path, checksum=record.checksum or None, sql_digest=sql_digest(record.compiled_sql),
+        materialization=record.materialization,
+        config_digest=config_digest(attributes=record.attributes, tags=record.tags,
+                                    materialization=record.materialization, group=record.group),
+        contract_enforced=record.contract_enforced, access=record.access, version=record.version,
+        deprecation_date=str(deprecation) if deprecation else None,
+        owner=owner_label(record.owner.name, record.owner.email) if record.owner else None,
+        domain=record.domain or (conv.infer_domain(record, conventions, project_name=project) if conventions else None),
+        layer=conv.infer_layer(record, conventions) if conventions else None, relation=relation,
+        compiled_sql=record.compiled_sql,
+        columns={c.name.lower(): _column((c.name, c.data_type, c.in_manifest, c.in_catalog, None, False))
+                 for c in record.columns},
+        tests=tests,
+    )  # fmt: skip
+
+
+def _record_test_key(test: TestRecord) -> tuple:
+    return test_key(test_type=test.test_type, column=test.column_name, kwargs=test.kwargs, name=test.name)
+
+
+def state_from_parsed(parsed: ParsedProject, *, conventions: conv.Conventions | None = None) -> ProjectState:
+    """The state parsed artifacts describe (no PII facts: those come from the classifier). With ``conventions``,
+    layers and domains dbt does not name are inferred as the loader infers them."""
+    state = ProjectState(name=parsed.project.name, adapter=parsed.project.adapter_type, stewarded=False)
+    for record in parsed.capsules:
+        state.capsules[record.urn] = _capsule_state(record, conventions, parsed.project.name)
+    for edge in parsed.edges:
+        state.downstream.setdefault(edge.source_urn, set()).add(edge.target_urn)
+    state.has_catalog = any(c.in_catalog for c in parsed.capsules)
+    return state
