@@ -255,6 +255,7 @@ class EvaluateView(APIView):
     Takes as long as an evaluation (seconds for a large project); stewards and the API key only."""
 
     permission_classes = (IsStewardOrService,)
+    parser_classes = (JSONParser,)  # a JSON body or none: a form or multipart body would read as "no rule set"
 
     @extend_schema(request=EvaluateSerializer, responses={201: ScoreSnapshotSerializer}, tags=["conformance"])
     def post(self, request):
