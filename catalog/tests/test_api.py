@@ -261,6 +261,16 @@ def test_search_endpoint_validates_its_parameters(api_client, sample_project):
     assert empty["capsules"] == {"count": 0, "count_exact": True, "results": []}
 
 
+def test_search_schema_says_text_parameters_refuse_a_nul_character(api_client, sample_project):
+    # the API refuses a NUL (400); the schema says so, so a client (and schemathesis) knows it is not valid input
+    assert api_client.get("/api/v1/search?q=x&capsule_type=a%00b").status_code == 400
+    schema = api_client.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    parameters = {p["name"]: p["schema"] for p in schema["paths"]["/api/v1/search"]["get"]["parameters"]}
+    for name in ("q", "capsule_type", "owner", "tag"):
+        variants = parameters[name].get("oneOf", [parameters[name]])  # a blank value is its own variant
+        assert {v.get("pattern") for v in variants if "maxLength" not in v or v["maxLength"]} == {"^[^\\u0000]*$"}
+
+
 def test_catalog_endpoints_need_the_api_key(anon_api_client, sample_project):
     for path in ("/api/v1/capsules", f"/api/v1/capsules/{FCT_ORDERS}", "/api/v1/columns", "/api/v1/search?q=x"):
         assert anon_api_client.get(path).status_code == 401

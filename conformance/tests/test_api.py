@@ -176,6 +176,13 @@ def test_evaluate_runs_and_stores_an_evaluation(sample_project, api_client):
     assert body["rule_set"] == "medallion"
 
 
+def test_evaluate_refuses_a_body_that_is_not_json(sample_project, api_client):
+    # a multipart body used to read as "no rule set" and ran a full evaluation
+    response = api_client.post(f"{API}/evaluate", {"rule_set": "medallion"}, format="multipart")
+    assert response.status_code == 415 and response.json()["error"]["code"]
+    assert ScoreSnapshot.objects.count() == 1  # the ingestion's evaluation only
+
+
 def test_evaluations_list_and_detail(sample_project, api_client, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         body = api_client.get(f"{API}/evaluations").json()
