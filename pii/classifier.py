@@ -21,7 +21,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from pii.tokens import english_singular, match_tokens, name_readings, singular, tokenize_column_name
+from pii.lexicon import english_log_frequencies
+from pii.tokens import (
+    COMMON_WORD_LOG,
+    english_singular,
+    is_known_word,
+    match_tokens,
+    name_readings,
+    singular,
+    tokenize_column_name,
+)
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig, _norm_type_name, _Pattern
 
 if TYPE_CHECKING:
@@ -120,6 +129,7 @@ class _NameHit:
     reason: str = ""  # for not_pii lookalikes
     rules_out: str | None = None
     last: bool = False  # the match ends the name
+    start: int = 0  # where the match starts in the name's tokens
 
 
 def _longest_match(trie: dict, words: Sequence[str], start: int) -> tuple[Any, int]:
@@ -150,10 +160,39 @@ def _name_hits(name: str, abbreviation: str, config: PiiConfig,
 
 def _find_hits(name: str, abbreviation: str, config: PiiConfig,
                prefix: str) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
-    raw = tokenize_column_name(name, config=config)
-    if prefix and len(raw) > 1 and raw[0] == prefix:
-        raw = raw[1:]
-    tokens = match_tokens(raw, config)
+    head, dot, leaf = name.rpartition(".")
+    if not (dot and head.strip(".$") and leaf):
+        raw = tokenize_column_name(name, config=config)
+        if prefix and len(raw) > 1 and raw[0] == prefix:
+            raw = raw[1:]
+        tokens = match_tokens(raw, config)
+        return tokens, _hits_in(tokens, abbreviation, config, len(tokens))
+    # A nested path (profile.home_address, shipping_address.name, EmployeeDetails.Name.Sur): the last element is
+    # the field, the ones before it the objects holding it. An object the vocabulary does not know (data,
+    # shipping_address, Poi) does not say whose the field is: the table's context does, as for a bare name.
+    raw_head = tokenize_column_name(head, config=config)
+    if prefix and len(raw_head) > 0 and raw_head[0] == prefix:
+        raw_head = raw_head[1:]
+    head_tokens = match_tokens(raw_head, config)
+    leaf_tokens = match_tokens(tokenize_column_name(leaf, config=config), config)
+    tokens = head_tokens + leaf_tokens
+    hits = _hits_in(tokens, abbreviation, config, len(head_tokens))
+    if (head_tokens and len(leaf_tokens) == 1 and not any(h.pii_type and h.last and h.start >= len(head_tokens)
+                                                           for h in hits)):
+        # A part of the object it sits in: Name.Sur is the surname, name.given the given name, Name.Fore the
+        # forename. The field and its object are read as one phrase, when the vocabulary knows that phrase.
+        last, part = head_tokens[-1], leaf_tokens[0]
+        for phrase in (match_tokens(tokenize_column_name(part + last, config=config), config), (part, last)):
+            found, end = _longest_match(config.trie, phrase, 0)
+            if found is not None and found.pii_type is not None and end == len(phrase):
+                tokens = head_tokens[:-1] + tuple(phrase)
+                return tokens, _hits_in(tokens, abbreviation, config, len(head_tokens) - 1)
+    return tokens, hits
+
+
+def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf: int) -> tuple[_NameHit, ...]:
+    """Every pattern in the tokens, longest match first, left to right; ``leaf`` is where a nested path's last
+    element starts (the length of the tokens for a plain name)."""
     hits: list[_NameHit] = []
     i, n = 0, len(tokens)
     while i < n:
@@ -161,13 +200,13 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
         if found is None:
             i += 1
             continue
-        hits.append(_judge(found, tokens, i, found_end, abbreviation, config))
+        hits.append(_judge(found, tokens, i, found_end, abbreviation, config, leaf))
         i = found_end
-    return tokens, tuple(hits)
+    return tuple(hits)
 
 
 def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abbreviation: str,
-           config: PiiConfig) -> _NameHit:
+           config: PiiConfig, leaf: int | None = None) -> _NameHit:
     text = " ".join(pattern.words)
     if pattern.pii_type is None:
         return _NameHit(None, text, pattern.strength, None, "none", None, None, False, pattern.reason,
@@ -190,8 +229,11 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
         for index, word in enumerate(suffix):
             if word in config.suffix_stop:
                 break  # "phone_for_template": what follows says where the value is used
-            if index == 0 and word not in suffix_veto and _is_person_word(word, config):
-                suffix_owner = word  # nome_mae, telefone_cliente: the owner after the value (Romance order)
+            if (suffix_owner is None and word not in suffix_veto and _is_person_word(word, config)
+                    and all(w in keep or w.isdigit() for w in suffix[:index])):
+                # nome_mae, telefone_cliente, ssn_number_patient: the owner after the value (Romance order, or
+                # a field list that names the value first)
+                suffix_owner = word
                 continue
             if word in config.masking:
                 masked = True
@@ -215,6 +257,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
             owner_kind = "person"
         elif word in config.organisation_words or singular in config.organisation_words:
             owner_kind = "organisation"
+        elif leaf is not None and index < leaf <= start and _container(word, config):
+            owner = None  # an object of a nested path that names nobody: the table says whose it is
         else:
             owner_kind = "unknown"
         break
@@ -223,7 +267,15 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     if any(word in config.masking for word in prefix):
         masked = True
     return _NameHit(pattern.pii_type, text, pattern.strength, owner, owner_kind, veto, unknown, masked,
-                    last=end == len(tokens))
+                    last=end == len(tokens), start=start)
+
+
+def _container(word: str, config: PiiConfig) -> bool:
+    """An object of a nested path that says nothing of whose its fields are: a storage word (data, details), a
+    word of the vocabulary (shipping_address.name: the address's name, its addressee's) or no common English
+    word (Poi, UidData). A common word the vocabulary does not know (employment.name) names something else."""
+    return (word in config.generic_heads or is_known_word(word, config)
+            or english_log_frequencies().get(word, -99.0) < COMMON_WORD_LOG)
 
 
 def _is_person_word(word: str, config: PiiConfig) -> bool:
@@ -232,14 +284,14 @@ def _is_person_word(word: str, config: PiiConfig) -> bool:
 
 def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
                    why: str = "", health: bool = False, entity_head: str | None = None,
-                   prefix: str = "") -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+                   prefix: str = "", calls: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
     ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
     ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
     ``why`` says why the table is about people (for the evidence). Memoised: both repeat across a project.
     """
-    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix)
+    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -262,6 +314,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             field_words = field_words[1:]  # msg.sender, message_to: the header field is what follows
         message_type = config.message_fields.get(field_words) or config.message_fields.get(
             tuple(english_singular(w) for w in field_words))
+        if calls and message_type == "email":
+            message_type = "phone"  # a call's or a text's from and to are phone numbers
     for hit in hits:
         if hit.pii_type is None:
             out.append(Evidence("name", f"'{hit.pattern}' in the name: {hit.reason}", hit.rules_out, _VETO))
@@ -758,7 +812,8 @@ def classify_column(
     abbreviation = "".join(word[0] for word in entity) if len(entity) > 1 else ""
     tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config, messages, why,
                                                          health, entity[-1] if entity else None,
-                                                         table.prefix if table is not None else "")
+                                                         table.prefix if table is not None else "",
+                                                         table is not None and table.calls)
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)

@@ -39,6 +39,7 @@ class TableContext:
     reason: str = ""
     health: bool = False  # rows are patients' clinical records (allergies, conditions, medications)
     prefix: str = ""  # the table's own column prefix (pat_ in patient, eec_ in emp_emergency_contacts)
+    calls: bool = False  # rows are phone calls or texts: header fields (from, to) hold phone numbers
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
@@ -69,7 +70,8 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     kind, entity = _capsule_facts(name, config)
     name_words = {form for t in tokenize_column_name(name or "", config=config, read=False)
                   for form in (t, singular(t, config), english_singular(t))}
-    messages = not name_words.isdisjoint(config.table_message_words)
+    calls = not name_words.isdisjoint(config.table_call_words)
+    messages = calls or not name_words.isdisjoint(config.table_message_words)
     health = not name_words.isdisjoint(config.table_health_words) and any(
         match_tokens(tokenize_column_name(column, config=config), config) in config.table_health_keys
         for column in column_names)
@@ -77,23 +79,23 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     if siblings.mixed:
         # partners, parties: people and companies in one table, told apart by a flag (is_company)
         return TableContext("person", entity, messages, f"'{siblings.mixed}' says some rows are people", health,
-                            prefix)
+                            prefix, calls=calls)
     if siblings.organisation and not siblings.own_person:
         # customers that are companies: a company's name column and no person's own field (a first name, a
         # birth date) beside it
         return TableContext("organisation", entity, messages, f"the table names an organisation in "
-                            f"'{siblings.organisation}' and holds no person's own field", health, prefix)
+                            f"'{siblings.organisation}' and holds no person's own field", health, prefix, calls=calls)
     if kind in _NOT_NEUTRAL:
         return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health,
-                            prefix)
+                            prefix, calls=calls)
     opening = _description_kind(description, config)
     if opening:
         return TableContext(opening[0], entity, messages, f"the table's description opens with '{opening[1]}'",
-                            health, prefix)
+                            health, prefix, calls=calls)
     if siblings.people:
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
-                            prefix)
-    return TableContext(kind, entity, messages, "", health, prefix)
+                            prefix, calls=calls)
+    return TableContext(kind, entity, messages, "", health, prefix, calls=calls)
 
 
 def _column_prefix(name: str | None, column_names: Sequence[str], config: PiiConfig) -> str:

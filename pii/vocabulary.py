@@ -127,6 +127,7 @@ class PiiConfig:
     table_health_fields: frozenset[str] = frozenset()
     table_health_skip: frozenset[str] = frozenset()
     table_message_words: frozenset[str] = frozenset()
+    table_call_words: frozenset[str] = frozenset()  # a table of calls or texts: its header fields hold phone numbers
     message_fields: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     held_in: Mapping[str, str] = field(default_factory=dict)  # data type name -> the type its values are (inet)
     # Words a short or truncated token may stand for (tele: telephone), and their consonant skeletons (phn: phone).
@@ -407,8 +408,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
     tc = r.mapping(top.get("table_context"), "table_context",
                    allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types", "mixed_flags",
-                            "message_words", "message_fields", "health_words", "health_keys", "health_fields",
-                            "health_skip"))
+                            "message_words", "call_words", "message_fields", "health_words", "health_keys",
+                            "health_fields", "health_skip"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -446,7 +447,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         words.update(w for w in lists[group] if w.isalpha())
     words.update(person_words, organisation_words)
     words.update(w for phrase in message_fields for w in phrase)
-    for group in ("health_words", "health_fields", "message_words"):
+    for group in ("health_words", "health_fields", "message_words", "call_words"):
         words.update(r.words(tc.get(group), f"table_context.{group}"))
     for alias, expansion in aliases.items():
         words.update(expansion)
@@ -533,6 +534,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
         table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
         table_message_words=frozenset(r.words(tc.get("message_words"), "table_context.message_words")),
+        table_call_words=frozenset(r.words(tc.get("call_words"), "table_context.call_words")),
         message_fields=message_fields,
         held_in=held_in,
         reading_targets=frozenset(targets),
