@@ -177,8 +177,8 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
     leaf_tokens = match_tokens(tokenize_column_name(leaf, config=config), config)
     tokens = head_tokens + leaf_tokens
     hits = _hits_in(tokens, abbreviation, config, len(head_tokens))
-    if (head_tokens and len(leaf_tokens) == 1 and not any(h.pii_type and h.last and h.start >= len(head_tokens)
-                                                           for h in hits)):
+    if head_tokens and len(leaf_tokens) == 1 and not any(
+            h.pii_type and h.last and h.start >= len(head_tokens) and h.strength != "bare" for h in hits):
         # A part of the object it sits in: Name.Sur is the surname, name.given the given name, Name.Fore the
         # forename. The field and its object are read as one phrase, when the vocabulary knows that phrase.
         last, part = head_tokens[-1], leaf_tokens[0]
@@ -811,7 +811,9 @@ def classify_column(
 
     abbreviation = "".join(word[0] for word in entity) if len(entity) > 1 else ""
     tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config, messages, why,
-                                                         health, entity[-1] if entity else None,
+                                                         health,
+                                                         entity[-1] if entity and not (table and table.activity)
+                                                         else None,
                                                          table.prefix if table is not None else "",
                                                          table is not None and table.calls)
     facts = _description_facts(description, config) if description else None

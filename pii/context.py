@@ -40,6 +40,7 @@ class TableContext:
     health: bool = False  # rows are patients' clinical records (allergies, conditions, medications)
     prefix: str = ""  # the table's own column prefix (pat_ in patient, eec_ in emp_emergency_contacts)
     calls: bool = False  # rows are phone calls or texts: header fields (from, to) hold phone numbers
+    activity: bool = False  # about people only because each row is someone's activity (an IP, a device id)
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
@@ -93,8 +94,9 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
         return TableContext(opening[0], entity, messages, f"the table's description opens with '{opening[1]}'",
                             health, prefix, calls=calls)
     if siblings.people:
+        # A row that is someone's activity (a click, a login) is not that person: the table's name is the activity.
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
-                            prefix, calls=calls)
+                            prefix, calls=calls, activity=siblings.activity)
     return TableContext(kind, entity, messages, "", health, prefix, calls=calls)
 
 
@@ -169,6 +171,7 @@ class _Siblings:
     own_person: bool  # a field only a person has: a first name, a birth date, a gender...
     organisation: str | None  # a column naming an organisation (company, company_name), if any
     mixed: str | None = None  # a column telling people from organisations (is_company), if any
+    activity: bool = False  # only an IP address or a device id says so: each row is someone's activity
 
 
 def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") -> _Siblings:
@@ -180,8 +183,15 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     activity: set[str] = set()
     own_person = False
     organisation = mixed = None
+    named = False  # a column that is a person's name when the table is about people (name, display_name)
+    own_email = False
     for column in column_names:
         tokens, hits = _name_hits(column, "", config, prefix)
+        named = named or any(hit.pii_type == "person_name" and hit.strength == "person" and not hit.veto
+                             and hit.start == 0 and hit.last for hit in hits)
+        # the row's own email (email, email_address), not someone else's beside it (owner_email, manager_email)
+        own_email = own_email or any(hit.pii_type == "email" and hit.owner is None and not hit.veto
+                                     and not hit.unknown_suffix for hit in hits)
         if mixed is None and tokens in config.table_mixed_flags:
             mixed = column
         if organisation is None and tokens and tokens[0] in config.organisation_words and (
@@ -204,8 +214,11 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         people = ", ".join(sorted(set(personal)))
     elif len(contact) >= 2:
         people = " and ".join(sorted(contact))
+    elif named and own_email and contact == {"email"}:
+        people = "a name and an email"  # an address book's entry (collected addresses, identities, recipients)
     elif activity:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
+        return _Siblings(people, own_person, organisation, mixed, activity=True)
     else:
         people = None
     return _Siblings(people, own_person, organisation, mixed)

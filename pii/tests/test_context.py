@@ -165,3 +165,71 @@ def test_a_company_column_beside_a_persons_own_fields_leaves_the_table_about_peo
     columns = ["customer_id", "first_name", "last_name", "company", "address", "phone"]
     assert table_context(name="customers", description=None, column_names=columns, config=config).kind == "person"
     assert classify(config, "customers", columns, "phone").pii_type == "phone"
+
+
+# -- issue 12, round 6: nested paths, owners written after the value, calls, an address book's entry ----------
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [("shipping_address.name", "person_name"), ("billing_details.name", "person_name"), ("data.name", "person_name")],
+)
+def test_a_nested_field_whose_objects_name_nobody_is_read_in_its_tables_context(config, name, pii_type):
+    people = ["id", "email", "phone", name]  # two contact fields: a table about people
+    assert classify(config, "orders", people, name).pii_type == pii_type
+    things = ["id", "sku", name]  # nothing says whose it is
+    assert classify(config, "stock_items", things, name).pii_type is None
+
+
+@pytest.mark.parametrize("name", ["Details.Name.Sur", "Details.Name.Fore", "name.given", "name.family"])
+def test_a_field_is_read_with_the_object_it_is_part_of(config, name):
+    assert classify(config, "stock_items", ["id", "sku", name], name).pii_type == "person_name"
+
+
+def test_a_nested_field_under_an_object_of_its_own_is_not_the_rows_person(config):
+    columns = ["id", "email", "phone", "employment.name", "employment.title"]  # the employer's name
+    assert classify(config, "enriched_people", columns, "employment.name").pii_type is None
+
+
+def test_a_part_of_a_name_object_that_is_not_a_name_stays_not_pii(config):
+    columns = ["id", "email", "phone", "name.use", "name.given"]
+    assert classify(config, "patients", columns, "name.use").pii_type is None
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [("ssn_number_patient", "national_id"), ("drivers_license_number_patient", "drivers_license"),
+     ("phone_perso", "phone")],
+)
+def test_a_person_word_after_the_value_and_its_kept_words_is_the_owner(config, name, pii_type):
+    assert classify(config, "interface_rows", ["id", name], name).pii_type == pii_type
+
+
+def test_from_and_to_of_a_table_of_calls_are_phone_numbers(config):
+    columns = ["sid", "from", "to", "duration"]
+    assert classify(config, "calls", columns, "from").pii_type == "phone"
+    assert classify(config, "calls", columns, "to").pii_type == "phone"
+    assert classify(config, "shipments", ["id", "from", "to"], "from").pii_type is None
+
+
+def test_a_name_beside_the_rows_own_email_is_a_persons(config):
+    assert classify(config, "collected_addresses", ["id", "name", "email"], "name").pii_type == "person_name"
+    # someone else's email beside it (the exposure's owner) says nothing of the name
+    assert classify(config, "exposures", ["id", "name", "owner_email"], "name").pii_type is None
+
+
+def test_the_name_of_an_activity_in_a_table_about_peoples_activity_is_not_a_person(config):
+    columns = ["event_id", "user_agent", "ip_address", "event_name"]
+    assert classify(config, "events", columns, "user_agent").pii_type == "device_id"
+    assert classify(config, "events", columns, "event_name").pii_type is None
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [("date_time_of_birth", "date_of_birth"), ("cause_of_death", "health"), ("whatsapp", "phone"),
+     ("AssistantName", "person_name"), ("caller_name", "person_name"), ("AdditionalContactInfo", "personal_data"),
+     ("ppsn", "national_id"), ("tc_kimlik_no", "national_id"), ("passaporte", "passport")],
+)
+def test_more_spellings_of_personal_fields(config, name, pii_type):
+    columns = ["id", "birth_date", "gender", name]
+    assert classify(config, "staff", columns, name).pii_type == pii_type
