@@ -312,6 +312,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         field_words = tokens
         while len(field_words) > 1 and field_words[0] in config.table_message_words:
             field_words = field_words[1:]  # msg.sender, message_to: the header field is what follows
+        while len(field_words) > 1 and field_words not in config.message_fields and (
+                field_words[-1] in config.suffix_keep and field_words[-1] not in config.semantic["key_words"]):
+            field_words = field_words[:-1]  # to_formatted, from_raw: the header field written another way
         message_type = config.message_fields.get(field_words) or config.message_fields.get(
             tuple(english_singular(w) for w in field_words))
         if calls and message_type == "email":

@@ -206,9 +206,10 @@ def test_a_person_word_after_the_value_and_its_kept_words_is_the_owner(config, n
 
 
 def test_from_and_to_of_a_table_of_calls_are_phone_numbers(config):
-    columns = ["sid", "from", "to", "duration"]
-    assert classify(config, "calls", columns, "from").pii_type == "phone"
-    assert classify(config, "calls", columns, "to").pii_type == "phone"
+    columns = ["sid", "from", "to", "to_formatted", "forwarded_from", "from_date", "duration"]
+    for name in ("from", "to", "to_formatted", "forwarded_from"):
+        assert classify(config, "calls", columns, name).pii_type == "phone", name
+    assert classify(config, "calls", columns, "from_date").pii_type is None
     assert classify(config, "shipments", ["id", "from", "to"], "from").pii_type is None
 
 
