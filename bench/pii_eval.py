@@ -1,6 +1,7 @@
 """Evaluate pii/classifier.py against hand-labelled columns, time it, and redraw the labelled sample.
 
     python bench/pii_eval.py [eval] [--labels bench/data/pii_labels.csv] [--split dev|heldout|all] [--quiet]
+                             [--strata fhir,wwi,...]              # only these sources (one round's, say)
     python bench/pii_eval.py speed --dir /tmp/gen10k          # manifest.json (+ catalog.json) from gen_dbt.py
     python bench/pii_eval.py draw [--shared ../shared]         # the unlabelled sample, for checking the labels' rows
     DATABASE_URL=postgres://... python bench/pii_eval.py pipeline [--runs 3] [--project NAME]
@@ -136,6 +137,9 @@ def cmd_eval(args: argparse.Namespace) -> None:
 def _eval_file(path: Path, config, args: argparse.Namespace) -> None:
     with open(path, newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
+    if args.strata:  # one round's sources, e.g. round 6 of pii_recall.csv (pii_recall_SOURCES.md)
+        wanted_strata = set(args.strata.split(","))
+        rows = [r for r in rows if r["stratum"] in wanted_strata]
     print(f"\n######## {path.name}: {len(rows)} labelled columns")
     tables = _tables(rows, config)
     splits = {"dev": [r for r in rows if r["split"] == "dev"], "heldout": [r for r in rows if r["split"] == "heldout"]}
@@ -406,6 +410,7 @@ def main() -> None:
         p.add_argument("--labels", default=None, help="one label file (default: pii_labels.csv and pii_recall.csv)")
         p.add_argument("--split", choices=["dev", "heldout", "all"], default="all")
         p.add_argument("--quiet", action="store_true", help="figures only, no miss list")
+        p.add_argument("--strata", default=None, help="only rows of these strata (comma-separated source names)")
     sp = sub.add_parser("speed")
     sp.add_argument("--dir", required=True, help="folder with manifest.json (and catalog.json)")
     pl = sub.add_parser("pipeline", help="time the PII pipeline steps on the database at DATABASE_URL")
