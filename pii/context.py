@@ -174,6 +174,13 @@ class _Siblings:
     activity: bool = False  # only an IP address or a device id says so: each row is someone's activity
 
 
+def _plural(column: str, config: PiiConfig) -> bool:
+    """The whole name is an organisation word in the plural (companies, accounts): organisations the row is related
+    to, not the row's own."""
+    word = column.strip().lower()
+    return word.endswith("ies") or (word.endswith("s") and word[:-1] in config.organisation_words)
+
+
 def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") -> _Siblings:
     """What the columns of a table say: which personal fields they hold (by a strong name match), and whether
     one of them names an organisation (the table is then about organisations unless a person's own field is
@@ -188,15 +195,15 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     for column in column_names:
         tokens, hits = _name_hits(column, "", config, prefix)
         named = named or any(hit.pii_type == "person_name" and hit.strength == "person" and not hit.veto
-                             and hit.start == 0 and hit.last for hit in hits)
+                             and hit.owner is None and hit.last for hit in hits)  # name, billing_details.name
         # the row's own email (email, email_address), not someone else's beside it (owner_email, manager_email)
         own_email = own_email or any(hit.pii_type == "email" and hit.owner is None and not hit.veto
                                      and not hit.unknown_suffix for hit in hits)
         if mixed is None and tokens in config.table_mixed_flags:
             mixed = column
         if organisation is None and tokens and tokens[0] in config.organisation_words and (
-                len(tokens) == 1 or tokens[1:] in (("name",), ("legal", "name"))):
-            organisation = column
+                len(tokens) == 1 or tokens[1:] in (("name",), ("legal", "name"))) and not _plural(column, config):
+            organisation = column  # the row's own organisation; companies, accounts: the ones it belongs to
         for hit in hits:
             if hit.pii_type is None or hit.veto or hit.unknown_suffix or hit.strength not in ("strong", "medium"):
                 continue

@@ -234,3 +234,32 @@ def test_the_name_of_an_activity_in_a_table_about_peoples_activity_is_not_a_pers
 def test_more_spellings_of_personal_fields(config, name, pii_type):
     columns = ["id", "birth_date", "gender", name]
     assert classify(config, "staff", columns, name).pii_type == pii_type
+
+
+# -- round 7: kinds from round 6's former held-out ----------------------------------------------------------------
+
+
+def test_a_nested_field_under_a_common_word_that_names_something_else_keeps_its_owner(config):
+    columns = ["event_name", "user_pseudo_id", "traffic_source.name", "traffic_source.medium"]
+    assert classify(config, "events_20240101", columns, "traffic_source.name").pii_type is None
+
+
+def test_observations_of_a_subject_written_as_element_paths_are_health_data(config):
+    columns = ["id", "subject.reference", "category.coding.code", "code.coding.system", "code.coding.code",
+               "valueQuantity.value", "valueQuantity.unit"]
+    for name in ("code.coding.code", "valueQuantity.value"):
+        assert classify(config, "observation", columns, name).pii_type == "health", name
+    for name in ("category.coding.code", "code.coding.system", "valueQuantity.unit", "subject.reference"):
+        assert classify(config, "observation", columns, name).pii_type is None, name
+
+
+def test_the_organisations_a_contact_belongs_to_do_not_make_it_an_organisation(config):
+    columns = ["id", "name", "email", "phone", "companies"]
+    assert classify(config, "contacts", columns, "phone").pii_type == "phone"
+    assert classify(config, "shippers", ["id", "company", "phone"], "phone").pii_type is None
+
+
+def test_parties_of_a_payment_are_people(config):
+    columns = ["PmtInf.Dbtr.Nm", "PmtInf.DbtrAcct.Id.IBAN", "CdtTrfTxInf.Cdtr.Nm"]
+    for name in ("PmtInf.Dbtr.Nm", "CdtTrfTxInf.Cdtr.Nm"):
+        assert classify(config, "pain001_transactions", columns, name).pii_type == "person_name", name
