@@ -25,6 +25,7 @@ from pii.lexicon import english_log_frequencies
 from pii.tokens import (
     COMMON_WORD_LOG,
     english_singular,
+    is_known_word,
     match_tokens,
     name_readings,
     singular,
@@ -271,9 +272,10 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
 
 def _container(word: str, config: PiiConfig) -> bool:
     """An object of a nested path that says nothing of whose its fields are: a storage word (data, details), a
-    personal field of its own (shipping_address.name: the address's name, its addressee's) or no common English
-    word (Poi, UidData). Any other common word (employment.name, traffic_source.name) names something else."""
-    return (word in config.generic_heads or "" in config.trie.get(word, ())
+    word of the vocabulary (shipping_address.name: the address's name, its addressee's; location.latitude) or no
+    common English word (Poi, UidData). A common word the vocabulary does not know (employment.name) names
+    something else. (A vocabulary word that names something else, traffic_source.name, is read wrongly.)"""
+    return (word in config.generic_heads or is_known_word(word, config)
             or english_log_frequencies().get(word, -99.0) < COMMON_WORD_LOG)
 
 

@@ -15,8 +15,8 @@ import re
 from pii.lexicon import english_log_frequencies, segment_words
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig, consonant_skeleton, default_pii_config
 
-__all__ = ["COMMON_WORD_LOG", "english_singular", "match_tokens", "name_readings", "read_abbreviation", "singular",
-           "tokenize_column_name"]
+__all__ = ["COMMON_WORD_LOG", "english_singular", "is_known_word", "match_tokens", "name_readings",
+           "read_abbreviation", "singular", "tokenize_column_name"]
 
 # An English word this frequent is read as itself, never as an abbreviation (sign is not signer, pat not patient).
 _COMMON_WORD_LOG = -5.3
@@ -157,6 +157,11 @@ def _spelled_out(word: str, config: PiiConfig) -> str:
 def _subsequence(short: str, long: str) -> bool:
     it = iter(long)
     return all(ch in it for ch in short)
+
+
+def is_known_word(word: str, config: PiiConfig) -> bool:
+    """A word of the vocabulary (or its plural)."""
+    return _known(word, config)
 
 
 def _known(word: str, config: PiiConfig) -> bool:

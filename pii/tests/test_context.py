@@ -239,9 +239,10 @@ def test_more_spellings_of_personal_fields(config, name, pii_type):
 # -- round 7: kinds from round 6's former held-out ----------------------------------------------------------------
 
 
-def test_a_nested_field_under_a_common_word_that_names_something_else_keeps_its_owner(config):
-    columns = ["event_name", "user_pseudo_id", "traffic_source.name", "traffic_source.medium"]
-    assert classify(config, "events_20240101", columns, "traffic_source.name").pii_type is None
+def test_a_nested_field_under_a_vocabulary_word_is_read_in_its_tables_context(config):
+    columns = ["id", "email", "phone", "location.latitude", "location.city"]
+    assert classify(config, "members", columns, "location.latitude").pii_type == "geolocation"
+    assert classify(config, "members", columns, "location.city").pii_type is None
 
 
 def test_observations_of_a_subject_written_as_element_paths_are_health_data(config):
