@@ -168,8 +168,8 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
         tokens = match_tokens(raw, config)
         return tokens, _hits_in(tokens, abbreviation, config, len(tokens))
     # A nested path (profile.home_address, shipping_address.name, EmployeeDetails.Name.Sur): the last element is
-    # the field, the ones before it the objects holding it. An object the vocabulary does not know (data,
-    # shipping_address, Poi) does not say whose the field is: the table's context does, as for a bare name.
+    # the field, the ones before it the objects holding it. An object that names nobody (data, shipping_address,
+    # Poi: ``_container``) does not say whose the field is: the table's context does, as for a bare name.
     raw_head = tokenize_column_name(head, config=config)
     if prefix and len(raw_head) > 0 and raw_head[0] == prefix:
         raw_head = raw_head[1:]
