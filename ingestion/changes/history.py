@@ -47,6 +47,8 @@ class ChangesetRecording:
 
     base: ProjectState | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    # set by the caller after the load: capsules whose columns the loader kept (their inputs are unchanged)
+    kept_column_urns: set[str] = field(default_factory=set)
 
 
 def _json_value(value: Any) -> Any:
@@ -73,7 +75,10 @@ def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator
         stats["first"] = "the first ingestion of this project is the baseline: no changes recorded"
     else:
         with gc_paused():
-            diff = diff_states(recording.base, state_from_parsed(parsed, conventions=conventions_load()))
+            base = recording.base
+            # Columns the loader kept are stored as they were: the same on both sides, not built from the records.
+            same = {urn: base.capsules[urn].columns for urn in recording.kept_column_urns if urn in base.capsules}
+            diff = diff_states(base, state_from_parsed(parsed, conventions=conventions_load(), same_columns=same))
         recording.base = None
         at = job.started_at or timezone.now()
         rows = [
