@@ -240,8 +240,12 @@ def project_load(
     job_id: uuid.UUID,
     conventions: conv.Conventions,
     progress: Callable[[str], None] = lambda message: None,
+    before_write: Callable[[list[str]], None] | None = None,
 ) -> LoadResult:
-    """Upsert one parsed project; see the module docstring. Must run inside a transaction."""
+    """Upsert one parsed project; see the module docstring. Must run inside a transaction.
+
+    ``before_write`` is called once everything is compared and before any capsule, column or edge is written, with
+    the URNs of the stored capsules whose columns may change (all but those kept by their digest; vanished ones too)."""
     now = timezone.now()
     system = _source_system(parsed)
     result = LoadResult(source_system_id=system.pk)
@@ -357,6 +361,8 @@ def project_load(
         result.capsule_ids[record.urn] = pk
 
     stale = {urn: s.pk for urn, s in stored_capsules.items() if urn not in seen}
+    if before_write is not None:
+        before_write([urn for urn in stored_capsules if urn not in result.kept_column_urns])
     _count_tests(retested, list(stale.values()), result)
     progress(counted(f"capsules: {result.capsules.created} new, {result.capsules.updated} changed, {len(stale)} gone",
                      done=1, total=3))  # fmt: skip

@@ -668,7 +668,8 @@ def _pipeline(
                 started, cpu_started = time.perf_counter(), _cpu_seconds()
                 say("loading")
                 with changeset_recording(parsed=parsed, job=job) as changes:  # what this load changed (history)
-                    result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say)
+                    result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say,
+                                          before_write=changes.columns_before_load)  # fmt: skip
                     changes.kept_column_urns = result.kept_column_urns
                 timings["load"] = time.perf_counter() - started
                 cpu["load"] = _cpu_seconds() - cpu_started

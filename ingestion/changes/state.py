@@ -9,7 +9,7 @@ out, and PII facts are filled in only by the stored side (the classifier runs af
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -82,6 +82,9 @@ class ProjectState:
     # Fetches compiled SQL the state was read without (stored states): URNs -> SQL, asked only for the few models
     # whose column lineage a report needs.
     sql_source: Callable[[list[str]], dict[str, str]] | None = None
+    # A stored state read without its columns (``project_state_read(columns=False)``): reads those of the capsules
+    # named, by URN, into the state (the change history reads only the columns an ingestion may change).
+    columns_reader: Callable[[Iterable[str]], None] | None = None
 
     def compiled_sql(self, urn: str) -> str | None:
         capsule = self.capsules.get(urn)
