@@ -11,8 +11,9 @@ process:
 3. the same artifacts with ``--force``: the whole pipeline over an unchanged project;
 4. a handful of models changed (``--changed``, default 5: their compiled SQL gains a column).
 
-It prints wall time, peak RSS of that process, rows per second, and the job's own step timings; medians over
-the repeats.
+It prints wall time, CPU time (user + system of that process and the worker processes it waited for), peak RSS,
+rows per second, and the job's own step timings, wall (``stats.timings``) and CPU (``stats.cpu_timings``);
+medians over the repeats. On a shared machine the wall times follow the load; the CPU times much less.
 "core" is read + parse + load (what the ingestion itself costs); "total" adds the pipeline's later steps
 (PII classification, column lineage, PII propagation, conformance) that other apps run in the same job.
 """
