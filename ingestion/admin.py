@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ingestion.models import CapsuleChange, IngestionArtifact, IngestionJob, RunObservation
+from ingestion.models import CapsuleChange, ColumnsDigest, IngestionArtifact, IngestionJob, RunObservation
 
 
 @admin.register(IngestionJob)
@@ -54,3 +54,19 @@ class RunObservationAdmin(admin.ModelAdmin):
     list_select_related = ("source_system",)
     search_fields = ("urn", "name")
     raw_id_fields = ("ingestion", "source_system")
+
+
+@admin.register(ColumnsDigest)
+class ColumnsDigestAdmin(admin.ModelAdmin):
+    """What each capsule's stored columns were built from (the loader's bookkeeping); read-only."""
+
+    list_display = ("capsule_id", "digest", "columns_hash")
+    search_fields = ("digest", "columns_hash")
+    fields = ("capsule_id", "digest", "columns_hash")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # written by the loader only
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -21,6 +21,8 @@ import hashlib
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -34,6 +36,7 @@ from catalog.services import PiiValues
 from dab_project.bulk import bulk_delete, bulk_insert, bulk_update, json_text
 from dab_project.progress import counted
 from ingestion import conventions as conv
+from ingestion.models import ColumnsDigest
 from ingestion.records import CapsuleRecord, ColumnRecord, OwnerRecord, ParsedProject, TestRecord
 from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
 from pii.services import PII_FINGERPRINT_KEY, pii_new_column_classifier
@@ -100,6 +103,8 @@ class LoadResult:
     derived_capsule_ids: set[Any] = field(default_factory=set)  # models whose column lineage was derived again
     inferred_column_capsule_ids: set[Any] = field(default_factory=set)  # capsules whose inferred columns changed
     reclassified_column_ids: set[Any] = field(default_factory=set)  # columns whose PII classification changed
+    classified_capsule_ids: set[Any] = field(default_factory=set)  # capsules whose columns PII step 1 classified
+    kept_column_urns: set[str] = field(default_factory=set)  # capsules whose columns were kept unbuilt (digests)
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -131,6 +136,24 @@ def _digest(value: Any) -> str:
     # Only the tests' dicts (read back from jsonb, which reorders keys) need sorting; rows are flat tuples.
     option = orjson.OPT_SORT_KEYS if isinstance(value, dict) else 0
     return hashlib.md5(orjson.dumps(value, option=option), usedforsecurity=False).hexdigest()
+
+
+@cache
+def _code_key() -> bytes:
+    """The code that turns a capsule's column inputs into stored rows (the parser, the records, this loader):
+    after an upgrade every capsule's columns are built and compared again."""
+    digest = hashlib.md5(usedforsecurity=False)
+    here = Path(__file__).resolve().parent
+    for path in (here / "records.py", here / "loader.py", *sorted((here / "parsers" / "dbt").glob("*.py"))):
+        digest.update(path.read_bytes())
+    return digest.digest()
+
+
+def _columns_key(record: CapsuleRecord) -> str | None:
+    """What ColumnsDigest.digest holds for a capsule built from this record: its columns' inputs and the code."""
+    if record.columns_digest is None:
+        return None
+    return hashlib.md5(_code_key() + record.columns_digest.encode(), usedforsecurity=False).hexdigest()
 
 
 def _fit(value: str | None, limit: int) -> str | None:
@@ -217,8 +240,12 @@ def project_load(
     job_id: uuid.UUID,
     conventions: conv.Conventions,
     progress: Callable[[str], None] = lambda message: None,
+    before_write: Callable[[list[str]], None] | None = None,
 ) -> LoadResult:
-    """Upsert one parsed project; see the module docstring. Must run inside a transaction."""
+    """Upsert one parsed project; see the module docstring. Must run inside a transaction.
+
+    ``before_write`` is called once everything is compared and before any capsule, column or edge is written, with
+    the URNs of the stored capsules whose columns may change (all but those kept by their digest; vanished ones too)."""
     now = timezone.now()
     system = _source_system(parsed)
     result = LoadResult(source_system_id=system.pk)
@@ -231,6 +258,13 @@ def project_load(
             source_system=system
         ).values_list("urn", "id", "content_hash", "columns_hash", "owner_id", "domain_id", "attributes")
     }
+    digests = dict(
+        (pk, (digest, columns_hash))
+        for pk, digest, columns_hash in ColumnsDigest.objects.filter(
+            capsule_id__in=Capsule.objects.filter(source_system=system).values("id")
+        ).values_list("capsule_id", "digest", "columns_hash")
+    )
+    digest_writes: list[tuple] = []  # (capsule id, digest, columns hash) of columns built this time
     foreign_urns = _urns_elsewhere([c.urn for c in parsed.capsules], system)
     domains = {}
     for record in parsed.capsules:
@@ -270,11 +304,22 @@ def project_load(
         )
         layer = conv.infer_layer(record, conventions)
         values = _capsule_values(record, system.pk, owner_id, domain_id, layer, owner_source, domain_source)
-        kept: list[ColumnRecord] = []
-        columns = _column_rows(record, result, kept)
-        content_hash, columns_hash = _digest(values), _digest(columns)
+        pk = stored.pk if stored is not None else uuid.uuid4()
+        key = _columns_key(record)
+        if stored is not None and key is not None and digests.get(stored.pk) == (key, stored.columns_hash):
+            # The columns' inputs are those the stored columns were built from: they are what building gives.
+            columns, columns_hash = None, stored.columns_hash
+            result.kept_column_urns.add(record.urn)
+        else:
+            kept: list[ColumnRecord] = []
+            columns = _column_rows(record, result, kept)
+            columns_hash = _digest(columns)
+            if key is not None and len(kept) == len(record.columns):  # none skipped (that warns each time)
+                digest_writes.append((pk, key, columns_hash))
+            elif stored is not None and stored.pk in digests:
+                digest_writes.append((stored.pk, None, None))
+        content_hash = _digest(values)
         if stored is None:
-            pk = uuid.uuid4()
             # New columns are written already classified, and the capsule marked as such (see NewColumnClassifier).
             fingerprint = pii.capsule_fingerprint(content_hash=content_hash, columns_hash=columns_hash)
             capsule_inserts.append(
@@ -295,7 +340,6 @@ def project_load(
             if columns:
                 result.changed_column_capsule_ids.add(pk)
         else:
-            pk = stored.pk
             # Owner and domain are compared too: the admin edits them without touching the hash.
             if (
                 stored.content_hash != content_hash
@@ -313,10 +357,12 @@ def project_load(
             if stored.columns_hash != columns_hash:
                 column_diffs[pk] = columns
             else:
-                result.columns.unchanged += len(columns)
+                result.columns.unchanged += len(record.columns) if columns is None else len(columns)
         result.capsule_ids[record.urn] = pk
 
     stale = {urn: s.pk for urn, s in stored_capsules.items() if urn not in seen}
+    if before_write is not None:
+        before_write([urn for urn in stored_capsules if urn not in result.kept_column_urns])
     _count_tests(retested, list(stale.values()), result)
     progress(counted(f"capsules: {result.capsules.created} new, {result.capsules.updated} changed, {len(stale)} gone",
                      done=1, total=3))  # fmt: skip
@@ -332,11 +378,23 @@ def project_load(
         column_inserts,
     )
     _load_edges(parsed, system, result, job_id, now)
+    _write_digests(digest_writes, known=digests)
     if stale:
         result.columns.removed += _delete_capsules(list(stale.values()))
         result.capsules.removed = len(stale)
         result.removed_capsule_ids.update(stale.values())
     return result
+
+
+def _write_digests(writes: list[tuple], *, known: dict) -> None:
+    """Replace the ColumnsDigest rows of the capsules whose columns were built (a None digest: drop the row)."""
+    gone = [pk for pk, _, _ in writes if pk in known]
+    if gone:
+        bulk_delete(ColumnsDigest._meta.db_table, gone, key="capsule_id")
+    bulk_insert(
+        ColumnsDigest._meta.db_table, ("capsule_id", "digest", "columns_hash"),
+        [row for row in writes if row[1] is not None],
+    )  # fmt: skip
 
 
 def _pii_columns(values: PiiValues) -> tuple:
@@ -611,6 +669,7 @@ def _delete_capsules(capsule_ids: list) -> int:
         _delete_columns(column_ids)
         columns += len(column_ids)
         Violation.objects.filter(capsule_id__in=chunk)._raw_delete(connection.alias)
+        ColumnsDigest.objects.filter(capsule_id__in=chunk)._raw_delete(connection.alias)
         CapsuleLineage.objects.filter(Q(source_id__in=chunk) | Q(target_id__in=chunk))._raw_delete(connection.alias)
         Capsule.objects.filter(pk__in=chunk)._raw_delete(connection.alias)
     return columns

@@ -181,3 +181,22 @@ class RunObservation(models.Model):
 
     def __str__(self) -> str:
         return f"run {self.run} {self.kind} {self.name} {self.status or ''}"
+
+
+class ColumnsDigest(models.Model):
+    """What a capsule's stored columns were built from: the parser's ``CapsuleRecord.columns_digest`` (with the
+    loader's code), and the capsule's ``columns_hash`` that build gave. A re-ingest whose capsule has the same
+    digest, and whose stored ``columns_hash`` is still that one, keeps its columns without building them
+    (``ingestion.loader``). Keyed by the capsule's id without a foreign key: the loader deletes a capsule's row
+    with it, and a row left behind by another delete matches no capsule again."""
+
+    capsule_id = models.UUIDField(primary_key=True)
+    digest = models.CharField(max_length=32)
+    columns_hash = models.CharField(max_length=64)
+
+    class Meta:
+        db_table = "ingestion_columns_digests"
+        verbose_name = "columns digest"
+
+    def __str__(self) -> str:
+        return f"columns of {self.capsule_id}: {self.digest}"

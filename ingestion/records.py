@@ -10,6 +10,7 @@ a 300,000-column project cheap; treat them as read-only.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ __all__ = [
     "CapsuleRecord",
     "ColumnRecord",
     "EdgeRecord",
+    "LazyColumns",
     "OwnerRecord",
     "ParsedProject",
     "ProjectRecord",
@@ -125,6 +127,59 @@ class ColumnRecord:
     test_count: int
 
 
+class LazyColumns(Sequence):
+    """A capsule's columns, built the first time they are read: a sequence that compares equal to the tuple of
+    ``ColumnRecord`` it stands for. Its length is known without building them.
+
+    Building a record per column is most of the parse of a large project; a re-ingest needs them only for the
+    capsules whose columns changed (the loader tells them apart by ``CapsuleRecord.columns_digest``). Reading
+    them anywhere else builds them, once, exactly as an eager parse would have.
+    """
+
+    __slots__ = ("_build", "_columns", "_count")
+
+    def __init__(self, count: int, build: Callable[[], tuple[ColumnRecord, ...]]) -> None:
+        self._count = count
+        self._build: Callable[[], tuple[ColumnRecord, ...]] | None = build
+        self._columns: tuple[ColumnRecord, ...] | None = None
+
+    def _built(self) -> tuple[ColumnRecord, ...]:
+        if self._columns is None:
+            assert self._build is not None
+            columns = self._build()
+            if len(columns) != self._count:  # the count is computed apart from the records; they must agree
+                raise RuntimeError(f"{len(columns)} columns built where {self._count} were counted")
+            self._columns, self._build = columns, None  # the artifacts' JSON it was built from can go
+        return self._columns
+
+    @property
+    def built(self) -> bool:
+        return self._columns is not None
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index):  # noqa: ANN001 - an int or a slice, as tuple's
+        return self._built()[index]
+
+    def __iter__(self) -> Iterator[ColumnRecord]:
+        return iter(self._built())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, LazyColumns | tuple):
+            return self._built() == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self._built())
+
+    def __repr__(self) -> str:
+        return repr(self._built())
+
+    def __reduce__(self) -> tuple:
+        return (tuple, (self._built(),))
+
+
 @dataclass(frozen=True, slots=True)
 class EdgeRecord:
     """Capsule-level lineage: data or meaning flows from source to target."""
@@ -168,13 +223,16 @@ class CapsuleRecord:
     owner: OwnerRecord | None
     domain: str | None  # meta.domain only; inference is ingestion/conventions.py's job
     attributes: dict[str, Any]  # type-specific facts worth showing (see the parser's docstring)
-    columns: tuple[ColumnRecord, ...]
+    columns: Sequence[ColumnRecord]  # a tuple, or LazyColumns (same values, built when first read)
     tests: tuple[TestRecord, ...]
     test_count: int
     has_tests: bool
     doc_coverage: float | None  # documented columns / columns; None when the capsule has no columns
     catalog_stats: dict[str, Any]  # row_count, bytes, table_type, owner, comment... when the catalog has them
     in_catalog: bool
+    # MD5 of everything the columns are built from (the YAML's and the warehouse's columns, the constraints, the
+    # column tests, the URN); None when building them warns (the warning must be given each time)
+    columns_digest: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,7 @@ import gc
 import hashlib
 import importlib
 import os
+import resource
 import socket
 import time
 import traceback
@@ -567,6 +568,12 @@ def pipeline_run(
         )  # fmt: skip
 
 
+def _cpu_seconds() -> float:
+    """CPU time of this process and of the child processes it waited for (column lineage's pool)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _pipeline(
     job: IngestionJob,
     *,
@@ -584,11 +591,12 @@ def _pipeline(
 ) -> IngestionJob:
     log = logger.bind(job_id=str(job.pk))
     timings: dict[str, float] = {}
+    cpu: dict[str, float] = {}  # CPU seconds of each step (this process and the worker processes it waited for)
     warnings: list[str] = []
     stats: dict[str, Any] = {}
     committed = False
     try:
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         limit = settings.INGEST_MAX_UPLOAD_MB if upload else settings.INGEST_MAX_FILE_MB
         tracker.step("parsing", "reading artifacts")
         say("reading artifacts")
@@ -597,6 +605,7 @@ def _pipeline(
         job.config["digests"] = digests
         IngestionJob.objects.filter(pk=job.pk).update(config=job.config)
         timings["read"] = time.perf_counter() - started
+        cpu["read"] = _cpu_seconds() - cpu_started
         # Evaluator settings given with the artifacts are inputs of their own: such a run is never skipped.
         settled = force or dry_run or dbt_project is not None or evaluator_exceptions is not None
         same = None if settled else last_applied_identical(digests=digests, job=job)
@@ -612,12 +621,13 @@ def _pipeline(
 
             stats["conformance"] = conformance_after_unchanged_ingestion(job=job)
             stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
+            stats["cpu_timings"] = {k: round(v, 3) for k, v in cpu.items()}
             tracker.done()
             job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)
             log.info("ingestion_unchanged", project=job.source_name, same_as=str(same.pk))
             return job
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         say("parsing")
         # Parsing makes millions of small acyclic objects; the cycle collector would walk them again and
         # again for nothing (measured: a third of the parse). Pause it, then exempt the records from it.
@@ -631,6 +641,7 @@ def _pipeline(
         del data
         gc.freeze()
         timings["parse"] = time.perf_counter() - started
+        cpu["parse"] = _cpu_seconds() - cpu_started
         warnings.extend(parsed.warnings)
         stats["parsed"] = dict(parsed.stats)
         IngestionJob.objects.filter(pk=job.pk).update(source_name=parsed.project.name[:255])
@@ -642,7 +653,7 @@ def _pipeline(
 
         try:
             with transaction.atomic():
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), _cpu_seconds()
                 tracker.step("loading", "waiting for the ingestion lock")
                 say("waiting for the ingestion lock")
                 _acquire_ingestion_lock()
@@ -653,22 +664,27 @@ def _pipeline(
                         " data had been committed, completed."
                     )
                 timings["lock"] = time.perf_counter() - started
-                started = time.perf_counter()
+                cpu["lock"] = _cpu_seconds() - cpu_started
+                started, cpu_started = time.perf_counter(), _cpu_seconds()
                 say("loading")
                 with changeset_recording(parsed=parsed, job=job) as changes:  # what this load changed (history)
-                    result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say)
+                    result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say,
+                                          before_write=changes.columns_before_load)  # fmt: skip
+                    changes.kept_column_urns = result.kept_column_urns
                 timings["load"] = time.perf_counter() - started
+                cpu["load"] = _cpu_seconds() - cpu_started
                 warnings.extend(result.warnings)
                 stats.update(result.stats(), changes=changes.stats)
                 if evaluator is not None:
                     _evaluator_store(evaluator, source_system_id=result.source_system_id, actor=job.triggered_by)
                 for name, step in _pipeline_steps():
-                    started = time.perf_counter()
+                    started, cpu_started = time.perf_counter(), _cpu_seconds()
                     if name in STEPS:
                         tracker.step(name)
                     say(name.replace("_", " "))
                     stats[name] = step(load_result=result, job=job, progress=say)
                     timings[name] = time.perf_counter() - started
+                    cpu[name] = _cpu_seconds() - cpu_started
                     if isinstance(stats[name], dict) and stats[name].get("error"):
                         # A step may report a failure of its own without failing the ingestion; say so.
                         warnings.append(f"{name.replace('_', ' ')} did not complete: {stats[name]['error']}")
@@ -685,19 +701,23 @@ def _pipeline(
                     config=job.config, stats={**stats, "timings": {k: round(v, 3) for k, v in timings.items()}},
                     warnings=warnings, stored=True,
                 )
-                started = time.perf_counter()  # leaving the block commits: deferred foreign-key checks run now
+                # leaving the block commits: deferred foreign-key checks run now
+                started, cpu_started = time.perf_counter(), _cpu_seconds()
         except _DryRunRollback:
             stats["dry_run"] = "rolled back: nothing was stored"
         else:
             committed = True
             timings["commit"] = time.perf_counter() - started
-            started = time.perf_counter()
+            cpu["commit"] = _cpu_seconds() - cpu_started
+            started, cpu_started = time.perf_counter(), _cpu_seconds()
             try:
                 if _analyze_after_big_changes(stats):
                     timings["analyze"] = time.perf_counter() - started
+                    cpu["analyze"] = _cpu_seconds() - cpu_started
             except DatabaseError as exc:  # the data is stored; only the planner's statistics are stale
                 warnings.append(f"The database's statistics were not refreshed after the load: {exc}".strip())
         stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
+        stats["cpu_timings"] = {k: round(v, 3) for k, v in cpu.items()}
         tracker.done()
         job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)
         log.info(
@@ -705,6 +725,7 @@ def _pipeline(
         )
     except (ParseError, IngestionError) as exc:
         stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
+        stats["cpu_timings"] = {k: round(v, 3) for k, v in cpu.items()}
         details = {"type": type(exc).__name__, "artifact": getattr(exc, "artifact", None)}
         job_finish(job, status=JobStatus.FAILED, stats=stats, warnings=warnings, error=str(exc), details=details)
         log.info("ingestion_rejected", error=str(exc))
@@ -712,6 +733,7 @@ def _pipeline(
         stopped = isinstance(exc, KeyboardInterrupt | SystemExit)  # Ctrl+C, a worker stopped twice
         message = "interrupted" if stopped else f"{type(exc).__name__}: {exc}"
         stats["timings"] = {k: round(v, 3) for k, v in timings.items()}
+        stats["cpu_timings"] = {k: round(v, 3) for k, v in cpu.items()}
         if committed:  # after the commit: the data is stored, what followed it is not
             warnings.append(f"{STOPPED_AFTER_COMMIT} ({message})")
             job_finish(job, status=JobStatus.COMPLETED, stats=stats, warnings=warnings)

@@ -16,7 +16,7 @@ It runs inside the ingestion's transaction: a failed or dry-run ingestion keeps 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -47,6 +47,31 @@ class ChangesetRecording:
 
     base: ProjectState | None = None
     stats: dict[str, Any] = field(default_factory=dict)
+    # set by the caller after the load: capsules whose columns the loader kept (their inputs are unchanged)
+    kept_column_urns: set[str] = field(default_factory=set)
+    parsed: ParsedProject | None = None
+
+    def columns_before_load(self, urns: Iterable[str]) -> None:
+        """The loader's hook, before it writes: read the stored columns of the capsules whose columns it may
+        change (``urns``), and of the capsules they and the new capsules read from on either side (the rename
+        detection derives column lineage over those). The other capsules' columns are not read: the load leaves
+        them as they are, and the diff takes them as the same on both sides."""
+        base = self.base
+        if base is None or base.columns_reader is None:
+            return
+        wanted = set(urns)
+        upstream = {up for up, downs in base.downstream.items() if downs & wanted}
+        if self.parsed is not None:  # and what the changed and the new capsules read in the artifacts
+            new = {c.urn for c in self.parsed.capsules if c.urn not in base.capsules}
+            upstream.update(e.source_urn for e in self.parsed.edges if e.target_urn in wanted or e.target_urn in new)
+        base.columns_reader(sorted(wanted | upstream))
+        # Their SQL as stored (column lineage of a capsule whose columns changed); the load rewrites the rows next,
+        # so nothing is fetched later (the other capsules' SQL is never needed: their columns are the same).
+        if base.sql_source is not None:
+            sql = base.sql_source(sorted(u for u in wanted if u in base.capsules and base.capsules[u].sql_digest))
+            for urn, text in sql.items():
+                base.capsules[urn].compiled_sql = text
+            base.sql_source = None
 
 
 def _json_value(value: Any) -> Any:
@@ -59,11 +84,13 @@ def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator
     from ingestion.services import conventions_load  # the services module imports this one
 
     started = time.perf_counter()
-    recording = ChangesetRecording()
+    recording = ChangesetRecording(parsed=parsed)
     system = SourceSystem.objects.filter(name=parsed.project.name).first()
     if system is not None:
         with gc_paused():  # hundreds of thousands of small acyclic objects
-            recording.base = project_state_read(source_system=system, pii=False)
+            # Without columns nor compiled SQL (the database computes its digest): those of the capsules the load may
+            # change are read just before it writes (``columns_before_load``).
+            recording.base = project_state_read(source_system=system, pii=False, columns=False, lazy_sql=True)
     read_seconds = time.perf_counter() - started
     yield recording
     started = time.perf_counter()
@@ -73,7 +100,11 @@ def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator
         stats["first"] = "the first ingestion of this project is the baseline: no changes recorded"
     else:
         with gc_paused():
-            diff = diff_states(recording.base, state_from_parsed(parsed, conventions=conventions_load()))
+            base = recording.base
+            # Columns the loader kept are stored as they were: the same on both sides, not built from the records.
+            same = {urn: base.capsules[urn].columns for urn in recording.kept_column_urns if urn in base.capsules}
+            recording.parsed = None
+            diff = diff_states(base, state_from_parsed(parsed, conventions=conventions_load(), same_columns=same))
         recording.base = None
         at = job.started_at or timezone.now()
         rows = [

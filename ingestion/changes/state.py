@@ -9,7 +9,7 @@ out, and PII facts are filled in only by the stored side (the classifier runs af
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -82,6 +82,9 @@ class ProjectState:
     # Fetches compiled SQL the state was read without (stored states): URNs -> SQL, asked only for the few models
     # whose column lineage a report needs.
     sql_source: Callable[[list[str]], dict[str, str]] | None = None
+    # A stored state read without its columns (``project_state_read(columns=False)``): reads those of the capsules
+    # named, by URN, into the state (the change history reads only the columns an ingestion may change).
+    columns_reader: Callable[[Iterable[str]], None] | None = None
 
     def compiled_sql(self, urn: str) -> str | None:
         capsule = self.capsules.get(urn)
@@ -126,7 +129,9 @@ def owner_label(name: str | None, email: str | None) -> str | None:
 _column = ColumnState._make
 
 
-def _capsule_state(record: CapsuleRecord, conventions: Any, project: str) -> CapsuleState:
+def _capsule_state(
+    record: CapsuleRecord, conventions: Any, project: str, columns: dict[str, ColumnState] | None = None
+) -> CapsuleState:
     deprecation = record.attributes.get("deprecation_date")
     tests: dict[tuple, str] = {}
     for test in record.tests:
@@ -144,8 +149,10 @@ def _capsule_state(record: CapsuleRecord, conventions: Any, project: str) -> Cap
         domain=record.domain or (conv.infer_domain(record, conventions, project_name=project) if conventions else None),
         layer=conv.infer_layer(record, conventions) if conventions else None, relation=relation,
         compiled_sql=record.compiled_sql,
-        columns={c.name.lower(): _column((c.name, c.data_type, c.in_manifest, c.in_catalog, None, False))
-                 for c in record.columns},
+        columns=columns if columns is not None else {
+            c.name.lower(): _column((c.name, c.data_type, c.in_manifest, c.in_catalog, None, False))
+            for c in record.columns
+        },
         tests=tests,
     )  # fmt: skip
 
@@ -154,12 +161,22 @@ def _record_test_key(test: TestRecord) -> tuple:
     return test_key(test_type=test.test_type, column=test.column_name, kwargs=test.kwargs, name=test.name)
 
 
-def state_from_parsed(parsed: ParsedProject, *, conventions: conv.Conventions | None = None) -> ProjectState:
+def state_from_parsed(
+    parsed: ParsedProject,
+    *,
+    conventions: conv.Conventions | None = None,
+    same_columns: dict[str, dict[str, ColumnState]] | None = None,
+) -> ProjectState:
     """The state parsed artifacts describe (no PII facts: those come from the classifier). With ``conventions``,
-    layers and domains dbt does not name are inferred as the loader infers them."""
+    layers and domains dbt does not name are inferred as the loader infers them. ``same_columns`` gives, by URN,
+    the columns of capsules known to be those another state holds (the loader kept them: same inputs), which are
+    then not built from the records."""
     state = ProjectState(name=parsed.project.name, adapter=parsed.project.adapter_type, stewarded=False)
+    same_columns = same_columns or {}
     for record in parsed.capsules:
-        state.capsules[record.urn] = _capsule_state(record, conventions, parsed.project.name)
+        state.capsules[record.urn] = _capsule_state(
+            record, conventions, parsed.project.name, same_columns.get(record.urn)
+        )
     for edge in parsed.edges:
         state.downstream.setdefault(edge.source_urn, set()).add(edge.target_urn)
     state.has_catalog = any(c.in_catalog for c in parsed.capsules)

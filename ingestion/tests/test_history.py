@@ -49,6 +49,28 @@ def test_first_ingestion_is_the_baseline_and_the_next_records_its_changes(base_t
     assert (retyped.before, retyped.after, retyped.aspect) == ("INTEGER", "SMALLINT", "narrowed")
 
 
+def test_recorded_changes_are_those_of_a_diff_of_the_whole_stored_state(ingest):
+    """The recording reads only the columns (and SQL) of capsules the load may change; the result must be the
+    diff of everything stored against everything parsed."""
+    from catalog.models import SourceSystem
+    from ingestion.changes.diff import diff_states
+    from ingestion.changes.selectors import project_state_read
+    from ingestion.changes.state import state_from_parsed
+    from ingestion.parsers.dbt import parse_dbt_artifacts
+    from ingestion.services import conventions_load
+
+    run(ingest)
+    whole = project_state_read(source_system=SourceSystem.objects.get(), pii=False)
+    parsed = parse_dbt_artifacts(manifest=(HEAD_DIR / "manifest.json").read_bytes(),
+                                 catalog=(HEAD_DIR / "catalog.json").read_bytes())  # fmt: skip
+    expected = diff_states(whole, state_from_parsed(parsed, conventions=conventions_load())).changes
+    head = run(ingest, HEAD_DIR)
+    recorded = CapsuleChange.objects.filter(ingestion=head)
+    shown = sorted((c.kind, c.urn, c.aspect or None, c.column or None, c.evidence or None) for c in recorded)
+    assert shown == sorted((c.kind, c.urn, c.aspect or None, c.column or None, c.evidence or None) for c in expected)
+    assert len(shown) == 17
+
+
 def test_unchanged_reingest_records_nothing(base_then_head, ingest):
     before = (CapsuleChange.objects.count(), RunObservation.objects.exclude(kind="run").count())
     job = run(ingest, HEAD_DIR, force=True)  # the whole pipeline, over the same artifacts

@@ -25,7 +25,7 @@ from ingestion.parsers.dbt import (
     parse_manifest,
     parse_run_results,
 )
-from ingestion.records import CAPSULE_TYPES, EDGE_TYPES, CapsuleRecord, ParsedProject
+from ingestion.records import CAPSULE_TYPES, EDGE_TYPES, CapsuleRecord, LazyColumns, ParsedProject
 
 DATA = Path(__file__).resolve().parent / "data"
 SHARED_DBT = Path(__file__).resolve().parents[2] / ".." / "shared" / "dbt"
@@ -412,6 +412,27 @@ def test_yaml_columns_differing_only_in_case_are_one_column_with_a_warning():
     stg = capsule(parsed, "model.shop.stg_customers")
     assert [c.name for c in stg.columns].count("email") == 1
     assert "declares column 'EMAIL' twice" in warnings_text(parsed)
+    # a capsule whose columns warn is built at once (the warning is given in order) and never skipped later
+    assert isinstance(stg.columns, tuple) and stg.columns_digest is None
+    assert warnings_text(parsed).count("declares column 'EMAIL' twice") == 1
+
+
+def test_columns_are_built_when_first_read_and_their_digest_follows_their_inputs():
+    parsed = parse_dbt_artifacts(manifest=read("shop_manifest.json"), catalog=read("shop_catalog.json"))
+    stg = capsule(parsed, "model.shop.stg_customers")
+    assert isinstance(stg.columns, LazyColumns) and not stg.columns.built
+    assert len(stg.columns) == 4 and not stg.columns.built  # counted without building
+    assert [c.name for c in stg.columns] == ["customer_id", "email", "Nick_Name", "CREATED_AT"]
+    assert stg.columns.built and stg.columns == tuple(stg.columns)
+
+    manifest = shop_manifest()
+    manifest["nodes"]["model.shop.stg_customers"]["columns"]["email"]["description"] = "changed"
+    changed = parse_dbt_artifacts(manifest=dumps(manifest), catalog=read("shop_catalog.json"))
+    before = {c.unique_id: c.columns_digest for c in parsed.capsules}
+    after = {c.unique_id: c.columns_digest for c in changed.capsules}
+    assert {uid for uid in before if before[uid] != after[uid]} == {"model.shop.stg_customers"}
+    assert all(digest is not None for digest in before.values())
+    assert column(capsule(changed, "model.shop.stg_customers"), "email").description == "changed"
 
 
 # ---------------------------------------------------------------------------------------------- fixtures: tests
@@ -978,6 +999,20 @@ def test_real_columns_are_the_union_of_yaml_and_warehouse_columns(name):
         assert record.in_catalog is (record.unique_id in entries)
         assert sum(c.in_catalog for c in record.columns) == len(warehouse)
         assert sum(c.in_manifest for c in record.columns) == len(declared)
+
+
+@shared
+@pytest.mark.parametrize("name", REAL_SETS)
+def test_real_column_counts_and_doc_coverage_are_known_before_the_columns_are_built(name):
+    _, _, parsed = real(name)
+    for record in parsed.capsules:
+        counted = len(record.columns)  # from the artifacts' JSON, apart from the records (built below, if not yet)
+        built = tuple(record.columns)
+        assert counted == len(built), record.unique_id
+        documented = sum(1 for c in built if c.description.strip())
+        assert record.doc_coverage == (documented / len(built) if built else None), record.unique_id
+        assert (record.columns_digest is None) is isinstance(record.columns, tuple), record.unique_id
+    assert parsed.stats["columns"] == sum(len(tuple(c.columns)) for c in parsed.capsules)
 
 
 @shared

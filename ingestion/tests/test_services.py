@@ -697,3 +697,93 @@ def test_force_and_dry_runs_are_never_skipped(ingest_sample):
     ingest_sample()
     assert "unchanged" not in ingest_sample(force=True).stats
     assert "unchanged" not in ingest_sample(dry_run=True).stats
+
+
+# -- columns kept without building them (ColumnsDigest) ---------------------------------------------------
+
+
+def _counting_column_builds(monkeypatch) -> list[str]:
+    """The parser's column builder, counting the capsules whose columns are built (by unique_id)."""
+    from ingestion.parsers.dbt import merge
+
+    built: list[str] = []
+    real = merge._columns
+
+    def counting(**kwargs):
+        built.append(kwargs["unique_id"])
+        return real(**kwargs)
+
+    monkeypatch.setattr(merge, "_columns", counting)
+    return built
+
+
+def test_a_reingest_keeps_unchanged_columns_without_building_them(ingest_sample, monkeypatch):
+    from ingestion.models import ColumnsDigest
+
+    first = ingest_sample()
+    assert first.status == "completed", first.error_message
+    assert ColumnsDigest.objects.count() == Capsule.objects.count()
+    before = snapshot()
+    built = _counting_column_builds(monkeypatch)
+    job = ingest_sample(force=True)
+    assert job.status == "completed", job.error_message
+    assert built == []
+    assert job.stats["columns"]["unchanged"] == first.stats["columns"]["created"]
+    assert snapshot() == before
+
+
+def test_only_changed_columns_are_built_and_they_are_stored_as_a_full_build_stores_them(
+    ingest, ingest_sample, sample_manifest, write_json, monkeypatch
+):
+    from ingestion.models import ColumnsDigest
+
+    ingest_sample()
+    stg = sample_manifest["nodes"]["model.acme_shop.stg_customers"]
+    stg["columns"]["email"]["description"] = "Changed column description"
+    stg["columns"]["loyalty_tier"] = {"name": "loyalty_tier", "description": "new", "meta": {}, "tags": []}
+    manifest = write_json("manifest.json", sample_manifest)
+    built = _counting_column_builds(monkeypatch)
+    job = ingest(manifest=manifest, catalog=SAMPLE_TARGET_DIR / "catalog.json",
+                 run_results=SAMPLE_TARGET_DIR / "run_results.json")  # fmt: skip
+    assert job.status == "completed", job.error_message
+    assert built == ["model.acme_shop.stg_customers"]
+    assert (job.stats["columns"]["created"], job.stats["columns"]["updated"]) == (1, 1)
+    assert Column.objects.get(urn=f"{ACME}.stg_customers:email").description == "Changed column description"
+    kept = snapshot()
+
+    # Without the digests every capsule's columns are built and compared: nothing differs from what was kept.
+    ColumnsDigest.objects.all().delete()
+    built.clear()
+    again = ingest(manifest=manifest, catalog=SAMPLE_TARGET_DIR / "catalog.json",
+                   run_results=SAMPLE_TARGET_DIR / "run_results.json", force=True)  # fmt: skip
+    assert again.status == "completed", again.error_message
+    assert set(built) == set(Capsule.objects.values_list("unique_id", flat=True))
+    for kind in ("capsules", "columns"):
+        counts = again.stats[kind]
+        assert (counts["created"], counts["updated"], counts["removed"]) == (0, 0, 0), kind
+    assert snapshot() == kept
+    assert ColumnsDigest.objects.count() == Capsule.objects.count()
+
+
+def test_columns_whose_stored_hash_moved_are_built_again(ingest_sample, monkeypatch):
+    ingest_sample()
+    stored = Capsule.objects.get(urn=f"{ACME}.stg_customers")
+    Capsule.objects.filter(pk=stored.pk).update(columns_hash="0" * 32)  # not what its digest row was made with
+    built = _counting_column_builds(monkeypatch)
+    job = ingest_sample(force=True)
+    assert job.status == "completed", job.error_message
+    assert built == ["model.acme_shop.stg_customers"]
+    assert Capsule.objects.get(pk=stored.pk).columns_hash == stored.columns_hash
+
+
+def test_a_removed_capsule_takes_its_columns_digest_with_it(ingest, ingest_sample, sample_manifest, write_json):
+    from ingestion.models import ColumnsDigest
+
+    ingest_sample()
+    gone = Capsule.objects.get(unique_id="model.acme_shop.fct_order_items").pk
+    assert ColumnsDigest.objects.filter(capsule_id=gone).exists()
+    del sample_manifest["nodes"]["model.acme_shop.fct_order_items"]
+    job = ingest(manifest=write_json("manifest.json", sample_manifest), catalog=SAMPLE_TARGET_DIR / "catalog.json")
+    assert job.status == "completed", job.error_message
+    assert not ColumnsDigest.objects.filter(capsule_id=gone).exists()
+    assert ColumnsDigest.objects.count() == Capsule.objects.count()
