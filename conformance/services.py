@@ -614,6 +614,7 @@ def conformance_evaluate(
                 ingestion=ingestion,
                 stewards=frozenset(waivers),
                 settings_print=settings_print,
+                kept=frozenset(id(f) for found in (previous or {}).values() for f in found),
             )
             timings["store"] = time.perf_counter() - started
             ScoreSnapshot.objects.filter(pk=snapshot.pk).update(timings=_rounded(timings))
@@ -941,6 +942,7 @@ def _store(
     ingestion: Any,
     stewards: frozenset[Waiver],
     settings_print: str | None = None,
+    kept: frozenset[int] = frozenset(),
 ) -> tuple[ScoreSnapshot, StoreResult]:
     """Upsert the evaluation's findings by fingerprint, close what is gone, record the snapshot and events.
 
@@ -954,6 +956,9 @@ def _store(
     by its rule's latest evaluation (``Rule.last_evaluated_at``, see ``Violation.seen_at``), and the row's own
     ``last_seen_at`` is brought up to date whenever it stops being active. Rewriting tens of thousands of
     unchanged rows (and their eight indexes) per evaluation would cost seconds.
+
+    ``kept`` holds the ids of findings an evaluation after a change took over from the stored violations: one
+    whose violation is still active is still open by construction, and is not serialised and compared again.
     """
     graph = evaluation.graph
     rules = {rule.rule_id: rule for rule in Rule.objects.all()}
@@ -971,6 +976,12 @@ def _store(
     for result in evaluated:
         rule_pk = rules[result.rule.id].pk
         for finding in result.findings:
+            if kept and id(finding) in kept:
+                found = stored.get(finding.fingerprint)
+                if found is not None and found[0].status in ACTIVE_STATUSES:
+                    del stored[finding.fingerprint]
+                    counts["still_open"] += 1
+                    continue
             details = orjson.dumps(finding.details, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
             digest = _digest(finding, details)
             found = stored.pop(finding.fingerprint, None)
