@@ -84,10 +84,11 @@ def main() -> None:
     parser.add_argument("--models", type=int, default=10000)
     parser.add_argument("--changed", type=int, default=50)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--database", default="dab_bench_diff", help="prefix of the scratch database's name")
     options = parser.parse_args()
     artifacts = generate(options.models)
     head, head_catalog = head_artifacts(artifacts, options.changed)
-    url = fresh_database(options.database_url, f"dab_bench_diff_{options.models}")
+    url = fresh_database(options.database_url, f"{options.database}_{options.models}")
     env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development", "LOG_LEVEL": "WARNING"}
     subprocess.run([str(PYTHON), "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
 
@@ -101,6 +102,10 @@ def main() -> None:
     print(f"  diff against stored (whole report): {wall:6.1f} s  {rss:6,} MB peak RSS")
     summary = report["summary"]
     print("    " + ", ".join(f"{k} {v}" for k, v in summary.items() if v))
+    scope = (report.get("conformance") or {}).get("evaluation") or {}
+    if scope:
+        judged = f", {scope['changed_capsules']} capsules changed" if "changed_capsules" in scope else ""
+        print(f"    conformance delta evaluated {scope.get('mode')}{judged} {scope.get('reason', '')}".rstrip())
     wall, rss, _ = run_dab([*diff_args, "--no-evaluate"], env)
     print(f"  diff, --no-evaluate:               {wall:6.1f} s  {rss:6,} MB peak RSS")
     wall, rss, out = run_dab(["ingest", "dbt", "--manifest", str(head), "--catalog", str(head_catalog), "--json"],
