@@ -671,11 +671,12 @@ def _scope_build(
     base, why = _incremental_base(settings_print=settings_print, ingestion=ingestion)
     if base is None:
         return None, None, {"mode": "full", "reason": why}
-    index_of = {node.pk: node.index for node in graph.capsules}
-    changed = {index_of[pk] for pk in changes.capsule_ids if pk in index_of}
+    # keyed by the UUIDs' ints: hashing a UUID object runs Python code, an int's does not (376,000 columns)
+    index_of = {node.pk.int: node.index for node in graph.capsules}
+    changed = {index_of[key] for key in map(_uuid_int, changes.capsule_ids) if key in index_of}
     if changes.column_ids:
-        column_index = {node.pk: node.capsule for node in graph.columns if node.pk in changes.column_ids}
-        changed.update(column_index.values())
+        wanted = set(map(_uuid_int, changes.column_ids))
+        changed.update(node.capsule for node in graph.columns if node.pk.int in wanted)
     previous, expired, full_rules = _previous_findings(graph, specs, today=timezone.localdate(now))
     changed |= expired
     scope = Scope.of(graph, changed, full_rules=full_rules)
@@ -689,6 +690,11 @@ def _scope_build(
             "full_rules": sorted(full_rules),
         },
     )
+
+
+def _uuid_int(value: Any) -> int:
+    """A primary key as its UUID's int, whether the driver gave a UUID (PostgreSQL) or hex text (SQLite)."""
+    return value.int if isinstance(value, uuid.UUID) else uuid.UUID(str(value)).int
 
 
 def _previous_findings(
@@ -711,8 +717,8 @@ def _previous_findings(
     expired: set[int] = set()
     if not by_pk:
         return out, expired, full_rules
-    capsule_index = {node.pk: node.index for node in graph.capsules}
-    column_index = {node.pk: node.index for node in graph.columns}
+    capsule_index = {node.pk.int: node.index for node in graph.capsules}
+    column_index = {node.pk.int: node.index for node in graph.columns}
     qn = connection.ops.quote_name
     columns = ("rule_id", "fingerprint", "capsule_id", "column_id", "severity", "message", "details", "status",
                "waiver_source", "waiver_reason", "waiver_expires", "waived_by")  # fmt: skip
@@ -731,12 +737,8 @@ def _previous_findings(
         rule_id = by_pk.get(rule_pk)
         if rule_id is None:
             continue
-        if isinstance(capsule_pk, str):
-            capsule_pk = uuid.UUID(capsule_pk)
-        if isinstance(column_pk, str):
-            column_pk = uuid.UUID(column_pk)
-        capsule = capsule_index.get(capsule_pk) if capsule_pk is not None else None
-        column = column_index.get(column_pk) if column_pk is not None else None
+        capsule = capsule_index.get(_uuid_int(capsule_pk)) if capsule_pk is not None else None
+        column = column_index.get(_uuid_int(column_pk)) if column_pk is not None else None
         if (capsule_pk is not None and capsule is None) or (column_pk is not None and column is None):
             continue  # its object is gone: a full evaluation would not find it either
         if isinstance(expires, str):
