@@ -12,7 +12,10 @@ project with CONFORMANCE_ON_INGEST off. Then it times ``conformance.services.con
 
 - first run: every finding is a new violation (COPY);
 - unchanged re-run (median of --repeat): every violation is found again (diff, last_seen_at update);
-- re-run after stewards waived 5,000 violations (median of --repeat): waivers looked up by fingerprint.
+- re-run after stewards waived 5,000 violations (median of --repeat): waivers looked up by fingerprint;
+- ``--changed`` models (default 5) changed, then the evaluation an ingestion runs after such a change (judging
+  again only what it can affect, ``changes=``) and, for comparison, a full evaluation of the same state (median
+  of --repeat; a different set of models each time).
 
 ``--vs-dbt-score`` then runs, side by side and interleaved (--repeat times each), the two commands a user would:
 ``dab conformance check`` (every built-in rule, table output, the bench database) and ``dbt-score lint`` on the
@@ -71,7 +74,7 @@ def steps(run) -> str:
     return " ".join(f"{key} {value:.2f}" for key, value in run.timings.items())
 
 
-def bench(models: int, *, url: str, repeat: int, reuse: bool, gen_dir: str | None = None) -> None:
+def bench(models: int, *, url: str, repeat: int, reuse: bool, gen_dir: str | None = None, changed: int = 0) -> None:
     from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
@@ -125,6 +128,39 @@ def bench(models: int, *, url: str, repeat: int, reuse: bool, gen_dir: str | Non
             f"(median of {repeat}; min wall {min(walls):.2f})  still open {last.stored.still_open:,}  "
             f"waived {len(last.evaluation.findings) - len(last.evaluation.active_findings):,}  [{steps(last)}]"
         )
+    if changed:
+        incremental(changed, repeat=repeat)
+
+
+def incremental(count: int, *, repeat: int) -> None:
+    """``count`` models changed (their description cleared or restored, a different set each time), then the
+    evaluation an ingestion runs after such a change (``changes``), and a full one over the same state for
+    comparison; each prints the scope it judged."""
+    from django.utils import timezone
+
+    from catalog.models import Capsule
+    from conformance.services import ConformanceChanges, conformance_evaluate
+
+    models = list(Capsule.objects.filter(capsule_type="model").order_by("urn").values_list("pk", "description"))
+    runs: dict[str, list[tuple[float, float, object]]] = {"incremental": [], "full": []}
+    for round_ in range(repeat):
+        chosen = models[round_ * count : (round_ + 1) * count]
+        for pk, description in chosen:
+            Capsule.objects.filter(pk=pk).update(
+                description="" if description else "documented", updated_at=timezone.now()
+            )
+        changes = ConformanceChanges(capsule_ids=frozenset(pk for pk, _ in chosen))
+        runs["incremental"].append(timed(conformance_evaluate, triggered_by="bench", changes=changes))
+        runs["full"].append(timed(conformance_evaluate, triggered_by="bench"))  # nothing changed since: same outcome
+    for label, values in runs.items():
+        walls, cpus, last = [w for _, w, _ in values], [c for _, _, c in values], values[-1][0]
+        scope = last.scope or {"mode": "full"}
+        print(
+            f"  {count} changed, {label:<11} wall {statistics.median(walls):5.2f} s  "
+            f"cpu {statistics.median(cpus):5.2f} s  "
+            f"(median of {repeat}) scope {scope.get('mode')} {scope.get('changed_capsules', '')}  "
+            f"new {last.stored.new + last.stored.reopened} resolved {last.stored.resolved}  [{steps(last)}]"
+        )  # fmt: skip
 
 
 BENCH_VENV = REPO / ".venv-bench"
@@ -153,9 +189,11 @@ def versus_dbt_score(models: int, *, url: str, repeat: int, gen_dir: str | None)
     """`dab conformance check` and `dbt-score lint` on the same project, interleaved; medians printed."""
     folder = generate(models, gen_dir)
     venv = bench_venv()
-    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development", "DAB_ENV_FILE": os.devnull}
+    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development", "DAB_ENV_FILE": os.devnull,
+           # this checkout's code, also when the venv's editable install points at another one (a worktree)
+           "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))}  # fmt: skip
     commands = {
-        "dab conformance check": [str(REPO / ".venv" / "bin" / "dab"), "conformance", "check"],
+        "dab conformance check": [str(Path(sys.executable).parent / "dab"), "conformance", "check"],
         "dbt-score lint": [str(venv / "bin" / "dbt-score"), "lint", "--manifest", str(folder / "manifest.json")],
     }
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
@@ -176,6 +214,7 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the bench database when it holds the project")
     parser.add_argument("--gen-dir", help="folder caching the generated projects (default /tmp)")
     parser.add_argument("--vs-dbt-score", action="store_true", help="also time dab conformance check and dbt-score")
+    parser.add_argument("--changed", type=int, default=5, help="models changed for the incremental runs (0: none)")
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     os.environ["DATABASE_URL"] = url
@@ -190,7 +229,7 @@ def main() -> None:
     django.setup()
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs")
     for models in args.models:
-        bench(models, url=url, repeat=args.repeat, reuse=args.reuse, gen_dir=args.gen_dir)
+        bench(models, url=url, repeat=args.repeat, reuse=args.reuse, gen_dir=args.gen_dir, changed=args.changed)
         if args.vs_dbt_score:
             versus_dbt_score(models, url=url, repeat=args.repeat, gen_dir=args.gen_dir)
     print(f"\nload average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

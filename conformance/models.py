@@ -230,6 +230,9 @@ class ScoreSnapshot(UUIDModel):
     report = models.JSONField(default=dict, blank=True, db_default={})
     offenders = models.JSONField(default=list, blank=True, db_default=[])
     timings = models.JSONField(default=dict, blank=True, db_default={})
+    # conformance_settings_fingerprint() when it was taken (full runs of the stored rules): an evaluation after a
+    # change may build on this one only while the rules, waivers and project settings are still those
+    settings_fingerprint = models.CharField(max_length=40, null=True, blank=True)
 
     class Meta:
         db_table = "score_snapshots"

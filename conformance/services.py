@@ -56,6 +56,7 @@ from conformance.engine import (
 )
 from conformance.engine.project import ProjectScope
 from conformance.engine.results import capsule_label
+from conformance.engine.scope import Scope
 from conformance.evaluator import (
     EXCEPTIONS_BY,
     EvaluatorConfigError,
@@ -449,6 +450,7 @@ class ConformanceRun:
     sync: SyncResult | None
     warnings: tuple[str, ...] = ()
     timings: dict[str, float] = field(default_factory=dict)
+    scope: dict[str, Any] | None = None  # an evaluation after a change: what it judged again, or why in full
 
     def stats(self) -> dict[str, Any]:
         """The small JSON summary kept in an ingestion job's stats."""
@@ -477,7 +479,42 @@ class ConformanceRun:
             out["rules_synced"] = self.sync.to_dict()
         if self.warnings:
             out["warnings"] = list(self.warnings)
+        if self.scope is not None:
+            out["scope"] = self.scope
         return out
+
+
+@dataclass(frozen=True)
+class ConformanceChanges:
+    """What changed in the graph since the previous evaluation, as the ingestion pipeline knows it.
+
+    ``capsule_ids``: capsules whose fields, tests, columns, inferred columns or column lineage changed;
+    ``column_ids``: columns whose PII classification changed (their capsules count as changed);
+    ``edges_changed``: edges between capsules were added or removed, or capsules removed (their edges with them):
+    the evaluation is then a full one.
+    """
+
+    capsule_ids: frozenset = frozenset()
+    column_ids: frozenset = frozenset()
+    edges_changed: bool = False
+
+    @classmethod
+    def from_load(cls, load_result: Any) -> ConformanceChanges:
+        """From an ingestion's LoadResult, with what the later pipeline steps noted on it."""
+        edges = getattr(load_result, "edges", None)
+        return cls(
+            capsule_ids=frozenset(
+                set(getattr(load_result, "changed_capsule_ids", ()))
+                | set(getattr(load_result, "changed_column_capsule_ids", ()))
+                | set(getattr(load_result, "derived_capsule_ids", ()))
+                | set(getattr(load_result, "inferred_column_capsule_ids", ()))
+            ),
+            column_ids=frozenset(getattr(load_result, "reclassified_column_ids", ())),
+            edges_changed=bool(
+                getattr(load_result, "removed_capsule_ids", ())
+                or (edges is not None and (edges.created or edges.removed))
+            ),
+        )
 
 
 def conformance_evaluate(
@@ -492,8 +529,15 @@ def conformance_evaluate(
     graph: GraphView | None = None,
     now: datetime | None = None,
     progress: Progress = _quiet,
+    changes: ConformanceChanges | None = None,
 ) -> ConformanceRun:
     """Evaluate the rules over the whole graph and (``store``) keep the outcome; see the module docstring.
+
+    ``changes`` (what an ingestion changed) makes it an evaluation proportional to the change when the previous
+    full evaluation can be built on (``_incremental_base``): each rule judges again only the capsules its
+    verdicts can depend on (``conformance.engine.scope``) and keeps its stored findings elsewhere; the stored
+    violations and the score end as a full evaluation's would. Otherwise (edges changed, settings changed, an
+    ingestion not evaluated since...) it is a full one; ``run.scope`` says which and why.
 
     ``specs`` evaluates rules given by the caller (``--rules FILE``) instead of the stored ones; those are
     never stored (their rules are not in the rules table). ``rule_set`` keeps one set's rules; such a partial
@@ -517,6 +561,10 @@ def conformance_evaluate(
                 logger.warning("rules_sync_failed", error=str(exc))
         specs, problems = rule_specs()
         warnings.extend(problems)
+        stored_rules = True
+    else:
+        stored_rules = False
+    settings_print = conformance_settings_fingerprint() if (store and stored_rules and rule_set is None) else None
     timings["rules"] = time.perf_counter() - started
     if rule_set is not None:
         known = sorted({spec.rule_set for spec in specs})
@@ -543,9 +591,16 @@ def conformance_evaluate(
         with transaction.atomic():
             _lock()
             waivers = steward_waivers()
+            scope = scope_info = previous = None
+            if changes is not None:
+                started = time.perf_counter()
+                scope, previous, scope_info = _scope_build(
+                    graph, specs, changes=changes, settings_print=settings_print, ingestion=ingestion, now=now
+                )
+                timings["scope"] = time.perf_counter() - started
             evaluation, report = _evaluate(
                 graph, specs, now=now, waivers=[*waivers, *project_waivers], projects=projects, timings=timings,
-                progress=progress,
+                progress=progress, scope=scope, previous=previous,
             )  # fmt: skip
             started = time.perf_counter()
             progress("conformance: storing violations")
@@ -558,6 +613,8 @@ def conformance_evaluate(
                 triggered_by=triggered_by,
                 ingestion=ingestion,
                 stewards=frozenset(waivers),
+                settings_print=settings_print,
+                kept=frozenset(id(f) for found in (previous or {}).values() for f in found),
             )
             timings["store"] = time.perf_counter() - started
             ScoreSnapshot.objects.filter(pk=snapshot.pk).update(timings=_rounded(timings))
@@ -573,7 +630,148 @@ def conformance_evaluate(
         resolved=stored.resolved,
         seconds=round(sum(timings.values()), 3),
     )
-    return ConformanceRun(evaluation, report, snapshot, stored, sync_result, tuple(warnings), timings)
+    return ConformanceRun(evaluation, report, snapshot, stored, sync_result, tuple(warnings), timings, scope_info)
+
+
+def _incremental_base(*, settings_print: str | None, ingestion: Any) -> tuple[ScoreSnapshot | None, str]:
+    """The full evaluation an evaluation after a change may build on, or None and why not.
+
+    It must be the latest full run of the stored rules, taken with the same rules, waivers and project settings
+    (``settings_fingerprint``), and no ingestion but its own may have completed after it (one whose conformance
+    step was off or failed changed the graph without an evaluation). Two queries.
+    """
+    if settings_print is None:
+        return None, "not a full run of the stored rules"
+    latest = ScoreSnapshot.objects.filter(rule_set__isnull=True).order_by("-evaluated_at").first()
+    if latest is None:
+        return None, "no earlier evaluation"
+    if latest.settings_fingerprint != settings_print:
+        return None, "rules, waivers or project settings changed since the last evaluation"
+    if ingestion is not None and hasattr(type(ingestion), "_default_manager"):
+        # the job's own model, reached through the job: conformance does not import ingestion
+        later = type(ingestion)._default_manager.filter(completed_at__gt=latest.evaluated_at, status="completed")
+        if later.exclude(pk__in=[ingestion.pk, latest.ingestion_id]).exists():
+            return None, "an ingestion completed since the last evaluation without being evaluated"
+    return latest, ""
+
+
+def _scope_build(
+    graph: GraphView,
+    specs: Sequence[RuleSpec],
+    *,
+    changes: ConformanceChanges,
+    settings_print: str | None,
+    ingestion: Any,
+    now: datetime,
+) -> tuple[Scope | None, dict[str, list[Finding]] | None, dict[str, Any]]:
+    """The scope of an evaluation after ``changes`` and the previous findings it keeps outside it; (None, None,
+    why) for a full evaluation. Two queries for the base, one for the previous findings."""
+    if changes.edges_changed:
+        return None, None, {"mode": "full", "reason": "edges between capsules changed"}
+    base, why = _incremental_base(settings_print=settings_print, ingestion=ingestion)
+    if base is None:
+        return None, None, {"mode": "full", "reason": why}
+    # keyed by the UUIDs' ints: hashing a UUID object runs Python code, an int's does not (376,000 columns)
+    index_of = {node.pk.int: node.index for node in graph.capsules}
+    changed = {index_of[key] for key in map(_uuid_int, changes.capsule_ids) if key in index_of}
+    if changes.column_ids:
+        wanted = set(map(_uuid_int, changes.column_ids))
+        changed.update(node.capsule for node in graph.columns if node.pk.int in wanted)
+    previous, expired, full_rules = _previous_findings(graph, specs, today=timezone.localdate(now))
+    changed |= expired
+    scope = Scope.of(graph, changed, full_rules=full_rules)
+    return (
+        scope,
+        previous,
+        {
+            "mode": "incremental",
+            "base": str(base.pk),
+            "changed_capsules": len(changed),
+            "full_rules": sorted(full_rules),
+        },
+    )
+
+
+def _uuid_int(value: Any) -> int:
+    """A primary key as its UUID's int, whether the driver gave a UUID (PostgreSQL) or hex text (SQLite)."""
+    return value.int if isinstance(value, uuid.UUID) else uuid.UUID(str(value)).int
+
+
+def _previous_findings(
+    graph: GraphView, specs: Sequence[RuleSpec], *, today: date
+) -> tuple[dict[str, list[Finding]], set[int], set[str]]:
+    """What the previous evaluation found, as findings on this graph: rule id -> findings (active violations and
+    those a steward resolved since, which that evaluation still found), with the waivers they stood under.
+
+    Also returns the capsules holding a waived finding whose waiver has expired (judged again, so the finding
+    opens as in a full evaluation) and the rules to judge in full (never evaluated, or skipped or failed last
+    time: their stored violations are not a verdict). One query through a plain cursor.
+    """
+    rules = {
+        rule.rule_id: rule for rule in Rule.objects.filter(rule_id__in=[spec.id for spec in specs if spec.enabled])
+    }
+    full_rules = {spec.id for spec in specs if spec.enabled and (
+        spec.id not in rules or rules[spec.id].last_status != "evaluated")}  # fmt: skip
+    by_pk = {rule.pk: rule.rule_id for rule_id, rule in rules.items() if rule_id not in full_rules}
+    out: dict[str, list[Finding]] = {}
+    expired: set[int] = set()
+    if not by_pk:
+        return out, expired, full_rules
+    capsule_index = {node.pk.int: node.index for node in graph.capsules}
+    column_index = {node.pk.int: node.index for node in graph.columns}
+    qn = connection.ops.quote_name
+    columns = ("rule_id", "fingerprint", "capsule_id", "column_id", "severity", "message", "details", "status",
+               "waiver_source", "waiver_reason", "waiver_expires", "waived_by")  # fmt: skip
+    active = [str(status) for status in ACTIVE_STATUSES]
+    sql = (
+        f"SELECT {', '.join(qn(c) for c in columns)} FROM {qn('violations')} "
+        f"WHERE {qn('status')} IN ({', '.join(['%s'] * len(active))}) "
+        f"OR ({qn('status')} = %s AND {qn('resolved_by')} <> %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*active, str(ViolationStatus.RESOLVED), DAB_ACTOR])
+        rows = cursor.fetchall()
+    for rule_pk, print_, capsule_pk, column_pk, severity, message, details, status, source, reason, expires, by in rows:
+        if not isinstance(rule_pk, uuid.UUID):
+            rule_pk = uuid.UUID(rule_pk)
+        rule_id = by_pk.get(rule_pk)
+        if rule_id is None:
+            continue
+        capsule = capsule_index.get(_uuid_int(capsule_pk)) if capsule_pk is not None else None
+        column = column_index.get(_uuid_int(column_pk)) if column_pk is not None else None
+        if (capsule_pk is not None and capsule is None) or (column_pk is not None and column is None):
+            continue  # its object is gone: a full evaluation would not find it either
+        if isinstance(expires, str):
+            expires = date.fromisoformat(expires)
+        waiver = None
+        if status == ViolationStatus.WAIVED:
+            if expires is not None and expires < today:
+                if capsule is None:
+                    full_rules.add(rule_id)
+                else:
+                    expired.add(capsule)
+                continue
+            if source == WaiverSource.STEWARD:
+                waiver = Waiver(rule=rule_id, reason=reason or "waived", fingerprint=print_, expires=expires, by=by)
+            else:
+                waiver = Waiver(rule=rule_id, reason=reason, expires=expires, by=by)
+        if isinstance(details, str | bytes):
+            details = orjson.loads(details)
+        out.setdefault(rule_id, []).append(
+            Finding(
+                rule_id=rule_id,
+                capsule_urn=graph.capsules[capsule].urn if capsule is not None else None,
+                column_urn=graph.columns[column].urn if column is not None else None,
+                message=message,
+                details=details or {},
+                fingerprint=print_,
+                severity=severity,
+                waiver=waiver,
+                capsule=capsule,
+                column=column,
+            )
+        )
+    return out, expired, full_rules
 
 
 def conformance_after_load(*, load_result: Any, job: Any, progress: Progress = _quiet) -> dict[str, Any]:
@@ -593,6 +791,7 @@ def conformance_after_load(*, load_result: Any, job: Any, progress: Progress = _
                 triggered_by=getattr(job, "triggered_by", None),
                 ingestion=job,
                 progress=progress,
+                changes=ConformanceChanges.from_load(load_result),
             )
     except Exception as exc:
         logger.exception("conformance_after_load_failed")
@@ -622,7 +821,7 @@ def conformance_after_unchanged_ingestion(*, job: Any) -> dict[str, Any]:
         columns=last.columns, rules_evaluated=last.rules_evaluated, rules_skipped=last.rules_skipped,
         rules_errored=last.rules_errored, rules_disabled=last.rules_disabled, findings=last.findings,
         waived=last.waived, by_severity=last.by_severity, new_count=0, fixed_count=0, report=last.report,
-        offenders=last.offenders, timings={},
+        offenders=last.offenders, timings={}, settings_fingerprint=last.settings_fingerprint,
     )  # fmt: skip
     return {"carried_over": str(last.pk), "snapshot": str(copied.pk), "score": last.score}
 
@@ -647,10 +846,12 @@ def _evaluate(
     projects: ProjectScope,
     timings: dict[str, float],
     progress: Progress,
+    scope: Scope | None = None,
+    previous: dict[str, list[Finding]] | None = None,
 ) -> tuple[Evaluation, ScoreReport]:
     started = time.perf_counter()
     progress("conformance: evaluating rules")
-    evaluation = evaluate(graph, specs, now=now, waivers=waivers, projects=projects)
+    evaluation = evaluate(graph, specs, now=now, waivers=waivers, projects=projects, scope=scope, previous=previous)
     timings["evaluate"] = time.perf_counter() - started
     started = time.perf_counter()
     report = score_evaluation(evaluation)
@@ -742,6 +943,8 @@ def _store(
     triggered_by: str | None,
     ingestion: Any,
     stewards: frozenset[Waiver],
+    settings_print: str | None = None,
+    kept: frozenset[int] = frozenset(),
 ) -> tuple[ScoreSnapshot, StoreResult]:
     """Upsert the evaluation's findings by fingerprint, close what is gone, record the snapshot and events.
 
@@ -755,6 +958,9 @@ def _store(
     by its rule's latest evaluation (``Rule.last_evaluated_at``, see ``Violation.seen_at``), and the row's own
     ``last_seen_at`` is brought up to date whenever it stops being active. Rewriting tens of thousands of
     unchanged rows (and their eight indexes) per evaluation would cost seconds.
+
+    ``kept`` holds the ids of findings an evaluation after a change took over from the stored violations: one
+    whose violation is still active is still open by construction, and is not serialised and compared again.
     """
     graph = evaluation.graph
     rules = {rule.rule_id: rule for rule in Rule.objects.all()}
@@ -772,6 +978,12 @@ def _store(
     for result in evaluated:
         rule_pk = rules[result.rule.id].pk
         for finding in result.findings:
+            if kept and id(finding) in kept:
+                found = stored.get(finding.fingerprint)
+                if found is not None and found[0].status in ACTIVE_STATUSES:
+                    del stored[finding.fingerprint]
+                    counts["still_open"] += 1
+                    continue
             details = orjson.dumps(finding.details, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
             digest = _digest(finding, details)
             found = stored.pop(finding.fingerprint, None)
@@ -831,6 +1043,7 @@ def _store(
         fixed_count=counts["resolved"],
         report=report.to_dict(),
         offenders=offenders(evaluation=evaluation, report=report),
+        settings_fingerprint=settings_print,
     )
     if events:
         bulk_insert(

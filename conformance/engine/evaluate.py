@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
@@ -21,6 +21,7 @@ from conformance.engine.results import (
     capsule_label,
     fingerprint,
 )
+from conformance.engine.scope import Scope
 from conformance.engine.spec import RuleFileError, RuleSpec, Waiver
 from dab_project.memory import gc_paused
 from lineage.graph import CapsuleNode, ColumnNode, GraphView
@@ -35,6 +36,8 @@ def evaluate(
     now: datetime | None = None,
     waivers: Sequence[Waiver] = (),
     projects: ProjectScope = NO_PROJECTS,
+    scope: Scope | None = None,
+    previous: Mapping[str, Sequence[Finding]] | None = None,
 ) -> Evaluation:
     """Every rule over the whole graph, set-based; findings matching an active waiver come back flagged.
 
@@ -47,6 +50,11 @@ def evaluate(
     A check that raises is reported with status ``error`` (and logged) instead of stopping the others.
     Facts several rules need (selections, topological order, depths, reachability) are computed once.
     The cyclic garbage collector is paused meanwhile (see ``gc_paused``).
+
+    With ``scope`` (after a change; ``conformance.engine.scope``) each rule's check judges only the capsules its
+    verdicts can depend on, and ``previous`` (rule id -> the previous evaluation's findings, waivers as they
+    were) supplies its findings on every other capsule. The applicable capsules and columns are still the
+    whole selection, so the score is the one a full evaluation gives.
     """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
@@ -54,23 +62,70 @@ def evaluate(
     with gc_paused():
         ctx = EvalContext(graph, projects)
         results = tuple(
-            _evaluate_variants(ctx, rule, today=now.date(), extra=extra.for_rule(rule.id)) for rule in rules
+            _scoped(ctx, rule, today=now.date(), extra=extra.for_rule(rule.id), scope=scope, previous=previous)
+            for rule in rules
         )
     return Evaluation(graph=ctx.graph, results=results, evaluated_at=now, seconds=time.perf_counter() - started)
 
 
-def _evaluate_variants(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequence[Waiver]) -> RuleResult:
+def _scoped(
+    ctx: EvalContext,
+    rule: RuleSpec,
+    *,
+    today: date,
+    extra: Sequence[Waiver],
+    scope: Scope | None,
+    previous: Mapping[str, Sequence[Finding]] | None,
+) -> RuleResult:
+    """The rule judged where ``scope`` says, plus the previous findings everywhere else (see ``evaluate``)."""
+    kind = check_type(rule.check.type)
+    subject = kind.scopes.get(rule.scope) if kind is not None else None
+    if scope is None or kind is None or subject is None or not rule.enabled or rule.id in scope.full_rules:
+        return _evaluate_variants(ctx, rule, today=today, extra=extra)
+    within = scope.capsules(kind.depends, subject)
+    if within is None:
+        return _evaluate_variants(ctx, rule, today=today, extra=extra)
+    result = _evaluate_variants(ctx, rule, today=today, extra=extra, within=within)
+    if result.status == "skipped" and within:
+        # a check may find its subset not evaluable (no raw SQL among a few sources) where the whole is
+        return _evaluate_variants(ctx, rule, today=today, extra=extra)
+    if result.status != "evaluated":
+        return result
+    nothing_changed = not scope.changed
+    kept = [
+        finding
+        for finding in (previous or {}).get(rule.id, ())
+        if (finding.capsule is None and nothing_changed)
+        or (finding.capsule is not None and finding.capsule not in within)
+    ]
+    if not kept:
+        return result
+    findings = {finding.fingerprint: finding for finding in result.findings}
+    for finding in kept:
+        findings.setdefault(finding.fingerprint, finding)
+    return replace(result, findings=tuple(findings.values()))
+
+
+def _evaluate_variants(
+    ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequence[Waiver], within: frozenset[int] | None = None
+) -> RuleResult:
     """The rule, or, when projects re-parametrise it, one run per such project plus one for the rest, merged."""
     overriding = ctx.projects.overridden(rule.id) if rule.enabled else []
     if not overriding:
-        return _evaluate_rule(ctx, rule, today=today, extra=extra)
+        return _evaluate_rule(ctx, rule, today=today, extra=extra, within=within)
     started = time.perf_counter()
     names = frozenset(settings.project for settings in overriding)
     capsules = ctx.graph.capsules
     results = [
         _evaluate_rule(
-            ctx, rule, today=today, extra=extra, only=lambda i: capsules[i].source_system not in names, key=""
-        )
+            ctx,
+            rule,
+            today=today,
+            extra=extra,
+            only=lambda i: capsules[i].source_system not in names,
+            key="",
+            within=within,
+        )  # fmt: skip
     ]
     for settings in overriding:
         project = settings.project
@@ -84,7 +139,7 @@ def _evaluate_variants(ctx: EvalContext, rule: RuleSpec, *, today: date, extra: 
         results.append(
             _evaluate_rule(
                 ctx, variant, today=today, extra=extra, only=lambda i, p=project: capsules[i].source_system == p,
-                key=project,
+                key=project, within=within,
             )
         )  # fmt: skip
     return _merged(rule, results, seconds=time.perf_counter() - started)
@@ -180,9 +235,11 @@ def _evaluate_rule(
     extra: Sequence[Waiver],
     only: Callable[[int], bool] | None = None,
     key: str = "",
+    within: frozenset[int] | None = None,
 ) -> RuleResult:
     """One rule; ``only`` restricts it to some capsules (a project's), ``key`` then tells its project-level
-    finding apart from the other projects'."""
+    finding apart from the other projects'. ``within`` limits the capsules (and their columns) the check judges;
+    the result still reports the whole selection as applicable."""
     started = time.perf_counter()
     kind = check_type(rule.check.type)
     subject = kind.scopes.get(rule.scope) if kind is not None else None
@@ -202,9 +259,17 @@ def _evaluate_rule(
         if subject == "column":
             keep = set(capsules)
             columns = [column for column in columns if ctx.graph.columns[column].capsule in keep]
-    run = CheckRun(ctx=ctx, rule=rule, params=rule.check.params, subject=subject, capsules=capsules, columns=columns)
+    judged, judged_columns = capsules, columns
+    if within is not None:
+        judged = [index for index in capsules if index in within]
+        if subject == "column":
+            owners = ctx.graph.columns
+            judged_columns = [column for column in columns if owners[column].capsule in within]
+    run = CheckRun(
+        ctx=ctx, rule=rule, params=rule.check.params, subject=subject, capsules=judged, columns=judged_columns
+    )
     try:
-        hits = list(kind.function(run=run))
+        hits = list(kind.function(run=run)) if (within is None or judged) else []
     except CheckNotEvaluable as exc:
         return RuleResult(
             rule=rule, status="skipped", subject=subject, reason=str(exc), seconds=time.perf_counter() - started

@@ -59,6 +59,13 @@ class CheckType:
     normalised parameters and the rule's scope and raises ValueError("field: what is wrong"). A column check
     judges the columns the project declares; ``inferred_columns`` adds those column lineage inferred (PII checks:
     an inferred column holds data like any other, but it declares nothing).
+
+    ``depends`` says what a verdict on one capsule reads besides the rule's parameters and the project's settings
+    (one of DEPENDS), so an evaluation after a change judges again only the capsules whose verdict can differ
+    (``conformance.engine.scope``): ``self`` (the capsule, its columns and tests), ``parents``/``children`` (and
+    its direct neighbours that way), ``neighbours`` (both), ``ancestors``/``descendants`` (everything upstream or
+    downstream, at capsule or column level), ``lineage`` (both ways), ``graph`` (anything: judged again in full
+    after any change). A project-level rule (subject ``project``) is always ``graph``.
     """
 
     name: str
@@ -68,6 +75,7 @@ class CheckType:
     validate: Validator | None = None
     description: str = ""
     inferred_columns: bool = False
+    depends: str = "self"
 
     @property
     def default_scope(self) -> str:
@@ -75,6 +83,7 @@ class CheckType:
 
 
 _REGISTRY: dict[str, CheckType] = {}
+DEPENDS = ("self", "parents", "children", "neighbours", "ancestors", "descendants", "lineage", "graph")
 
 
 def register_check(
@@ -85,13 +94,17 @@ def register_check(
     validate: Validator | None = None,
     description: str = "",
     inferred_columns: bool = False,
+    depends: str = "graph",
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register ``function(*, run: CheckRun) -> Iterable[Hit]`` as check type ``name``.
 
     ``scopes`` maps each supported rule scope to the subject judged under it; the first is the default
     (``{"capsule": "capsule"}`` when omitted). Registering a name twice replaces the earlier check, so a
-    deployment can override a built-in deliberately.
+    deployment can override a built-in deliberately. ``depends`` (see CheckType) defaults to ``graph``: a check
+    that does not say what it reads is judged again in full after any change.
     """
+    if depends not in DEPENDS:
+        raise ValueError(f"check {name!r}: depends must be one of {', '.join(DEPENDS)}, not {depends!r}")
     scope_map = dict(scopes or {"capsule": "capsule"})
     for scope, subject in scope_map.items():
         if scope not in SCOPES or subject not in SUBJECTS:
@@ -106,6 +119,7 @@ def register_check(
             validate=validate,
             description=description or (function.__doc__ or "").strip().split("\n")[0],
             inferred_columns=inferred_columns,
+            depends=depends,
         )
         return function
 

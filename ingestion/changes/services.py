@@ -79,16 +79,22 @@ class _Side:
     state: ProjectState
     violations: dict[str, dict[str, Any]] | None = None
     score: float | None = None
+    scope: dict[str, Any] | None = None  # how its conformance evaluation was scoped (incremental, or full and why)
 
 
-def _load(parsed: ParsedProject, *, actor: str) -> Any:
+def _load(parsed: ParsedProject, *, actor: str) -> dict[str, Any] | None:
     """Load a parsed state and run the pipeline's later steps, inside the caller's transaction; the job is never
-    saved (the transaction is rolled back before its deferred foreign keys are checked)."""
+    saved (the transaction is rolled back before its deferred foreign keys are checked). Returns how the
+    conformance step scoped its evaluation (it judges again only what the change can affect, as in an
+    ingestion), None when it did not evaluate."""
     job = IngestionJob(pk=uuid.uuid4(), source_type="dbt", source_name=parsed.project.name, triggered_by=actor)
     result = project_load(parsed, job_id=job.pk, conventions=conventions_load())
-    for _name, step in _pipeline_steps():
-        step(load_result=result, job=job)
-    return result
+    scope = None
+    for name, step in _pipeline_steps():
+        stats = step(load_result=result, job=job)
+        if name == "conformance" and isinstance(stats, dict) and "score" in stats:
+            scope = stats.get("scope", {"mode": "full"})
+    return scope
 
 
 def _side(system: SourceSystem, *, evaluate: bool, lazy_sql: bool = False) -> _Side:
@@ -146,6 +152,8 @@ def diff_run(
     if base_side.violations is not None and head_side.violations is not None:
         conformance = conformance_delta(before=base_side.violations, after=head_side.violations,
                                         score_before=base_side.score, score_after=head_side.score)  # fmt: skip
+        if head_side.scope is not None:
+            conformance["evaluation"] = head_side.scope
     pii = pii_delta(diff) if evaluate and settings.PII_DETECTION_ENABLED else None
     return report_build(
         diff=diff, project=name, base_label=base.label if base else "stored", head_label=head.label, pii=pii,
@@ -165,9 +173,10 @@ def _preview(parsed: list[ParsedProject | None], *, name: str, actor: str) -> tu
                 _load(parsed[0], actor=actor)
                 parsed[0] = None
             sides.append(_side(SourceSystem.objects.get(name=name), evaluate=True, lazy_sql=stored))
-            _load(parsed[1], actor=actor)
+            scope = _load(parsed[1], actor=actor)
             parsed[1] = None
             sides.append(_side(SourceSystem.objects.get(name=name), evaluate=True))
+            sides[-1].scope = scope
             raise _Rollback
     except _Rollback:
         pass

@@ -115,13 +115,17 @@ def _neighbours(run: CheckRun, *, direction: str) -> Iterator[Hit]:
                 )
 
 
-@register_check("upstream", scopes={"graph": "capsule"}, params=_NEIGHBOUR_PARAMS, validate=_neighbour_params)
+@register_check(
+    "upstream", depends="parents", scopes={"graph": "capsule"}, params=_NEIGHBOUR_PARAMS, validate=_neighbour_params
+)
 def upstream(*, run: CheckRun) -> Iterator[Hit]:
     """Every direct parent satisfies the allowed/forbidden layers, types, materializations and access."""
     return _neighbours(run, direction="upstream")
 
 
-@register_check("downstream", scopes={"graph": "capsule"}, params=_NEIGHBOUR_PARAMS, validate=_neighbour_params)
+@register_check(
+    "downstream", depends="children", scopes={"graph": "capsule"}, params=_NEIGHBOUR_PARAMS, validate=_neighbour_params
+)
 def downstream(*, run: CheckRun) -> Iterator[Hit]:
     """Every direct child satisfies the allowed/forbidden layers, types, materializations and access."""
     return _neighbours(run, direction="downstream")
@@ -129,6 +133,7 @@ def downstream(*, run: CheckRun) -> Iterator[Hit]:
 
 @register_check(
     "layer_dependencies",
+    depends="parents",
     scopes={"graph": "capsule"},
     params={
         "allowed": Param("layer_layers", required=True, help="for each layer, the layers it may read from"),
@@ -168,6 +173,7 @@ def layer_dependencies(*, run: CheckRun) -> Iterator[Hit]:
 
 @register_check(
     "layer_bypass",
+    depends="ancestors",
     scopes={"graph": "capsule"},
     params={
         "from_layers": Param("layer_list", default=("raw",), help="where the paths start"),
@@ -256,6 +262,7 @@ def _bounds(count: int, params: Mapping[str, Any]) -> str | None:
 
 @register_check(
     "fan_out",
+    depends="children",
     scopes={"graph": "capsule"},
     params={
         "max": Param("int", minimum=0, help="a violation when the count is above this"),
@@ -299,6 +306,7 @@ def fan_out(*, run: CheckRun) -> Iterator[Hit]:
 
 @register_check(
     "fan_in",
+    depends="parents",
     scopes={"graph": "capsule"},
     params={
         "max": Param("int", minimum=0, help="a violation when the count is above this"),
@@ -335,6 +343,7 @@ def fan_in(*, run: CheckRun) -> Iterator[Hit]:
 
 @register_check(
     "dag_depth",
+    depends="ancestors",
     scopes={"graph": "capsule"},
     params={"max": Param("int", required=True, minimum=1, help="longest allowed chain of edges from a root")},
 )
@@ -354,6 +363,7 @@ def dag_depth(*, run: CheckRun) -> Iterator[Hit]:
 
 @register_check(
     "view_chain",
+    depends="ancestors",
     scopes={"graph": "capsule"},
     params={
         "max": Param("int", default=4, minimum=1, help="longest allowed run of view-like parents"),
@@ -407,6 +417,7 @@ def _chain_starts(parents: list[list[int]], run_length: list[int], index: int, l
 
 @register_check(
     "rejoined_concepts",
+    depends="graph",
     scopes={"graph": "capsule"},
     params={
         "ignore_types": Param(
@@ -450,6 +461,7 @@ def _mixed_params(params: Mapping[str, Any], scope: str) -> None:
 
 @register_check(
     "mixed_parents",
+    depends="parents",
     scopes={"graph": "capsule"},
     params={
         "types": Param("type_list", required=True, help="a violation when parents include ALL these types"),
@@ -506,7 +518,7 @@ def relation_key(node: CapsuleNode) -> str | None:
     return ".".join(parts).lower() if len(parts) >= 2 else None
 
 
-@register_check("duplicate_relation", scopes={"graph": "capsule"}, params={})
+@register_check("duplicate_relation", depends="graph", scopes={"graph": "capsule"}, params={})
 def duplicate_relation(*, run: CheckRun) -> Iterator[Hit]:
     """No two capsules in the filter point at the same database.schema.identifier (duplicate sources)."""
     capsules = run.graph.capsules
@@ -528,7 +540,7 @@ def duplicate_relation(*, run: CheckRun) -> Iterator[Hit]:
             )
 
 
-@register_check("orphan", scopes={"graph": "capsule"}, params={})
+@register_check("orphan", depends="neighbours", scopes={"graph": "capsule"}, params={})
 def orphan(*, run: CheckRun) -> Iterator[Hit]:
     """A capsule has at least one parent or one child (an orphan has neither: nothing feeds or reads it)."""
     capsules, parents, children = run.graph.capsules, run.graph.upstream, run.graph.downstream

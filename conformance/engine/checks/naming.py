@@ -21,6 +21,7 @@ def _name_pattern_params(params: Mapping[str, Any], scope: str) -> None:
 
 @register_check(
     "name_pattern",
+    depends="self",
     scopes={"capsule": "capsule", "column": "column"},
     params={
         "pattern": Param("regex", help="regular expression searched in the name (anchor it with ^ and $)"),
@@ -57,6 +58,7 @@ def name_pattern(*, run: CheckRun) -> Iterator[Hit]:
 
 @register_check(
     "layer_prefixes",
+    depends="self",
     scopes={"capsule": "capsule"},
     params={
         "prefixes": Param("layer_map", default=DEFAULT_PREFIXES, help="allowed name prefixes per layer"),
@@ -119,6 +121,7 @@ def layer_of_folder(path: str, folders: Mapping[str, tuple[str, ...]]) -> tuple[
 
 @register_check(
     "layer_folder_match",
+    depends="self",
     scopes={"capsule": "capsule"},
     params={
         "prefixes": Param("layer_map", default=DEFAULT_PREFIXES, help="name prefixes per layer"),
@@ -146,6 +149,7 @@ def layer_folder_match(*, run: CheckRun) -> Iterator[Hit]:
 
 @register_check(
     "source_folder",
+    depends="ancestors",
     scopes={"capsule": "capsule"},
     params={
         "ancestors": Param(
@@ -219,6 +223,7 @@ def _either(items: tuple[str, ...] | list[str]) -> str:
 
 @register_check(
     "model_type_prefix",
+    depends="self",
     scopes={"capsule": "capsule"},
     params={"skip_time_spines": Param("bool", default=True, help="MetricFlow time spines are not judged")},
 )
@@ -250,7 +255,7 @@ def model_type_prefix(*, run: CheckRun) -> Iterator[Hit]:
         )
 
 
-@register_check("model_type_folder", scopes={"capsule": "capsule"}, params={})
+@register_check("model_type_folder", depends="self", scopes={"capsule": "capsule"}, params={})
 def model_type_folder(*, run: CheckRun) -> Iterator[Hit]:
     """The model type told by the name's prefix and the one told by the deepest type folder agree.
 

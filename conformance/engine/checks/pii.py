@@ -32,6 +32,7 @@ def is_declared(column: ColumnNode, *, meta_keys: tuple[str, ...], tags: tuple[s
 
 @register_check(
     "pii_declared",
+    depends="self",
     scopes={"column": "column"},
     params={
         **_DECLARATION_PARAMS,
@@ -59,6 +60,7 @@ def pii_declared(*, run: CheckRun) -> Iterator[Hit]:
 
 @register_check(
     "pii_type_required",
+    depends="self",
     scopes={"column": "column"},
     params={
         **_DECLARATION_PARAMS,
@@ -93,6 +95,7 @@ def pii_type_required(*, run: CheckRun) -> Iterator[Hit]:
 
 @register_check(
     "pii_unmasked",
+    depends="lineage",
     scopes={"column": "column"},
     inferred_columns=True,  # holding personal data is a fact of the data, declared or not
     params={

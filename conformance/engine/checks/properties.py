@@ -41,6 +41,7 @@ def _required_property_params(params: Mapping[str, Any], scope: str) -> None:
 
 @register_check(
     "required_property",
+    depends="self",
     scopes={"capsule": "capsule", "column": "column"},
     params={
         "property": Param(
@@ -276,6 +277,7 @@ def _required_tests_params(params: Mapping[str, Any], scope: str) -> None:
 
 @register_check(
     "required_tests",
+    depends="self",
     scopes={"capsule": "capsule", "column": "column"},
     params={
         "kinds": Param(
@@ -368,6 +370,7 @@ def _tests_message(name: str, missing: list[str], count: int, minimum: int | Non
 
 @register_check(
     "test_status",
+    depends="self",
     scopes={"capsule": "capsule"},
     params={"statuses": Param("str_list", default=("fail", "error"), help="latest run statuses that count")},
 )
@@ -405,6 +408,7 @@ def _coverage_params(params: Mapping[str, Any], scope: str) -> None:
 
 @register_check(
     "coverage",
+    depends="self",
     scopes={"capsule": "capsule", "graph": "project"},
     params={
         "measure": Param("str", required=True, choices=MEASURES, help="what share is measured"),
@@ -494,7 +498,7 @@ def declared_columns(graph: GraphView, node: CapsuleNode) -> list[int]:
     return [c for c in node.columns if not columns[c].inferred]
 
 
-@register_check("test_directory", scopes={"capsule": "capsule"}, params={})
+@register_check("test_directory", depends="self", scopes={"capsule": "capsule"}, params={})
 def tests_in_model_folder(*, run: CheckRun) -> Iterator[Hit]:
     """Each generic test is declared in the folder of the model it tests (dbt-project-evaluator's
     fct_test_directories): one finding per test declared elsewhere. Tests in a path the project excludes are

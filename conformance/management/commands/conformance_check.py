@@ -15,6 +15,7 @@ from django.utils import timezone
 from conformance.engine import FORMATS, SEVERITIES, RuleFileError, load_rules, render
 from conformance.selectors import baseline_snapshot, fingerprints_present_at
 from conformance.services import conformance_evaluate, evaluation_only, gate_findings
+from dab_project.memory import gc_paused
 from dab_project.text import plural
 
 
@@ -53,6 +54,13 @@ class Command(BaseCommand):
         parser.add_argument("--no-store", action="store_true", help="evaluate only: keep no violations or score")
 
     def handle(self, *args, **options):
+        # The evaluation holds the graph (a million small objects) until the command ends: with the cyclic
+        # collector running, sorting and writing 60,000 findings afterwards triggered full collections that
+        # rescanned it all (3.5 s of CPU at 10,000 models, more than the rules' evaluation itself).
+        with gc_paused():
+            self._handle(options)
+
+    def _handle(self, options):
         now = timezone.now()
         specs = None
         if options["rules"]:

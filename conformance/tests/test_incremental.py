@@ -1,0 +1,192 @@
+"""Conformance proportional to change: after an ingestion that changed a few models, judging again only what the
+change can affect must leave exactly the stored violations, rule outcomes and score a full evaluation leaves.
+
+Each scenario starts from the real sample project ingested (a full evaluation) and steward triage on it, then
+ingests a modified copy of the sample twice from that same state (each inside a savepoint rolled back
+afterwards): once as the pipeline runs it (incremental), once forced to evaluate in full. The two end states
+are compared field by field (timestamps aside)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+from django.db import transaction
+
+from conformance import services
+from conformance.choices import ViolationStatus
+from conformance.models import Rule, ScoreSnapshot, Violation
+from conformance.services import ConformanceChanges, conformance_evaluate, violations_triage
+from conformance.tests.conftest import SAMPLE_TARGET
+
+pytestmark = pytest.mark.django_db
+
+
+class _Rollback(Exception):
+    pass
+
+
+def sample_manifest() -> dict:
+    return json.loads((SAMPLE_TARGET / "manifest.json").read_text())
+
+
+def models_in(manifest: dict, folder: str) -> list[dict]:
+    return [
+        node
+        for key, node in sorted(manifest["nodes"].items())
+        if node["resource_type"] == "model" and f"/{folder}/" in f"/{node['original_file_path']}"
+    ]
+
+
+def modified(manifest: dict) -> dict:
+    """A handful of models changed without touching an edge: a staging model's materialization, an intermediate
+    model's description, a mart's column documentation and tags, another mart's domain, and the first node
+    without a description documented."""
+    out = copy.deepcopy(manifest)
+    staging, intermediate, marts = models_in(out, "staging"), models_in(out, "intermediate"), models_in(out, "marts")
+    assert staging and intermediate and len(marts) >= 2
+    node = staging[0]
+    node["config"]["materialized"] = "table" if node["config"].get("materialized") == "view" else "view"
+    intermediate[0]["description"] = ""
+    mart = marts[0]
+    for column in mart["columns"].values():
+        column["description"] = ""
+    mart["tags"] = [*mart.get("tags", []), "changed_for_test"]
+    marts[1]["meta"] = {**marts[1].get("meta", {}), "domain": "another_domain"}
+    undocumented = next(node for key, node in sorted(out["nodes"].items()) if not node.get("description"))
+    undocumented["description"] = "Documented now."
+    return out
+
+
+def stored_state() -> dict[str, Any]:
+    """Everything an evaluation leaves, timestamps and generated ids aside."""
+    violations = {
+        v["fingerprint"]: v
+        for v in Violation.objects.values(
+            "fingerprint", "rule__rule_id", "capsule__urn", "column__urn", "severity", "message", "details",
+            "status", "resolved_by", "waiver_source", "waiver_reason", "waiver_expires", "waived_by",
+            "acknowledged_by",
+        )  # fmt: skip
+    }
+    snapshot = ScoreSnapshot.objects.order_by("-evaluated_at").first()
+    report = {key: value for key, value in snapshot.report.items() if key != "evaluated_at"}
+    rules = list(
+        Rule.objects.order_by("rule_id").values_list(
+            "rule_id", "last_status", "last_applicable", "last_failing", "last_findings", "last_waived", "pass_rate"
+        )
+    )
+    summary = {
+        name: getattr(snapshot, name)
+        for name in ("score", "weighted_score", "capsules", "columns", "rules_evaluated", "rules_skipped",
+                     "findings", "waived", "by_severity", "new_count", "fixed_count", "offenders")  # fmt: skip
+    }
+    return {"violations": violations, "snapshot": summary, "report": report, "rules": rules}
+
+
+def ingest_and_read(ingest, manifest: dict, *, full: bool, monkeypatch) -> tuple[dict, dict]:
+    """Ingest ``manifest`` in a savepoint, read what conformance stored, roll it all back."""
+    captured: dict[str, Any] = {}
+    with monkeypatch.context() as patch:
+        if full:
+            patch.setattr(ConformanceChanges, "from_load", classmethod(lambda cls, load_result: None))
+        try:
+            with transaction.atomic():
+                job = ingest(manifest)
+                captured["state"] = stored_state()
+                captured["stats"] = job.stats["conformance"]
+                raise _Rollback
+        except _Rollback:
+            pass
+    return captured["state"], captured["stats"]
+
+
+@pytest.fixture
+def triaged(ingest):
+    """The sample ingested and evaluated, then triaged: one violation acknowledged, one resolved by a steward
+    although its rule still finds it, one waived by a steward."""
+    ingest()
+    open_ = list(Violation.objects.filter(status=ViolationStatus.OPEN).order_by("fingerprint")[:3])
+    assert len(open_) == 3
+    violations_triage(violations=[open_[2]], action="waive", actor="steward", reason="accepted")
+    # the waiver is a setting: evaluate once so the next ingestion can build on an evaluation that knew it
+    conformance_evaluate(triggered_by="test")
+    # acknowledging and resolving are not: the next evaluation's outcome for them is the same either way
+    violations_triage(violations=[open_[0]], action="acknowledge", actor="steward")
+    violations_triage(violations=[open_[1]], action="resolve", actor="steward")
+    return open_
+
+
+def test_incremental_evaluation_stores_what_a_full_one_stores(ingest, triaged, monkeypatch):
+    changed = modified(sample_manifest())
+    incremental, stats = ingest_and_read(ingest, changed, full=False, monkeypatch=monkeypatch)
+    assert stats["scope"]["mode"] == "incremental", stats["scope"]
+    assert 0 < stats["scope"]["changed_capsules"] < 10
+    full, full_stats = ingest_and_read(ingest, changed, full=True, monkeypatch=monkeypatch)
+    assert "scope" not in full_stats
+    # the change did change conformance (so the comparison is not between two unchanged states)
+    assert stats["violations"]["new"] > 0 and stats["violations"]["resolved"] > 0
+    assert incremental["violations"].keys() == full["violations"].keys()
+    for fingerprint, row in full["violations"].items():
+        assert incremental["violations"][fingerprint] == row, fingerprint
+    assert incremental["snapshot"] == full["snapshot"]
+    assert incremental["report"] == full["report"]
+    assert incremental["rules"] == full["rules"]
+    assert stats["violations"] == full_stats["violations"] and stats["score"] == full_stats["score"]
+
+
+def test_an_unchanged_reingest_judges_nothing_again_and_changes_nothing(ingest, triaged):
+    before = stored_state()
+    job = ingest(force=True)
+    stats = job.stats["conformance"]
+    assert stats["scope"] == {**stats["scope"], "mode": "incremental", "changed_capsules": 0}
+    assert stats["violations"]["new"] == 0 and stats["violations"]["resolved"] == 0
+    after = stored_state()
+    # the violation a steward resolved is still found: opened again, as a full evaluation does
+    reopened = {fp for fp, row in before["violations"].items() if row != after["violations"][fp]}
+    assert reopened == {triaged[1].fingerprint}
+    assert after["violations"][triaged[1].fingerprint]["status"] == ViolationStatus.OPEN
+    assert after["violations"].keys() == before["violations"].keys()
+    assert after["report"] == before["report"]
+
+
+def test_changed_edges_settings_or_an_unevaluated_ingestion_mean_a_full_evaluation(ingest, triaged, settings):
+    manifest = sample_manifest()
+    staging = models_in(manifest, "staging")
+    # an edge dropped: a model no longer reads one of its parents
+    child = next(node for node in models_in(manifest, "marts") if len(node["depends_on"]["nodes"]) > 1)
+    child["depends_on"]["nodes"] = child["depends_on"]["nodes"][1:]
+    job = ingest(manifest)
+    assert job.stats["conformance"]["scope"] == {"mode": "full", "reason": "edges between capsules changed"}
+    # a steward waiver is a setting
+    violations_triage(
+        violations=[Violation.objects.filter(status=ViolationStatus.OPEN).order_by("fingerprint").first()],
+        action="waive", actor="steward", reason="later",
+    )  # fmt: skip
+    staging[0]["description"] = "changed again"
+    job = ingest(manifest)
+    assert job.stats["conformance"]["scope"]["reason"].startswith("rules, waivers or project settings changed")
+    # an ingestion with conformance off leaves the graph ahead of the stored evaluation
+    settings.CONFORMANCE_ON_INGEST = False
+    staging[0]["description"] = "and again"
+    ingest(manifest)
+    settings.CONFORMANCE_ON_INGEST = True
+    staging[0]["description"] = "once more"
+    job = ingest(manifest)
+    assert job.stats["conformance"]["scope"]["reason"].startswith("an ingestion completed since")
+    # and the ingestion after that full evaluation builds on it again
+    staging[0]["description"] = "last time"
+    job = ingest(manifest)
+    assert job.stats["conformance"]["scope"]["mode"] == "incremental"
+
+
+def test_every_built_in_check_declares_what_it_reads():
+    from conformance.engine import check_types
+    from conformance.engine.registry import DEPENDS
+
+    kinds = check_types()
+    assert kinds and all(kind.depends in DEPENDS for kind in kinds.values())
+    # the neighbour checks read the neighbours, not only the capsule itself
+    assert kinds["upstream"].depends == "parents" and kinds["downstream"].depends == "children"
+    assert set(kinds) >= services.SQL_CHECKS
