@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 import orjson
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Avg, CharField, Count, Exists, F, Max, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -601,12 +601,48 @@ def _facet_fields() -> dict[str, object]:
     return fields
 
 
+_PAGE_COMPILERS: dict = {}
+
+
+def _rows_by_id(rows: QuerySet, ids: list) -> dict:
+    """``rows.in_bulk(ids)``. On PostgreSQL the rows' SQL (joins, only(), annotations) is compiled once
+    per model (for the connection last used), with the ids as one array parameter (``id = ANY(%s)``), and
+    reused: compiling a page's query through the ORM cost more CPU than running it. So ``rows`` must
+    always be the same queryset for a model (the search pages' list rows:
+    ``capsules().for_list().with_column_count()``, ``columns().for_list()``)."""
+    if connection.vendor != "postgresql" or not ids:
+        return rows.in_bulk(ids)
+    # One entry per model, for this thread's connection (``connection`` is a proxy shared by threads); a
+    # server running threads (runserver, the live server of the browser tests) compiles again on a switch.
+    wrapper = connections[rows.db]
+    key = rows.model
+    cached = _PAGE_COMPILERS.get(key)
+    if cached is None or cached[0] is not wrapper:
+        marker = object()
+        table = connection.ops.quote_name(rows.model._meta.db_table)
+        pk = connection.ops.quote_name(rows.model._meta.pk.column)
+        shaped = rows.extra(where=[f"{table}.{pk} = ANY(%s)"], params=[marker])
+        compiler = shaped.query.get_compiler(using=rows.db)
+        sql, params = compiler.as_sql()
+        at = [n for n, param in enumerate(params) if param is marker]
+        if len(at) != 1:
+            return rows.in_bulk(ids)
+        cached = (wrapper, compiler, sql, list(params), at[0], shaped.query)
+        _PAGE_COMPILERS[key] = cached
+    _, compiler, sql, params, at, shaped_query = cached
+    params = [*params[:at], list(ids), *params[at + 1 :]]
+    compiler.as_sql = lambda *args, **kwargs: (sql, params)
+    page_query = shaped_query.clone()
+    page_query.get_compiler = lambda *args, **kwargs: compiler
+    return {row.pk: row for row in type(rows)(rows.model, query=page_query, using=rows.db)}
+
+
 def _search_page(
     *, rows: QuerySet, candidates: list[_Candidate], exact: bool, terms, limit: int, offset: int, facets=None
 ) -> SearchPage:
     """The page's window of ranked candidates, fetched whole (one query), each with its rank and reason."""
     window = candidates[offset : offset + limit]
-    by_id = rows.in_bulk([c.pk for c in window])
+    by_id = _rows_by_id(rows, [c.pk for c in window])
     results = []
     for candidate in window:
         row = by_id[candidate.pk]

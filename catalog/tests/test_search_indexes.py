@@ -10,7 +10,7 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from catalog import selectors
-from catalog.querysets import SqlPart, _name_similar_sql, capsules, columns
+from catalog.querysets import CAPSULE_LIST_ONLY, SqlPart, _name_similar_sql, capsules, columns
 from catalog.search import search_terms, trigrams_forget
 from catalog.tests.factories import CapsuleFactory, ColumnFactory
 
@@ -148,6 +148,33 @@ def test_search_candidates_in_sql_are_those_of_the_orm(postgres, query):
             (c.key[0], round(c.key[1], 5), *c.key[2:]) for c in in_orm[0]
         ]
         assert in_sql[1] == in_orm[1]
+
+
+def test_search_page_rows_compiled_once_are_those_of_in_bulk(postgres, django_assert_max_num_queries):
+    """The page's rows, read by SQL compiled once and reused with other ids, are what ``in_bulk`` reads:
+    the same rows, fields, joined objects and column counts, a query each."""
+    made = [CapsuleFactory(name=f"orders_{n}") for n in range(4)]
+    for n, capsule in enumerate(made):
+        for m in range(n):
+            ColumnFactory(name=f"c{m}", capsule=capsule)
+    fields = [*CAPSULE_LIST_ONLY, "column_count"]
+
+    def shown(rows: dict) -> dict:
+        return {
+            pk: [repr(getattr(row, f.split("__")[0])) for f in fields] + [str(row.owner), str(row.domain)]
+            for pk, row in rows.items()
+        }
+
+    for ids in ([made[0].pk, made[2].pk], [made[1].pk, made[3].pk, made[0].pk], [made[3].pk]):
+        rows = capsules().for_list().with_column_count()
+        with django_assert_max_num_queries(1):
+            reused = selectors._rows_by_id(rows, ids)
+        assert shown(reused) == shown(rows.in_bulk(ids))
+        assert set(reused) == set(ids)
+        column_ids = list(columns().values_list("pk", flat=True)[: len(ids)])
+        assert {pk: repr(row) for pk, row in selectors._rows_by_id(columns().for_list(), column_ids).items()} == {
+            pk: repr(row) for pk, row in columns().for_list().in_bulk(column_ids).items()
+        }
 
 
 def test_trigram_step_survives_a_user_who_cannot_enable_pg_trgm(postgres):
