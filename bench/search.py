@@ -19,7 +19,8 @@
    use most (``date``, ``id``: thousands of matches each); the typeahead over 2-8 character prefixes of
    the sampled names. One client on gitlab, four on gen10k (--clients).
 4. Prints top-1 and top-5 shares per category and in all, the misses, and p50/p95/p99 per endpoint, the
-   median over --repeat runs.
+   median over --repeat runs, with the server's CPU per request: gunicorn's workers and the PostgreSQL
+   backends of the database, user + system time read from /proc before and after each run (Linux).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import os
 import random
 import re
 import signal
+import statistics
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -185,6 +187,37 @@ def print_relevance(project: str, tally: dict[str, Counter], misses: list[str], 
         print(f"    ... and {len(misses) - show} more misses")
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_seconds(pid: int) -> tuple[int, float] | None:
+    """(parent pid, user + system CPU seconds) of a process from /proc, None once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK
+
+
+def server_cpu(server_pid: int, url: str, admin_url: str) -> tuple[float, float]:
+    """CPU seconds used so far by gunicorn's workers (the children of ``server_pid``) and by the PostgreSQL
+    backends connected to the benchmark's database (same machine). The difference over a run, divided by
+    its requests, is the server's CPU per request, which the load other processes put on the machine
+    moves far less than the wall time."""
+    app = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            stat = _cpu_seconds(int(entry.name))
+            if stat is not None and stat[0] == server_pid:
+                app += stat[1]
+    with psycopg.connect(admin_url) as conn:
+        backends = [row[0] for row in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s", [url.rsplit("/", 1)[1]]
+        )]  # fmt: skip
+    database = sum(stat[1] for stat in map(_cpu_seconds, backends) if stat is not None)
+    return app, database
+
+
 def url_makers(port: int, texts: list[str], prefixes: list[str]) -> dict:
     makers = {
         "api_search": lambda rng: "/api/v1/search?" + urlencode({"q": rng.choice(texts)}),
@@ -260,22 +293,30 @@ def main() -> None:
                 f"\nlatency on {project}: {n} client(s), gunicorn {options.workers} sync workers, "
                 f"{options.duration:.0f}s per endpoint and run, {len(texts)} queries (ms)\n{bench_api.HEADER}"
             )
+            cpu = defaultdict(list)  # endpoint -> [(gunicorn ms, PostgreSQL ms) per request, per run]
             for run in range(options.repeat):
                 for endpoint, make_url in makers.items():
+                    before = server_cpu(server.pid, url, options.database_url)
                     result = bench_api.drive(
                         port=port, endpoint=endpoint, make_url=make_url,
                         duration=options.duration, concurrency=n, seed=options.seed + run,
                     )  # fmt: skip
+                    after = server_cpu(server.pid, url, options.database_url)
+                    served = max(1, len(result.latencies) + result.errors)
+                    cpu[endpoint].append(tuple((b - a) * 1000 / served for a, b in zip(before, after, strict=True)))
                     runs[endpoint].append(result)
                     print(bench_api.row(result), flush=True)
-            print(f"median of {options.repeat} runs")
+            print(f"median of {options.repeat} runs; then the server's CPU per request (ms, gunicorn + PostgreSQL)")
             for endpoint, results in runs.items():
                 median = bench_api.Result.median_of(endpoint, results)
+                app = statistics.median(c[0] for c in cpu[endpoint])
+                database = statistics.median(c[1] for c in cpu[endpoint])
+                used = f"  cpu {app:.1f} + {database:.1f} ms"
                 if endpoint in ("api_search", "capsules_search"):
                     verdict = "ok" if median.percentile(95) <= TARGETS_MS[project] else "MISS"
-                    print(f"{bench_api.row(median)}  (target p95 {TARGETS_MS[project]} ms: {verdict})")
+                    print(f"{bench_api.row(median)}{used}  (target p95 {TARGETS_MS[project]} ms: {verdict})")
                 else:
-                    print(bench_api.row(median))
+                    print(f"{bench_api.row(median)}{used}")
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)

@@ -109,20 +109,34 @@ def squash(text: str) -> str:
 
 def edit_distance(a: str, b: str, *, limit: int = 3) -> int:
     """Optimal string alignment distance (insertions, deletions, substitutions, and swaps of two neighbours
-    as one edit), or ``limit`` when it is at least that: only small distances matter, so rows stop early."""
+    as one edit), or ``limit`` when it is at least that: only small distances matter, so each row fills
+    only the cells within ``limit`` of the diagonal (the others cost at least ``limit`` anyway) and rows
+    stop early. A fuzzy match's reason asks it for each result shown."""
     if abs(len(a) - len(b)) >= limit:
         return limit
+    if a == b:
+        return 0
+    width = len(b)
     previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            cost = 0 if ca == cb else 1
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                value = min(value, previous2[j - 2] + 1)
-            current.append(value)
-        if min(current) >= limit:
+    previous = [min(j, limit) for j in range(width + 1)]
+    for i in range(1, len(a) + 1):
+        ca = a[i - 1]
+        current = [limit] * (width + 1)
+        current[0] = min(i, limit)
+        row_min = current[0]
+        for j in range(max(1, i - limit + 1), min(width, i + limit - 1) + 1):
+            cb = b[j - 1]
+            value = previous[j - 1] + (ca != cb)
+            if previous[j] + 1 < value:
+                value = previous[j] + 1
+            if current[j - 1] + 1 < value:
+                value = current[j - 1] + 1
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb and previous2[j - 2] + 1 < value:
+                value = previous2[j - 2] + 1
+            current[j] = value
+            if value < row_min:
+                row_min = value
+        if row_min >= limit:
             return limit
         previous2, previous = previous, current
     return min(previous[-1], limit)

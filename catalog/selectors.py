@@ -13,14 +13,22 @@ from urllib.parse import urlencode
 
 import orjson
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.db.models import Avg, CharField, Count, Exists, F, Max, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Cast
 from django.urls import reverse
 
 from catalog.choices import INFERRED_ORIGINS
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
-from catalog.querysets import CapsuleQuerySet, ColumnQuerySet, capsules, columns, fuzzy_threshold, pii_q
+from catalog.querysets import (
+    CapsuleQuerySet,
+    ColumnQuerySet,
+    SqlPart,
+    capsules,
+    columns,
+    fuzzy_threshold,
+    pii_q,
+)
 from catalog.search import (
     RANK_DESCRIPTION,
     RANK_EXACT,
@@ -385,10 +393,16 @@ def _search_candidates(
     (name -> field or expression) are fetched with each row, e.g. what the facets count."""
     cap = SEARCH_CAP if cap is None else cap
     terms = search_terms(query)
-    prefixed, named, described, fuzzy = everything.search_split(query)
-    same = everything.same_name_split(query) if fuzzy is not None else None
-    values = {"_name": F("name"), "_urn": F("urn"), "_tag_hit": everything.tag_hit(terms), **(fields or {})}
-    score = everything.description_score(terms) if described is not None else None
+    if _in_sql(everything, fields):
+        prefixed, named, described, fuzzy = everything.search_split_sql(query)
+        same = everything.same_name_split_sql(query) if fuzzy is not None else None
+        values = {"tag_hit": everything.tag_hit_sql(terms), "table": everything.model._meta.db_table}
+        score = everything.description_score_sql(terms) if described is not None else None
+    else:
+        prefixed, named, described, fuzzy = everything.search_split(query)
+        same = everything.same_name_split(query) if fuzzy is not None else None
+        values = {"_name": F("name"), "_urn": F("urn"), "_tag_hit": everything.tag_hit(terms), **(fields or {})}
+        score = everything.description_score(terms) if described is not None else None
     # The prefix matches first, on their own: when a common prefix ("stg") fills the cap, nothing else is
     # read. Then the other literal parts together.
     (first,) = _fetch_parts([(prefixed, cap + 1, None)], values)
@@ -425,7 +439,10 @@ def _search_candidates(
         candidates.append(_Candidate((rank, score, len(row["_name"]), row["_name"], row["_urn"]), row["pk"], row))
     if exact and fuzzy is not None and len(candidates) < FUZZY_WHEN_FEWER:
         seen = {c.pk for c in candidates}
-        close_qs = fuzzy.values("pk", **values, _score=everything.fuzzy_score(terms))[: FUZZY_CAP + 1]
+        if isinstance(fuzzy, SqlPart):
+            close_qs = _SqlRows(fuzzy, FUZZY_CAP + 1, everything.fuzzy_score_sql(terms), values)
+        else:
+            close_qs = fuzzy.values("pk", **values, _score=everything.fuzzy_score(terms))[: FUZZY_CAP + 1]
         threshold = fuzzy_threshold(terms)
         if threshold > DEFAULT_TRIGRAM_THRESHOLD:
             with transaction.atomic(), connection.cursor() as cursor:
@@ -446,10 +463,57 @@ def _search_candidates(
     return candidates, exact
 
 
-def _fetch_parts(parts: list[tuple[QuerySet, int, object]], values: dict) -> list[list[dict]]:
+def _in_sql(everything: QuerySet, fields: Mapping[str, object] | None) -> bool:
+    """Whether a search's candidates are asked in the SQL of ``search_split_sql`` rather than through the
+    ORM: on PostgreSQL, over a whole table (no facet chosen), with no field beyond the identity (the facets
+    and the typeahead read fields through the ORM)."""
+    return (
+        connection.vendor == "postgresql"
+        and not fields
+        and isinstance(everything, (CapsuleQuerySet, ColumnQuerySet))
+        and not everything.query.where
+    )
+
+
+class _SqlRows:
+    """The rows of one ``SqlPart``: id, name, URN, whether a tag equals the query, and a score (the SQL of
+    ``score``, or 0), as dicts keyed as the ORM path's values are, at most ``limit``."""
+
+    def __init__(self, part: SqlPart, limit: int, score: tuple[str, list] | None, values: dict, number: int = 0):
+        tag_hit, tag_params = values["tag_hit"]
+        score_sql, score_params = score if score is not None else ("0::float8", [])
+        order = f" ORDER BY {part.order}" if part.order else ""
+        self.sql = (
+            f"SELECT id, name, urn, {tag_hit}, {score_sql}, {number} FROM {connection.ops.quote_name(values['table'])} "
+            f"WHERE {part.where}{order} LIMIT {int(limit)}"
+        )
+        self.params = [*tag_params, *score_params, *part.params, *part.order_params]
+
+    @staticmethod
+    def read(sql: str, params: list) -> list[dict]:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return [
+                {"pk": pk, "_name": name, "_urn": urn, "_tag_hit": tag_hit, "_score": score, "_part": part}
+                for pk, name, urn, tag_hit, score, part in cursor.fetchall()
+            ]
+
+    def __iter__(self):
+        return iter(self.read(self.sql, self.params))
+
+
+def _fetch_parts(parts: list[tuple[QuerySet | SqlPart, int, object]], values: dict) -> list[list[dict]]:
     """The rows of each (queryset, limit, score expression) part, in one round trip on PostgreSQL (each part
     a parenthesised, limited SELECT joined by UNION ALL and told apart by a ``_part`` column); one query per
-    part on SQLite, which cannot limit the members of a compound statement."""
+    part on SQLite, which cannot limit the members of a compound statement. ``SqlPart``s (PostgreSQL,
+    ``search_split_sql``) are joined the same way in SQL, without the ORM."""
+    if parts and isinstance(parts[0][0], SqlPart):
+        selects = [_SqlRows(part, limit, score, values, number) for number, (part, limit, score) in enumerate(parts)]
+        sql = " UNION ALL ".join(f"({select.sql})" for select in selects)
+        fetched_sql: list[list[dict]] = [[] for _ in parts]
+        for row in _SqlRows.read(sql, [param for select in selects for param in select.params]):
+            fetched_sql[row["_part"]].append(row)
+        return fetched_sql
     shaped = [
         qs.values("pk", **values, _score=score if score is not None else Value(0.0), _part=Value(number))[:limit]
         for number, (qs, limit, score) in enumerate(parts)
@@ -537,12 +601,48 @@ def _facet_fields() -> dict[str, object]:
     return fields
 
 
+_PAGE_COMPILERS: dict = {}
+
+
+def _rows_by_id(rows: QuerySet, ids: list) -> dict:
+    """``rows.in_bulk(ids)``. On PostgreSQL the rows' SQL (joins, only(), annotations) is compiled once
+    per model (for the connection last used), with the ids as one array parameter (``id = ANY(%s)``), and
+    reused: compiling a page's query through the ORM cost more CPU than running it. So ``rows`` must
+    always be the same queryset for a model (the search pages' list rows:
+    ``capsules().for_list().with_column_count()``, ``columns().for_list()``)."""
+    if connection.vendor != "postgresql" or not ids:
+        return rows.in_bulk(ids)
+    # One entry per model, for this thread's connection (``connection`` is a proxy shared by threads); a
+    # server running threads (runserver, the live server of the browser tests) compiles again on a switch.
+    wrapper = connections[rows.db]
+    key = rows.model
+    cached = _PAGE_COMPILERS.get(key)
+    if cached is None or cached[0] is not wrapper:
+        marker = object()
+        table = connection.ops.quote_name(rows.model._meta.db_table)
+        pk = connection.ops.quote_name(rows.model._meta.pk.column)
+        shaped = rows.extra(where=[f"{table}.{pk} = ANY(%s)"], params=[marker])
+        compiler = shaped.query.get_compiler(using=rows.db)
+        sql, params = compiler.as_sql()
+        at = [n for n, param in enumerate(params) if param is marker]
+        if len(at) != 1:
+            return rows.in_bulk(ids)
+        cached = (wrapper, compiler, sql, list(params), at[0], shaped.query)
+        _PAGE_COMPILERS[key] = cached
+    _, compiler, sql, params, at, shaped_query = cached
+    params = [*params[:at], list(ids), *params[at + 1 :]]
+    compiler.as_sql = lambda *args, **kwargs: (sql, params)
+    page_query = shaped_query.clone()
+    page_query.get_compiler = lambda *args, **kwargs: compiler
+    return {row.pk: row for row in type(rows)(rows.model, query=page_query, using=rows.db)}
+
+
 def _search_page(
     *, rows: QuerySet, candidates: list[_Candidate], exact: bool, terms, limit: int, offset: int, facets=None
 ) -> SearchPage:
     """The page's window of ranked candidates, fetched whole (one query), each with its rank and reason."""
     window = candidates[offset : offset + limit]
-    by_id = rows.in_bulk([c.pk for c in window])
+    by_id = _rows_by_id(rows, [c.pk for c in window])
     results = []
     for candidate in window:
         row = by_id[candidate.pk]
@@ -760,8 +860,10 @@ def _ids_pieces(column: str, ids: Sequence[str]) -> list[tuple[str, list[Any]]]:
     ids = list(ids)
     if connection.vendor == "postgresql":
         return [(f"{column} = ANY(%s::uuid[])", [ids[i : i + 20_000]]) for i in range(0, len(ids), 20_000)]
-    return [(f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
-            for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900))]
+    return [
+        (f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+        for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900))
+    ]
 
 
 def column_pii_rows(
@@ -792,8 +894,11 @@ def column_pii_rows(
     conditions: list[str] = []
     params: list[Any] = []
     if with_pii_state:
-        lineage = ("c.pii_evidence @> '[{\"signal\": \"lineage\"}]'::jsonb" if postgres
-                   else "c.pii_evidence LIKE '%\"lineage\"%'")
+        lineage = (
+            'c.pii_evidence @> \'[{"signal": "lineage"}]\'::jsonb'
+            if postgres
+            else "c.pii_evidence LIKE '%\"lineage\"%'"
+        )
         conditions.append(f"(c.pii_type IS NOT NULL OR c.pii_decision IS NOT NULL OR {lineage})")
     if source_system_id is not None:
         conditions.append(f"c.capsule_id IN (SELECT id FROM {Capsule._meta.db_table} WHERE source_system_id = %s)")
@@ -802,8 +907,9 @@ def column_pii_rows(
         conditions.append(f"c.origin IN ({', '.join(['%s'] * len(origins))})")
         params.extend(origins)
     if capsule_ids is not None or column_ids is not None:
-        pieces = _ids_pieces("c.capsule_id", capsule_ids) if capsule_ids is not None else _ids_pieces(
-            "c.id", column_ids)
+        pieces = (
+            _ids_pieces("c.capsule_id", capsule_ids) if capsule_ids is not None else _ids_pieces("c.id", column_ids)
+        )
     else:
         pieces = [("", [])]
     for piece, piece_params in pieces:
@@ -827,8 +933,10 @@ def capsule_pii_facts(
         raise ValueError(f"attribute {attribute!r}: letters, digits and underscores only")
     else:
         stored = f"k.attributes->>'{attribute}'" if postgres else f"json_extract(k.attributes, '$.{attribute}')"
-    select = (f"SELECT k.id{text}, k.name, k.meta{text}, k.description, k.content_hash, k.columns_hash, {stored}"
-              f" FROM {Capsule._meta.db_table} k")
+    select = (
+        f"SELECT k.id{text}, k.name, k.meta{text}, k.description, k.content_hash, k.columns_hash, {stored}"
+        f" FROM {Capsule._meta.db_table} k"
+    )
     if capsule_ids is not None:
         pieces = [(f" WHERE {sql}", p) for sql, p in _ids_pieces("k.id", capsule_ids)]
     elif source_system_id is not None:
@@ -865,8 +973,12 @@ def column_names_by_capsule(
     if capsule_ids is not None:
         pieces = [(f" AND {sql}", p) for sql, p in _ids_pieces("c.capsule_id", capsule_ids)]
     elif source_system_id is not None:
-        pieces = [(f" AND c.capsule_id IN (SELECT id FROM {Capsule._meta.db_table} WHERE source_system_id = %s)",
-                   [id_text(source_system_id)])]
+        pieces = [
+            (
+                f" AND c.capsule_id IN (SELECT id FROM {Capsule._meta.db_table} WHERE source_system_id = %s)",
+                [id_text(source_system_id)],
+            )
+        ]
     else:
         pieces = [("", [])]
     out: dict[str, list[str]] = {}

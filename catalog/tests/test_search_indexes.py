@@ -7,9 +7,10 @@ import importlib
 
 import pytest
 from django.db import connection, transaction
+from django.db.models import F
 
 from catalog import selectors
-from catalog.querysets import capsules, columns
+from catalog.querysets import CAPSULE_LIST_ONLY, SqlPart, _name_similar_sql, capsules, columns
 from catalog.search import search_terms, trigrams_forget
 from catalog.tests.factories import CapsuleFactory, ColumnFactory
 
@@ -73,6 +74,107 @@ def close_to(query: str):
 def test_search_sql_matches_the_indexed_expressions(postgres, queryset, index):
     ColumnFactory(name="email", capsule=CapsuleFactory(name="orders", description="All orders."))
     assert index in plan(queryset().order_by())
+
+
+def sql_plan(queryset, query: str, part: int) -> str:
+    """EXPLAIN of one part of ``search_split_sql`` (0 prefix, 1 named, 2 described, 3 fuzzy) as the search
+    sends it, with sequential scans discouraged as in ``plan``. The named and fuzzy parts by their own
+    condition (they also exclude the literal matches, which on a table this small the planner may answer
+    with other indexes)."""
+    terms = search_terms(query)
+    if part == 1:
+        sql_part = SqlPart(*queryset._name_sql(terms))
+    elif part == 3:
+        sql_part = SqlPart(*_name_similar_sql(terms, "name"))
+    else:
+        sql_part = queryset.search_split_sql(query)[part]
+    values = {"tag_hit": queryset.tag_hit_sql(search_terms(query)), "table": queryset.model._meta.db_table}
+    rows = selectors._SqlRows(sql_part, 501, None, values)
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {rows.sql}", rows.params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+@pytest.mark.parametrize(
+    ("queryset", "query", "part", "index"),
+    [
+        (capsules, "orders", 0, "idx_capsules_name_c"),
+        (capsules, "orders", 1, "idx_capsules_name_trgm"),
+        (capsules, "orders", 1, "idx_capsules_urn_trgm"),
+        (capsules, "orders", 1, "idx_capsules_tags"),
+        (capsules, "orders", 2, "idx_capsules_description_document"),
+        (capsules, "ordres", 3, "idx_capsules_name_trgm"),
+        (capsules, "OrdersDaily", 3, "idx_capsules_name_squashed_trgm"),
+        (columns, "em", 0, "idx_columns_name_c"),
+        (columns, "email", 1, "idx_columns_name_c"),
+        (columns, "email", 1, "idx_columns_tags"),
+        (columns, "email", 2, "idx_columns_description_fts"),
+    ],
+)
+def test_search_parts_in_sql_use_the_same_indexes(postgres, queryset, query, part, index):
+    ColumnFactory(name="email", capsule=CapsuleFactory(name="orders", description="All orders."))
+    assert index in sql_plan(queryset(), query, part)
+
+
+def test_column_names_array_is_planned_without_its_elements(postgres):
+    """The names a "contains" search found are sent behind a sub-select: the planner neither weighs each
+    name nor, expecting many matches, trades the btree for a scan that stops at the LIMIT."""
+    ColumnFactory(name="email", capsule=CapsuleFactory(name="orders"))
+    sql, params = columns().search("email").order_by().query.sql_with_params()
+    assert "ANY(ARRAY(SELECT unnest(" in sql
+    assert "idx_columns_name_c" in plan(columns().search("email").order_by())
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["orders", "order", "ord", "or", "ordres", "OrdersDaily", "orders daily", "all", "e-mail", "em%il", "a_b", "mail"],
+)
+def test_search_candidates_in_sql_are_those_of_the_orm(postgres, query):
+    """The SQL parts (unscoped searches on PostgreSQL) find, rank and count what the querysets do."""
+    shop = CapsuleFactory(name="shop", tags=["orders"])
+    for name, description in [
+        ("orders", "All orders placed."), ("orders_daily", "Orders by day."), ("ordres_v2", ""),
+        ("stg_orders", "Staged orders, e-mail of the buyer."), ("order_items", None), ("a_b", "a_b"),
+    ]:  # fmt: skip
+        capsule = CapsuleFactory(name=name, description=description)
+        ColumnFactory(name=f"{name}_email", capsule=capsule, description=description, tags=["mail"])
+    ColumnFactory(name="order_id", capsule=shop)
+    for everything in (capsules, columns):
+        in_sql = selectors._search_candidates(everything=everything(), query=query)
+        # a field read with the candidates sends the querysets of the ORM instead
+        in_orm = selectors._search_candidates(everything=everything(), query=query, fields={"_x": F("name")})
+        assert [(c.key[0], round(c.key[1], 5), *c.key[2:]) for c in in_sql[0]] == [
+            (c.key[0], round(c.key[1], 5), *c.key[2:]) for c in in_orm[0]
+        ]
+        assert in_sql[1] == in_orm[1]
+
+
+def test_search_page_rows_compiled_once_are_those_of_in_bulk(postgres, django_assert_max_num_queries):
+    """The page's rows, read by SQL compiled once and reused with other ids, are what ``in_bulk`` reads:
+    the same rows, fields, joined objects and column counts, a query each."""
+    made = [CapsuleFactory(name=f"orders_{n}") for n in range(4)]
+    for n, capsule in enumerate(made):
+        for m in range(n):
+            ColumnFactory(name=f"c{m}", capsule=capsule)
+    fields = [*CAPSULE_LIST_ONLY, "column_count"]
+
+    def shown(rows: dict) -> dict:
+        return {
+            pk: [repr(getattr(row, f.split("__")[0])) for f in fields] + [str(row.owner), str(row.domain)]
+            for pk, row in rows.items()
+        }
+
+    for ids in ([made[0].pk, made[2].pk], [made[1].pk, made[3].pk, made[0].pk], [made[3].pk]):
+        rows = capsules().for_list().with_column_count()
+        with django_assert_max_num_queries(1):
+            reused = selectors._rows_by_id(rows, ids)
+        assert shown(reused) == shown(rows.in_bulk(ids))
+        assert set(reused) == set(ids)
+        column_ids = list(columns().values_list("pk", flat=True)[: len(ids)])
+        assert {pk: repr(row) for pk, row in selectors._rows_by_id(columns().for_list(), column_ids).items()} == {
+            pk: repr(row) for pk, row in columns().for_list().in_bulk(column_ids).items()
+        }
 
 
 def test_trigram_step_survives_a_user_who_cannot_enable_pg_trgm(postgres):
