@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 from django.db import connection
 from django.db.models import Q
+from django.db.models.fields.json import KT
 from django.utils import timezone
 
 from catalog.choices import INFERRED_ORIGINS, ColumnOrigin
@@ -250,14 +251,16 @@ def project_load(
     system = _source_system(parsed)
     result = LoadResult(source_system_id=system.pk)
     owner_ids = _owner_ids(parsed.owners, result)
+    # The two keys read from attributes by the database: decoding every capsule's attributes took twice as long.
     stored_capsules = {
-        urn: _Stored(
-            pk, content_hash, columns_hash, owner_id, domain_id, attrs.get("owner_source"), attrs.get("domain_source")
-        )  # fmt: skip
-        for urn, pk, content_hash, columns_hash, owner_id, domain_id, attrs in Capsule.objects.filter(
-            source_system=system
-        ).values_list("urn", "id", "content_hash", "columns_hash", "owner_id", "domain_id", "attributes")
-    }
+        urn: _Stored(pk, content_hash, columns_hash, owner_id, domain_id, owner_source, domain_source)
+        for urn, pk, content_hash, columns_hash, owner_id, domain_id, owner_source, domain_source in (
+            Capsule.objects.filter(source_system=system).values_list(
+                "urn", "id", "content_hash", "columns_hash", "owner_id", "domain_id", KT("attributes__owner_source"),
+                KT("attributes__domain_source"),
+            )
+        )
+    }  # fmt: skip
     digests = dict(
         (pk, (digest, columns_hash))
         for pk, digest, columns_hash in ColumnsDigest.objects.filter(

@@ -6,15 +6,12 @@ what reads them), so each is extracted when first asked and kept for the rest of
 
 from __future__ import annotations
 
-from lineage.sql_lineage import (
-    DBT_CTE_PREFIX,
-    ModelLineage,
-    UpstreamRelation,
-    dialect_for_adapter,
-    extract_column_lineage,
-)
+from typing import TYPE_CHECKING
 
 from .state import CapsuleState, ProjectState
+
+if TYPE_CHECKING:
+    from lineage.sql_lineage import ModelLineage, UpstreamRelation
 
 __all__ = ["FILTER_READER", "StateLineage"]
 
@@ -25,8 +22,13 @@ class StateLineage:
     """Lazily extracted column lineage over one ProjectState, with a reverse index built as models are read."""
 
     def __init__(self, state: ProjectState) -> None:
+        # Imported here: sqlglot takes a quarter of a second to import, and an ingestion that derives no lineage
+        # (identical artifacts) or a report without removed columns never needs it.
+        from lineage import sql_lineage
+
+        self._sql = sql_lineage
         self.state = state
-        self.dialect = dialect_for_adapter(state.adapter)
+        self.dialect = sql_lineage.dialect_for_adapter(state.adapter)
         self._models: dict[tuple, ModelLineage | None] = {}
         self._upstream: dict[str, list[str]] | None = None
 
@@ -38,14 +40,13 @@ class StateLineage:
                     self._upstream.setdefault(down, []).append(up)
         return self._upstream.get(urn, [])
 
-    @staticmethod
-    def _relation(capsule: CapsuleState, extra: tuple[str, ...] = ()) -> UpstreamRelation:
+    def _relation(self, capsule: CapsuleState, extra: tuple[str, ...] = ()) -> UpstreamRelation:
         if capsule.materialization == "ephemeral":
-            names: tuple[str, ...] = (f"{DBT_CTE_PREFIX}{capsule.name}",)
+            names: tuple[str, ...] = (f"{self._sql.DBT_CTE_PREFIX}{capsule.name}",)
         else:
             names = (capsule.relation,) if capsule.relation else (capsule.name,)
         columns = tuple(c.name for c in capsule.columns.values()) + extra
-        return UpstreamRelation(urn=capsule.urn, names=names, columns=columns, columns_complete=bool(columns))
+        return self._sql.UpstreamRelation(urn=capsule.urn, names=names, columns=columns, columns_complete=bool(columns))
 
     def model(self, urn: str, *, assume: tuple[str, str] | None = None) -> ModelLineage | None:
         """The model's lineage, or None when it is not a model with SQL in this state. ``assume`` (URN, column)
@@ -61,7 +62,7 @@ class StateLineage:
             self._relation(self.state.capsules[u], (assume[1],) if assume and assume[0] == u else ())
             for u in self._upstream_urns(urn) if u in self.state.capsules
         ]  # fmt: skip
-        result = extract_column_lineage(
+        result = self._sql.extract_column_lineage(
             sql=sql, dialect=self.dialect, upstream=upstream,
             target_columns=tuple(c.name for c in capsule.columns.values()),
         )  # fmt: skip

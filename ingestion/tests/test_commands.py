@@ -60,14 +60,24 @@ def test_project_name_and_dry_run():
     assert not Capsule.objects.exists()
 
 
-def test_cli_exits_non_zero_without_a_traceback(tmp_path):
+DAB = [sys.executable, "-m", "dab_project.cli"]
+
+
+@pytest.fixture(scope="module")
+def cli_env(tmp_path_factory) -> dict[str, str]:
+    """The environment of a `dab` process on a migrated SQLite database of its own."""
+    data = tmp_path_factory.mktemp("cli")
     env = {
-        **os.environ, "ENVIRONMENT": "development", "DAB_ENV_FILE": os.devnull, "DATA_DIR": str(tmp_path),
+        **os.environ, "ENVIRONMENT": "development", "DAB_ENV_FILE": os.devnull, "DATA_DIR": str(data),
         "DATABASE_URL": "",
     }  # fmt: skip
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    dab = [sys.executable, "-m", "dab_project.cli"]
-    subprocess.run([*dab, "migrate", "-v0"], env=env, check=True, capture_output=True)
+    subprocess.run([*DAB, "migrate", "-v0"], env=env, check=True, capture_output=True)
+    return env
+
+
+def test_cli_exits_non_zero_without_a_traceback(cli_env, tmp_path):
+    env, dab = cli_env, DAB
     result = subprocess.run(
         [*dab, "ingest", "dbt", "--manifest", str(tmp_path / "missing.json")], env=env, capture_output=True, text=True
     )
@@ -80,6 +90,24 @@ def test_cli_exits_non_zero_without_a_traceback(tmp_path):
     )  # fmt: skip
     assert ok.returncode == 0, ok.stderr
     assert json.loads(ok.stdout)["status"] == "completed"
+
+
+def test_an_ingestion_of_identical_artifacts_imports_neither_sqlglot_nor_the_sites_views(cli_env):
+    # What a process imports is most of what `dab ingest dbt` costs when nothing changed: sqlglot is imported
+    # only to derive lineage, the site's views (the URL system check) never.
+    manifest = str(SAMPLE_TARGET_DIR / "manifest.json")
+    subprocess.run([*DAB, "ingest", "dbt", "--manifest", manifest], env=cli_env, check=True, capture_output=True)
+    script = (
+        "import sys; from dab_project.cli import main; status = main(sys.argv[1:]); "
+        "print(sorted(m for m in ('sqlglot', 'catalog.views', 'pii.api.views') if m in sys.modules)); sys.exit(status)"
+    )
+    again = subprocess.run(
+        [sys.executable, "-c", script, "ingest", "dbt", "--manifest", manifest], env=cli_env, capture_output=True,
+        text=True,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert "Nothing changed" in again.stdout
+    assert again.stdout.strip().endswith("[]"), again.stdout
 
 
 class _Terminal(StringIO):
