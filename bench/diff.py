@@ -1,6 +1,7 @@
 """Change-report benchmark: a generated dbt project stored in PostgreSQL, then a head with changed models.
 
     python bench/diff.py [--models 10000] [--changed 50] [--database-url postgres://postgres@127.0.0.1:5432/x]
+                         [--artifacts DIR] [--reuse] [--steps diff,no-evaluate,ingest]
 
 Steps, each `dab ...` in a fresh process (wall time and peak RSS from wait4):
 
@@ -13,6 +14,9 @@ Steps, each `dab ...` in a fresh process (wall time and peak RSS from wait4):
 4. the same with --no-evaluate (the diff alone);
 5. ingesting the head: the job's own timing of the changeset recording against the whole ingestion;
 6. the same head again with --force (the whole pipeline, nothing changed): the changeset rows it stores.
+
+``--reuse`` keeps the ingested base as a template database (``<database>_<models>_base``) and clones it on later
+runs instead of ingesting again (minutes at 10,000 models); ``--steps`` picks which of steps 3-6 run.
 """
 
 from __future__ import annotations
@@ -90,18 +94,54 @@ def main() -> None:
     parser.add_argument("--changed", type=int, default=50)
     parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--database", default="dab_bench_diff", help="prefix of the scratch database's name")
+    parser.add_argument("--artifacts", type=Path, help="generated artifacts to use (default: generated in /tmp)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="clone the base from a template database kept by an earlier --reuse run")  # fmt: skip
+    parser.add_argument("--steps", default="diff,no-evaluate,ingest", help="which of: diff, no-evaluate, ingest")
     options = parser.parse_args()
-    artifacts = generate(options.models)
+    steps = set(options.steps.split(","))
+    artifacts = options.artifacts or generate(options.models)
     head, head_catalog = head_artifacts(artifacts, options.changed)
-    url = fresh_database(options.database_url, f"{options.database}_{options.models}")
-    env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development", "LOG_LEVEL": "WARNING"}
-    subprocess.run([str(PYTHON), "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
-
+    name = f"{options.database}_{options.models}"
+    template = f"{name}_base"
     print(f"{options.models} models, {options.changed} changed; PostgreSQL, fresh process per step", flush=True)
-    wall, rss, out = run_dab(["ingest", "dbt", "--manifest", str(artifacts / "manifest.json"), "--catalog",
-                              str(artifacts / "catalog.json"), "--json"], env)  # fmt: skip
-    print(f"  first ingest of the base:          {wall:6.1f} s  {rss:6,} MB peak RSS  cpu {CPU[-1]:.1f} s")
+    if options.reuse and database_exists(options.database_url, template):
+        url = database_clone(options.database_url, name, template=template)
+        env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development", "LOG_LEVEL": "WARNING"}
+        print(f"  base cloned from {template}")
+    else:
+        url = fresh_database(options.database_url, name)
+        env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development", "LOG_LEVEL": "WARNING"}
+        subprocess.run([str(PYTHON), "manage.py", "migrate", "-v0"], cwd=REPO, env=env, check=True)
+        wall, rss, out = run_dab(["ingest", "dbt", "--manifest", str(artifacts / "manifest.json"), "--catalog",
+                                  str(artifacts / "catalog.json"), "--json"], env)  # fmt: skip
+        print(f"  first ingest of the base:          {wall:6.1f} s  {rss:6,} MB peak RSS  cpu {CPU[-1]:.1f} s")
+        if options.reuse:
+            database_clone(options.database_url, template, template=name)
     diff_args = ["diff", "dbt", "--head", str(head), "--head-catalog", str(head_catalog), "--format", "json"]
+    if "diff" in steps:
+        diff_whole(diff_args, env)
+    if "no-evaluate" in steps:
+        wall, rss, _ = run_dab([*diff_args, "--no-evaluate"], env)
+        print(f"  diff, --no-evaluate:               {wall:6.1f} s  {rss:6,} MB peak RSS  cpu {CPU[-1]:.1f} s")
+    if "ingest" in steps:
+        ingest_head(head, head_catalog, url, env)
+
+
+def database_exists(admin_url: str, name: str) -> bool:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        return conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is not None
+
+
+def database_clone(admin_url: str, name: str, *, template: str) -> str:
+    """A fresh database ``name`` copied from ``template`` (a file copy: seconds, where ingesting takes minutes)."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    return admin_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def diff_whole(diff_args: list[str], env: dict) -> None:
     wall, rss, out = run_dab(diff_args, env)
     report = json.loads(out)
     print(f"  diff against stored (whole report): {wall:6.1f} s  {rss:6,} MB peak RSS  cpu {CPU[-1]:.1f} s")
@@ -111,8 +151,9 @@ def main() -> None:
     if scope:
         judged = f", {scope['changed_capsules']} capsules changed" if "changed_capsules" in scope else ""
         print(f"    conformance delta evaluated {scope.get('mode')}{judged} {scope.get('reason', '')}".rstrip())
-    wall, rss, _ = run_dab([*diff_args, "--no-evaluate"], env)
-    print(f"  diff, --no-evaluate:               {wall:6.1f} s  {rss:6,} MB peak RSS  cpu {CPU[-1]:.1f} s")
+
+
+def ingest_head(head: Path, head_catalog: Path, url: str, env: dict) -> None:
     wall, rss, out = run_dab(["ingest", "dbt", "--manifest", str(head), "--catalog", str(head_catalog), "--json"],
                              env)  # fmt: skip
     job = json.loads(out)
