@@ -85,6 +85,9 @@ class ProjectState:
     # A stored state read without its columns (``project_state_read(columns=False)``): reads those of the capsules
     # named, by URN, into the state (the change history reads only the columns an ingestion may change).
     columns_reader: Callable[[Iterable[str]], None] | None = None
+    # A stored state read on PostgreSQL: by URN, the MD5 of the capsule's declared columns as the database packed
+    # them, so a later read in the same transaction reuses the columns that kept their digest.
+    column_digests: dict[str, str] = field(default_factory=dict)
 
     def compiled_sql(self, urn: str) -> str | None:
         capsule = self.capsules.get(urn)
