@@ -38,13 +38,12 @@ class StateLineage:
                     self._upstream.setdefault(down, []).append(up)
         return self._upstream.get(urn, [])
 
-    @staticmethod
-    def _relation(capsule: CapsuleState, extra: tuple[str, ...] = ()) -> UpstreamRelation:
+    def _relation(self, capsule: CapsuleState, extra: tuple[str, ...] = ()) -> UpstreamRelation:
         if capsule.materialization == "ephemeral":
             names: tuple[str, ...] = (f"{DBT_CTE_PREFIX}{capsule.name}",)
         else:
             names = (capsule.relation,) if capsule.relation else (capsule.name,)
-        columns = tuple(c.name for c in capsule.columns.values()) + extra
+        columns = tuple(c.name for c in self.state.columns_of(capsule.urn).values()) + extra
         return UpstreamRelation(urn=capsule.urn, names=names, columns=columns, columns_complete=bool(columns))
 
     def model(self, urn: str, *, assume: tuple[str, str] | None = None) -> ModelLineage | None:
@@ -63,7 +62,7 @@ class StateLineage:
         ]  # fmt: skip
         result = extract_column_lineage(
             sql=sql, dialect=self.dialect, upstream=upstream,
-            target_columns=tuple(c.name for c in capsule.columns.values()),
+            target_columns=tuple(c.name for c in self.state.columns_of(urn).values()),
         )  # fmt: skip
         self._models[key] = result
         return result

@@ -18,7 +18,16 @@ from ingestion.models import CapsuleChange, RunObservation
 from ingestion.parsers.dbt import test_urn
 from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
 
-from .state import CapsuleState, ColumnState, ProjectState, config_digest, owner_label, sql_digest, test_key
+from .state import (
+    CapsuleState,
+    ColumnState,
+    ProjectState,
+    columns_unpack,
+    config_digest,
+    owner_label,
+    sql_digest,
+    test_key,
+)
 
 __all__ = [
     "RunHistory", "capsule_change_history", "capsule_run_history", "change_list", "flaky_tests",
@@ -54,6 +63,7 @@ def project_state_read(
     lazy_sql: bool = False,
     columns: bool = True,
     like: ProjectState | None = None,
+    lazy_columns: bool = False,
 ) -> ProjectState:
     """Everything of one stored project the change report compares, PII facts included. Three queries (capsules,
     their declared columns, capsule edges), read as tuples; about 1 s for 10,000 models and 376,000 columns.
@@ -66,7 +76,10 @@ def project_state_read(
     columns packed and hashed (those with the digest ``like`` read are its very columns, shared, not rebuilt)
     and its SQL's MD5 (the text fetched now only where it differs; elsewhere it is ``like``'s, fetched when asked).
     A change of 50 models in 10,000 then moves the columns and SQL of about 50 capsules instead of 376,000 columns
-    and 30 MB of SQL."""
+    and 30 MB of SQL.
+
+    ``lazy_columns`` (PostgreSQL): the columns are kept as the database packed them and unpacked on first use
+    (``ProjectState.columns_of``); a ``like`` read unpacks only those the two states do not share."""
     state = ProjectState(name=source_system.name, adapter=(source_system.meta or {}).get("adapter_type"))
     by_id: dict[Any, CapsuleState] = {}
     # Keys by the UUID's int on PostgreSQL (hashing a UUID object runs Python code); SQLite gives hex text.
@@ -132,7 +145,7 @@ def project_state_read(
     if like is not None:
         _like_reuse(state, like, declared, by_id=by_id, key=key, pii=pii, source_system=source_system)
     elif columns:
-        state.has_catalog = _columns_read(state, declared, by_id=by_id, key=key, pii=pii)
+        state.has_catalog = _columns_read(state, declared, by_id=by_id, key=key, pii=pii, lazy=lazy_columns)
     else:
         state.has_catalog = declared.filter(in_catalog=True).exists()
         ids = {c.urn: pk for pk, c in by_id.items()}
@@ -183,6 +196,7 @@ def _like_reuse(
     sql, params = _packed(declared, pii=pii)
     has_catalog = False
     stale = []
+    shared: set[str] = set()
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT capsule_id, md5(packed), catalog FROM ({sql}) AS p", params)
         for capsule_id, digest, catalog in cursor.fetchall():
@@ -194,17 +208,25 @@ def _like_reuse(
             if before is not None and like.column_digests.get(capsule.urn) == digest:
                 capsule.columns = before.columns  # the same object: the diff compares it by identity first
                 state.column_digests[capsule.urn] = digest
+                shared.add(capsule.urn)
             else:
                 stale.append(capsule_id)
     for start in range(0, len(stale), 900):
         _columns_read(state, declared.filter(capsule_id__in=stale[start : start + 900]), by_id=by_id, key=key,
                       pii=pii)  # fmt: skip
     state.has_catalog = has_catalog
+    # What the diff compares is unpacked now; the shared columns stay packed, unpacked (for both) when used.
+    for urn in [u for u in like.packed if u not in shared]:
+        like.columns_of(urn)
+    state.packed = like.packed
 
 
-def _columns_read(state: ProjectState, columns: QuerySet, *, by_id: dict, key: Callable, pii: bool) -> bool:
-    """Fill the capsules' columns from a queryset of declared columns; whether any is a catalog column. On
-    PostgreSQL, also each capsule's ``ProjectState.column_digests``."""
+def _columns_read(
+    state: ProjectState, columns: QuerySet, *, by_id: dict, key: Callable, pii: bool, lazy: bool = False
+) -> bool:
+    """Fill the capsules' columns from a queryset of declared columns (``lazy``: keep them packed in
+    ``state.packed``); whether any is a catalog column. On PostgreSQL, also each capsule's
+    ``ProjectState.column_digests``."""
     has_catalog = False
     make = ColumnState._make
     if connection.vendor == "postgresql":
@@ -212,20 +234,17 @@ def _columns_read(state: ProjectState, columns: QuerySet, *, by_id: dict, key: C
         # times more (376,000 of them in a 10,000-model project).
         sql, params = _packed(columns, pii=pii)
         with connection.cursor() as cursor:
-            cursor.execute(f"SELECT capsule_id, packed, md5(packed) FROM ({sql}) AS p", params)
-            for capsule_id, text, digest in cursor.fetchall():
+            cursor.execute(f"SELECT capsule_id, packed, md5(packed), catalog FROM ({sql}) AS p", params)
+            for capsule_id, text, digest, catalog in cursor.fetchall():
                 capsule = by_id.get(key(capsule_id))
                 if capsule is None or not text:
                     continue
                 state.column_digests[capsule.urn] = digest
-                for item in text.split("\x1e"):
-                    name, data_type, in_manifest, in_catalog, pii_type, masked = item.split("\x1f")
-                    in_catalog = in_catalog == "1"
-                    has_catalog = has_catalog or in_catalog
-                    capsule.columns[name.lower()] = make((
-                        name, None if data_type == "\x02" else data_type, in_manifest == "1", in_catalog,
-                        None if pii_type == "\x02" else pii_type, masked == "1",
-                    ))  # fmt: skip
+                has_catalog = has_catalog or catalog
+                if lazy:
+                    state.packed[capsule.urn] = text
+                else:
+                    capsule.columns.update(columns_unpack(text))
     else:
         for capsule_id, name, data_type, in_manifest, in_catalog, pii_type, masked in _rows(_values(columns, pii)):
             capsule = by_id.get(key(capsule_id))

@@ -105,11 +105,13 @@ def _side(
     lazy_sql: bool = False,
     like: ProjectState | None = None,
     fingerprints_only: bool = False,
+    lazy_columns: bool = False,
 ) -> _Side:
     """One side's state, and its violations and score when ``evaluate``: with ``fingerprints_only``, only the
     violations' fingerprints (the details of those that differ are read later)."""
     with gc_paused():
-        side = _Side(state=project_state_read(source_system=system, lazy_sql=lazy_sql, like=like))
+        side = _Side(state=project_state_read(source_system=system, lazy_sql=lazy_sql, like=like,
+                                              lazy_columns=lazy_columns))  # fmt: skip
     if evaluate and settings.CONFORMANCE_ON_INGEST:
         if fingerprints_only:
             side.fingerprints = violation_fingerprints_active(source_system_id=system.pk)
@@ -188,7 +190,8 @@ def _preview(parsed: list[ParsedProject | None], *, name: str, actor: str) -> tu
             system = SourceSystem.objects.get(name=name)
             # A stored base: only its violations' fingerprints now; those the head resolves are read after the
             # rollback, as stored (tens of thousands of violations, of which a change moves a handful).
-            sides.append(_side(system, evaluate=True, lazy_sql=stored, fingerprints_only=stored))
+            # its columns kept packed: the head read unpacks those the two sides do not share
+            sides.append(_side(system, evaluate=True, lazy_sql=stored, fingerprints_only=stored, lazy_columns=True))
             scope = _load(parsed[1], actor=actor)
             parsed[1] = None
             # the head read reuses the base's columns and SQL wherever the database's digests match
