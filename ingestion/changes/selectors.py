@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import orjson
@@ -121,26 +121,43 @@ def project_state_read(
         "relation_name",
         "tests",
     ).order_by()  # fmt: skip
-    for (pk, urn, unique_id, name, capsule_type, path, checksum, sql, materialization, attributes, tags, group,
-         contract, access, version, owner_name, owner_email, domain, layer, database, schema, relation,
-         tests) in _rows(rows):  # fmt: skip
-        attributes = _json(attributes, {})
-        deprecation = attributes.get("deprecation_date")
-        capsule = CapsuleState(
-            urn=urn, unique_id=unique_id, name=name, capsule_type=capsule_type, path=path, checksum=checksum or None,
-            sql_digest=sql if postgres else sql_digest(sql),
-            materialization=materialization,
-            config_digest=config_digest(attributes=attributes, tags=_json(tags, []), materialization=materialization,
-                                        group=group),
-            contract_enforced=bool(contract), access=access, version=version,
-            deprecation_date=str(deprecation) if deprecation else None, owner=owner_label(owner_name, owner_email),
-            domain=domain, layer=layer, relation=".".join(p for p in (database, schema, relation) if p) or None,
-            compiled_sql=None if postgres else sql,
-            tests={test_key(test_type=t.get("test_type", ""), column=t.get("column"), kwargs=t.get("kwargs"),
-                            name=t.get("name", "")): t.get("name", "") for t in _json(tests, [])},
-        )  # fmt: skip
-        state.capsules[urn] = capsule
+
+    def add(pk: Any, capsule: CapsuleState) -> None:
+        state.capsules[capsule.urn] = capsule
         by_id[key(pk)] = capsule
+
+    if not postgres:
+        for row in _rows(rows):
+            add(row[0], _capsule_state(row[1:], sql_md5=False))
+    else:
+        wanted = None
+        if like is not None and like.row_digests:
+            # Each row's digest first: a row that did not change since ``like`` read it is ``like``'s capsule
+            # (a copy: its columns and SQL are set below); only the others are sent whole.
+            wanted = []
+            sql, params = rows.query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT q.id, md5(ROW(q.*)::text) FROM ({sql}) AS q", params)
+                for pk, digest in cursor.fetchall():
+                    before = like.row_digests.get(key(pk))
+                    if before is not None and before[0] == digest:
+                        add(pk, replace(like.capsules[before[1]], columns={}, compiled_sql=None))
+                    else:
+                        wanted.append(pk)
+        # the rows' digests are kept by a read that a later one may be ``like`` (the preview's base)
+        digest = ", md5(ROW(q.*)::text)" if lazy_columns else ", NULL"
+        chunks = [rows] if wanted is None else [rows.filter(id__in=wanted[start : start + 900])
+                                                for start in range(0, len(wanted), 900)]  # fmt: skip
+        for chunk in chunks:
+            sql, params = chunk.query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT q.*{digest} FROM ({sql}) AS q", params)
+                while batch := cursor.fetchmany(5000):
+                    for row in batch:
+                        capsule = _capsule_state(row[1:-1], sql_md5=True)
+                        add(row[0], capsule)
+                        if row[-1] is not None:
+                            state.row_digests[key(row[0])] = (row[-1], capsule.urn)
     declared = Column.objects.filter(capsule__source_system=source_system).exclude(origin__in=INFERRED_ORIGINS)
     if like is not None:
         _like_reuse(state, like, declared, by_id=by_id, key=key, pii=pii, source_system=source_system)
@@ -170,6 +187,27 @@ def project_state_read(
             Capsule.objects.filter(source_system=source_system, urn__in=urns).values_list("urn", "compiled_sql")
         )
     return state
+
+
+def _capsule_state(row: tuple, *, sql_md5: bool) -> CapsuleState:
+    """A capsule's state from a row of ``project_state_read``'s capsule query (without its id)."""
+    (urn, unique_id, name, capsule_type, path, checksum, sql, materialization, attributes, tags, group, contract,
+     access, version, owner_name, owner_email, domain, layer, database, schema, relation, tests) = row  # fmt: skip
+    attributes = _json(attributes, {})
+    deprecation = attributes.get("deprecation_date")
+    return CapsuleState(
+        urn=urn, unique_id=unique_id, name=name, capsule_type=capsule_type, path=path, checksum=checksum or None,
+        sql_digest=sql if sql_md5 else sql_digest(sql),
+        materialization=materialization,
+        config_digest=config_digest(attributes=attributes, tags=_json(tags, []), materialization=materialization,
+                                    group=group),
+        contract_enforced=bool(contract), access=access, version=version,
+        deprecation_date=str(deprecation) if deprecation else None, owner=owner_label(owner_name, owner_email),
+        domain=domain, layer=layer, relation=".".join(p for p in (database, schema, relation) if p) or None,
+        compiled_sql=None if sql_md5 else sql,
+        tests={test_key(test_type=t.get("test_type", ""), column=t.get("column"), kwargs=t.get("kwargs"),
+                        name=t.get("name", "")): t.get("name", "") for t in _json(tests, [])},
+    )  # fmt: skip
 
 
 def _like_reuse(

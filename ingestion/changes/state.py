@@ -90,6 +90,8 @@ class ProjectState:
     # A stored state read on PostgreSQL: by URN, the MD5 of the capsule's declared columns as the database packed
     # them, so a later read in the same transaction reuses the columns that kept their digest.
     column_digests: dict[str, str] = field(default_factory=dict)
+    # The same for each capsule's row: capsule id (as the reader keys it) -> (MD5 of the row, URN).
+    row_digests: dict[Any, tuple[str, str]] = field(default_factory=dict)
     # Columns read but not yet unpacked, by URN (``columns_unpack``'s text): ``columns_of`` fills the capsule's
     # columns dict in place on first use. The preview's head shares this dict, and the columns dicts, with its base.
     packed: dict[str, str] = field(default_factory=dict)

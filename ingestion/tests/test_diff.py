@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -233,3 +234,9 @@ def test_head_read_reuses_the_base_only_where_the_database_digests_match(stored)
     unchanged = Capsule.objects.get(name="stg_payments").urn
     assert head.capsules[unchanged].compiled_sql is None  # the base's, fetched when asked
     assert head.compiled_sql(unchanged) == full.compiled_sql(unchanged)
+    # rows: an unchanged one is the base's capsule copied (its tests the same object), a changed one is read again
+    assert head.capsules[unchanged].tests is base.capsules[unchanged].tests
+    assert head.capsules[resql.urn].tests is not base.capsules[resql.urn].tests
+    assert head.capsules[resql.urn].sql_digest != base.capsules[resql.urn].sql_digest
+    facts = lambda state: {u: replace(c, compiled_sql=None, columns={}) for u, c in state.capsules.items()}  # noqa: E731
+    assert facts(head) == facts(full)  # every other fact as a full read gives it
