@@ -307,13 +307,14 @@ def _values(columns: QuerySet, pii: bool) -> QuerySet:
 
 def _packed(columns: QuerySet, *, pii: bool) -> tuple[str, list]:
     """SQL of (capsule_id, packed, catalog), one row per capsule (PostgreSQL): its columns as one text, in name
-    order so that equal columns give an equal digest (fields joined by chr(31), columns by chr(30), chr(2) for
-    NULL), and whether any is a catalog column."""
+    order so that equal columns give an equal digest whatever order the rows come in (byte order: the locale's
+    collation would cost more and order nothing better), fields joined by chr(31), columns by chr(30), chr(2) for
+    NULL; and whether any is a catalog column."""
     sql, params = _values(columns, pii).query.sql_with_params()
     return (
         "SELECT capsule_id, string_agg(concat_ws(chr(31), name, coalesce(data_type, chr(2)), in_manifest::int,"
-        " in_catalog::int, coalesce(pii_type, chr(2)), pii_masked::int), chr(30) ORDER BY name) AS packed,"
-        " bool_or(in_catalog) AS catalog"
+        ' in_catalog::int, coalesce(pii_type, chr(2)), pii_masked::int), chr(30) ORDER BY name COLLATE "C")'
+        " AS packed, bool_or(in_catalog) AS catalog"
         f" FROM ({sql}) AS declared(capsule_id, name, data_type, in_manifest, in_catalog, pii_type, pii_masked)"
         " GROUP BY capsule_id"
     ), params
