@@ -3,7 +3,8 @@
     python bench/diff.py [--models 10000] [--changed 50] [--database-url postgres://postgres@127.0.0.1:5432/x]
                          [--artifacts DIR] [--reuse] [--steps diff,no-evaluate,ingest]
 
-Steps, each `dab ...` in a fresh process (wall time and peak RSS from wait4):
+Steps, each `dab ...` in a fresh process (wall time, peak RSS and CPU time from wait4; the CPU time of the PostgreSQL
+backends serving it, sampled from /proc):
 
 1. generate the artifacts with ../shared/bench/gen_dbt.py (cached in /tmp), and a head where ``--changed`` models
    changed: each model's compiled SQL selects one more column (in the catalog too), and every second one also
