@@ -188,9 +188,9 @@ def _preview(parsed: list[ParsedProject | None], *, name: str, actor: str) -> tu
                 _load(parsed[0], actor=actor)
                 parsed[0] = None
             system = SourceSystem.objects.get(name=name)
-            # A stored base: only its violations' fingerprints now; those the head resolves are read after the
-            # rollback, as stored (tens of thousands of violations, of which a change moves a handful).
-            # its columns kept packed: the head read unpacks those the two sides do not share
+            # The base's columns stay packed (the head read unpacks those the two sides do not share). A stored
+            # base's violations: only their fingerprints now; those the head resolves are read after the rollback,
+            # as stored (tens of thousands of violations, of which a change moves a handful).
             sides.append(_side(system, evaluate=True, lazy_sql=stored, fingerprints_only=stored, lazy_columns=True))
             scope = _load(parsed[1], actor=actor)
             parsed[1] = None

@@ -61,7 +61,8 @@ class CapsuleState:
     layer: str | None = None
     relation: str | None = None  # database.schema.relation
     compiled_sql: str | None = None  # None in stored states until asked for (ProjectState.compiled_sql)
-    columns: dict[str, ColumnState] = field(default_factory=dict)  # lower-case name -> column
+    # lower-case name -> column; empty until ProjectState.columns_of while the state holds them packed
+    columns: dict[str, ColumnState] = field(default_factory=dict)
     tests: dict[tuple, str] = field(default_factory=dict)  # test_key -> the test's name
 
     @property
