@@ -240,7 +240,7 @@ def diff_states(base: ProjectState, head: ProjectState) -> Diff:
     for old, new in pairs:
         before, after = base.capsules[old], head.capsules[new]
         diff.changes.extend(_capsule_changes(before, after, stewarded=head.stewarded))
-        if before.columns != after.columns:
+        if before.columns is not after.columns and before.columns != after.columns:  # shared when unchanged
             diff.changes.extend(_column_changes(diff, before, after))
         if before.tests != after.tests:
             diff.changes.extend(_test_changes(before, after))

@@ -36,7 +36,8 @@ def report_subgraph(report: DiffReport, *, max_nodes: int = 80) -> dict[str, Any
     keep = set(kept)
     nodes = []
     for urn in kept:
-        capsule = diff.head.capsules.get(urn) or diff.base.capsules.get(urn)
+        state = diff.head if urn in diff.head.capsules else diff.base
+        capsule = state.capsules.get(urn)
         if capsule is None:
             continue
         nodes.append({
@@ -44,7 +45,7 @@ def report_subgraph(report: DiffReport, *, max_nodes: int = 80) -> dict[str, Any
             "type": capsule.capsule_type, "layer": capsule.layer, "rank": 0,
             "layer_rank": LAYER_ORDER.get(capsule.layer or "", 5), "change": marks[urn],
             "in_head": urn in diff.head.capsules, "depth": 0, "direction": "self",
-            "has_pii": any(c.pii_type for c in capsule.columns.values()),
+            "has_pii": any(c.pii_type for c in state.columns_of(urn).values()),
         })  # fmt: skip
     edges: dict[tuple[str, str], dict[str, Any]] = {}
     for state, rename in ((diff.head, {}), (diff.base, to_head)):

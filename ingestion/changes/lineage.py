@@ -45,7 +45,7 @@ class StateLineage:
             names: tuple[str, ...] = (f"{self._sql.DBT_CTE_PREFIX}{capsule.name}",)
         else:
             names = (capsule.relation,) if capsule.relation else (capsule.name,)
-        columns = tuple(c.name for c in capsule.columns.values()) + extra
+        columns = tuple(c.name for c in self.state.columns_of(capsule.urn).values()) + extra
         return self._sql.UpstreamRelation(urn=capsule.urn, names=names, columns=columns, columns_complete=bool(columns))
 
     def model(self, urn: str, *, assume: tuple[str, str] | None = None) -> ModelLineage | None:
@@ -64,7 +64,7 @@ class StateLineage:
         ]  # fmt: skip
         result = self._sql.extract_column_lineage(
             sql=sql, dialect=self.dialect, upstream=upstream,
-            target_columns=tuple(c.name for c in capsule.columns.values()),
+            target_columns=tuple(c.name for c in self.state.columns_of(urn).values()),
         )  # fmt: skip
         self._models[key] = result
         return result

@@ -10,7 +10,6 @@ from typing import Any
 
 from .breaking import Breaking, breaking_changes
 from .diff import Diff
-from .state import ProjectState
 
 __all__ = ["MART_LAYERS", "DiffReport", "conformance_delta", "pii_delta", "report_build"]
 
@@ -78,31 +77,17 @@ class DiffReport:
         }
 
 
-def _column_map(diff: Diff) -> dict[tuple[str, str], tuple[str, str]]:
-    """(head capsule URN, lower column) -> (base capsule URN, lower column) for renamed capsules and columns."""
-    to_base = {new: old for old, new in diff.renamed.items()}
-    mapping: dict[tuple[str, str], tuple[str, str]] = {}
-    for urn, capsule in diff.head.capsules.items():
-        base_urn = to_base.get(urn, urn)
-        for name in capsule.columns:
-            mapping[(urn, name)] = (base_urn, name)
-    for change in diff.of_kind("column_renamed"):
-        mapping[(change.urn, (change.column or "").lower())] = (
-            to_base.get(change.urn, change.urn),
-            (change.before or "").lower(),
-        )
-    return mapping
-
-
-def _base_column(base: ProjectState, key: tuple[str, str]):
-    capsule = base.capsules.get(key[0])
-    return None if capsule is None else capsule.columns.get(key[1])
-
-
 def pii_delta(diff: Diff) -> dict[str, list[dict[str, Any]]]:
-    """New PII columns, PII newly reaching a mart or an exposure unmasked, masking removed (states with PII facts)."""
+    """New PII columns, PII newly reaching a mart or an exposure unmasked, masking removed (states with PII facts).
+
+    A capsule under the same URN with the same columns (PII facts included) in the same layer, which no exposure
+    newly reads, can add nothing to any of the three: it is skipped without looking at its columns (most of a
+    project, whose columns the stored head shares with the base)."""
     base, head = diff.base, diff.head
-    mapping = _column_map(diff)
+    to_base = {new: old for old, new in diff.renamed.items()}
+    renamed_columns = {
+        (c.urn, (c.column or "").lower()): (c.before or "").lower() for c in diff.of_kind("column_renamed")
+    }
     new_pii, exposed, unmasked = [], [], []
     readers: dict[str, list[str]] = {}
     for up, downs in head.downstream.items():
@@ -110,12 +95,21 @@ def pii_delta(diff: Diff) -> dict[str, list[dict[str, Any]]]:
             if head.capsules.get(down) and head.capsules[down].capsule_type == "exposure":
                 readers.setdefault(up, []).append(down)
     base_readers = {(up, down) for up, downs in base.downstream.items() for down in downs}
-    to_base = {new: old for old, new in diff.renamed.items()}
+    newly_read = {up for up, downs in readers.items()
+                  if any((to_base.get(up, up), to_base.get(e, e)) not in base_readers for e in downs)}  # fmt: skip
     for urn, capsule in sorted(head.capsules.items()):
+        base_urn = to_base.get(urn, urn)
+        earlier = base.capsules.get(base_urn)
+        if (
+            earlier is not None and base_urn == urn and earlier.layer == capsule.layer and urn not in newly_read
+            and (earlier.columns is capsule.columns or earlier.columns == capsule.columns)
+        ):  # fmt: skip
+            continue
+        base_columns = earlier.columns if earlier is not None else {}
         for name, column in capsule.columns.items():
             if not column.pii_type:
                 continue
-            before = _base_column(base, mapping.get((urn, name), (urn, name)))
+            before = base_columns.get(renamed_columns.get((urn, name), name))
             entry = {"urn": urn, "capsule": capsule.label, "path": capsule.path, "column": column.name,
                      "pii_type": column.pii_type, "layer": capsule.layer, "masked": column.pii_masked}  # fmt: skip
             if before is None or not before.pii_type:
@@ -127,7 +121,6 @@ def pii_delta(diff: Diff) -> dict[str, list[dict[str, Any]]]:
                 unmasked.append({**entry, "pii_type_before": before.pii_type})
             if capsule.layer in MART_LAYERS and not was_open:
                 exposed.append({**entry, "reaches": "mart"})
-            base_urn = to_base.get(urn, urn)
             newly = [
                 e for e in readers.get(urn, ()) if not (was_open and (base_urn, to_base.get(e, e)) in base_readers)
             ]

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import transaction
 
 from catalog.models import SourceSystem
-from conformance.selectors import snapshot_latest, violations_active_brief
+from conformance.selectors import snapshot_latest, violation_fingerprints_active, violations_active_brief
 from dab_project.memory import gc_paused
 from ingestion.loader import project_load
 from ingestion.models import IngestionJob
@@ -77,7 +77,8 @@ class ArtifactSet:
 @dataclass
 class _Side:
     state: ProjectState
-    violations: dict[str, dict[str, Any]] | None = None
+    violations: dict[str, dict[str, Any]] | None = None  # by fingerprint: all, or (stored base) those that differ
+    fingerprints: set[str] | None = None  # of the active violations, when only those are read at first
     score: float | None = None
     scope: dict[str, Any] | None = None  # how its conformance evaluation was scoped (incremental, or full and why)
 
@@ -97,11 +98,25 @@ def _load(parsed: ParsedProject, *, actor: str) -> dict[str, Any] | None:
     return scope
 
 
-def _side(system: SourceSystem, *, evaluate: bool, lazy_sql: bool = False) -> _Side:
+def _side(
+    system: SourceSystem,
+    *,
+    evaluate: bool,
+    lazy_sql: bool = False,
+    like: ProjectState | None = None,
+    fingerprints_only: bool = False,
+    lazy_columns: bool = False,
+) -> _Side:
+    """One side's state, and its violations and score when ``evaluate``: with ``fingerprints_only``, only the
+    violations' fingerprints (the details of those that differ are read later)."""
     with gc_paused():
-        side = _Side(state=project_state_read(source_system=system, lazy_sql=lazy_sql))
+        side = _Side(state=project_state_read(source_system=system, lazy_sql=lazy_sql, like=like,
+                                              lazy_columns=lazy_columns))  # fmt: skip
     if evaluate and settings.CONFORMANCE_ON_INGEST:
-        side.violations = violations_active_brief(source_system_id=system.pk)
+        if fingerprints_only:
+            side.fingerprints = violation_fingerprints_active(source_system_id=system.pk)
+        else:
+            side.violations = violations_active_brief(source_system_id=system.pk)
         latest = snapshot_latest(full_only=True)
         side.score = latest.score if latest else None
     return side
@@ -172,12 +187,27 @@ def _preview(parsed: list[ParsedProject | None], *, name: str, actor: str) -> tu
             if not stored:
                 _load(parsed[0], actor=actor)
                 parsed[0] = None
-            sides.append(_side(SourceSystem.objects.get(name=name), evaluate=True, lazy_sql=stored))
+            system = SourceSystem.objects.get(name=name)
+            # The base's columns stay packed (the head read unpacks those the two sides do not share). A stored
+            # base's violations: only their fingerprints now; those the head resolves are read after the rollback,
+            # as stored (tens of thousands of violations, of which a change moves a handful).
+            sides.append(_side(system, evaluate=True, lazy_sql=stored, fingerprints_only=stored, lazy_columns=True))
             scope = _load(parsed[1], actor=actor)
             parsed[1] = None
-            sides.append(_side(SourceSystem.objects.get(name=name), evaluate=True))
+            # the head read reuses the base's columns and SQL wherever the database's digests match
+            sides.append(_side(system, evaluate=True, like=sides[0].state, fingerprints_only=stored))
             sides[-1].scope = scope
+            base, head = sides
+            if base.fingerprints is not None and head.fingerprints is not None:
+                head.violations = violations_active_brief(
+                    source_system_id=system.pk, fingerprints=head.fingerprints - base.fingerprints
+                )
             raise _Rollback
     except _Rollback:
         pass
-    return sides[0], sides[1]
+    base, head = sides
+    if base.fingerprints is not None and head.fingerprints is not None:
+        base.violations = violations_active_brief(
+            source_system_id=system.pk, fingerprints=base.fingerprints - head.fingerprints
+        )
+    return base, head

@@ -18,7 +18,9 @@ import orjson
 from ingestion import conventions as conv
 from ingestion.records import CapsuleRecord, ParsedProject, TestRecord
 
-__all__ = ["CapsuleState", "ColumnState", "ProjectState", "sql_digest", "state_from_parsed", "test_key"]
+__all__ = [
+    "CapsuleState", "ColumnState", "ProjectState", "columns_unpack", "sql_digest", "state_from_parsed", "test_key",
+]  # fmt: skip
 
 # Attributes that change on every run (or are bookkeeping) and say nothing about the model's configuration.
 VOLATILE_ATTRIBUTES = frozenset({
@@ -59,7 +61,8 @@ class CapsuleState:
     layer: str | None = None
     relation: str | None = None  # database.schema.relation
     compiled_sql: str | None = None  # None in stored states until asked for (ProjectState.compiled_sql)
-    columns: dict[str, ColumnState] = field(default_factory=dict)  # lower-case name -> column
+    # lower-case name -> column; empty until ProjectState.columns_of while the state holds them packed
+    columns: dict[str, ColumnState] = field(default_factory=dict)
     tests: dict[tuple, str] = field(default_factory=dict)  # test_key -> the test's name
 
     @property
@@ -85,6 +88,14 @@ class ProjectState:
     # A stored state read without its columns (``project_state_read(columns=False)``): reads those of the capsules
     # named, by URN, into the state (the change history reads only the columns an ingestion may change).
     columns_reader: Callable[[Iterable[str]], None] | None = None
+    # A stored state read on PostgreSQL: by URN, the MD5 of the capsule's declared columns as the database packed
+    # them, so a later read in the same transaction reuses the columns that kept their digest.
+    column_digests: dict[str, str] = field(default_factory=dict)
+    # The same for each capsule's row: capsule id (as the reader keys it) -> (MD5 of the row, URN).
+    row_digests: dict[Any, tuple[str, str]] = field(default_factory=dict)
+    # Columns read but not yet unpacked, by URN (``columns_unpack``'s text): ``columns_of`` fills the capsule's
+    # columns dict in place on first use. The preview's head shares this dict, and the columns dicts, with its base.
+    packed: dict[str, str] = field(default_factory=dict)
 
     def compiled_sql(self, urn: str) -> str | None:
         capsule = self.capsules.get(urn)
@@ -94,8 +105,30 @@ class ProjectState:
             capsule.compiled_sql = self.sql_source([urn]).get(urn)
         return capsule.compiled_sql
 
+    def columns_of(self, urn: str) -> dict[str, ColumnState]:
+        """The capsule's columns, unpacked now if they were read packed. Code that reads the columns of capsules
+        the diff did not compare (lineage of readers, the drawn subgraph) goes through here."""
+        capsule = self.capsules[urn]
+        text = self.packed.pop(urn, None)
+        if text is not None:
+            capsule.columns.update(columns_unpack(text))
+        return capsule.columns
+
     def upstream_of(self, urn: str) -> list[str]:
         return sorted(up for up, downs in self.downstream.items() if urn in downs)
+
+
+def columns_unpack(text: str) -> dict[str, ColumnState]:
+    """Columns packed by the database (``ingestion.changes.selectors``): fields joined by chr(31), columns by
+    chr(30), chr(2) for NULL; by lower-case name."""
+    out = {}
+    for item in text.split("\x1e"):
+        name, data_type, in_manifest, in_catalog, pii_type, masked = item.split("\x1f")
+        out[name.lower()] = _column((
+            name, None if data_type == "\x02" else data_type, in_manifest == "1", in_catalog == "1",
+            None if pii_type == "\x02" else pii_type, masked == "1",
+        ))  # fmt: skip
+    return out
 
 
 def sql_digest(sql: str | None) -> str | None:

@@ -184,3 +184,27 @@ def test_markdown_makes_project_text_inert():
     unescaped = re.compile(r"(?<!\\)(<img|<b>|\]\(http)")
     assert not unescaped.search(text)
     assert "\\<img src=x onerror=alert(1)\\> \\| \\[link\\](http://evil)" in text
+
+
+def test_pii_delta_skips_only_capsules_that_can_add_nothing():
+    """The PII delta passes over a capsule whose columns the head shares with the base (as the preview reads
+    them); the same columns still count when an exposure newly reads the capsule."""
+    from ingestion.changes.report import pii_delta
+
+    base, head = state_from_parsed(parsed(BASE)), state_from_parsed(parsed(BASE))
+    for urn, capsule in head.capsules.items():
+        capsule.columns = base.capsules[urn].columns  # shared, as the preview's head read shares them
+    urn = MODEL + "stg_customers"
+    columns = base.capsules[urn].columns
+    name = sorted(columns)[0]
+    columns[name] = columns[name]._replace(pii_type="email", pii_masked=False)  # open PII on both sides
+    exposure = sorted(u for u, c in head.capsules.items() if c.capsule_type == "exposure")[0]
+    assert urn not in {up for up, downs in base.downstream.items() if exposure in downs}
+
+    def delta():
+        found = pii_delta(diff_states(base, head))
+        return {key: [(p["urn"], p["column"], p.get("reaches")) for p in rows] for key, rows in found.items()}
+
+    assert delta() == {"new_pii": [], "newly_exposed": [], "masking_removed": []}
+    head.downstream.setdefault(urn, set()).add(exposure)  # a dashboard now reads the open PII
+    assert delta() == {"new_pii": [], "newly_exposed": [(urn, columns[name].name, "exposure")], "masking_removed": []}

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from catalog.models import Capsule, Column
 from conformance.models import ScoreSnapshot, Violation
@@ -196,3 +198,45 @@ def test_api_markdown_and_errors(stored, api_client, anon_api_client):
     response = api_client.post("/api/v1/diff/dbt", {"head_manifest": bad}, format="multipart")
     assert response.status_code == 400 and "manifest" in response.json()["error"]["message"]
     assert anon_api_client.post("/api/v1/diff/dbt", {}, format="multipart").status_code == 401
+
+
+def test_head_read_reuses_the_base_only_where_the_database_digests_match(stored):
+    """The preview reads its head ``like`` the base: columns and SQL the database's digests show unchanged are the
+    base's very objects (kept packed until used), the rest is read again; either way the head is what a full read
+    of the stored project gives."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the digests are computed by PostgreSQL; elsewhere every read is a full one")
+    from catalog.models import SourceSystem
+    from ingestion.changes.selectors import project_state_read
+
+    system = SourceSystem.objects.get()
+    base = project_state_read(source_system=system, lazy_sql=True, lazy_columns=True)
+    assert base.packed, "the base's columns are kept packed"
+    typed = Column.objects.filter(capsule__name="stg_customers", data_type__isnull=False).order_by("name").first()
+    masked = Column.objects.filter(capsule__name="fct_orders", pii_type__isnull=True).order_by("name").first()
+    Column.objects.filter(pk=typed.pk).update(data_type="varchar(3)")
+    Column.objects.filter(pk=masked.pk).update(pii_type="email", pii_masked=True)  # a PII fact alone moves it too
+    resql = Capsule.objects.get(name="stg_orders")
+    Capsule.objects.filter(pk=resql.pk).update(compiled_sql=resql.compiled_sql + "\n-- changed")
+
+    head = project_state_read(source_system=system, like=base)
+    full = project_state_read(source_system=system)
+    moved = {typed.capsule.urn, masked.capsule.urn}
+    for urn, capsule in full.capsules.items():
+        assert head.columns_of(urn) == capsule.columns, urn
+        if capsule.columns:  # (a capsule without columns has nothing to share)
+            assert (head.capsules[urn].columns is base.capsules[urn].columns) is (urn not in moved), urn
+    assert head.capsules[typed.capsule.urn].columns[typed.name.lower()].data_type == "varchar(3)"
+    assert base.capsules[typed.capsule.urn].columns[typed.name.lower()].data_type == typed.data_type
+    assert head.capsules[masked.capsule.urn].columns[masked.name.lower()][4:] == ("email", True)
+    assert head.compiled_sql(resql.urn).endswith("-- changed") and head.has_catalog == full.has_catalog
+    assert base.compiled_sql(resql.urn) == head.compiled_sql(resql.urn)  # read now: the stored text (not rolled back)
+    unchanged = Capsule.objects.get(name="stg_payments").urn
+    assert head.capsules[unchanged].compiled_sql is None  # the base's, fetched when asked
+    assert head.compiled_sql(unchanged) == full.compiled_sql(unchanged)
+    # rows: an unchanged one is the base's capsule copied (its tests the same object), a changed one is read again
+    assert head.capsules[unchanged].tests is base.capsules[unchanged].tests
+    assert head.capsules[resql.urn].tests is not base.capsules[resql.urn].tests
+    assert head.capsules[resql.urn].sql_digest != base.capsules[resql.urn].sql_digest
+    facts = lambda state: {u: replace(c, compiled_sql=None, columns={}) for u, c in state.capsules.items()}  # noqa: E731
+    assert facts(head) == facts(full)  # every other fact as a full read gives it
