@@ -113,7 +113,8 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
     patient), a truncation of four letters or more (tele telephone, emerg emergency, perso person), a
     subsequence keeping the first and last letters, of four letters or more and at least half the word, written
     like an abbreviation (at most one vowel after the first letter, none at the end: pswd password, mngr manager;
-    poste is no postcode, bots no biometrics).
+    poste is no postcode, bots no biometrics); failing those, for words of four to six letters, pieces of a compound
+    the vocabulary knows (gbdat: geburtsdatum, see ``_compound_abbreviation``).
     Candidates that only extend another one are dropped (perso: person, not personal); of several left, one
     three times as frequent in English as the others wins (tele: telephone, not telegram), else there is no
     reading. Frequent English words (sign, nick, pat) and words under three letters are never read as
@@ -133,6 +134,8 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
         found = [t for t in targets
                  if n < len(t) <= 2 * n and t[0] == word[0] and word[-1] in (t[-1], consonant_skeleton(t)[-1])
                  and n >= len(consonant_skeleton(t)) - 2 and _subsequence(word, t)]
+    if not found and 4 <= n <= 6 and word[-1] != "e":  # a final e ends words, not abbreviations (poste)
+        found = _compound_readings(word, config)
     if not found:
         return None
     # a target that is itself an abbreviation (passwd) stands for its written-out word
@@ -147,6 +150,39 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
     if logs.get(ranked[0], -99.0) - logs.get(ranked[1], -99.0) >= _CLEARLY_MORE_LOG:
         return ranked[0]
     return None
+
+
+def _compound_readings(word: str, config: PiiConfig) -> list[str]:
+    """The compounds ``word`` abbreviates whose last part it reads most closely (gbort: geburtsort, whose "ort" it
+    spells, rather than geboorteplaats); several left that mean the same (gbdat: geburtsdatum, geboortedatum) are
+    one reading."""
+    scored = [(tail, compound) for compound in config.compounds
+              if (tail := _compound_tail(word, compound)) is not None]
+    if not scored:
+        return []
+    best = min(tail for tail, _ in scored)
+    found = sorted(compound for tail, compound in scored if tail == best)
+    return found[:1] if len({config.aliases.get(c) for c in found}) == 1 else found
+
+
+def _compound_tail(word: str, compound: str) -> int | None:
+    """How many letters of ``compound`` the last piece of ``word`` reads, when ``word`` is two pieces of two letters
+    or more, each starting a part of ``compound`` and taken from it in order (GBDT: geburts|datum, FMNA:
+    familien|name, VSNR: versicherungs|nummer, as German and Dutch registers and SAP HR abbreviate compounds); the
+    first piece comes from the compound's opening letters (flsa is no familienstand); else None."""
+    best = None
+    for cut in range(2, len(word) - 1):
+        head, tail = word[:cut], word[cut:]
+        if compound[0] != head[0]:
+            return None
+        # the last piece reads the compound's second half (poste is no post|code, datef no date|of|birth)
+        for split in range(len(compound) - len(tail), max(len(head), len(compound) // 2 - 1) - 1, -1):
+            if (compound[split] == tail[0] and _subsequence(tail, compound[split:])
+                    and _subsequence(head, compound[:min(split, len(head) + 2)])):
+                if best is None or len(compound) - split < best:
+                    best = len(compound) - split
+                break
+    return best
 
 
 def _spelled_out(word: str, config: PiiConfig) -> str:

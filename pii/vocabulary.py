@@ -133,6 +133,9 @@ class PiiConfig:
     # Words a short or truncated token may stand for (tele: telephone), and their consonant skeletons (phn: phone).
     reading_targets: frozenset[str] = frozenset()
     skeletons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Words the vocabulary knows as a compound of two or more words (geburtsdatum: date of birth): their
+    # abbreviations take letters from each part (gbdat, FMNA).
+    compounds: frozenset[str] = frozenset()
     _tokens: dict = field(default_factory=dict, repr=False, compare=False)
     _plain_tokens: dict = field(default_factory=dict, repr=False, compare=False)  # without readings (table names)
     _words: dict = field(default_factory=dict, repr=False, compare=False)
@@ -539,6 +542,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         held_in=held_in,
         reading_targets=frozenset(targets),
         skeletons={key: tuple(words) for key, words in skeletons.items()},
+        compounds=frozenset(alias for alias, expansion in aliases.items()
+                            if len(expansion) > 1 and len(alias) >= 7 and alias.isalpha()),
     )
 
 
