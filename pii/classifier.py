@@ -249,6 +249,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
         word = prefix[index]
         if word in config.neutral or word in config.masking:
             continue
+        if leaf is not None and index < leaf <= start and index > 0 and word in config.semantic["key_words"]:
+            continue  # org_id.name, owner_id.email: the object a key points at is named before the key
         if index == 0 and (len(word) == 1 or word == abbreviation):
             continue  # a table abbreviation (c_name in customer, ca_zip in customer_address), not an owner
         owner = word
