@@ -176,7 +176,9 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
     head_tokens = match_tokens(raw_head, config)
     leaf_tokens = match_tokens(tokenize_column_name(leaf, config=config), config)
     tokens = head_tokens + leaf_tokens
-    hits = _hits_in(tokens, abbreviation, config, len(head_tokens))
+    # where the innermost object starts: its own words decide whether it names something else (traffic_source)
+    inner = len(head_tokens) - len(match_tokens(tokenize_column_name(head.rpartition(".")[2], config=config), config))
+    hits = _hits_in(tokens, abbreviation, config, len(head_tokens), max(inner, 0))
     if head_tokens and len(leaf_tokens) == 1 and not any(
             h.pii_type and h.last and h.start >= len(head_tokens) and h.strength != "bare" for h in hits):
         # A part of the object it sits in: Name.Sur is the surname, name.given the given name, Name.Fore the
@@ -190,7 +192,8 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
     return tokens, hits
 
 
-def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf: int) -> tuple[_NameHit, ...]:
+def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf: int,
+             inner: int | None = None) -> tuple[_NameHit, ...]:
     """Every pattern in the tokens, longest match first, left to right; ``leaf`` is where a nested path's last
     element starts (the length of the tokens for a plain name)."""
     hits: list[_NameHit] = []
@@ -200,13 +203,13 @@ def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf
         if found is None:
             i += 1
             continue
-        hits.append(_judge(found, tokens, i, found_end, abbreviation, config, leaf))
+        hits.append(_judge(found, tokens, i, found_end, abbreviation, config, leaf, inner))
         i = found_end
     return tuple(hits)
 
 
 def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abbreviation: str,
-           config: PiiConfig, leaf: int | None = None) -> _NameHit:
+           config: PiiConfig, leaf: int | None = None, inner: int | None = None) -> _NameHit:
     text = " ".join(pattern.words)
     if pattern.pii_type is None:
         return _NameHit(None, text, pattern.strength, None, "none", None, None, False, pattern.reason,
@@ -259,7 +262,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
             owner_kind = "person"
         elif word in config.organisation_words or singular in config.organisation_words:
             owner_kind = "organisation"
-        elif leaf is not None and index < leaf <= start and _container(word, config):
+        elif (leaf is not None and index < leaf <= start and _container(word, config)
+              and not _qualified(prefix, inner, index, config)):
             owner = None  # an object of a nested path that names nobody: the table says whose it is
         else:
             owner_kind = "unknown"
@@ -279,6 +283,16 @@ def _container(word: str, config: PiiConfig) -> bool:
     something else. (A vocabulary word that names something else, traffic_source.name, is read wrongly.)"""
     return (word in config.generic_heads or is_known_word(word, config)
             or english_log_frequencies().get(word, -99.0) < COMMON_WORD_LOG)
+
+
+def _qualified(prefix: tuple[str, ...], inner: int | None, index: int, config: PiiConfig) -> bool:
+    """The innermost object qualifies its last word with a common English word the vocabulary does not know
+    (traffic_source, like employment): it names that thing, not its holder."""
+    if inner is None or index != len(prefix) - 1:
+        return False
+    logs = english_log_frequencies()
+    return any(not is_known_word(w, config) and w not in config.neutral and logs.get(w, -99.0) >= COMMON_WORD_LOG
+               for w in prefix[inner:index])
 
 
 def _is_person_word(word: str, config: PiiConfig) -> bool:
