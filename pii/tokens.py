@@ -52,7 +52,10 @@ def _tokenize(name: str, config: PiiConfig, read: bool) -> tuple[str, ...]:
     out: list[str] = []
     words = config._words
     for chunk in _CHUNK_RE.split(name):
-        for word in _WORD_RE.findall(chunk):
+        pieces = _WORD_RE.findall(chunk)
+        if len(pieces) > 1 and chunk.isalpha() and chunk.lower() in config.words:
+            pieces = [chunk]  # a vocabulary word written in camel case as its brand does (LinkedIn, GitHub)
+        for word in pieces:
             word = word.lower()
             if not read:
                 out.extend(_split_compound(word, config))

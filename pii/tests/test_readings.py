@@ -243,3 +243,17 @@ def test_a_chronic_condition_flag_of_a_person_is_health_data(config):
     found = {name: classify(config, name, table="beneficiary_summary", columns=columns, data_type="integer").pii_type
              for name in ("sp_diabetes", "sp_cncr", "sp_copd", "plan_cvrg_mos_num")}
     assert found == {"sp_diabetes": "health", "sp_cncr": "health", "sp_copd": "health", "plan_cvrg_mos_num": None}
+
+
+def test_a_vocabulary_word_written_in_camel_case_stays_one_word(config):
+    assert tokenize_column_name("linkedIn", config=config) == ("linkedin",)
+    assert classify(config, "linkedIn", table="employees", columns=["firstName", "workEmail", "linkedIn"]).pii_type \
+        == "username"
+    assert tokenize_column_name("firstName", config=config) == ("first", "name")  # not a word of its own
+
+
+def test_a_dutch_birth_place_description_is_the_place_of_birth(config):
+    columns = ["burgerservicenummer", "geboorte.datum", "geboorte.plaats.omschrijving", "naam.geslachtsnaam"]
+    found = {name: classify(config, name, table="personen", columns=columns).pii_type for name in columns}
+    assert found == {"burgerservicenummer": "national_id", "geboorte.datum": "date_of_birth",
+                     "geboorte.plaats.omschrijving": "nationality", "naam.geslachtsnaam": "person_name"}
