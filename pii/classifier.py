@@ -16,6 +16,7 @@ The vocabulary is pii/vocabulary.py (config/pii.yaml compiled), names become tok
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -308,6 +309,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
     ``why`` says why the table is about people (for the evidence). Memoised: both repeat across a project.
     """
+    if not messages and not health:
+        tokens, hits = _name_hits(name, abbreviation, config, prefix)
+        if not hits:
+            return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
     key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls)
     cached = config._names.get(key)
     if cached is not None:
@@ -829,7 +834,7 @@ def classify_column(
     evidence: list[Evidence] = []
     type_hint_family = None
 
-    abbreviation = "".join(word[0] for word in entity) if len(entity) > 1 else ""
+    abbreviation = _initials(entity)
     tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config, messages, why,
                                                          health,
                                                          entity[-1] if entity and not (table and table.activity)
@@ -1010,6 +1015,12 @@ def _score(items: list[Evidence], config: PiiConfig) -> float:
     score += sum(e.weight for e in items if e.signal == "type" and 0 < e.weight <= support)
     score += sum(e.weight for e in items if e.weight < 0)
     return max(0.0, min(0.99, score))
+
+
+@functools.lru_cache(maxsize=4096)
+def _initials(entity: tuple[str, ...]) -> str:
+    """A table's initials (ca for customer_address): its columns may start with them. Once per table name."""
+    return "".join(word[0] for word in entity) if len(entity) > 1 else ""
 
 
 def _masked(items: Iterable[Evidence]) -> bool:
