@@ -302,7 +302,8 @@ def _is_person_word(word: str, config: PiiConfig) -> bool:
 
 def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
                    why: str = "", health: bool = False, entity_head: str | None = None,
-                   prefix: str = "", calls: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+                   prefix: str = "", calls: bool = False,
+                   own_organisation: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
     ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
@@ -313,7 +314,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         tokens, hits = _name_hits(name, abbreviation, config, prefix)
         if not hits:
             return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
-    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls)
+    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls, own_organisation)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -347,8 +348,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             continue
         rule = config.rules[hit.pii_type]
         # provider_name, partner_latitude in a table about people named provider or partner: the table's own people
-        owner_kind = "person" if (capsule_kind == "person" and hit.owner is not None
-                                  and hit.owner == entity_head) else hit.owner_kind
+        owner_kind = hit.owner_kind
+        if hit.owner is not None and hit.owner == entity_head and (
+                capsule_kind == "person" or (capsule_kind == "organisation" and own_organisation)):
+            owner_kind = capsule_kind  # CustomerName in customers that are companies (they have contact persons)
         said = f"name matches {hit.pii_type} pattern '{hit.pattern}' ({hit.strength})"
         if message_type and not hit.veto:
             continue  # the whole name is a header field of a table of messages: that reading wins (to_address)
@@ -840,7 +843,8 @@ def classify_column(
                                                          entity[-1] if entity and not (table and table.activity)
                                                          else None,
                                                          table.prefix if table is not None else "",
-                                                         table is not None and table.calls)
+                                                         table is not None and table.calls,
+                                                         table is not None and table.own_organisation)
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)

@@ -264,3 +264,20 @@ def test_parties_of_a_payment_are_people(config):
     columns = ["PmtInf.Dbtr.Nm", "PmtInf.DbtrAcct.Id.IBAN", "CdtTrfTxInf.Cdtr.Nm"]
     for name in ("PmtInf.Dbtr.Nm", "CdtTrfTxInf.Cdtr.Nm"):
         assert classify(config, "pain001_transactions", columns, name).pii_type == "person_name", name
+
+
+def test_rows_with_a_contact_person_are_organisations_and_their_contact_fields_are_not_personal():
+    config = default_pii_config()
+    shops = ["CustomerID", "CustomerName", "PrimaryContactPersonID", "AlternateContactPersonID", "PhoneNumber",
+             "DeliveryAddressLine1", "DeliveryPostalCode"]
+    context = table_context(name="Sales.Customers", description=None, column_names=shops, config=config)
+    assert context.kind == "organisation" and context.own_organisation
+    for name in ("CustomerName", "PhoneNumber", "DeliveryAddressLine1", "DeliveryPostalCode"):
+        found = classify_column(name=name, data_type="nvarchar(60)", description=None, meta={}, tags=(),
+                                config=config, capsule_name="Sales.Customers", table=context)
+        assert found.pii_type is None, name
+    # customers that are people (a birth date) keep their names and phones, contact person key or not
+    people = table_context(name="customers", description=None, column_names=[*shops, "DateOfBirth"], config=config)
+    assert people.kind == "person"
+    assert classify_column(name="CustomerName", data_type=None, description=None, meta={}, tags=(), config=config,
+                           capsule_name="customers", table=people).pii_type == "person_name"
