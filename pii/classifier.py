@@ -841,6 +841,7 @@ def classify_column(
     tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config, messages, why,
                                                          health,
                                                          entity[-1] if entity and not (table and table.activity)
+                                                         and entity[-1] not in config.table_activity_words
                                                          else None,
                                                          table.prefix if table is not None else "",
                                                          table is not None and table.calls,

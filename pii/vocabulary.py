@@ -123,6 +123,7 @@ class PiiConfig:
     table_activity_types: frozenset[str] = frozenset()
     table_mixed_flags: frozenset[tuple[str, ...]] = frozenset()
     table_contact_person_keys: frozenset[tuple[str, ...]] = frozenset()  # rows that have a contact person
+    table_activity_words: frozenset[str] = frozenset()  # a table named after an activity: its own word is no person
     table_health_words: frozenset[str] = frozenset()
     table_health_keys: frozenset[tuple[str, ...]] = frozenset()
     table_health_fields: frozenset[str] = frozenset()
@@ -412,7 +413,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
     tc = r.mapping(top.get("table_context"), "table_context",
                    allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types", "mixed_flags",
-                            "contact_person_keys",
+                            "contact_person_keys", "activity_words",
                             "message_words", "call_words", "message_fields", "health_words", "health_keys",
                             "health_fields", "health_skip"))
     table_types = {}
@@ -535,6 +536,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                                                                      "table_context.mixed_flags")),
         table_contact_person_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("contact_person_keys"),
                                                                              "table_context.contact_person_keys")),
+        table_activity_words=frozenset(r.words(tc.get("activity_words"), "table_context.activity_words")),
         table_health_words=frozenset(r.words(tc.get("health_words"), "table_context.health_words")),
         table_health_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("health_keys"),
                                                                      "table_context.health_keys")),

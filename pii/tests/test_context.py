@@ -281,3 +281,20 @@ def test_rows_with_a_contact_person_are_organisations_and_their_contact_fields_a
     assert people.kind == "person"
     assert classify_column(name="CustomerName", data_type=None, description=None, meta={}, tags=(), config=config,
                            capsule_name="customers", table=people).pii_type == "person_name"
+
+
+def test_a_table_named_after_an_activity_does_not_make_its_own_word_a_person():
+    config = default_pii_config()
+    columns = ["event_time", "event_name", "idfa", "hashed_email", "zip5", "provider_name"]
+    context = table_context(name="app_events", description=None, column_names=columns, config=config)
+    assert context.kind == "person"  # an email and a postcode: the rows are people's events
+
+    def found(name, ctx, table):
+        return classify_column(name=name, data_type=None, description=None, meta={}, tags=(), config=config,
+                               capsule_name=table, table=ctx).pii_type
+
+    assert found("event_name", context, "app_events") is None
+    # a table named after people keeps its own word a person's (provider_name in a table of providers)
+    providers = table_context(name="providers", description=None, column_names=["provider_name", "npi", "email",
+                                                                                  "phone"], config=config)
+    assert found("provider_name", providers, "providers") == "person_name"
