@@ -438,6 +438,15 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         short = tuple(w for w in words if w not in ("of", "the"))
         if pattern.pii_type is not None and len(short) >= 2 and short != words and short not in patterns:
             patterns[short] = (_Pattern(words=short, pii_type=pattern.pii_type, strength=pattern.strength), where)
+    # "medicare number" is also written "medicare_no", "nhs_nr": a number pattern with the abbreviations of number
+    # that are words of their own (num and nbr are aliases of number already).
+    for words, (pattern, where) in list(patterns.items()):
+        if pattern.pii_type is not None and len(words) >= 2 and words[-1] == "number":
+            for short in ("no", "nr"):
+                variant = (*words[:-1], short)
+                if variant not in patterns:
+                    patterns[variant] = (_Pattern(words=variant, pii_type=pattern.pii_type,
+                                                  strength=pattern.strength), where)
 
     trie: dict[str, Any] = {}
     for words, (pattern, _where) in patterns.items():

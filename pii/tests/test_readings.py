@@ -257,3 +257,10 @@ def test_a_dutch_birth_place_description_is_the_place_of_birth(config):
     found = {name: classify(config, name, table="personen", columns=columns).pii_type for name in columns}
     assert found == {"burgerservicenummer": "national_id", "geboorte.datum": "date_of_birth",
                      "geboorte.plaats.omschrijving": "nationality", "naam.geslachtsnaam": "person_name"}
+
+
+def test_a_number_pattern_is_also_read_with_no_and_nr(config):
+    columns = ["patient_id", "medicare_no", "nhs_nr", "order_no", "bmi"]
+    found = {name: classify(config, name, table="dim_patients", columns=columns).pii_type for name in columns}
+    assert found == {"patient_id": None, "medicare_no": "national_id", "nhs_nr": "national_id", "order_no": None,
+                     "bmi": "health"}
