@@ -399,6 +399,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             elif capsule_kind == "organisation" and rule.organisation_sensitive is True:
                 weight *= w["organisation"]
                 notes.append("the capsule is about organisations")
+        elif own_organisation and capsule_kind == "organisation" and owner_kind == "none" and rule.kind == "value":
+            # each row is an organisation (it has a contact person): its own bank account or tax number is the
+            # organisation's, not a person's
+            weight *= w["organisation"]
+            notes.append("each row is an organisation (it has a contact person)")
         if hit.unknown_suffix:
             weight *= w["unknown_suffix"]
             notes.append(f"'{hit.unknown_suffix}' after it may describe the value rather than hold it")

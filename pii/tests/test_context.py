@@ -272,7 +272,9 @@ def test_rows_with_a_contact_person_are_organisations_and_their_contact_fields_a
              "DeliveryAddressLine1", "DeliveryPostalCode"]
     context = table_context(name="Sales.Customers", description=None, column_names=shops, config=config)
     assert context.kind == "organisation" and context.own_organisation
-    for name in ("CustomerName", "PhoneNumber", "DeliveryAddressLine1", "DeliveryPostalCode"):
+    shops.append("BankAccountNumber")  # the shop's own account
+    context = table_context(name="Sales.Customers", description=None, column_names=shops, config=config)
+    for name in ("CustomerName", "PhoneNumber", "DeliveryAddressLine1", "DeliveryPostalCode", "BankAccountNumber"):
         found = classify_column(name=name, data_type="nvarchar(60)", description=None, meta={}, tags=(),
                                 config=config, capsule_name="Sales.Customers", table=context)
         assert found.pii_type is None, name
