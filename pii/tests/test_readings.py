@@ -264,3 +264,11 @@ def test_a_number_pattern_is_also_read_with_no_and_nr(config):
     found = {name: classify(config, name, table="dim_patients", columns=columns).pii_type for name in columns}
     assert found == {"patient_id": None, "medicare_no": "national_id", "nhs_nr": "national_id", "order_no": None,
                      "bmi": "health"}
+
+
+def test_a_word_saying_how_a_name_is_written_does_not_hide_whose_it_is(config):
+    columns = ["id", "email", "birth_date", "complete_name", "display_name", "SearchName"]
+    found = {name: classify(config, name, table="people", columns=columns).pii_type for name in columns[3:]}
+    assert set(found.values()) == {"person_name"}
+    assert classify(config, "display_name", table="dim_dashboards",
+                    columns=["dashboard_id", "display_name", "created_at"]).pii_type is None
