@@ -670,7 +670,7 @@ def _semantic_type(tokens: tuple[str, ...], family: str, entity: tuple[str, ...]
     last = tokens[-1]
     if {"unique", "not_null"} <= test_names or tokens in (("id",), ("pk",)) or last == "pk":
         return "primary_key"
-    if entity and last in sem["key_words"] | {"key"} and len(tokens) >= 2 and (
+    if entity and (last == "key" or last in sem["key_words"]) and len(tokens) >= 2 and (
             tokens[:-1] == entity or tokens[-2] == entity[-1]):
         return "primary_key"
     if "relationships" in test_names or (last in sem["key_words"] and len(tokens) > 1):
@@ -1045,6 +1045,8 @@ def _masked(items: Iterable[Evidence]) -> bool:
 
 def _semantic(tokens: tuple[str, ...], family: str, entity: tuple[str, ...], tests: Sequence[str],
               config: PiiConfig) -> str | None:
+    if not (len(tokens) >= 2 and (tokens[-1] == "key" or tokens[-1] in config.semantic["key_words"])):
+        entity = ()  # the table's words only tell its own key (customer_id in customers): one memo entry per name
     key = (tokens, family, entity, tuple(tests))
     cached = config._semantics.get(key, False)
     if cached is not False:
