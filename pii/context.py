@@ -205,7 +205,8 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
                                      and not hit.unknown_suffix for hit in hits)
         if mixed is None and tokens in config.table_mixed_flags:
             mixed = column
-        if tuple(t for t in tokens if t not in config.neutral) in config.table_contact_person_keys:
+        if tokens and tokens[-1] in config.table_contact_person_ends and tuple(
+                t for t in tokens if t not in config.neutral) in config.table_contact_person_keys:
             contact_person = True  # Sales.Customers with a PrimaryContactPersonID: the customers are companies
             organisation = organisation or column
         if organisation is None and tokens and tokens[0] in config.organisation_words and (

@@ -123,6 +123,7 @@ class PiiConfig:
     table_activity_types: frozenset[str] = frozenset()
     table_mixed_flags: frozenset[tuple[str, ...]] = frozenset()
     table_contact_person_keys: frozenset[tuple[str, ...]] = frozenset()  # rows that have a contact person
+    table_contact_person_ends: frozenset[str] = frozenset()  # their last words: a cheap first test per column
     table_activity_words: frozenset[str] = frozenset()  # a table named after an activity: its own word is no person
     table_health_words: frozenset[str] = frozenset()
     table_health_keys: frozenset[tuple[str, ...]] = frozenset()
@@ -545,6 +546,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                                                                      "table_context.mixed_flags")),
         table_contact_person_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("contact_person_keys"),
                                                                              "table_context.contact_person_keys")),
+        table_contact_person_ends=frozenset(w.split()[-1] for w in r.words(tc.get("contact_person_keys"),
+                                                                          "table_context.contact_person_keys")),
         table_activity_words=frozenset(r.words(tc.get("activity_words"), "table_context.activity_words")),
         table_health_words=frozenset(r.words(tc.get("health_words"), "table_context.health_words")),
         table_health_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("health_keys"),
