@@ -229,7 +229,7 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     suffix_owner = None
     if veto is None:
         keep = config.suffix_keep | rule.suffix_keep
-        suffix_veto = config.aggregate if attribute else config.suffix_veto
+        suffix_veto = config.attribute_suffix_veto if attribute else config.suffix_veto
         for index, word in enumerate(suffix):
             if word in config.suffix_stop:
                 break  # "phone_for_template": what follows says where the value is used
@@ -243,7 +243,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
                 masked = True
             elif word in keep or word.isdigit():
                 continue  # digits number a value (street_address_2) or name an algorithm (sha256)
-            elif word in suffix_veto:
+            elif word in suffix_veto and not (attribute and index and suffix[index - 1] == "concept"):
+                # (a concept id is a vocabulary's code of the value, gender_concept_id in OMOP, not a record's key)
                 veto = f"'{word}' after '{text}' describes the {pattern.pii_type}, not the value"
                 break
             elif not attribute and unknown is None:

@@ -75,7 +75,7 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     calls = not name_words.isdisjoint(config.table_call_words)
     messages = calls or not name_words.isdisjoint(config.table_message_words)
     health = not name_words.isdisjoint(config.table_health_words) and any(
-        match_tokens(tokenize_column_name(column, config=config), config) in config.table_health_keys
+        _health_key(match_tokens(tokenize_column_name(column, config=config), config), config)
         for column in column_names)
     siblings = _siblings(column_names, config, prefix)
     if siblings.mixed:
@@ -100,6 +100,13 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
                             prefix, calls=calls, activity=siblings.activity)
     return TableContext(kind, entity, messages, "", health, prefix, calls=calls)
+
+
+def _health_key(tokens: tuple[str, ...], config: PiiConfig) -> bool:
+    """A key to the patient: patient_id, or one naming what of the patient it keys between the two words
+    (patientunitstayid, patient_encounter_id: a stay or an encounter is one patient's)."""
+    keys = config.table_health_keys
+    return tokens in keys or (len(tokens) > 2 and (tokens[0], tokens[-1]) in keys)
 
 
 def _column_prefix(name: str | None, column_names: Sequence[str], config: PiiConfig) -> str:

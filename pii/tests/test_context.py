@@ -102,6 +102,24 @@ def test_clinical_fields_of_a_per_patient_table_are_health_data(config):
     assert classify(config, "stg_emr__diagnoses", columns, "recorded_by_id").pii_type is None
 
 
+def test_a_glued_patient_key_naming_a_visit_marks_a_table_of_clinical_records(config):
+    columns = ["orderid", "patientvisitid", "drugname", "dosage", "frequency", "orderoffset"]
+    for name in ("drugname", "dosage", "frequency"):
+        assert classify(config, "pharmacy_medications", columns, name).pii_type == "health", name
+    assert classify(config, "pharmacy_medications", columns, "patientvisitid").pii_type is None
+    # the same fields with no key to a patient: a reference list of drugs
+    assert classify(config, "pharmacy_medications", ["orderid", "drugname", "dosage"], "dosage").pii_type is None
+
+
+def test_a_key_or_a_position_after_a_health_word_is_the_record_s_not_health(config):
+    columns = ["patient_id", "diagnosisid", "diagnosis_seq", "diagnosisoffset", "diagnosis_text"]
+    for name in ("diagnosisid", "diagnosis_seq", "diagnosisoffset"):
+        assert classify(config, "visit_diagnoses", columns, name).pii_type is None, name
+    assert classify(config, "visit_diagnoses", columns, "diagnosis_text").pii_type == "health"
+    # a concept id is a vocabulary's code of the value itself (OMOP), not a record's key
+    assert classify(config, "person", ["person_id", "gender_concept_id"], "gender_concept_id").pii_type == "gender"
+
+
 def test_a_clinical_word_without_a_patient_key_is_not_a_table_of_records(config):
     columns = ["id", "code", "description"]  # a reference list of diagnosis codes
     assert classify(config, "ref_diagnoses", columns, "description").pii_type is None
