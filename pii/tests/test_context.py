@@ -111,6 +111,13 @@ def test_a_glued_patient_key_naming_a_visit_marks_a_table_of_clinical_records(co
     assert classify(config, "pharmacy_medications", ["orderid", "drugname", "dosage"], "dosage").pii_type is None
 
 
+def test_a_person_s_weight_or_height_taken_at_admission_is_health_but_a_parcel_s_is_not(config):
+    columns = ["patient_id", "birth_date", "admit_weight", "discharge_height"]
+    assert classify(config, "inpatients", columns, "admit_weight").pii_type == "health"
+    assert classify(config, "inpatients", columns, "discharge_height").pii_type == "health"
+    assert classify(config, "shipments", ["shipment_id", "weight", "height"], "weight").pii_type is None
+
+
 def test_a_key_or_a_position_after_a_health_word_is_the_record_s_not_health(config):
     columns = ["patient_id", "diagnosisid", "diagnosis_seq", "diagnosisoffset", "diagnosis_text"]
     for name in ("diagnosisid", "diagnosis_seq", "diagnosisoffset"):
