@@ -167,7 +167,14 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
         if prefix and len(raw) > 1 and raw[0] == prefix:
             raw = raw[1:]
         tokens = match_tokens(raw, config)
-        return tokens, _hits_in(tokens, abbreviation, config, len(tokens))
+        hits = _hits_in(tokens, abbreviation, config, len(tokens))
+        if len(tokens) == 2 and tokens[0] in config.semantic["key_words"] and not any(h.pii_type for h in hits):
+            # the key first, as some schemas write every key (idvisitor, id_customer): read as visitor_id
+            flipped = (tokens[1], tokens[0])
+            flipped_hits = _hits_in(flipped, abbreviation, config, 2)
+            if any(h.pii_type for h in flipped_hits):
+                return flipped, flipped_hits
+        return tokens, hits
     # A nested path (profile.home_address, shipping_address.name, EmployeeDetails.Name.Sur): the last element is
     # the field, the ones before it the objects holding it. An object that names nobody (data, shipping_address,
     # Poi: ``_container``) does not say whose the field is: the table's context does, as for a bare name.

@@ -118,6 +118,16 @@ def test_a_person_s_weight_or_height_taken_at_admission_is_health_but_a_parcel_s
     assert classify(config, "shipments", ["shipment_id", "weight", "height"], "weight").pii_type is None
 
 
+def test_a_visit_s_coordinates_and_a_key_written_first_are_read_in_a_table_of_visits(config):
+    columns = ["id_visit", "id_site", "id_device", "client_ip", "location_lat", "location_lon"]
+    assert classify(config, "web_visits", columns, "id_device").pii_type == "device_id"
+    assert classify(config, "web_visits", columns, "id_site").pii_type is None
+    assert classify(config, "web_visits", columns, "location_lat").pii_type == "geolocation"
+    assert classify(config, "web_visits", columns, "location_lon").pii_type == "geolocation"
+    # a shop's own coordinates are no person's
+    assert classify(config, "stores", ["store_id", "name", "location_lat"], "location_lat").pii_type is None
+
+
 def test_a_key_or_a_position_after_a_health_word_is_the_record_s_not_health(config):
     columns = ["patient_id", "diagnosisid", "diagnosis_seq", "diagnosisoffset", "diagnosis_text"]
     for name in ("diagnosisid", "diagnosis_seq", "diagnosisoffset"):
