@@ -121,7 +121,7 @@ def test_name_detects_pii(config, name, pii_type):
         "address_type", "phone_type", "ip_country", "is_email_bounced", "number_of_emails_sent",
         "hasoptedoutofemail", "receiveemailsaccepted", "email_bounced_reason", "last_login", "input_tokens",
         "license_key", "credit_card_amount", "trace_id", "page_age", "usage_count", "percentage",
-        "secret_detection_jobs", "ip_range_first_ip",
+        "secret_detection_jobs", "ip_range_first_ip", "website_address", "web_addresses.value",
     ],
 )
 def test_lookalike_names_are_not_pii(config, name):
