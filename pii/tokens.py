@@ -11,6 +11,7 @@ Pure Python, no Django; memoised on the ``PiiConfig`` whose word list splits com
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pii.lexicon import english_log_frequencies, segment_words
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig, consonant_skeleton, default_pii_config
@@ -26,6 +27,18 @@ _VOWELS = frozenset("aeiou")
 _COMMON_PIECE_LOG = -5.5  # an English word glued to others must be at least this frequent
 
 _CHUNK_RE = re.compile(r"[^A-Za-z0-9]+")
+# Letters with no decomposition into a base letter and an accent (ø, æ, ß): their usual ASCII spelling.
+_FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "œ": "oe", "Œ": "OE", "đ": "d",
+                       "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "ð": "d"})
+
+
+def ascii_letters(name: str) -> str:
+    """The name with accented letters written in ASCII (kjønn: kjonn, número: numero, Staatsangehörigkeit:
+    Staatsangehorigkeit), so that words of other languages are read, not cut at the accent."""
+    if name.isascii():
+        return name
+    decomposed = unicodedata.normalize("NFKD", name.translate(_FOLD))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 _WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
@@ -51,7 +64,7 @@ def tokenize_column_name(name: str, *, config: PiiConfig | None = None, read: bo
 def _tokenize(name: str, config: PiiConfig, read: bool) -> tuple[str, ...]:
     out: list[str] = []
     words = config._words
-    for chunk in _CHUNK_RE.split(name):
+    for chunk in _CHUNK_RE.split(ascii_letters(name)):
         pieces = _WORD_RE.findall(chunk)
         if len(pieces) > 1 and chunk.isalpha() and chunk.lower() in config.words:
             pieces = [chunk]  # a vocabulary word written in camel case as its brand does (LinkedIn, GitHub)
@@ -103,7 +116,7 @@ def name_readings(name: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[
         if len(config._name_readings) > _CACHE_LIMIT:
             config._name_readings.clear()
         tokenize_column_name(name, config=config)
-        words = tuple(w.lower() for chunk in _CHUNK_RE.split(name) for w in _WORD_RE.findall(chunk))
+        words = tuple(w.lower() for chunk in _CHUNK_RE.split(ascii_letters(name)) for w in _WORD_RE.findall(chunk))
         found = config._name_readings[name] = (words, tuple(config._readings[w] for w in words
                                                             if w in config._readings))
     return found

@@ -619,3 +619,12 @@ def test_a_coarse_location_named_column_is_not_the_address_its_description_menti
 def test_a_noun_before_name_of_the_person_makes_it_that_things_name(config):
     assert classify(config, "os_name", "varchar", description="The os name of the contact.").pii_type is None
     assert classify(config, "label", "varchar", description="The name of the contact.").pii_type == "person_name"
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [("Staatsangehörigkeit", "nationality"), ("kjønn", "gender"), ("fødselsdato", "date_of_birth"),
+     ("kunde.telefonnummer", "phone"), ("Fødselsnummer", "national_id"), ("número_pasaporte", "passport")],
+)
+def test_accented_letters_are_read_as_their_ascii_spelling(config, name, pii_type):
+    assert classify(config, name).pii_type == pii_type
