@@ -45,6 +45,7 @@ class TableContext:
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
+_OWN_ORGANISATION_FIELDS = (("name",), ("legal", "name"), ("url",), ("website",))
 _NOT_NEUTRAL = ("person", "organisation")
 
 
@@ -217,8 +218,9 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
             contact_person = True  # Sales.Customers with a PrimaryContactPersonID: the customers are companies
             organisation = organisation or column
         if organisation is None and tokens and tokens[0] in config.organisation_words and (
-                len(tokens) == 1 or tokens[1:] in (("name",), ("legal", "name"))) and not _plural(column, config):
-            organisation = column  # the row's own organisation; companies, accounts: the ones it belongs to
+                len(tokens) == 1 or tokens[1:] in _OWN_ORGANISATION_FIELDS) and not _plural(column, config):
+            # the row's own organisation (its name or its website); companies, accounts: the ones it belongs to
+            organisation = column
         for hit in hits:
             if hit.pii_type is None or hit.veto or hit.unknown_suffix or hit.strength not in ("strong", "medium"):
                 continue

@@ -128,6 +128,12 @@ def test_a_visit_s_coordinates_and_a_key_written_first_are_read_in_a_table_of_vi
     assert classify(config, "stores", ["store_id", "name", "location_lat"], "location_lat").pii_type is None
 
 
+def test_a_company_s_website_beside_a_name_makes_clients_organisations(config):
+    columns = ["id", "name", "company_website", "address", "created"]
+    assert classify(config, "customers", columns, "name").pii_type is None
+    assert classify(config, "customers", ["id", "name", "address", "created"], "name").pii_type == "person_name"
+
+
 def test_a_key_or_a_position_after_a_health_word_is_the_record_s_not_health(config):
     columns = ["patient_id", "diagnosisid", "diagnosis_seq", "diagnosisoffset", "diagnosis_text"]
     for name in ("diagnosisid", "diagnosis_seq", "diagnosisoffset"):
