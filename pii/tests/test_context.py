@@ -154,7 +154,7 @@ def test_a_clinical_word_without_a_patient_key_is_not_a_table_of_records(config)
      ("soc_sec_no", "national_id"), ("birth_dt", "date_of_birth"), ("zip_cd", "postal_code"),
      ("home-phone", "phone"), ("Client.IP", "ip_address"), ("profile.home_address", "address"),
      ("phone_cell", "phone"), ("email_work", "email"), ("contname", "person_name"),
-     ("primaryadmitdx", "health")],
+     ("primaryadmitdx", "health"), ("emp_nic_no", "national_id")],
 )
 def test_abbreviated_glued_and_punctuated_spellings(config, name, pii_type):
     assert classify(config, "dim_clients", ["id", name], name).pii_type == pii_type
