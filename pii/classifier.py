@@ -16,6 +16,7 @@ The vocabulary is pii/vocabulary.py (config/pii.yaml compiled), names become tok
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -166,7 +167,14 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
         if prefix and len(raw) > 1 and raw[0] == prefix:
             raw = raw[1:]
         tokens = match_tokens(raw, config)
-        return tokens, _hits_in(tokens, abbreviation, config, len(tokens))
+        hits = _hits_in(tokens, abbreviation, config, len(tokens))
+        if len(tokens) == 2 and tokens[0] in config.semantic["key_words"] and not any(h.pii_type for h in hits):
+            # the key first, as some schemas write every key (idvisitor, id_customer): read as visitor_id
+            flipped = (tokens[1], tokens[0])
+            flipped_hits = _hits_in(flipped, abbreviation, config, 2)
+            if any(h.pii_type for h in flipped_hits):
+                return flipped, flipped_hits
+        return tokens, hits
     # A nested path (profile.home_address, shipping_address.name, EmployeeDetails.Name.Sur): the last element is
     # the field, the ones before it the objects holding it. An object that names nobody (data, shipping_address,
     # Poi: ``_container``) does not say whose the field is: the table's context does, as for a bare name.
@@ -176,7 +184,9 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
     head_tokens = match_tokens(raw_head, config)
     leaf_tokens = match_tokens(tokenize_column_name(leaf, config=config), config)
     tokens = head_tokens + leaf_tokens
-    hits = _hits_in(tokens, abbreviation, config, len(head_tokens))
+    # where the innermost object starts: its own words decide whether it names something else (traffic_source)
+    inner = len(head_tokens) - len(match_tokens(tokenize_column_name(head.rpartition(".")[2], config=config), config))
+    hits = _hits_in(tokens, abbreviation, config, len(head_tokens), max(inner, 0))
     if head_tokens and len(leaf_tokens) == 1 and not any(
             h.pii_type and h.last and h.start >= len(head_tokens) and h.strength != "bare" for h in hits):
         # A part of the object it sits in: Name.Sur is the surname, name.given the given name, Name.Fore the
@@ -190,7 +200,8 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
     return tokens, hits
 
 
-def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf: int) -> tuple[_NameHit, ...]:
+def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf: int,
+             inner: int | None = None) -> tuple[_NameHit, ...]:
     """Every pattern in the tokens, longest match first, left to right; ``leaf`` is where a nested path's last
     element starts (the length of the tokens for a plain name)."""
     hits: list[_NameHit] = []
@@ -200,13 +211,13 @@ def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf
         if found is None:
             i += 1
             continue
-        hits.append(_judge(found, tokens, i, found_end, abbreviation, config, leaf))
+        hits.append(_judge(found, tokens, i, found_end, abbreviation, config, leaf, inner))
         i = found_end
     return tuple(hits)
 
 
 def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abbreviation: str,
-           config: PiiConfig, leaf: int | None = None) -> _NameHit:
+           config: PiiConfig, leaf: int | None = None, inner: int | None = None) -> _NameHit:
     text = " ".join(pattern.words)
     if pattern.pii_type is None:
         return _NameHit(None, text, pattern.strength, None, "none", None, None, False, pattern.reason,
@@ -225,7 +236,7 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     suffix_owner = None
     if veto is None:
         keep = config.suffix_keep | rule.suffix_keep
-        suffix_veto = config.aggregate if attribute else config.suffix_veto
+        suffix_veto = config.attribute_suffix_veto if attribute else config.suffix_veto
         for index, word in enumerate(suffix):
             if word in config.suffix_stop:
                 break  # "phone_for_template": what follows says where the value is used
@@ -239,7 +250,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
                 masked = True
             elif word in keep or word.isdigit():
                 continue  # digits number a value (street_address_2) or name an algorithm (sha256)
-            elif word in suffix_veto:
+            elif word in suffix_veto and not (attribute and index and suffix[index - 1] == "concept"):
+                # (a concept id is a vocabulary's code of the value, gender_concept_id in OMOP, not a record's key)
                 veto = f"'{word}' after '{text}' describes the {pattern.pii_type}, not the value"
                 break
             elif not attribute and unknown is None:
@@ -249,6 +261,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
         word = prefix[index]
         if word in config.neutral or word in config.masking:
             continue
+        if leaf is not None and index < leaf <= start and index > 0 and word in config.semantic["key_words"]:
+            continue  # org_id.name, owner_id.email: the object a key points at is named before the key
         if index == 0 and (len(word) == 1 or word == abbreviation):
             continue  # a table abbreviation (c_name in customer, ca_zip in customer_address), not an owner
         owner = word
@@ -257,7 +271,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
             owner_kind = "person"
         elif word in config.organisation_words or singular in config.organisation_words:
             owner_kind = "organisation"
-        elif leaf is not None and index < leaf <= start and _container(word, config):
+        elif (leaf is not None and index < leaf <= start and _container(word, config)
+              and not _qualified(prefix, inner, index, config)):
             owner = None  # an object of a nested path that names nobody: the table says whose it is
         else:
             owner_kind = "unknown"
@@ -279,20 +294,35 @@ def _container(word: str, config: PiiConfig) -> bool:
             or english_log_frequencies().get(word, -99.0) < COMMON_WORD_LOG)
 
 
+def _qualified(prefix: tuple[str, ...], inner: int | None, index: int, config: PiiConfig) -> bool:
+    """The innermost object qualifies its last word with a common English word the vocabulary does not know
+    (traffic_source, like employment): it names that thing, not its holder."""
+    if inner is None or index != len(prefix) - 1:
+        return False
+    logs = english_log_frequencies()
+    return any(not is_known_word(w, config) and w not in config.neutral and logs.get(w, -99.0) >= COMMON_WORD_LOG
+               for w in prefix[inner:index])
+
+
 def _is_person_word(word: str, config: PiiConfig) -> bool:
     return word in config.person_words or (word.endswith("s") and word[:-1] in config.person_words)
 
 
 def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
                    why: str = "", health: bool = False, entity_head: str | None = None,
-                   prefix: str = "", calls: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+                   prefix: str = "", calls: bool = False,
+                   own_organisation: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
     ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
     ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
     ``why`` says why the table is about people (for the evidence). Memoised: both repeat across a project.
     """
-    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls)
+    if not messages and not health:
+        tokens, hits = _name_hits(name, abbreviation, config, prefix)
+        if not hits:
+            return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
+    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls, own_organisation)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -326,8 +356,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             continue
         rule = config.rules[hit.pii_type]
         # provider_name, partner_latitude in a table about people named provider or partner: the table's own people
-        owner_kind = "person" if (capsule_kind == "person" and hit.owner is not None
-                                  and hit.owner == entity_head) else hit.owner_kind
+        owner_kind = hit.owner_kind
+        if hit.owner is not None and hit.owner == entity_head and (
+                capsule_kind == "person" or (capsule_kind == "organisation" and own_organisation)):
+            owner_kind = capsule_kind  # CustomerName in customers that are companies (they have contact persons)
         said = f"name matches {hit.pii_type} pattern '{hit.pattern}' ({hit.strength})"
         if message_type and not hit.veto:
             continue  # the whole name is a header field of a table of messages: that reading wins (to_address)
@@ -375,6 +407,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             elif capsule_kind == "organisation" and rule.organisation_sensitive is True:
                 weight *= w["organisation"]
                 notes.append("the capsule is about organisations")
+        elif own_organisation and capsule_kind == "organisation" and owner_kind == "none" and rule.kind == "value":
+            # each row is an organisation (it has a contact person): its own bank account or tax number is the
+            # organisation's, not a person's
+            weight *= w["organisation"]
+            notes.append("each row is an organisation (it has a contact person)")
         if hit.unknown_suffix:
             weight *= w["unknown_suffix"]
             notes.append(f"'{hit.unknown_suffix}' after it may describe the value rather than hold it")
@@ -641,7 +678,7 @@ def _semantic_type(tokens: tuple[str, ...], family: str, entity: tuple[str, ...]
     last = tokens[-1]
     if {"unique", "not_null"} <= test_names or tokens in (("id",), ("pk",)) or last == "pk":
         return "primary_key"
-    if entity and last in sem["key_words"] | {"key"} and len(tokens) >= 2 and (
+    if entity and (last == "key" or last in sem["key_words"]) and len(tokens) >= 2 and (
             tokens[:-1] == entity or tokens[-2] == entity[-1]):
         return "primary_key"
     if "relationships" in test_names or (last in sem["key_words"] and len(tokens) > 1):
@@ -813,13 +850,15 @@ def classify_column(
     evidence: list[Evidence] = []
     type_hint_family = None
 
-    abbreviation = "".join(word[0] for word in entity) if len(entity) > 1 else ""
+    abbreviation = _initials(entity)
     tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config, messages, why,
                                                          health,
                                                          entity[-1] if entity and not (table and table.activity)
+                                                         and entity[-1] not in config.table_activity_words
                                                          else None,
                                                          table.prefix if table is not None else "",
-                                                         table is not None and table.calls)
+                                                         table is not None and table.calls,
+                                                         table is not None and table.own_organisation)
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)
@@ -996,6 +1035,12 @@ def _score(items: list[Evidence], config: PiiConfig) -> float:
     return max(0.0, min(0.99, score))
 
 
+@functools.lru_cache(maxsize=4096)
+def _initials(entity: tuple[str, ...]) -> str:
+    """A table's initials (ca for customer_address): its columns may start with them. Once per table name."""
+    return "".join(word[0] for word in entity) if len(entity) > 1 else ""
+
+
 def _masked(items: Iterable[Evidence]) -> bool:
     """Masked when the column's own signals say so (email_hash, a masking policy), or when every lineage
     path that brings the value in is hashed: one raw copy among hashed ones leaves the value readable."""
@@ -1008,6 +1053,8 @@ def _masked(items: Iterable[Evidence]) -> bool:
 
 def _semantic(tokens: tuple[str, ...], family: str, entity: tuple[str, ...], tests: Sequence[str],
               config: PiiConfig) -> str | None:
+    if not (len(tokens) >= 2 and (tokens[-1] == "key" or tokens[-1] in config.semantic["key_words"])):
+        entity = ()  # the table's words only tell its own key (customer_id in customers): one memo entry per name
     key = (tokens, family, entity, tuple(tests))
     cached = config._semantics.get(key, False)
     if cached is not False:

@@ -41,9 +41,11 @@ class TableContext:
     prefix: str = ""  # the table's own column prefix (pat_ in patient, eec_ in emp_emergency_contacts)
     calls: bool = False  # rows are phone calls or texts: header fields (from, to) hold phone numbers
     activity: bool = False  # about people only because each row is someone's activity (an IP, a device id)
+    own_organisation: bool = False  # each row is an organisation (it has a contact person): its own word names one
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
+_OWN_ORGANISATION_FIELDS = (("name",), ("legal", "name"), ("url",), ("website",))
 _NOT_NEUTRAL = ("person", "organisation")
 
 
@@ -74,7 +76,7 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     calls = not name_words.isdisjoint(config.table_call_words)
     messages = calls or not name_words.isdisjoint(config.table_message_words)
     health = not name_words.isdisjoint(config.table_health_words) and any(
-        match_tokens(tokenize_column_name(column, config=config), config) in config.table_health_keys
+        _health_key(match_tokens(tokenize_column_name(column, config=config), config), config)
         for column in column_names)
     siblings = _siblings(column_names, config, prefix)
     if siblings.mixed:
@@ -85,7 +87,8 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
         # customers that are companies: a company's name column and no person's own field (a first name, a
         # birth date) beside it
         return TableContext("organisation", entity, messages, f"the table names an organisation in "
-                            f"'{siblings.organisation}' and holds no person's own field", health, prefix, calls=calls)
+                            f"'{siblings.organisation}' and holds no person's own field", health, prefix, calls=calls,
+                            own_organisation=siblings.contact_person)
     if kind in _NOT_NEUTRAL:
         return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health,
                             prefix, calls=calls)
@@ -98,6 +101,13 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
                             prefix, calls=calls, activity=siblings.activity)
     return TableContext(kind, entity, messages, "", health, prefix, calls=calls)
+
+
+def _health_key(tokens: tuple[str, ...], config: PiiConfig) -> bool:
+    """A key to the patient: patient_id, or one naming what of the patient it keys between the two words
+    (patientunitstayid, patient_encounter_id: a stay or an encounter is one patient's)."""
+    keys = config.table_health_keys
+    return tokens in keys or (len(tokens) > 2 and (tokens[0], tokens[-1]) in keys)
 
 
 def _column_prefix(name: str | None, column_names: Sequence[str], config: PiiConfig) -> str:
@@ -172,6 +182,7 @@ class _Siblings:
     organisation: str | None  # a column naming an organisation (company, company_name), if any
     mixed: str | None = None  # a column telling people from organisations (is_company), if any
     activity: bool = False  # only an IP address or a device id says so: each row is someone's activity
+    contact_person: bool = False  # a key to the row's contact person: each row is an organisation
 
 
 def _plural(column: str, config: PiiConfig) -> bool:
@@ -192,6 +203,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     organisation = mixed = None
     named = False  # a column that is a person's name when the table is about people (name, display_name)
     own_email = False
+    contact_person = False
     for column in column_names:
         tokens, hits = _name_hits(column, "", config, prefix)
         named = named or any(hit.pii_type == "person_name" and hit.strength == "person" and not hit.veto
@@ -201,9 +213,14 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
                                      and not hit.unknown_suffix for hit in hits)
         if mixed is None and tokens in config.table_mixed_flags:
             mixed = column
+        if tokens and tokens[-1] in config.table_contact_person_ends and tuple(
+                t for t in tokens if t not in config.neutral) in config.table_contact_person_keys:
+            contact_person = True  # Sales.Customers with a PrimaryContactPersonID: the customers are companies
+            organisation = organisation or column
         if organisation is None and tokens and tokens[0] in config.organisation_words and (
-                len(tokens) == 1 or tokens[1:] in (("name",), ("legal", "name"))) and not _plural(column, config):
-            organisation = column  # the row's own organisation; companies, accounts: the ones it belongs to
+                len(tokens) == 1 or tokens[1:] in _OWN_ORGANISATION_FIELDS) and not _plural(column, config):
+            # the row's own organisation (its name or its website); companies, accounts: the ones it belongs to
+            organisation = column
         for hit in hits:
             if hit.pii_type is None or hit.veto or hit.unknown_suffix or hit.strength not in ("strong", "medium"):
                 continue
@@ -225,7 +242,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         people = "a name and an email"  # an address book's entry (collected addresses, identities, recipients)
     elif activity:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
-        return _Siblings(people, own_person, organisation, mixed, activity=True)
+        return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person)
     else:
         people = None
-    return _Siblings(people, own_person, organisation, mixed)
+    return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person)

@@ -11,6 +11,7 @@ Pure Python, no Django; memoised on the ``PiiConfig`` whose word list splits com
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from pii.lexicon import english_log_frequencies, segment_words
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig, consonant_skeleton, default_pii_config
@@ -26,6 +27,18 @@ _VOWELS = frozenset("aeiou")
 _COMMON_PIECE_LOG = -5.5  # an English word glued to others must be at least this frequent
 
 _CHUNK_RE = re.compile(r"[^A-Za-z0-9]+")
+# Letters with no decomposition into a base letter and an accent (ø, æ, ß): their usual ASCII spelling.
+_FOLD = str.maketrans({"ø": "o", "Ø": "O", "æ": "ae", "Æ": "AE", "ß": "ss", "œ": "oe", "Œ": "OE", "đ": "d",
+                       "Đ": "D", "ł": "l", "Ł": "L", "þ": "th", "ð": "d"})
+
+
+def ascii_letters(name: str) -> str:
+    """The name with accented letters written in ASCII (kjønn: kjonn, número: numero, Staatsangehörigkeit:
+    Staatsangehorigkeit), so that words of other languages are read, not cut at the accent."""
+    if name.isascii():
+        return name
+    decomposed = unicodedata.normalize("NFKD", name.translate(_FOLD))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 _WORD_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
 
 
@@ -51,8 +64,11 @@ def tokenize_column_name(name: str, *, config: PiiConfig | None = None, read: bo
 def _tokenize(name: str, config: PiiConfig, read: bool) -> tuple[str, ...]:
     out: list[str] = []
     words = config._words
-    for chunk in _CHUNK_RE.split(name):
-        for word in _WORD_RE.findall(chunk):
+    for chunk in _CHUNK_RE.split(ascii_letters(name)):
+        pieces = _WORD_RE.findall(chunk)
+        if len(pieces) > 1 and chunk.isalpha() and chunk.lower() in config.words:
+            pieces = [chunk]  # a vocabulary word written in camel case as its brand does (LinkedIn, GitHub)
+        for word in pieces:
             word = word.lower()
             if not read:
                 out.extend(_split_compound(word, config))
@@ -100,7 +116,7 @@ def name_readings(name: str, config: PiiConfig) -> tuple[tuple[str, ...], tuple[
         if len(config._name_readings) > _CACHE_LIMIT:
             config._name_readings.clear()
         tokenize_column_name(name, config=config)
-        words = tuple(w.lower() for chunk in _CHUNK_RE.split(name) for w in _WORD_RE.findall(chunk))
+        words = tuple(w.lower() for chunk in _CHUNK_RE.split(ascii_letters(name)) for w in _WORD_RE.findall(chunk))
         found = config._name_readings[name] = (words, tuple(config._readings[w] for w in words
                                                             if w in config._readings))
     return found
@@ -113,7 +129,8 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
     patient), a truncation of four letters or more (tele telephone, emerg emergency, perso person), a
     subsequence keeping the first and last letters, of four letters or more and at least half the word, written
     like an abbreviation (at most one vowel after the first letter, none at the end: pswd password, mngr manager;
-    poste is no postcode, bots no biometrics).
+    poste is no postcode, bots no biometrics); failing those, for words of four to six letters, pieces of a compound
+    the vocabulary knows (gbdat: geburtsdatum, see ``_compound_abbreviation``).
     Candidates that only extend another one are dropped (perso: person, not personal); of several left, one
     three times as frequent in English as the others wins (tele: telephone, not telegram), else there is no
     reading. Frequent English words (sign, nick, pat) and words under three letters are never read as
@@ -133,6 +150,8 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
         found = [t for t in targets
                  if n < len(t) <= 2 * n and t[0] == word[0] and word[-1] in (t[-1], consonant_skeleton(t)[-1])
                  and n >= len(consonant_skeleton(t)) - 2 and _subsequence(word, t)]
+    if not found and 4 <= n <= 6 and word[-1] != "e":  # a final e ends words, not abbreviations (poste)
+        found = _compound_readings(word, config)
     if not found:
         return None
     # a target that is itself an abbreviation (passwd) stands for its written-out word
@@ -147,6 +166,39 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
     if logs.get(ranked[0], -99.0) - logs.get(ranked[1], -99.0) >= _CLEARLY_MORE_LOG:
         return ranked[0]
     return None
+
+
+def _compound_readings(word: str, config: PiiConfig) -> list[str]:
+    """The compounds ``word`` abbreviates whose last part it reads most closely (gbort: geburtsort, whose "ort" it
+    spells, rather than geboorteplaats); several left that mean the same (gbdat: geburtsdatum, geboortedatum) are
+    one reading."""
+    scored = [(tail, compound) for compound in config.compounds
+              if (tail := _compound_tail(word, compound)) is not None]
+    if not scored:
+        return []
+    best = min(tail for tail, _ in scored)
+    found = sorted(compound for tail, compound in scored if tail == best)
+    return found[:1] if len({config.aliases.get(c) for c in found}) == 1 else found
+
+
+def _compound_tail(word: str, compound: str) -> int | None:
+    """How many letters of ``compound`` the last piece of ``word`` reads, when ``word`` is two pieces of two letters
+    or more, each starting a part of ``compound`` and taken from it in order (GBDT: geburts|datum, FMNA:
+    familien|name, VSNR: versicherungs|nummer, as German and Dutch registers and SAP HR abbreviate compounds); the
+    first piece comes from the compound's opening letters (flsa is no familienstand); else None."""
+    best = None
+    for cut in range(2, len(word) - 1):
+        head, tail = word[:cut], word[cut:]
+        if compound[0] != head[0]:
+            return None
+        # the last piece reads the compound's second half (poste is no post|code, datef no date|of|birth)
+        for split in range(len(compound) - len(tail), max(len(head), len(compound) // 2 - 1) - 1, -1):
+            if (compound[split] == tail[0] and _subsequence(tail, compound[split:])
+                    and _subsequence(head, compound[:min(split, len(head) + 2)])):
+                if best is None or len(compound) - split < best:
+                    best = len(compound) - split
+                break
+    return best
 
 
 def _spelled_out(word: str, config: PiiConfig) -> str:

@@ -96,6 +96,7 @@ class PiiConfig:
     aggregate: frozenset[str]
     suffix_keep: frozenset[str]
     suffix_veto: frozenset[str]
+    attribute_suffix_veto: frozenset[str]  # tokens.aggregate and tokens.record_suffix: what ends an attribute's value
     suffix_stop: frozenset[str]
     masking: frozenset[str]
     neutral: frozenset[str]
@@ -122,6 +123,9 @@ class PiiConfig:
     table_contact_types: frozenset[str] = frozenset()
     table_activity_types: frozenset[str] = frozenset()
     table_mixed_flags: frozenset[tuple[str, ...]] = frozenset()
+    table_contact_person_keys: frozenset[tuple[str, ...]] = frozenset()  # rows that have a contact person
+    table_contact_person_ends: frozenset[str] = frozenset()  # their last words: a cheap first test per column
+    table_activity_words: frozenset[str] = frozenset()  # a table named after an activity: its own word is no person
     table_health_words: frozenset[str] = frozenset()
     table_health_keys: frozenset[tuple[str, ...]] = frozenset()
     table_health_fields: frozenset[str] = frozenset()
@@ -133,6 +137,9 @@ class PiiConfig:
     # Words a short or truncated token may stand for (tele: telephone), and their consonant skeletons (phn: phone).
     reading_targets: frozenset[str] = frozenset()
     skeletons: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # Words the vocabulary knows as a compound of two or more words (geburtsdatum: date of birth): their
+    # abbreviations take letters from each part (gbdat, FMNA).
+    compounds: frozenset[str] = frozenset()
     _tokens: dict = field(default_factory=dict, repr=False, compare=False)
     _plain_tokens: dict = field(default_factory=dict, repr=False, compare=False)  # without readings (table names)
     _words: dict = field(default_factory=dict, repr=False, compare=False)
@@ -288,13 +295,14 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
     tok = r.mapping(top.get("tokens"), "tokens",
                     allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
-                             "suffix_keep", "suffix_veto", "suffix_stop", "masking", "neutral", "ignore_trailing"))
+                             "suffix_keep", "suffix_veto", "record_suffix", "suffix_stop", "masking", "neutral",
+                             "ignore_trailing"))
     aliases: dict[str, tuple[str, ...]] = {}
     for name, value in r.mapping(tok.get("aliases"), "tokens.aliases").items():
         aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
     lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
              for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
-                          "suffix_veto",
+                          "suffix_veto", "record_suffix",
                           "suffix_stop", "masking", "neutral", "ignore_trailing")}
 
     ctx = r.mapping(top.get("context"), "context",
@@ -408,6 +416,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
     tc = r.mapping(top.get("table_context"), "table_context",
                    allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types", "mixed_flags",
+                            "contact_person_keys", "activity_words",
                             "message_words", "call_words", "message_fields", "health_words", "health_keys",
                             "health_fields", "health_skip"))
     table_types = {}
@@ -432,6 +441,15 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         short = tuple(w for w in words if w not in ("of", "the"))
         if pattern.pii_type is not None and len(short) >= 2 and short != words and short not in patterns:
             patterns[short] = (_Pattern(words=short, pii_type=pattern.pii_type, strength=pattern.strength), where)
+    # "medicare number" is also written "medicare_no", "nhs_nr": a number pattern with the abbreviations of number
+    # that are words of their own (num and nbr are aliases of number already).
+    for words, (pattern, where) in list(patterns.items()):
+        if pattern.pii_type is not None and len(words) >= 2 and words[-1] == "number":
+            for short in ("no", "nr"):
+                variant = (*words[:-1], short)
+                if variant not in patterns:
+                    patterns[variant] = (_Pattern(words=variant, pii_type=pattern.pii_type,
+                                                  strength=pattern.strength), where)
 
     trie: dict[str, Any] = {}
     for words, (pattern, _where) in patterns.items():
@@ -500,6 +518,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         aggregate=lists["aggregate"],
         suffix_keep=lists["suffix_keep"],
         suffix_veto=lists["suffix_veto"],
+        attribute_suffix_veto=lists["aggregate"] | lists["record_suffix"],
         suffix_stop=lists["suffix_stop"],
         masking=lists["masking"],
         neutral=lists["neutral"],
@@ -528,6 +547,11 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_activity_types=table_types["activity_types"],
         table_mixed_flags=frozenset(tuple(w.split()) for w in r.words(tc.get("mixed_flags"),
                                                                      "table_context.mixed_flags")),
+        table_contact_person_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("contact_person_keys"),
+                                                                             "table_context.contact_person_keys")),
+        table_contact_person_ends=frozenset(w.split()[-1] for w in r.words(tc.get("contact_person_keys"),
+                                                                          "table_context.contact_person_keys")),
+        table_activity_words=frozenset(r.words(tc.get("activity_words"), "table_context.activity_words")),
         table_health_words=frozenset(r.words(tc.get("health_words"), "table_context.health_words")),
         table_health_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("health_keys"),
                                                                      "table_context.health_keys")),
@@ -539,6 +563,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         held_in=held_in,
         reading_targets=frozenset(targets),
         skeletons={key: tuple(words) for key, words in skeletons.items()},
+        compounds=frozenset(alias for alias, expansion in aliases.items()
+                            if len(expansion) > 1 and len(alias) >= 7 and alias.isalpha()),
     )
 
 

@@ -121,7 +121,7 @@ def test_name_detects_pii(config, name, pii_type):
         "address_type", "phone_type", "ip_country", "is_email_bounced", "number_of_emails_sent",
         "hasoptedoutofemail", "receiveemailsaccepted", "email_bounced_reason", "last_login", "input_tokens",
         "license_key", "credit_card_amount", "trace_id", "page_age", "usage_count", "percentage",
-        "secret_detection_jobs", "ip_range_first_ip",
+        "secret_detection_jobs", "ip_range_first_ip", "website_address", "web_addresses.value",
     ],
 )
 def test_lookalike_names_are_not_pii(config, name):
@@ -619,3 +619,12 @@ def test_a_coarse_location_named_column_is_not_the_address_its_description_menti
 def test_a_noun_before_name_of_the_person_makes_it_that_things_name(config):
     assert classify(config, "os_name", "varchar", description="The os name of the contact.").pii_type is None
     assert classify(config, "label", "varchar", description="The name of the contact.").pii_type == "person_name"
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [("Staatsangehörigkeit", "nationality"), ("kjønn", "gender"), ("fødselsdato", "date_of_birth"),
+     ("kunde.telefonnummer", "phone"), ("Fødselsnummer", "national_id"), ("número_pasaporte", "passport")],
+)
+def test_accented_letters_are_read_as_their_ascii_spelling(config, name, pii_type):
+    assert classify(config, name).pii_type == pii_type

@@ -102,6 +102,47 @@ def test_clinical_fields_of_a_per_patient_table_are_health_data(config):
     assert classify(config, "stg_emr__diagnoses", columns, "recorded_by_id").pii_type is None
 
 
+def test_a_glued_patient_key_naming_a_visit_marks_a_table_of_clinical_records(config):
+    columns = ["orderid", "patientvisitid", "drugname", "dosage", "frequency", "orderoffset"]
+    for name in ("drugname", "dosage", "frequency"):
+        assert classify(config, "pharmacy_medications", columns, name).pii_type == "health", name
+    assert classify(config, "pharmacy_medications", columns, "patientvisitid").pii_type is None
+    # the same fields with no key to a patient: a reference list of drugs
+    assert classify(config, "pharmacy_medications", ["orderid", "drugname", "dosage"], "dosage").pii_type is None
+
+
+def test_a_person_s_weight_or_height_taken_at_admission_is_health_but_a_parcel_s_is_not(config):
+    columns = ["patient_id", "birth_date", "admit_weight", "discharge_height"]
+    assert classify(config, "inpatients", columns, "admit_weight").pii_type == "health"
+    assert classify(config, "inpatients", columns, "discharge_height").pii_type == "health"
+    assert classify(config, "shipments", ["shipment_id", "weight", "height"], "weight").pii_type is None
+
+
+def test_a_visit_s_coordinates_and_a_key_written_first_are_read_in_a_table_of_visits(config):
+    columns = ["id_visit", "id_site", "id_device", "client_ip", "location_lat", "location_lon"]
+    assert classify(config, "web_visits", columns, "id_device").pii_type == "device_id"
+    assert classify(config, "web_visits", columns, "id_site").pii_type is None
+    assert classify(config, "web_visits", columns, "location_lat").pii_type == "geolocation"
+    assert classify(config, "web_visits", columns, "location_lon").pii_type == "geolocation"
+    # a shop's own coordinates are no person's
+    assert classify(config, "stores", ["store_id", "name", "location_lat"], "location_lat").pii_type is None
+
+
+def test_a_company_s_website_beside_a_name_makes_clients_organisations(config):
+    columns = ["id", "name", "company_website", "address", "created"]
+    assert classify(config, "customers", columns, "name").pii_type is None
+    assert classify(config, "customers", ["id", "name", "address", "created"], "name").pii_type == "person_name"
+
+
+def test_a_key_or_a_position_after_a_health_word_is_the_record_s_not_health(config):
+    columns = ["patient_id", "diagnosisid", "diagnosis_seq", "diagnosisoffset", "diagnosis_text"]
+    for name in ("diagnosisid", "diagnosis_seq", "diagnosisoffset"):
+        assert classify(config, "visit_diagnoses", columns, name).pii_type is None, name
+    assert classify(config, "visit_diagnoses", columns, "diagnosis_text").pii_type == "health"
+    # a concept id is a vocabulary's code of the value itself (OMOP), not a record's key
+    assert classify(config, "person", ["person_id", "gender_concept_id"], "gender_concept_id").pii_type == "gender"
+
+
 def test_a_clinical_word_without_a_patient_key_is_not_a_table_of_records(config):
     columns = ["id", "code", "description"]  # a reference list of diagnosis codes
     assert classify(config, "ref_diagnoses", columns, "description").pii_type is None
@@ -112,7 +153,8 @@ def test_a_clinical_word_without_a_patient_key_is_not_a_table_of_records(config)
     [("cust_nm", "person_name"), ("ph_no", "phone"), ("mob_no", "phone"), ("drv_lic_no", "drivers_license"),
      ("soc_sec_no", "national_id"), ("birth_dt", "date_of_birth"), ("zip_cd", "postal_code"),
      ("home-phone", "phone"), ("Client.IP", "ip_address"), ("profile.home_address", "address"),
-     ("phone_cell", "phone"), ("email_work", "email"), ("contname", "person_name")],
+     ("phone_cell", "phone"), ("email_work", "email"), ("contname", "person_name"),
+     ("primaryadmitdx", "health"), ("emp_nic_no", "national_id")],
 )
 def test_abbreviated_glued_and_punctuated_spellings(config, name, pii_type):
     assert classify(config, "dim_clients", ["id", name], name).pii_type == pii_type
@@ -264,3 +306,39 @@ def test_parties_of_a_payment_are_people(config):
     columns = ["PmtInf.Dbtr.Nm", "PmtInf.DbtrAcct.Id.IBAN", "CdtTrfTxInf.Cdtr.Nm"]
     for name in ("PmtInf.Dbtr.Nm", "CdtTrfTxInf.Cdtr.Nm"):
         assert classify(config, "pain001_transactions", columns, name).pii_type == "person_name", name
+
+
+def test_rows_with_a_contact_person_are_organisations_and_their_contact_fields_are_not_personal():
+    config = default_pii_config()
+    shops = ["CustomerID", "CustomerName", "PrimaryContactPersonID", "AlternateContactPersonID", "PhoneNumber",
+             "DeliveryAddressLine1", "DeliveryPostalCode"]
+    context = table_context(name="Sales.Customers", description=None, column_names=shops, config=config)
+    assert context.kind == "organisation" and context.own_organisation
+    shops.append("BankAccountNumber")  # the shop's own account
+    context = table_context(name="Sales.Customers", description=None, column_names=shops, config=config)
+    for name in ("CustomerName", "PhoneNumber", "DeliveryAddressLine1", "DeliveryPostalCode", "BankAccountNumber"):
+        found = classify_column(name=name, data_type="nvarchar(60)", description=None, meta={}, tags=(),
+                                config=config, capsule_name="Sales.Customers", table=context)
+        assert found.pii_type is None, name
+    # customers that are people (a birth date) keep their names and phones, contact person key or not
+    people = table_context(name="customers", description=None, column_names=[*shops, "DateOfBirth"], config=config)
+    assert people.kind == "person"
+    assert classify_column(name="CustomerName", data_type=None, description=None, meta={}, tags=(), config=config,
+                           capsule_name="customers", table=people).pii_type == "person_name"
+
+
+def test_a_table_named_after_an_activity_does_not_make_its_own_word_a_person():
+    config = default_pii_config()
+    columns = ["event_time", "event_name", "idfa", "hashed_email", "zip5", "provider_name"]
+    context = table_context(name="app_events", description=None, column_names=columns, config=config)
+    assert context.kind == "person"  # an email and a postcode: the rows are people's events
+
+    def found(name, ctx, table):
+        return classify_column(name=name, data_type=None, description=None, meta={}, tags=(), config=config,
+                               capsule_name=table, table=ctx).pii_type
+
+    assert found("event_name", context, "app_events") is None
+    # a table named after people keeps its own word a person's (provider_name in a table of providers)
+    providers = table_context(name="providers", description=None, column_names=["provider_name", "npi", "email",
+                                                                                  "phone"], config=config)
+    assert found("provider_name", providers, "providers") == "person_name"

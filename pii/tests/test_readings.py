@@ -171,3 +171,104 @@ def test_a_data_type_that_holds_addresses_decides_and_rules_out_the_name(config)
 def test_tokenize_reads_column_names_but_not_table_names(config):
     assert tokenize_column_name("emp_tele", config=config) == ("emp", "telephone")
     assert tokenize_column_name("grp_events", config=config, read=False) == ("grp", "events")
+
+
+# ------------------------------------------------------------------------------------- compounds, round 8 kinds
+
+
+@pytest.mark.parametrize(
+    ("word", "target"),
+    [
+        ("gbdt", "geboortedatum"),  # geburts|datum and geboorte|datum mean the same: one reading
+        ("gbdat", "geboortedatum"),  # SAP HR's spelling
+        ("fmna", "familienname"),  # familien|name, not familien|stand: the closest last part wins
+        ("vsnr", "versicherungsnummer"),
+        ("famst", "familienstand"),
+    ],
+)
+def test_an_abbreviation_taking_letters_from_each_part_of_a_known_compound_is_read_as_it(config, word, target):
+    assert read_abbreviation(word, config) == target
+
+
+@pytest.mark.parametrize("word", ["flsa", "poste", "files", "failed"])
+def test_words_that_only_share_scattered_letters_with_a_compound_are_not_read_as_it(config, word):
+    # flsa: its first piece is not the compound's opening; poste: ends like a word; files, failed: English words
+    assert read_abbreviation(word, config) is None
+
+
+def test_a_german_register_record_reads_its_abbreviated_fields(config):
+    columns = ["VSNR", "DBNA.FMNA", "DBNA.VONA", "DBGB.GBDT", "DBGB.GBOR", "DBAN.PLZ", "DBME.EGBG"]
+    found = {name: classify(config, name, table="dsme_meldung", columns=columns).pii_type for name in columns}
+    assert found == {"VSNR": "national_id", "DBNA.FMNA": "person_name", "DBNA.VONA": "person_name",
+                     "DBGB.GBDT": "date_of_birth", "DBGB.GBOR": "nationality", "DBAN.PLZ": "postal_code",
+                     "DBME.EGBG": None}
+    assert "'gbdt' read as an abbreviation of 'geboortedatum'" in details(
+        classify(config, "DBGB.GBDT", table="dsme_meldung", columns=columns))
+
+
+def test_call_detail_records_hold_the_caller_and_the_dialled_number(config):
+    columns = ["calldate", "clid", "src", "dst", "dcontext", "channel", "duration", "billsec", "disposition"]
+    found = {name: classify(config, name, table="cdr", columns=columns).pii_type for name in columns}
+    assert found["clid"] == found["src"] == found["dst"] == "phone"
+    assert {found[n] for n in ("calldate", "dcontext", "channel", "duration", "disposition")} == {None}
+    # outside a table of calls src and dst are just words
+    assert classify(config, "src", table="stg_files", columns=["src", "dst", "size"]).pii_type is None
+
+
+def test_a_nested_objects_key_names_the_object_before_it(config):
+    columns = ["name", "email.value", "phone.value", "org_id.name", "org_id.address", "owner_id.name"]
+    found = {name: classify(config, name, table="persons", columns=columns).pii_type for name in columns}
+    assert found["org_id.name"] is None and found["org_id.address"] is None  # the organisation's
+    assert found["owner_id.name"] == "person_name" and found["name"] == "person_name"
+
+
+def test_an_object_qualified_by_a_word_the_vocabulary_does_not_know_names_that_thing(config):
+    columns = ["event_name", "user_pseudo_id", "device.advertising_id", "traffic_source.name",
+               "traffic_source.medium", "geo.city"]
+    assert classify(config, "traffic_source.name", table="events", columns=columns).pii_type is None
+    # an object of the vocabulary still leaves its fields to the table: the addressee of a shipping address
+    people = ["email", "phone", "shipping_address.name"]
+    assert classify(config, "shipping_address.name", table="orders", columns=people).pii_type == "person_name"
+
+
+def test_a_persons_telecom_is_a_phone_and_its_system_and_use_describe_it(config):
+    columns = ["name.family", "gender", "birthDate", "telecom.system", "telecom.value", "telecom.use"]
+    found = {name: classify(config, name, table="patient", columns=columns).pii_type for name in columns}
+    assert found["telecom.value"] == "phone"
+    assert found["telecom.system"] is None and found["telecom.use"] is None
+
+
+def test_a_chronic_condition_flag_of_a_person_is_health_data(config):
+    columns = ["bene_birth_dt", "bene_sex_ident_cd", "sp_diabetes", "sp_cncr", "sp_copd", "plan_cvrg_mos_num"]
+    found = {name: classify(config, name, table="beneficiary_summary", columns=columns, data_type="integer").pii_type
+             for name in ("sp_diabetes", "sp_cncr", "sp_copd", "plan_cvrg_mos_num")}
+    assert found == {"sp_diabetes": "health", "sp_cncr": "health", "sp_copd": "health", "plan_cvrg_mos_num": None}
+
+
+def test_a_vocabulary_word_written_in_camel_case_stays_one_word(config):
+    assert tokenize_column_name("linkedIn", config=config) == ("linkedin",)
+    assert classify(config, "linkedIn", table="employees", columns=["firstName", "workEmail", "linkedIn"]).pii_type \
+        == "username"
+    assert tokenize_column_name("firstName", config=config) == ("first", "name")  # not a word of its own
+
+
+def test_a_dutch_birth_place_description_is_the_place_of_birth(config):
+    columns = ["burgerservicenummer", "geboorte.datum", "geboorte.plaats.omschrijving", "naam.geslachtsnaam"]
+    found = {name: classify(config, name, table="personen", columns=columns).pii_type for name in columns}
+    assert found == {"burgerservicenummer": "national_id", "geboorte.datum": "date_of_birth",
+                     "geboorte.plaats.omschrijving": "nationality", "naam.geslachtsnaam": "person_name"}
+
+
+def test_a_number_pattern_is_also_read_with_no_and_nr(config):
+    columns = ["patient_id", "medicare_no", "nhs_nr", "order_no", "bmi"]
+    found = {name: classify(config, name, table="dim_patients", columns=columns).pii_type for name in columns}
+    assert found == {"patient_id": None, "medicare_no": "national_id", "nhs_nr": "national_id", "order_no": None,
+                     "bmi": "health"}
+
+
+def test_a_word_saying_how_a_name_is_written_does_not_hide_whose_it_is(config):
+    columns = ["id", "email", "birth_date", "complete_name", "display_name", "SearchName"]
+    found = {name: classify(config, name, table="people", columns=columns).pii_type for name in columns[3:]}
+    assert set(found.values()) == {"person_name"}
+    assert classify(config, "display_name", table="dim_dashboards",
+                    columns=["dashboard_id", "display_name", "created_at"]).pii_type is None
