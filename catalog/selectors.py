@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import orjson
 from django.core.cache import cache
 from django.db import connection, connections, transaction
-from django.db.models import Avg, CharField, Count, Exists, F, Max, OuterRef, Q, QuerySet, Value
+from django.db.models import Avg, CharField, Count, Exists, F, JSONField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast
 from django.urls import reverse
 
@@ -393,10 +393,13 @@ def _search_candidates(
     (name -> field or expression) are fetched with each row, e.g. what the facets count."""
     cap = SEARCH_CAP if cap is None else cap
     terms = search_terms(query)
-    if _in_sql(everything, fields):
+    fields_sql = _fields_sql(everything.model, fields) if _in_sql(everything) else None
+    if fields_sql is not None:
         prefixed, named, described, fuzzy = everything.search_split_sql(query)
         same = everything.same_name_split_sql(query) if fuzzy is not None else None
-        values = {"tag_hit": everything.tag_hit_sql(terms), "table": everything.model._meta.db_table}
+        values = {
+            "tag_hit": everything.tag_hit_sql(terms), "table": everything.model._meta.db_table, "fields": fields_sql
+        }
         score = everything.description_score_sql(terms) if described is not None else None
     else:
         prefixed, named, described, fuzzy = everything.search_split(query)
@@ -463,43 +466,86 @@ def _search_candidates(
     return candidates, exact
 
 
-def _in_sql(everything: QuerySet, fields: Mapping[str, object] | None) -> bool:
+def _in_sql(everything: QuerySet) -> bool:
     """Whether a search's candidates are asked in the SQL of ``search_split_sql`` rather than through the
-    ORM: on PostgreSQL, over a whole table (no facet chosen), with no field beyond the identity (the facets
-    and the typeahead read fields through the ORM)."""
+    ORM: on PostgreSQL, over a whole table (no facet chosen)."""
     return (
         connection.vendor == "postgresql"
-        and not fields
         and isinstance(everything, (CapsuleQuerySet, ColumnQuerySet))
         and not everything.query.where
     )
 
 
+class _FieldSql(NamedTuple):
+    alias: str
+    sql: str
+    params: list
+    is_json: bool  # a raw cursor returns jsonb as text: decoded as the ORM would
+
+
+_FIELDS_SQL: dict = {}
+
+
+def _fields_sql(model, fields: Mapping[str, object] | None) -> list[_FieldSql] | None:
+    """Each of ``fields`` (name -> expression over ``model``, as the ORM path reads them) as SQL over the
+    model's table, compiled by the ORM once per model and field names and reused: the facets and the
+    typeahead read them with the candidates without building a queryset per search. Callers give a name one
+    meaning. None when one compiles to more than a select expression (a join): the ORM path then reads
+    them. A related model's field is read through a correlated ``Subquery`` for that reason."""
+    if not fields:
+        return []
+    key = (model, tuple(fields))
+    if key not in _FIELDS_SQL:
+        table = connection.ops.quote_name(model._meta.db_table)
+        compiled: list[_FieldSql] | None = []
+        for alias, expression in fields.items():
+            query = model._default_manager.order_by().annotate(_field=expression).values("_field").query
+            sql, params = query.get_compiler(connection=connection).as_sql()
+            head, tail = "SELECT ", f' AS "_field" FROM {table}'
+            if not (sql.startswith(head) and sql.endswith(tail)):
+                compiled = None
+                break
+            is_json = isinstance(query.annotations["_field"].output_field, JSONField)
+            compiled.append(_FieldSql(alias, sql[len(head) : -len(tail)], list(params), is_json))
+        _FIELDS_SQL[key] = compiled
+    return _FIELDS_SQL[key]
+
+
 class _SqlRows:
-    """The rows of one ``SqlPart``: id, name, URN, whether a tag equals the query, and a score (the SQL of
-    ``score``, or 0), as dicts keyed as the ORM path's values are, at most ``limit``."""
+    """The rows of one ``SqlPart``: id, name, URN, whether a tag equals the query, a score (the SQL of
+    ``score``, or 0) and the fields of ``values["fields"]`` (``_fields_sql``), as dicts keyed as the ORM
+    path's values are, at most ``limit``."""
 
     def __init__(self, part: SqlPart, limit: int, score: tuple[str, list] | None, values: dict, number: int = 0):
         tag_hit, tag_params = values["tag_hit"]
         score_sql, score_params = score if score is not None else ("0::float8", [])
         order = f" ORDER BY {part.order}" if part.order else ""
+        fields = values.get("fields") or []
+        extra = "".join(f", {field.sql}" for field in fields)
         self.sql = (
-            f"SELECT id, name, urn, {tag_hit}, {score_sql}, {number} FROM {connection.ops.quote_name(values['table'])} "
-            f"WHERE {part.where}{order} LIMIT {int(limit)}"
+            f"SELECT id, name, urn, {tag_hit}, {score_sql}, {number}{extra} "
+            f"FROM {connection.ops.quote_name(values['table'])} WHERE {part.where}{order} LIMIT {int(limit)}"
         )
-        self.params = [*tag_params, *score_params, *part.params, *part.order_params]
+        self.params = [*tag_params, *score_params, *(p for f in fields for p in f.params), *part.params]
+        self.params += part.order_params
+        self.fields = fields
 
     @staticmethod
-    def read(sql: str, params: list) -> list[dict]:
+    def read(sql: str, params: list, fields: Sequence[_FieldSql] = ()) -> list[dict]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return [
-                {"pk": pk, "_name": name, "_urn": urn, "_tag_hit": tag_hit, "_score": score, "_part": part}
-                for pk, name, urn, tag_hit, score, part in cursor.fetchall()
-            ]
+            fetched = cursor.fetchall()
+        keys = ("pk", "_name", "_urn", "_tag_hit", "_score", "_part", *(field.alias for field in fields))
+        rows = [dict(zip(keys, row, strict=True)) for row in fetched]
+        for field in fields:
+            if field.is_json:
+                for row in rows:
+                    if isinstance(row[field.alias], str):
+                        row[field.alias] = orjson.loads(row[field.alias])
+        return rows
 
     def __iter__(self):
-        return iter(self.read(self.sql, self.params))
+        return iter(self.read(self.sql, self.params, self.fields))
 
 
 def _fetch_parts(parts: list[tuple[QuerySet | SqlPart, int, object]], values: dict) -> list[list[dict]]:
@@ -511,7 +557,7 @@ def _fetch_parts(parts: list[tuple[QuerySet | SqlPart, int, object]], values: di
         selects = [_SqlRows(part, limit, score, values, number) for number, (part, limit, score) in enumerate(parts)]
         sql = " UNION ALL ".join(f"({select.sql})" for select in selects)
         fetched_sql: list[list[dict]] = [[] for _ in parts]
-        for row in _SqlRows.read(sql, [param for select in selects for param in select.params]):
+        for row in _SqlRows.read(sql, [param for select in selects for param in select.params], selects[0].fields):
             fetched_sql[row["_part"]].append(row)
         return fetched_sql
     shaped = [
@@ -596,9 +642,22 @@ def _facet_fields() -> dict[str, object]:
     """What the facets count, read with each candidate. Whether a capsule holds PII is an EXISTS that the
     partial index of PII columns by capsule (migration 0014) answers from the index alone: 1 ms per 1,000
     candidates (100 ms from the table)."""
-    fields: dict[str, object] = {f"facet_{f}": F(field) for f, field in SEARCH_FACETS.items() if f != "has_pii"}
+    fields: dict[str, object] = {
+        f"facet_{f}": _related_field(Capsule, field) for f, field in SEARCH_FACETS.items() if f != "has_pii"
+    }
     fields["facet_has_pii"] = Exists(Column.objects.filter(pii_q(), capsule=OuterRef("pk")))
     return fields
+
+
+def _related_field(model, path: str):
+    """``F(path)``, or for a field of a related row (``domain__name``) a correlated sub-select of it by
+    the foreign key, which reads the same value without a join (so ``_fields_sql`` can send it in SQL)."""
+    if "__" not in path:
+        return F(path)
+    relation, name = path.split("__", 1)
+    foreign_key = model._meta.get_field(relation)
+    related = foreign_key.related_model._default_manager.filter(pk=OuterRef(foreign_key.attname))
+    return Subquery(related.order_by().values(name)[:1])
 
 
 _PAGE_COMPILERS: dict = {}
@@ -738,7 +797,11 @@ def search_suggestions(*, query: str, limit: int = 8) -> list[Suggestion]:
     most ``limit``, capsules first (up to ``limit - 2`` when columns match too). Reads identity, type and
     layer with the candidates, so no rows are fetched afterwards: three queries per kind at most."""
     capsule_fields = {"_type": F("capsule_type"), "_layer": F("layer")}
-    column_fields = {"_capsule": F("capsule__name"), "_type": F("capsule__capsule_type"), "_layer": F("capsule__layer")}
+    column_fields = {
+        "_capsule": _related_field(Column, "capsule__name"),
+        "_type": _related_field(Column, "capsule__capsule_type"),
+        "_layer": _related_field(Column, "capsule__layer"),
+    }
     found_capsules, _ = _search_candidates(everything=capsules(), query=query, fields=capsule_fields, cap=SUGGEST_CAP)
     found_columns, _ = _search_candidates(everything=columns(), query=query, fields=column_fields, cap=SUGGEST_CAP)
     room = limit - min(len(found_columns), 2) if found_columns else limit

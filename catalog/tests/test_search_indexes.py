@@ -12,7 +12,8 @@ from django.db.models import F
 from catalog import selectors
 from catalog.querysets import CAPSULE_LIST_ONLY, SqlPart, _name_similar_sql, capsules, columns
 from catalog.search import search_terms, trigrams_forget
-from catalog.tests.factories import CapsuleFactory, ColumnFactory
+from catalog.models import Column
+from catalog.tests.factories import CapsuleFactory, ColumnFactory, DomainFactory, OwnerFactory
 
 pytestmark = [pytest.mark.django_db]
 
@@ -142,12 +143,37 @@ def test_search_candidates_in_sql_are_those_of_the_orm(postgres, query):
     ColumnFactory(name="order_id", capsule=shop)
     for everything in (capsules, columns):
         in_sql = selectors._search_candidates(everything=everything(), query=query)
-        # a field read with the candidates sends the querysets of the ORM instead
-        in_orm = selectors._search_candidates(everything=everything(), query=query, fields={"_x": F("name")})
+        # a scoped queryset (facets chosen) sends the querysets of the ORM instead
+        in_orm = selectors._search_candidates(everything=everything().filter(pk__isnull=False), query=query)
         assert [(c.key[0], round(c.key[1], 5), *c.key[2:]) for c in in_sql[0]] == [
             (c.key[0], round(c.key[1], 5), *c.key[2:]) for c in in_orm[0]
         ]
         assert in_sql[1] == in_orm[1]
+
+
+@pytest.mark.parametrize("query", ["orders", "ordres", "ord"])
+def test_search_fields_in_sql_are_those_of_the_orm(postgres, query):
+    """The facets' and the typeahead's fields, read in SQL with the candidates (a related row's field and
+    the PII flag as sub-selects, the tags decoded), are the values the ORM reads for the same rows."""
+    domain, owner = DomainFactory(name="sales"), OwnerFactory(name="Ana")
+    orders = CapsuleFactory(name="orders", tags=["daily", "core"], domain=domain, owner=owner, layer="marts")
+    CapsuleFactory(name="ordres_v2", tags=[], domain=None, owner=None)
+    ColumnFactory(name="email", capsule=orders, pii_type="email")
+    ColumnFactory(name="orders_id", capsule=orders)
+    assert selectors._fields_sql(Column, {"_joined_layer": F("capsule__layer")}) is None  # a join: the ORM reads it
+    suggest = {f"_{name}": selectors._related_field(Column, f"capsule__{name}") for name in ("name", "layer")}
+    for everything, fields, text in ((capsules, selectors._facet_fields(), query), (columns, suggest, "ord")):
+        assert selectors._fields_sql(everything().model, fields) is not None
+        in_sql, _ = selectors._search_candidates(everything=everything(), query=text, fields=fields)
+        in_orm, _ = selectors._search_candidates(
+            everything=everything().filter(pk__isnull=False), query=text, fields=fields
+        )
+        assert in_sql and [c.row for c in in_sql] == [c.row for c in in_orm]
+    facets, _ = selectors._search_candidates(everything=capsules(), query="orders", fields=selectors._facet_fields())
+    row = next(c.row for c in facets if c.row["_name"] == "orders")
+    assert (row["facet_domain"], row["facet_owner"], row["facet_tag"], row["facet_has_pii"]) == (
+        "sales", "Ana", ["daily", "core"], True
+    )
 
 
 def test_search_page_rows_compiled_once_are_those_of_in_bulk(postgres, django_assert_max_num_queries):
