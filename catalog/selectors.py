@@ -398,7 +398,9 @@ def _search_candidates(
         prefixed, named, described, fuzzy = everything.search_split_sql(query)
         same = everything.same_name_split_sql(query) if fuzzy is not None else None
         values = {
-            "tag_hit": everything.tag_hit_sql(terms), "table": everything.model._meta.db_table, "fields": fields_sql
+            "tag_hit": everything.tag_hit_sql(terms),
+            "table": everything.model._meta.db_table,
+            "fields": fields_sql,
         }
         score = everything.description_score_sql(terms) if described is not None else None
     else:

@@ -10,9 +10,9 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from catalog import selectors
+from catalog.models import Column
 from catalog.querysets import CAPSULE_LIST_ONLY, SqlPart, _name_similar_sql, capsules, columns
 from catalog.search import search_terms, trigrams_forget
-from catalog.models import Column
 from catalog.tests.factories import CapsuleFactory, ColumnFactory, DomainFactory, OwnerFactory
 
 pytestmark = [pytest.mark.django_db]
@@ -172,7 +172,10 @@ def test_search_fields_in_sql_are_those_of_the_orm(postgres, query):
     facets, _ = selectors._search_candidates(everything=capsules(), query="orders", fields=selectors._facet_fields())
     row = next(c.row for c in facets if c.row["_name"] == "orders")
     assert (row["facet_domain"], row["facet_owner"], row["facet_tag"], row["facet_has_pii"]) == (
-        "sales", "Ana", ["daily", "core"], True
+        "sales",
+        "Ana",
+        ["daily", "core"],
+        True,
     )
 
 
