@@ -49,33 +49,13 @@ class CapsuleAdmin(admin.ModelAdmin):
 
 @admin.register(Column)
 class ColumnAdmin(admin.ModelAdmin):
-    list_display = (
-        "name",
-        "capsule",
-        "data_type",
-        "pii_type",
-        "pii_masked",
-        "pii_confidence",
-        "pii_detected_by",
-        "pii_decision",
-        "semantic_type",
-        "has_tests",
-    )
+    list_display = ("name", "capsule", "data_type", "pii_type", "pii_masked", "pii_confidence", "pii_detected_by",
+                    "pii_decision", "semantic_type", "has_tests")
     list_filter = ("pii_type", "pii_decision", "pii_detected_by", "pii_masked", "semantic_type", "has_tests")
     list_select_related = ("capsule",)
     search_fields = ("name", "urn")
     raw_id_fields = ("capsule",)
-    readonly_fields = (
-        "urn",
-        "created_at",
-        "updated_at",
-        "content_hash",
-        "pii_evidence",
-        "pii_confidence",
-        "pii_type",
-        "pii_detected_by",
-        "pii_masked",
-        "pii_decided_by",
-        "pii_decided_at",
-    )
+    readonly_fields = ("urn", "created_at", "updated_at", "content_hash", "pii_evidence", "pii_confidence",
+                       "pii_type", "pii_detected_by", "pii_masked", "pii_decided_by",
+                       "pii_decided_at")
     show_full_result_count = False

@@ -152,10 +152,8 @@ def capsules_attribute_set(*, key: str, rows: Sequence[tuple[str, str]]) -> None
             with cursor.cursor.copy("COPY _dab_capsule_attr (id, value) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cursor.execute(
-                f"UPDATE {table} c SET attributes = c.attributes || jsonb_build_object('{key}', u.value)"
-                " FROM _dab_capsule_attr u WHERE c.id = u.id"
-            )
+            cursor.execute(f"UPDATE {table} c SET attributes = c.attributes || jsonb_build_object('{key}', u.value)"
+                           " FROM _dab_capsule_attr u WHERE c.id = u.id")
             cursor.execute("DROP TABLE _dab_capsule_attr")
             return
         sql = f"UPDATE {table} SET attributes = json_set(attributes, '$.{key}', %s) WHERE id = %s"
