@@ -11,7 +11,7 @@ from django.db.models import F
 
 from catalog import selectors
 from catalog.models import Column
-from catalog.querysets import CAPSULE_LIST_ONLY, SqlPart, _name_similar_sql, capsules, columns
+from catalog.querysets import CAPSULE_LIST_ONLY, SqlPart, capsules, columns
 from catalog.search import search_terms, trigrams_forget
 from catalog.tests.factories import CapsuleFactory, ColumnFactory, DomainFactory, OwnerFactory
 
@@ -79,14 +79,12 @@ def test_search_sql_matches_the_indexed_expressions(postgres, queryset, index):
 
 def sql_plan(queryset, query: str, part: int) -> str:
     """EXPLAIN of one part of ``search_split_sql`` (0 prefix, 1 named, 2 described, 3 fuzzy) as the search
-    sends it, with sequential scans discouraged as in ``plan``. The named and fuzzy parts by their own
-    condition (they also exclude the literal matches, which on a table this small the planner may answer
-    with other indexes)."""
+    sends it, with sequential scans discouraged as in ``plan``. The named part by its own condition (it
+    also excludes the prefix matches, which on a table this small the planner may answer with other
+    indexes); the fuzzy part whole, its index candidates being a sub-select of their own."""
     terms = search_terms(query)
     if part == 1:
         sql_part = SqlPart(*queryset._name_sql(terms))
-    elif part == 3:
-        sql_part = SqlPart(*_name_similar_sql(terms, "name"))
     else:
         sql_part = queryset.search_split_sql(query)[part]
     values = {"tag_hit": queryset.tag_hit_sql(search_terms(query)), "table": queryset.model._meta.db_table}
