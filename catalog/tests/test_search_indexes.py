@@ -83,10 +83,7 @@ def sql_plan(queryset, query: str, part: int) -> str:
     also excludes the prefix matches, which on a table this small the planner may answer with other
     indexes); the fuzzy part whole, its index candidates being a sub-select of their own."""
     terms = search_terms(query)
-    if part == 1:
-        sql_part = SqlPart(*queryset._name_sql(terms))
-    else:
-        sql_part = queryset.search_split_sql(query)[part]
+    sql_part = SqlPart(*queryset._name_sql(terms)) if part == 1 else queryset.search_split_sql(query)[part]
     values = {"tag_hit": queryset.tag_hit_sql(search_terms(query)), "table": queryset.model._meta.db_table}
     rows = selectors._SqlRows(sql_part, 501, None, values)
     with transaction.atomic(), connection.cursor() as cursor:
