@@ -17,6 +17,7 @@ from django.db import connection, connections, transaction
 from django.db.models import Avg, CharField, Count, Exists, F, JSONField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast
 from django.urls import reverse
+from psycopg import ClientCursor
 
 from catalog.choices import INFERRED_ORIGINS
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
@@ -408,15 +409,18 @@ def _search_candidates(
         same = everything.same_name_split(query) if fuzzy is not None else None
         values = {"_name": F("name"), "_urn": F("urn"), "_tag_hit": everything.tag_hit(terms), **(fields or {})}
         score = everything.description_score(terms) if described is not None else None
-    # The prefix matches first, on their own: when a common prefix ("stg") fills the cap, nothing else is
-    # read. Then the other literal parts together.
-    (first,) = _fetch_parts([(prefixed, cap + 1, None)], values)
+    # The prefix matches first: when a common prefix ("stg") fills the cap, nothing else is read. In SQL,
+    # one statement gates the other parts on the prefix count; through the ORM, two queries.
     parts = [(named, cap + 1, None)]
     if described is not None:
         parts.append((described, cap + 1, score))
     if same is not None:
         parts.append((same, FUZZY_CAP, None))
-    fetched = [first, *(_fetch_parts(parts, values) if len(first) <= cap else [[] for _ in parts])]
+    if isinstance(prefixed, SqlPart):
+        fetched = _fetch_parts([(prefixed, cap + 1, None), *parts], values, others_unless_first_over=cap)
+    else:
+        (first,) = _fetch_parts([(prefixed, cap + 1, None)], values)
+        fetched = [first, *(_fetch_parts(parts, values) if len(first) <= cap else [[] for _ in parts])]
     rows = fetched[0][:cap]
     exact = len(fetched[0]) <= cap
     scores: dict = {}
@@ -449,13 +453,15 @@ def _search_candidates(
         else:
             close_qs = fuzzy.values("pk", **values, _score=everything.fuzzy_score(terms))[: FUZZY_CAP + 1]
         threshold = fuzzy_threshold(terms)
-        if threshold > DEFAULT_TRIGRAM_THRESHOLD:
+        if threshold <= DEFAULT_TRIGRAM_THRESHOLD:
+            close = list(close_qs)
+        elif isinstance(close_qs, _SqlRows) and _binds_client_side():
+            close = close_qs.read_with_trigram_threshold(threshold)
+        else:
             with transaction.atomic(), connection.cursor() as cursor:
                 # pg_trgm's own threshold for this query, so its index weighs only names that can qualify
                 cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
                 close = list(close_qs)
-        else:
-            close = list(close_qs)
         exact = len(close) <= FUZZY_CAP
         for row in close[:FUZZY_CAP]:
             if row["pk"] not in seen:
@@ -518,7 +524,9 @@ class _SqlRows:
     ``score``, or 0) and the fields of ``values["fields"]`` (``_fields_sql``), as dicts keyed as the ORM
     path's values are, at most ``limit``."""
 
-    def __init__(self, part: SqlPart, limit: int, score: tuple[str, list] | None, values: dict, number: int = 0):
+    def __init__(
+        self, part: SqlPart, limit: int, score: tuple[str, list] | None, values: dict, number: int = 0, gate: str = ""
+    ):
         tag_hit, tag_params = values["tag_hit"]
         score_sql, score_params = score if score is not None else ("0::float8", [])
         order = f" ORDER BY {part.order}" if part.order else ""
@@ -527,16 +535,26 @@ class _SqlRows:
         source = part.source or connection.ops.quote_name(values["table"])
         self.sql = (
             f"SELECT id, name, urn, {tag_hit}, {score_sql}, {number}{extra} "
-            f"FROM {source} WHERE {part.where}{order} LIMIT {int(limit)}"
+            f"FROM {source} WHERE {f'{gate} AND ' if gate else ''}({part.where}){order} LIMIT {int(limit)}"
         )
         self.params = [*tag_params, *score_params, *(p for f in fields for p in f.params), *part.source_params]
         self.params += [*part.params, *part.order_params]
         self.fields = fields
 
+    def read_with_trigram_threshold(self, threshold: float) -> list[dict]:
+        """The rows, with pg_trgm's own threshold set for this query, so its index weighs only names that can
+        qualify: both statements in one message (client-side binding), which PostgreSQL runs as one implicit
+        transaction, so the local setting ends with it. One round trip where a transaction of its own took
+        four (begin, set, query, commit)."""
+        setting = "SELECT set_config('pg_trgm.similarity_threshold', %s, true); "
+        return self.read(setting + self.sql, [str(threshold), *self.params], self.fields, skip=1)
+
     @staticmethod
-    def read(sql: str, params: list, fields: Sequence[_FieldSql] = ()) -> list[dict]:
+    def read(sql: str, params: list, fields: Sequence[_FieldSql] = (), skip: int = 0) -> list[dict]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+            for _ in range(skip):
+                cursor.nextset()
             fetched = cursor.fetchall()
         keys = ("pk", "_name", "_urn", "_tag_hit", "_score", "_part", *(field.alias for field in fields))
         rows = [dict(zip(keys, row, strict=True)) for row in fetched]
@@ -551,14 +569,37 @@ class _SqlRows:
         return iter(self.read(self.sql, self.params, self.fields))
 
 
-def _fetch_parts(parts: list[tuple[QuerySet | SqlPart, int, object]], values: dict) -> list[list[dict]]:
+def _binds_client_side() -> bool:
+    """Whether this connection's cursors bind parameters in the client (Django's default for psycopg 3),
+    which lets one execute send several statements."""
+    if connection.vendor != "postgresql":
+        return False
+    connection.ensure_connection()
+    return issubclass(connection.connection.cursor_factory, ClientCursor)
+
+
+def _fetch_parts(
+    parts: list[tuple[QuerySet | SqlPart, int, object]], values: dict, others_unless_first_over: int | None = None
+) -> list[list[dict]]:
     """The rows of each (queryset, limit, score expression) part, in one round trip on PostgreSQL (each part
     a parenthesised, limited SELECT joined by UNION ALL and told apart by a ``_part`` column); one query per
     part on SQLite, which cannot limit the members of a compound statement. ``SqlPart``s (PostgreSQL,
-    ``search_split_sql``) are joined the same way in SQL, without the ORM."""
+    ``search_split_sql``) are joined the same way in SQL, without the ORM; with ``others_unless_first_over``
+    the first part is read first (a CTE) and the others only when it holds at most that many rows (a
+    one-time filter: PostgreSQL does not run them otherwise)."""
     if parts and isinstance(parts[0][0], SqlPart):
-        selects = [_SqlRows(part, limit, score, values, number) for number, (part, limit, score) in enumerate(parts)]
-        sql = " UNION ALL ".join(f"({select.sql})" for select in selects)
+        gate = f"(SELECT count(*) FROM _first) <= {int(others_unless_first_over or 0)}"
+        selects = [
+            _SqlRows(part, limit, score, values, number, gate if number and others_unless_first_over else "")
+            for number, (part, limit, score) in enumerate(parts)
+        ]
+        if others_unless_first_over is not None:
+            sql = " UNION ALL ".join(
+                [f"WITH _first AS MATERIALIZED ({selects[0].sql}) SELECT * FROM _first"]
+                + [f"({select.sql})" for select in selects[1:]]
+            )
+        else:
+            sql = " UNION ALL ".join(f"({select.sql})" for select in selects)
         fetched_sql: list[list[dict]] = [[] for _ in parts]
         for row in _SqlRows.read(sql, [param for select in selects for param in select.params], selects[0].fields):
             fetched_sql[row["_part"]].append(row)

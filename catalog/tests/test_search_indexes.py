@@ -8,11 +8,12 @@ import importlib
 import pytest
 from django.db import connection, transaction
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from catalog import selectors
 from catalog.models import Column
 from catalog.querysets import CAPSULE_LIST_ONLY, SqlPart, capsules, columns
-from catalog.search import search_terms, trigrams_forget
+from catalog.search import RANK_FUZZY, search_terms, trigrams_available, trigrams_forget
 from catalog.tests.factories import CapsuleFactory, ColumnFactory, DomainFactory, OwnerFactory
 
 pytestmark = [pytest.mark.django_db]
@@ -266,3 +267,17 @@ def test_sorted_capsule_lists_walk_an_index(postgres, field, descending):
     explained = plan(queryset)
     assert f"idx_capsules_{field}_{direction}" in explained
     assert "Sort" not in explained.split("Index Scan")[0]
+
+
+def test_fuzzy_threshold_is_sent_with_its_query(postgres):
+    """A long typo raises pg_trgm's threshold for the fuzzy query alone: the setting (local to a transaction)
+    goes in the same message as the query, which PostgreSQL runs as one implicit transaction outside a
+    request's own, so the query needs no begin and commit of its own and the setting ends with it."""
+    CapsuleFactory(name="int_ticket_comments_unioned")
+    trigrams_available()  # asked once per process
+    with CaptureQueriesContext(connection) as queries:
+        candidates, _ = selectors._search_candidates(everything=capsules(), query="int_tikcet_comments_unioned")
+    assert [(c.row["_name"], c.key[0]) for c in candidates] == [("int_ticket_comments_unioned", RANK_FUZZY)]
+    # the literal parts in one statement, then the setting and the fuzzy query in one message
+    assert len(queries) == 2
+    assert queries[1]["sql"].startswith("SELECT set_config('pg_trgm.similarity_threshold', '0.4', true); SELECT")
