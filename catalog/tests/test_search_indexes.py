@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from catalog import selectors
 from catalog.models import Column
-from catalog.querysets import CAPSULE_LIST_ONLY, SqlPart, capsules, columns
+from catalog.querysets import CAPSULE_LIST_ONLY, SqlPart, capsules, columns, fuzzy_threshold
 from catalog.search import RANK_FUZZY, search_terms, trigrams_available, trigrams_forget
 from catalog.tests.factories import CapsuleFactory, ColumnFactory, DomainFactory, OwnerFactory
 
@@ -280,4 +280,6 @@ def test_fuzzy_threshold_is_sent_with_its_query(postgres):
     assert [(c.row["_name"], c.key[0]) for c in candidates] == [("int_ticket_comments_unioned", RANK_FUZZY)]
     # the literal parts in one statement, then the setting and the fuzzy query in one message
     assert len(queries) == 2
-    assert queries[1]["sql"].startswith("SELECT set_config('pg_trgm.similarity_threshold', '0.4', true); SELECT")
+    threshold = fuzzy_threshold(search_terms("int_tikcet_comments_unioned"))
+    assert threshold > selectors.DEFAULT_TRIGRAM_THRESHOLD
+    assert queries[1]["sql"].startswith(f"SELECT set_config('pg_trgm.similarity_threshold', '{threshold}', true); SELECT")
