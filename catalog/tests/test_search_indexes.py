@@ -282,4 +282,5 @@ def test_fuzzy_threshold_is_sent_with_its_query(postgres):
     assert len(queries) == 2
     threshold = fuzzy_threshold(search_terms("int_tikcet_comments_unioned"))
     assert threshold > selectors.DEFAULT_TRIGRAM_THRESHOLD
-    assert queries[1]["sql"].startswith(f"SELECT set_config('pg_trgm.similarity_threshold', '{threshold}', true); SELECT")
+    setting = f"SELECT set_config('pg_trgm.similarity_threshold', '{threshold}', true); SELECT"
+    assert queries[1]["sql"].startswith(setting)
