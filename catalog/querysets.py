@@ -488,15 +488,15 @@ class _SearchMixin:
         with its separator-free name and its similarity computed once (``_squashed``, ``_similarity``),
         then the length and similarity tests on those. Written as one condition, PostgreSQL computed the
         separator-free name four times and each similarity twice per row the index found (hundreds on
-        10,000 models): a third of the query. ``OFFSET 0`` keeps the planner from folding the
-        sub-select back into one condition."""
+        10,000 models): a third of the query. ``OFFSET 0`` keeps the planner from folding the sub-selects
+        back into one condition; the length test, on the outer rows alone, runs before the similarity."""
         table = connection.ops.quote_name(self.model._meta.db_table)
         squashed_name = SQUASHED_NAME_SQL.format(name="name")
         source = (
             f"(SELECT {table}.*, {squashed_name} AS _squashed FROM {table} "
             f"WHERE (lower(name) %% %s OR {squashed_name} %% %s) OFFSET 0) AS {table}, "
             f"LATERAL (SELECT GREATEST(similarity(lower({table}.name), %s), similarity({table}._squashed, %s)) "
-            "AS _similarity) AS _close"
+            "AS _similarity OFFSET 0) AS _close"
         )
         threshold = fuzzy_threshold(terms)
         longer = max(threshold, MIN_FUZZY_SIMILARITY)
