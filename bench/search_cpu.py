@@ -2,6 +2,7 @@
 
     ENVIRONMENT=development python bench/search_cpu.py --database dab_16_base_gitlab [api_search ...]
                                                     [--profile api_search]
+    DAB_REPO=/work/main ENVIRONMENT=development python bench/search_cpu.py ...   (another checkout's code)
 
 Runs the endpoints of bench/search.py (``api_search``, ``api_facets``, ``capsules_search``, ``suggest``) over
 the same query mix, through Django's test client and every middleware, on an already filled database (one
@@ -24,9 +25,10 @@ import time
 from pathlib import Path
 from urllib.parse import urlencode
 
-REPO = Path(__file__).resolve().parent.parent
+# The code measured: this checkout, or another one named by DAB_REPO (e.g. main, for a before figure).
+REPO = Path(os.environ.get("DAB_REPO") or Path(__file__).resolve().parent.parent)
 sys.path.insert(0, str(REPO))
-sys.path.append(str(REPO / "bench"))  # after the apps: bench/lineage.py must not shadow the lineage app
+sys.path.append(str(Path(__file__).resolve().parent))  # after the apps: bench/lineage.py must not shadow them
 
 ENDPOINTS = {
     "api_search": lambda text: "/api/v1/search?" + urlencode({"q": text}),
