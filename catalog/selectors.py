@@ -14,9 +14,10 @@ from urllib.parse import urlencode
 import orjson
 from django.core.cache import cache
 from django.db import connection, connections, transaction
-from django.db.models import Avg, CharField, Count, Exists, F, Max, OuterRef, Q, QuerySet, Value
+from django.db.models import Avg, CharField, Count, Exists, F, JSONField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast
 from django.urls import reverse
+from psycopg import ClientCursor
 
 from catalog.choices import INFERRED_ORIGINS
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
@@ -393,25 +394,33 @@ def _search_candidates(
     (name -> field or expression) are fetched with each row, e.g. what the facets count."""
     cap = SEARCH_CAP if cap is None else cap
     terms = search_terms(query)
-    if _in_sql(everything, fields):
+    fields_sql = _fields_sql(everything.model, fields) if _in_sql(everything) else None
+    if fields_sql is not None:
         prefixed, named, described, fuzzy = everything.search_split_sql(query)
         same = everything.same_name_split_sql(query) if fuzzy is not None else None
-        values = {"tag_hit": everything.tag_hit_sql(terms), "table": everything.model._meta.db_table}
+        values = {
+            "tag_hit": everything.tag_hit_sql(terms),
+            "table": everything.model._meta.db_table,
+            "fields": fields_sql,
+        }
         score = everything.description_score_sql(terms) if described is not None else None
     else:
         prefixed, named, described, fuzzy = everything.search_split(query)
         same = everything.same_name_split(query) if fuzzy is not None else None
         values = {"_name": F("name"), "_urn": F("urn"), "_tag_hit": everything.tag_hit(terms), **(fields or {})}
         score = everything.description_score(terms) if described is not None else None
-    # The prefix matches first, on their own: when a common prefix ("stg") fills the cap, nothing else is
-    # read. Then the other literal parts together.
-    (first,) = _fetch_parts([(prefixed, cap + 1, None)], values)
+    # The prefix matches first: when a common prefix ("stg") fills the cap, nothing else is read. In SQL,
+    # one statement gates the other parts on the prefix count; through the ORM, two queries.
     parts = [(named, cap + 1, None)]
     if described is not None:
         parts.append((described, cap + 1, score))
     if same is not None:
         parts.append((same, FUZZY_CAP, None))
-    fetched = [first, *(_fetch_parts(parts, values) if len(first) <= cap else [[] for _ in parts])]
+    if isinstance(prefixed, SqlPart):
+        fetched = _fetch_parts([(prefixed, cap + 1, None), *parts], values, others_unless_first_over=cap)
+    else:
+        (first,) = _fetch_parts([(prefixed, cap + 1, None)], values)
+        fetched = [first, *(_fetch_parts(parts, values) if len(first) <= cap else [[] for _ in parts])]
     rows = fetched[0][:cap]
     exact = len(fetched[0]) <= cap
     scores: dict = {}
@@ -444,13 +453,15 @@ def _search_candidates(
         else:
             close_qs = fuzzy.values("pk", **values, _score=everything.fuzzy_score(terms))[: FUZZY_CAP + 1]
         threshold = fuzzy_threshold(terms)
-        if threshold > DEFAULT_TRIGRAM_THRESHOLD:
+        if threshold <= DEFAULT_TRIGRAM_THRESHOLD:
+            close = list(close_qs)
+        elif isinstance(close_qs, _SqlRows) and _binds_client_side():
+            close = close_qs.read_with_trigram_threshold(threshold)
+        else:
             with transaction.atomic(), connection.cursor() as cursor:
                 # pg_trgm's own threshold for this query, so its index weighs only names that can qualify
                 cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
                 close = list(close_qs)
-        else:
-            close = list(close_qs)
         exact = len(close) <= FUZZY_CAP
         for row in close[:FUZZY_CAP]:
             if row["pk"] not in seen:
@@ -463,55 +474,134 @@ def _search_candidates(
     return candidates, exact
 
 
-def _in_sql(everything: QuerySet, fields: Mapping[str, object] | None) -> bool:
+def _in_sql(everything: QuerySet) -> bool:
     """Whether a search's candidates are asked in the SQL of ``search_split_sql`` rather than through the
-    ORM: on PostgreSQL, over a whole table (no facet chosen), with no field beyond the identity (the facets
-    and the typeahead read fields through the ORM)."""
+    ORM: on PostgreSQL, over a whole table (no facet chosen)."""
     return (
         connection.vendor == "postgresql"
-        and not fields
         and isinstance(everything, (CapsuleQuerySet, ColumnQuerySet))
         and not everything.query.where
     )
 
 
-class _SqlRows:
-    """The rows of one ``SqlPart``: id, name, URN, whether a tag equals the query, and a score (the SQL of
-    ``score``, or 0), as dicts keyed as the ORM path's values are, at most ``limit``."""
+class _FieldSql(NamedTuple):
+    alias: str
+    sql: str
+    params: list
+    is_json: bool  # a raw cursor returns jsonb as text: decoded as the ORM would
 
-    def __init__(self, part: SqlPart, limit: int, score: tuple[str, list] | None, values: dict, number: int = 0):
+
+_FIELDS_SQL: dict = {}
+
+
+def _fields_sql(model, fields: Mapping[str, object] | None) -> list[_FieldSql] | None:
+    """Each of ``fields`` (name -> expression over ``model``, as the ORM path reads them) as SQL over the
+    model's table, compiled by the ORM once per model and field names and reused: the facets and the
+    typeahead read them with the candidates without building a queryset per search. Callers give a name one
+    meaning. None when one compiles to more than a select expression (a join): the ORM path then reads
+    them. A related model's field is read through a correlated ``Subquery`` for that reason."""
+    if not fields:
+        return []
+    key = (model, tuple(fields))
+    if key not in _FIELDS_SQL:
+        table = connection.ops.quote_name(model._meta.db_table)
+        compiled: list[_FieldSql] | None = []
+        for alias, expression in fields.items():
+            query = model._default_manager.order_by().annotate(_field=expression).values("_field").query
+            sql, params = query.get_compiler(connection=connection).as_sql()
+            head, tail = "SELECT ", f' AS "_field" FROM {table}'
+            if not (sql.startswith(head) and sql.endswith(tail)):
+                compiled = None
+                break
+            is_json = isinstance(query.annotations["_field"].output_field, JSONField)
+            compiled.append(_FieldSql(alias, sql[len(head) : -len(tail)], list(params), is_json))
+        _FIELDS_SQL[key] = compiled
+    return _FIELDS_SQL[key]
+
+
+class _SqlRows:
+    """The rows of one ``SqlPart``: id, name, URN, whether a tag equals the query, a score (the SQL of
+    ``score``, or 0) and the fields of ``values["fields"]`` (``_fields_sql``), as dicts keyed as the ORM
+    path's values are, at most ``limit``."""
+
+    def __init__(
+        self, part: SqlPart, limit: int, score: tuple[str, list] | None, values: dict, number: int = 0, gate: str = ""
+    ):
         tag_hit, tag_params = values["tag_hit"]
         score_sql, score_params = score if score is not None else ("0::float8", [])
         order = f" ORDER BY {part.order}" if part.order else ""
+        fields = values.get("fields") or []
+        extra = "".join(f", {field.sql}" for field in fields)
+        source = part.source or connection.ops.quote_name(values["table"])
         self.sql = (
-            f"SELECT id, name, urn, {tag_hit}, {score_sql}, {number} FROM {connection.ops.quote_name(values['table'])} "
-            f"WHERE {part.where}{order} LIMIT {int(limit)}"
+            f"SELECT id, name, urn, {tag_hit}, {score_sql}, {number}{extra} "
+            f"FROM {source} WHERE {f'{gate} AND ' if gate else ''}({part.where}){order} LIMIT {int(limit)}"
         )
-        self.params = [*tag_params, *score_params, *part.params, *part.order_params]
+        self.params = [*tag_params, *score_params, *(p for f in fields for p in f.params), *part.source_params]
+        self.params += [*part.params, *part.order_params]
+        self.fields = fields
+
+    def read_with_trigram_threshold(self, threshold: float) -> list[dict]:
+        """The rows, with pg_trgm's own threshold set for this query, so its index weighs only names that can
+        qualify: both statements in one message (client-side binding), which PostgreSQL runs as one implicit
+        transaction, so the local setting ends with it. One round trip where a transaction of its own took
+        four (begin, set, query, commit)."""
+        setting = "SELECT set_config('pg_trgm.similarity_threshold', %s, true); "
+        return self.read(setting + self.sql, [str(threshold), *self.params], self.fields, skip=1)
 
     @staticmethod
-    def read(sql: str, params: list) -> list[dict]:
+    def read(sql: str, params: list, fields: Sequence[_FieldSql] = (), skip: int = 0) -> list[dict]:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return [
-                {"pk": pk, "_name": name, "_urn": urn, "_tag_hit": tag_hit, "_score": score, "_part": part}
-                for pk, name, urn, tag_hit, score, part in cursor.fetchall()
-            ]
+            for _ in range(skip):
+                cursor.nextset()
+            fetched = cursor.fetchall()
+        keys = ("pk", "_name", "_urn", "_tag_hit", "_score", "_part", *(field.alias for field in fields))
+        rows = [dict(zip(keys, row, strict=True)) for row in fetched]
+        for field in fields:
+            if field.is_json:
+                for row in rows:
+                    if isinstance(row[field.alias], str):
+                        row[field.alias] = orjson.loads(row[field.alias])
+        return rows
 
     def __iter__(self):
-        return iter(self.read(self.sql, self.params))
+        return iter(self.read(self.sql, self.params, self.fields))
 
 
-def _fetch_parts(parts: list[tuple[QuerySet | SqlPart, int, object]], values: dict) -> list[list[dict]]:
+def _binds_client_side() -> bool:
+    """Whether this connection's cursors bind parameters in the client (Django's default for psycopg 3),
+    which lets one execute send several statements."""
+    if connection.vendor != "postgresql":
+        return False
+    connection.ensure_connection()
+    return issubclass(connection.connection.cursor_factory, ClientCursor)
+
+
+def _fetch_parts(
+    parts: list[tuple[QuerySet | SqlPart, int, object]], values: dict, others_unless_first_over: int | None = None
+) -> list[list[dict]]:
     """The rows of each (queryset, limit, score expression) part, in one round trip on PostgreSQL (each part
     a parenthesised, limited SELECT joined by UNION ALL and told apart by a ``_part`` column); one query per
     part on SQLite, which cannot limit the members of a compound statement. ``SqlPart``s (PostgreSQL,
-    ``search_split_sql``) are joined the same way in SQL, without the ORM."""
+    ``search_split_sql``) are joined the same way in SQL, without the ORM; with ``others_unless_first_over``
+    the first part is read first (a CTE) and the others only when it holds at most that many rows (a
+    one-time filter: PostgreSQL does not run them otherwise)."""
     if parts and isinstance(parts[0][0], SqlPart):
-        selects = [_SqlRows(part, limit, score, values, number) for number, (part, limit, score) in enumerate(parts)]
-        sql = " UNION ALL ".join(f"({select.sql})" for select in selects)
+        gate = f"(SELECT count(*) FROM _first) <= {int(others_unless_first_over or 0)}"
+        selects = [
+            _SqlRows(part, limit, score, values, number, gate if number and others_unless_first_over else "")
+            for number, (part, limit, score) in enumerate(parts)
+        ]
+        if others_unless_first_over is not None:
+            sql = " UNION ALL ".join(
+                [f"WITH _first AS MATERIALIZED ({selects[0].sql}) SELECT * FROM _first"]
+                + [f"({select.sql})" for select in selects[1:]]
+            )
+        else:
+            sql = " UNION ALL ".join(f"({select.sql})" for select in selects)
         fetched_sql: list[list[dict]] = [[] for _ in parts]
-        for row in _SqlRows.read(sql, [param for select in selects for param in select.params]):
+        for row in _SqlRows.read(sql, [param for select in selects for param in select.params], selects[0].fields):
             fetched_sql[row["_part"]].append(row)
         return fetched_sql
     shaped = [
@@ -596,9 +686,22 @@ def _facet_fields() -> dict[str, object]:
     """What the facets count, read with each candidate. Whether a capsule holds PII is an EXISTS that the
     partial index of PII columns by capsule (migration 0014) answers from the index alone: 1 ms per 1,000
     candidates (100 ms from the table)."""
-    fields: dict[str, object] = {f"facet_{f}": F(field) for f, field in SEARCH_FACETS.items() if f != "has_pii"}
+    fields: dict[str, object] = {
+        f"facet_{f}": _related_field(Capsule, field) for f, field in SEARCH_FACETS.items() if f != "has_pii"
+    }
     fields["facet_has_pii"] = Exists(Column.objects.filter(pii_q(), capsule=OuterRef("pk")))
     return fields
+
+
+def _related_field(model, path: str):
+    """``F(path)``, or for a field of a related row (``domain__name``) a correlated sub-select of it by
+    the foreign key, which reads the same value without a join (so ``_fields_sql`` can send it in SQL)."""
+    if "__" not in path:
+        return F(path)
+    relation, name = path.split("__", 1)
+    foreign_key = model._meta.get_field(relation)
+    related = foreign_key.related_model._default_manager.filter(pk=OuterRef(foreign_key.attname))
+    return Subquery(related.order_by().values(name)[:1])
 
 
 _PAGE_COMPILERS: dict = {}
@@ -635,6 +738,17 @@ def _rows_by_id(rows: QuerySet, ids: list) -> dict:
     page_query = shaped_query.clone()
     page_query.get_compiler = lambda *args, **kwargs: compiler
     return {row.pk: row for row in type(rows)(rows.model, query=page_query, using=rows.db)}
+
+
+_PAGE_ROWS: dict = {}
+
+
+def _page_rows(model) -> QuerySet:
+    """The search pages' list rows of ``model`` (capsules with their column counts), built once per process
+    and never evaluated itself (``_rows_by_id`` reads clones): building it cost a millisecond per search."""
+    if model not in _PAGE_ROWS:
+        _PAGE_ROWS[model] = capsules().for_list().with_column_count() if model is Capsule else columns().for_list()
+    return _PAGE_ROWS[model]
 
 
 def _search_page(
@@ -682,7 +796,7 @@ def search_capsules(
             candidates = [c for c in candidates if not _misses(c.row, chosen)]
         else:
             candidates, exact = _search_candidates(everything=within if within is not None else capsules(), query=query)
-    rows = capsules().for_list().with_column_count()
+    rows = _page_rows(Capsule)
     return _search_page(
         rows=rows, candidates=candidates, exact=exact, terms=terms, limit=limit, offset=offset, facets=counts
     )
@@ -693,7 +807,7 @@ def search_columns(*, query: str, limit: int = 20, offset: int = 0, within: Quer
     narrows them (see ``column_search_scope``)."""
     candidates, exact = _search_candidates(everything=within if within is not None else columns(), query=query)
     return _search_page(
-        rows=columns().for_list(), candidates=candidates, exact=exact, terms=search_terms(query), limit=limit,
+        rows=_page_rows(Column), candidates=candidates, exact=exact, terms=search_terms(query), limit=limit,
         offset=offset,
     )  # fmt: skip
 
@@ -738,7 +852,11 @@ def search_suggestions(*, query: str, limit: int = 8) -> list[Suggestion]:
     most ``limit``, capsules first (up to ``limit - 2`` when columns match too). Reads identity, type and
     layer with the candidates, so no rows are fetched afterwards: three queries per kind at most."""
     capsule_fields = {"_type": F("capsule_type"), "_layer": F("layer")}
-    column_fields = {"_capsule": F("capsule__name"), "_type": F("capsule__capsule_type"), "_layer": F("capsule__layer")}
+    column_fields = {
+        "_capsule": _related_field(Column, "capsule__name"),
+        "_type": _related_field(Column, "capsule__capsule_type"),
+        "_layer": _related_field(Column, "capsule__layer"),
+    }
     found_capsules, _ = _search_candidates(everything=capsules(), query=query, fields=capsule_fields, cap=SUGGEST_CAP)
     found_columns, _ = _search_candidates(everything=columns(), query=query, fields=column_fields, cap=SUGGEST_CAP)
     room = limit - min(len(found_columns), 2) if found_columns else limit

@@ -8,11 +8,13 @@ import importlib
 import pytest
 from django.db import connection, transaction
 from django.db.models import F
+from django.test.utils import CaptureQueriesContext
 
 from catalog import selectors
-from catalog.querysets import CAPSULE_LIST_ONLY, SqlPart, _name_similar_sql, capsules, columns
-from catalog.search import search_terms, trigrams_forget
-from catalog.tests.factories import CapsuleFactory, ColumnFactory
+from catalog.models import Column
+from catalog.querysets import CAPSULE_LIST_ONLY, SqlPart, capsules, columns, fuzzy_threshold
+from catalog.search import RANK_FUZZY, search_terms, trigrams_available, trigrams_forget
+from catalog.tests.factories import CapsuleFactory, ColumnFactory, DomainFactory, OwnerFactory
 
 pytestmark = [pytest.mark.django_db]
 
@@ -78,16 +80,11 @@ def test_search_sql_matches_the_indexed_expressions(postgres, queryset, index):
 
 def sql_plan(queryset, query: str, part: int) -> str:
     """EXPLAIN of one part of ``search_split_sql`` (0 prefix, 1 named, 2 described, 3 fuzzy) as the search
-    sends it, with sequential scans discouraged as in ``plan``. The named and fuzzy parts by their own
-    condition (they also exclude the literal matches, which on a table this small the planner may answer
-    with other indexes)."""
+    sends it, with sequential scans discouraged as in ``plan``. The named part by its own condition (it
+    also excludes the prefix matches, which on a table this small the planner may answer with other
+    indexes); the fuzzy part whole, its index candidates being a sub-select of their own."""
     terms = search_terms(query)
-    if part == 1:
-        sql_part = SqlPart(*queryset._name_sql(terms))
-    elif part == 3:
-        sql_part = SqlPart(*_name_similar_sql(terms, "name"))
-    else:
-        sql_part = queryset.search_split_sql(query)[part]
+    sql_part = SqlPart(*queryset._name_sql(terms)) if part == 1 else queryset.search_split_sql(query)[part]
     values = {"tag_hit": queryset.tag_hit_sql(search_terms(query)), "table": queryset.model._meta.db_table}
     rows = selectors._SqlRows(sql_part, 501, None, values)
     with transaction.atomic(), connection.cursor() as cursor:
@@ -142,12 +139,40 @@ def test_search_candidates_in_sql_are_those_of_the_orm(postgres, query):
     ColumnFactory(name="order_id", capsule=shop)
     for everything in (capsules, columns):
         in_sql = selectors._search_candidates(everything=everything(), query=query)
-        # a field read with the candidates sends the querysets of the ORM instead
-        in_orm = selectors._search_candidates(everything=everything(), query=query, fields={"_x": F("name")})
+        # a scoped queryset (facets chosen) sends the querysets of the ORM instead
+        in_orm = selectors._search_candidates(everything=everything().filter(pk__isnull=False), query=query)
         assert [(c.key[0], round(c.key[1], 5), *c.key[2:]) for c in in_sql[0]] == [
             (c.key[0], round(c.key[1], 5), *c.key[2:]) for c in in_orm[0]
         ]
         assert in_sql[1] == in_orm[1]
+
+
+@pytest.mark.parametrize("query", ["orders", "ordres", "ord"])
+def test_search_fields_in_sql_are_those_of_the_orm(postgres, query):
+    """The facets' and the typeahead's fields, read in SQL with the candidates (a related row's field and
+    the PII flag as sub-selects, the tags decoded), are the values the ORM reads for the same rows."""
+    domain, owner = DomainFactory(name="sales"), OwnerFactory(name="Ana")
+    orders = CapsuleFactory(name="orders", tags=["daily", "core"], domain=domain, owner=owner, layer="marts")
+    CapsuleFactory(name="ordres_v2", tags=[], domain=None, owner=None)
+    ColumnFactory(name="email", capsule=orders, pii_type="email")
+    ColumnFactory(name="orders_id", capsule=orders)
+    assert selectors._fields_sql(Column, {"_joined_layer": F("capsule__layer")}) is None  # a join: the ORM reads it
+    suggest = {f"_{name}": selectors._related_field(Column, f"capsule__{name}") for name in ("name", "layer")}
+    for everything, fields, text in ((capsules, selectors._facet_fields(), query), (columns, suggest, "ord")):
+        assert selectors._fields_sql(everything().model, fields) is not None
+        in_sql, _ = selectors._search_candidates(everything=everything(), query=text, fields=fields)
+        in_orm, _ = selectors._search_candidates(
+            everything=everything().filter(pk__isnull=False), query=text, fields=fields
+        )
+        assert in_sql and [c.row for c in in_sql] == [c.row for c in in_orm]
+    facets, _ = selectors._search_candidates(everything=capsules(), query="orders", fields=selectors._facet_fields())
+    row = next(c.row for c in facets if c.row["_name"] == "orders")
+    assert (row["facet_domain"], row["facet_owner"], row["facet_tag"], row["facet_has_pii"]) == (
+        "sales",
+        "Ana",
+        ["daily", "core"],
+        True,
+    )
 
 
 def test_search_page_rows_compiled_once_are_those_of_in_bulk(postgres, django_assert_max_num_queries):
@@ -242,3 +267,20 @@ def test_sorted_capsule_lists_walk_an_index(postgres, field, descending):
     explained = plan(queryset)
     assert f"idx_capsules_{field}_{direction}" in explained
     assert "Sort" not in explained.split("Index Scan")[0]
+
+
+def test_fuzzy_threshold_is_sent_with_its_query(postgres):
+    """A long typo raises pg_trgm's threshold for the fuzzy query alone: the setting (local to a transaction)
+    goes in the same message as the query, which PostgreSQL runs as one implicit transaction outside a
+    request's own, so the query needs no begin and commit of its own and the setting ends with it."""
+    CapsuleFactory(name="int_ticket_comments_unioned")
+    trigrams_available()  # asked once per process
+    with CaptureQueriesContext(connection) as queries:
+        candidates, _ = selectors._search_candidates(everything=capsules(), query="int_tikcet_comments_unioned")
+    assert [(c.row["_name"], c.key[0]) for c in candidates] == [("int_ticket_comments_unioned", RANK_FUZZY)]
+    # the literal parts in one statement, then the setting and the fuzzy query in one message
+    assert len(queries) == 2
+    threshold = fuzzy_threshold(search_terms("int_tikcet_comments_unioned"))
+    assert threshold > selectors.DEFAULT_TRIGRAM_THRESHOLD
+    setting = f"SELECT set_config('pg_trgm.similarity_threshold', '{threshold}', true); SELECT"
+    assert queries[1]["sql"].startswith(setting)
