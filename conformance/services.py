@@ -1277,38 +1277,38 @@ def _rules_record(*, evaluation: Evaluation, report: ScoreReport, rules: dict[st
     """Each rule's latest outcome on its row (the rules page reads pass rates from there).
 
     ``last_evaluated_at`` and the counts move only when the rule was evaluated: a skipped run found nothing,
-    so it must not count as having seen the rule's violations.
+    so it must not count as having seen the rule's violations. One bulk update of the rows that changed
+    (Django's ``bulk_update`` builds a CASE per field and row: half a second of CPU for 60 rules).
     """
-    changed = []
+    rows = []
     for result in evaluation.results:
         rule = rules.get(result.rule.id)
         if rule is None:
             continue
-        rule.last_status = result.status
-        rule.last_reason = result.reason
+        values = {"last_status": result.status, "last_reason": result.reason}
         score = report.by_rule.get(result.rule.id)
         if result.status == "evaluated" and score is not None:
-            rule.last_evaluated_at = now
-            rule.last_applicable = score.applicable
-            rule.last_failing = score.failing
-            rule.last_findings = score.findings
-            rule.last_waived = score.waived
-            rule.pass_rate = score.pass_rate
-        changed.append(rule)
-    Rule.objects.bulk_update(
-        changed,
-        [
-            "last_evaluated_at",
-            "last_status",
-            "last_reason",
-            "last_applicable",
-            "last_failing",
-            "last_findings",
-            "last_waived",
-            "pass_rate",
-        ],
-        batch_size=500,
-    )
+            values.update(
+                last_evaluated_at=now, last_applicable=score.applicable, last_failing=score.failing,
+                last_findings=score.findings, last_waived=score.waived, pass_rate=score.pass_rate,
+            )  # fmt: skip
+        if any(getattr(rule, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(rule, name, value)
+            rows.append(tuple(getattr(rule, name) for name in ("pk", *_RULE_OUTCOME)))
+    bulk_update(Rule._meta.db_table, _RULE_OUTCOME, rows)
+
+
+_RULE_OUTCOME = (
+    "last_evaluated_at",
+    "last_status",
+    "last_reason",
+    "last_applicable",
+    "last_failing",
+    "last_findings",
+    "last_waived",
+    "pass_rate",
+)
 
 
 def offenders(*, evaluation: Evaluation, report: ScoreReport, limit: int = OFFENDERS) -> list[dict[str, Any]]:
