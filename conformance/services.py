@@ -70,7 +70,7 @@ from conformance.models import ProjectConfig, Rule, ScoreSnapshot, Violation, Vi
 from conformance.selectors import DAB_ACTOR, project_scope, rule_specs
 from dab_project.bulk import bulk_insert, bulk_update
 from dab_project.memory import gc_paused
-from lineage.graph import GraphView, graph_load
+from lineage.graph import GraphView, graph_load, key_text
 
 logger = structlog.get_logger(__name__)
 
@@ -677,8 +677,8 @@ def _scope_build(
     index_of = {node.pk.int: node.index for node in graph.capsules}
     changed = {index_of[key] for key in map(_uuid_int, changes.capsule_ids) if key in index_of}
     if changes.column_ids:
-        wanted = set(map(_uuid_int, changes.column_ids))
-        changed.update(node.capsule for node in graph.columns if node.pk.int in wanted)
+        wanted = set(map(key_text, changes.column_ids))
+        changed.update(node.capsule for node in graph.columns if node.pk in wanted)
     previous, expired, full_rules, read = _previous_findings(graph, specs, today=timezone.localdate(now))
     changed |= expired
     scope = Scope.of(graph, changed, full_rules=full_rules)
@@ -734,15 +734,19 @@ def _previous_findings(
     stored: dict[str, tuple[_Stored, Any]] = {}
     if not by_pk:
         return out, expired, full_rules, _StoredRead(rules=frozenset(), rows=stored)
-    capsule_index = {node.pk.int: node.index for node in graph.capsules}
-    column_index = {node.pk.int: node.index for node in graph.columns}
+    # keys compared as the database's text (key_text): tens of thousands of UUID objects cost more than the query
+    rule_of = {key_text(pk): pk for pk in by_pk}
+    capsule_index = {key_text(node.pk): node.index for node in graph.capsules}
+    column_index = {node.pk: node.index for node in graph.columns}
     qn = connection.ops.quote_name
+    as_text = ("rule_id", "capsule_id", "column_id") if connection.vendor == "postgresql" else ()
     columns = ("rule_id", "fingerprint", "capsule_id", "column_id", "severity", "message", "details", "status",
                "waiver_source", "waiver_reason", "waiver_expires", "waived_by", "id", "resolved_by",
                "digest")  # fmt: skip
     active = [str(status) for status in ACTIVE_STATUSES]
+    select = ", ".join(f"{qn(c)}::text" if c in as_text else qn(c) for c in columns)
     sql = (
-        f"SELECT {', '.join(qn(c) for c in columns)} FROM {qn('violations')} "
+        f"SELECT {select} FROM {qn('violations')} "
         f"WHERE {qn('status')} IN ({', '.join(['%s'] * len(active))}) "
         f"OR ({qn('status')} = %s AND {qn('resolved_by')} <> %s)"
     )
@@ -751,16 +755,15 @@ def _previous_findings(
         rows = cursor.fetchall()
     for (rule_pk, print_, capsule_pk, column_pk, severity, message, details, status, source, reason, expires, by,
          pk, resolved_by, digest) in rows:  # fmt: skip
-        if not isinstance(rule_pk, uuid.UUID):
-            rule_pk = uuid.UUID(rule_pk)
-        rule_id = by_pk.get(rule_pk)
-        if rule_id is None:
+        rule_pk = rule_of.get(rule_pk)
+        if rule_pk is None:
             continue
+        rule_id = by_pk[rule_pk]
         if isinstance(expires, str):
             expires = date.fromisoformat(expires)
         stored[print_] = (_Stored(pk, print_, status, resolved_by, digest, source, reason, expires), rule_pk)
-        capsule = capsule_index.get(_uuid_int(capsule_pk)) if capsule_pk is not None else None
-        column = column_index.get(_uuid_int(column_pk)) if column_pk is not None else None
+        capsule = capsule_index.get(capsule_pk) if capsule_pk is not None else None
+        column = column_index.get(column_pk) if column_pk is not None else None
         if (capsule_pk is not None and capsule is None) or (column_pk is not None and column is None):
             continue  # its object is gone: a full evaluation would not find it either
         waiver = None
