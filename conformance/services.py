@@ -739,7 +739,7 @@ def _previous_findings(
     capsule_index = {key_text(node.pk): node.index for node in graph.capsules}
     column_index = {node.pk: node.index for node in graph.columns}
     qn = connection.ops.quote_name
-    as_text = ("rule_id", "capsule_id", "column_id") if connection.vendor == "postgresql" else ()
+    as_text = ("rule_id", "capsule_id", "column_id", "id") if connection.vendor == "postgresql" else ()
     columns = ("rule_id", "fingerprint", "capsule_id", "column_id", "severity", "message", "details", "status",
                "waiver_source", "waiver_reason", "waiver_expires", "waived_by", "id", "resolved_by",
                "digest")  # fmt: skip
@@ -1114,8 +1114,11 @@ def _stored_state(rule_pks: list[Any], *, fingerprints: Sequence[str] = ()) -> d
     query through a plain cursor (the ORM's row handling costs more than the query at 50,000 rows)."""
     qn = connection.ops.quote_name
     columns = ("id", "fingerprint", "status", "resolved_by", "digest", "waiver_source", "waiver_reason")
-    select = ", ".join(qn(c) for c in (*columns, "waiver_expires", "rule_id"))
+    # keys as text on PostgreSQL: a UUID object per key costs more than the rest of the row (see key_text)
+    as_text = ("id", "rule_id") if connection.vendor == "postgresql" else ()
+    select = ", ".join(f"{qn(c)}::text" if c in as_text else qn(c) for c in (*columns, "waiver_expires", "rule_id"))
     out: dict[str, tuple[_Stored, Any]] = {}
+    rule_of: dict[str, uuid.UUID] = {}
     rows = []
     with connection.cursor() as cursor:
         for column, values in (("rule_id", rule_pks), ("fingerprint", fingerprints)):
@@ -1134,7 +1137,9 @@ def _stored_state(rule_pks: list[Any], *, fingerprints: Sequence[str] = ()) -> d
         expires = row[7]
         if isinstance(expires, str):
             expires = date.fromisoformat(expires)
-        rule_pk = row[8] if isinstance(row[8], uuid.UUID) else uuid.UUID(row[8])
+        rule_pk = rule_of.get(row[8])
+        if rule_pk is None:
+            rule_pk = rule_of[row[8]] = uuid.UUID(row[8])
         out[row[1]] = (_Stored(*row[:7], waiver_expires=expires), rule_pk)
     return out
 
