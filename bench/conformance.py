@@ -57,8 +57,8 @@ def recreate_database(url: str) -> None:
     import psycopg
 
     name = url.rsplit("/", 1)[1]
-    if not name.startswith("dab_bench"):
-        sys.exit(f"refusing to drop {name!r}: the bench database's name must start with dab_bench")
+    if not name.startswith("dab_") or "bench" not in name:
+        sys.exit(f"refusing to drop {name!r}: the bench database's name must start with dab_ and say bench")
     with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')

@@ -55,7 +55,7 @@ from conformance.engine import (
     score_evaluation,
 )
 from conformance.engine.project import ProjectScope
-from conformance.engine.results import capsule_label
+from conformance.engine.results import RuleResult, capsule_label
 from conformance.engine.scope import Scope
 from conformance.evaluator import (
     EXCEPTIONS_BY,
@@ -70,7 +70,7 @@ from conformance.models import ProjectConfig, Rule, ScoreSnapshot, Violation, Vi
 from conformance.selectors import DAB_ACTOR, project_scope, rule_specs
 from dab_project.bulk import bulk_insert, bulk_update
 from dab_project.memory import gc_paused
-from lineage.graph import GraphView, graph_load
+from lineage.graph import GraphView, graph_load, key_text
 
 logger = structlog.get_logger(__name__)
 
@@ -591,10 +591,10 @@ def conformance_evaluate(
         with transaction.atomic():
             _lock()
             waivers = steward_waivers()
-            scope = scope_info = previous = None
+            scope = scope_info = previous = read = None
             if changes is not None:
                 started = time.perf_counter()
-                scope, previous, scope_info = _scope_build(
+                scope, previous, read, scope_info = _scope_build(
                     graph, specs, changes=changes, settings_print=settings_print, ingestion=ingestion, now=now
                 )
                 timings["scope"] = time.perf_counter() - started
@@ -615,6 +615,7 @@ def conformance_evaluate(
                 stewards=frozenset(waivers),
                 settings_print=settings_print,
                 kept=frozenset(id(f) for found in (previous or {}).values() for f in found),
+                read=read,
             )
             timings["store"] = time.perf_counter() - started
             ScoreSnapshot.objects.filter(pk=snapshot.pk).update(timings=_rounded(timings))
@@ -663,26 +664,28 @@ def _scope_build(
     settings_print: str | None,
     ingestion: Any,
     now: datetime,
-) -> tuple[Scope | None, dict[str, list[Finding]] | None, dict[str, Any]]:
-    """The scope of an evaluation after ``changes`` and the previous findings it keeps outside it; (None, None,
-    why) for a full evaluation. Two queries for the base, one for the previous findings."""
+) -> tuple[Scope | None, dict[str, list[Finding]] | None, _StoredRead | None, dict[str, Any]]:
+    """The scope of an evaluation after ``changes``, the previous findings it keeps outside it and the stored
+    violations read for them; (None, None, None, why) for a full evaluation. Two queries for the base, one for
+    the previous findings."""
     if changes.edges_changed:
-        return None, None, {"mode": "full", "reason": "edges between capsules changed"}
+        return None, None, None, {"mode": "full", "reason": "edges between capsules changed"}
     base, why = _incremental_base(settings_print=settings_print, ingestion=ingestion)
     if base is None:
-        return None, None, {"mode": "full", "reason": why}
+        return None, None, None, {"mode": "full", "reason": why}
     # keyed by the UUIDs' ints: hashing a UUID object runs Python code, an int's does not (376,000 columns)
     index_of = {node.pk.int: node.index for node in graph.capsules}
     changed = {index_of[key] for key in map(_uuid_int, changes.capsule_ids) if key in index_of}
     if changes.column_ids:
-        wanted = set(map(_uuid_int, changes.column_ids))
-        changed.update(node.capsule for node in graph.columns if node.pk.int in wanted)
-    previous, expired, full_rules = _previous_findings(graph, specs, today=timezone.localdate(now))
+        wanted = set(map(key_text, changes.column_ids))
+        changed.update(node.capsule for node in graph.columns if node.pk in wanted)
+    previous, expired, full_rules, read = _previous_findings(graph, specs, today=timezone.localdate(now))
     changed |= expired
     scope = Scope.of(graph, changed, full_rules=full_rules)
     return (
         scope,
         previous,
+        read,
         {
             "mode": "incremental",
             "base": str(base.pk),
@@ -697,15 +700,28 @@ def _uuid_int(value: Any) -> int:
     return value.int if isinstance(value, uuid.UUID) else uuid.UUID(str(value)).int
 
 
+@dataclass(frozen=True)
+class _StoredRead:
+    """Stored violations already read (by ``_previous_findings``), so the store does not read them again.
+
+    ``rows``: fingerprint -> (state, rule pk) of every violation of ``rules`` except those DAB resolved (a
+    finding can only reopen those: the store looks them up by the fingerprints it finds, see ``_stored_for``).
+    """
+
+    rules: frozenset
+    rows: dict[str, tuple[_Stored, Any]]
+
+
 def _previous_findings(
     graph: GraphView, specs: Sequence[RuleSpec], *, today: date
-) -> tuple[dict[str, list[Finding]], set[int], set[str]]:
+) -> tuple[dict[str, list[Finding]], set[int], set[str], _StoredRead]:
     """What the previous evaluation found, as findings on this graph: rule id -> findings (active violations and
     those a steward resolved since, which that evaluation still found), with the waivers they stood under.
 
     Also returns the capsules holding a waived finding whose waiver has expired (judged again, so the finding
-    opens as in a full evaluation) and the rules to judge in full (never evaluated, or skipped or failed last
-    time: their stored violations are not a verdict). One query through a plain cursor.
+    opens as in a full evaluation), the rules to judge in full (never evaluated, or skipped or failed last
+    time: their stored violations are not a verdict) and the stored state of the rows read, for the store.
+    One query through a plain cursor.
     """
     rules = {
         rule.rule_id: rule for rule in Rule.objects.filter(rule_id__in=[spec.id for spec in specs if spec.enabled])
@@ -715,34 +731,41 @@ def _previous_findings(
     by_pk = {rule.pk: rule.rule_id for rule_id, rule in rules.items() if rule_id not in full_rules}
     out: dict[str, list[Finding]] = {}
     expired: set[int] = set()
+    stored: dict[str, tuple[_Stored, Any]] = {}
     if not by_pk:
-        return out, expired, full_rules
-    capsule_index = {node.pk.int: node.index for node in graph.capsules}
-    column_index = {node.pk.int: node.index for node in graph.columns}
+        return out, expired, full_rules, _StoredRead(rules=frozenset(), rows=stored)
+    # keys compared as the database's text (key_text): tens of thousands of UUID objects cost more than the query
+    rule_of = {key_text(pk): pk for pk in by_pk}
+    capsule_index = {key_text(node.pk): node.index for node in graph.capsules}
+    column_index = {node.pk: node.index for node in graph.columns}
     qn = connection.ops.quote_name
+    as_text = ("rule_id", "capsule_id", "column_id", "id") if connection.vendor == "postgresql" else ()
     columns = ("rule_id", "fingerprint", "capsule_id", "column_id", "severity", "message", "details", "status",
-               "waiver_source", "waiver_reason", "waiver_expires", "waived_by")  # fmt: skip
+               "waiver_source", "waiver_reason", "waiver_expires", "waived_by", "id", "resolved_by",
+               "digest")  # fmt: skip
     active = [str(status) for status in ACTIVE_STATUSES]
+    select = ", ".join(f"{qn(c)}::text" if c in as_text else qn(c) for c in columns)
     sql = (
-        f"SELECT {', '.join(qn(c) for c in columns)} FROM {qn('violations')} "
+        f"SELECT {select} FROM {qn('violations')} "
         f"WHERE {qn('status')} IN ({', '.join(['%s'] * len(active))}) "
         f"OR ({qn('status')} = %s AND {qn('resolved_by')} <> %s)"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*active, str(ViolationStatus.RESOLVED), DAB_ACTOR])
         rows = cursor.fetchall()
-    for rule_pk, print_, capsule_pk, column_pk, severity, message, details, status, source, reason, expires, by in rows:
-        if not isinstance(rule_pk, uuid.UUID):
-            rule_pk = uuid.UUID(rule_pk)
-        rule_id = by_pk.get(rule_pk)
-        if rule_id is None:
+    for (rule_pk, print_, capsule_pk, column_pk, severity, message, details, status, source, reason, expires, by,
+         pk, resolved_by, digest) in rows:  # fmt: skip
+        rule_pk = rule_of.get(rule_pk)
+        if rule_pk is None:
             continue
-        capsule = capsule_index.get(_uuid_int(capsule_pk)) if capsule_pk is not None else None
-        column = column_index.get(_uuid_int(column_pk)) if column_pk is not None else None
-        if (capsule_pk is not None and capsule is None) or (column_pk is not None and column is None):
-            continue  # its object is gone: a full evaluation would not find it either
+        rule_id = by_pk[rule_pk]
         if isinstance(expires, str):
             expires = date.fromisoformat(expires)
+        stored[print_] = (_Stored(pk, print_, status, resolved_by, digest, source, reason, expires), rule_pk)
+        capsule = capsule_index.get(capsule_pk) if capsule_pk is not None else None
+        column = column_index.get(column_pk) if column_pk is not None else None
+        if (capsule_pk is not None and capsule is None) or (column_pk is not None and column is None):
+            continue  # its object is gone: a full evaluation would not find it either
         waiver = None
         if status == ViolationStatus.WAIVED:
             if expires is not None and expires < today:
@@ -771,7 +794,7 @@ def _previous_findings(
                 column=column,
             )
         )
-    return out, expired, full_rules
+    return out, expired, full_rules, _StoredRead(rules=frozenset(by_pk), rows=stored)
 
 
 def conformance_after_load(*, load_result: Any, job: Any, progress: Progress = _quiet) -> dict[str, Any]:
@@ -945,6 +968,7 @@ def _store(
     stewards: frozenset[Waiver],
     settings_print: str | None = None,
     kept: frozenset[int] = frozenset(),
+    read: _StoredRead | None = None,
 ) -> tuple[ScoreSnapshot, StoreResult]:
     """Upsert the evaluation's findings by fingerprint, close what is gone, record the snapshot and events.
 
@@ -961,13 +985,14 @@ def _store(
 
     ``kept`` holds the ids of findings an evaluation after a change took over from the stored violations: one
     whose violation is still active is still open by construction, and is not serialised and compared again.
+    ``read`` holds the stored violations that evaluation read already: step 1 then reads only the rest it needs.
     """
     graph = evaluation.graph
     rules = {rule.rule_id: rule for rule in Rule.objects.all()}
     evaluated = [r for r in evaluation.results if r.status == "evaluated" and r.rule.id in rules]
     rule_pks = [rules[r.rule.id].pk for r in evaluated]
     previous = {rule.pk: rule.last_evaluated_at for rule in rules.values()}  # when each rule last found anything
-    stored = _stored_state(rule_pks)
+    stored = _stored_state(rule_pks) if read is None else _stored_for(evaluated, rule_pks, read)
 
     inserts: list[tuple] = []
     changes: dict[tuple[str, ...], list[tuple]] = {}
@@ -1068,31 +1093,53 @@ def _store(
     )
 
 
-def _stored_state(rule_pks: list[Any]) -> dict[str, tuple[_Stored, Any]]:
-    """fingerprint -> (state, rule pk) of every stored violation of these rules; one query through a plain
-    cursor (the ORM's row handling costs more than the query at 50,000 rows)."""
-    if not rule_pks:
-        return {}
+def _stored_for(evaluated: list[RuleResult], rule_pks: list[Any], read: _StoredRead) -> dict[str, tuple[_Stored, Any]]:
+    """The stored state the store needs after an evaluation that read most of it already (``read``): those rows
+    of the evaluated rules, every row of the evaluated rules it did not read, and the rows DAB resolved that a
+    finding of this evaluation names (they reopen). At most two queries, instead of reading every violation."""
+    wanted = set(rule_pks)
+    out = {print_: entry for print_, entry in read.rows.items() if entry[1] in wanted}
+    unread = [pk for pk in rule_pks if pk not in read.rules]
+    unknown = [
+        finding.fingerprint for result in evaluated for finding in result.findings if finding.fingerprint not in out
+    ]
+    out.update(_stored_state(unread))
+    found = _stored_state([], fingerprints=[print_ for print_ in unknown if print_ not in out])
+    out.update((print_, entry) for print_, entry in found.items() if entry[1] in wanted)
+    return out
+
+
+def _stored_state(rule_pks: list[Any], *, fingerprints: Sequence[str] = ()) -> dict[str, tuple[_Stored, Any]]:
+    """fingerprint -> (state, rule pk) of every stored violation of these rules, or with these fingerprints; one
+    query through a plain cursor (the ORM's row handling costs more than the query at 50,000 rows)."""
     qn = connection.ops.quote_name
     columns = ("id", "fingerprint", "status", "resolved_by", "digest", "waiver_source", "waiver_reason")
-    select = ", ".join(qn(c) for c in (*columns, "waiver_expires", "rule_id"))
+    # keys as text on PostgreSQL: a UUID object per key costs more than the rest of the row (see key_text)
+    as_text = ("id", "rule_id") if connection.vendor == "postgresql" else ()
+    select = ", ".join(f"{qn(c)}::text" if c in as_text else qn(c) for c in (*columns, "waiver_expires", "rule_id"))
     out: dict[str, tuple[_Stored, Any]] = {}
+    rule_of: dict[str, uuid.UUID] = {}
+    rows = []
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(f"SELECT {select} FROM {qn('violations')} WHERE rule_id = ANY(%s)", [list(rule_pks)])
-            rows = cursor.fetchall()
-        else:
-            rows = []
-            for start in range(0, len(rule_pks), 500):
-                chunk = [pk.hex for pk in rule_pks[start : start + 500]]
+        for column, values in (("rule_id", rule_pks), ("fingerprint", fingerprints)):
+            if not values:
+                continue
+            if connection.vendor == "postgresql":
+                cursor.execute(f"SELECT {select} FROM {qn('violations')} WHERE {qn(column)} = ANY(%s)", [list(values)])
+                rows.extend(cursor.fetchall())
+                continue
+            for start in range(0, len(values), 500):
+                chunk = [value.hex if isinstance(value, uuid.UUID) else value for value in values[start : start + 500]]
                 marks = ", ".join(["%s"] * len(chunk))
-                cursor.execute(f"SELECT {select} FROM {qn('violations')} WHERE rule_id IN ({marks})", chunk)
+                cursor.execute(f"SELECT {select} FROM {qn('violations')} WHERE {qn(column)} IN ({marks})", chunk)
                 rows.extend(cursor.fetchall())
     for row in rows:
         expires = row[7]
         if isinstance(expires, str):
             expires = date.fromisoformat(expires)
-        rule_pk = row[8] if isinstance(row[8], uuid.UUID) else uuid.UUID(row[8])
+        rule_pk = rule_of.get(row[8])
+        if rule_pk is None:
+            rule_pk = rule_of[row[8]] = uuid.UUID(row[8])
         out[row[1]] = (_Stored(*row[:7], waiver_expires=expires), rule_pk)
     return out
 
@@ -1277,38 +1324,38 @@ def _rules_record(*, evaluation: Evaluation, report: ScoreReport, rules: dict[st
     """Each rule's latest outcome on its row (the rules page reads pass rates from there).
 
     ``last_evaluated_at`` and the counts move only when the rule was evaluated: a skipped run found nothing,
-    so it must not count as having seen the rule's violations.
+    so it must not count as having seen the rule's violations. One bulk update of the rows that changed
+    (Django's ``bulk_update`` builds a CASE per field and row: half a second of CPU for 60 rules).
     """
-    changed = []
+    rows = []
     for result in evaluation.results:
         rule = rules.get(result.rule.id)
         if rule is None:
             continue
-        rule.last_status = result.status
-        rule.last_reason = result.reason
+        values = {"last_status": result.status, "last_reason": result.reason}
         score = report.by_rule.get(result.rule.id)
         if result.status == "evaluated" and score is not None:
-            rule.last_evaluated_at = now
-            rule.last_applicable = score.applicable
-            rule.last_failing = score.failing
-            rule.last_findings = score.findings
-            rule.last_waived = score.waived
-            rule.pass_rate = score.pass_rate
-        changed.append(rule)
-    Rule.objects.bulk_update(
-        changed,
-        [
-            "last_evaluated_at",
-            "last_status",
-            "last_reason",
-            "last_applicable",
-            "last_failing",
-            "last_findings",
-            "last_waived",
-            "pass_rate",
-        ],
-        batch_size=500,
-    )
+            values.update(
+                last_evaluated_at=now, last_applicable=score.applicable, last_failing=score.failing,
+                last_findings=score.findings, last_waived=score.waived, pass_rate=score.pass_rate,
+            )  # fmt: skip
+        if any(getattr(rule, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(rule, name, value)
+            rows.append(tuple(getattr(rule, name) for name in ("pk", *_RULE_OUTCOME)))
+    bulk_update(Rule._meta.db_table, _RULE_OUTCOME, rows)
+
+
+_RULE_OUTCOME = (
+    "last_evaluated_at",
+    "last_status",
+    "last_reason",
+    "last_applicable",
+    "last_failing",
+    "last_findings",
+    "last_waived",
+    "pass_rate",
+)
 
 
 def offenders(*, evaluation: Evaluation, report: ScoreReport, limit: int = OFFENDERS) -> list[dict[str, Any]]:

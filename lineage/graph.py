@@ -13,6 +13,8 @@ from __future__ import annotations
 import uuid
 from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +51,8 @@ class ColumnNode:
     semantic_type: str | None = None
     in_manifest: bool = True  # declared in the project's YAML (not only seen in the warehouse)
     constraints: tuple[dict[str, Any], ...] = ()
+    # The database key as the database writes it in text (``key_text``): graph_load reads it so because
+    # psycopg builds a uuid.UUID per value, about 0.5 s of CPU for 376,000 columns.
     pk: Any = None
     # Inferred by column lineage (catalog.choices.ColumnOrigin sql/usage): it takes part in lineage and PII, not in
     # what judges the project's declarations (documentation, tests, naming, column counts).
@@ -167,6 +171,13 @@ def _json(value: Any, default: Any) -> Any:
     return value
 
 
+def key_text(value: Any) -> str:
+    """A primary key (a UUID, or its text) as the database writes it in text, the form ``ColumnNode.pk`` holds:
+    hyphenated on PostgreSQL, 32 hex digits on SQLite (as Django stores UUIDs there)."""
+    value = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+    return str(value) if connection.vendor == "postgresql" else value.hex
+
+
 def graph_load(*, columns: bool = True, column_edges: bool = True, sql: bool = False) -> GraphView:
     """The whole catalog as a GraphView: four queries (capsules, columns, capsule and column edges).
 
@@ -188,95 +199,175 @@ def graph_load(*, columns: bool = True, column_edges: bool = True, sql: bool = F
 
 
 def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_edges: str | None, sql: bool):
-    from catalog.choices import INFERRED_ORIGINS
     from lineage.models import SQL_ONLY_EDGE
 
     postgres = connection.vendor == "postgresql"
     text = (lambda column: f"{column}::text") if postgres else (lambda column: column)
-    # Indexes are keyed by the UUID's int (hashing a UUID object runs Python code; an int's does not);
-    # SQLite hands UUIDs over as hex text, which hashes fast as it is.
+    # Keys are read and indexed as text: psycopg builds a uuid.UUID for every uuid value (about 1.3 us of CPU
+    # each, 1.3 million of them at 10,000 models: ids, capsule ids, both ends of every column edge) and hashing
+    # one runs Python code; text costs a fifth. SQLite hands UUIDs over as hex text already. Only the capsules'
+    # own pk stays a UUID (a few thousand).
     key = (lambda value: value) if postgres else (lambda value: uuid.UUID(value))
-    ident = (lambda value: value.int) if postgres else (lambda value: value)
+    ident = str if postgres else (lambda value: value)
     qn = connection.ops.quote_name
+    capsules_sql = (
+        f"SELECT c.id, c.urn, c.name, c.capsule_type, c.layer, c.materialization, c.description, d.name, o.name,"
+        f" {text('c.tags')}, {text('c.meta')}, c.original_file_path, c.package_name, s.name, c.database_name,"
+        f" c.schema_name, c.relation_name, {text('c.attributes')}, c.access, c.group_name, c.contract_enforced,"
+        f" c.version, {text('c.tests')}{', c.raw_sql' if sql else ''}"
+        f" FROM {qn(capsules)} c LEFT JOIN domains d ON d.id = c.domain_id"
+        f" LEFT JOIN owners o ON o.id = c.owner_id LEFT JOIN source_systems s ON s.id = c.source_system_id"
+    )
+    # The DAG as dbt declares it: relations found in SQL only (lineage.models.SQL_ONLY_EDGE) stay out.
+    edges_sql = f"SELECT {text('source_id')}, {text('target_id')} FROM {qn(edges)} WHERE edge_type <> %s"
+    queries = [(capsules_sql, []), (edges_sql, [SQL_ONLY_EDGE])]
+    if columns_table is not None:
+        queries.append((
+            f"SELECT {text('id')}, urn, name, {text('capsule_id')}, data_type, description, {text('tags')},"
+            f" {text('meta')}, {text('tests')}, pii_type, pii_masked, semantic_type, in_manifest,"
+            f" {text('constraints')}, origin"
+            # qualified: the bare names would sort by the text output columns, past the (capsule_id, ...) index
+            f" FROM {qn(columns_table)} c ORDER BY c.capsule_id, c.ordinal_position, c.name",
+            [],
+        ))  # fmt: skip
+        if column_edges is not None:
+            queries.append((
+                f"SELECT {text('source_column_id')}, {text('target_column_id')}, transformation_type"
+                f" FROM {qn(column_edges)}",
+                [],
+            ))  # fmt: skip
+    with _reader(queries, parallel=postgres and _parallel_worth_it(columns_table)) as results:
+        return _graph_build(results, key=key, ident=ident)
+
+
+def _graph_build(results: Iterator[list[tuple]], *, key: Any, ident: Any) -> GraphView:
+    """The GraphView from the queries' rows, taken in _graph_read's order."""
+    from catalog.choices import INFERRED_ORIGINS
+
     graph = GraphView()
     capsule_index: dict[Any, int] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT c.id, c.urn, c.name, c.capsule_type, c.layer, c.materialization, c.description, d.name, o.name,"
-            f" {text('c.tags')}, {text('c.meta')}, c.original_file_path, c.package_name, s.name, c.database_name,"
-            f" c.schema_name, c.relation_name, {text('c.attributes')}, c.access, c.group_name, c.contract_enforced,"
-            f" c.version, {text('c.tests')}{', c.raw_sql' if sql else ''}"
-            f" FROM {qn(capsules)} c LEFT JOIN domains d ON d.id = c.domain_id"
-            f" LEFT JOIN owners o ON o.id = c.owner_id LEFT JOIN source_systems s ON s.id = c.source_system_id"
-        )
-        for row in cursor.fetchall():
-            (pk, urn, name, capsule_type, layer, materialization, description, domain, owner, tags, meta, path,
-             package, system, database, schema, relation, attributes, access, group, contract, version,
-             tests) = row[:23]  # fmt: skip
-            attributes = _json(attributes, {})
-            node = graph.add_capsule(
-                CapsuleNode(
-                    index=0, urn=urn, name=name, capsule_type=capsule_type, layer=layer,
-                    materialization=materialization, description=description or "", domain=domain, owner=owner,
-                    tags=tuple(_json(tags, ())), meta=_json(meta, {}), path=path, package=package,
-                    source_system=system, database=database, schema=schema, relation_name=relation,
-                    source_name=attributes.get("source_name"), access=access, group=group,
-                    contract_enforced=bool(contract), version=version,
-                    tests=tuple(
-                        TestInfo(name=t.get("name", ""), test_type=t.get("test_type", ""), column=t.get("column"),
-                                 status=t.get("status"), path=t.get("path"))
-                        for t in _json(tests, ())
-                    ),
-                    attributes=attributes, raw_sql=row[23] if sql else None, pk=key(pk),
-                )
-            )  # fmt: skip
-            capsule_index[ident(pk)] = node.index
-        # The DAG as dbt declares it: relations found in SQL only (lineage.models.SQL_ONLY_EDGE) stay out.
-        cursor.execute(f"SELECT source_id, target_id FROM {qn(edges)} WHERE edge_type <> %s", [SQL_ONLY_EDGE])
-        for source_id, target_id in cursor.fetchall():
-            source, target = capsule_index.get(ident(source_id)), capsule_index.get(ident(target_id))
-            if source is not None and target is not None:
-                graph.add_edge(source, target)
-        if columns_table is None:
-            return graph
-        column_index: dict[Any, int] = {}
-        cursor.execute(
-            f"SELECT id, urn, name, capsule_id, data_type, description, {text('tags')}, {text('meta')},"
-            f" {text('tests')}, pii_type, pii_masked, semantic_type, in_manifest, {text('constraints')}, origin"
-            f" FROM {qn(columns_table)} ORDER BY capsule_id, ordinal_position, name"
-        )
-        # The hot loop of the whole load (one pass per column): GraphView.add_column inlined, empty JSON
-        # skipped without a call.
-        nodes, ups, downs, by_urn, capsule_nodes = (
-            graph.columns, graph.column_upstream, graph.column_downstream, graph.column_by_urn, graph.capsules
+    for row in next(results):
+        (pk, urn, name, capsule_type, layer, materialization, description, domain, owner, tags, meta, path,
+         package, system, database, schema, relation, attributes, access, group, contract, version,
+         tests) = row[:23]  # fmt: skip
+        attributes = _json(attributes, {})
+        node = graph.add_capsule(
+            CapsuleNode(
+                index=0, urn=urn, name=name, capsule_type=capsule_type, layer=layer,
+                materialization=materialization, description=description or "", domain=domain, owner=owner,
+                tags=tuple(_json(tags, ())), meta=_json(meta, {}), path=path, package=package,
+                source_system=system, database=database, schema=schema, relation_name=relation,
+                source_name=attributes.get("source_name"), access=access, group=group,
+                contract_enforced=bool(contract), version=version,
+                tests=tuple(
+                    TestInfo(name=t.get("name", ""), test_type=t.get("test_type", ""), column=t.get("column"),
+                             status=t.get("status"), path=t.get("path"))
+                    for t in _json(tests, ())
+                ),
+                attributes=attributes, raw_sql=row[23] if len(row) > 23 else None, pk=key(pk),
+            )
         )  # fmt: skip
-        capsule_of, loads = capsule_index.get, orjson.loads
-        for (pk, urn, name, capsule_id, data_type, description, tags, meta, tests, pii_type, masked, semantic,
-             in_manifest, constraints, origin) in cursor.fetchall():  # fmt: skip
-            capsule = capsule_of(ident(capsule_id))
-            if capsule is None:
-                continue
-            index = len(nodes)
-            nodes.append(
-                ColumnNode(
-                    index, urn, name, capsule, data_type, description or "",
-                    () if tags == "[]" or tags is None else tuple(loads(tags)),
-                    {} if meta == "{}" or meta is None else loads(meta),
-                    () if tests == "[]" or tests is None else tuple(loads(tests)),
-                    pii_type, bool(masked), semantic, bool(in_manifest),
-                    () if constraints == "[]" or constraints is None else tuple(loads(constraints)), key(pk),
-                    origin in INFERRED_ORIGINS,
-                )
-            )  # fmt: skip
-            ups.append([])
-            downs.append([])
-            by_urn[urn] = index
-            capsule_nodes[capsule].columns.append(index)
-            column_index[ident(pk)] = index
-        if column_edges is not None:
-            cursor.execute(f"SELECT source_column_id, target_column_id, transformation_type FROM {qn(column_edges)}")
-            for source_id, target_id, kind in cursor.fetchall():
-                source, target = column_index.get(ident(source_id)), column_index.get(ident(target_id))
-                if source is not None and target is not None:
-                    graph.add_column_edge(source, target, kind or "derived")
+        capsule_index[ident(pk)] = node.index
+    for source_id, target_id in next(results):
+        source, target = capsule_index.get(source_id), capsule_index.get(target_id)
+        if source is not None and target is not None:
+            graph.add_edge(source, target)
+    column_rows = next(results, None)
+    if column_rows is None:
+        return graph
+    column_index: dict[Any, int] = {}
+    # The hot loop of the whole load (one pass per column): GraphView.add_column inlined, empty JSON
+    # skipped without a call.
+    nodes, ups, downs, by_urn, capsule_nodes = (
+        graph.columns, graph.column_upstream, graph.column_downstream, graph.column_by_urn, graph.capsules
+    )  # fmt: skip
+    capsule_of, loads = capsule_index.get, orjson.loads
+    for (pk, urn, name, capsule_id, data_type, description, tags, meta, tests, pii_type, masked, semantic,
+         in_manifest, constraints, origin) in column_rows:  # fmt: skip
+        capsule = capsule_of(capsule_id)
+        if capsule is None:
+            continue
+        index = len(nodes)
+        nodes.append(
+            ColumnNode(
+                index, urn, name, capsule, data_type, description or "",
+                () if tags == "[]" or tags is None else tuple(loads(tags)),
+                {} if meta == "{}" or meta is None else loads(meta),
+                () if tests == "[]" or tests is None else tuple(loads(tests)),
+                pii_type, bool(masked), semantic, bool(in_manifest),
+                () if constraints == "[]" or constraints is None else tuple(loads(constraints)), pk,
+                origin in INFERRED_ORIGINS,
+            )
+        )  # fmt: skip
+        ups.append([])
+        downs.append([])
+        by_urn[urn] = index
+        capsule_nodes[capsule].columns.append(index)
+        column_index[pk] = index
+    del column_rows
+    for source_id, target_id, kind in next(results, ()):
+        source, target = column_index.get(source_id), column_index.get(target_id)
+        if source is not None and target is not None:
+            graph.add_column_edge(source, target, kind or "derived")
     return graph
+
+
+# A catalog whose columns table is smaller than this is read over Django's one connection: the extra
+# connections (a few milliseconds each) would cost more than the overlap saves.
+PARALLEL_READ_MIN_BYTES = 8 * 1024 * 1024
+
+
+def _parallel_worth_it(columns_table: str | None) -> bool:
+    """Whether to read the graph over several connections: PostgreSQL outside a transaction (a connection of
+    its own would not see what this one has not committed), and a columns table large enough."""
+    if columns_table is None or connection.in_atomic_block:
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_relation_size(to_regclass(%s))", [connection.ops.quote_name(columns_table)])
+        size = cursor.fetchone()[0]
+    return (size or 0) >= PARALLEL_READ_MIN_BYTES
+
+
+@contextmanager
+def _reader(queries: list[tuple[str, list]], *, parallel: bool) -> Iterator[Iterator[list[tuple]]]:
+    """The queries' rows, in order, as an iterator of lists.
+
+    In parallel, every query runs at once over a connection of its own, in one snapshot exported by the
+    first (REPEATABLE READ, read only), so the graph is as consistent as one connection's reads. psycopg
+    waits for PostgreSQL without the GIL: the columns' index scan and the column edges' transfer run on the
+    other core while this thread builds the capsules, instead of one after the other.
+    """
+    if not parallel:
+        with connection.cursor() as cursor:
+
+            def serial() -> Iterator[list[tuple]]:
+                for sql, params in queries:
+                    cursor.execute(sql, params)
+                    yield cursor.fetchall()
+
+            yield serial()
+        return
+    import psycopg
+    from psycopg import sql as psql
+
+    params = connection.get_connection_params()
+    connections: list[Any] = []
+    try:
+        snapshot = None
+        for _ in queries:
+            conn = psycopg.connect(**params)
+            connections.append(conn)
+            conn.isolation_level, conn.read_only = psycopg.IsolationLevel.REPEATABLE_READ, True
+            if snapshot is None:
+                snapshot = conn.execute("SELECT pg_export_snapshot()").fetchone()[0]
+            else:
+                conn.execute(psql.SQL("SET TRANSACTION SNAPSHOT {}").format(psql.Literal(snapshot)))
+        with ThreadPoolExecutor(max_workers=len(queries), thread_name_prefix="graph_load") as pool:
+            futures = [
+                pool.submit(lambda c, q, p: c.execute(q, p).fetchall(), conn, sql, query_params)
+                for conn, (sql, query_params) in zip(connections, queries, strict=True)
+            ]
+            yield (future.result() for future in futures)
+    finally:
+        for conn in connections:
+            conn.close()

@@ -47,6 +47,21 @@ def test_check_fails_on_errors_and_lists_them(sample_project):
     assert ScoreSnapshot.objects.filter(trigger="cli").count() == 1  # stored
 
 
+def test_check_from_the_command_line_skips_the_system_checks(sample_project, monkeypatch):
+    """The CI gate runs as `dab conformance check`: Django's system checks (every URL module imported) would cost
+    it a second of CPU each time, so the command asks for none."""
+    from django.core import checks
+    from django.core.management import ManagementUtility
+
+    def refuse(**kwargs):
+        raise AssertionError("system checks ran")
+
+    monkeypatch.setattr(checks, "run_checks", refuse)
+    with pytest.raises(SystemExit) as exited:
+        ManagementUtility(["dab", "conformance_check", "--fail-on", "critical", "--no-store"]).execute()
+    assert exited.value.code == 1  # the gate's verdict (PII-002 is critical), not a check's failure
+
+
 def test_check_passes_when_nothing_reaches_the_threshold(sample_project, tmp_path):
     rules = tmp_path / "mine.yaml"
     rules.write_text(

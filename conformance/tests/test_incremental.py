@@ -190,3 +190,27 @@ def test_every_built_in_check_declares_what_it_reads():
     # the neighbour checks read the neighbours, not only the capsule itself
     assert kinds["upstream"].depends == "parents" and kinds["downstream"].depends == "children"
     assert set(kinds) >= services.SQL_CHECKS
+
+
+def test_a_violation_dab_resolved_and_found_again_reopens_as_in_a_full_evaluation(ingest, triaged, monkeypatch):
+    """The evaluation after a change reads only the stored violations it keeps; one DAB resolved earlier and
+    found again in the scope is looked up by its fingerprint and reopened (not inserted twice)."""
+    manifest = sample_manifest()
+    documented = modified(manifest)
+    job = ingest(documented)  # the first undocumented node documented: its violations resolved by DAB
+    assert job.stats["conformance"]["scope"]["mode"] == "incremental"
+    assert job.stats["conformance"]["violations"]["resolved"] > 0
+    fixed = set(
+        Violation.objects.filter(status=ViolationStatus.RESOLVED, resolved_by="dab").values_list(
+            "fingerprint", flat=True
+        )
+    )
+    # the change undone: what was fixed is found again
+    incremental, stats = ingest_and_read(ingest, manifest, full=False, monkeypatch=monkeypatch)
+    assert stats["scope"]["mode"] == "incremental"
+    full, full_stats = ingest_and_read(ingest, manifest, full=True, monkeypatch=monkeypatch)
+    reopened = {fp for fp in fixed if incremental["violations"][fp]["status"] == ViolationStatus.OPEN}
+    assert reopened and stats["violations"]["new"] >= len(reopened)
+    assert incremental["violations"] == full["violations"]
+    assert incremental["snapshot"] == full["snapshot"] and incremental["rules"] == full["rules"]
+    assert stats["violations"] == full_stats["violations"]
