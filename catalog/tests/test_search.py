@@ -211,3 +211,25 @@ def test_fuzzy_matches_are_looked_for_only_while_literal_ones_are_few(fuzzy, mon
     assert ("dim_date", RANK_FUZZY) in ranks("dmi_date")
     monkeypatch.setattr(selectors, "FUZZY_WHEN_FEWER", 3)
     assert [rank for _, rank in ranks("dmi_date")] == [RANK_PREFIX] * 3
+
+
+def prepared_search_statements() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%%SELECT id, name, urn%%'")
+        return cursor.fetchone()[0]
+
+
+def test_search_sql_is_prepared_once_per_connection_and_ranks_the_same(dates, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    settings.SEARCH_PREPARED_STATEMENTS = False
+    before = prepared_search_statements()
+    plain = [ranks(q) for q in ("dim_date", "dim", "date", "dim_date")]
+    assert prepared_search_statements() == before
+    settings.SEARCH_PREPARED_STATEMENTS = True
+    prepared = [ranks(q) for q in ("dim_date", "dim", "date", "dim_date")]
+    assert prepared == plain and prepared[0][0] == ("dim_date", RANK_EXACT)
+    made = prepared_search_statements()
+    assert made > before
+    ranks("dim_dates")  # same shape: reuses a statement
+    assert prepared_search_statements() == made
