@@ -12,12 +12,13 @@ from typing import Any, NamedTuple
 from urllib.parse import urlencode
 
 import orjson
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection, connections, transaction
 from django.db.models import Avg, CharField, Count, Exists, F, JSONField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast
 from django.urls import reverse
-from psycopg import ClientCursor
+from psycopg import ClientCursor, Cursor
 
 from catalog.choices import INFERRED_ORIGINS
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
@@ -551,7 +552,7 @@ class _SqlRows:
 
     @staticmethod
     def read(sql: str, params: list, fields: Sequence[_FieldSql] = (), skip: int = 0) -> list[dict]:
-        with connection.cursor() as cursor:
+        with _prepared_cursor() if not skip else connection.cursor() as cursor:
             cursor.execute(sql, params)
             for _ in range(skip):
                 cursor.nextset()
@@ -567,6 +568,30 @@ class _SqlRows:
 
     def __iter__(self):
         return iter(self.read(self.sql, self.params, self.fields))
+
+
+class _PreparingCursor(Cursor):
+    """psycopg's server-side binding cursor that prepares every statement it runs: a search's SQL has a few
+    fixed shapes, whose planning cost PostgreSQL more CPU than running them. Kept per connection (psycopg
+    keeps at most ``prepared_max`` and drops them after DDL), so it pays off with persistent connections."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True if prepare is None else prepare, binary=binary)
+
+
+def _prepared_cursor():
+    """A cursor for the search's raw SQL whose statements are prepared once per connection, wrapped as
+    ``connection.cursor()``'s are (query log, execute wrappers, Django's database errors). Only one
+    statement per execute, unlike the client-side binding cursors."""
+    connection.ensure_connection()
+    if not settings.SEARCH_PREPARED_STATEMENTS:
+        return connection.cursor()
+    if connection.connection.prepare_threshold is None:
+        # Django switches psycopg's preparing off (for poolers); its client-side binding cursors never prepare,
+        # so a threshold never reached only lets this cursor's explicit prepare through.
+        connection.connection.prepare_threshold = 2**31 - 1
+    raw = _PreparingCursor(connection.connection)
+    return connection.make_debug_cursor(raw) if connection.queries_logged else connection.make_cursor(raw)
 
 
 def _binds_client_side() -> bool:

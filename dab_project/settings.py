@@ -215,6 +215,10 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
+# Search's fixed-shape SQL prepared once per (persistent) connection; off behind a pooler that cannot keep
+# prepared statements (PgBouncer in transaction mode before 1.21).
+SEARCH_PREPARED_STATEMENTS = env.bool("SEARCH_PREPARED_STATEMENTS", default=True)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # -- Auth, sessions, security -------------------------------------------------------------------------

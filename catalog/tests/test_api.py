@@ -8,6 +8,7 @@ from collections import Counter
 
 import pytest
 
+from catalog.api.views import SearchQuerySerializer
 from catalog.models import Capsule, Column, Domain, Owner
 from catalog.tests.conftest import SAMPLE_TARGET_DIR, sample_urn
 
@@ -257,6 +258,18 @@ def test_search_endpoint_returns_both_kinds_ranked(api_client, sample_project):
 def test_search_endpoint_validates_its_parameters(api_client, sample_project):
     assert api_client.get("/api/v1/search?q=x&limit=0").status_code == 400
     assert api_client.get("/api/v1/search?q=x&kind=tables").status_code == 400
+    # the fields are built once per class and shared: each request still gets its own errors and values
+    bad = api_client.get("/api/v1/search?q=x&limit=101&kind=tables&has_pii=maybe")
+    assert bad.status_code == 400 and bad.json()["error"]["details"] == {
+        "kind": ['"tables" is not a valid choice.'],
+        "limit": ["Ensure this value is less than or equal to 100."],
+        "has_pii": ["Must be a valid boolean."],
+    }
+    assert len(api_client.get("/api/v1/search?q=customers&limit=1").json()["capsules"]["results"]) == 1
+    assert len(api_client.get("/api/v1/search?q=customers").json()["capsules"]["results"]) > 1
+    assert SearchQuerySerializer(data={}).fields is SearchQuerySerializer(data={"q": "a"}).fields
+    suggest = api_client.get("/api/v1/search/suggest?q=customers&limit=21")
+    assert suggest.json()["error"]["details"] == {"limit": ["Ensure this value is less than or equal to 20."]}
     empty = api_client.get("/api/v1/search?q=").json()
     assert empty["capsules"] == {"count": 0, "count_exact": True, "results": []}
 

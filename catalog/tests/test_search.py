@@ -211,3 +211,31 @@ def test_fuzzy_matches_are_looked_for_only_while_literal_ones_are_few(fuzzy, mon
     assert ("dim_date", RANK_FUZZY) in ranks("dmi_date")
     monkeypatch.setattr(selectors, "FUZZY_WHEN_FEWER", 3)
     assert [rank for _, rank in ranks("dmi_date")] == [RANK_PREFIX] * 3
+
+
+def prepared_search_runs() -> tuple[int, int]:
+    """The search statements this connection holds prepared, and how many times they ran."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*), coalesce(sum(generic_plans + custom_plans), 0) FROM pg_prepared_statements"
+            " WHERE statement LIKE '%%SELECT id, name, urn%%'"
+        )
+        return tuple(cursor.fetchone())
+
+
+def test_search_sql_is_prepared_once_per_connection_and_ranks_the_same(dates, settings):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's")
+    queries = ("dim_date", "dim", "date", "dim_date")
+    settings.SEARCH_PREPARED_STATEMENTS = False
+    before = prepared_search_runs()
+    plain = [ranks(q) for q in queries]
+    assert prepared_search_runs() == before
+    settings.SEARCH_PREPARED_STATEMENTS = True
+    prepared = [ranks(q) for q in queries]
+    assert prepared == plain and prepared[0][0] == ("dim_date", RANK_EXACT)
+    held, runs = prepared_search_runs()
+    assert runs >= before[1] + len(queries)
+    ranks("dim_date")  # the same shape again: run, not prepared again
+    again = prepared_search_runs()
+    assert again[0] == held and again[1] > runs
