@@ -9,6 +9,9 @@ from dab_project import converters, views  # noqa: F401  (registers the urn conv
 
 api_prefix = settings.API_PREFIX.strip("/")
 
+# Load every app's admin module before the admin's URLs are built (dab_project.apps.AdminConfig skips it at setup).
+admin.autodiscover()
+
 urlpatterns = [
     path("", views.DashboardView.as_view(), name="dashboard"),
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

@@ -180,11 +180,13 @@ def _score(evaluation: Evaluation, *, weights: Mapping[str, float], critical_cap
             group.waived += waived
 
     overall_group = groups.get(("overall", "")) or _Group()
-    object_scores = _object_scores(overall_group, weights, critical_cap)
+    # The overall group's failing objects are the most numerous: score them once for the objects and the summary.
+    overall_failing = _failing_scores(overall_group, weights, critical_cap)
+    object_scores = _object_scores(overall_group, overall_failing)
     objects = tuple(_object_record(graph, obj, values) for obj, values in sorted(object_scores.items()))
     return ScoreReport(
         evaluated_at=evaluation.evaluated_at.isoformat(),
-        overall=_summary(overall_group, weights, critical_cap),
+        overall=_summary(overall_group, weights, critical_cap, failing=overall_failing),
         by_rule_set={
             key[1]: _summary(g, weights, critical_cap) for key, g in sorted(groups.items()) if key[0] == "rule_set"
         },
@@ -221,24 +223,25 @@ def _rule_checks(result: RuleResult, owner_of_column: list[int]) -> tuple[list[i
 
 
 def _object_scores(
-    group: _Group, weights: Mapping[str, float], cap: float
+    group: _Group, failing: Mapping[int, tuple[float, float, int, float, bool]]
 ) -> dict[int, tuple[float, float, int, float, bool]]:
-    """object -> (score, weighted score, checks, failed checks, capped) for every object of the group."""
+    """object -> (score, weighted score, checks, failed checks, capped) for every object of the group, given the
+    unrounded scores of its failing objects (``_failing_scores``)."""
     totals: Counter[int] = Counter()
     for counter in group.counts.values():
         totals.update(counter)
     out = dict.fromkeys(totals, None)
     for obj, checks in totals.items():
         out[obj] = (100.0, 100.0, checks, 0.0, False)
-    for obj, values in _failing_scores(group, weights, cap).items():
-        out[obj] = values
+    for obj, (score, weighted, checks, failed, capped) in failing.items():
+        out[obj] = (round(score, 4), round(weighted, 4), checks, failed, capped)
     return out
 
 
 def _failing_scores(
-    group: _Group, weights: Mapping[str, float], cap: float, *, rounded: bool = True
+    group: _Group, weights: Mapping[str, float], cap: float
 ) -> dict[int, tuple[float, float, int, float, bool]]:
-    """Scores of the group's failing objects only (every other object scores 100)."""
+    """Unrounded scores of the group's failing objects only (every other object scores 100)."""
     gets = [(group.counts[severity].get, weights[severity]) for severity in SEVERITIES]
     weighted_failed, critical = group.weighted_failed, group.critical
     out = {}
@@ -254,22 +257,26 @@ def _failing_scores(
         capped = obj in critical
         if capped:
             score, weighted = min(score, cap), min(weighted, cap)
-        out[obj] = (
-            (round(score, 4), round(weighted, 4), checks, failed, capped)
-            if rounded
-            else (score, weighted, checks, failed, capped)
-        )
+        out[obj] = (score, weighted, checks, failed, capped)
     return out
 
 
-def _summary(group: _Group, weights: Mapping[str, float], cap: float) -> ScoreSummary:
-    """Mean object scores of the group; only failing objects are visited one by one."""
+def _summary(
+    group: _Group,
+    weights: Mapping[str, float],
+    cap: float,
+    *,
+    failing: Mapping[int, tuple[float, float, int, float, bool]] | None = None,
+) -> ScoreSummary:
+    """Mean object scores of the group; only failing objects are visited one by one (``failing``: their unrounded
+    scores, when the caller has them already)."""
     counters = group.counts.values()
     every = set().union(*(counter.keys() for counter in counters))
     count = len(every)
     if not count:
         return ScoreSummary(None, None, 0, 0, 0, 0.0, 0, group.waived, {})
-    failing = _failing_scores(group, weights, cap, rounded=False)
+    if failing is None:
+        failing = _failing_scores(group, weights, cap)
     passing = 100.0 * (count - len(failing))
     return ScoreSummary(
         score=round((passing + sum(v[0] for v in failing.values())) / count, 2),

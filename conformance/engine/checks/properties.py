@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from functools import cache
 from typing import Any
 
 from conformance.engine.context import EvalContext
@@ -136,7 +137,7 @@ def _freshness_enabled(freshness: Any) -> bool:
 
 def _column_descriptions(ctx: EvalContext, index: int, described: Any) -> Hit | None:
     node = ctx.graph.capsules[index]
-    columns = [ctx.graph.columns[c] for c in declared_columns(ctx.graph, node)]
+    columns = [ctx.graph.columns[c] for c in capsule_declared_columns(node, ctx)]
     if "in_manifest" in ctx.column_fields:
         # dbt-project-evaluator counts the columns declared in yml, not those only the warehouse knows
         columns = [column for column in columns if getattr(column, "in_manifest", True)]
@@ -180,6 +181,7 @@ def _missing(prop: str, params: Mapping[str, Any], name: str) -> str:
 DEFAULT_PRIMARY_KEY_TESTS = (("unique", "not_null"), ("unique_combination_of_columns",))
 
 
+@cache  # a project has a few dozen test types and tens of thousands of tests
 def normal_test_kind(test_type: str) -> str:
     """``dbt_utils.unique_combination_of_columns`` -> ``unique_combination_of_columns``."""
     return test_type.rsplit(".", 1)[-1].lower()
@@ -430,7 +432,7 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
     if run.subject == "capsule":
         for index in run.capsules:
             node = graph.capsules[index]
-            columns = declared_columns(graph, node)
+            columns = capsule_declared_columns(node, ctx)
             total = len(columns)
             good = sum(map(covered, columns))
             percent = 100.0 * good / total if total else 0.0
@@ -449,7 +451,7 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
     for index in run.capsules:
         node = graph.capsules[index]
         if covered is not None:
-            columns = declared_columns(graph, node)
+            columns = capsule_declared_columns(node, ctx)
             good, total = sum(map(covered, columns)), len(columns)
         elif measure == "documented_models":
             good, total = int(bool((node.description or "").strip())), 1
@@ -496,6 +498,16 @@ def declared_columns(graph: GraphView, node: CapsuleNode) -> list[int]:
     """A capsule's columns the project declares: coverage judges those, not what column lineage inferred."""
     columns = graph.columns
     return [c for c in node.columns if not columns[c].inferred]
+
+
+def capsule_declared_columns(node: CapsuleNode, ctx: EvalContext) -> list[int]:
+    """``declared_columns``, memoised per capsule: the coverage and column-description rules ask for the same
+    capsules' columns several times per evaluation. The list is shared: read it, do not change it."""
+    memo = ctx.memo("capsule_declared_columns", dict)
+    found = memo.get(node.index)
+    if found is None:
+        found = memo[node.index] = declared_columns(ctx.graph, node)
+    return found
 
 
 @register_check("test_directory", depends="self", scopes={"capsule": "capsule"}, params={})
