@@ -68,6 +68,8 @@ def _tokenize(name: str, config: PiiConfig, read: bool) -> tuple[str, ...]:
         pieces = _WORD_RE.findall(chunk)
         if len(pieces) > 1 and chunk.isalpha() and chunk.lower() in config.words:
             pieces = [chunk]  # a vocabulary word written in camel case as its brand does (LinkedIn, GitHub)
+        elif len(pieces) > 1:
+            pieces = _split_hash_names(pieces)
         for word in pieces:
             word = word.lower()
             if not read:
@@ -83,6 +85,27 @@ def _tokenize(name: str, config: PiiConfig, read: bool) -> tuple[str, ...]:
                 split = words[word] = _read_word(word, config)
             out.extend(split)
     return tuple(out)
+
+
+_HASH_NAMES = ("md", "sha")  # md5, sha1, sha256: digits follow
+
+
+def _split_hash_names(pieces: list[str]) -> list[str]:
+    """A hash algorithm's name glued to the value it hashes (macsha1, didmd5, emailsha256: the value, hashed) is
+    a word of its own, as it is when written apart (mac_sha1)."""
+    out: list[str] = []
+    for i, piece in enumerate(pieces):
+        lower = piece.lower()
+        if i + 1 < len(pieces) and pieces[i + 1].isdigit() and piece.isalpha():
+            for algorithm in _HASH_NAMES:
+                if lower.endswith(algorithm) and len(lower) >= len(algorithm) + 2:
+                    out.extend((piece[:-len(algorithm)], piece[-len(algorithm):]))
+                    break
+            else:
+                out.append(piece)
+        else:
+            out.append(piece)
+    return out
 
 
 def _read_word(word: str, config: PiiConfig) -> tuple[str, ...]:
