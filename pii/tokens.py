@@ -64,7 +64,11 @@ def tokenize_column_name(name: str, *, config: PiiConfig | None = None, read: bo
 def _tokenize(name: str, config: PiiConfig, read: bool) -> tuple[str, ...]:
     out: list[str] = []
     words = config._words
-    for chunk in _CHUNK_RE.split(ascii_letters(name)):
+    chunks = _CHUNK_RE.split(ascii_letters(name))
+    letters = [chunk for chunk in chunks if chunk]
+    if len(letters) > 1 and all(len(chunk) == 1 and chunk.isalpha() for chunk in letters):
+        chunks = ["".join(letters)]  # an initialism written with dots or spaces (D.O.B., S S N) is one word
+    for chunk in chunks:
         pieces = _WORD_RE.findall(chunk)
         if len(pieces) > 1 and chunk.isalpha() and chunk.lower() in config.words:
             pieces = [chunk]  # a vocabulary word written in camel case as its brand does (LinkedIn, GitHub)
