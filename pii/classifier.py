@@ -285,6 +285,15 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
                     last=end == len(tokens), start=start)
 
 
+def _unhashed(tokens: tuple[str, ...], config: PiiConfig) -> tuple[str, ...]:
+    """The name without a trailing hash or its algorithm (didsha1: did; sin_hash: sin): a hashed whole name is
+    still the whole name."""
+    end = len(tokens)
+    while end > 1 and (tokens[end - 1] in config.masking or tokens[end - 1].isdigit()):
+        end -= 1
+    return tokens[:end]
+
+
 def _container(word: str, config: PiiConfig) -> bool:
     """An object of a nested path that says nothing of whose its fields are: a storage word (data, details), a
     word of the vocabulary (shipping_address.name: the address's name, its addressee's; location.latitude) or no
@@ -366,7 +375,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         if hit.strength == "role" and (not hit.last
                                        or any(t in config.semantic["key_words"] for t in tokens)):
             continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key
-        if hit.strength == "bare" and (tokens != tuple(hit.pattern.split()) or capsule_kind != "person"):
+        if hit.strength == "bare" and (tuple(hit.pattern.split()) not in (tokens, _unhashed(tokens, config))
+                                       or capsule_kind != "person"):
             continue  # first_order, last_seen: only the whole name, in a table about people, is the person's
         if hit.strength in ("bare", "role") and glued_last:
             continue  # alertmanager, updateauthor: a word read inside glued English words names no person

@@ -272,3 +272,98 @@ def test_a_word_saying_how_a_name_is_written_does_not_hide_whose_it_is(config):
     assert set(found.values()) == {"person_name"}
     assert classify(config, "display_name", table="dim_dashboards",
                     columns=["dashboard_id", "display_name", "created_at"]).pii_type is None
+
+
+# ------------------------------------------------------------------------------ vocabulary breadth (round 10)
+
+
+@pytest.mark.parametrize(
+    ("name", "tokens"),
+    [
+        ("macsha1", ("mac", "sha", "1")),  # a hash algorithm glued to the value it hashes
+        ("dpidmd5", ("dpid", "md", "5")),
+        ("emailSha256", ("email", "sha", "256")),
+        ("D.O.B.", ("dob",)),  # an initialism written with dots
+        ("S S N", ("ssn",)),
+    ],
+)
+def test_hash_names_and_dotted_initialisms_are_words_of_their_own(config, name, tokens):
+    assert tokenize_column_name(name, config=config) == tokens
+
+
+def test_a_hashed_device_id_is_a_masked_device_id_and_a_word_ending_in_md_is_not_cut(config):
+    hashed = classify(config, "didsha1", table="bid_requests", columns=["didsha1", "ip"])
+    assert (hashed.pii_type, hashed.masked) == ("device_id", True)
+    # no digits after it: 'cmd' stays a word (a command), nothing to read
+    assert tokenize_column_name("lastcmd", config=config)[-1] != "md"
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [
+        ("imeisv", "device_id"),  # telecom and ad-tech spellings of device identifiers
+        ("ifa", "device_id"),
+        ("android_app_set_id", "device_id"),
+        ("bluetooth_address", "device_id"),  # a radio's address, not a postal one
+        ("CallingStationId", "device_id"),  # RADIUS: the subscriber's MAC address or number
+        ("ua", "device_id"),
+    ],
+)
+def test_device_identifiers_in_their_many_spellings(config, name, pii_type):
+    assert classify(config, name, table="app_events", columns=[name, "event_time", "ip"]).pii_type == pii_type
+
+
+@pytest.mark.parametrize(
+    ("name", "pii_type"),
+    [
+        ("NumSeguridadSocial", "national_id"),  # Spanish, the number word first
+        ("carte_vitale", "national_id"),
+        ("tckn", "national_id"),
+        ("hicn", "national_id"),
+        ("steueridentifikationsnummer", "tax_id"),
+        ("reisepassnummer", "passport"),  # a compound ending in nummer
+        ("fuhrerscheinnummer", "drivers_license"),
+        ("permis_de_conduire", "drivers_license"),
+        ("CuentaBancaria", "bank_account"),
+        ("kontonummer", "bank_account"),
+        ("nazwisko", "person_name"),  # Polish, Turkish, Finnish, Swedish
+        ("soyadi", "person_name"),
+        ("sukunimi", "person_name"),
+        ("efternamn", "person_name"),
+        ("data_urodzenia", "date_of_birth"),
+        ("dogum_tarihi", "date_of_birth"),
+        ("D.O.B.", "date_of_birth"),
+        ("plec", "gender"),
+        ("cinsiyet", "gender"),
+        ("uyruk", "nationality"),
+        ("anschrift", "address"),
+        ("handynummer", "phone"),
+        ("contact_no", "phone"),
+        ("othergivennames", "person_name"),
+        ("blood_rhesus", "health"),
+        ("iris_code", "biometric"),
+    ],
+)
+def test_identifiers_and_person_words_of_more_countries_and_languages(config, name, pii_type):
+    columns = [name, "email", "date_of_birth"]
+    assert classify(config, name, table="stg_people", columns=columns).pii_type == pii_type
+
+
+def test_an_icd_code_with_its_revision_apart_is_health_of_a_person_not_of_a_code_list(config):
+    person = classify(config, "icd10_code", table="patients", columns=["icd10_code", "dob", "gender"])
+    assert person.pii_type == "health"
+    assert classify(config, "icd10_code", table="d_icd_codes", columns=["icd10_code", "long_title"]).pii_type is None
+
+
+def test_a_clinical_table_reads_its_allergen_and_reaction_as_health(config):
+    columns = ["allergy_id", "patient_id", "allergen", "reaction"]
+    for name in ("allergen", "reaction"):
+        assert classify(config, name, table="allergies", columns=columns).pii_type == "health"
+    # the same words in a table of food products are no one's health
+    assert classify(config, "allergen", table="products", columns=["product_id", "allergen"]).pii_type is None
+
+
+def test_device_ids_in_a_table_of_app_installations_are_the_device_s(config):
+    columns = ["installation_id", "idfa", "android_id", "app_version"]
+    for name in ("idfa", "android_id"):
+        assert classify(config, name, table="app_installations", columns=columns).pii_type == "device_id"
