@@ -285,6 +285,9 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
                     last=end == len(tokens), start=start)
 
 
+_ORGANISATION_OWNER = "is an organisation"  # the note a name match gets when its owner word is an organisation
+
+
 def _unhashed(tokens: tuple[str, ...], config: PiiConfig) -> tuple[str, ...]:
     """The name without a trailing hash or its algorithm (didsha1: did; sin_hash: sin): a hashed whole name is
     still the whole name."""
@@ -413,7 +416,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         if rule.organisation_sensitive and owner_kind != "person":
             if owner_kind == "organisation":
                 weight *= w["organisation"]
-                notes.append(f"owner '{hit.owner}' is an organisation")
+                notes.append(f"owner '{hit.owner}' {_ORGANISATION_OWNER}")
             elif capsule_kind == "organisation" and rule.organisation_sensitive is True:
                 weight *= w["organisation"]
                 notes.append("the capsule is about organisations")
@@ -955,9 +958,14 @@ def classify_column(
                 evidence[evidence.index(e)] = softened
 
     if held_in and use_inferred and semantic not in ("primary_key", "foreign_key"):
-        # inet, macaddr: the data type itself says what the values are
+        # inet, macaddr: the data type itself says what the values are; the name may still say whose they are
+        # (nas_ip_address, server_addr: a network element's, so the type only supports the name)
         label = config.types[held_in].label
-        e = Evidence("type", f"type '{data_type}' holds {held_in} values ({label})", held_in, w["strong"])
+        whose = config.rules[held_in].organisation_sensitive and any(
+            e.weight > 0 and _ORGANISATION_OWNER in e.detail for e in name_ev)
+        e = Evidence("type", f"type '{data_type}' holds {held_in} values ({label})"
+                     + (", but the name says an organisation's" if whose else ""), held_in,
+                     w["type_support"] if whose else w["strong"])
         evidence.append(e)
         for pii_type in [t for t in inferred if t != held_in]:
             veto = Evidence("type", f"type '{data_type}' holds {held_in} values, not {pii_type}", pii_type, _VETO)

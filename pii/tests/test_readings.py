@@ -367,3 +367,13 @@ def test_device_ids_in_a_table_of_app_installations_are_the_device_s(config):
     columns = ["installation_id", "idfa", "android_id", "app_version"]
     for name in ("idfa", "android_id"):
         assert classify(config, name, table="app_installations", columns=columns).pii_type == "device_id"
+
+
+@pytest.mark.parametrize("name", ["gateway_ip", "nas_ip_address", "NASIPAddress", "router_ip"])
+def test_a_network_element_s_address_is_not_a_person_s_even_in_an_inet_column(config, name):
+    columns = ["username", "framed_ip_address", name]
+    for data_type in ("varchar", "inet"):
+        assert classify(config, name, table="radius_accounting", columns=columns, data_type=data_type).pii_type is None
+    # the subscriber's own address beside it still is
+    framed = classify(config, "framed_ip_address", table="radius_accounting", columns=columns, data_type="inet")
+    assert framed.pii_type == "ip_address"
