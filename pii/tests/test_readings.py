@@ -342,6 +342,13 @@ def test_device_identifiers_in_their_many_spellings(config, name, pii_type):
         ("othergivennames", "person_name"),
         ("blood_rhesus", "health"),
         ("iris_code", "biometric"),
+        ("nombre_completo", "person_name"),  # Romance languages: the qualifier after the value
+        ("apellido_paterno", "person_name"),
+        ("primer_nombre", "person_name"),
+        ("numero_celular", "phone"),
+        ("adresse_postale", "address"),
+        ("krankenversicherungsnummer", "national_id"),
+        ("lugar_de_nacimiento", "nationality"),
     ],
 )
 def test_identifiers_and_person_words_of_more_countries_and_languages(config, name, pii_type):
