@@ -406,7 +406,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
                 notes.append(f"owner '{hit.owner}' is an organisation")
             elif capsule_kind == "organisation" and rule.organisation_sensitive is True:
                 weight *= w["organisation"]
-                notes.append("the capsule is about organisations")
+                notes.append(_ORGANISATION_CAPSULE)
         elif own_organisation and capsule_kind == "organisation" and owner_kind == "none" and rule.kind == "value":
             # each row is an organisation (it has a contact person): its own bank account or tax number is the
             # organisation's, not a person's
@@ -440,6 +440,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
 
 
 # --------------------------------------------------------------------------------------------- description
+
+_ORGANISATION_CAPSULE = "the capsule is about organisations"
 
 
 @dataclass(frozen=True, slots=True)
@@ -570,6 +572,8 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
             reason = f"'{after}' after '{phrase}' says the text is about the {pii_type}, not the value"
         elif rule.organisation_sensitive and owner in config.organisation_words:
             reason = f"'{owner}' before '{phrase}' is not a person"
+        elif pii_type == "person_name" and owner == "'s" and start > 1 and words[start - 2] in config.organisation_words:
+            reason = f"'{words[start - 2]}'s {phrase}' is not a person's name"  # "Team's full name"
         elif rule.organisation_sensitive is True and sentence & config.desc_organisation:
             reason = f"the sentence is about an organisation ('{sorted(sentence & config.desc_organisation)[0]}')"
             counters = True
@@ -843,9 +847,10 @@ def classify_column(
     w = config.weights
     if table is not None:
         capsule_kind, entity, messages, why = table.kind, table.entity, table.messages, table.reason
-        health = table.health
+        health, place = table.health, table.place
     else:
         (capsule_kind, entity), messages, why, health = _capsule_facts(capsule_name, config), False, "", False
+        place = False
     family = _type_family(data_type, config)
     evidence: list[Evidence] = []
     type_hint_family = None
@@ -911,6 +916,11 @@ def classify_column(
                     why = ("the name rules it out" if vetoed_by_name or rejected_lookalike
                            else f"the name reads as {semantic or 'a flag'}")
                     reason = f"{why}; a description alone does not override it"
+                if reason is None and place and name_ev_for_type and all(_ORGANISATION_CAPSULE in e.detail
+                                                                         for e in name_ev_for_type):
+                    # postal_code "postal code" in postal_codes: the description repeats what the name says, not
+                    # whose it is, and the table says each row is a place
+                    reason = "it repeats the name, and the table's rows are places"
                 against_words = config.rules[pii_type].name_words_against
                 if reason is None and not name_ev_for_type and against_words and not against_words.isdisjoint(tokens):
                     word = next(t for t in tokens if t in against_words)

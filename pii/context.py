@@ -42,6 +42,7 @@ class TableContext:
     calls: bool = False  # rows are phone calls or texts: header fields (from, to) hold phone numbers
     activity: bool = False  # about people only because each row is someone's activity (an IP, a device id)
     own_organisation: bool = False  # each row is an organisation (it has a contact person): its own word names one
+    place: bool = False  # each row is a place (postal_codes, cities): read as an organisation's row
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
@@ -73,8 +74,16 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     kind, entity = _capsule_facts(name, config)
     name_words = {form for t in tokenize_column_name(name or "", config=config, read=False)
                   for form in (t, singular(t, config), english_singular(t))}
-    calls = not name_words.isdisjoint(config.table_call_words)
-    messages = calls or not name_words.isdisjoint(config.table_message_words)
+    heads = [t for t in entity if t not in config.generic_heads]
+    # call_center, mail_server: a place of business named after what it handles holds neither calls nor messages
+    head_organisation = bool(heads) and heads[-1] in config.organisation_words
+    calls = not head_organisation and not name_words.isdisjoint(config.table_call_words)
+    messages = calls or (not head_organisation and not name_words.isdisjoint(config.table_message_words))
+    place = _place(heads, config)
+    if place and kind == "neutral":
+        # postal_codes, cities: each row is a place, so its coordinates and postal code are no person's
+        return TableContext("organisation", entity, messages, f"the table's name says its rows are places "
+                            f"('{place}')", prefix=prefix, place=True)
     health = not name_words.isdisjoint(config.table_health_words) and any(
         _health_key(match_tokens(tokenize_column_name(column, config=config), config), config)
         for column in column_names)
@@ -101,6 +110,14 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
                             prefix, calls=calls, activity=siblings.activity)
     return TableContext(kind, entity, messages, "", health, prefix, calls=calls)
+
+
+def _place(heads: Sequence[str], config: PiiConfig) -> str:
+    """The place word the table's name ends with (postal code, city, country), else ""."""
+    for size in (2, 1):
+        if len(heads) >= size and tuple(heads[-size:]) in config.table_place_words:
+            return " ".join(heads[-size:])
+    return ""
 
 
 def _health_key(tokens: tuple[str, ...], config: PiiConfig) -> bool:
