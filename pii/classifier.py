@@ -572,7 +572,8 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
             reason = f"'{after}' after '{phrase}' says the text is about the {pii_type}, not the value"
         elif rule.organisation_sensitive and owner in config.organisation_words:
             reason = f"'{owner}' before '{phrase}' is not a person"
-        elif pii_type == "person_name" and owner == "'s" and start > 1 and words[start - 2] in config.organisation_words:
+        elif (pii_type == "person_name" and owner == "'s" and start > 1
+              and words[start - 2] in config.organisation_words):
             reason = f"'{words[start - 2]}'s {phrase}' is not a person's name"  # "Team's full name"
         elif rule.organisation_sensitive is True and sentence & config.desc_organisation:
             reason = f"the sentence is about an organisation ('{sorted(sentence & config.desc_organisation)[0]}')"
