@@ -269,8 +269,9 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
         singular = word[:-1] if word.endswith("s") else word
         if word in config.person_words or singular in config.person_words:
             owner_kind = "person"
-        elif word in config.organisation_words or singular in config.organisation_words:
-            owner_kind = "organisation"
+        elif (word in config.organisation_words or singular in config.organisation_words
+              or word in config.machine_words):
+            owner_kind = "organisation"  # a company's, or a network element's (sgsn_address, gateway_address)
         elif (leaf is not None and index < leaf <= start and _container(word, config)
               and not _qualified(prefix, inner, index, config)):
             owner = None  # an object of a nested path that names nobody: the table says whose it is

@@ -79,8 +79,8 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     head_organisation = bool(heads) and heads[-1] in config.organisation_words
     calls = not head_organisation and not name_words.isdisjoint(config.table_call_words)
     messages = calls or (not head_organisation and not name_words.isdisjoint(config.table_message_words))
-    place = _place(heads, config)
-    if place and kind == "neutral":
+    place, per_area = _place(heads, config)
+    if place and (kind == "neutral" or per_area):
         # postal_codes, cities: each row is a place, so its coordinates and postal code are no person's
         return TableContext("organisation", entity, messages, f"the table's name says its rows are places "
                             f"('{place}')", prefix=prefix, place=True)
@@ -112,12 +112,22 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     return TableContext(kind, entity, messages, "", health, prefix, calls=calls)
 
 
-def _place(heads: Sequence[str], config: PiiConfig) -> str:
-    """The place word the table's name ends with (postal code, city, country), else ""."""
+def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:
+    """(the place word, whether the rows are statistics per area): the place word the table's name ends with
+    (postal code, city, country), or that it names after "by"/"per" or before a word of statistics
+    (customers_by_zip, zip_stats, county_summary: each row is an area even when it counts people); else ("", False).
+    """
     for size in (2, 1):
         if len(heads) >= size and tuple(heads[-size:]) in config.table_place_words:
-            return " ".join(heads[-size:])
-    return ""
+            grouped = len(heads) > size and heads[-size - 1] in ("by", "per")
+            return " ".join(heads[-size:]), grouped
+    for i, word in enumerate(heads):
+        after = heads[i + 1] if i + 1 < len(heads) else None
+        if (i > 0 and heads[i - 1] in ("by", "per")) or after in config.table_place_statistics:
+            for size in (2, 1):
+                if i + 1 >= size and tuple(heads[i - size + 1 : i + 1]) in config.table_place_words:
+                    return " ".join(heads[i - size + 1 : i + 1]), True
+    return "", False
 
 
 def _health_key(tokens: tuple[str, ...], config: PiiConfig) -> bool:
