@@ -121,7 +121,7 @@ def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:
         if len(heads) >= size and tuple(heads[-size:]) in config.table_place_words:
             grouped = len(heads) > size and heads[-size - 1] in ("by", "per")
             return " ".join(heads[-size:]), grouped
-    for i, word in enumerate(heads):
+    for i in range(len(heads)):
         after = heads[i + 1] if i + 1 < len(heads) else None
         if (i > 0 and heads[i - 1] in ("by", "per")) or after in config.table_place_statistics:
             for size in (2, 1):
