@@ -92,7 +92,9 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
         # partners, parties: people and companies in one table, told apart by a flag (is_company)
         return TableContext("person", entity, messages, f"'{siblings.mixed}' says some rows are people", health,
                             prefix, calls=calls)
-    if siblings.organisation and not siblings.own_person:
+    if siblings.organisation and not siblings.own_person and not (kind == "person" and siblings.entry):
+        # (a table named after people whose rows are address-book entries, a name beside the row's own email, is
+        # about people: identities with an organization column name the person's employer)
         # customers that are companies: a company's name column and no person's own field (a first name, a
         # birth date) beside it
         return TableContext("organisation", entity, messages, f"the table names an organisation in "
@@ -210,6 +212,7 @@ class _Siblings:
     mixed: str | None = None  # a column telling people from organisations (is_company), if any
     activity: bool = False  # only an IP address or a device id says so: each row is someone's activity
     contact_person: bool = False  # a key to the row's contact person: each row is an organisation
+    entry: bool = False  # a bare name beside the row's own email: an address book's entry
 
 
 def _plural(column: str, config: PiiConfig) -> bool:
@@ -269,7 +272,9 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         people = "a name and an email"  # an address book's entry (collected addresses, identities, recipients)
     elif activity:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
-        return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person)
+        return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person,
+                         entry=named and own_email)
     else:
         people = None
-    return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person)
+    return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person,
+                     entry=named and own_email)
