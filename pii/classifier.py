@@ -29,6 +29,7 @@ from pii.tokens import (
     is_known_word,
     match_tokens,
     name_readings,
+    read_abbreviation,
     singular,
     tokenize_column_name,
 )
@@ -657,6 +658,13 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
     # (customer_entity, member_details).
     heads = [t for t in tokens if t not in config.generic_heads]
     head, head_singular = (heads[-1], english_singular(heads[-1])) if heads else (None, None)
+    if head and head_singular not in config.person_words and head_singular not in config.organisation_words and (
+            not is_known_word(head, config)):
+        # dim_mbr, stdnt: the head noun written as an abbreviation of a person or organisation word is that word
+        # (only the head: grp_events is about events, not a group)
+        reading = read_abbreviation(head, config)
+        if reading is not None and (reading in config.person_words or reading in config.organisation_words):
+            head = head_singular = reading
     if head in config.organisation_words or head_singular in config.organisation_words:
         kind = "organisation"
     elif head in config.person_words or head_singular in config.person_words or (

@@ -427,3 +427,11 @@ def test_an_address_book_entry_stays_about_people_beside_an_organisation_column(
     context = table_context(name="identities", description=None, column_names=columns, config=config)
     assert context.kind == "person"
     assert classify(config, "identities", columns, "name").pii_type == "person_name"
+
+
+@pytest.mark.parametrize("table", ["dim_mbr", "tbl_stdnt", "cntcts"])
+def test_a_table_named_with_an_abbreviated_person_word_is_about_people(config, table):
+    assert table_context(name=table, description=None, column_names=["id", "name"], config=config).kind == "person"
+    assert classify(config, table, ["id", "name"], "name").pii_type == "person_name"
+    # only the head noun is read so: grp_events is about events, not a group
+    assert table_context(name="grp_events", description=None, column_names=["id"], config=config).kind == "neutral"
