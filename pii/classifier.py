@@ -29,6 +29,7 @@ from pii.tokens import (
     is_known_word,
     match_tokens,
     name_readings,
+    read_abbreviation,
     singular,
     tokenize_column_name,
 )
@@ -269,8 +270,9 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
         singular = word[:-1] if word.endswith("s") else word
         if word in config.person_words or singular in config.person_words:
             owner_kind = "person"
-        elif word in config.organisation_words or singular in config.organisation_words:
-            owner_kind = "organisation"
+        elif (word in config.organisation_words or singular in config.organisation_words
+              or word in config.machine_words):
+            owner_kind = "organisation"  # a company's, or a network element's (sgsn_address, gateway_address)
         elif (leaf is not None and index < leaf <= start and _container(word, config)
               and not _qualified(prefix, inner, index, config)):
             owner = None  # an object of a nested path that names nobody: the table says whose it is
@@ -419,7 +421,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
                 notes.append(f"owner '{hit.owner}' {_ORGANISATION_OWNER}")
             elif capsule_kind == "organisation" and rule.organisation_sensitive is True:
                 weight *= w["organisation"]
-                notes.append("the capsule is about organisations")
+                notes.append(_ORGANISATION_CAPSULE)
         elif own_organisation and capsule_kind == "organisation" and owner_kind == "none" and rule.kind == "value":
             # each row is an organisation (it has a contact person): its own bank account or tax number is the
             # organisation's, not a person's
@@ -453,6 +455,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
 
 
 # --------------------------------------------------------------------------------------------- description
+
+_ORGANISATION_CAPSULE = "the capsule is about organisations"
 
 
 @dataclass(frozen=True, slots=True)
@@ -583,6 +587,9 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
             reason = f"'{after}' after '{phrase}' says the text is about the {pii_type}, not the value"
         elif rule.organisation_sensitive and owner in config.organisation_words:
             reason = f"'{owner}' before '{phrase}' is not a person"
+        elif (pii_type == "person_name" and owner == "'s" and start > 1
+              and words[start - 2] in config.organisation_words):
+            reason = f"'{words[start - 2]}'s {phrase}' is not a person's name"  # "Team's full name"
         elif rule.organisation_sensitive is True and sentence & config.desc_organisation:
             reason = f"the sentence is about an organisation ('{sorted(sentence & config.desc_organisation)[0]}')"
             counters = True
@@ -664,6 +671,13 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
     # (customer_entity, member_details).
     heads = [t for t in tokens if t not in config.generic_heads]
     head, head_singular = (heads[-1], english_singular(heads[-1])) if heads else (None, None)
+    if head and head_singular not in config.person_words and head_singular not in config.organisation_words and (
+            not is_known_word(head, config)):
+        # dim_mbr, stdnt: the head noun written as an abbreviation of a person or organisation word is that word
+        # (only the head: grp_events is about events, not a group)
+        reading = read_abbreviation(head, config)
+        if reading is not None and (reading in config.person_words or reading in config.organisation_words):
+            head = head_singular = reading
     if head in config.organisation_words or head_singular in config.organisation_words:
         kind = "organisation"
     elif head in config.person_words or head_singular in config.person_words or (
@@ -856,9 +870,10 @@ def classify_column(
     w = config.weights
     if table is not None:
         capsule_kind, entity, messages, why = table.kind, table.entity, table.messages, table.reason
-        health = table.health
+        health, place = table.health, table.place
     else:
         (capsule_kind, entity), messages, why, health = _capsule_facts(capsule_name, config), False, "", False
+        place = False
     family = _type_family(data_type, config)
     evidence: list[Evidence] = []
     type_hint_family = None
@@ -924,6 +939,11 @@ def classify_column(
                     why = ("the name rules it out" if vetoed_by_name or rejected_lookalike
                            else f"the name reads as {semantic or 'a flag'}")
                     reason = f"{why}; a description alone does not override it"
+                if reason is None and place and name_ev_for_type and all(_ORGANISATION_CAPSULE in e.detail
+                                                                         for e in name_ev_for_type):
+                    # postal_code "postal code" in postal_codes: the description repeats what the name says, not
+                    # whose it is, and the table says each row is a place
+                    reason = "it repeats the name, and the table's rows are places"
                 against_words = config.rules[pii_type].name_words_against
                 if reason is None and not name_ev_for_type and against_words and not against_words.isdisjoint(tokens):
                     word = next(t for t in tokens if t in against_words)

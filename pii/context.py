@@ -42,6 +42,7 @@ class TableContext:
     calls: bool = False  # rows are phone calls or texts: header fields (from, to) hold phone numbers
     activity: bool = False  # about people only because each row is someone's activity (an IP, a device id)
     own_organisation: bool = False  # each row is an organisation (it has a contact person): its own word names one
+    place: bool = False  # each row is a place (postal_codes, cities): read as an organisation's row
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
@@ -73,8 +74,16 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     kind, entity = _capsule_facts(name, config)
     name_words = {form for t in tokenize_column_name(name or "", config=config, read=False)
                   for form in (t, singular(t, config), english_singular(t))}
-    calls = not name_words.isdisjoint(config.table_call_words)
-    messages = calls or not name_words.isdisjoint(config.table_message_words)
+    heads = [t for t in entity if t not in config.generic_heads]
+    # call_center, mail_server: a place of business named after what it handles holds neither calls nor messages
+    head_organisation = bool(heads) and heads[-1] in config.organisation_words
+    calls = not head_organisation and not name_words.isdisjoint(config.table_call_words)
+    messages = calls or (not head_organisation and not name_words.isdisjoint(config.table_message_words))
+    place, per_area = _place(heads, config)
+    if place and (kind == "neutral" or per_area):
+        # postal_codes, cities: each row is a place, so its coordinates and postal code are no person's
+        return TableContext("organisation", entity, messages, f"the table's name says its rows are places "
+                            f"('{place}')", prefix=prefix, place=True)
     health = not name_words.isdisjoint(config.table_health_words) and any(
         _health_key(match_tokens(tokenize_column_name(column, config=config), config), config)
         for column in column_names)
@@ -83,7 +92,9 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
         # partners, parties: people and companies in one table, told apart by a flag (is_company)
         return TableContext("person", entity, messages, f"'{siblings.mixed}' says some rows are people", health,
                             prefix, calls=calls)
-    if siblings.organisation and not siblings.own_person:
+    if siblings.organisation and not siblings.own_person and not (kind == "person" and siblings.entry):
+        # (a table named after people whose rows are address-book entries, a name beside the row's own email, is
+        # about people: identities with an organization column name the person's employer)
         # customers that are companies: a company's name column and no person's own field (a first name, a
         # birth date) beside it
         return TableContext("organisation", entity, messages, f"the table names an organisation in "
@@ -101,6 +112,24 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
                             prefix, calls=calls, activity=siblings.activity)
     return TableContext(kind, entity, messages, "", health, prefix, calls=calls)
+
+
+def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:
+    """(the place word, whether the rows are statistics per area): the place word the table's name ends with
+    (postal code, city, country), or that it names after "by"/"per" or before a word of statistics
+    (customers_by_zip, zip_stats, county_summary: each row is an area even when it counts people); else ("", False).
+    """
+    for size in (2, 1):
+        if len(heads) >= size and tuple(heads[-size:]) in config.table_place_words:
+            grouped = len(heads) > size and heads[-size - 1] in ("by", "per")
+            return " ".join(heads[-size:]), grouped
+    for i in range(len(heads)):
+        after = heads[i + 1] if i + 1 < len(heads) else None
+        if (i > 0 and heads[i - 1] in ("by", "per")) or after in config.table_place_statistics:
+            for size in (2, 1):
+                if i + 1 >= size and tuple(heads[i - size + 1 : i + 1]) in config.table_place_words:
+                    return " ".join(heads[i - size + 1 : i + 1]), True
+    return "", False
 
 
 def _health_key(tokens: tuple[str, ...], config: PiiConfig) -> bool:
@@ -183,6 +212,7 @@ class _Siblings:
     mixed: str | None = None  # a column telling people from organisations (is_company), if any
     activity: bool = False  # only an IP address or a device id says so: each row is someone's activity
     contact_person: bool = False  # a key to the row's contact person: each row is an organisation
+    entry: bool = False  # a bare name beside the row's own email: an address book's entry
 
 
 def _plural(column: str, config: PiiConfig) -> bool:
@@ -242,7 +272,9 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         people = "a name and an email"  # an address book's entry (collected addresses, identities, recipients)
     elif activity:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
-        return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person)
+        return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person,
+                         entry=named and own_email)
     else:
         people = None
-    return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person)
+    return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person,
+                     entry=named and own_email)

@@ -342,3 +342,96 @@ def test_a_table_named_after_an_activity_does_not_make_its_own_word_a_person():
     providers = table_context(name="providers", description=None, column_names=["provider_name", "npi", "email",
                                                                                   "phone"], config=config)
     assert found("provider_name", providers, "providers") == "person_name"
+
+
+# Round 11 (issue 12): table context and precision by kind.
+
+
+def test_a_place_of_business_named_after_what_it_handles_is_an_organisation(config):
+    columns = ["cc_call_center_sk", "cc_name", "cc_manager", "cc_street_name", "cc_zip", "cc_city"]
+    context = table_context(name="call_center", description=None, column_names=columns, config=config)
+    assert context.kind == "organisation" and not context.calls and not context.messages
+    assert classify(config, "call_center", columns, "cc_street_name").pii_type is None
+    assert classify(config, "call_center", columns, "cc_zip").pii_type is None
+    assert classify(config, "call_center", columns, "cc_name").pii_type is None
+    assert classify(config, "call_center", columns, "cc_manager").pii_type == "person_name"  # a person runs it
+
+
+def test_a_table_of_places_holds_no_persons_postal_code_or_coordinates(config):
+    columns = ["country_code", "postal_code", "place_name", "latitude", "longitude"]
+    context = table_context(name="postal_codes", description=None, column_names=columns, config=config)
+    assert context.kind == "organisation" and context.place and "places" in context.reason
+    result = classify_column(name="postal_code", data_type="varchar(20)", description="postal code", meta={},
+                             tags=(), config=config, capsule_name="postal_codes", table=context)
+    assert result.pii_type is None  # the description repeats the name; the table says whose it is
+    assert classify(config, "customers", ["id", "email", "postal_code"], "postal_code").pii_type == "postal_code"
+
+
+@pytest.mark.parametrize("table", ["zip_stats", "customers_by_zip", "population_per_county", "county_summary"])
+def test_statistics_per_area_are_the_areas(config, table):
+    columns = ["zip", "county", "population", "avg_income", "customers"]
+    assert table_context(name=table, description=None, column_names=columns, config=config).place
+    assert classify(config, table, columns, "zip").pii_type is None
+
+
+def test_an_organisations_possessive_in_a_description_names_no_person(config):
+    context = table_context(name="teams", description=None, column_names=["team_id", "name"], config=config)
+    team = classify_column(name="name", data_type="string", description="Team's full name", meta={}, tags=(),
+                           config=config, capsule_name="teams", table=context)
+    assert team.pii_type is None
+    assert any("is not a person's name" in e.detail for e in team.evidence)
+    people = table_context(name="players", description=None, column_names=["player_id", "name"], config=config)
+    player = classify_column(name="name", data_type="string", description="Player's full name", meta={}, tags=(),
+                             config=config, capsule_name="players", table=people)
+    assert player.pii_type == "person_name"
+
+
+def test_the_address_of_a_messages_sender_is_an_email_address(config):
+    assert classify(config, "mail_senders", ["address", "name"], "address").pii_type == "email"
+    assert classify(config, "customers", ["id", "name", "address"], "address").pii_type == "address"
+
+
+@pytest.mark.parametrize("name", ["to_list", "cc_list", "rcpt_to", "header_from", "mail_from"])
+def test_header_fields_written_as_lists_or_as_the_envelope_are_email_addresses(config, name):
+    columns = ["id", "subject", name]
+    assert classify(config, "outgoing_messages", columns, name).pii_type == "email"
+    assert classify(config, "outgoing_messages", columns, "subject").pii_type is None
+
+
+@pytest.mark.parametrize("name", ["sgsn_address", "gateway_address", "smtp_address", "mme_address"])
+def test_the_address_of_a_network_element_is_not_a_persons(config, name):
+    columns = ["imsi", "msisdn", "home_address", name]
+    assert classify(config, "subscribers", columns, name).pii_type is None
+    assert classify(config, "subscribers", columns, "home_address").pii_type == "address"
+
+
+@pytest.mark.parametrize("key", ["demographic_no", "usubjid", "member_id"])
+def test_clinical_records_keyed_by_a_person_who_is_not_called_a_patient_are_health(config, key):
+    assert classify(config, "allergies", [key, "description", "reaction"], "reaction").pii_type == "health"
+    assert classify(config, "adverse_events", [key, "term", "severity"], "term").pii_type == "health"
+    assert classify(config, "medical_claims", [key, "procedure_code", "paid_amount"], "procedure_code"
+                    ).pii_type == "health"
+    assert classify(config, "medical_claims", [key, "procedure_code", "paid_amount"], "paid_amount").pii_type is None
+    # without a key to the person, a table of reactions is a reference list
+    assert classify(config, "allergies", ["allergy_id", "description", "reaction"], "reaction").pii_type is None
+
+
+def test_children_alone_is_a_count_or_a_note_but_dependents_are_people(config):
+    columns = ["id", "email", "birth_date", "children", "dependents"]
+    assert classify(config, "customers", columns, "children").pii_type is None
+    assert classify(config, "customers", columns, "dependents").pii_type == "person_name"
+
+
+def test_an_address_book_entry_stays_about_people_beside_an_organisation_column(config):
+    columns = ["identity_id", "user_id", "name", "organization", "email", "signature"]
+    context = table_context(name="identities", description=None, column_names=columns, config=config)
+    assert context.kind == "person"
+    assert classify(config, "identities", columns, "name").pii_type == "person_name"
+
+
+@pytest.mark.parametrize("table", ["dim_mbr", "tbl_stdnt", "cntcts"])
+def test_a_table_named_with_an_abbreviated_person_word_is_about_people(config, table):
+    assert table_context(name=table, description=None, column_names=["id", "name"], config=config).kind == "person"
+    assert classify(config, table, ["id", "name"], "name").pii_type == "person_name"
+    # only the head noun is read so: grp_events is about events, not a group
+    assert table_context(name="grp_events", description=None, column_names=["id"], config=config).kind == "neutral"
