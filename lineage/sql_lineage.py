@@ -1349,7 +1349,9 @@ class ExtractionPool:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def run(self, jobs: Iterable[LineageJob]) -> Iterator[tuple[str, ModelLineage]]:
+    def run(self, jobs: Iterable[LineageJob], *, in_flight: int | None = None) -> Iterator[tuple[str, ModelLineage]]:
+        """``in_flight``: chunks sent to the workers at a time (default four per worker); one keeps one worker busy
+        while this process does other work (a first ingestion's prefetch during the load)."""
         iterator = iter(jobs)
         head = list(itertools.islice(iterator, self.min_parallel))
         chunks = _chunks(itertools.chain(head, iterator), self.chunk_size)
@@ -1365,7 +1367,7 @@ class ExtractionPool:
         in_flight: dict[Future, list[LineageJob]] = {}
         leftovers: list[list[LineageJob]] = []
         try:
-            for chunk in itertools.islice(chunks, 4 * self.processes):
+            for chunk in itertools.islice(chunks, in_flight or 4 * self.processes):
                 in_flight[pool.submit(_run_chunk, chunk)] = chunk
             while in_flight:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
