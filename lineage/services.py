@@ -343,7 +343,7 @@ def column_lineage_compute(
     )
 
 
-# -- a first ingestion's prefetch ---------------------------------------------------------------------------------------
+# -- a first ingestion's prefetch ----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
