@@ -287,7 +287,7 @@ def column_lineage_compute(
        fingerprints; other capsule types are marked not_applicable.
     Must run inside the caller's transaction (the ingestion holds its lock). Costs about 1-3 ms of CPU per
     re-derived model (sqlglot's parser), spread over the processes. A ``prefetch`` (``column_lineage_prefetch``)
-    is stopped, its pool used, and its extractions taken for the jobs that are exactly those it extracted.
+    is stopped and its extractions taken for the jobs that are exactly those it extracted.
     """
     started = time.perf_counter()
     system = SourceSystem.objects.only("meta").get(pk=source_system_id)
@@ -305,8 +305,7 @@ def column_lineage_compute(
     if prefetch is not None:
         run.known = prefetch.stop()
         offered = len(run.known)
-    pool_in_use = prefetch.pool if prefetch is not None else None
-    with pool_in_use or ExtractionPool(processes=processes or getattr(settings, "LINEAGE_PROCESSES", None)) as pool:
+    with ExtractionPool(processes=processes or getattr(settings, "LINEAGE_PROCESSES", None)) as pool:
         for wave in _waves(models, run.nodes):
             changed = []
             for model in wave:
@@ -369,14 +368,15 @@ class LineagePrefetch:
     """Column lineage extracted from a first ingestion's parsed artifacts while the load writes them.
 
     On two cores the load leaves part of one idle (the database's writes overlap Python's only in part); a thread
-    walks the models in waves as ``column_lineage_compute`` does and keeps one worker of an ``ExtractionPool``
-    busy. Nothing it finds is trusted: the step takes a result only for a job equal, field for field, to the one
-    it builds from the database, so a capsule the load stores differently from what was foreseen is extracted
-    again. It never touches the database. ``stop`` ends the walk and hands over its extractions and its pool.
+    walks the models in waves as ``column_lineage_compute`` does and keeps one extraction worker busy. Nothing it
+    finds is trusted: the step takes a result only for a job equal, field for field, to the one it builds from the
+    database, so a capsule the load stores differently from what was foreseen is extracted again. It never touches
+    the database. ``stop`` ends the walk, its worker, and hands over its extractions.
     """
 
-    def __init__(self, capsules: Sequence[PrefetchCapsule], *, dialect: str | None, processes: int | None) -> None:
-        self.pool = ExtractionPool(processes=processes, min_parallel=1)
+    def __init__(self, capsules: Sequence[PrefetchCapsule], *, dialect: str | None) -> None:
+        # One worker: the load keeps this process and the database busy meanwhile (and memory stays low).
+        self.pool = ExtractionPool(processes=1, in_workers=True)
         self.results: dict[LineageJob, ModelLineage] = {}
         self._masking = _masking_functions()
         self._dialect = dialect
@@ -440,24 +440,21 @@ class LineagePrefetch:
         if not finish:
             self._stopping.set()
         self._thread.join()
+        self.pool.close()
         return self.results
 
     def close(self) -> None:
-        """Stop and end the workers (when the step never ran: a failed load)."""
+        """Stop it and drop what it extracted (when the step never took it: a failed load, a dry run)."""
         self.stop()
-        self.pool.close()
+        self.results = {}
 
 
 def column_lineage_prefetch(
-    *, capsules: Sequence[PrefetchCapsule], adapter_type: str | None, processes: int | None = None
+    *, capsules: Sequence[PrefetchCapsule], adapter_type: str | None
 ) -> LineagePrefetch:
     """Start extracting a first ingestion's column lineage from its parsed artifacts (see ``LineagePrefetch``);
     pass it to the column-lineage step with the load's result (``lineage_prefetch``), or ``close`` it."""
-    return LineagePrefetch(
-        capsules,
-        dialect=dialect_for_adapter(adapter_type),
-        processes=processes or getattr(settings, "LINEAGE_PROCESSES", None),
-    )
+    return LineagePrefetch(capsules, dialect=dialect_for_adapter(adapter_type))
 
 
 # -- reading ----------------------------------------------------------------------------------------------------------
