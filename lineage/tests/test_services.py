@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 import pytest
@@ -347,4 +348,47 @@ def test_a_first_ingestions_prefetched_lineage_is_stored_exactly_as_the_serial_p
     with_sql = Capsule.objects.filter(capsule_type__in=["model", "snapshot"], compiled_sql__isnull=False).count()
     assert stats["prefetched"] == with_sql > 0
     assert stats["statuses"] == serial_job.stats["column_lineage"]["statuses"]
+    assert _stored_lineage() == serial
+
+
+@pytest.mark.shared
+def test_a_prefetched_extraction_of_inputs_the_load_stores_otherwise_is_not_used(
+    shared_dbt_dir, ingest, settings, monkeypatch
+):
+    """The prefetch is told one model's SQL wrongly: that model (and any reader whose inputs follow from it) is
+    extracted again from what is stored, and the stored rows are those of the serial path."""
+    from django.db import connection, transaction
+
+    from ingestion import loader
+    from lineage.services import LineagePrefetch
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the prefetch runs on PostgreSQL only")
+    settings.LINEAGE_PROCESSES = 1
+    settings.LINEAGE_PREFETCH_MIN_MODELS = None
+    try:
+        with transaction.atomic():
+            ingest_shared(ingest, "dbt-project-evaluator")
+            serial = _stored_lineage()
+            raise _Rollback
+    except _Rollback:
+        pass
+
+    foreseen = loader.lineage_prefetch_capsules
+
+    def misled(parsed):
+        capsules = foreseen(parsed)
+        index, wrong = next(
+            (i, c) for i, c in enumerate(capsules) if c.capsule_type == "model" and "select" in (c.sql or "")
+        )
+        capsules[index] = dataclasses.replace(wrong, sql=wrong.sql.replace("select", "select 1 as misled,", 1))
+        return capsules
+
+    monkeypatch.setattr(loader, "lineage_prefetch_capsules", misled)
+    settings.LINEAGE_PREFETCH_MIN_MODELS = 0
+    stop = LineagePrefetch.stop
+    monkeypatch.setattr(LineagePrefetch, "stop", lambda self: stop(self, finish=True))
+    job = ingest_shared(ingest, "dbt-project-evaluator")
+    with_sql = Capsule.objects.filter(capsule_type__in=["model", "snapshot"], compiled_sql__isnull=False).count()
+    assert 0 < job.stats["column_lineage"]["prefetched"] < with_sql
     assert _stored_lineage() == serial
