@@ -248,9 +248,12 @@ def relation_spellings(
 def column_lineage_after_load(*, load_result, job, progress: Progress = lambda message: None) -> dict[str, Any]:
     """Pipeline step: column lineage for the project just loaded (only models whose inputs changed); then fresh
     planner statistics for the capsule edges when the load changed many of them."""
+    prefetch = getattr(load_result, "lineage_prefetch", None)
+    if prefetch is not None:
+        load_result.lineage_prefetch = None  # taken (and stopped below): nothing of it is needed after this step
     run = column_lineage_compute(
         source_system_id=load_result.source_system_id, job_id=getattr(job, "pk", None), progress=progress,
-        prefetch=getattr(load_result, "lineage_prefetch", None),
+        prefetch=prefetch,
     )  # fmt: skip
     # for the steps after this one (PII propagation, conformance): what column lineage changed
     load_result.derived_capsule_ids.update(run.derived_ids)
@@ -383,11 +386,14 @@ class LineagePrefetch:
         self._sql: dict[Any, str | None] = {}
         self._nodes: dict[Any, _Node] = {}
         by_urn: dict[str, int] = {}
+        # Column names repeat across a project (ids, keys): one tuple per name and origin keeps this small.
+        shared: dict[tuple[str, str], tuple[None, str, str]] = {}
         for pk, capsule in enumerate(capsules, start=1):
+            columns = [shared.setdefault(c, (None, *c)) for c in capsule.columns]
             self._nodes[pk] = _Node(
                 pk, capsule.urn, capsule.name, capsule.capsule_type, capsule.materialization, capsule.database,
                 capsule.schema, capsule.identifier, capsule.quoted_name, capsule.alias, capsule.in_catalog, None,
-                None, None, None, None, False, columns=[(None, name, origin) for name, origin in capsule.columns],
+                None, None, None, None, False, columns=columns,
             )  # fmt: skip
             self._sql[pk] = capsule.sql
             by_urn[capsule.urn] = pk
@@ -441,12 +447,13 @@ class LineagePrefetch:
             self._stopping.set()
         self._thread.join()
         self.pool.close()
-        return self.results
+        results, self.results = self.results, {}
+        self._nodes, self._sql = {}, {}  # the walk's state goes before the steps after this one
+        return results
 
     def close(self) -> None:
         """Stop it and drop what it extracted (when the step never took it: a failed load, a dry run)."""
         self.stop()
-        self.results = {}
 
 
 def column_lineage_prefetch(
