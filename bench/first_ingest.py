@@ -27,12 +27,22 @@ REPO = Path(__file__).resolve().parents[1]
 TICK = os.sysconf("SC_CLK_TCK")
 
 
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
 def _tree(pid: int) -> list[int]:
+    """The process and its descendants, leaving out a child forked but not yet exec'd (a worker being spawned):
+    it shares its parent's pages, so its RSS would count them twice."""
     found = [pid]
     try:
         for task in os.listdir(f"/proc/{pid}/task"):
             for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split():
-                found += _tree(int(child))
+                if _cmdline(int(child)) != _cmdline(pid):
+                    found += _tree(int(child))
     except OSError:
         pass
     return found
