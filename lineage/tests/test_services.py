@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 
 import pytest
@@ -281,3 +282,113 @@ def test_sample_truth_file_names_real_columns(sample_project, expected):
 
 def test_stats_are_json(sample_project):
     json.dumps(sample_project.stats["column_lineage"])
+
+
+# -- a first ingestion's prefetch (PostgreSQL) ------------------------------------------------------------------------
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _stored_lineage() -> dict:
+    """What column lineage and the steps after it store, timestamps and generated ids aside."""
+    from conformance.models import Violation
+    from lineage.models import ColumnLineageInput
+
+    return {
+        "edges": sorted(ColumnLineage.objects.values_list(
+            "source_urn", "target_urn", "transformation_type", "transformation_expr", "carries_value"
+        )),  # fmt: skip
+        "capsules": sorted(Capsule.objects.values_list("urn", "lineage_status", "lineage_error")),
+        "columns": sorted(Column.objects.values_list(
+            "urn", "origin", "data_type", "ordinal_position", "pii_type", "pii_detected_by", "pii_confidence",
+            "semantic_type",
+        )),  # fmt: skip
+        "inputs": sorted(ColumnLineageInput.objects.values_list(
+            "capsule__urn", "fingerprint", "outputs_hash", "outputs_complete"
+        )),  # fmt: skip
+        "violations": sorted(Violation.objects.values_list(
+            "fingerprint", "rule__rule_id", "capsule__urn", "column__urn", "message", "status"
+        )),  # fmt: skip
+    }
+
+
+@pytest.mark.shared
+@pytest.mark.parametrize("folder", ["jaffle-shop", "dbt-project-evaluator"])
+def test_a_first_ingestions_prefetched_lineage_is_stored_exactly_as_the_serial_path_stores_it(
+    folder, shared_dbt_dir, ingest, settings, monkeypatch
+):
+    """The prefetch (extraction from the parsed artifacts, in a worker, while the load writes) against the same
+    ingestion extracted model by model in this process: the same rows, every extraction taken from the prefetch."""
+    from django.db import connection, transaction
+
+    from lineage.services import LineagePrefetch
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the prefetch runs on PostgreSQL only")
+    settings.LINEAGE_PROCESSES = 1
+    settings.LINEAGE_PREFETCH_MIN_MODELS = None
+    try:
+        with transaction.atomic():
+            serial_job = ingest_shared(ingest, folder)
+            serial = _stored_lineage()
+            raise _Rollback
+    except _Rollback:
+        pass
+    assert "prefetched" not in serial_job.stats["column_lineage"]
+
+    settings.LINEAGE_PROCESSES = 2
+    settings.LINEAGE_PREFETCH_MIN_MODELS = 0
+    stop = LineagePrefetch.stop
+    # A project this small loads before the prefetch has extracted much: let it finish, so every job is compared.
+    monkeypatch.setattr(LineagePrefetch, "stop", lambda self: stop(self, finish=True))
+    job = ingest_shared(ingest, folder)
+    stats = job.stats["column_lineage"]
+    with_sql = Capsule.objects.filter(capsule_type__in=["model", "snapshot"], compiled_sql__isnull=False).count()
+    assert stats["prefetched"] == with_sql > 0
+    assert stats["statuses"] == serial_job.stats["column_lineage"]["statuses"]
+    assert _stored_lineage() == serial
+
+
+@pytest.mark.shared
+def test_a_prefetched_extraction_of_inputs_the_load_stores_otherwise_is_not_used(
+    shared_dbt_dir, ingest, settings, monkeypatch
+):
+    """The prefetch is told one model's SQL wrongly: that model (and any reader whose inputs follow from it) is
+    extracted again from what is stored, and the stored rows are those of the serial path."""
+    from django.db import connection, transaction
+
+    from ingestion import loader
+    from lineage.services import LineagePrefetch
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the prefetch runs on PostgreSQL only")
+    settings.LINEAGE_PROCESSES = 1
+    settings.LINEAGE_PREFETCH_MIN_MODELS = None
+    try:
+        with transaction.atomic():
+            ingest_shared(ingest, "dbt-project-evaluator")
+            serial = _stored_lineage()
+            raise _Rollback
+    except _Rollback:
+        pass
+
+    foreseen = loader.lineage_prefetch_capsules
+
+    def misled(parsed):
+        capsules = foreseen(parsed)
+        index, wrong = next(
+            (i, c) for i, c in enumerate(capsules) if c.capsule_type == "model" and "select" in (c.sql or "")
+        )
+        capsules[index] = dataclasses.replace(wrong, sql=wrong.sql.replace("select", "select 1 as misled,", 1))
+        return capsules
+
+    monkeypatch.setattr(loader, "lineage_prefetch_capsules", misled)
+    settings.LINEAGE_PREFETCH_MIN_MODELS = 0
+    stop = LineagePrefetch.stop
+    monkeypatch.setattr(LineagePrefetch, "stop", lambda self: stop(self, finish=True))
+    job = ingest_shared(ingest, "dbt-project-evaluator")
+    with_sql = Capsule.objects.filter(capsule_type__in=["model", "snapshot"], compiled_sql__isnull=False).count()
+    assert 0 < job.stats["column_lineage"]["prefetched"] < with_sql
+    assert _stored_lineage() == serial
