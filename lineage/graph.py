@@ -224,10 +224,12 @@ def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_
     edges_sql = f"SELECT {text('source_id')}, {text('target_id')} FROM {qn(edges)} WHERE edge_type <> %s"
     queries = [(capsules_sql, []), (edges_sql, [SQL_ONLY_EDGE])]
     if columns_table is not None:
+        # Nearly every column's JSON is empty: sent as NULL it costs psycopg no string (1.5 million at 387,000 columns)
+        empty = lambda column, value: f"NULLIF({text(column)}, '{value}')"  # noqa: E731
         queries.append((
-            f"SELECT {text('id')}, urn, name, {text('capsule_id')}, data_type, description, {text('tags')},"
-            f" {text('meta')}, {text('tests')}, pii_type, pii_masked, semantic_type, in_manifest,"
-            f" {text('constraints')}, origin"
+            f"SELECT {text('id')}, urn, name, {text('capsule_id')}, data_type, description, {empty('tags', '[]')},"
+            f" {empty('meta', '{}')}, {empty('tests', '[]')}, pii_type, pii_masked, semantic_type, in_manifest,"
+            f" {empty('constraints', '[]')}, origin"
             # qualified: the bare names would sort by the text output columns, past the (capsule_id, ...) index
             f" FROM {qn(columns_table)} c ORDER BY c.capsule_id, c.ordinal_position, c.name",
             [],
