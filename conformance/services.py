@@ -35,7 +35,6 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from catalog.models import Column
 from conformance.choices import (
     ACTIVE_STATUSES,
     EvaluationTrigger,
@@ -738,27 +737,24 @@ def _previous_findings(
     # keys compared as the database's text (key_text): tens of thousands of UUID objects cost more than the query
     rule_of = {key_text(pk): pk for pk in by_pk}
     capsule_index = {key_text(node.pk): node.index for node in graph.capsules}
-    # columns found by their urn (joined below) in the graph's own index: a key -> index dict over every column
-    # (387,000 at 10,000 models) would cost more than the join
-    column_index = graph.column_by_urn
+    column_index = {node.pk: node.index for node in graph.columns}
     qn = connection.ops.quote_name
     as_text = ("rule_id", "capsule_id", "column_id", "id") if connection.vendor == "postgresql" else ()
     columns = ("rule_id", "fingerprint", "capsule_id", "column_id", "severity", "message", "details", "status",
                "waiver_source", "waiver_reason", "waiver_expires", "waived_by", "id", "resolved_by",
                "digest")  # fmt: skip
     active = [str(status) for status in ACTIVE_STATUSES]
-    select = ", ".join(f"v.{qn(c)}::text" if c in as_text else f"v.{qn(c)}" for c in columns)
+    select = ", ".join(f"{qn(c)}::text" if c in as_text else qn(c) for c in columns)
     sql = (
-        f"SELECT {select}, c.urn FROM {qn('violations')} v LEFT JOIN {qn(Column._meta.db_table)} c"
-        f" ON c.id = v.{qn('column_id')} "
-        f"WHERE v.{qn('status')} IN ({', '.join(['%s'] * len(active))}) "
-        f"OR (v.{qn('status')} = %s AND v.{qn('resolved_by')} <> %s)"
+        f"SELECT {select} FROM {qn('violations')} "
+        f"WHERE {qn('status')} IN ({', '.join(['%s'] * len(active))}) "
+        f"OR ({qn('status')} = %s AND {qn('resolved_by')} <> %s)"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*active, str(ViolationStatus.RESOLVED), DAB_ACTOR])
         rows = cursor.fetchall()
     for (rule_pk, print_, capsule_pk, column_pk, severity, message, details, status, source, reason, expires, by,
-         pk, resolved_by, digest, column_urn) in rows:  # fmt: skip
+         pk, resolved_by, digest) in rows:  # fmt: skip
         rule_pk = rule_of.get(rule_pk)
         if rule_pk is None:
             continue
@@ -767,7 +763,7 @@ def _previous_findings(
             expires = date.fromisoformat(expires)
         stored[print_] = (_Stored(pk, print_, status, resolved_by, digest, source, reason, expires), rule_pk)
         capsule = capsule_index.get(capsule_pk) if capsule_pk is not None else None
-        column = column_index.get(column_urn) if column_urn is not None else None
+        column = column_index.get(column_pk) if column_pk is not None else None
         if (capsule_pk is not None and capsule is None) or (column_pk is not None and column is None):
             continue  # its object is gone: a full evaluation would not find it either
         waiver = None
