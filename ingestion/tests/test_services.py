@@ -789,9 +789,9 @@ def test_a_removed_capsule_takes_its_columns_digest_with_it(ingest, ingest_sampl
     assert ColumnsDigest.objects.count() == Capsule.objects.count()
 
 
-def _watch_parsed_during_steps(monkeypatch, module) -> list[bool]:
-    """Wrap ``module``'s parser and pipeline steps: each step records whether the project parsed for this run is
-    still alive when it starts."""
+def _watch_parsed_during_steps(monkeypatch, module) -> tuple[list[int], list[bool]]:
+    """Wrap ``module``'s parser and pipeline steps: the ids of the projects parsed, and for each step whether one of
+    them is still alive when it starts."""
     import gc
 
     from ingestion.records import ParsedProject
@@ -815,7 +815,7 @@ def _watch_parsed_during_steps(monkeypatch, module) -> list[bool]:
 
     monkeypatch.setattr(module, "parse_dbt_artifacts", parse_watched)
     monkeypatch.setattr(module, "_pipeline_steps", lambda: [(name, step_watched(step)) for name, step in steps()])
-    return alive
+    return parsed_ids, alive
 
 
 def test_the_parsed_project_is_freed_before_the_steps_after_the_load(ingest_sample, monkeypatch):
@@ -823,10 +823,10 @@ def test_the_parsed_project_is_freed_before_the_steps_after_the_load(ingest_samp
     they added to conformance's peak of memory (10,000 models, 50 changed: 1,321 MB instead of 944 MB)."""
     from ingestion import services
 
-    alive = _watch_parsed_during_steps(monkeypatch, services)
+    parsed, alive = _watch_parsed_during_steps(monkeypatch, services)
     job = ingest_sample()
     assert job.status == "completed"
-    assert alive and not any(alive)
+    assert parsed and alive and not any(alive)
 
 
 def test_the_change_reports_preview_frees_each_parsed_project_once_loaded(ingest_sample, monkeypatch):
@@ -835,14 +835,14 @@ def test_the_change_reports_preview_frees_each_parsed_project_once_loaded(ingest
     from ingestion.services import Artifact
 
     ingest_sample()
-    alive = _watch_parsed_during_steps(monkeypatch, changes)
+    parsed, alive = _watch_parsed_during_steps(monkeypatch, changes)
     head = ArtifactSet(
         manifest=Artifact.from_path("manifest", DATA_DIR / "acme_shop_pr" / "manifest.json"),
         catalog=Artifact.from_path("catalog", DATA_DIR / "acme_shop_pr" / "catalog.json"),
     )
     report = diff_run(head=head)
     assert report.summary()["columns_renamed"] > 0  # a real report was made
-    assert alive and not any(alive)
+    assert parsed and alive and not any(alive)
 
 
 def test_violations_written_by_an_ingestion_get_planner_statistics(ingest_sample, monkeypatch):
