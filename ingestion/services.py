@@ -435,10 +435,15 @@ def _analyze_after_big_changes(stats: dict) -> bool:
         return False
     changed = sum(stats.get("columns", {}).get(k, 0) for k in ("created", "removed"))
     changed += 25 * sum(stats.get("capsules", {}).get(k, 0) for k in ("created", "removed"))
-    if changed < ANALYZE_AFTER_CHANGES:
+    # Violations the conformance step opened or resolved count as columns do: without statistics the change
+    # report's read of the active violations' fingerprints runs as a nested loop (0.66 s instead of 0.14 s at
+    # 58,786 violations).
+    violations = (stats.get("conformance") or {}).get("violations") or {}
+    written = sum(violations.get(k, 0) for k in ("new", "resolved"))
+    if changed + written < ANALYZE_AFTER_CHANGES:
         return False
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE capsules, columns, capsule_lineage")
+        cursor.execute("ANALYZE capsules, columns, capsule_lineage, violations")
     return True
 
 
@@ -698,6 +703,9 @@ def _pipeline(
                                           before_write=changes.columns_before_load)  # fmt: skip
                     changes.kept_column_urns = result.kept_column_urns
                 result.lineage_prefetch = prefetch
+                # Freed before the later steps: the records of columns not built still hold the artifacts' raw
+                # column JSON, a few hundred MB at 10,000 models that would add to conformance's peak.
+                del parsed
                 timings["load"] = time.perf_counter() - started
                 cpu["load"] = _cpu_seconds() - cpu_started
                 warnings.extend(result.warnings)

@@ -93,6 +93,7 @@ def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator
             recording.base = project_state_read(source_system=system, pii=False, columns=False, lazy_sql=True)
     read_seconds = time.perf_counter() - started
     yield recording
+    recording.parsed = None  # the caller frees the parsed project after the load; nothing here may keep it
     started = time.perf_counter()
     system = SourceSystem.objects.get(name=parsed.project.name)
     stats: dict[str, Any] = {}
@@ -103,7 +104,6 @@ def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator
             base = recording.base
             # Columns the loader kept are stored as they were: the same on both sides, not built from the records.
             same = {urn: base.capsules[urn].columns for urn in recording.kept_column_urns if urn in base.capsules}
-            recording.parsed = None
             diff = diff_states(base, state_from_parsed(parsed, conventions=conventions_load(), same_columns=same))
         recording.base = None
         at = job.started_at or timezone.now()

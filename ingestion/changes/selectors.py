@@ -52,6 +52,21 @@ def _rows(queryset: QuerySet) -> Iterator[tuple]:
             yield from batch
 
 
+def _in_batches(queryset: QuerySet, field: str, values: list) -> Iterator[QuerySet]:
+    """``queryset`` restricted to rows whose ``field`` is one of ``values``: on PostgreSQL one query with the values
+    as one array parameter (``= ANY(%s)``), on SQLite a query per 900 (its limit on a statement's parameters)."""
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        model = queryset.model
+        qn = connection.ops.quote_name
+        column = f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(field).column)}"
+        yield queryset.extra(where=[f"{column} = ANY(%s)"], params=[values])
+        return
+    for start in range(0, len(values), 900):
+        yield queryset.filter(**{f"{field}__in": values[start : start + 900]})
+
+
 def source_system_find(*, name: str) -> SourceSystem | None:
     return SourceSystem.objects.filter(name=name).first()
 
@@ -146,8 +161,7 @@ def project_state_read(
                         wanted.append(pk)
         # the rows' digests are kept by a read that a later one may be ``like`` (the preview's base)
         digest = ", md5(ROW(q.*)::text)" if lazy_columns else ", NULL"
-        chunks = [rows] if wanted is None else [rows.filter(id__in=wanted[start : start + 900])
-                                                for start in range(0, len(wanted), 900)]  # fmt: skip
+        chunks = [rows] if wanted is None else _in_batches(rows, "id", wanted)
         for chunk in chunks:
             sql, params = chunk.query.sql_with_params()
             with connection.cursor() as cursor:
@@ -168,10 +182,9 @@ def project_state_read(
         ids = {c.urn: pk for pk, c in by_id.items()}
 
         def read(urns: Iterable[str]) -> None:
-            wanted = [ids[urn] for urn in urns if urn in ids]
-            for start in range(0, len(wanted), 900):
-                chunk = [uuid.UUID(int=k) if isinstance(k, int) else k for k in wanted[start : start + 900]]
-                _columns_read(state, declared.filter(capsule_id__in=chunk), by_id=by_id, key=key, pii=pii)
+            wanted = [uuid.UUID(int=ids[urn]) if isinstance(ids[urn], int) else ids[urn] for urn in urns if urn in ids]
+            for batch in _in_batches(declared, "capsule_id", wanted):
+                _columns_read(state, batch, by_id=by_id, key=key, pii=pii)
 
         state.columns_reader = read
     urn_of = {pk: c.urn for pk, c in by_id.items()}
@@ -224,10 +237,8 @@ def _like_reuse(
             capsule.compiled_sql = before.compiled_sql  # None while ``like`` has not fetched it
         elif capsule.sql_digest is not None:
             differ.append(capsule.urn)
-    for start in range(0, len(differ), 900):
-        fetched = dict(Capsule.objects.filter(source_system=source_system, urn__in=differ[start : start + 900])
-                       .values_list("urn", "compiled_sql"))  # fmt: skip
-        for urn, sql in fetched.items():
+    for batch in _in_batches(Capsule.objects.filter(source_system=source_system), "urn", differ):
+        for urn, sql in batch.values_list("urn", "compiled_sql"):
             state.capsules[urn].compiled_sql = sql
     state.sql_source = like.sql_source  # asked only for capsules whose SQL is ``like``'s
     # Columns: the digests first (one row per capsule), then the packed columns of the capsules whose digest moved
@@ -249,9 +260,8 @@ def _like_reuse(
                 shared.add(capsule.urn)
             else:
                 stale.append(capsule_id)
-    for start in range(0, len(stale), 900):
-        _columns_read(state, declared.filter(capsule_id__in=stale[start : start + 900]), by_id=by_id, key=key,
-                      pii=pii)  # fmt: skip
+    for batch in _in_batches(declared, "capsule_id", stale):
+        _columns_read(state, batch, by_id=by_id, key=key, pii=pii)
     state.has_catalog = has_catalog
     # What the diff compares is unpacked now; the shared columns stay packed, unpacked (for both) when used.
     for urn in [u for u in like.packed if u not in shared]:

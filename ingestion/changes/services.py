@@ -83,13 +83,20 @@ class _Side:
     scope: dict[str, Any] | None = None  # how its conformance evaluation was scoped (incremental, or full and why)
 
 
-def _load(parsed: ParsedProject, *, actor: str) -> dict[str, Any] | None:
-    """Load a parsed state and run the pipeline's later steps, inside the caller's transaction; the job is never
-    saved (the transaction is rolled back before its deferred foreign keys are checked). Returns how the
-    conformance step scoped its evaluation (it judges again only what the change can affect, as in an
-    ingestion), None when it did not evaluate."""
-    job = IngestionJob(pk=uuid.uuid4(), source_type="dbt", source_name=parsed.project.name, triggered_by=actor)
-    result = project_load(parsed, job_id=job.pk, conventions=conventions_load())
+def _load(parsed: list[ParsedProject | None], index: int, *, actor: str) -> dict[str, Any] | None:
+    """Load the parsed state ``parsed[index]`` and run the pipeline's later steps, inside the caller's transaction;
+    the job is never saved (the transaction is rolled back before its deferred foreign keys are checked). Returns
+    how the conformance step scoped its evaluation (it judges again only what the change can affect, as in an
+    ingestion), None when it did not evaluate.
+
+    The parsed state is dropped from the list, and so freed, once loaded: its records hold the artifacts' raw
+    column JSON (for columns built on demand), which would otherwise still be alive when conformance loads the
+    whole graph, the preview's peak of memory."""
+    project = parsed[index]
+    parsed[index] = None
+    job = IngestionJob(pk=uuid.uuid4(), source_type="dbt", source_name=project.project.name, triggered_by=actor)
+    result = project_load(project, job_id=job.pk, conventions=conventions_load())
+    del project
     scope = None
     for name, step in _pipeline_steps():
         stats = step(load_result=result, job=job)
@@ -185,15 +192,13 @@ def _preview(parsed: list[ParsedProject | None], *, name: str, actor: str) -> tu
             _acquire_ingestion_lock()
             stored = parsed[0] is None  # the base is what is stored: it is still there after the rollback
             if not stored:
-                _load(parsed[0], actor=actor)
-                parsed[0] = None
+                _load(parsed, 0, actor=actor)
             system = SourceSystem.objects.get(name=name)
             # The base's columns stay packed (the head read unpacks those the two sides do not share). A stored
             # base's violations: only their fingerprints now; those the head resolves are read after the rollback,
             # as stored (tens of thousands of violations, of which a change moves a handful).
             sides.append(_side(system, evaluate=True, lazy_sql=stored, fingerprints_only=stored, lazy_columns=True))
-            scope = _load(parsed[1], actor=actor)
-            parsed[1] = None
+            scope = _load(parsed, 1, actor=actor)
             # the head read reuses the base's columns and SQL wherever the database's digests match
             sides.append(_side(system, evaluate=True, like=sides[0].state, fingerprints_only=stored))
             sides[-1].scope = scope
