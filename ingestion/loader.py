@@ -106,7 +106,6 @@ class LoadResult:
     reclassified_column_ids: set[Any] = field(default_factory=set)  # columns whose PII classification changed
     classified_capsule_ids: set[Any] = field(default_factory=set)  # capsules whose columns PII step 1 classified
     kept_column_urns: set[str] = field(default_factory=set)  # capsules whose columns were kept unbuilt (digests)
-    lineage_prefetch: Any = None  # a first ingestion's column-lineage prefetch, for that step (lineage.services)
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -388,54 +387,6 @@ def project_load(
         result.capsules.removed = len(stale)
         result.removed_capsule_ids.update(stale.values())
     return result
-
-
-def lineage_prefetch_capsules(parsed: ParsedProject) -> list:
-    """The project's capsules as a first load stores them, in what column lineage reads back of them
-    (``lineage.services.PrefetchCapsule``): names cut to the database's limits, columns in the order the step reads
-    them, relation parents in the order their edges are written. What differs from the stored rows only costs a
-    prefetched extraction (the step compares whole jobs)."""
-    from lineage.services import PrefetchCapsule
-
-    parents: dict[str, list[str]] = {}
-    for edge in parsed.edges:
-        if edge.edge_type != SQL_ONLY_EDGE:
-            parents.setdefault(edge.target_urn, []).append(edge.source_urn)
-    capsules = []
-    for record in parsed.capsules:
-        columns = []
-        seen: set[str] = set()
-        for column in record.columns:
-            if len(column.urn) > MAX_URN or column.urn in seen:
-                continue
-            seen.add(column.urn)
-            name = _fit(column.name, MAX_NAME)
-            origin = ColumnOrigin.CATALOG if column.in_catalog else ColumnOrigin.MANIFEST
-            columns.append((column.ordinal_position, name, origin))
-        columns.sort(key=lambda c: (c[0] is None, c[0] or 0, c[1]))
-        attributes = record.attributes
-        capsules.append(
-            PrefetchCapsule(
-                urn=record.urn,
-                name=_fit(record.name, MAX_NAME),
-                capsule_type=record.capsule_type,
-                materialization=_fit(record.materialization, LIMITS["materialization"]),
-                database=_fit(record.database, LIMITS["database_name"]),
-                schema=_fit(record.schema, LIMITS["schema_name"]),
-                identifier=_fit(record.relation_name, LIMITS["relation_name"]),
-                quoted_name=_text_or_none(attributes.get("relation_name")),
-                alias=_text_or_none(attributes.get("alias")),
-                in_catalog=bool(record.in_catalog),
-                sql=record.compiled_sql,
-                columns=tuple((name.lower(), str(origin)) for _, name, origin in columns),
-                parents=tuple(parents.get(record.urn, ())),
-            )
-        )
-    return capsules
-
-
-def _text_or_none(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
 
 
 def _write_digests(writes: list[tuple], *, known: dict) -> None:

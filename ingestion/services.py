@@ -575,28 +575,6 @@ def pipeline_run(
         )  # fmt: skip
 
 
-# A first ingestion of at least this many models with SQL extracts their column lineage while the load writes them.
-LINEAGE_PREFETCH_MIN_MODELS = 1000
-
-
-def _lineage_prefetch(parsed) -> Any:
-    """On PostgreSQL, for a project not stored yet with many models, column lineage's extraction started from the
-    parsed artifacts (``lineage.services.LineagePrefetch``): on two cores it overlaps the load, whose database
-    writes leave Python's core idle part of the time. Re-ingestions derive only what changed; they skip it."""
-    minimum = getattr(settings, "LINEAGE_PREFETCH_MIN_MODELS", LINEAGE_PREFETCH_MIN_MODELS)
-    if connection.vendor != "postgresql" or minimum is None:
-        return None
-    models = sum(1 for c in parsed.capsules if c.capsule_type in ("model", "snapshot") and c.compiled_sql)
-    if models < minimum or SourceSystem.objects.filter(name=parsed.project.name[:100], capsules__isnull=False).exists():
-        return None
-    from ingestion.loader import lineage_prefetch_capsules
-    from lineage.services import column_lineage_prefetch
-
-    return column_lineage_prefetch(
-        capsules=lineage_prefetch_capsules(parsed), adapter_type=parsed.project.adapter_type
-    )
-
-
 def _cpu_seconds() -> float:
     """CPU time of this process and of the child processes it waited for (column lineage's pool)."""
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -624,7 +602,6 @@ def _pipeline(
     warnings: list[str] = []
     stats: dict[str, Any] = {}
     committed = False
-    prefetch = None
     try:
         started, cpu_started = time.perf_counter(), _cpu_seconds()
         limit = settings.INGEST_MAX_UPLOAD_MB if upload else settings.INGEST_MAX_FILE_MB
@@ -677,7 +654,6 @@ def _pipeline(
         IngestionJob.objects.filter(pk=job.pk).update(source_name=parsed.project.name[:255])
         job.source_name = parsed.project.name[:255]
         conventions = conventions_load()
-        prefetch = _lineage_prefetch(parsed)
         evaluator = _evaluator_setup(dbt_project, evaluator_exceptions, adapter=parsed.project.adapter_type)
         if evaluator is not None:
             warnings.extend(evaluator.warnings)
@@ -702,7 +678,6 @@ def _pipeline(
                     result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say,
                                           before_write=changes.columns_before_load)  # fmt: skip
                     changes.kept_column_urns = result.kept_column_urns
-                result.lineage_prefetch = prefetch
                 # Freed before the later steps: the records of columns not built still hold the artifacts' raw
                 # column JSON, a few hundred MB at 10,000 models that would add to conformance's peak.
                 del parsed
@@ -779,7 +754,5 @@ def _pipeline(
         log.error("ingestion_failed", error=message)
         raise
     finally:
-        if prefetch is not None:
-            prefetch.close()  # when the column-lineage step never took it (a failure, a dry run's rollback)
         gc.unfreeze()
     return job

@@ -23,9 +23,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import itertools
-import logging
-import threading
 import time
 import uuid
 from collections import Counter, defaultdict
@@ -62,11 +59,8 @@ from lineage.sql_lineage import (
 __all__ = [
     "LINEAGE_TYPES",
     "ColumnLineageRun",
-    "LineagePrefetch",
-    "PrefetchCapsule",
     "column_lineage_after_load",
     "column_lineage_compute",
-    "column_lineage_prefetch",
     "relation_spellings",
 ]
 
@@ -89,7 +83,6 @@ NO_SQL_REASON = (
 )
 
 Progress = Callable[[str], None]
-logger = logging.getLogger(__name__)
 
 
 # In memory, capsules are keyed by their UUID's int: hashing a uuid.UUID runs Python code, and a walk over a
@@ -199,7 +192,6 @@ class ColumnLineageRun:
     sql_only_relations: int = 0
     derived_ids: frozenset = frozenset()  # the models derived again (their edges were rewritten)
     inferred_capsule_ids: frozenset = frozenset()  # capsules that gained, lost or changed inferred columns
-    prefetched: int | None = None  # extractions taken from a first ingestion's prefetch; None: none was made
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -215,7 +207,6 @@ class ColumnLineageRun:
             "inferred_columns": dict(self.inferred),
             "sql_only_relations": self.sql_only_relations,
             "seconds": round(self.seconds, 3),
-            **({} if self.prefetched is None else {"prefetched": self.prefetched}),
         }
 
 
@@ -248,13 +239,9 @@ def relation_spellings(
 def column_lineage_after_load(*, load_result, job, progress: Progress = lambda message: None) -> dict[str, Any]:
     """Pipeline step: column lineage for the project just loaded (only models whose inputs changed); then fresh
     planner statistics for the capsule edges when the load changed many of them."""
-    prefetch = getattr(load_result, "lineage_prefetch", None)
-    if prefetch is not None:
-        load_result.lineage_prefetch = None  # taken (and stopped below): nothing of it is needed after this step
     run = column_lineage_compute(
-        source_system_id=load_result.source_system_id, job_id=getattr(job, "pk", None), progress=progress,
-        prefetch=prefetch,
-    )  # fmt: skip
+        source_system_id=load_result.source_system_id, job_id=getattr(job, "pk", None), progress=progress
+    )
     # for the steps after this one (PII propagation, conformance): what column lineage changed
     load_result.derived_capsule_ids.update(run.derived_ids)
     load_result.inferred_column_capsule_ids.update(run.inferred_capsule_ids)
@@ -272,7 +259,6 @@ def column_lineage_compute(
     force: bool = False,
     processes: int | None = None,
     progress: Progress = lambda message: None,
-    prefetch: LineagePrefetch | None = None,
 ) -> ColumnLineageRun:
     """Derive and store the column lineage of one dbt project's models and snapshots.
 
@@ -289,8 +275,7 @@ def column_lineage_compute(
        edges out, inferred columns in (classified) or out, new edges in, ``sql_only`` capsule edges, statuses,
        fingerprints; other capsule types are marked not_applicable.
     Must run inside the caller's transaction (the ingestion holds its lock). Costs about 1-3 ms of CPU per
-    re-derived model (sqlglot's parser), spread over the processes. A ``prefetch`` (``column_lineage_prefetch``)
-    is stopped and its extractions taken for the jobs that are exactly those it extracted.
+    re-derived model (sqlglot's parser), spread over the processes.
     """
     started = time.perf_counter()
     system = SourceSystem.objects.only("meta").get(pk=source_system_id)
@@ -305,9 +290,6 @@ def column_lineage_compute(
     models = [n for n in run.nodes.values() if n.capsule_type in LINEAGE_TYPES and not n.foreign]
     statuses: Counter[str] = Counter()
     todo: list[tuple[_Node, str]] = []
-    if prefetch is not None:
-        run.known = prefetch.stop()
-        offered = len(run.known)
     with ExtractionPool(processes=processes or getattr(settings, "LINEAGE_PROCESSES", None)) as pool:
         for wave in _waves(models, run.nodes):
             changed = []
@@ -324,8 +306,6 @@ def column_lineage_compute(
                 for status in run.derive([m for m, _ in changed], pool):
                     statuses[status] += 1
     progress(f"column lineage: {len(todo)} of {len(models)} models derived")
-    prefetched = None if prefetch is None else offered - len(run.known)
-    run.known = {}
     written, removed, inferred = run.write(fingerprints=todo)
     inferred_capsules = frozenset(run.inferred_capsules)
     progress(f"column lineage: {written} edges written")
@@ -341,127 +321,7 @@ def column_lineage_compute(
         sql_only_relations=sum(len(v) for v in run.sql_parents.values()),
         derived_ids=frozenset(_uuids(m.pk for m in run.derived)),
         inferred_capsule_ids=frozenset(_uuids(inferred_capsules)),
-        prefetched=prefetched,
     )
-
-
-# -- a first ingestion's prefetch ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PrefetchCapsule:
-    """One capsule as a first ingestion's load is about to store it, in what column lineage reads of it."""
-
-    urn: str
-    name: str
-    capsule_type: str
-    materialization: str | None
-    database: str | None
-    schema: str | None
-    identifier: str | None  # the stored relation_name
-    quoted_name: str | None  # attributes.relation_name
-    alias: str | None  # attributes.alias
-    in_catalog: bool
-    sql: str | None
-    columns: tuple[tuple[str, str], ...]  # (lower-case name, origin), in the order the step reads them
-    parents: tuple[str, ...]  # URNs of its relation parents, in the order the load writes their edges
-
-
-class LineagePrefetch:
-    """Column lineage extracted from a first ingestion's parsed artifacts while the load writes them.
-
-    On two cores the load leaves part of one idle (the database's writes overlap Python's only in part); a thread
-    walks the models in waves as ``column_lineage_compute`` does and keeps one extraction worker busy. Nothing it
-    finds is trusted: the step takes a result only for a job equal, field for field, to the one it builds from the
-    database, so a capsule the load stores differently from what was foreseen is extracted again. It never touches
-    the database. ``stop`` ends the walk, its worker, and hands over its extractions.
-    """
-
-    def __init__(self, capsules: Sequence[PrefetchCapsule], *, dialect: str | None) -> None:
-        # One worker: the load keeps this process and the database busy meanwhile (and memory stays low).
-        self.pool = ExtractionPool(processes=1, in_workers=True)
-        self.results: dict[LineageJob, ModelLineage] = {}
-        self._masking = _masking_functions()
-        self._dialect = dialect
-        self._sql: dict[Any, str | None] = {}
-        self._nodes: dict[Any, _Node] = {}
-        by_urn: dict[str, int] = {}
-        # Column names repeat across a project (ids, keys): one tuple per name and origin keeps this small.
-        shared: dict[tuple[str, str], tuple[None, str, str]] = {}
-        for pk, capsule in enumerate(capsules, start=1):
-            columns = [shared.setdefault(c, (None, *c)) for c in capsule.columns]
-            self._nodes[pk] = _Node(
-                pk, capsule.urn, capsule.name, capsule.capsule_type, capsule.materialization, capsule.database,
-                capsule.schema, capsule.identifier, capsule.quoted_name, capsule.alias, capsule.in_catalog, None,
-                None, None, None, None, False, columns=columns,
-            )  # fmt: skip
-            self._sql[pk] = capsule.sql
-            by_urn[capsule.urn] = pk
-        for pk, capsule in enumerate(capsules, start=1):
-            node = self._nodes[pk]
-            for urn in capsule.parents:
-                parent = by_urn.get(urn)
-                if parent is not None and parent != pk and self._nodes[parent].capsule_type in RELATION_TYPES:
-                    node.parents.append(parent)
-        self._stopping = threading.Event()
-        self._thread = threading.Thread(target=self._walk, name="column-lineage-prefetch", daemon=True)
-        self._thread.start()
-
-    def _walk(self) -> None:
-        try:
-            models = [n for n in self._nodes.values() if n.capsule_type in LINEAGE_TYPES]
-            for wave in _waves(models, self._nodes):
-                jobs = {}
-                for model in wave:
-                    if self._sql[model.pk] is None:
-                        model.settle({}, False)
-                    else:
-                        jobs[model.urn] = self._job(model)
-                by_urn = {m.urn: m for m in wave}
-                for urn, result in self.pool.run(jobs.values(), in_flight=1):
-                    self.results[jobs[urn]] = result
-                    model = by_urn[urn]
-                    outputs = _produced(model, result, _Skipped())
-                    model.settle(outputs, result.outputs_complete and result.status != LineageStatus.FAILED)
-                    if self._stopping.is_set():
-                        return
-        except Exception:  # an optimisation only: whatever it did not extract, the step extracts
-            logger.warning("column lineage prefetch stopped by an error", exc_info=True)
-
-    def _job(self, model: _Node) -> LineageJob:
-        return LineageJob(
-            key=model.urn,
-            sql=self._sql[model.pk],
-            dialect=self._dialect,
-            upstream=tuple(_upstream(self._nodes[p]) for p in dict.fromkeys(model.parents)),
-            target_columns=_target_columns(model),
-            masking_functions=self._masking,
-            own_names=_spellings(model) if model.quoted_name else (),
-            target_columns_complete=model.in_catalog,
-        )
-
-    def stop(self, *, finish: bool = False) -> dict[LineageJob, ModelLineage]:
-        """End the walk (the extraction under way finishes; with ``finish``, every wave) and return what it
-        extracted, by job."""
-        if not finish:
-            self._stopping.set()
-        self._thread.join()
-        self.pool.close()
-        results, self.results = self.results, {}
-        self._nodes, self._sql = {}, {}  # the walk's state goes before the steps after this one
-        return results
-
-    def close(self) -> None:
-        """Stop it and drop what it extracted (when the step never took it: a failed load, a dry run)."""
-        self.stop()
-
-
-def column_lineage_prefetch(
-    *, capsules: Sequence[PrefetchCapsule], adapter_type: str | None
-) -> LineagePrefetch:
-    """Start extracting a first ingestion's column lineage from its parsed artifacts (see ``LineagePrefetch``);
-    pass it to the column-lineage step with the load's result (``lineage_prefetch``), or ``close`` it."""
-    return LineagePrefetch(capsules, dialect=dialect_for_adapter(adapter_type))
 
 
 # -- reading ----------------------------------------------------------------------------------------------------------
@@ -651,23 +511,6 @@ def _fingerprint(model: _Node, nodes: dict[Any, _Node], *, dialect: str | None, 
 # -- one run ----------------------------------------------------------------------------------------------------------
 
 
-def _produced(model: _Node, result: ModelLineage, skipped: _Skipped) -> dict[str, str | None]:
-    """The columns the model's SQL produces that it does not declare, with their evident type; names too long to
-    store go to ``skipped.targets``."""
-    declared = set(model.declared())
-    outputs: dict[str, str | None] = {}
-    for name, dtype in zip(result.output_columns, result.output_types, strict=False):
-        if name in declared or name in outputs:
-            continue
-        if model.capsule_type == "snapshot" and name in SNAPSHOT_META_COLUMNS:
-            continue
-        if len(name) > _MAX_NAME or len(model.urn) + 1 + len(name) > _MAX_URN:
-            skipped.targets[name[:60]] = None
-            continue
-        outputs[name] = dtype
-    return outputs
-
-
 @dataclass(slots=True)
 class _Skipped:
     """Edges not stored because an endpoint cannot be a column."""
@@ -748,7 +591,6 @@ class _Run:
         self.single_sources: dict[tuple[Any, str], tuple[Any, str]] = {}  # untyped inferred column -> its source
         self.skipped_total = 0
         self.inferred_capsules: set[Any] = set()
-        self.known: dict[LineageJob, ModelLineage] = {}  # a prefetch's extractions, by their exact job
 
     # -- deriving ----------------------------------------------------------------------------------------------
 
@@ -784,12 +626,7 @@ class _Run:
                 with_sql.append(model)
         by_urn = {m.urn: m for m in with_sql}
         sql_of: dict[str, str | None] = {}
-        # The extractor is a function of its job alone: a job equal to one prefetched has that result.
-        taken: list[tuple[str, ModelLineage]] = []
-        jobs = self._jobs(with_sql, sql_of)
-        if self.known:
-            jobs = self._not_known(jobs, taken)
-        for urn, result in itertools.chain(pool.run(jobs), taken):
+        for urn, result in pool.run(self._jobs(with_sql, sql_of)):
             model = by_urn[urn]
             result = self._attribute_unknown(model, result, sql_of.get(urn))
             yield self._record(model, result)
@@ -803,14 +640,6 @@ class _Run:
             for model in chunk:
                 sql_of[model.urn] = sql.get(_uuid(model.pk))
                 yield self.job(model, sql_of[model.urn], model.sql_parents)
-
-    def _not_known(self, jobs: Iterator[LineageJob], taken: list[tuple[str, ModelLineage]]) -> Iterator[LineageJob]:
-        for job in jobs:
-            result = self.known.pop(job, None)
-            if result is None:
-                yield job
-            else:
-                taken.append((job.key, result))
 
     def _attribute_unknown(self, model: _Node, result: ModelLineage, sql: str | None) -> ModelLineage:
         """A relation the SQL reads beyond depends_on (through a macro, or written by hand) that names a known
@@ -839,8 +668,18 @@ class _Run:
     def _record(self, model: _Node, result: ModelLineage) -> str:
         """Keep what the extractor said of one model: its SQL-produced columns (known to its readers from now on),
         its edges by name, what it reads of its parents beyond their known columns; decide its status."""
+        declared = set(model.declared())
+        outputs: dict[str, str | None] = {}
         skipped = _Skipped()
-        outputs = _produced(model, result, skipped)
+        for name, dtype in zip(result.output_columns, result.output_types, strict=False):
+            if name in declared or name in outputs:
+                continue
+            if model.capsule_type == "snapshot" and name in SNAPSHOT_META_COLUMNS:
+                continue
+            if len(name) > _MAX_NAME or len(model.urn) + 1 + len(name) > _MAX_URN:
+                skipped.targets[name[:60]] = None
+                continue
+            outputs[name] = dtype
         model.settle(outputs, result.outputs_complete and result.status != LineageStatus.FAILED)
 
         parents = {self.nodes[p].urn: self.nodes[p] for p in (*model.parents, *self.sql_parents.get(model.pk, ()))}

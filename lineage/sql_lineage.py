@@ -1329,16 +1329,12 @@ class ExtractionPool:
     process instead: never a hang. Use as a context manager.
     """
 
-    def __init__(
-        self, *, processes: int | None = None, chunk_size: int = 50, min_parallel: int = 200, in_workers: bool = False
-    ) -> None:
-        """``in_workers``: every batch goes to the workers, even to a single one (this process stays free)."""
+    def __init__(self, *, processes: int | None = None, chunk_size: int = 50, min_parallel: int = 200) -> None:
         if processes is None:
             processes = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
         self.processes = processes
         self.chunk_size = chunk_size
-        self.min_parallel = 0 if in_workers else min_parallel
-        self.in_workers = in_workers
+        self.min_parallel = min_parallel
         self._pool: ProcessPoolExecutor | None = None
         self._broken = False
 
@@ -1353,14 +1349,11 @@ class ExtractionPool:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def run(self, jobs: Iterable[LineageJob], *, in_flight: int | None = None) -> Iterator[tuple[str, ModelLineage]]:
-        """``in_flight``: chunks sent to the workers at a time (default four per worker); one keeps one worker busy
-        while this process does other work (a first ingestion's prefetch during the load)."""
+    def run(self, jobs: Iterable[LineageJob]) -> Iterator[tuple[str, ModelLineage]]:
         iterator = iter(jobs)
         head = list(itertools.islice(iterator, self.min_parallel))
         chunks = _chunks(itertools.chain(head, iterator), self.chunk_size)
-        single = self.processes <= 1 and not self.in_workers
-        if single or self._broken or (self._pool is None and len(head) < self.min_parallel):
+        if self.processes <= 1 or self._broken or (self._pool is None and len(head) < self.min_parallel):
             for chunk in chunks:
                 yield from _run_chunk(chunk)
             return
@@ -1372,7 +1365,7 @@ class ExtractionPool:
         in_flight: dict[Future, list[LineageJob]] = {}
         leftovers: list[list[LineageJob]] = []
         try:
-            for chunk in itertools.islice(chunks, in_flight or 4 * self.processes):
+            for chunk in itertools.islice(chunks, 4 * self.processes):
                 in_flight[pool.submit(_run_chunk, chunk)] = chunk
             while in_flight:
                 done, _ = wait(in_flight, return_when=FIRST_COMPLETED)
