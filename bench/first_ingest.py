@@ -119,7 +119,6 @@ def main() -> None:
         "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)],
         "timings": stats["timings"],
         "cpu_timings": stats.get("cpu_timings", {}),
-        "column_lineage_prefetched": stats.get("column_lineage", {}).get("prefetched"),
     }))
 
 
