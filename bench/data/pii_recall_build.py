@@ -685,9 +685,21 @@ t7(ON, "ts008_sex_by_area", "date:integer geography:string geography_code:string
 # is 0-7 (`split8`), which holds out freshdesk, square, greenhouse, eicu, matomo, amplitude and franceconnect.
 
 
+def hashed_split(prefix, stratum):
+    """The split of rounds 8 on, by source alone: held out when the first hex digit of sha1(prefix + stratum) is 0-7."""
+    return "heldout" if hashlib.sha1(f"{prefix}{stratum}".encode()).hexdigest()[0] in "01234567" else "dev"
+
+
+def round_table(prefix):
+    """``table`` for a round split by ``hashed_split(prefix, source)`` (rounds 9 on; the source's name before '@')."""
+    def add(src, capsule, cols, labels, notes=None, dtype_source="ddl"):
+        table(src, hashed_split(prefix, src.split("@")[0]), capsule, cols if isinstance(cols, list) else cols.split(), labels, notes, dtype_source)
+    return add
+
+
 def split8(stratum):
     """Round 8's split; its held-out moved to dev after it was scored once (ROUND8_HELD_OUT below)."""
-    return "heldout" if hashlib.sha1(f"r8:{stratum}".encode()).hexdigest()[0] in "01234567" else "dev"
+    return hashed_split("r8:", stratum)
 
 
 ROUND8_HELD_OUT = "dev"  # was "heldout" until round 8's held-out was scored (pii_recall_SOURCES.md)
@@ -800,15 +812,10 @@ t8(FC, "userinfo", "sub:string given_name:string family_name:string preferred_us
 # Six sources no earlier round used (a telecom's subscriber register, an ad exchange's bid request, an HR suite, a
 # Canadian clinic's EMR, Norway's population-register person as the welfare administration's services read it, in
 # Norwegian), transcribed and labelled before the classifier was run on them. The split is by source alone, decided
-# before any score: held out when the first hex digit of sha1("r9:" + stratum) is 0-7 (`split9`).
+# before any score: held out when the first hex digit of sha1("r9:" + stratum) is 0-7 (`hashed_split`).
 
 
-def split9(stratum):
-    return "heldout" if hashlib.sha1(f"r9:{stratum}".encode()).hexdigest()[0] in "01234567" else "dev"
-
-
-def t9(src, capsule, cols, labels, notes=None, dtype_source="ddl"):
-    table(src, split9(src.split("@")[0]), capsule, cols if isinstance(cols, list) else cols.split(), labels, notes, dtype_source)
+t9 = round_table("r9:")
 
 
 HL = "osmo_hlr@osmocom/osmo-hlr:sql/hlr.sql@81db389f"
@@ -870,12 +877,7 @@ t9(NM, "person", "navn.sammensatt:string navn.fornavn:string navn.mellomnavn:str
 # source alone, decided before any score: held out when the first hex digit of sha1("r10:" + stratum) is 0-7.
 
 
-def split10(stratum):
-    return "heldout" if hashlib.sha1(f"r10:{stratum}".encode()).hexdigest()[0] in "01234567" else "dev"
-
-
-def t10(src, capsule, cols, labels, notes=None, dtype_source="ddl"):
-    table(src, split10(src.split("@")[0]), capsule, cols if isinstance(cols, list) else cols.split(), labels, notes, dtype_source)
+t10 = round_table("r10:")
 
 
 FR = "freeradius@FreeRADIUS/freeradius-server:raddb/mods-config/sql/main/postgresql/schema.sql@039977b9"
@@ -946,12 +948,7 @@ t10(NO, "nomina_emisor", "Curp:string RegistroPatronal:string RfcPatronOrigen:st
     {"Curp": "the employer's CURP, present only when the employer is a natural person", "RegistroPatronal": "the employer's registration with social security", "RfcPatronOrigen": "the original employer's tax id (an employer)"}, dtype_source="docs")
 t10(NO, "nomina_subcontratacion", "RfcLabora:string PorcentajeTiempo:decimal", {}, {"RfcLabora": "the tax id of the company the worker is placed with"}, dtype_source="docs")
 # ------------------------------------------------------------------------------------------ round 11 (pii_recall_SOURCES.md)
-def split11(stratum):
-    return "heldout" if hashlib.sha1(f"r11:{stratum}".encode()).hexdigest()[0] in "01234567" else "dev"
-
-
-def t11(src, capsule, cols, labels, notes=None, dtype_source="ddl"):
-    table(src, split11(src.split("@")[0]), capsule, cols if isinstance(cols, list) else cols.split(), labels, notes, dtype_source)
+t11 = round_table("r11:")
 
 
 LH = "lahman@kramlinger/sta141b_FQ23:discussion/data/readme2019.txt@2dde8485 (The Lahman Baseball Database 2019, readme sections 2.1, 2.7, 2.8, 2.15, 2.17)"
