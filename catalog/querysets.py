@@ -17,6 +17,7 @@ and has no fuzzy tier.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import connection
@@ -700,3 +701,18 @@ def capsules() -> CapsuleQuerySet:
 def columns() -> ColumnQuerySet:
     """All columns as a ``ColumnQuerySet`` in their default order (capsule, position, name)."""
     return ColumnQuerySet(model=Column)
+
+
+def in_batches(queryset: QuerySet, field: str, values: list) -> Iterator[QuerySet]:
+    """``queryset`` restricted to rows whose ``field`` is one of ``values``: on PostgreSQL one query with the values
+    as one array parameter (``= ANY(%s)``), on SQLite a query per 900 (its limit on a statement's parameters)."""
+    if not values:
+        return
+    if connection.vendor == "postgresql":
+        model = queryset.model
+        qn = connection.ops.quote_name
+        column = f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(field).column)}"
+        yield queryset.extra(where=[f"{column} = ANY(%s)"], params=[values])
+        return
+    for start in range(0, len(values), 900):
+        yield queryset.filter(**{f"{field}__in": values[start : start + 900]})

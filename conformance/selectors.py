@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db.models import Case, Count, IntegerField, Prefetch, Q, QuerySet, Value, When
 
+from catalog.querysets import in_batches
 from conformance.choices import ACTIVE_STATUSES, EvaluationTrigger, ViolationStatus
 from conformance.engine import SEVERITIES, RuleFileError, RuleSpec, rule_from_dict
 from conformance.engine.project import ProjectScope, ProjectSettings
@@ -317,17 +318,16 @@ def violations_active_brief(
     *, source_system_id: Any, fingerprints: Iterable[str] | None = None
 ) -> dict[str, dict[str, Any]]:
     """Unwaived active violations on one project's capsules, by fingerprint, as plain dicts (the change report
-    compares two of these); only those of ``fingerprints`` when given (a query per 900). One query."""
+    compares two of these); only those of ``fingerprints`` when given (one query; a query per 900 on SQLite)."""
     active = Violation.objects.filter(
         capsule__source_system_id=source_system_id,
         status__in=(ViolationStatus.OPEN, ViolationStatus.ACKNOWLEDGED),
     )
     if fingerprints is None:
         return _violations_brief(active)
-    wanted = sorted(fingerprints)
     out: dict[str, dict[str, Any]] = {}
-    for start in range(0, len(wanted), 900):
-        out.update(_violations_brief(active.filter(fingerprint__in=wanted[start : start + 900])))
+    for batch in in_batches(active, "fingerprint", sorted(fingerprints)):
+        out.update(_violations_brief(batch))
     return out
 
 

@@ -14,6 +14,7 @@ from django.db.models import BooleanField, CharField, F, Func, QuerySet, Value
 
 from catalog.choices import INFERRED_ORIGINS
 from catalog.models import Capsule, Column, SourceSystem
+from catalog.querysets import in_batches
 from ingestion.models import CapsuleChange, RunObservation
 from ingestion.parsers.dbt import test_urn
 from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
@@ -50,21 +51,6 @@ def _rows(queryset: QuerySet) -> Iterator[tuple]:
         cursor.execute(sql, params)
         while batch := cursor.fetchmany(5000):
             yield from batch
-
-
-def _in_batches(queryset: QuerySet, field: str, values: list) -> Iterator[QuerySet]:
-    """``queryset`` restricted to rows whose ``field`` is one of ``values``: on PostgreSQL one query with the values
-    as one array parameter (``= ANY(%s)``), on SQLite a query per 900 (its limit on a statement's parameters)."""
-    if not values:
-        return
-    if connection.vendor == "postgresql":
-        model = queryset.model
-        qn = connection.ops.quote_name
-        column = f"{qn(model._meta.db_table)}.{qn(model._meta.get_field(field).column)}"
-        yield queryset.extra(where=[f"{column} = ANY(%s)"], params=[values])
-        return
-    for start in range(0, len(values), 900):
-        yield queryset.filter(**{f"{field}__in": values[start : start + 900]})
 
 
 def source_system_find(*, name: str) -> SourceSystem | None:
@@ -161,7 +147,7 @@ def project_state_read(
                         wanted.append(pk)
         # the rows' digests are kept by a read that a later one may be ``like`` (the preview's base)
         digest = ", md5(ROW(q.*)::text)" if lazy_columns else ", NULL"
-        chunks = [rows] if wanted is None else _in_batches(rows, "id", wanted)
+        chunks = [rows] if wanted is None else in_batches(rows, "id", wanted)
         for chunk in chunks:
             sql, params = chunk.query.sql_with_params()
             with connection.cursor() as cursor:
@@ -183,7 +169,7 @@ def project_state_read(
 
         def read(urns: Iterable[str]) -> None:
             wanted = [uuid.UUID(int=ids[urn]) if isinstance(ids[urn], int) else ids[urn] for urn in urns if urn in ids]
-            for batch in _in_batches(declared, "capsule_id", wanted):
+            for batch in in_batches(declared, "capsule_id", wanted):
                 _columns_read(state, batch, by_id=by_id, key=key, pii=pii)
 
         state.columns_reader = read
@@ -237,7 +223,7 @@ def _like_reuse(
             capsule.compiled_sql = before.compiled_sql  # None while ``like`` has not fetched it
         elif capsule.sql_digest is not None:
             differ.append(capsule.urn)
-    for batch in _in_batches(Capsule.objects.filter(source_system=source_system), "urn", differ):
+    for batch in in_batches(Capsule.objects.filter(source_system=source_system), "urn", differ):
         for urn, sql in batch.values_list("urn", "compiled_sql"):
             state.capsules[urn].compiled_sql = sql
     state.sql_source = like.sql_source  # asked only for capsules whose SQL is ``like``'s
@@ -260,7 +246,7 @@ def _like_reuse(
                 shared.add(capsule.urn)
             else:
                 stale.append(capsule_id)
-    for batch in _in_batches(declared, "capsule_id", stale):
+    for batch in in_batches(declared, "capsule_id", stale):
         _columns_read(state, batch, by_id=by_id, key=key, pii=pii)
     state.has_catalog = has_catalog
     # What the diff compares is unpacked now; the shared columns stay packed, unpacked (for both) when used.
