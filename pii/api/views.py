@@ -8,7 +8,7 @@ bad value is a 400 with the field named, never a silent empty answer.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.http import StreamingHttpResponse
 from django_filters import ChoiceFilter
@@ -150,9 +150,20 @@ def _pii_types() -> list[str] | None:
         return None
 
 
+class _PiiTypesEnum(Sequence):
+    """``_pii_types()`` read when the schema is generated, not at import: compiling the vocabulary (half a second)
+    would otherwise fall on every process that loads the URLs, the CLI reversing a job's URL among them."""
+
+    def __getitem__(self, index):
+        return (_pii_types() or [])[index]
+
+    def __len__(self) -> int:
+        return len(_pii_types() or [])
+
+
 def _choices(name: str, f) -> list[str] | None:
     if name == "pii_type":
-        return _pii_types()
+        return _PiiTypesEnum()
     return ["", *(value for value, _ in f.extra["choices"])] if isinstance(f, ChoiceFilter) else None
 
 
@@ -197,7 +208,7 @@ class PiiExposureView(APIView):
     renderer_classes = (JSONRenderer, BrowsableAPIRenderer, CSVRenderer)
     pagination_class = PageNumberPagination
 
-    @extend_schema(parameters=[OpenApiParameter("pii_type", str, enum=_pii_types()), _FORMAT, *_PAGES],
+    @extend_schema(parameters=[OpenApiParameter("pii_type", str, enum=_PiiTypesEnum()), _FORMAT, *_PAGES],
                    responses=_JSON_OR_CSV)
     def get(self, request):
         pii_type = request.query_params.get("pii_type") or None

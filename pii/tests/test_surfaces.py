@@ -269,3 +269,25 @@ def test_column_page_names_the_exposures_its_consumers_feed_as_the_pii_trace_doe
     assert shown == {e["urn"] for e in pii_trace(urn=urn).exposures}
     assert "urn:dab:dbt:exposure:acme_shop.crm_customer_export" in shown
     assert "reads dim_customers" in section
+
+
+def test_schema_enumerates_the_vocabularys_types_without_compiling_it_at_import(api_client):
+    """The pii_type enum is read when the schema is generated; loading the URLs (as the CLI does to print a job's
+    URL) must not compile the vocabulary."""
+    import subprocess
+    import sys
+
+    from pii.services import pii_config
+
+    schema = api_client.get("/api/v1/schema/?format=json").json()
+    for path in ("/api/v1/compliance/pii-inventory", "/api/v1/compliance/pii-exposure"):
+        parameters = {p["name"]: p for p in schema["paths"][path]["get"]["parameters"]}
+        assert parameters["pii_type"]["schema"]["enum"] == ["", *sorted(pii_config().types)]
+    probe = (
+        "import django; django.setup()\n"
+        "from django.urls import get_resolver; get_resolver()._populate()\n"
+        "from pii.services import _pii_config_at, default_pii_config\n"
+        "print(_pii_config_at.cache_info().currsize, default_pii_config.cache_info().currsize)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "0"]
