@@ -8,7 +8,8 @@
    a. when the base is artifacts, load them and run the pipeline's later steps, as an ingestion would;
    b. read the base state (with each column's PII classification), its active violations and the score;
    c. load the head and run the same steps (PII classification, column lineage, PII propagation,
-      conformance): each works on what the change can affect, as in an ingestion;
+      conformance): each works on what the change can affect, as in an ingestion. On PostgreSQL a stored
+      base is read (b) on a second connection while the head loads (``_can_read_beside``);
    d. read the head state, violations and score the same way;
 3. diff the two states (pure), judge what breaks, and compute the PII and conformance deltas.
 
@@ -19,11 +20,13 @@ artifacts (no PII or conformance delta), which is cheaper and needs no lock.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, connections, transaction
 
 from catalog.models import SourceSystem
 from conformance.selectors import snapshot_latest, violation_fingerprints_active, violations_active_brief
@@ -129,6 +132,29 @@ def _side(
     return side
 
 
+def _can_read_beside() -> bool:
+    """Whether a stored base can be read on a second connection while the head loads on this one.
+
+    The head's writes are uncommitted, so the other connection sees the committed base, and this transaction's
+    ingestion lock keeps any other ingestion from committing meanwhile: the same state the serial read sees, with
+    PostgreSQL packing and hashing 376,000 columns on one core while Python loads the head on the other. Only when
+    this transaction is the outermost one (a caller's open transaction, a test's among them, may hold rows the
+    other connection cannot see), and only on PostgreSQL (SQLite has one writer and its lock is the file's)."""
+    return connection.vendor == "postgresql" and len(connection.atomic_blocks) == 1
+
+
+def _own_connection(read: Callable[[], _Side]) -> Callable[[], _Side]:
+    """``read`` for a worker thread: Django's connections are per thread, so it opens its own and closes it after."""
+
+    def run() -> _Side:
+        try:
+            return read()
+        finally:
+            connections.close_all()
+
+    return run
+
+
 def diff_run(
     *,
     head: ArtifactSet,
@@ -194,11 +220,22 @@ def _preview(parsed: list[ParsedProject | None], *, name: str, actor: str) -> tu
             if not stored:
                 _load(parsed, 0, actor=actor)
             system = SourceSystem.objects.get(name=name)
+
             # The base's columns stay packed (the head read unpacks those the two sides do not share). A stored
             # base's violations: only their fingerprints now; those the head resolves are read after the rollback,
             # as stored (tens of thousands of violations, of which a change moves a handful).
-            sides.append(_side(system, evaluate=True, lazy_sql=stored, fingerprints_only=stored, lazy_columns=True))
-            scope = _load(parsed, 1, actor=actor)
+            def read_base() -> _Side:
+                return _side(system, evaluate=True, lazy_sql=stored, fingerprints_only=stored, lazy_columns=True)
+
+            with gc_paused():  # held across the thread's own pause, so neither turns the collector back on early
+                if stored and _can_read_beside():
+                    with ThreadPoolExecutor(max_workers=1) as pool:
+                        reading = pool.submit(_own_connection(read_base))
+                        scope = _load(parsed, 1, actor=actor)
+                        sides.append(reading.result())
+                else:
+                    sides.append(read_base())
+                    scope = _load(parsed, 1, actor=actor)
             # the head read reuses the base's columns and SQL wherever the database's digests match
             sides.append(_side(system, evaluate=True, like=sides[0].state, fingerprints_only=stored))
             sides[-1].scope = scope

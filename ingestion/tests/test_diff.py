@@ -240,3 +240,44 @@ def test_head_read_reuses_the_base_only_where_the_database_digests_match(stored)
     assert head.capsules[resql.urn].sql_digest != base.capsules[resql.urn].sql_digest
     facts = lambda state: {u: replace(c, compiled_sql=None, columns={}) for u, c in state.capsules.items()}  # noqa: E731
     assert facts(head) == facts(full)  # every other fact as a full read gives it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stored_base_read_beside_the_heads_load_gives_the_same_report(stored, monkeypatch):
+    """On PostgreSQL, outside any caller's transaction, the stored base is read on a second connection while the
+    head loads: the report is the one the serial read gives, nothing is stored, and the thread's connection is
+    closed."""
+    import ingestion.changes.services as services
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the base is read beside the load on PostgreSQL only")
+    threads: list[str] = []
+    own_connection = services._own_connection
+
+    def spying(read):
+        run = own_connection(read)
+
+        def wrapped():
+            import threading
+
+            threads.append(threading.current_thread().name)
+            return run()
+
+        return wrapped
+
+    monkeypatch.setattr(services, "_own_connection", spying)
+    before = snapshot_of_store()
+    beside = diff_run(head=artifacts(HEAD_DIR))
+    assert threads and threads[0] != "MainThread"
+    assert snapshot_of_store() == before, "the preview stored something"
+    monkeypatch.setattr(services, "_can_read_beside", lambda: False)
+    serial = diff_run(head=artifacts(HEAD_DIR))
+    assert len(threads) == 1
+    assert render(beside, fmt="json") == render(serial, fmt="json")
+    assert beside.breaking and beside.conformance["introduced"] and beside.pii["new_pii"]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+            "AND backend_type = 'client backend'"
+        )
+        assert cursor.fetchone()[0] == 0, "the reading thread left its connection open"
