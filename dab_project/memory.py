@@ -63,8 +63,8 @@ def process_exit(status: int) -> int:
     Ending it so skips freeing what was kept (and the interpreter's teardown): the output streams and the log
     handlers are flushed and the database connections closed first, so nothing written is lost.
     """
-    if not _kept:
-        return status
+    if not _kept or sys.getprofile() is not None or sys.gettrace() is not None:
+        return status  # a profiler or a coverage tracer writes its results at the interpreter's exit
     from django.db import connections
 
     connections.close_all()
