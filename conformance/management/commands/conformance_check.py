@@ -79,7 +79,8 @@ class Command(BaseCommand):
             )
         except ValueError as exc:
             raise CommandError(str(exc), returncode=2) from None
-        keep_until_exit(run)  # freed at the exit by the operating system, not object by object (0.35 s)
+        if getattr(self, "_called_from_command_line", False):  # the process's command, not a call_command()
+            keep_until_exit(run)  # freed at the exit by the operating system, not object by object (0.35 s)
         for warning in run.warnings:
             self.stderr.write(f"warning: {warning}")
         evaluation = run.evaluation
