@@ -176,10 +176,19 @@ EXIT_BROKEN_PIPE = 141
 
 
 def main(argv: list[str] | None = None) -> int:
-    """The `dab` command. A reader that stops early (`dab --help | head`) ends it quietly, no traceback."""
+    """The `dab` command. A reader that stops early (`dab --help | head`) ends it quietly, no traceback.
+
+    Run as the process's entry point (no ``argv``), it ends the process itself once a command has kept its
+    large results for the exit (``dab_project.memory.keep_until_exit``), instead of freeing them first.
+    """
+    from dab_project.memory import process_exit, process_exit_claim
+
+    if argv is None:
+        process_exit_claim()
     try:
         status = _main(argv)
         sys.stdout.flush()  # inside the try: a pipe closed early fails here, not at interpreter exit
+        status = process_exit(status)
     except BrokenPipeError:
         # Point stdout at /dev/null so the interpreter's own final flush has nowhere to fail.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

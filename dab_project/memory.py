@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import gc
+import logging
+import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["gc_paused"]
+__all__ = ["gc_paused", "keep_until_exit", "process_exit", "process_exit_claim"]
+
+# Set by a process's entry point that ends the process itself (process_exit): only then is anything kept.
+_exit_claimed = False
+_kept: list[object] = []
 
 
 @contextmanager
@@ -25,3 +32,43 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def process_exit_claim() -> None:
+    """Declare that this process's entry point (`dab`, manage.py) ends the process through ``process_exit``.
+
+    Until then ``keep_until_exit`` keeps nothing: code calling a command in-process (tests, call_command)
+    frees its objects as usual and is never ended early.
+    """
+    global _exit_claimed
+    _exit_claimed = True
+
+
+def keep_until_exit(value: object) -> None:
+    """Keep ``value`` (a graph and its evaluation) alive until ``process_exit`` ends the process without freeing it.
+
+    Freeing a 10,000-model graph one object at a time costs about 0.35 s of CPU when the command that built it
+    returns, for memory the operating system takes back at exit anyway. The collector is frozen too: a full
+    collection between here and the exit would otherwise rescan it all. A no-op unless the entry point claimed
+    the process's exit.
+    """
+    if _exit_claimed:
+        _kept.append(value)
+        gc.freeze()
+
+
+def process_exit(status: int) -> int:
+    """End the process with ``status`` now when something was kept for its exit, else return ``status``.
+
+    Ending it so skips freeing what was kept (and the interpreter's teardown): the output streams and the log
+    handlers are flushed and the database connections closed first, so nothing written is lost.
+    """
+    if not _kept or sys.getprofile() is not None or sys.gettrace() is not None:
+        return status  # a profiler or a coverage tracer writes its results at the interpreter's exit
+    from django.db import connections
+
+    connections.close_all()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)

@@ -155,6 +155,24 @@ def test_table_output_is_limited_for_ci_logs(sample_project):
     assert "more" in out.splitlines()[-2]
 
 
+def test_a_limited_table_lists_the_first_rows_of_the_whole_order(sample_project):
+    """With --limit only the findings whose severity and rule reach into the first rows are sorted by their
+    labels: the rows shown and the count left out are those of the whole sorted table."""
+    from conformance.engine.formats import format_table
+    from conformance.services import conformance_evaluate
+
+    def lines(text: str) -> list[str]:  # the columns' padding follows the rows shown
+        return [" ".join(line.split()) for line in text.splitlines()]
+
+    evaluation = conformance_evaluate(store=False).evaluation
+    whole = lines(format_table(evaluation))
+    rows, summary = whole[1:-1], whole[-1]
+    assert len(rows) > 20 and len({row.split()[1] for row in rows}) > 5  # several rules, several severities
+    for limit in (1, 2, 7, 20, len(rows) - 1, len(rows), len(rows) + 3):
+        more = [f"... {len(rows) - limit} more"] if limit < len(rows) else []
+        assert lines(format_table(evaluation, limit=limit)) == [whole[0], *rows[:limit], *more, summary], limit
+
+
 # -- other commands ---------------------------------------------------------------------------------------
 
 
@@ -206,3 +224,51 @@ def test_report_is_one_self_contained_html_file(sample_project, tmp_path):
 
 def test_report_without_an_evaluation_fails(db, tmp_path):
     assert run("report_conformance", "--output", str(tmp_path / "r.html"))[0] == 1
+
+
+# -- the process's exit -----------------------------------------------------------------------------------
+
+
+def test_the_check_as_a_process_ends_without_freeing_its_graph_and_says_the_same(tmp_path):
+    """Run as the process's entry point, `dab conformance check` ends the process once its output is written
+    (dab_project.memory.process_exit) instead of freeing the graph object by object: no teardown runs, and the
+    output, the exit status and what it stored are those of a run that exits normally."""
+    import os
+    import sqlite3
+    import subprocess
+    import sys
+
+    from conftest import REPO_DIR, SAMPLE_TARGET_DIR
+
+    env = {**os.environ, "ENVIRONMENT": "development", "DAB_ENV_FILE": os.devnull, "DATA_DIR": str(tmp_path),
+           "DATABASE_URL": "", "PYTHONPATH": str(REPO_DIR)}  # fmt: skip
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+
+    def dab(*args: str, entry: bool = True) -> subprocess.CompletedProcess:
+        # `main()` is how the installed `dab` script calls it; `main(argv)` is an in-process caller's call
+        call = "main()" if entry else "main(sys.argv[1:])"
+        script = (
+            "import atexit, sys; atexit.register(lambda: print('teardown ran', file=sys.stderr)); "
+            f"from dab_project.cli import main; sys.exit({call})"
+        )
+        return subprocess.run(
+            [sys.executable, "-c", script, *args], env=env, cwd=REPO_DIR, capture_output=True, text=True, timeout=300
+        )
+
+    assert dab("migrate", "-v0").returncode == 0
+    manifest, catalog = SAMPLE_TARGET_DIR / "manifest.json", SAMPLE_TARGET_DIR / "catalog.json"
+    assert dab("ingest", "dbt", "--manifest", str(manifest), "--catalog", str(catalog)).returncode == 0
+
+    def snapshots() -> int:
+        with sqlite3.connect(tmp_path / "dab.sqlite3") as db:
+            return db.execute("SELECT count(*) FROM score_snapshots").fetchone()[0]
+
+    stored = snapshots()
+
+    normal = dab("conformance", "check", "--no-store", "--limit", "0", entry=False)
+    ended = dab("conformance", "check", "--limit", "0")
+    assert "teardown ran" in normal.stderr and "teardown ran" not in ended.stderr
+    assert normal.returncode == ended.returncode == 1  # the sample has critical violations
+    assert normal.stdout == ended.stdout and ended.stdout.count("\n") > 20
+    assert normal.stderr.splitlines()[-2] == ended.stderr.splitlines()[-1]  # the gate's verdict, before "teardown"
+    assert snapshots() == stored + 1  # the evaluation was stored (committed before the process ended)

@@ -78,6 +78,25 @@ def test_a_rule_enabled_by_its_file_follows_the_file_until_a_steward_decides(rul
     assert Rule.objects.get(rule_id="TST-002").enabled
 
 
+def test_the_evaluation_syncs_and_reads_the_rules_with_the_collector_paused(sample_project, monkeypatch):
+    """Loading the rule files and digesting the settings allocate enough to start full collections, which would
+    rescan every graph the process still holds (a worker's, a bench's earlier runs): seconds at 10,000 models."""
+    import gc
+
+    from conformance import services
+
+    seen = []
+    for name in ("rules_sync", "rule_specs", "conformance_settings_fingerprint"):
+        real = getattr(services, name)
+        monkeypatch.setattr(
+            services, name, lambda *a, real=real, name=name, **k: seen.append((name, gc.isenabled())) or real(*a, **k)
+        )
+    assert gc.isenabled()
+    services.conformance_evaluate()
+    assert seen == [(name, False) for name in ("rules_sync", "rule_specs", "conformance_settings_fingerprint")]
+    assert gc.isenabled()
+
+
 def test_bad_override_parameters_are_refused_with_the_field(rules_dir):
     rules_sync()
     with pytest.raises(RuleFileError, match=r"rule DBT-M05: check.max"):
