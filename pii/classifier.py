@@ -404,6 +404,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             elif owner_kind == "none" and capsule_kind == "person":
                 weight = w["person"] + w["person_capsule"]
                 notes.append(f"the table is about people ({why})" if why else "the capsule is about people")
+            elif owner_kind == "none" and health and hit.pii_type == "health":
+                # a table of patients' clinical records (vital signs keyed by the patient): its height, weight and
+                # smoking status are the patient's
+                weight = w["person"] + w["person_capsule"]
+                notes.append("the table holds patients' clinical records")
             else:
                 # Not a veto: a description that names a person can still carry it.
                 whose = (f"'{hit.owner}' before it is not known to be a person" if hit.owner

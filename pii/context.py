@@ -78,7 +78,10 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     # call_center, mail_server: a place of business named after what it handles holds neither calls nor messages
     head_organisation = bool(heads) and heads[-1] in config.organisation_words
     calls = not head_organisation and not name_words.isdisjoint(config.table_call_words)
-    messages = calls or (not head_organisation and not name_words.isdisjoint(config.table_message_words))
+    messages = calls or (not head_organisation and not name_words.isdisjoint(config.table_message_words)) or (
+        bool(config.table_message_headers) and any(
+            match_tokens(tokenize_column_name(column, config=config), config) in config.table_message_headers
+            for column in column_names))
     place, per_area = _place(heads, config)
     if place and (kind == "neutral" or per_area):
         # postal_codes, cities: each row is a place, so its coordinates and postal code are no person's

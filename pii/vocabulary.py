@@ -132,6 +132,7 @@ class PiiConfig:
     table_health_skip: frozenset[str] = frozenset()
     table_message_words: frozenset[str] = frozenset()
     table_call_words: frozenset[str] = frozenset()  # a table of calls or texts: its header fields hold phone numbers
+    table_message_headers: frozenset[tuple[str, ...]] = frozenset()  # a column only a stored message has (in_reply_to)
     table_place_words: frozenset[tuple[str, ...]] = frozenset()  # a table of places: its coordinates are no person's
     table_place_statistics: frozenset[str] = frozenset()  # zip_stats: statistics per area are a place's too
     machine_words: frozenset[str] = frozenset()  # network elements: their addresses are no person's
@@ -420,8 +421,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
     tc = r.mapping(top.get("table_context"), "table_context",
                    allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types", "mixed_flags",
                             "contact_person_keys", "activity_words",
-                            "message_words", "call_words", "message_fields", "health_words", "health_keys",
-                            "health_fields", "health_skip", "place_words", "place_statistics"))
+                            "message_words", "call_words", "message_fields", "message_headers", "health_words",
+                            "health_keys", "health_fields", "health_skip", "place_words", "place_statistics"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -562,6 +563,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
         table_message_words=frozenset(r.words(tc.get("message_words"), "table_context.message_words")),
         table_call_words=frozenset(r.words(tc.get("call_words"), "table_context.call_words")),
+        table_message_headers=frozenset(tuple(w.split()) for w in r.words(tc.get("message_headers"),
+                                                                          "table_context.message_headers")),
         table_place_words=frozenset(tuple(w.split()) for w in r.words(tc.get("place_words"),
                                                                       "table_context.place_words")),
         table_place_statistics=frozenset(r.words(tc.get("place_statistics"), "table_context.place_statistics")),

@@ -384,3 +384,20 @@ def test_a_network_element_s_address_is_not_a_person_s_even_in_an_inet_column(co
     # the subscriber's own address beside it still is
     framed = classify(config, "framed_ip_address", table="radius_accounting", columns=columns, data_type="inet")
     assert framed.pii_type == "ip_address"
+
+
+@pytest.mark.parametrize(("name", "pii_type"), [("hispanic", "ethnicity"), ("raw_hispanic", "ethnicity"),
+                                                ("hispanic_or_latino", "ethnicity"), ("emp_smoker", "health"),
+                                                ("tobacco_use", "health"), ("context_device_name", "device_id")])
+def test_census_ethnicity_smoking_and_a_device_s_own_name_in_a_table_about_people(config, name, pii_type):
+    columns = [name, "email", "date_of_birth"]
+    assert classify(config, name, table="stg_people", columns=columns).pii_type == pii_type
+
+
+def test_a_tax_number_or_birthplace_said_only_by_the_description_is_read(config):
+    context = table_context(name="pa_payees", description=None, column_names=["pernr", "stcd1", "gbort"],
+                            config=config)
+    for name, description, pii_type in (("stcd1", "Tax Number 1", "tax_id"), ("gbort", "Birthplace", "nationality")):
+        result = classify_column(name=name, data_type=None, description=description, meta={}, tags=(),
+                                 config=config, capsule_name="pa_payees", table=context)
+        assert result.pii_type == pii_type, name
