@@ -136,6 +136,7 @@ class PiiConfig:
     table_place_words: frozenset[tuple[str, ...]] = frozenset()  # a table of places: its coordinates are no person's
     table_place_statistics: frozenset[str] = frozenset()  # zip_stats: statistics per area are a place's too
     machine_words: frozenset[str] = frozenset()  # network elements: their addresses are no person's
+    ambiguous_owners: frozenset[str] = frozenset()  # parent, partner: a person's in a table about people
     message_fields: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     held_in: Mapping[str, str] = field(default_factory=dict)  # data type name -> the type its values are (inet)
     # Words a short or truncated token may stand for (tele: telephone), and their consonant skeletons (phn: phone).
@@ -310,7 +311,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                           "suffix_stop", "masking", "neutral", "ignore_trailing")}
 
     ctx = r.mapping(top.get("context"), "context",
-                    allowed=("person", "organisation", "capsule_prefixes", "generic_heads", "machines"))
+                    allowed=("person", "organisation", "capsule_prefixes", "generic_heads", "machines",
+                             "ambiguous_owners"))
     person_words = frozenset(r.words(ctx.get("person"), "context.person"))
     organisation_words = frozenset(r.words(ctx.get("organisation"), "context.organisation"))
     capsule_prefixes = frozenset(r.words(ctx.get("capsule_prefixes"), "context.capsule_prefixes"))
@@ -569,6 +571,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                                                                       "table_context.place_words")),
         table_place_statistics=frozenset(r.words(tc.get("place_statistics"), "table_context.place_statistics")),
         machine_words=frozenset(r.words(ctx.get("machines"), "context.machines")),
+        ambiguous_owners=frozenset(r.words(ctx.get("ambiguous_owners"), "context.ambiguous_owners")),
         message_fields=message_fields,
         held_in=held_in,
         reading_targets=frozenset(targets),
