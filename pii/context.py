@@ -78,10 +78,8 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     # call_center, mail_server: a place of business named after what it handles holds neither calls nor messages
     head_organisation = bool(heads) and heads[-1] in config.organisation_words
     calls = not head_organisation and not name_words.isdisjoint(config.table_call_words)
-    messages = calls or (not head_organisation and not name_words.isdisjoint(config.table_message_words)) or (
-        bool(config.table_message_headers) and any(
-            match_tokens(tokenize_column_name(column, config=config), config) in config.table_message_headers
-            for column in column_names))
+    messages = (calls or (not head_organisation and not name_words.isdisjoint(config.table_message_words))
+                or _message_header(column_names, config))
     place, per_area = _place(heads, config)
     if place and (kind == "neutral" or per_area):
         # postal_codes, cities: each row is a place, so its coordinates and postal code are no person's
@@ -133,6 +131,21 @@ def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:
                 if i + 1 >= size and tuple(heads[i - size + 1 : i + 1]) in config.table_place_words:
                     return " ".join(heads[i - size + 1 : i + 1]), True
     return "", False
+
+
+def _message_header(column_names: Sequence[str], config: PiiConfig) -> bool:
+    """Whether a column is a header only a stored message has (``in_reply_to``): the table holds messages. Only the
+    columns holding a header's longest word are tokenised (a substring test per column, then none for most tables)."""
+    headers = config.table_message_headers
+    if not headers:
+        return False
+    longest = [max(header, key=len) for header in headers]
+    for column in column_names:
+        lowered = column.lower()
+        if any(word in lowered for word in longest) and match_tokens(
+                tokenize_column_name(column, config=config), config) in headers:
+            return True
+    return False
 
 
 def _health_key(tokens: tuple[str, ...], config: PiiConfig) -> bool:
