@@ -134,18 +134,18 @@ def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:
 
 
 def _message_header(column_names: Sequence[str], config: PiiConfig) -> bool:
-    """Whether a column is a header only a stored message has (``in_reply_to``): the table holds messages. Only the
-    columns holding a header's longest word are tokenised (a substring test per column, then none for most tables)."""
+    """Whether a column is a header only a stored message has (``in_reply_to``): the table holds messages. One
+    substring test per table on its joined column names; only a table holding a header's longest word has its
+    columns tokenised."""
     headers = config.table_message_headers
     if not headers:
         return False
+    joined = "\n".join(column_names).lower()
     longest = [max(header, key=len) for header in headers]
-    for column in column_names:
-        lowered = column.lower()
-        if any(word in lowered for word in longest) and match_tokens(
-                tokenize_column_name(column, config=config), config) in headers:
-            return True
-    return False
+    if not any(word in joined for word in longest):
+        return False
+    return any(match_tokens(tokenize_column_name(column, config=config), config) in headers for column in column_names
+               if any(word in column.lower() for word in longest))
 
 
 def _health_key(tokens: tuple[str, ...], config: PiiConfig) -> bool:
