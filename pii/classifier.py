@@ -258,8 +258,12 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
             elif not attribute and unknown is None:
                 unknown = word
     owner, owner_kind = None, "none"
+    numbered = False
     for index in range(len(prefix) - 1, -1, -1):
         word = prefix[index]
+        if word.isdigit():
+            numbered = True  # parent1_name, guardian2_email: a digit numbers the owner
+            continue
         if word in config.neutral or word in config.masking:
             continue
         if leaf is not None and index < leaf <= start and index > 0 and word in config.semantic["key_words"]:
@@ -268,8 +272,9 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
             continue  # a table abbreviation (c_name in customer, ca_zip in customer_address), not an owner
         owner = word
         singular = word[:-1] if word.endswith("s") else word
-        if word in config.person_words or singular in config.person_words:
-            owner_kind = "person"
+        if word in config.person_words or singular in config.person_words or (
+                numbered and word in config.ambiguous_owners):
+            owner_kind = "person"  # (parent1: companies are not numbered, a family's parents are)
         elif (word in config.organisation_words or singular in config.organisation_words
               or word in config.machine_words):
             owner_kind = "organisation"  # a company's, or a network element's (sgsn_address, gateway_address)
@@ -374,6 +379,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         if hit.owner is not None and hit.owner == entity_head and (
                 capsule_kind == "person" or (capsule_kind == "organisation" and own_organisation)):
             owner_kind = capsule_kind  # CustomerName in customers that are companies (they have contact persons)
+        elif owner_kind == "organisation" and capsule_kind == "person" and hit.owner in config.ambiguous_owners:
+            owner_kind = "unknown"  # parent_name, partner_email in a table about people: a company's or a person's
         said = f"name matches {hit.pii_type} pattern '{hit.pattern}' ({hit.strength})"
         if message_type and not hit.veto:
             continue  # the whole name is a header field of a table of messages: that reading wins (to_address)
@@ -404,6 +411,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             elif owner_kind == "none" and capsule_kind == "person":
                 weight = w["person"] + w["person_capsule"]
                 notes.append(f"the table is about people ({why})" if why else "the capsule is about people")
+            elif owner_kind == "none" and health and hit.pii_type == "health":
+                # a table of patients' clinical records (vital signs keyed by the patient): its height, weight and
+                # smoking status are the patient's
+                weight = w["person"] + w["person_capsule"]
+                notes.append("the table holds patients' clinical records")
             else:
                 # Not a veto: a description that names a person can still carry it.
                 whose = (f"'{hit.owner}' before it is not known to be a person" if hit.owner

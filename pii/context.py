@@ -78,7 +78,8 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     # call_center, mail_server: a place of business named after what it handles holds neither calls nor messages
     head_organisation = bool(heads) and heads[-1] in config.organisation_words
     calls = not head_organisation and not name_words.isdisjoint(config.table_call_words)
-    messages = calls or (not head_organisation and not name_words.isdisjoint(config.table_message_words))
+    messages = (calls or (not head_organisation and not name_words.isdisjoint(config.table_message_words))
+                or _message_header(column_names, config))
     place, per_area = _place(heads, config)
     if place and (kind == "neutral" or per_area):
         # postal_codes, cities: each row is a place, so its coordinates and postal code are no person's
@@ -130,6 +131,21 @@ def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:
                 if i + 1 >= size and tuple(heads[i - size + 1 : i + 1]) in config.table_place_words:
                     return " ".join(heads[i - size + 1 : i + 1]), True
     return "", False
+
+
+def _message_header(column_names: Sequence[str], config: PiiConfig) -> bool:
+    """Whether a column is a header only a stored message has (``in_reply_to``): the table holds messages. One
+    substring test per table on its joined column names; only a table holding a header's longest word has its
+    columns tokenised."""
+    headers = config.table_message_headers
+    if not headers:
+        return False
+    joined = "\n".join(column_names).lower()
+    longest = [max(header, key=len) for header in headers]
+    if not any(word in joined for word in longest):
+        return False
+    return any(match_tokens(tokenize_column_name(column, config=config), config) in headers for column in column_names
+               if any(word in column.lower() for word in longest))
 
 
 def _health_key(tokens: tuple[str, ...], config: PiiConfig) -> bool:

@@ -132,9 +132,11 @@ class PiiConfig:
     table_health_skip: frozenset[str] = frozenset()
     table_message_words: frozenset[str] = frozenset()
     table_call_words: frozenset[str] = frozenset()  # a table of calls or texts: its header fields hold phone numbers
+    table_message_headers: frozenset[tuple[str, ...]] = frozenset()  # a column only a stored message has (in_reply_to)
     table_place_words: frozenset[tuple[str, ...]] = frozenset()  # a table of places: its coordinates are no person's
     table_place_statistics: frozenset[str] = frozenset()  # zip_stats: statistics per area are a place's too
     machine_words: frozenset[str] = frozenset()  # network elements: their addresses are no person's
+    ambiguous_owners: frozenset[str] = frozenset()  # parent, partner: a person's in a table about people
     message_fields: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     held_in: Mapping[str, str] = field(default_factory=dict)  # data type name -> the type its values are (inet)
     # Words a short or truncated token may stand for (tele: telephone), and their consonant skeletons (phn: phone).
@@ -309,7 +311,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                           "suffix_stop", "masking", "neutral", "ignore_trailing")}
 
     ctx = r.mapping(top.get("context"), "context",
-                    allowed=("person", "organisation", "capsule_prefixes", "generic_heads", "machines"))
+                    allowed=("person", "organisation", "capsule_prefixes", "generic_heads", "machines",
+                             "ambiguous_owners"))
     person_words = frozenset(r.words(ctx.get("person"), "context.person"))
     organisation_words = frozenset(r.words(ctx.get("organisation"), "context.organisation"))
     capsule_prefixes = frozenset(r.words(ctx.get("capsule_prefixes"), "context.capsule_prefixes"))
@@ -420,8 +423,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
     tc = r.mapping(top.get("table_context"), "table_context",
                    allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types", "mixed_flags",
                             "contact_person_keys", "activity_words",
-                            "message_words", "call_words", "message_fields", "health_words", "health_keys",
-                            "health_fields", "health_skip", "place_words", "place_statistics"))
+                            "message_words", "call_words", "message_fields", "message_headers", "health_words",
+                            "health_keys", "health_fields", "health_skip", "place_words", "place_statistics"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -562,10 +565,13 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
         table_message_words=frozenset(r.words(tc.get("message_words"), "table_context.message_words")),
         table_call_words=frozenset(r.words(tc.get("call_words"), "table_context.call_words")),
+        table_message_headers=frozenset(tuple(w.split()) for w in r.words(tc.get("message_headers"),
+                                                                          "table_context.message_headers")),
         table_place_words=frozenset(tuple(w.split()) for w in r.words(tc.get("place_words"),
                                                                       "table_context.place_words")),
         table_place_statistics=frozenset(r.words(tc.get("place_statistics"), "table_context.place_statistics")),
         machine_words=frozenset(r.words(ctx.get("machines"), "context.machines")),
+        ambiguous_owners=frozenset(r.words(ctx.get("ambiguous_owners"), "context.ambiguous_owners")),
         message_fields=message_fields,
         held_in=held_in,
         reading_targets=frozenset(targets),

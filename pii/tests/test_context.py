@@ -435,3 +435,62 @@ def test_a_table_named_with_an_abbreviated_person_word_is_about_people(config, t
     assert classify(config, table, ["id", "name"], "name").pii_type == "person_name"
     # only the head noun is read so: grp_events is about events, not a group
     assert table_context(name="grp_events", description=None, column_names=["id"], config=config).kind == "neutral"
+
+
+def test_a_table_with_a_reply_header_holds_messages_whatever_its_name(config):
+    columns = ["id", "thread_id", "from", "to", "cc", "subject", "in_reply_to", "body"]
+    for name in ("from", "to", "cc"):
+        assert classify(config, "helpdesk_posts", columns, name).pii_type == "email", name
+    assert classify(config, "helpdesk_posts", columns, "subject").pii_type is None
+    # the same header words without the reply header are not addresses (a shipment's from and to)
+    assert classify(config, "helpdesk_posts", ["id", "from", "to", "subject"], "from").pii_type is None
+
+
+def test_vital_signs_and_smoking_of_a_table_of_clinical_records_are_health(config):
+    columns = ["vital_id", "patient_id", "measured_at", "ht", "wt", "systolic", "diastolic", "smoking"]
+    for name in ("ht", "wt", "systolic", "diastolic", "smoking"):
+        assert classify(config, "patient_vitals", columns, name).pii_type == "health", name
+    # a product's weight and a shop's smoking area are no one's health
+    assert classify(config, "products", ["product_id", "wt", "ht"], "wt").pii_type is None
+    assert classify(config, "venues", ["venue_id", "name", "smoking"], "smoking").pii_type is None
+
+
+def test_a_diagnosis_s_type_and_origin_are_the_record_s_not_the_diagnosis(config):
+    columns = ["diagnosis_id", "patient_id", "dx", "dx_type", "dx_origin", "diagnosis_type"]
+    assert classify(config, "diagnoses", columns, "dx").pii_type == "health"
+    for name in ("dx_type", "dx_origin", "diagnosis_type"):
+        assert classify(config, "diagnoses", columns, name).pii_type is None, name
+
+
+def test_a_table_of_departments_is_about_an_organisation_and_its_phone_is_the_department_s(config):
+    columns = ["dept_id", "dept_name", "leader", "phone", "email", "status"]
+    assert classify(config, "sys_dept", columns, "dept_name").pii_type is None
+    assert classify(config, "sys_dept", columns, "phone").pii_type is None
+
+
+def test_a_source_system_s_raw_value_of_a_clinical_record_is_still_health(config):
+    columns = ["vital_id", "patient_id", "smoking", "raw_smoking", "raw_tobacco_type"]
+    for name in ("raw_smoking", "raw_tobacco_type"):
+        assert classify(config, "patient_vitals", columns, name).pii_type == "health", name
+
+
+def test_a_numbered_parent_is_a_person_and_a_parent_company_is_not(config):
+    columns = ["application_id", "surname", "dob", "parent1officialName", "parent2email", "parent_name"]
+    for name in ("parent1officialName", "parent2email"):
+        assert classify(config, "application_forms", columns, name).pii_type in ("person_name", "email"), name
+    assert classify(config, "application_forms", columns, "parent1officialName").pii_type == "person_name"
+    # in a table about organisations an unnumbered parent is the parent company
+    assert classify(config, "accounts", ["account_id", "name", "parent_name"], "parent_name").pii_type is None
+
+
+def test_a_company_s_email_is_the_company_s_but_a_partner_s_in_a_table_about_people_still_counts(config):
+    columns = ["application_id", "surname", "dob", "email", "companyEmail", "partner_email"]
+    assert classify(config, "application_forms", columns, "companyEmail").pii_type is None
+    assert classify(config, "application_forms", columns, "email").pii_type == "email"
+    assert classify(config, "application_forms", columns, "partner_email").pii_type == "email"
+
+
+def test_the_file_a_clinical_record_was_loaded_from_is_not_health(config):
+    columns = ["condition_id", "patient_id", "source_code", "file_name"]
+    assert classify(config, "conditions", columns, "source_code").pii_type == "health"
+    assert classify(config, "conditions", columns, "file_name").pii_type is None

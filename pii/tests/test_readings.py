@@ -384,3 +384,31 @@ def test_a_network_element_s_address_is_not_a_person_s_even_in_an_inet_column(co
     # the subscriber's own address beside it still is
     framed = classify(config, "framed_ip_address", table="radius_accounting", columns=columns, data_type="inet")
     assert framed.pii_type == "ip_address"
+
+
+@pytest.mark.parametrize(("name", "pii_type"), [("hispanic", "ethnicity"), ("raw_hispanic", "ethnicity"),
+                                                ("hispanic_or_latino", "ethnicity"), ("emp_smoker", "health"),
+                                                ("tobacco_use", "health"), ("context_device_name", "device_id"),
+                                                ("nameInCharacters", "person_name"), ("native_name", "person_name"),
+                                                ("foursquare", "username")])
+def test_census_ethnicity_smoking_and_a_device_s_own_name_in_a_table_about_people(config, name, pii_type):
+    columns = [name, "email", "date_of_birth"]
+    assert classify(config, name, table="stg_people", columns=columns).pii_type == pii_type
+
+
+def test_a_tax_number_or_birthplace_said_only_by_the_description_is_read(config):
+    context = table_context(name="pa_payees", description=None, column_names=["pernr", "stcd1", "gbort"],
+                            config=config)
+    for name, description, pii_type in (("stcd1", "Tax Number 1", "tax_id"), ("gbort", "Birthplace", "nationality")):
+        result = classify_column(name=name, data_type=None, description=description, meta={}, tags=(),
+                                 config=config, capsule_name="pa_payees", table=context)
+        assert result.pii_type == pii_type, name
+
+
+@pytest.mark.parametrize(("description", "pii_type"), [("Initials", "person_name"), ("Complete Name", "person_name"),
+                                                       ("Name at Birth", "person_name"), ("House Number", "address")])
+def test_a_person_s_name_or_house_number_said_only_by_the_description_is_read(config, description, pii_type):
+    context = table_context(name="pa_personal", description=None, column_names=["pernr", "xfld"], config=config)
+    result = classify_column(name="xfld", data_type=None, description=description, meta={}, tags=(), config=config,
+                             capsule_name="pa_personal", table=context)
+    assert result.pii_type == pii_type
