@@ -149,15 +149,24 @@ def _name_hits(name: str, abbreviation: str, config: PiiConfig,
                prefix: str = "") -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
     """Find every pattern in the name (longest match first, left to right) and judge its context. ``prefix`` is
     the table's own column prefix (pat_ in a table of patients): dropped, it says nothing of whose value it is.
-    Memoised: the same name recurs in many tables, and a table's context reads every column's hits."""
-    key = (name, abbreviation, prefix)
-    cached = config._hits.get(key)
-    if cached is not None:
-        return cached
-    if len(config._hits) > _CACHE_LIMIT:
-        config._hits.clear()
-    config._hits[key] = found = _find_hits(name, abbreviation, config, prefix)
-    return found
+    Memoised: the same name recurs in many tables, and a table's context reads every column's hits.
+
+    The table's abbreviation only changes a reading whose tokens start with it (``ca_zip`` in customer_address),
+    so the memo holds one entry per name and prefix, and a second one only for those names."""
+    hits = config._hits
+    key = (name, prefix) if prefix else name
+    found = hits.get(key)
+    if found is None:
+        if len(hits) > _CACHE_LIMIT:
+            hits.clear()
+        hits[key] = found = _find_hits(name, "", config, prefix)
+    if not abbreviation or not found[0] or found[0][0] != abbreviation:
+        return found  # which words and patterns are read never depends on the abbreviation, only whose they are
+    key = (name, prefix, abbreviation)
+    own = hits.get(key)
+    if own is None:
+        hits[key] = own = _find_hits(name, abbreviation, config, prefix)
+    return own
 
 
 def _find_hits(name: str, abbreviation: str, config: PiiConfig,
