@@ -904,7 +904,7 @@ def classify_column(
 
     held_in = _held_in(data_type, config)
     if not name_ev and not (facts and facts.hits) and not meta and not tags and not extra_evidence and not held_in:
-        return Classification(None, 0.0, (), None, semantic, False)  # most columns: nothing to weigh
+        return _UNWEIGHED[semantic]  # most columns: nothing to weigh
 
     explicit, verdict, verdict_signal, meta_masked = _explicit(meta or {}, tags or (), config)
     evidence.extend(explicit)
@@ -1062,6 +1062,11 @@ def classify_column(
         return Classification(best_type, round(best_score, 4), ev, decider.signal,
                               _suppress(semantic, best_type, config), _masked(inferred[best_type]))
     return Classification(None, round(best_score, 4), ev, None, semantic, False)
+
+
+# The verdict of a column with nothing to weigh, one per semantic type: shared (a Classification is frozen), since
+# building one costs more than the rest of such a column's classification.
+_UNWEIGHED = {semantic: Classification(None, 0.0, (), None, semantic, False) for semantic in (None, *SEMANTIC_TYPES)}
 
 
 def _score(items: list[Evidence], config: PiiConfig) -> float:
