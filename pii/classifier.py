@@ -149,15 +149,24 @@ def _name_hits(name: str, abbreviation: str, config: PiiConfig,
                prefix: str = "") -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
     """Find every pattern in the name (longest match first, left to right) and judge its context. ``prefix`` is
     the table's own column prefix (pat_ in a table of patients): dropped, it says nothing of whose value it is.
-    Memoised: the same name recurs in many tables, and a table's context reads every column's hits."""
-    key = (name, abbreviation, prefix)
-    cached = config._hits.get(key)
-    if cached is not None:
-        return cached
-    if len(config._hits) > _CACHE_LIMIT:
-        config._hits.clear()
-    config._hits[key] = found = _find_hits(name, abbreviation, config, prefix)
-    return found
+    Memoised: the same name recurs in many tables, and a table's context reads every column's hits.
+
+    The table's abbreviation only changes a reading whose tokens start with it (``ca_zip`` in customer_address),
+    so the memo holds one entry per name and prefix, and a second one only for those names."""
+    hits = config._hits
+    key = (name, prefix) if prefix else name
+    found = hits.get(key)
+    if found is None:
+        if len(hits) > _CACHE_LIMIT:
+            hits.clear()
+        hits[key] = found = _find_hits(name, "", config, prefix)
+    if not abbreviation or not found[0] or found[0][0] != abbreviation:
+        return found  # which words and patterns are read never depends on the abbreviation, only whose they are
+    key = (name, prefix, abbreviation)
+    own = hits.get(key)
+    if own is None:
+        hits[key] = own = _find_hits(name, abbreviation, config, prefix)
+    return own
 
 
 def _find_hits(name: str, abbreviation: str, config: PiiConfig,
@@ -337,17 +346,20 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
     ``why`` says why the table is about people (for the evidence). Memoised: both repeat across a project.
     """
-    if not messages and not health:
-        tokens, hits = _name_hits(name, abbreviation, config, prefix)
-        if not hits:
-            return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
+    tokens, hits = _name_hits(name, abbreviation, config, prefix)
+    if not hits and not messages and not health:
+        return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
+    # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
+    if entity_head is not None and all(hit.owner != entity_head for hit in hits):
+        entity_head = None
+    if abbreviation and (not tokens or tokens[0] != abbreviation):
+        abbreviation = ""
     key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls, own_organisation)
     cached = config._names.get(key)
     if cached is not None:
         return cached
     if len(config._names) > _CACHE_LIMIT:
         config._names.clear()
-    tokens, hits = _name_hits(name, abbreviation, config, prefix)
     w = config.weights
     out: list[Evidence] = []
     # How the name was read, when it took more than splitting it: abbreviations, glued English words, the prefix.
@@ -879,7 +891,6 @@ def classify_column(
 
     Memoises per name, description, data type and capsule; a call costs a few microseconds when warm.
     """
-    w = config.weights
     if table is not None:
         capsule_kind, entity, messages, why = table.kind, table.entity, table.messages, table.reason
         health, place = table.health, table.place
@@ -887,7 +898,6 @@ def classify_column(
         (capsule_kind, entity), messages, why, health = _capsule_facts(capsule_name, config), False, "", False
         place = False
     family = _type_family(data_type, config)
-    evidence: list[Evidence] = []
     type_hint_family = None
 
     abbreviation = _initials(entity)
@@ -907,8 +917,33 @@ def classify_column(
 
     held_in = _held_in(data_type, config)
     if not name_ev and not (facts and facts.hits) and not meta and not tags and not extra_evidence and not held_in:
-        return Classification(None, 0.0, (), None, semantic, False)  # most columns: nothing to weigh
+        return _UNWEIGHED[semantic]  # most columns: nothing to weigh
+    if meta or tags or extra_evidence or capsule_meta:
+        return _weigh(name_ev, tokens, rejected_lookalike, facts, family, type_hint_family, semantic, held_in,
+                      data_type, place, auto_detect, meta, tags, extra_evidence, capsule_meta, config)
+    # Nothing but the column's own name, description and type: the name's evidence already holds all that the
+    # table says of it, so columns that repeat these (the same name in many tables) share one verdict.
+    key = (name_ev, tokens, rejected_lookalike, description, data_type, semantic, place, auto_detect)
+    verdicts = config._verdicts
+    found = verdicts.get(key)
+    if found is None:
+        if len(verdicts) > _CACHE_LIMIT:
+            verdicts.clear()
+        verdicts[key] = found = _weigh(name_ev, tokens, rejected_lookalike, facts, family, type_hint_family,
+                                       semantic, held_in, data_type, place, auto_detect, None, None, (), None,
+                                       config)
+    return found
 
+
+def _weigh(name_ev: tuple[Evidence, ...], tokens: tuple[str, ...], rejected_lookalike: bool,
+           facts: _DescriptionFacts | None, family: str, type_hint_family: str | None, semantic: str | None,
+           held_in: str | None, data_type: str | None, place: bool, auto_detect: bool, meta: Mapping | None,
+           tags: Sequence[str] | None, extra_evidence: Sequence[Evidence], capsule_meta: Mapping | None,
+           config: PiiConfig) -> Classification:
+    """The verdict of a column with something to weigh (``classify_column``'s steps 1 and 2), from the name's
+    evidence, the description's facts and the data type's family."""
+    w = config.weights
+    evidence: list[Evidence] = []
     explicit, verdict, verdict_signal, meta_masked = _explicit(meta or {}, tags or (), config)
     evidence.extend(explicit)
     steward = [e for e in extra_evidence if e.signal == "steward"]
@@ -1065,6 +1100,11 @@ def classify_column(
         return Classification(best_type, round(best_score, 4), ev, decider.signal,
                               _suppress(semantic, best_type, config), _masked(inferred[best_type]))
     return Classification(None, round(best_score, 4), ev, None, semantic, False)
+
+
+# The verdict of a column with nothing to weigh, one per semantic type: shared (a Classification is frozen), since
+# building one costs more than the rest of such a column's classification.
+_UNWEIGHED = {semantic: Classification(None, 0.0, (), None, semantic, False) for semantic in (None, *SEMANTIC_TYPES)}
 
 
 def _score(items: list[Evidence], config: PiiConfig) -> float:

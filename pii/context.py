@@ -162,8 +162,11 @@ def _column_prefix(name: str | None, column_names: Sequence[str], config: PiiCon
     if not name or len(column_names) < 3:
         return ""
     firsts: dict[str, int] = {}
+    read = config._tokens  # tokenize_column_name's memo, read directly: this loop sees every column of a project
     for column in column_names:
-        tokens = tokenize_column_name(column, config=config)
+        tokens = read.get(column)
+        if tokens is None:
+            tokens = tokenize_column_name(column, config=config)
         if len(tokens) > 1:
             firsts[tokens[0]] = firsts.get(tokens[0], 0) + 1
     if not firsts:
@@ -241,7 +244,7 @@ def _plural(column: str, config: PiiConfig) -> bool:
 def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") -> _Siblings:
     """What the columns of a table say: which personal fields they hold (by a strong name match), and whether
     one of them names an organisation (the table is then about organisations unless a person's own field is
-    there too)."""
+    there too). Each column's part is memoised per name and prefix (``_column_says``): most say nothing."""
     personal: list[str] = []
     contact: set[str] = set()
     activity: set[str] = set()
@@ -250,36 +253,30 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     named = False  # a column that is a person's name when the table is about people (name, display_name)
     own_email = False
     contact_person = False
+    memo = config._siblings.get(prefix)
+    if memo is None:
+        memo = config._siblings[prefix] = {}
     for column in column_names:
-        tokens, hits = _name_hits(column, "", config, prefix)
-        named = named or any(hit.pii_type == "person_name" and hit.strength == "person" and not hit.veto
-                             and hit.owner is None and hit.last for hit in hits)  # name, billing_details.name
-        # the row's own email (email, email_address), not someone else's beside it (owner_email, manager_email)
-        own_email = own_email or any(hit.pii_type == "email" and hit.owner is None and not hit.veto
-                                     and not hit.unknown_suffix for hit in hits)
-        if mixed is None and tokens in config.table_mixed_flags:
+        says = memo.get(column)
+        if says is None:
+            if len(memo) > _CACHE_LIMIT:
+                memo.clear()
+            says = memo[column] = _column_says(column, config, prefix)
+        if says is _NOTHING:
+            continue
+        named = named or says.named
+        own_email = own_email or says.own_email
+        if mixed is None and says.mixed:
             mixed = column
-        if tokens and tokens[-1] in config.table_contact_person_ends and tuple(
-                t for t in tokens if t not in config.neutral) in config.table_contact_person_keys:
+        if says.contact_person:
             contact_person = True  # Sales.Customers with a PrimaryContactPersonID: the customers are companies
             organisation = organisation or column
-        if organisation is None and tokens and tokens[0] in config.organisation_words and (
-                len(tokens) == 1 or tokens[1:] in _OWN_ORGANISATION_FIELDS) and not _plural(column, config):
-            # the row's own organisation (its name or its website); companies, accounts: the ones it belongs to
+        if organisation is None and says.organisation:
             organisation = column
-        for hit in hits:
-            if hit.pii_type is None or hit.veto or hit.unknown_suffix or hit.strength not in ("strong", "medium"):
-                continue
-            if hit.owner_kind == "organisation":
-                continue
-            if hit.pii_type in config.table_person_types:
-                personal.append(hit.pii_type)
-                own_person = True
-            elif hit.pii_type in config.table_contact_types:
-                contact.add(hit.pii_type)
-                own_person = own_person or hit.pii_type == "person_name"
-            elif hit.pii_type in config.table_activity_types:
-                activity.add(hit.pii_type)
+        personal.extend(says.personal)
+        contact.update(says.contact)
+        activity.update(says.activity)
+        own_person = own_person or says.own_person
     if personal:
         people = ", ".join(sorted(set(personal)))
     elif len(contact) >= 2:
@@ -294,3 +291,55 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         people = None
     return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person,
                      entry=named and own_email)
+
+
+@dataclass(frozen=True, slots=True)
+class _ColumnSays:
+    """What one column name says of its table (see ``_siblings``)."""
+
+    named: bool  # a person's name when the table is about people (name, billing_details.name)
+    own_email: bool  # the row's own email (email, email_address), not someone else's (owner_email)
+    mixed: bool  # tells people from organisations (is_company)
+    contact_person: bool  # a key to the row's contact person
+    organisation: bool  # the row's own organisation (its name or its website)
+    personal: tuple[str, ...]  # the PII types of a person's own fields (date_of_birth, gender)
+    contact: tuple[str, ...]  # the PII types of contact fields (email, phone)
+    activity: tuple[str, ...]  # the PII types of someone's activity (ip_address, device_id)
+    own_person: bool  # a field only a person has
+
+
+_NOTHING = _ColumnSays(False, False, False, False, False, (), (), (), False)
+
+
+def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
+    tokens, hits = _name_hits(column, "", config, prefix)
+    named = any(hit.pii_type == "person_name" and hit.strength == "person" and not hit.veto
+                and hit.owner is None and hit.last for hit in hits)
+    own_email = any(hit.pii_type == "email" and hit.owner is None and not hit.veto and not hit.unknown_suffix
+                    for hit in hits)
+    mixed = tokens in config.table_mixed_flags
+    contact_person = bool(tokens) and tokens[-1] in config.table_contact_person_ends and tuple(
+        t for t in tokens if t not in config.neutral) in config.table_contact_person_keys
+    # the row's own organisation (its name or its website); companies, accounts: the ones it belongs to
+    organisation = bool(tokens) and tokens[0] in config.organisation_words and (
+        len(tokens) == 1 or tokens[1:] in _OWN_ORGANISATION_FIELDS) and not _plural(column, config)
+    personal: list[str] = []
+    contact: list[str] = []
+    activity: list[str] = []
+    own_person = False
+    for hit in hits:
+        if hit.pii_type is None or hit.veto or hit.unknown_suffix or hit.strength not in ("strong", "medium"):
+            continue
+        if hit.owner_kind == "organisation":
+            continue
+        if hit.pii_type in config.table_person_types:
+            personal.append(hit.pii_type)
+            own_person = True
+        elif hit.pii_type in config.table_contact_types:
+            contact.append(hit.pii_type)
+            own_person = own_person or hit.pii_type == "person_name"
+        elif hit.pii_type in config.table_activity_types:
+            activity.append(hit.pii_type)
+    says = _ColumnSays(named, own_email, mixed, contact_person, organisation, tuple(personal), tuple(contact),
+                       tuple(activity), own_person)
+    return _NOTHING if says == _NOTHING else says

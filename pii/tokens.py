@@ -77,7 +77,12 @@ def _tokenize(name: str, config: PiiConfig, read: bool) -> tuple[str, ...]:
         for word in pieces:
             word = word.lower()
             if not read:
-                out.extend(_split_compound(word, config))
+                plain = config._plain_words.get(word)
+                if plain is None:
+                    if len(config._plain_words) > _CACHE_LIMIT:
+                        config._plain_words.clear()
+                    plain = config._plain_words[word] = _split_compound(word, config)
+                out.extend(plain)
                 continue
             split = words.get(word)
             if split is None:
@@ -161,11 +166,21 @@ def read_abbreviation(word: str, config: PiiConfig) -> str | None:
     Candidates that only extend another one are dropped (perso: person, not personal); of several left, one
     three times as frequent in English as the others wins (tele: telephone, not telegram), else there is no
     reading. Frequent English words (sign, nick, pat) and words under three letters are never read as
-    abbreviations.
+    abbreviations. Memoised per word (table names repeat their head nouns).
     """
     n = len(word)
     if n < 3 or n > 12 or not word.isalpha():
         return None
+    found = config._abbreviations.get(word, False)
+    if found is False:
+        if len(config._abbreviations) > _CACHE_LIMIT:
+            config._abbreviations.clear()
+        found = config._abbreviations[word] = _read_abbreviation(word, config)
+    return found
+
+
+def _read_abbreviation(word: str, config: PiiConfig) -> str | None:
+    n = len(word)
     logs = english_log_frequencies()
     if max(logs.get(word, -99.0), logs.get(word[:-1], -99.0) if word.endswith("s") else -99.0) > _COMMON_WORD_LOG:
         return None  # an English word (or its plural: bots) is itself

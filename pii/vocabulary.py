@@ -147,9 +147,11 @@ class PiiConfig:
     compounds: frozenset[str] = frozenset()
     _tokens: dict = field(default_factory=dict, repr=False, compare=False)
     _plain_tokens: dict = field(default_factory=dict, repr=False, compare=False)  # without readings (table names)
+    _plain_words: dict = field(default_factory=dict, repr=False, compare=False)  # word -> its known words (no readings)
     _words: dict = field(default_factory=dict, repr=False, compare=False)
+    _abbreviations: dict = field(default_factory=dict, repr=False, compare=False)  # word -> read_abbreviation(word)
     _names: dict = field(default_factory=dict, repr=False, compare=False)
-    _hits: dict = field(default_factory=dict, repr=False, compare=False)  # (name, abbreviation, prefix) -> hits
+    _hits: dict = field(default_factory=dict, repr=False, compare=False)  # name, (name, prefix[, abbreviation]) -> hits
     _descriptions: dict = field(default_factory=dict, repr=False, compare=False)
     _families: dict = field(default_factory=dict, repr=False, compare=False)
     _capsules: dict = field(default_factory=dict, repr=False, compare=False)
@@ -158,6 +160,8 @@ class PiiConfig:
     _readings: dict = field(default_factory=dict, repr=False, compare=False)  # word -> how the tokeniser read it
     _name_readings: dict = field(default_factory=dict, repr=False, compare=False)  # column name -> its readings
     _held: dict = field(default_factory=dict, repr=False, compare=False)  # data type -> the PII type it holds
+    _siblings: dict = field(default_factory=dict, repr=False, compare=False)  # prefix -> column name -> what it says
+    _verdicts: dict = field(default_factory=dict, repr=False, compare=False)  # a weighed column's facts -> its verdict
 
 
 # --------------------------------------------------------------------------------------------- loading

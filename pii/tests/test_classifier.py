@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import pytest
 
 from pii.classifier import Evidence, classify_column
+from pii.context import table_context
 from pii.tokens import tokenize_column_name
 from pii.vocabulary import PiiConfigError, default_pii_config, load_pii_config
 
@@ -524,6 +526,56 @@ def test_mattermost_columns_tagged_pii_are_found_without_the_tags(config):
     assert tagged >= 30
     # country_name is tagged too; the vocabulary treats a country as coarse location, not PII.
     assert found >= tagged - 2
+
+
+def _forget(config) -> None:
+    """Empty every memo the classifier keeps on the config, as if the process had just started."""
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if field.name.startswith("_") and isinstance(value, dict):
+            value.clear()
+
+
+@pytest.mark.shared
+def test_memoised_verdicts_are_those_of_a_cold_classifier():
+    """Classifying a whole real project with one config shares memo entries between columns and tables (a name's
+    hits, a table's column facts, a weighed verdict); each column classified from empty memos, with its table's
+    context built from empty memos too, must get the same verdict, evidence included."""
+    path = SHARED / "dbt" / "mattermost-analytics" / "manifest.json"
+    if not path.exists():
+        pytest.skip("../shared/dbt is not available")
+    manifest = json.loads(path.read_text())
+    tables = []
+    for node in manifest["nodes"].values():
+        columns = list((node.get("columns") or {}).values())
+        if node.get("resource_type") in ("model", "seed", "snapshot") and columns:
+            tables.append((node["name"], node.get("description") or None, node.get("meta") or None, columns))
+    config = load_pii_config()
+
+    def verdicts(*, cold: bool) -> list:
+        out = []
+        for name, description, meta, columns in tables:
+            if cold:
+                _forget(config)
+            table = table_context(name=name, description=description, column_names=[c["name"] for c in columns],
+                                  config=config)
+            for col in columns:
+                # the manifests seldom declare a type: each name is also read as text, a number and a flag
+                for data_type in (col.get("data_type"), "varchar", "integer", "boolean"):
+                    if cold:
+                        _forget(config)
+                    out.append(classify(config, col["name"], data_type, col.get("description"), col.get("meta") or {},
+                                        tuple(col.get("tags") or ()), capsule_name=name, capsule_meta=meta,
+                                        table=table))
+        return out
+
+    warm = verdicts(cold=False)
+    shared_verdicts = len(config._verdicts)
+    cold = verdicts(cold=True)
+    assert len(warm) > 4 * 3000 and sum(v.is_pii for v in warm) > 100
+    assert shared_verdicts < sum(bool(v.evidence) for v in warm)  # weighed columns did share verdicts
+    assert [(v.pii_type, v.confidence, v.evidence, v.detected_by, v.semantic_type, v.masked) for v in warm] == [
+        (v.pii_type, v.confidence, v.evidence, v.detected_by, v.semantic_type, v.masked) for v in cold]
 
 
 # ------------------------------------------------------------------------------------------------ lineage and paths
