@@ -43,3 +43,19 @@ def job_details(*, job: IngestionJob) -> list[tuple[str, str]]:
     for step, seconds in ((job.stats or {}).get("timings") or {}).items():
         rows.append((f"Time to {step}", f"{float(seconds):.2f} s"))
     return rows
+
+
+def node_digests_known(project: str) -> dict[str, tuple[str, int]]:
+    """By dbt unique_id, the node digest and column count stored for the capsules of ``project`` (a lean re-ingest
+    keeps those whose node has that digest: ``ingestion.models.NodeDigest``); two queries."""
+    from catalog.models import Capsule
+    from ingestion.models import NodeDigest
+
+    ids = dict(Capsule.objects.filter(source_system__name=project[:100]).values_list("id", "unique_id"))
+    return {
+        ids[pk]: (digest, columns)
+        for pk, digest, columns in NodeDigest.objects.filter(capsule_id__in=list(ids)).values_list(
+            "capsule_id", "digest", "column_count"
+        )
+        if ids.get(pk)
+    }

@@ -50,6 +50,8 @@ class ChangesetRecording:
     # set by the caller after the load: capsules whose columns the loader kept (their inputs are unchanged)
     kept_column_urns: set[str] = field(default_factory=set)
     parsed: ParsedProject | None = None
+    # URNs the recorded changes name (None when nothing was compared: a first ingestion)
+    recorded_urns: set[str] | None = None
 
     def columns_before_load(self, urns: Iterable[str]) -> None:
         """The loader's hook, before it writes: read the stored columns of the capsules whose columns it may
@@ -104,7 +106,11 @@ def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator
             base = recording.base
             # Columns the loader kept are stored as they were: the same on both sides, not built from the records.
             same = {urn: base.capsules[urn].columns for urn in recording.kept_column_urns if urn in base.capsules}
-            diff = diff_states(base, state_from_parsed(parsed, conventions=conventions_load(), same_columns=same))
+            # Capsules the parser kept are as stored: the stored state's own objects, so the diff finds them equal
+            kept = {capsule.urn: base.capsules[capsule.urn] for capsule in parsed.kept}
+            diff = diff_states(base, state_from_parsed(parsed, conventions=conventions_load(), same_columns=same,
+                                                       kept=kept))  # fmt: skip
+        recording.recorded_urns = {c.urn for c in diff.changes} | {c.base_urn for c in diff.changes if c.base_urn}
         recording.base = None
         at = job.started_at or timezone.now()
         rows = [
