@@ -149,11 +149,11 @@ def merge_artifacts(
         matched_catalog = 0
         for unique_id, node in manifest.resources.items():
             catalog_entry = catalog_entries.get(unique_id)
-            tests = tests_by_capsule.get(unique_id, ())
-            digest = _node_digest(unique_id, node, catalog_entry, tests, manifest.tests, groups) if lean else None
+            attached = tests_by_capsule.get(unique_id, ())
+            digest = _node_digest(unique_id, node, catalog_entry, attached, manifest.tests, groups) if lean else None
             stored = known.get(unique_id) if digest is not None else None
             if stored is not None and stored[0] == digest:
-                capsule = _kept(unique_id=unique_id, node=node, catalog_entry=catalog_entry, tests=tests,
+                capsule = _kept(unique_id=unique_id, node=node, catalog_entry=catalog_entry, tests=attached,
                                 group_owners=group_owners, owners=owners, digest=digest, columns=stored[1])  # fmt: skip
                 kept_any = True
             else:
@@ -161,7 +161,7 @@ def merge_artifacts(
                     unique_id=unique_id,
                     node=node,
                     catalog_entry=catalog_entry,
-                    tests=tests,
+                    tests=attached,
                     result=results.get(unique_id),
                     statuses_apply=statuses_apply,
                     group_owners=group_owners,
