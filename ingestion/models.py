@@ -211,7 +211,7 @@ class NodeDigest(models.Model):
     (``ingestion.loader``). Keyed by the capsule's id without a foreign key, as ColumnsDigest."""
 
     capsule_id = models.UUIDField(primary_key=True)
-    digest = models.CharField(max_length=32)
+    digest = models.CharField(max_length=40)
     key = models.CharField(max_length=32)
     column_count = models.PositiveIntegerField()
 

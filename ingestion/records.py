@@ -234,7 +234,7 @@ class CapsuleRecord:
     # MD5 of everything the columns are built from (the YAML's and the warehouse's columns, the constraints, the
     # column tests, the URN); None when building them warns (the warning must be given each time)
     columns_digest: str | None = None
-    # MD5 of everything this record is built from (the node's JSON, its catalog entry, its tests, the groups), when
+    # SHA-1 of everything this record is built from (the node's JSON, its catalog entry, its tests, the groups), when
     # the parse was asked for digests (``parse_dbt_artifacts(known=...)``); None otherwise or when unwritable
     node_digest: str | None = None
 

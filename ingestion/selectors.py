@@ -51,10 +51,11 @@ def node_digests_known(project: str) -> dict[str, tuple[str, int]]:
     from catalog.models import Capsule
     from ingestion.models import NodeDigest
 
-    ids = dict(Capsule.objects.filter(source_system__name=project[:100]).values_list("id", "unique_id"))
+    capsules = Capsule.objects.filter(source_system__name=project[:100])
+    ids = dict(capsules.values_list("id", "unique_id"))
     return {
         ids[pk]: (digest, columns)
-        for pk, digest, columns in NodeDigest.objects.filter(capsule_id__in=list(ids)).values_list(
+        for pk, digest, columns in NodeDigest.objects.filter(capsule_id__in=capsules.values("id")).values_list(
             "capsule_id", "digest", "column_count"
         )
         if ids.get(pk)

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
             name='NodeDigest',
             fields=[
                 ('capsule_id', models.UUIDField(primary_key=True, serialize=False)),
-                ('digest', models.CharField(max_length=32)),
+                ('digest', models.CharField(max_length=40)),
                 ('key', models.CharField(max_length=32)),
                 ('column_count', models.PositiveIntegerField()),
             ],
