@@ -205,12 +205,14 @@ def state_from_parsed(
     layers and domains dbt does not name are inferred as the loader infers them. ``same_columns`` gives, by URN,
     the columns of capsules known to be those another state holds (the loader kept them: same inputs), which are
     then not built from the records. ``kept`` gives, by URN, the states of the capsules the parser kept (no record:
-    ``ParsedProject.kept``), known to compare equal to what their records would give (``NodeDigest``)."""
+    ``ParsedProject.kept``), known to compare equal to what their records would give (``NodeDigest``); kept
+    capsules it lacks are left out (the other state left them out too)."""
     state = ProjectState(name=parsed.project.name, adapter=parsed.project.adapter_type, stewarded=False)
     same_columns = same_columns or {}
     for record in parsed.in_order():
         if isinstance(record, KeptCapsule):
-            state.capsules[record.urn] = kept[record.urn]  # type: ignore[index]  # a kept capsule is always stored
+            if record.urn in kept:  # type: ignore[operator]  # those left out equal on both sides are left out here
+                state.capsules[record.urn] = kept[record.urn]  # type: ignore[index]
             continue
         state.capsules[record.urn] = _capsule_state(
             record, conventions, parsed.project.name, same_columns.get(record.urn)

@@ -120,9 +120,7 @@ def test_only_the_changed_node_is_built_and_the_outcome_is_the_full_paths(
     }
 
 
-def test_a_changed_catalog_entry_of_an_unchanged_node_is_seen(
-    stored, ingest, write_json, sample_catalog, monkeypatch
-):
+def test_a_changed_catalog_entry_of_an_unchanged_node_is_seen(stored, ingest, write_json, sample_catalog, monkeypatch):
     sample_catalog["nodes"][STG_CUSTOMERS]["columns"]["customer_id"]["type"] = "VARCHAR"
     catalog = write_json("catalog.json", sample_catalog)
     built = _counting_capsule_builds(monkeypatch)
