@@ -223,3 +223,19 @@ def test_the_parser_keeps_exactly_the_nodes_whose_digest_is_known():
     assert [c.urn for c in lean.in_order()] == [c.urn for c in full.capsules]
     assert (lean.edges, lean.owners, lean.stats, lean.warnings) == (full.edges, full.owners, full.stats, full.warnings)
     assert orjson.dumps(lean.tests, default=repr) == orjson.dumps(full.tests, default=repr)
+
+
+def test_a_renamed_capsule_and_its_kept_neighbours_are_reported_as_the_full_path_reports_them(
+    stored, ingest, write_json, sample_manifest, sample_catalog, monkeypatch
+):
+    # stg_customers gets another name (another URN); the models reading it are unchanged, so kept
+    sample_manifest["nodes"][STG_CUSTOMERS]["name"] = "stg_clients"
+    sample_manifest["nodes"][STG_CUSTOMERS]["alias"] = "stg_clients"
+    columns = sample_catalog["nodes"][STG_CUSTOMERS]["columns"]
+    columns["customer_email"] = {**columns.pop("email"), "name": "customer_email"}  # and a column renamed
+    manifest, catalog = write_json("manifest.json", sample_manifest), write_json("catalog.json", sample_catalog)
+    built = _counting_capsule_builds(monkeypatch)
+    expected, got, job = _full_then_lean(ingest, manifest, catalog)
+    assert built[Capsule.objects.count() :] == [STG_CUSTOMERS]  # the lean parse built only the renamed one
+    assert got == expected
+    assert "capsule_renamed" in {c.kind for c in CapsuleChange.objects.filter(ingestion_id=job.pk)}
