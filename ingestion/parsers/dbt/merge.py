@@ -90,12 +90,13 @@ def parse_dbt_artifacts(
     catalog: bytes | None = None,
     run_results: bytes | None = None,
     project_name: str | None = None,
-    known: Callable[[str], Mapping[str, tuple[str, int]]] | None = None,
+    known: Callable[[str], Mapping[str, tuple[str, int]] | None] | None = None,
 ) -> ParsedProject:
     """Parse dbt's artifacts and merge them into one ParsedProject. Raises ParseError on unusable input.
 
     ``catalog`` and ``run_results`` are optional; pass None when there is none (empty bytes are an error).
-    ``known``, given the project's name, returns the node digests stored for it (see ``merge_artifacts``).
+    ``known``, given the project's name, returns the node digests stored for it (see ``merge_artifacts``), or None
+    when no digest is worth computing (nothing of the project is stored yet).
     Cost: dominated by orjson and by building one record per column; the garbage collector is paused.
     """
     with gc_paused():
