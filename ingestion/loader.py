@@ -159,6 +159,12 @@ def _code_key() -> bytes:
     return digest.digest()
 
 
+def code_version() -> str:
+    """The digest of the code that turns artifacts into rows (the parser, the records, this loader), in hex: the
+    salt of the parser's node digests, so that an upgrade builds every record once instead of keeping them."""
+    return _code_key().hex()
+
+
 def _columns_key(record: CapsuleRecord) -> str | None:
     """What ColumnsDigest.digest holds for a capsule built from this record: its columns' inputs and the code."""
     if record.columns_digest is None:

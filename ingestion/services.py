@@ -48,7 +48,7 @@ from dab_project.memory import gc_paused
 from ingestion import conventions as conv
 from ingestion.changes.history import changeset_recording
 from ingestion.choices import JobStage, JobStatus
-from ingestion.loader import LeanMiss, node_digests_write, project_load
+from ingestion.loader import LeanMiss, code_version, node_digests_write, project_load
 from ingestion.models import UNFINISHED, IngestionArtifact, IngestionJob
 from ingestion.parsers.dbt import ParseError, parse_dbt_artifacts
 from ingestion.progress import STEPS, JobProgress, ProgressState
@@ -647,6 +647,7 @@ def _pipeline(
                 run_results=data.get("run_results"),
                 project_name=project_name,
                 known=node_digests_known,
+                salt=code_version(),
             )
         if not parsed.kept:
             del data  # kept only while a lean parse may have to be done again in full (LeanMiss)
@@ -690,6 +691,7 @@ def _pipeline(
                         parsed = parse_dbt_artifacts(
                             manifest=data["manifest"], catalog=data.get("catalog"),
                             run_results=data.get("run_results"), project_name=project_name, known=lambda name: {},
+                            salt=code_version(),
                         )  # fmt: skip
                     with changeset_recording(parsed=parsed, job=job) as changes:
                         result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say,

@@ -239,3 +239,14 @@ def test_a_renamed_capsule_and_its_kept_neighbours_are_reported_as_the_full_path
     assert built[Capsule.objects.count() :] == [STG_CUSTOMERS]  # the lean parse built only the renamed one
     assert got == expected
     assert "capsule_renamed" in {c.kind for c in CapsuleChange.objects.filter(ingestion_id=job.pk)}
+
+
+def test_digests_stored_by_another_code_version_are_not_matched(stored, ingest, monkeypatch):
+    from ingestion import services
+
+    monkeypatch.setattr(services, "code_version", lambda: "an upgrade")
+    built = _counting_capsule_builds(monkeypatch)
+    job = ingest(manifest=stored, catalog=CATALOG, force=True)
+    assert job.status == "completed", job.error_message
+    assert len(built) == Capsule.objects.count()  # each built once: nothing kept, so no second parse
+    assert NodeDigest.objects.count() == Capsule.objects.count()  # stored again, salted with this version

@@ -91,12 +91,14 @@ def parse_dbt_artifacts(
     run_results: bytes | None = None,
     project_name: str | None = None,
     known: Callable[[str], Mapping[str, tuple[str, int]] | None] | None = None,
+    salt: str = "",
 ) -> ParsedProject:
     """Parse dbt's artifacts and merge them into one ParsedProject. Raises ParseError on unusable input.
 
     ``catalog`` and ``run_results`` are optional; pass None when there is none (empty bytes are an error).
     ``known``, given the project's name, returns the node digests stored for it (see ``merge_artifacts``), or None
-    when no digest is worth computing (nothing of the project is stored yet).
+    when no digest is worth computing (nothing of the project is stored yet); ``salt`` goes into every digest (the
+    caller's code version: digests another version stored never match).
     Cost: dominated by orjson and by building one record per column; the garbage collector is paused.
     """
     with gc_paused():
@@ -104,7 +106,8 @@ def parse_dbt_artifacts(
         catalog_data = parse_catalog(catalog) if catalog is not None else None
         run_data = parse_run_results(run_results) if run_results is not None else None
         stored = known(manifest_data.project.name) if known is not None and run_data is None else None
-        return merge_artifacts(manifest=manifest_data, catalog=catalog_data, run_results=run_data, known=stored)
+        return merge_artifacts(manifest=manifest_data, catalog=catalog_data, run_results=run_data, known=stored,
+                               salt=salt)  # fmt: skip
 
 
 def merge_artifacts(
@@ -113,6 +116,7 @@ def merge_artifacts(
     catalog: CatalogData | None = None,
     run_results: RunResultsData | None = None,
     known: Mapping[str, tuple[str, int]] | None = None,
+    salt: str = "",
 ) -> ParsedProject:
     """Build capsules, columns, tests, edges and owners from already parsed artifacts.
 
@@ -144,7 +148,7 @@ def merge_artifacts(
         catalog_entries = catalog.entries if catalog is not None else {}
 
         lean = known is not None and not results
-        groups = _json_digest(manifest.groups) if lean else None
+        groups = _json_digest((salt, manifest.groups)) if lean else None  # in every node's digest, with the salt
         nodes: list[CapsuleRecord | KeptCapsule] = []
         kept_any = False
         matched_catalog = 0
@@ -175,7 +179,7 @@ def merge_artifacts(
         nodes = [_with_canonical_owner(capsule, owners) for capsule in nodes]
         if kept_any and len({capsule.urn for capsule in nodes}) < len(nodes):
             # Two resources share a URN: which one loads depends on the order of every record; build them all.
-            return merge_artifacts(manifest=manifest, catalog=catalog, run_results=run_results, known={})
+            return merge_artifacts(manifest=manifest, catalog=catalog, run_results=run_results, known={}, salt=salt)
         capsules = [capsule for capsule in nodes if isinstance(capsule, CapsuleRecord)]
         edges = _edges(capsules=nodes, disabled=manifest.disabled, warnings=warnings)
         if catalog is not None:
