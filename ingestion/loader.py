@@ -37,8 +37,8 @@ from catalog.services import PiiValues
 from dab_project.bulk import bulk_delete, bulk_insert, bulk_update, json_text
 from dab_project.progress import counted
 from ingestion import conventions as conv
-from ingestion.models import ColumnsDigest
-from ingestion.records import CapsuleRecord, ColumnRecord, OwnerRecord, ParsedProject, TestRecord
+from ingestion.models import ColumnsDigest, NodeDigest
+from ingestion.records import CapsuleRecord, ColumnRecord, KeptCapsule, OwnerRecord, ParsedProject, TestRecord
 from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
 from pii.services import PII_FINGERPRINT_KEY, pii_new_column_classifier
 
@@ -106,6 +106,10 @@ class LoadResult:
     reclassified_column_ids: set[Any] = field(default_factory=set)  # columns whose PII classification changed
     classified_capsule_ids: set[Any] = field(default_factory=set)  # capsules whose columns PII step 1 classified
     kept_column_urns: set[str] = field(default_factory=set)  # capsules whose columns were kept unbuilt (digests)
+    # Node digests to store once the change history is known (``node_digests_write``): by URN, (id, node digest,
+    # key, column count) of the built capsules the load left untouched; and the ids whose stored row is stale.
+    quiet_nodes: dict[str, tuple] = field(default_factory=dict)
+    stale_node_ids: list = field(default_factory=list)
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -120,6 +124,11 @@ class LoadResult:
     @property
     def changed(self) -> bool:
         return any(c.changed for c in (self.capsules, self.columns, self.edges, self.tests))
+
+
+class LeanMiss(Exception):
+    """A capsule the parser kept (its node digest is the stored one) whose stored row is no longer the one that
+    digest was stored with (edited since, or another ingestion came between): parse again in full."""
 
 
 @dataclass(slots=True)
@@ -150,11 +159,39 @@ def _code_key() -> bytes:
     return digest.digest()
 
 
+def code_version() -> str:
+    """The digest of the code that turns artifacts into rows (the parser, the records, this loader), in hex: the
+    salt of the parser's node digests, so that an upgrade builds every record once instead of keeping them."""
+    return _code_key().hex()
+
+
 def _columns_key(record: CapsuleRecord) -> str | None:
     """What ColumnsDigest.digest holds for a capsule built from this record: its columns' inputs and the code."""
     if record.columns_digest is None:
         return None
     return hashlib.md5(_code_key() + record.columns_digest.encode(), usedforsecurity=False).hexdigest()
+
+
+def _lean_context(parsed: ParsedProject, conventions: conv.Conventions) -> bytes:
+    """What decides a capsule's row and its change history besides its node and the row itself: the code, the
+    conventions (layers and domains), the project's name (domain inference) and the domains by name and id."""
+    digest = hashlib.md5(_code_key(), usedforsecurity=False)
+    digest.update(repr(conventions).encode())
+    digest.update(orjson.dumps([parsed.project.name, [(n, str(i)) for n, i in Domain.objects.order_by("name")
+                                                       .values_list("name", "id")]]))  # fmt: skip
+    return digest.digest()
+
+
+def _node_key(context: bytes, owner: OwnerRecord | None, owner_ids: dict, owners: dict, stored: _Stored) -> str:
+    """NodeDigest.key: the context, the capsule's owner as parsed and the Owner row it maps to, and its row as
+    stored (hashes, owner and domain with where they came from, the stored owner's name and email)."""
+    new_owner = owner_ids.get(owner.key) if owner is not None else None
+    value = (
+        (owner.name, owner.email) if owner is not None else None, str(new_owner), owners.get(new_owner),
+        stored.content_hash, stored.columns_hash, str(stored.owner_id), owners.get(stored.owner_id),
+        str(stored.domain_id), stored.owner_source, stored.domain_source,
+    )  # fmt: skip
+    return hashlib.md5(context + orjson.dumps(value), usedforsecurity=False).hexdigest()
 
 
 def _fit(value: str | None, limit: int) -> str | None:
@@ -246,7 +283,10 @@ def project_load(
     """Upsert one parsed project; see the module docstring. Must run inside a transaction.
 
     ``before_write`` is called once everything is compared and before any capsule, column or edge is written, with
-    the URNs of the stored capsules whose columns may change (all but those kept by their digest; vanished ones too)."""
+    the URNs of the stored capsules whose columns may change (all but those kept by their digest; vanished ones too).
+
+    Capsules the parser kept (``parsed.kept``) are taken as stored, after checking that their row is still the one
+    their node digest was stored with (``NodeDigest.key``); raises LeanMiss before writing anything otherwise."""
     now = timezone.now()
     system = _source_system(parsed)
     result = LoadResult(source_system_id=system.pk)
@@ -268,7 +308,16 @@ def project_load(
         ).values_list("capsule_id", "digest", "columns_hash")
     )
     digest_writes: list[tuple] = []  # (capsule id, digest, columns hash) of columns built this time
-    foreign_urns = _urns_elsewhere([c.urn for c in parsed.capsules], system)
+    foreign_urns = _urns_elsewhere([c.urn for c in parsed.in_order()], system)
+    # Node digests (lean re-ingests): the context is read before any domain is created, as the next parse will
+    context = _lean_context(parsed, conventions)
+    owner_rows = {pk: (name, email) for pk, name, email in Owner.objects.values_list("id", "name", "email")}
+    nodes_stored = {
+        pk: (digest, key)
+        for pk, digest, key in NodeDigest.objects.filter(
+            capsule_id__in=Capsule.objects.filter(source_system=system).values("id")
+        ).values_list("capsule_id", "digest", "key")
+    }
     domains = {}
     for record in parsed.capsules:
         if record.domain:
@@ -285,7 +334,12 @@ def project_load(
     column_diffs: dict[uuid.UUID, list[tuple]] = {}  # stored capsules whose columns changed -> new column values
     retested: list[tuple[uuid.UUID, CapsuleRecord]] = []  # stored capsules whose tests may have changed
     seen: set[str] = set()
-    for record in parsed.capsules:
+    for record in parsed.in_order():
+        if isinstance(record, KeptCapsule):
+            _keep(record, stored_capsules.get(record.urn), seen=seen, foreign_urns=foreign_urns, digests=digests,
+                  nodes=nodes_stored, key=lambda s, r=record: _node_key(context, r.owner, owner_ids, owner_rows, s),
+                  result=result)  # fmt: skip
+            continue
         problem = _unloadable(record, seen, foreign_urns)
         if problem:
             result.warnings.append(problem)
@@ -361,6 +415,17 @@ def project_load(
                 column_diffs[pk] = columns
             else:
                 result.columns.unchanged += len(record.columns) if columns is None else len(columns)
+            if pk in nodes_stored:
+                result.stale_node_ids.append(pk)
+            if (
+                columns is None
+                and record.node_digest is not None
+                and (stored.content_hash, stored.owner_id, stored.domain_id) == (content_hash, owner_id, domain_id)
+            ):  # untouched by this load, its columns kept: stored as it stands (unless the change history says more)
+                result.quiet_nodes[record.urn] = (
+                    pk, record.node_digest, _node_key(context, record.owner, owner_ids, owner_rows, stored),
+                    len(record.columns),
+                )  # fmt: skip
         result.capsule_ids[record.urn] = pk
 
     stale = {urn: s.pk for urn, s in stored_capsules.items() if urn not in seen}
@@ -387,6 +452,38 @@ def project_load(
         result.capsules.removed = len(stale)
         result.removed_capsule_ids.update(stale.values())
     return result
+
+
+def _keep(
+    record: KeptCapsule, stored: _Stored | None, *, seen: set[str], foreign_urns: set[str], digests: dict,
+    nodes: dict, key: Callable[[_Stored], str], result: LoadResult,
+) -> None:  # fmt: skip
+    """Take a kept capsule as stored: its row, columns and tests are what building its record would give, so
+    nothing is compared or written. Raises LeanMiss when that cannot be vouched for."""
+    if (
+        stored is None
+        or _unloadable(record, seen, foreign_urns) is not None
+        or nodes.get(stored.pk) != (record.node_digest, key(stored))
+        or stored.pk not in digests
+        or digests[stored.pk][1] != stored.columns_hash
+    ):
+        raise LeanMiss(record.urn)
+    seen.add(record.urn)
+    result.capsule_ids[record.urn] = stored.pk
+    result.capsules.unchanged += 1
+    result.tests.unchanged += record.test_count
+    result.columns.unchanged += record.column_count
+    result.kept_column_urns.add(record.urn)
+
+
+def node_digests_write(result: LoadResult, *, recorded_urns: set[str]) -> None:
+    """Store the node digests of the capsules the load left untouched and the change history recorded nothing for
+    (``recorded_urns``: the URNs its changes name); drop the stale ones. Inside the ingestion's transaction."""
+    bulk_delete(NodeDigest._meta.db_table, result.stale_node_ids, key="capsule_id")
+    bulk_insert(
+        NodeDigest._meta.db_table, ("capsule_id", "digest", "key", "column_count"),
+        [row for urn, row in result.quiet_nodes.items() if urn not in recorded_urns],
+    )  # fmt: skip
 
 
 def _write_digests(writes: list[tuple], *, known: dict) -> None:
@@ -675,6 +772,7 @@ def _delete_capsules(capsule_ids: list) -> int:
         columns += len(column_ids)
         Violation.objects.filter(capsule_id__in=chunk)._raw_delete(connection.alias)
         ColumnsDigest.objects.filter(capsule_id__in=chunk)._raw_delete(connection.alias)
+        NodeDigest.objects.filter(capsule_id__in=chunk)._raw_delete(connection.alias)
         CapsuleLineage.objects.filter(Q(source_id__in=chunk) | Q(target_id__in=chunk))._raw_delete(connection.alias)
         Capsule.objects.filter(pk__in=chunk)._raw_delete(connection.alias)
     return columns

@@ -200,3 +200,24 @@ class ColumnsDigest(models.Model):
 
     def __str__(self) -> str:
         return f"columns of {self.capsule_id}: {self.digest}"
+
+
+class NodeDigest(models.Model):
+    """What a capsule's stored row was last found to be built from, for a lean re-ingest: the parser's
+    ``CapsuleRecord.node_digest``, and ``key``, the MD5 of everything else that decided the row and its change
+    history (the loader's code, the conventions, the project's name, the owners and domains, and the row's own
+    hashes, owner and domain as stored). Written only for capsules an ingestion left untouched with nothing
+    recorded. A re-ingest whose node has the same digest keeps the capsule without building its record
+    (``ingestion.loader``). Keyed by the capsule's id without a foreign key, as ColumnsDigest."""
+
+    capsule_id = models.UUIDField(primary_key=True)
+    digest = models.CharField(max_length=40)
+    key = models.CharField(max_length=32)
+    column_count = models.PositiveIntegerField()
+
+    class Meta:
+        db_table = "ingestion_node_digests"
+        verbose_name = "node digest"
+
+    def __str__(self) -> str:
+        return f"node of {self.capsule_id}: {self.digest}"

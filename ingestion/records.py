@@ -21,6 +21,7 @@ __all__ = [
     "CapsuleRecord",
     "ColumnRecord",
     "EdgeRecord",
+    "KeptCapsule",
     "LazyColumns",
     "OwnerRecord",
     "ParsedProject",
@@ -233,6 +234,26 @@ class CapsuleRecord:
     # MD5 of everything the columns are built from (the YAML's and the warehouse's columns, the constraints, the
     # column tests, the URN); None when building them warns (the warning must be given each time)
     columns_digest: str | None = None
+    # SHA-1 of everything this record is built from (the node's JSON, its catalog entry, its tests, the groups), when
+    # the parse was asked for digests (``parse_dbt_artifacts(known=...)``); None otherwise or when unwritable
+    node_digest: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeptCapsule:
+    """A capsule whose record was not built: its node digest is the one stored with its row, so its row is what
+    building gives (the loader checks the row is still the one stored with that digest). What the loader, the edges
+    and the counts need, without the rest."""
+
+    unique_id: str
+    urn: str
+    capsule_type: str
+    depends_on: tuple[str, ...]
+    owner: OwnerRecord | None
+    in_catalog: bool
+    column_count: int  # stored with the digest (the node's columns and catalog entry decide it)
+    test_count: int
+    node_digest: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,3 +267,11 @@ class ParsedProject:
     owners: tuple[OwnerRecord, ...]  # de-duplicated by OwnerRecord.key
     warnings: tuple[str, ...]  # what was skipped or not understood, one human sentence each
     stats: dict[str, int] = field(default_factory=dict)  # counts by kind, incl. ignored resources
+    # Capsules not built (a lean parse, ``parse_dbt_artifacts(known=...)``); ``nodes`` then holds every capsule,
+    # built or kept, in the manifest's order (empty when nothing was kept: ``capsules`` is that order).
+    kept: tuple[KeptCapsule, ...] = ()
+    nodes: tuple[CapsuleRecord | KeptCapsule, ...] = ()
+
+    def in_order(self) -> tuple[CapsuleRecord | KeptCapsule, ...]:
+        """Every capsule, built or kept, in the manifest's order."""
+        return self.nodes if self.kept else self.capsules

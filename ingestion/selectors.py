@@ -2,7 +2,8 @@
 
 from django.db.models import QuerySet
 
-from ingestion.models import IngestionJob
+from catalog.models import Capsule
+from ingestion.models import IngestionJob, NodeDigest
 
 
 def job_list() -> QuerySet[IngestionJob]:
@@ -43,3 +44,20 @@ def job_details(*, job: IngestionJob) -> list[tuple[str, str]]:
     for step, seconds in ((job.stats or {}).get("timings") or {}).items():
         rows.append((f"Time to {step}", f"{float(seconds):.2f} s"))
     return rows
+
+
+def node_digests_known(project: str) -> dict[str, tuple[str, int]] | None:
+    """By dbt unique_id, the node digest and column count stored for the capsules of ``project`` (a lean re-ingest
+    keeps those whose node has that digest: ``ingestion.models.NodeDigest``); two queries. None when the project
+    has no capsule stored: its first ingestion stores no digest, so the parser need not compute them."""
+    capsules = Capsule.objects.filter(source_system__name=project[:100])
+    ids = dict(capsules.values_list("id", "unique_id"))
+    if not ids:
+        return None
+    return {
+        ids[pk]: (digest, columns)
+        for pk, digest, columns in NodeDigest.objects.filter(capsule_id__in=capsules.values("id")).values_list(
+            "capsule_id", "digest", "column_count"
+        )
+        if ids.get(pk)
+    }

@@ -48,10 +48,11 @@ from dab_project.memory import gc_paused
 from ingestion import conventions as conv
 from ingestion.changes.history import changeset_recording
 from ingestion.choices import JobStage, JobStatus
-from ingestion.loader import project_load
+from ingestion.loader import LeanMiss, code_version, node_digests_write, project_load
 from ingestion.models import UNFINISHED, IngestionArtifact, IngestionJob
 from ingestion.parsers.dbt import ParseError, parse_dbt_artifacts
 from ingestion.progress import STEPS, JobProgress, ProgressState
+from ingestion.selectors import node_digests_known
 
 logger = structlog.get_logger(__name__)
 
@@ -639,13 +640,17 @@ def _pipeline(
         # Parsing makes millions of small acyclic objects; the cycle collector would walk them again and
         # again for nothing (measured: a third of the parse). Pause it, then exempt the records from it.
         with gc_paused():
+            # A lean parse: capsules whose node digest is the stored one are kept, not built (ingestion.loader)
             parsed = parse_dbt_artifacts(
                 manifest=data["manifest"],
                 catalog=data.get("catalog"),
                 run_results=data.get("run_results"),
                 project_name=project_name,
+                known=node_digests_known,
+                salt=code_version(),
             )
-        del data
+        if not parsed.kept:
+            del data  # kept only while a lean parse may have to be done again in full (LeanMiss)
         gc.freeze()
         timings["parse"] = time.perf_counter() - started
         cpu["parse"] = _cpu_seconds() - cpu_started
@@ -674,10 +679,27 @@ def _pipeline(
                 cpu["lock"] = _cpu_seconds() - cpu_started
                 started, cpu_started = time.perf_counter(), _cpu_seconds()
                 say("loading")
-                with changeset_recording(parsed=parsed, job=job) as changes:  # what this load changed (history)
-                    result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say,
-                                          before_write=changes.columns_before_load)  # fmt: skip
-                    changes.kept_column_urns = result.kept_column_urns
+                try:
+                    # a savepoint, for a lean load that cannot vouch for a kept capsule; the recording: the history
+                    with transaction.atomic(), changeset_recording(parsed=parsed, job=job) as changes:
+                        result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say,
+                                              before_write=changes.columns_before_load)  # fmt: skip
+                        changes.kept_column_urns = result.kept_column_urns
+                except LeanMiss as miss:  # writes nothing: parse again in full, and load that
+                    log.info("ingestion_lean_miss", urn=str(miss))
+                    with gc_paused():
+                        parsed = parse_dbt_artifacts(
+                            manifest=data["manifest"], catalog=data.get("catalog"),
+                            run_results=data.get("run_results"), project_name=project_name, known=lambda name: {},
+                            salt=code_version(),
+                        )  # fmt: skip
+                    with changeset_recording(parsed=parsed, job=job) as changes:
+                        result = project_load(parsed, job_id=job.pk, conventions=conventions, progress=say,
+                                              before_write=changes.columns_before_load)  # fmt: skip
+                        changes.kept_column_urns = result.kept_column_urns
+                data = None
+                if changes.recorded_urns is not None:
+                    node_digests_write(result, recorded_urns=changes.recorded_urns)
                 # Freed before the later steps: the records of columns not built still hold the artifacts' raw
                 # column JSON, a few hundred MB at 10,000 models that would add to conformance's peak.
                 del parsed

@@ -50,6 +50,8 @@ class ChangesetRecording:
     # set by the caller after the load: capsules whose columns the loader kept (their inputs are unchanged)
     kept_column_urns: set[str] = field(default_factory=set)
     parsed: ParsedProject | None = None
+    # URNs the recorded changes name (None when nothing was compared: a first ingestion)
+    recorded_urns: set[str] | None = None
 
     def columns_before_load(self, urns: Iterable[str]) -> None:
         """The loader's hook, before it writes: read the stored columns of the capsules whose columns it may
@@ -89,8 +91,11 @@ def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator
     if system is not None:
         with gc_paused():  # hundreds of thousands of small acyclic objects
             # Without columns nor compiled SQL (the database computes its digest): those of the capsules the load may
-            # change are read just before it writes (``columns_before_load``).
-            recording.base = project_state_read(source_system=system, pii=False, columns=False, lazy_sql=True)
+            # change are read just before it writes (``columns_before_load``). Without the capsules a lean parse
+            # kept either, unless they neighbour one it built (the loader vouches for the kept ones, or the load is
+            # done again with every record built).
+            recording.base = project_state_read(source_system=system, pii=False, columns=False, lazy_sql=True,
+                                                skip=_kept_apart(parsed))  # fmt: skip
     read_seconds = time.perf_counter() - started
     yield recording
     recording.parsed = None  # the caller frees the parsed project after the load; nothing here may keep it
@@ -104,7 +109,11 @@ def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator
             base = recording.base
             # Columns the loader kept are stored as they were: the same on both sides, not built from the records.
             same = {urn: base.capsules[urn].columns for urn in recording.kept_column_urns if urn in base.capsules}
-            diff = diff_states(base, state_from_parsed(parsed, conventions=conventions_load(), same_columns=same))
+            # Capsules the parser kept are as stored: the stored state's own objects, so the diff finds them equal
+            kept = {capsule.urn: base.capsules[capsule.urn] for capsule in parsed.kept if capsule.urn in base.capsules}
+            diff = diff_states(base, state_from_parsed(parsed, conventions=conventions_load(), same_columns=same,
+                                                       kept=kept))  # fmt: skip
+        recording.recorded_urns = {c.urn for c in diff.changes} | {c.base_urn for c in diff.changes if c.base_urn}
         recording.base = None
         at = job.started_at or timezone.now()
         rows = [
@@ -123,6 +132,16 @@ def changeset_recording(*, parsed: ParsedProject, job: IngestionJob) -> Iterator
     stats["pruned"] = history_prune()
     stats["seconds"] = round(read_seconds + time.perf_counter() - started, 3)
     recording.stats = stats
+
+
+def _kept_apart(parsed: ParsedProject) -> set[str]:
+    """URNs of the capsules a lean parse kept that no edge of the artifacts joins to a capsule it built."""
+    if not parsed.kept:
+        return set()
+    built = {capsule.urn for capsule in parsed.capsules}
+    near = {e.source_urn for e in parsed.edges if e.target_urn in built}
+    near.update(e.target_urn for e in parsed.edges if e.source_urn in built)
+    return {capsule.urn for capsule in parsed.kept if capsule.urn not in near}
 
 
 def _has_run_results(parsed: ParsedProject) -> bool:

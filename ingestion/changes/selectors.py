@@ -65,6 +65,7 @@ def project_state_read(
     columns: bool = True,
     like: ProjectState | None = None,
     lazy_columns: bool = False,
+    skip: frozenset[str] | set[str] = frozenset(),
 ) -> ProjectState:
     """Everything of one stored project the change report compares, PII facts included. Three queries (capsules,
     their declared columns, capsule edges), read as tuples; about 1 s for 10,000 models and 376,000 columns.
@@ -80,7 +81,13 @@ def project_state_read(
     and 30 MB of SQL.
 
     ``lazy_columns`` (PostgreSQL): the columns are kept as the database packed them and unpacked on first use
-    (``ProjectState.columns_of``); a ``like`` read unpacks only those the two states do not share."""
+    (``ProjectState.columns_of``); a ``like`` read unpacks only those the two states do not share.
+
+    ``skip`` (URNs; with ``columns=False`` only): capsules left out of the state, with their edges, unless an edge
+    joins them to a capsule read. The change history passes the capsules a lean parse kept, which compare equal on
+    both sides; their neighbours stay, as the rename detection's column lineage reads a capsule's up- and
+    downstream relations."""
+    assert not skip or (not columns and like is None), "skip serves the change history's capsule-level read"
     state = ProjectState(name=source_system.name, adapter=(source_system.meta or {}).get("adapter_type"))
     by_id: dict[Any, CapsuleState] = {}
     # Keys by the UUID's int on PostgreSQL (hashing a UUID object runs Python code); SQLite gives hex text.
@@ -123,12 +130,17 @@ def project_state_read(
         "tests",
     ).order_by()  # fmt: skip
 
+    deferred: dict[Any, tuple] = {}  # skipped capsules' rows, by key: built only if they neighbour one read
+
     def add(pk: Any, capsule: CapsuleState) -> None:
         state.capsules[capsule.urn] = capsule
         by_id[key(pk)] = capsule
 
     if not postgres:
         for row in _rows(rows):
+            if row[1] in skip:
+                deferred[key(row[0])] = (row[0], row[1:], False)
+                continue
             add(row[0], _capsule_state(row[1:], sql_md5=False))
     else:
         wanted = None
@@ -154,10 +166,24 @@ def project_state_read(
                 cursor.execute(f"SELECT q.*{digest} FROM ({sql}) AS q", params)
                 while batch := cursor.fetchmany(5000):
                     for row in batch:
+                        if row[1] in skip:
+                            deferred[key(row[0])] = (row[0], row[1:-1], True)
+                            continue
                         capsule = _capsule_state(row[1:-1], sql_md5=True)
                         add(row[0], capsule)
                         if row[-1] is not None:
                             state.row_digests[key(row[0])] = (row[-1], capsule.urn)
+    # Capsule edges (data flows upstream -> downstream), by key; skipped capsules next to one read are read now
+    edges = CapsuleLineage.objects.exclude(edge_type=SQL_ONLY_EDGE).values_list("source_id", "target_id").order_by()
+    if len(by_id) + len(deferred) < 5000:  # a larger project: all edges in one scan beats a huge IN list
+        edges = edges.filter(target_id__in=[uuid.UUID(int=k) if isinstance(k, int) else k for k in (*by_id, *deferred)])
+    pairs = [(key(source), key(target)) for source, target in _rows(edges)]
+    if deferred:
+        near = {t for s, t in pairs if t in deferred and s in by_id}
+        near.update(s for s, t in pairs if s in deferred and t in by_id)
+        for k in near:
+            pk, values, sql_md5 = deferred[k]
+            add(pk, _capsule_state(values, sql_md5=sql_md5))
     declared = Column.objects.filter(capsule__source_system=source_system).exclude(origin__in=INFERRED_ORIGINS)
     if like is not None:
         _like_reuse(state, like, declared, by_id=by_id, key=key, pii=pii, source_system=source_system)
@@ -174,11 +200,7 @@ def project_state_read(
 
         state.columns_reader = read
     urn_of = {pk: c.urn for pk, c in by_id.items()}
-    edges = CapsuleLineage.objects.exclude(edge_type=SQL_ONLY_EDGE).values_list("source_id", "target_id").order_by()
-    if len(by_id) < 5000:  # a larger project: all edges in one scan beats a huge IN list
-        edges = edges.filter(target_id__in=[uuid.UUID(int=k) if isinstance(k, int) else k for k in by_id])
-    for source, target in _rows(edges):
-        source, target = key(source), key(target)
+    for source, target in pairs:
         if target in urn_of and source in urn_of:
             state.downstream.setdefault(urn_of[source], set()).add(urn_of[target])
     if postgres and like is None:

@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from ingestion import conventions as conv
-from ingestion.records import CapsuleRecord, ParsedProject, TestRecord
+from ingestion.records import CapsuleRecord, KeptCapsule, ParsedProject, TestRecord
 
 __all__ = [
     "CapsuleState", "ColumnState", "ProjectState", "columns_unpack", "sql_digest", "state_from_parsed", "test_key",
@@ -199,18 +199,25 @@ def state_from_parsed(
     *,
     conventions: conv.Conventions | None = None,
     same_columns: dict[str, dict[str, ColumnState]] | None = None,
+    kept: dict[str, CapsuleState] | None = None,
 ) -> ProjectState:
     """The state parsed artifacts describe (no PII facts: those come from the classifier). With ``conventions``,
     layers and domains dbt does not name are inferred as the loader infers them. ``same_columns`` gives, by URN,
     the columns of capsules known to be those another state holds (the loader kept them: same inputs), which are
-    then not built from the records."""
+    then not built from the records. ``kept`` gives, by URN, the states of the capsules the parser kept (no record:
+    ``ParsedProject.kept``), known to compare equal to what their records would give (``NodeDigest``); kept
+    capsules it lacks are left out (the other state left them out too)."""
     state = ProjectState(name=parsed.project.name, adapter=parsed.project.adapter_type, stewarded=False)
     same_columns = same_columns or {}
-    for record in parsed.capsules:
+    for record in parsed.in_order():
+        if isinstance(record, KeptCapsule):
+            if record.urn in kept:  # type: ignore[operator]  # those left out equal on both sides are left out here
+                state.capsules[record.urn] = kept[record.urn]  # type: ignore[index]
+            continue
         state.capsules[record.urn] = _capsule_state(
             record, conventions, parsed.project.name, same_columns.get(record.urn)
         )
     for edge in parsed.edges:
         state.downstream.setdefault(edge.source_urn, set()).add(edge.target_urn)
-    state.has_catalog = any(c.in_catalog for c in parsed.capsules)
+    state.has_catalog = any(c.in_catalog for c in parsed.in_order())
     return state

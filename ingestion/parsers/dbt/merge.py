@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from functools import partial
 from typing import Any
@@ -15,6 +16,7 @@ from ingestion.records import (
     CapsuleRecord,
     ColumnRecord,
     EdgeRecord,
+    KeptCapsule,
     LazyColumns,
     OwnerRecord,
     ParsedProject,
@@ -88,17 +90,24 @@ def parse_dbt_artifacts(
     catalog: bytes | None = None,
     run_results: bytes | None = None,
     project_name: str | None = None,
+    known: Callable[[str], Mapping[str, tuple[str, int]] | None] | None = None,
+    salt: str = "",
 ) -> ParsedProject:
     """Parse dbt's artifacts and merge them into one ParsedProject. Raises ParseError on unusable input.
 
     ``catalog`` and ``run_results`` are optional; pass None when there is none (empty bytes are an error).
+    ``known``, given the project's name, returns the node digests stored for it (see ``merge_artifacts``), or None
+    when no digest is worth computing (nothing of the project is stored yet); ``salt`` goes into every digest (the
+    caller's code version: digests another version stored never match).
     Cost: dominated by orjson and by building one record per column; the garbage collector is paused.
     """
     with gc_paused():
         manifest_data = parse_manifest(manifest, project_name=project_name)
         catalog_data = parse_catalog(catalog) if catalog is not None else None
         run_data = parse_run_results(run_results) if run_results is not None else None
-        return merge_artifacts(manifest=manifest_data, catalog=catalog_data, run_results=run_data)
+        stored = known(manifest_data.project.name) if known is not None and run_data is None else None
+        return merge_artifacts(manifest=manifest_data, catalog=catalog_data, run_results=run_data, known=stored,
+                               salt=salt)  # fmt: skip
 
 
 def merge_artifacts(
@@ -106,6 +115,8 @@ def merge_artifacts(
     manifest: ManifestData,
     catalog: CatalogData | None = None,
     run_results: RunResultsData | None = None,
+    known: Mapping[str, tuple[str, int]] | None = None,
+    salt: str = "",
 ) -> ParsedProject:
     """Build capsules, columns, tests, edges and owners from already parsed artifacts.
 
@@ -113,6 +124,11 @@ def merge_artifacts(
     2. build each capsule with its columns (manifest and catalog united case-insensitively);
     3. add an edge for every depends_on entry that names another capsule;
     4. de-duplicate owners and count everything.
+
+    With ``known`` (unique_id -> (node digest, column count) stored by the last ingestion), every capsule's
+    ``node_digest`` is computed (the MD5 of its node's JSON, catalog entry and tests, and of the groups: all its
+    record is built from; run results are not, so they make ``known`` unused); a capsule whose digest is the known
+    one is not built but kept (``ParsedProject.kept``): its record would be the one its stored row was built from.
     """
     with gc_paused():
         warnings = list(manifest.warnings)
@@ -131,24 +147,41 @@ def merge_artifacts(
         group_owners = {name: owner_from_value(group.get("owner")) for name, group in manifest.groups.items()}
         catalog_entries = catalog.entries if catalog is not None else {}
 
-        capsules: list[CapsuleRecord] = []
+        lean = known is not None and not results
+        groups = _json_digest((salt, manifest.groups)) if lean else None  # in every node's digest, with the salt
+        nodes: list[CapsuleRecord | KeptCapsule] = []
+        kept_any = False
         matched_catalog = 0
         for unique_id, node in manifest.resources.items():
-            capsule = _capsule(
-                unique_id=unique_id,
-                node=node,
-                catalog_entry=catalog_entries.get(unique_id),
-                tests=tests_by_capsule.get(unique_id, ()),
-                result=results.get(unique_id),
-                statuses_apply=statuses_apply,
-                group_owners=group_owners,
-                owners=owners,
-                warnings=warnings,
-            )
+            catalog_entry = catalog_entries.get(unique_id)
+            attached = tests_by_capsule.get(unique_id, ())
+            digest = _node_digest(unique_id, node, catalog_entry, attached, manifest.tests, groups) if lean else None
+            stored = known.get(unique_id) if digest is not None else None
+            if stored is not None and stored[0] == digest:
+                capsule = _kept(unique_id=unique_id, node=node, catalog_entry=catalog_entry, tests=attached,
+                                group_owners=group_owners, owners=owners, digest=digest, columns=stored[1])  # fmt: skip
+                kept_any = True
+            else:
+                capsule = _capsule(
+                    unique_id=unique_id,
+                    node=node,
+                    catalog_entry=catalog_entry,
+                    tests=attached,
+                    result=results.get(unique_id),
+                    statuses_apply=statuses_apply,
+                    group_owners=group_owners,
+                    owners=owners,
+                    warnings=warnings,
+                    node_digest=digest,
+                )
             matched_catalog += capsule.in_catalog
-            capsules.append(capsule)
-        capsules = [_with_canonical_owner(capsule, owners) for capsule in capsules]
-        edges = _edges(capsules=capsules, disabled=manifest.disabled, warnings=warnings)
+            nodes.append(capsule)
+        nodes = [_with_canonical_owner(capsule, owners) for capsule in nodes]
+        if kept_any and len({capsule.urn for capsule in nodes}) < len(nodes):
+            # Two resources share a URN: which one loads depends on the order of every record; build them all.
+            return merge_artifacts(manifest=manifest, catalog=catalog, run_results=run_results, known={}, salt=salt)
+        capsules = [capsule for capsule in nodes if isinstance(capsule, CapsuleRecord)]
+        edges = _edges(capsules=nodes, disabled=manifest.disabled, warnings=warnings)
         if catalog is not None:
             _check_catalog_match(
                 catalog=catalog, resources=manifest.resources, matched=matched_catalog, warnings=warnings
@@ -159,10 +192,10 @@ def merge_artifacts(
 
         stats: Counter[str] = Counter(dict.fromkeys(_ALWAYS_COUNTED, 0))
         stats.update(manifest.stats)
-        for capsule in capsules:
+        for capsule in nodes:
             stats[_STATS_KEYS[capsule.capsule_type]] += 1
-            stats["columns"] += len(capsule.columns)
-        stats["capsules"] = len(capsules)
+            stats["columns"] += len(capsule.columns) if isinstance(capsule, CapsuleRecord) else capsule.column_count
+        stats["capsules"] = len(nodes)
         stats["tests"] = len(tests)
         stats["tests_attached"] = sum(1 for test in tests if test.attached_to is not None)
         stats["edges"] = len(edges)
@@ -180,7 +213,72 @@ def merge_artifacts(
             owners=owners.all(),
             warnings=tuple(warnings),
             stats=dict(stats),
+            kept=tuple(capsule for capsule in nodes if isinstance(capsule, KeptCapsule)) if kept_any else (),
+            nodes=tuple(nodes) if kept_any else (),
         )
+
+
+def _json_digest(value: Any) -> str | None:
+    try:  # SHA-1: twice as fast as MD5 here (OpenSSL's SHA extensions) over the 100 MB of a large project's nodes
+        return hashlib.sha1(orjson.dumps(value), usedforsecurity=False).hexdigest()
+    except (TypeError, orjson.JSONEncodeError):
+        return None
+
+
+def _node_digest(
+    unique_id: str, node: Any, catalog_entry: Any, tests: Any, all_tests: dict[str, Any], groups: str | None
+) -> str | None:
+    """SHA-1 of everything a capsule's record is built from (JSON as orjson writes it back: key order kept): the
+    node, its catalog entry, the tests attached to it (which ones, and their JSON) and the project's groups (a
+    group's owner is the owner of its capsules). None when unwritable: the capsule is then always built."""
+    if groups is None:
+        return None
+    return _json_digest((unique_id, node, catalog_entry, [(t.unique_id, all_tests.get(t.unique_id)) for t in tests],
+                         groups))  # fmt: skip
+
+
+def _kept(
+    *,
+    unique_id: str,
+    node: dict[str, Any],
+    catalog_entry: dict[str, Any] | None,
+    tests: list[TestRecord] | tuple[()],
+    group_owners: dict[str, OwnerRecord | None],
+    owners: OwnerRegistry,
+    digest: str,
+    columns: int,
+) -> KeptCapsule:
+    """What ``_capsule`` computes that the loader and the edges need, computed the same way."""
+    capsule_type = node.get("resource_type") or unique_id.partition(".")[0]
+    if capsule_type not in _STATS_KEYS:
+        capsule_type = unique_id.partition(".")[0]
+    config = _dict(node.get("config"))
+    version = format_version(node.get("version")) if capsule_type == "model" else None
+    urn = capsule_urn(
+        resource_type=capsule_type,
+        package_name=node.get("package_name") or "",
+        name=node.get("name") or unique_id.rpartition(".")[2],
+        source_name=node.get("source_name"),
+        version=version,
+    )
+    if capsule_type == "source":
+        meta = _merged_meta(node.get("source_meta"), node.get("meta"), config.get("meta"))
+    else:
+        meta = _merged_meta(node.get("meta"), config.get("meta"))
+    group = _text(node.get("group")) or _text(config.get("group"))
+    return KeptCapsule(
+        unique_id=unique_id,
+        urn=urn,
+        capsule_type=capsule_type,
+        depends_on=_depends_on(node),
+        owner=owners.add(
+            _owner(capsule_type=capsule_type, node=node, meta=meta, group=group, group_owners=group_owners)
+        ),
+        in_catalog=catalog_entry is not None,
+        column_count=columns,
+        test_count=len(tests),
+        node_digest=digest,
+    )
 
 
 # ---------------------------------------------------------------------------------------------- helpers
@@ -532,6 +630,7 @@ def _capsule(
     group_owners: dict[str, OwnerRecord | None],
     owners: OwnerRegistry,
     warnings: list[str],
+    node_digest: str | None = None,
 ) -> CapsuleRecord:
     capsule_type = node.get("resource_type") or unique_id.partition(".")[0]
     if capsule_type not in _STATS_KEYS:
@@ -628,6 +727,7 @@ def _capsule(
         catalog_stats=catalog_stats(catalog_entry) if catalog_entry is not None else {},
         in_catalog=catalog_entry is not None,
         columns_digest=digest,
+        node_digest=node_digest,
     )
 
 
