@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from ingestion.models import CapsuleChange, ColumnsDigest, IngestionArtifact, IngestionJob, RunObservation
+from ingestion.models import (
+    CapsuleChange,
+    ColumnsDigest,
+    IngestionArtifact,
+    IngestionJob,
+    NodeDigest,
+    RunObservation,
+)
 
 
 @admin.register(IngestionJob)
@@ -67,6 +74,22 @@ class ColumnsDigestAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # written by the loader only
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(NodeDigest)
+class NodeDigestAdmin(admin.ModelAdmin):
+    """What each kept capsule's row was last built from (the lean re-ingest's bookkeeping); read-only."""
+
+    list_display = ("capsule_id", "digest", "key", "column_count")
+    search_fields = ("digest", "key")
+    fields = ("capsule_id", "digest", "key", "column_count")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False  # written by the ingestion only
 
     def has_change_permission(self, request, obj=None):
         return False
