@@ -55,6 +55,7 @@ from conformance.engine import (
     score_evaluation,
 )
 from conformance.engine.project import ProjectScope
+from conformance.engine.registry import check_type
 from conformance.engine.results import RuleResult, capsule_label
 from conformance.engine.scope import Scope
 from conformance.evaluator import (
@@ -66,11 +67,18 @@ from conformance.evaluator import (
     evaluator_vars_read,
 )
 from conformance.impact import downstream_counts
-from conformance.models import ProjectConfig, Rule, ScoreSnapshot, Violation, ViolationEvent
+from conformance.models import ProjectConfig, Rule, RuleCapsuleCount, ScoreSnapshot, Violation, ViolationEvent
 from conformance.selectors import DAB_ACTOR, project_scope, rule_specs
 from dab_project.bulk import bulk_insert, bulk_update
 from dab_project.memory import gc_paused
-from lineage.graph import GraphView, graph_load, key_text
+from lineage.graph import (
+    GraphView,
+    column_capsule_keys,
+    column_lineage_neighbours,
+    graph_columns_load,
+    graph_load,
+    key_text,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -577,8 +585,12 @@ def conformance_evaluate(
     with gc_paused():
         started = time.perf_counter()
         progress("conformance: loading the graph")
+        # after a change that an evaluation can build on, the columns are loaded later, for what it judges again
+        columns_later = graph is None and store and _columns_later(changes, settings_print, ingestion)
         if graph is None:
-            graph = graph_load(sql=any(spec.enabled and spec.check.type in SQL_CHECKS for spec in specs))
+            graph = graph_load(
+                sql=any(spec.enabled and spec.check.type in SQL_CHECKS for spec in specs), columns=not columns_later
+            )
         timings["graph_load"] = time.perf_counter() - started
         projects, project_waivers, problems = project_scope()
         warnings.extend(problems)
@@ -591,16 +603,21 @@ def conformance_evaluate(
         with transaction.atomic():
             _lock()
             waivers = steward_waivers()
-            scope = scope_info = previous = read = None
+            scope = scope_info = previous = read = kept_counts = None
             if changes is not None:
                 started = time.perf_counter()
                 scope, previous, read, scope_info = _scope_build(
-                    graph, specs, changes=changes, settings_print=settings_print, ingestion=ingestion, now=now
-                )
+                    graph, specs, changes=changes, settings_print=settings_print, ingestion=ingestion, now=now,
+                    columns_later=columns_later,
+                )  # fmt: skip
                 timings["scope"] = time.perf_counter() - started
+            if columns_later:
+                started = time.perf_counter()
+                kept_counts = _columns_load(graph, specs, scope=scope, projects=projects, info=scope_info)
+                timings["columns"] = time.perf_counter() - started
             evaluation, report = _evaluate(
                 graph, specs, now=now, waivers=[*waivers, *project_waivers], projects=projects, timings=timings,
-                progress=progress, scope=scope, previous=previous,
+                progress=progress, scope=scope, previous=previous, kept_counts=kept_counts,
             )  # fmt: skip
             started = time.perf_counter()
             progress("conformance: storing violations")
@@ -617,6 +634,7 @@ def conformance_evaluate(
                 kept=frozenset(id(f) for found in (previous or {}).values() for f in found),
                 read=read,
             )
+            _counts_store(evaluation)
             timings["store"] = time.perf_counter() - started
             ScoreSnapshot.objects.filter(pk=snapshot.pk).update(timings=_rounded(timings))
             snapshot.timings = _rounded(timings)
@@ -664,10 +682,12 @@ def _scope_build(
     settings_print: str | None,
     ingestion: Any,
     now: datetime,
+    columns_later: bool = False,
 ) -> tuple[Scope | None, dict[str, list[Finding]] | None, _StoredRead | None, dict[str, Any]]:
     """The scope of an evaluation after ``changes``, the previous findings it keeps outside it and the stored
     violations read for them; (None, None, None, why) for a full evaluation. Two queries for the base, one for
-    the previous findings."""
+    the previous findings. ``columns_later``: ``graph`` holds no columns yet (``_columns_load`` adds those the
+    evaluation needs); column lineage is then followed through the database (``column_lineage_neighbours``)."""
     if changes.edges_changed:
         return None, None, None, {"mode": "full", "reason": "edges between capsules changed"}
     base, why = _incremental_base(settings_print=settings_print, ingestion=ingestion)
@@ -676,12 +696,18 @@ def _scope_build(
     # keyed by the UUIDs' ints: hashing a UUID object runs Python code, an int's does not (376,000 columns)
     index_of = {node.pk.int: node.index for node in graph.capsules}
     changed = {index_of[key] for key in map(_uuid_int, changes.capsule_ids) if key in index_of}
-    if changes.column_ids:
+    if changes.column_ids and columns_later:
+        owners = column_capsule_keys(changes.column_ids)
+        changed.update(index_of[key] for key in map(_uuid_int, owners) if key in index_of)
+    elif changes.column_ids:
         wanted = set(map(key_text, changes.column_ids))
         changed.update(node.capsule for node in graph.columns if node.pk in wanted)
-    previous, expired, full_rules, read = _previous_findings(graph, specs, today=timezone.localdate(now))
+    previous, expired, full_rules, read = _previous_findings(
+        graph, specs, today=timezone.localdate(now), columns_later=columns_later
+    )
     changed |= expired
-    scope = Scope.of(graph, changed, full_rules=full_rules)
+    links = _column_links(graph) if columns_later else None
+    scope = Scope.of(graph, changed, full_rules=full_rules, links=links)
     return (
         scope,
         previous,
@@ -693,6 +719,157 @@ def _scope_build(
             "full_rules": sorted(full_rules),
         },
     )
+
+
+def _columns_later(changes: ConformanceChanges | None, settings_print: str | None, ingestion: Any) -> bool:
+    """Whether the evaluation after ``changes`` can load only the columns it judges again: it builds on an earlier
+    evaluation (``_scope_build`` says so again under the lock; should it not, every column is loaded then)."""
+    if changes is None or changes.edges_changed:
+        return False
+    return _incremental_base(settings_print=settings_print, ingestion=ingestion)[0] is not None
+
+
+def _column_links(graph: GraphView) -> Callable[[set[int], bool], set[int]]:
+    """For a view without columns: the capsules column lineage links a set of capsules to, asked of the database."""
+    index_of = {key_text(node.pk): node.index for node in graph.capsules}
+    capsules = graph.capsules
+
+    def links(frontier: set[int], downstream: bool) -> set[int]:
+        found = column_lineage_neighbours((capsules[index].pk for index in frontier), downstream=downstream)
+        return {index_of[key] for key in found if key in index_of}
+
+    return links
+
+
+def _columns_load(
+    graph: GraphView, specs: Sequence[RuleSpec], *, scope: Scope | None, projects: ProjectScope, info: dict[str, Any]
+) -> dict[str, dict[int, tuple[int, int]]] | None:
+    """Load into ``graph`` (capsules only so far) the columns the evaluation reads, and return the counts the
+    previous evaluations kept for the rest (``RuleCapsuleCount``), by rule id and capsule index.
+
+    What each rule reads (``CheckType.reads_columns``): ``own`` columns of the capsules it judges again, ``upstream``
+    those and every capsule upstream of them through column lineage, ``counts`` none of its own (the judged
+    capsules' come with the others', the rest from the kept counts). Every column is loaded instead (and None
+    returned) when a rule judged in full reads columns, reads ``all``, is re-parametrised by a project, or has no
+    counts kept; ``info["columns"]`` says which and why.
+    """
+    needed: set[int] | None = set(scope.changed) if scope is not None else None
+    why = "" if scope is not None else "a full evaluation"
+    counted: list[str] = []
+    for spec in specs if needed is not None else ():
+        kind = check_type(spec.check.type)
+        subject = kind.scopes.get(spec.scope) if kind is not None else None
+        if not spec.enabled or kind is None or subject is None:
+            continue
+        reads = kind.reads_columns(spec.check.params, subject)
+        if reads == "none":
+            continue
+        within = None if spec.id in scope.full_rules else scope.capsules(kind.depends, subject)
+        if reads == "all" or projects.overridden(spec.id) or (within is None and reads != "counts"):
+            needed, why = None, f"rule {spec.id} reads columns beyond what it judges again"
+            break
+        if reads == "counts" or subject == "column":
+            counted.append(spec.id)
+        if reads != "counts":
+            needed |= within
+            if reads == "upstream":
+                needed |= scope.reach(within, downstream=False, capsule_edges=False)
+    kept = _counts_read(graph, counted) if needed is not None else None
+    if needed is not None and kept is None:
+        needed, why = None, "no counts kept for a rule that needs them"
+    graph_columns_load(graph, capsules=needed)
+    if needed is None:
+        info["columns"] = {"loaded": "all", "reason": why}
+        return None
+    info["columns"] = {"capsules": len(needed), "columns": len(graph.columns)}
+    return kept
+
+
+def _counts_read(graph: GraphView, rule_ids: list[str]) -> dict[str, dict[int, tuple[int, int]]] | None:
+    """The counts kept for ``rule_ids`` (rule id -> capsule index -> (applicable, counted)); None when a rule has
+    none kept for every capsule (no ``EVERY_CAPSULE`` row). One query."""
+    if not rule_ids:
+        return {}
+    index_of = {key_text(node.pk): node.index for node in graph.capsules}
+    every = key_text(RuleCapsuleCount.EVERY_CAPSULE)
+    out: dict[str, dict[int, tuple[int, int]]] = {}
+    complete: set[str] = set()
+    table, rules = RuleCapsuleCount._meta.db_table, Rule._meta.db_table
+    qn = connection.ops.quote_name
+    capsule = "k.capsule_id::text" if connection.vendor == "postgresql" else "k.capsule_id"
+    sql = (
+        f"SELECT r.rule_id, {capsule}, k.applicable, k.counted FROM {qn(table)} k"
+        f" JOIN {qn(rules)} r ON r.id = k.rule_id WHERE r.rule_id IN ({', '.join(['%s'] * len(rule_ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(rule_ids))
+        rows = cursor.fetchall()
+    for rule_id, capsule_key, applicable, counted in rows:
+        if capsule_key == every:
+            complete.add(rule_id)
+            continue
+        index = index_of.get(capsule_key)
+        if index is not None:
+            out.setdefault(rule_id, {})[index] = (applicable, counted)
+    if not complete.issuperset(rule_ids):
+        return None
+    return out
+
+
+def _counts_store(evaluation: Evaluation) -> None:
+    """Keep what each column rule and ``counts`` check counted per capsule (``RuleCapsuleCount``) for the next
+    evaluation after a change.
+
+    A view of every column rewrites the evaluated rules' counts (only the rows that differ) and marks them complete;
+    a view of some capsules' columns replaces those capsules' rows. A rule it did not evaluate loses its mark (its
+    kept counts may no longer hold). Three queries and two bulk writes; nothing written when nothing changed.
+    """
+    graph = evaluation.graph
+    rules = dict(Rule.objects.values_list("rule_id", "pk"))
+    owner = [column.capsule for column in graph.columns]
+    capsule_keys = [node.pk for node in graph.capsules]
+    fresh: dict[Any, dict[Any, tuple[int, int]]] = {}  # rule pk -> capsule pk -> counts
+    for result in evaluation.results:
+        rule_pk = rules.get(result.rule.id)
+        if rule_pk is None or result.status != "evaluated":
+            continue
+        if result.subject == "column":
+            counts = {index: (n, 0) for index, n in Counter(map(owner.__getitem__, result.columns)).items()}
+        elif result.counts is not None:
+            counts = dict(result.counts)
+        else:
+            continue
+        fresh[rule_pk] = {capsule_keys[index]: found for index, found in counts.items()}
+    table = RuleCapsuleCount._meta.db_table
+    every = RuleCapsuleCount.EVERY_CAPSULE
+    # a rule that was not evaluated (skipped, failed, disabled) may have kept counts that no longer hold
+    unsure = [rules[r.rule.id] for r in evaluation.results if r.status != "evaluated" and r.rule.id in rules]
+    if unsure:
+        RuleCapsuleCount.objects.filter(capsule_id=every, rule_id__in=unsure).delete()
+    stored = RuleCapsuleCount.objects.all()
+    if graph.column_capsules is not None:
+        loaded = [capsule_keys[index] for index in graph.column_capsules]
+        stored = stored.filter(rule_id__in=list(fresh), capsule_id__in=loaded)
+    else:
+        for counts in fresh.values():
+            counts[every] = (0, 0)
+        stored = stored.filter(rule_id__in=list(fresh))
+    old = {(rule_pk, capsule): (pk, found) for pk, rule_pk, capsule, *found in stored.values_list(
+        "pk", "rule_id", "capsule_id", "applicable", "counted").order_by()}  # fmt: skip
+    inserts, gone = [], []
+    for rule_pk, counts in fresh.items():
+        for capsule, found in counts.items():
+            row = old.pop((rule_pk, capsule), None)
+            if row is not None and tuple(row[1]) == found:
+                continue
+            inserts.append((rule_pk, capsule, *found))
+            if row is not None:
+                gone.append(row[0])  # changed: deleted, then inserted anew
+    gone.extend(pk for pk, _ in old.values())  # rows of capsules the rule no longer counts
+    if gone:
+        RuleCapsuleCount.objects.filter(pk__in=gone).delete()
+    if inserts:
+        bulk_insert(table, ("rule_id", "capsule_id", "applicable", "counted"), inserts)
 
 
 def _uuid_int(value: Any) -> int:
@@ -713,7 +890,7 @@ class _StoredRead:
 
 
 def _previous_findings(
-    graph: GraphView, specs: Sequence[RuleSpec], *, today: date
+    graph: GraphView, specs: Sequence[RuleSpec], *, today: date, columns_later: bool = False
 ) -> tuple[dict[str, list[Finding]], set[int], set[str], _StoredRead]:
     """What the previous evaluation found, as findings on this graph: rule id -> findings (active violations and
     those a steward resolved since, which that evaluation still found), with the waivers they stood under.
@@ -721,7 +898,9 @@ def _previous_findings(
     Also returns the capsules holding a waived finding whose waiver has expired (judged again, so the finding
     opens as in a full evaluation), the rules to judge in full (never evaluated, or skipped or failed last
     time: their stored violations are not a verdict) and the stored state of the rows read, for the store.
-    One query through a plain cursor.
+    One query through a plain cursor. With ``columns_later`` (``graph`` holds no columns yet) a finding on a column
+    names it by its key (``Finding.column_key``): columns vanish only from changed capsules, which every rule
+    judges again, so a finding kept elsewhere is on a column that still exists.
     """
     rules = {
         rule.rule_id: rule for rule in Rule.objects.filter(rule_id__in=[spec.id for spec in specs if spec.enabled])
@@ -763,8 +942,10 @@ def _previous_findings(
             expires = date.fromisoformat(expires)
         stored[print_] = (_Stored(pk, print_, status, resolved_by, digest, source, reason, expires), rule_pk)
         capsule = capsule_index.get(capsule_pk) if capsule_pk is not None else None
-        column = column_index.get(column_pk) if column_pk is not None else None
-        if (capsule_pk is not None and capsule is None) or (column_pk is not None and column is None):
+        column = column_index.get(column_pk) if column_pk is not None and not columns_later else None
+        if (capsule_pk is not None and capsule is None) or (
+            column_pk is not None and column is None and not columns_later
+        ):
             continue  # its object is gone: a full evaluation would not find it either
         waiver = None
         if status == ViolationStatus.WAIVED:
@@ -792,6 +973,7 @@ def _previous_findings(
                 waiver=waiver,
                 capsule=capsule,
                 column=column,
+                column_key=column_pk if columns_later else None,
             )
         )
     return out, expired, full_rules, _StoredRead(rules=frozenset(by_pk), rows=stored)
@@ -871,10 +1053,14 @@ def _evaluate(
     progress: Progress,
     scope: Scope | None = None,
     previous: dict[str, list[Finding]] | None = None,
+    kept_counts: dict[str, dict[int, tuple[int, int]]] | None = None,
 ) -> tuple[Evaluation, ScoreReport]:
     started = time.perf_counter()
     progress("conformance: evaluating rules")
-    evaluation = evaluate(graph, specs, now=now, waivers=waivers, projects=projects, scope=scope, previous=previous)
+    evaluation = evaluate(
+        graph, specs, now=now, waivers=waivers, projects=projects, scope=scope, previous=previous,
+        kept_counts=kept_counts,
+    )  # fmt: skip
     timings["evaluate"] = time.perf_counter() - started
     started = time.perf_counter()
     report = score_evaluation(evaluation)
@@ -1056,7 +1242,7 @@ def _store(
         score=report.overall.score,
         weighted_score=report.overall.weighted_score,
         capsules=len(graph.capsules),
-        columns=len(graph.columns),
+        columns=len(graph.columns) if graph.column_total is None else graph.column_total,
         rules_evaluated=sum(1 for r in evaluation.results if r.status == "evaluated"),
         rules_skipped=sum(1 for r in evaluation.results if r.status == "skipped"),
         rules_errored=sum(1 for r in evaluation.results if r.status == "error"),

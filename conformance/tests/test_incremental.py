@@ -60,6 +60,12 @@ def modified(manifest: dict) -> dict:
     return out
 
 
+def full_columns() -> int:
+    from catalog.models import Column
+
+    return Column.objects.count()
+
+
 def stored_state() -> dict[str, Any]:
     """Everything an evaluation leaves, timestamps and generated ids aside."""
     violations = {
@@ -123,6 +129,9 @@ def test_incremental_evaluation_stores_what_a_full_one_stores(ingest, triaged, m
     incremental, stats = ingest_and_read(ingest, changed, full=False, monkeypatch=monkeypatch)
     assert stats["scope"]["mode"] == "incremental", stats["scope"]
     assert 0 < stats["scope"]["changed_capsules"] < 10
+    # only the columns of what the rules judge again were loaded; the rest is counted as the last evaluation did
+    loaded = stats["scope"]["columns"]
+    assert 0 < loaded["columns"] < full_columns(), loaded
     full, full_stats = ingest_and_read(ingest, changed, full=True, monkeypatch=monkeypatch)
     assert "scope" not in full_stats
     # the change did change conformance (so the comparison is not between two unchanged states)
