@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -71,8 +72,19 @@ def stored_state() -> dict[str, Any]:
     violations = {
         v["fingerprint"]: v
         for v in Violation.objects.values(
-            "fingerprint", "rule__rule_id", "capsule__urn", "column__urn", "severity", "message", "details",
-            "status", "resolved_by", "waiver_source", "waiver_reason", "waiver_expires", "waived_by",
+            "fingerprint",
+            "rule__rule_id",
+            "capsule__urn",
+            "column__urn",
+            "severity",
+            "message",
+            "details",
+            "status",
+            "resolved_by",
+            "waiver_source",
+            "waiver_reason",
+            "waiver_expires",
+            "waived_by",
             "acknowledged_by",
         )  # fmt: skip
     }
@@ -85,8 +97,20 @@ def stored_state() -> dict[str, Any]:
     )
     summary = {
         name: getattr(snapshot, name)
-        for name in ("score", "weighted_score", "capsules", "columns", "rules_evaluated", "rules_skipped",
-                     "findings", "waived", "by_severity", "new_count", "fixed_count", "offenders")  # fmt: skip
+        for name in (
+            "score",
+            "weighted_score",
+            "capsules",
+            "columns",
+            "rules_evaluated",
+            "rules_skipped",
+            "findings",
+            "waived",
+            "by_severity",
+            "new_count",
+            "fixed_count",
+            "offenders",
+        )  # fmt: skip
     }
     return {"violations": violations, "snapshot": summary, "report": report, "rules": rules}
 
@@ -223,3 +247,58 @@ def test_a_violation_dab_resolved_and_found_again_reopens_as_in_a_full_evaluatio
     assert incremental["violations"] == full["violations"]
     assert incremental["snapshot"] == full["snapshot"] and incremental["rules"] == full["rules"]
     assert stats["violations"] == full_stats["violations"]
+
+
+def kept_counts_agree_with_the_rules() -> int:
+    """Every column rule's kept counts add up to the applicable columns its latest evaluation reported; returns how
+    many rules were checked."""
+    from django.db.models import Sum
+
+    from conformance.models import RuleCapsuleCount
+
+    column_rules = Rule.objects.filter(last_status="evaluated", scope="column")
+    checked = 0
+    for rule in column_rules:
+        rows = RuleCapsuleCount.objects.filter(rule=rule).exclude(capsule_id=RuleCapsuleCount.EVERY_CAPSULE)
+        assert RuleCapsuleCount.objects.filter(rule=rule, capsule_id=RuleCapsuleCount.EVERY_CAPSULE).exists()
+        assert (rows.aggregate(total=Sum("applicable"))["total"] or 0) == rule.last_applicable, rule.rule_id
+        checked += 1
+    return checked
+
+
+def test_kept_counts_follow_every_evaluation(ingest, triaged):
+    assert kept_counts_agree_with_the_rules() >= 2
+    job = ingest(modified(sample_manifest()))
+    assert "capsules" in job.stats["conformance"]["scope"]["columns"]
+    assert kept_counts_agree_with_the_rules() >= 2
+
+
+def test_without_kept_counts_every_column_is_loaded_and_the_outcome_is_the_same(ingest, triaged, monkeypatch):
+    from conformance.models import RuleCapsuleCount
+
+    changed = modified(sample_manifest())
+    full, _ = ingest_and_read(ingest, changed, full=True, monkeypatch=monkeypatch)
+    RuleCapsuleCount.objects.all().delete()  # e.g. the first evaluation after this table was added
+    incremental, stats = ingest_and_read(ingest, changed, full=False, monkeypatch=monkeypatch)
+    assert stats["scope"]["mode"] == "incremental"
+    assert stats["scope"]["columns"] == {"loaded": "all", "reason": "no counts kept for a rule that needs them"}
+    assert incremental == full
+    # that evaluation keeps the counts again: the next one loads only what it judges again
+    ingest(changed)
+    assert kept_counts_agree_with_the_rules() >= 2
+    models_in(changed, "staging")[0]["description"] = "changed once more"
+    job = ingest(changed)
+    assert "capsules" in job.stats["conformance"]["scope"]["columns"], job.stats["conformance"]["scope"]
+
+
+def test_a_check_that_does_not_say_which_columns_it_reads_gets_every_column(ingest, triaged, monkeypatch):
+    from conformance.engine import registry
+
+    kind = registry.check_type("pii_declared")
+    monkeypatch.setitem(registry._REGISTRY, "pii_declared", replace(kind, columns="all"))
+    changed = modified(sample_manifest())
+    incremental, stats = ingest_and_read(ingest, changed, full=False, monkeypatch=monkeypatch)
+    assert stats["scope"]["columns"]["loaded"] == "all"
+    assert stats["scope"]["columns"]["reason"].endswith("reads columns beyond what it judges again")
+    full, _ = ingest_and_read(ingest, changed, full=True, monkeypatch=monkeypatch)
+    assert incremental == full
