@@ -73,11 +73,13 @@ from dab_project.bulk import bulk_insert, bulk_update
 from dab_project.memory import gc_paused
 from lineage.graph import (
     GraphView,
+    capsule_key_index,
     column_capsule_keys,
     column_lineage_neighbours,
     graph_columns_load,
     graph_load,
     key_text,
+    key_texts,
 )
 
 logger = structlog.get_logger(__name__)
@@ -731,7 +733,7 @@ def _columns_later(changes: ConformanceChanges | None, settings_print: str | Non
 
 def _column_links(graph: GraphView) -> Callable[[set[int], bool], set[int]]:
     """For a view without columns: the capsules column lineage links a set of capsules to, asked of the database."""
-    index_of = {key_text(node.pk): node.index for node in graph.capsules}
+    index_of = capsule_key_index(graph)
     capsules = graph.capsules
 
     def links(frontier: set[int], downstream: bool) -> set[int]:
@@ -790,7 +792,7 @@ def _counts_read(graph: GraphView, rule_ids: list[str]) -> dict[str, dict[int, t
     none kept for every capsule (no ``EVERY_CAPSULE`` row). One query."""
     if not rule_ids:
         return {}
-    index_of = {key_text(node.pk): node.index for node in graph.capsules}
+    index_of = capsule_key_index(graph)
     every = key_text(RuleCapsuleCount.EVERY_CAPSULE)
     out: dict[str, dict[int, tuple[int, int]]] = {}
     complete: set[str] = set()
@@ -825,13 +827,15 @@ def _counts_store(evaluation: Evaluation) -> None:
     kept counts may no longer hold). Three queries and two bulk writes; nothing written when nothing changed.
     """
     graph = evaluation.graph
-    rules = dict(Rule.objects.values_list("rule_id", "pk"))
+    # keys as the database writes them in text (key_text): tens of thousands of UUID objects cost more than the rest
+    rule_rows = list(Rule.objects.values_list("rule_id", "pk"))
+    rules = dict(zip([rule_id for rule_id, _ in rule_rows], key_texts(pk for _, pk in rule_rows), strict=True))
     owner = [column.capsule for column in graph.columns]
-    capsule_keys = [node.pk for node in graph.capsules]
-    fresh: dict[Any, dict[Any, tuple[int, int]]] = {}  # rule pk -> capsule pk -> counts
+    capsule_keys = key_texts(node.pk for node in graph.capsules)
+    fresh: dict[str, dict[str, tuple[int, int]]] = {}  # rule key -> capsule key -> counts
     for result in evaluation.results:
-        rule_pk = rules.get(result.rule.id)
-        if rule_pk is None or result.status != "evaluated":
+        rule_key = rules.get(result.rule.id)
+        if rule_key is None or result.status != "evaluated":
             continue
         if result.subject == "column":
             counts = {index: (n, 0) for index, n in Counter(map(owner.__getitem__, result.columns)).items()}
@@ -839,37 +843,55 @@ def _counts_store(evaluation: Evaluation) -> None:
             counts = dict(result.counts)
         else:
             continue
-        fresh[rule_pk] = {capsule_keys[index]: found for index, found in counts.items()}
-    table = RuleCapsuleCount._meta.db_table
-    every = RuleCapsuleCount.EVERY_CAPSULE
+        fresh[rule_key] = {capsule_keys[index]: found for index, found in counts.items()}
+    every = key_text(RuleCapsuleCount.EVERY_CAPSULE)
     # a rule that was not evaluated (skipped, failed, disabled) may have kept counts that no longer hold
     unsure = [rules[r.rule.id] for r in evaluation.results if r.status != "evaluated" and r.rule.id in rules]
     if unsure:
-        RuleCapsuleCount.objects.filter(capsule_id=every, rule_id__in=unsure).delete()
-    stored = RuleCapsuleCount.objects.all()
-    if graph.column_capsules is not None:
-        loaded = [capsule_keys[index] for index in graph.column_capsules]
-        stored = stored.filter(rule_id__in=list(fresh), capsule_id__in=loaded)
-    else:
+        RuleCapsuleCount.objects.filter(capsule_id=RuleCapsuleCount.EVERY_CAPSULE, rule_id__in=unsure).delete()
+    if not fresh:
+        return
+    if graph.column_capsules is None:
         for counts in fresh.values():
             counts[every] = (0, 0)
-        stored = stored.filter(rule_id__in=list(fresh))
-    old = {(rule_pk, capsule): (pk, found) for pk, rule_pk, capsule, *found in stored.values_list(
-        "pk", "rule_id", "capsule_id", "applicable", "counted").order_by()}  # fmt: skip
+        loaded = None
+    else:
+        loaded = [capsule_keys[index] for index in graph.column_capsules]
+    old = {(rule, capsule): (pk, found) for pk, rule, capsule, *found in _counts_rows(list(fresh), loaded)}
     inserts, gone = [], []
-    for rule_pk, counts in fresh.items():
+    for rule_key, counts in fresh.items():
         for capsule, found in counts.items():
-            row = old.pop((rule_pk, capsule), None)
+            row = old.pop((rule_key, capsule), None)
             if row is not None and tuple(row[1]) == found:
                 continue
-            inserts.append((rule_pk, capsule, *found))
+            inserts.append((rule_key, capsule, *found))
             if row is not None:
                 gone.append(row[0])  # changed: deleted, then inserted anew
     gone.extend(pk for pk, _ in old.values())  # rows of capsules the rule no longer counts
     if gone:
         RuleCapsuleCount.objects.filter(pk__in=gone).delete()
     if inserts:
-        bulk_insert(table, ("rule_id", "capsule_id", "applicable", "counted"), inserts)
+        bulk_insert(RuleCapsuleCount._meta.db_table, ("rule_id", "capsule_id", "applicable", "counted"), inserts)
+
+
+def _counts_rows(rule_keys: list[str], capsule_keys: list[str] | None) -> list[tuple]:
+    """(id, rule key, capsule key, applicable, counted) of the kept counts of ``rule_keys`` (on ``capsule_keys``
+    only, unless None), keys as ``key_text``; one query through a plain cursor."""
+    qn = connection.ops.quote_name
+    text = (lambda column: f"{column}::text") if connection.vendor == "postgresql" else (lambda column: column)
+    sql = (
+        f"SELECT id, {text('rule_id')}, {text('capsule_id')}, applicable, counted"
+        f" FROM {qn(RuleCapsuleCount._meta.db_table)} WHERE rule_id IN ({', '.join(['%s'] * len(rule_keys))})"
+    )
+    params = list(rule_keys)
+    if capsule_keys is not None:
+        if not capsule_keys:
+            return []
+        sql += f" AND capsule_id IN ({', '.join(['%s'] * len(capsule_keys))})"
+        params.extend(capsule_keys)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _uuid_int(value: Any) -> int:
@@ -914,8 +936,8 @@ def _previous_findings(
     if not by_pk:
         return out, expired, full_rules, _StoredRead(rules=frozenset(), rows=stored)
     # keys compared as the database's text (key_text): tens of thousands of UUID objects cost more than the query
-    rule_of = {key_text(pk): pk for pk in by_pk}
-    capsule_index = {key_text(node.pk): node.index for node in graph.capsules}
+    rule_of = dict(zip(key_texts(by_pk), by_pk, strict=True))
+    capsule_index = capsule_key_index(graph)
     column_index = {node.pk: node.index for node in graph.columns}
     qn = connection.ops.quote_name
     as_text = ("rule_id", "capsule_id", "column_id", "id") if connection.vendor == "postgresql" else ()

@@ -188,6 +188,19 @@ def key_text(value: Any) -> str:
     return str(value) if connection.vendor == "postgresql" else value.hex
 
 
+def key_texts(values: Iterable[Any]) -> list[str]:
+    """``key_text`` of many keys: the connection's vendor looked up once (each lookup goes through Django's
+    connection proxy, about 10 us: 0.2 s of CPU for 15,000 capsules)."""
+    if connection.vendor == "postgresql":
+        return [str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value))) for value in values]
+    return [(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))).hex for value in values]
+
+
+def capsule_key_index(graph: GraphView) -> dict[str, int]:
+    """``key_text`` of each capsule's key -> the capsule's index."""
+    return dict(zip(key_texts(node.pk for node in graph.capsules), range(len(graph.capsules)), strict=True))
+
+
 def graph_load(*, columns: bool = True, column_edges: bool = True, sql: bool = False) -> GraphView:
     """The whole catalog as a GraphView: four queries (capsules, columns, capsule and column edges).
 
@@ -277,7 +290,7 @@ def graph_columns_load(graph: GraphView, *, capsules: Iterable[int] | None) -> G
         raise ValueError("graph_columns_load adds columns to a view that holds none yet")
     columns_table, edges_table = Column._meta.db_table, ColumnLineage._meta.db_table
     qn = connection.ops.quote_name
-    capsule_index = {key_text(node.pk): node.index for node in graph.capsules}
+    capsule_index = capsule_key_index(graph)
     with gc_paused(), connection.cursor() as cursor:
         if capsules is None:
             cursor.execute(_columns_sql(columns_table))
@@ -328,7 +341,7 @@ def column_lineage_neighbours(capsule_keys: Iterable[Any], *, downstream: bool) 
     columns = Column.objects.filter(capsule_id__in=keys).values("pk")
     edges = ColumnLineage.objects.filter(**{"source_column__in" if downstream else "target_column__in": columns})
     far = "target_column__capsule_id" if downstream else "source_column__capsule_id"
-    return {key_text(value) for value in edges.values_list(far, flat=True).distinct()}
+    return set(key_texts(edges.values_list(far, flat=True).distinct()))
 
 
 def _graph_build(results: Iterator[list[tuple]], *, key: Any, ident: Any) -> GraphView:
