@@ -302,3 +302,23 @@ def test_a_check_that_does_not_say_which_columns_it_reads_gets_every_column(inge
     assert stats["scope"]["columns"]["reason"].endswith("reads columns beyond what it judges again")
     full, _ = ingest_and_read(ingest, changed, full=True, monkeypatch=monkeypatch)
     assert incremental == full
+
+
+def test_the_scope_walked_through_the_database_is_the_whole_graphs(ingest):
+    """A view without columns follows column lineage through the database (``column_lineage_neighbours``): the
+    capsules judged again per ``depends`` are those the whole graph's walk gives, for every capsule changed."""
+    from conformance.engine.registry import DEPENDS
+    from conformance.engine.scope import Scope
+    from lineage.graph import graph_load
+
+    ingest()
+    whole, capsules_only = graph_load(), graph_load(columns=False)
+    links = services._column_links(capsules_only)
+    assert [node.urn for node in whole.capsules] == [node.urn for node in capsules_only.capsules]
+    widened = 0
+    for index in range(len(whole.capsules)):
+        full, walked = Scope.of(whole, [index]), Scope.of(capsules_only, [index], links=links)
+        for depends in DEPENDS:
+            assert walked.capsules(depends, "capsule") == full.capsules(depends, "capsule"), (index, depends)
+        widened += len(full.capsules("lineage", "capsule")) > 1
+    assert widened > 10
