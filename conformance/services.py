@@ -831,7 +831,7 @@ def _counts_store(evaluation: Evaluation) -> None:
     rule_rows = list(Rule.objects.values_list("rule_id", "pk"))
     rules = dict(zip([rule_id for rule_id, _ in rule_rows], key_texts(pk for _, pk in rule_rows), strict=True))
     owner = [column.capsule for column in graph.columns]
-    capsule_keys = key_texts(node.pk for node in graph.capsules)
+    capsule_keys = list(capsule_key_index(graph))  # in the capsules' order
     fresh: dict[str, dict[str, tuple[int, int]]] = {}  # rule key -> capsule key -> counts
     for result in evaluation.results:
         rule_key = rules.get(result.rule.id)

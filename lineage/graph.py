@@ -109,6 +109,8 @@ class GraphView:
     # edges between them) it holds, and how many columns the catalog holds in all. None: every capsule's.
     column_capsules: frozenset[int] | None = None
     column_total: int | None = None
+    # capsule_key_index's result, kept: several steps of one evaluation ask for it
+    key_index: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     # -- building -------------------------------------------------------------------------------
 
@@ -197,8 +199,12 @@ def key_texts(values: Iterable[Any]) -> list[str]:
 
 
 def capsule_key_index(graph: GraphView) -> dict[str, int]:
-    """``key_text`` of each capsule's key -> the capsule's index."""
-    return dict(zip(key_texts(node.pk for node in graph.capsules), range(len(graph.capsules)), strict=True))
+    """``key_text`` of each capsule's key -> the capsule's index, in the capsules' order; built once per view (the
+    view's capsules must not change after)."""
+    if graph.key_index is None or len(graph.key_index) != len(graph.capsules):
+        keys = key_texts(node.pk for node in graph.capsules)
+        graph.key_index = dict(zip(keys, range(len(graph.capsules)), strict=True))
+    return graph.key_index
 
 
 def graph_load(*, columns: bool = True, column_edges: bool = True, sql: bool = False) -> GraphView:
