@@ -77,7 +77,7 @@ def evaluate(
                 scope=scope,
                 previous=previous,
                 kept=(kept_counts or {}).get(rule.id, {}),
-            )  # fmt: skip
+            )
             for rule in rules
         )
     return Evaluation(graph=ctx.graph, results=results, evaluated_at=now, seconds=time.perf_counter() - started)
