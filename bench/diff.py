@@ -181,6 +181,8 @@ def diff_whole(diff_args: list[str], env: dict) -> None:
     if scope:
         judged = f", {scope['changed_capsules']} capsules changed" if "changed_capsules" in scope else ""
         print(f"    conformance delta evaluated {scope.get('mode')}{judged} {scope.get('reason', '')}".rstrip())
+        if "columns" in scope:  # the columns that evaluation loaded (conformance.md, evaluation after a change)
+            print(f"    columns loaded: {scope['columns']}")
 
 
 def ingest_head(head: Path, head_catalog: Path, url: str, env: dict) -> None:

@@ -1,5 +1,6 @@
 """Architecture rules, the violations an evaluation finds, their audit trail and the score of each evaluation."""
 
+import uuid
 from datetime import datetime
 
 from django.db import models
@@ -18,7 +19,7 @@ from conformance.choices import (
 )
 from dab_project.models import TimeStampedModel, UUIDModel
 
-__all__ = ["ProjectConfig", "Rule", "ScoreSnapshot", "Violation", "ViolationEvent"]
+__all__ = ["ProjectConfig", "Rule", "RuleCapsuleCount", "ScoreSnapshot", "Violation", "ViolationEvent"]
 
 
 class Rule(TimeStampedModel):
@@ -300,6 +301,39 @@ class ViolationEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor}: {self.from_status or '—'} → {self.to_status}"
+
+
+class RuleCapsuleCount(models.Model):
+    """What one rule counted on one capsule at its latest evaluation: the columns a column rule judged there, or,
+    for a project-level measure over columns (``coverage`` of documented or tested columns), the capsule's columns
+    it counted (``applicable``) and those it found covered (``counted``).
+
+    An evaluation after a change loads the columns of the capsules its rules judge again only; these rows stand
+    for every other capsule's, in the scores and in project-level measures. The row whose ``capsule_id`` is
+    ``EVERY_CAPSULE`` marks a rule whose rows cover every capsule (an evaluation that loaded every column wrote
+    them); a rule without it makes the next evaluation load every column. Derived data, rewritten by evaluations
+    only: no foreign key to the capsule (ingestion deletes capsules in bulk, and a removed capsule makes the next
+    evaluation a full one, which rewrites the rows).
+    """
+
+    EVERY_CAPSULE = uuid.UUID(int=0)
+
+    rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="capsule_counts", db_index=False)
+    capsule_id = models.UUIDField()
+    applicable = models.PositiveIntegerField()
+    counted = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "conformance_rule_capsule_counts"
+        ordering = ["rule", "capsule_id"]
+        verbose_name = "rule count per capsule"
+        constraints = [
+            # also the index of the evaluation's reads (a rule's rows, or some capsules' rows of a rule)
+            models.UniqueConstraint(fields=["rule", "capsule_id"], name="%(app_label)s_%(class)s_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id} on {self.capsule_id}: {self.counted}/{self.applicable}"
 
 
 class ProjectConfig(TimeStampedModel):

@@ -55,6 +55,7 @@ from conformance.engine import (
     score_evaluation,
 )
 from conformance.engine.project import ProjectScope
+from conformance.engine.registry import check_type
 from conformance.engine.results import RuleResult, capsule_label
 from conformance.engine.scope import Scope
 from conformance.evaluator import (
@@ -66,11 +67,20 @@ from conformance.evaluator import (
     evaluator_vars_read,
 )
 from conformance.impact import downstream_counts
-from conformance.models import ProjectConfig, Rule, ScoreSnapshot, Violation, ViolationEvent
+from conformance.models import ProjectConfig, Rule, RuleCapsuleCount, ScoreSnapshot, Violation, ViolationEvent
 from conformance.selectors import DAB_ACTOR, project_scope, rule_specs
 from dab_project.bulk import bulk_insert, bulk_update
 from dab_project.memory import gc_paused
-from lineage.graph import GraphView, graph_load, key_text
+from lineage.graph import (
+    GraphView,
+    capsule_key_index,
+    column_capsule_keys,
+    column_lineage_neighbours,
+    graph_columns_load,
+    graph_load,
+    key_text,
+    key_texts,
+)
 
 logger = structlog.get_logger(__name__)
 
@@ -581,8 +591,12 @@ def conformance_evaluate(
     with gc_paused():
         started = time.perf_counter()
         progress("conformance: loading the graph")
+        # after a change that an evaluation can build on, the columns are loaded later, for what it judges again
+        columns_later = graph is None and store and _columns_later(changes, settings_print, ingestion)
         if graph is None:
-            graph = graph_load(sql=any(spec.enabled and spec.check.type in SQL_CHECKS for spec in specs))
+            graph = graph_load(
+                sql=any(spec.enabled and spec.check.type in SQL_CHECKS for spec in specs), columns=not columns_later
+            )
         timings["graph_load"] = time.perf_counter() - started
         projects, project_waivers, problems = project_scope()
         warnings.extend(problems)
@@ -595,16 +609,21 @@ def conformance_evaluate(
         with transaction.atomic():
             _lock()
             waivers = steward_waivers()
-            scope = scope_info = previous = read = None
+            scope = scope_info = previous = read = kept_counts = None
             if changes is not None:
                 started = time.perf_counter()
                 scope, previous, read, scope_info = _scope_build(
-                    graph, specs, changes=changes, settings_print=settings_print, ingestion=ingestion, now=now
-                )
+                    graph, specs, changes=changes, settings_print=settings_print, ingestion=ingestion, now=now,
+                    columns_later=columns_later,
+                )  # fmt: skip
                 timings["scope"] = time.perf_counter() - started
+            if columns_later:
+                started = time.perf_counter()
+                kept_counts = _columns_load(graph, specs, scope=scope, projects=projects, info=scope_info)
+                timings["columns"] = time.perf_counter() - started
             evaluation, report = _evaluate(
                 graph, specs, now=now, waivers=[*waivers, *project_waivers], projects=projects, timings=timings,
-                progress=progress, scope=scope, previous=previous,
+                progress=progress, scope=scope, previous=previous, kept_counts=kept_counts,
             )  # fmt: skip
             started = time.perf_counter()
             progress("conformance: storing violations")
@@ -621,6 +640,7 @@ def conformance_evaluate(
                 kept=frozenset(id(f) for found in (previous or {}).values() for f in found),
                 read=read,
             )
+            _counts_store(evaluation)
             timings["store"] = time.perf_counter() - started
             ScoreSnapshot.objects.filter(pk=snapshot.pk).update(timings=_rounded(timings))
             snapshot.timings = _rounded(timings)
@@ -668,10 +688,12 @@ def _scope_build(
     settings_print: str | None,
     ingestion: Any,
     now: datetime,
+    columns_later: bool = False,
 ) -> tuple[Scope | None, dict[str, list[Finding]] | None, _StoredRead | None, dict[str, Any]]:
     """The scope of an evaluation after ``changes``, the previous findings it keeps outside it and the stored
     violations read for them; (None, None, None, why) for a full evaluation. Two queries for the base, one for
-    the previous findings."""
+    the previous findings. ``columns_later``: ``graph`` holds no columns yet (``_columns_load`` adds those the
+    evaluation needs); column lineage is then followed through the database (``column_lineage_neighbours``)."""
     if changes.edges_changed:
         return None, None, None, {"mode": "full", "reason": "edges between capsules changed"}
     base, why = _incremental_base(settings_print=settings_print, ingestion=ingestion)
@@ -680,12 +702,18 @@ def _scope_build(
     # keyed by the UUIDs' ints: hashing a UUID object runs Python code, an int's does not (376,000 columns)
     index_of = {node.pk.int: node.index for node in graph.capsules}
     changed = {index_of[key] for key in map(_uuid_int, changes.capsule_ids) if key in index_of}
-    if changes.column_ids:
+    if changes.column_ids and columns_later:
+        owners = column_capsule_keys(changes.column_ids)
+        changed.update(index_of[key] for key in map(_uuid_int, owners) if key in index_of)
+    elif changes.column_ids:
         wanted = set(map(key_text, changes.column_ids))
         changed.update(node.capsule for node in graph.columns if node.pk in wanted)
-    previous, expired, full_rules, read = _previous_findings(graph, specs, today=timezone.localdate(now))
+    previous, expired, full_rules, read = _previous_findings(
+        graph, specs, today=timezone.localdate(now), columns_later=columns_later
+    )
     changed |= expired
-    scope = Scope.of(graph, changed, full_rules=full_rules)
+    links = _column_links(graph) if columns_later else None
+    scope = Scope.of(graph, changed, full_rules=full_rules, links=links)
     return (
         scope,
         previous,
@@ -697,6 +725,177 @@ def _scope_build(
             "full_rules": sorted(full_rules),
         },
     )
+
+
+def _columns_later(changes: ConformanceChanges | None, settings_print: str | None, ingestion: Any) -> bool:
+    """Whether the evaluation after ``changes`` can load only the columns it judges again: it builds on an earlier
+    evaluation (``_scope_build`` says so again under the lock; should it not, every column is loaded then)."""
+    if changes is None or changes.edges_changed:
+        return False
+    return _incremental_base(settings_print=settings_print, ingestion=ingestion)[0] is not None
+
+
+def _column_links(graph: GraphView) -> Callable[[set[int], bool], set[int]]:
+    """For a view without columns: the capsules column lineage links a set of capsules to, asked of the database."""
+    index_of = capsule_key_index(graph)
+    capsules = graph.capsules
+
+    def links(frontier: set[int], downstream: bool) -> set[int]:
+        found = column_lineage_neighbours((capsules[index].pk for index in frontier), downstream=downstream)
+        return {index_of[key] for key in found if key in index_of}
+
+    return links
+
+
+def _columns_load(
+    graph: GraphView, specs: Sequence[RuleSpec], *, scope: Scope | None, projects: ProjectScope, info: dict[str, Any]
+) -> dict[str, dict[int, tuple[int, int]]] | None:
+    """Load into ``graph`` (capsules only so far) the columns the evaluation reads, and return the counts the
+    previous evaluations kept for the rest (``RuleCapsuleCount``), by rule id and capsule index.
+
+    What each rule reads (``CheckType.reads_columns``): ``own`` columns of the capsules it judges again, ``upstream``
+    those and every capsule upstream of them through column lineage, ``counts`` none of its own (the judged
+    capsules' come with the others', the rest from the kept counts). Every column is loaded instead (and None
+    returned) when a rule judged in full reads columns, reads ``all``, is re-parametrised by a project, or has no
+    counts kept; ``info["columns"]`` says which and why.
+    """
+    needed: set[int] | None = set(scope.changed) if scope is not None else None
+    why = "" if scope is not None else "a full evaluation"
+    counted: list[str] = []
+    for spec in specs if needed is not None else ():
+        kind = check_type(spec.check.type)
+        subject = kind.scopes.get(spec.scope) if kind is not None else None
+        if not spec.enabled or kind is None or subject is None:
+            continue
+        reads = kind.reads_columns(spec.check.params, subject)
+        if reads == "none":
+            continue
+        within = None if spec.id in scope.full_rules else scope.capsules(kind.depends, subject)
+        if reads == "all" or projects.overridden(spec.id) or (within is None and reads != "counts"):
+            needed, why = None, f"rule {spec.id} reads columns beyond what it judges again"
+            break
+        if reads == "counts" or subject == "column":
+            counted.append(spec.id)
+        if reads != "counts":
+            needed |= within
+            if reads == "upstream":
+                needed |= scope.reach(within, downstream=False, capsule_edges=False)
+    kept = _counts_read(graph, counted) if needed is not None else None
+    if needed is not None and kept is None:
+        needed, why = None, "no counts kept for a rule that needs them"
+    graph_columns_load(graph, capsules=needed)
+    if needed is None:
+        info["columns"] = {"loaded": "all", "reason": why}
+        return None
+    info["columns"] = {"capsules": len(needed), "columns": len(graph.columns)}
+    return kept
+
+
+def _counts_read(graph: GraphView, rule_ids: list[str]) -> dict[str, dict[int, tuple[int, int]]] | None:
+    """The counts kept for ``rule_ids`` (rule id -> capsule index -> (applicable, counted)); None when a rule has
+    none kept for every capsule (no ``EVERY_CAPSULE`` row). One query."""
+    if not rule_ids:
+        return {}
+    index_of = capsule_key_index(graph)
+    every = key_text(RuleCapsuleCount.EVERY_CAPSULE)
+    out: dict[str, dict[int, tuple[int, int]]] = {}
+    complete: set[str] = set()
+    table, rules = RuleCapsuleCount._meta.db_table, Rule._meta.db_table
+    qn = connection.ops.quote_name
+    capsule = "k.capsule_id::text" if connection.vendor == "postgresql" else "k.capsule_id"
+    sql = (
+        f"SELECT r.rule_id, {capsule}, k.applicable, k.counted FROM {qn(table)} k"
+        f" JOIN {qn(rules)} r ON r.id = k.rule_id WHERE r.rule_id IN ({', '.join(['%s'] * len(rule_ids))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, list(rule_ids))
+        rows = cursor.fetchall()
+    for rule_id, capsule_key, applicable, counted in rows:
+        if capsule_key == every:
+            complete.add(rule_id)
+            continue
+        index = index_of.get(capsule_key)
+        if index is not None:
+            out.setdefault(rule_id, {})[index] = (applicable, counted)
+    if not complete.issuperset(rule_ids):
+        return None
+    return out
+
+
+def _counts_store(evaluation: Evaluation) -> None:
+    """Keep what each column rule and ``counts`` check counted per capsule (``RuleCapsuleCount``) for the next
+    evaluation after a change.
+
+    A view of every column rewrites the evaluated rules' counts (only the rows that differ) and marks them complete;
+    a view of some capsules' columns replaces those capsules' rows. A rule it did not evaluate loses its mark (its
+    kept counts may no longer hold). Three queries and two bulk writes; nothing written when nothing changed.
+    """
+    graph = evaluation.graph
+    # keys as the database writes them in text (key_text): tens of thousands of UUID objects cost more than the rest
+    rule_rows = list(Rule.objects.values_list("rule_id", "pk"))
+    rules = dict(zip([rule_id for rule_id, _ in rule_rows], key_texts(pk for _, pk in rule_rows), strict=True))
+    owner = [column.capsule for column in graph.columns]
+    capsule_keys = list(capsule_key_index(graph))  # in the capsules' order
+    fresh: dict[str, dict[str, tuple[int, int]]] = {}  # rule key -> capsule key -> counts
+    for result in evaluation.results:
+        rule_key = rules.get(result.rule.id)
+        if rule_key is None or result.status != "evaluated":
+            continue
+        if result.subject == "column":
+            counts = {index: (n, 0) for index, n in Counter(map(owner.__getitem__, result.columns)).items()}
+        elif result.counts is not None:
+            counts = dict(result.counts)
+        else:
+            continue
+        fresh[rule_key] = {capsule_keys[index]: found for index, found in counts.items()}
+    every = key_text(RuleCapsuleCount.EVERY_CAPSULE)
+    # a rule that was not evaluated (skipped, failed, disabled) may have kept counts that no longer hold
+    unsure = [rules[r.rule.id] for r in evaluation.results if r.status != "evaluated" and r.rule.id in rules]
+    if unsure:
+        RuleCapsuleCount.objects.filter(capsule_id=RuleCapsuleCount.EVERY_CAPSULE, rule_id__in=unsure).delete()
+    if not fresh:
+        return
+    if graph.column_capsules is None:
+        for counts in fresh.values():
+            counts[every] = (0, 0)
+        loaded = None
+    else:
+        loaded = [capsule_keys[index] for index in graph.column_capsules]
+    old = {(rule, capsule): (pk, found) for pk, rule, capsule, *found in _counts_rows(list(fresh), loaded)}
+    inserts, gone = [], []
+    for rule_key, counts in fresh.items():
+        for capsule, found in counts.items():
+            row = old.pop((rule_key, capsule), None)
+            if row is not None and tuple(row[1]) == found:
+                continue
+            inserts.append((rule_key, capsule, *found))
+            if row is not None:
+                gone.append(row[0])  # changed: deleted, then inserted anew
+    gone.extend(pk for pk, _ in old.values())  # rows of capsules the rule no longer counts
+    if gone:
+        RuleCapsuleCount.objects.filter(pk__in=gone).delete()
+    if inserts:
+        bulk_insert(RuleCapsuleCount._meta.db_table, ("rule_id", "capsule_id", "applicable", "counted"), inserts)
+
+
+def _counts_rows(rule_keys: list[str], capsule_keys: list[str] | None) -> list[tuple]:
+    """(id, rule key, capsule key, applicable, counted) of the kept counts of ``rule_keys`` (on ``capsule_keys``
+    only, unless None), keys as ``key_text``; one query through a plain cursor."""
+    qn = connection.ops.quote_name
+    text = (lambda column: f"{column}::text") if connection.vendor == "postgresql" else (lambda column: column)
+    sql = (
+        f"SELECT id, {text('rule_id')}, {text('capsule_id')}, applicable, counted"
+        f" FROM {qn(RuleCapsuleCount._meta.db_table)} WHERE rule_id IN ({', '.join(['%s'] * len(rule_keys))})"
+    )
+    params = list(rule_keys)
+    if capsule_keys is not None:
+        if not capsule_keys:
+            return []
+        sql += f" AND capsule_id IN ({', '.join(['%s'] * len(capsule_keys))})"
+        params.extend(capsule_keys)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _uuid_int(value: Any) -> int:
@@ -717,7 +916,7 @@ class _StoredRead:
 
 
 def _previous_findings(
-    graph: GraphView, specs: Sequence[RuleSpec], *, today: date
+    graph: GraphView, specs: Sequence[RuleSpec], *, today: date, columns_later: bool = False
 ) -> tuple[dict[str, list[Finding]], set[int], set[str], _StoredRead]:
     """What the previous evaluation found, as findings on this graph: rule id -> findings (active violations and
     those a steward resolved since, which that evaluation still found), with the waivers they stood under.
@@ -725,7 +924,9 @@ def _previous_findings(
     Also returns the capsules holding a waived finding whose waiver has expired (judged again, so the finding
     opens as in a full evaluation), the rules to judge in full (never evaluated, or skipped or failed last
     time: their stored violations are not a verdict) and the stored state of the rows read, for the store.
-    One query through a plain cursor.
+    One query through a plain cursor. With ``columns_later`` (``graph`` holds no columns yet) a finding on a column
+    names it by its key (``Finding.column_key``): columns vanish only from changed capsules, which every rule
+    judges again, so a finding kept elsewhere is on a column that still exists.
     """
     rules = {
         rule.rule_id: rule for rule in Rule.objects.filter(rule_id__in=[spec.id for spec in specs if spec.enabled])
@@ -739,8 +940,8 @@ def _previous_findings(
     if not by_pk:
         return out, expired, full_rules, _StoredRead(rules=frozenset(), rows=stored)
     # keys compared as the database's text (key_text): tens of thousands of UUID objects cost more than the query
-    rule_of = {key_text(pk): pk for pk in by_pk}
-    capsule_index = {key_text(node.pk): node.index for node in graph.capsules}
+    rule_of = dict(zip(key_texts(by_pk), by_pk, strict=True))
+    capsule_index = capsule_key_index(graph)
     column_index = {node.pk: node.index for node in graph.columns}
     qn = connection.ops.quote_name
     as_text = ("rule_id", "capsule_id", "column_id", "id") if connection.vendor == "postgresql" else ()
@@ -767,8 +968,10 @@ def _previous_findings(
             expires = date.fromisoformat(expires)
         stored[print_] = (_Stored(pk, print_, status, resolved_by, digest, source, reason, expires), rule_pk)
         capsule = capsule_index.get(capsule_pk) if capsule_pk is not None else None
-        column = column_index.get(column_pk) if column_pk is not None else None
-        if (capsule_pk is not None and capsule is None) or (column_pk is not None and column is None):
+        column = column_index.get(column_pk) if column_pk is not None and not columns_later else None
+        if (capsule_pk is not None and capsule is None) or (
+            column_pk is not None and column is None and not columns_later
+        ):
             continue  # its object is gone: a full evaluation would not find it either
         waiver = None
         if status == ViolationStatus.WAIVED:
@@ -796,6 +999,7 @@ def _previous_findings(
                 waiver=waiver,
                 capsule=capsule,
                 column=column,
+                column_key=column_pk if columns_later else None,
             )
         )
     return out, expired, full_rules, _StoredRead(rules=frozenset(by_pk), rows=stored)
@@ -875,10 +1079,14 @@ def _evaluate(
     progress: Progress,
     scope: Scope | None = None,
     previous: dict[str, list[Finding]] | None = None,
+    kept_counts: dict[str, dict[int, tuple[int, int]]] | None = None,
 ) -> tuple[Evaluation, ScoreReport]:
     started = time.perf_counter()
     progress("conformance: evaluating rules")
-    evaluation = evaluate(graph, specs, now=now, waivers=waivers, projects=projects, scope=scope, previous=previous)
+    evaluation = evaluate(
+        graph, specs, now=now, waivers=waivers, projects=projects, scope=scope, previous=previous,
+        kept_counts=kept_counts,
+    )  # fmt: skip
     timings["evaluate"] = time.perf_counter() - started
     started = time.perf_counter()
     report = score_evaluation(evaluation)
@@ -1060,7 +1268,7 @@ def _store(
         score=report.overall.score,
         weighted_score=report.overall.weighted_score,
         capsules=len(graph.capsules),
-        columns=len(graph.columns),
+        columns=len(graph.columns) if graph.column_total is None else graph.column_total,
         rules_evaluated=sum(1 for r in evaluation.results if r.status == "evaluated"),
         rules_skipped=sum(1 for r in evaluation.results if r.status == "skipped"),
         rules_errored=sum(1 for r in evaluation.results if r.status == "error"),

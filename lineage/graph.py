@@ -105,6 +105,12 @@ class GraphView:
     column_downstream: list[list[tuple[int, str]]] = field(default_factory=list)
     by_urn: dict[str, int] = field(default_factory=dict)
     column_by_urn: dict[str, int] = field(default_factory=dict)
+    # A view with some capsules' columns only (``graph_columns_load``): the capsules whose columns (and the column
+    # edges between them) it holds, and how many columns the catalog holds in all. None: every capsule's.
+    column_capsules: frozenset[int] | None = None
+    column_total: int | None = None
+    # capsule_key_index's result, kept: several steps of one evaluation ask for it
+    key_index: dict[str, int] | None = field(default=None, repr=False, compare=False)
 
     # -- building -------------------------------------------------------------------------------
 
@@ -138,6 +144,10 @@ class GraphView:
         self.column_upstream[target].append((source, transformation_type))
 
     # -- reading --------------------------------------------------------------------------------
+
+    def has_columns(self, index: int) -> bool:
+        """Whether the view holds capsule ``index``'s columns (always, unless loaded for some capsules only)."""
+        return self.column_capsules is None or index in self.column_capsules
 
     def capsule(self, urn: str) -> CapsuleNode | None:
         index = self.by_urn.get(urn)
@@ -178,6 +188,23 @@ def key_text(value: Any) -> str:
     hyphenated on PostgreSQL, 32 hex digits on SQLite (as Django stores UUIDs there)."""
     value = value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
     return str(value) if connection.vendor == "postgresql" else value.hex
+
+
+def key_texts(values: Iterable[Any]) -> list[str]:
+    """``key_text`` of many keys: the connection's vendor looked up once (each lookup goes through Django's
+    connection proxy, about 10 us: 0.2 s of CPU for 15,000 capsules)."""
+    if connection.vendor == "postgresql":
+        return [str(value) if isinstance(value, uuid.UUID) else str(uuid.UUID(str(value))) for value in values]
+    return [(value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))).hex for value in values]
+
+
+def capsule_key_index(graph: GraphView) -> dict[str, int]:
+    """``key_text`` of each capsule's key -> the capsule's index, in the capsules' order; built once per view (the
+    view's capsules must not change after)."""
+    if graph.key_index is None or len(graph.key_index) != len(graph.capsules):
+        keys = key_texts(node.pk for node in graph.capsules)
+        graph.key_index = dict(zip(keys, range(len(graph.capsules)), strict=True))
+    return graph.key_index
 
 
 def graph_load(*, columns: bool = True, column_edges: bool = True, sql: bool = False) -> GraphView:
@@ -224,30 +251,107 @@ def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_
     edges_sql = f"SELECT {text('source_id')}, {text('target_id')} FROM {qn(edges)} WHERE edge_type <> %s"
     queries = [(capsules_sql, []), (edges_sql, [SQL_ONLY_EDGE])]
     if columns_table is not None:
-        # Nearly every column's JSON is empty: sent as NULL it costs psycopg no string (1.5 million at 387,000 columns)
-        empty = lambda column, value: f"NULLIF({text(column)}, '{value}')"  # noqa: E731
-        queries.append((
-            f"SELECT {text('id')}, urn, name, {text('capsule_id')}, data_type, description, {empty('tags', '[]')},"
-            f" {empty('meta', '{}')}, {empty('tests', '[]')}, pii_type, pii_masked, semantic_type, in_manifest,"
-            f" {empty('constraints', '[]')}, origin"
-            # qualified: the bare names would sort by the text output columns, past the (capsule_id, ...) index
-            f" FROM {qn(columns_table)} c ORDER BY c.capsule_id, c.ordinal_position, c.name",
-            [],
-        ))  # fmt: skip
+        queries.append((_columns_sql(columns_table), []))
         if column_edges is not None:
-            queries.append((
-                f"SELECT {text('source_column_id')}, {text('target_column_id')}, transformation_type"
-                f" FROM {qn(column_edges)}",
-                [],
-            ))  # fmt: skip
+            queries.append((_column_edges_sql(column_edges), []))
     with _reader(queries, parallel=postgres and _parallel_worth_it(columns_table)) as results:
         return _graph_build(results, key=key, ident=ident)
 
 
+def _columns_sql(table: str, where: str = "") -> str:
+    """The columns' query, ordered by capsule (``_columns_add`` relies on it); ``where`` narrows it."""
+    text = (lambda column: f"{column}::text") if connection.vendor == "postgresql" else (lambda column: column)
+    # Nearly every column's JSON is empty: sent as NULL it costs psycopg no string (1.5 million at 387,000 columns)
+    empty = lambda column, value: f"NULLIF({text(column)}, '{value}')"  # noqa: E731
+    return (
+        f"SELECT {text('id')}, urn, name, {text('capsule_id')}, data_type, description, {empty('tags', '[]')},"
+        f" {empty('meta', '{}')}, {empty('tests', '[]')}, pii_type, pii_masked, semantic_type, in_manifest,"
+        f" {empty('constraints', '[]')}, origin"
+        # qualified: the bare names would sort by the text output columns, past the (capsule_id, ...) index
+        f" FROM {connection.ops.quote_name(table)} c {where} ORDER BY c.capsule_id, c.ordinal_position, c.name"
+    )
+
+
+def _column_edges_sql(table: str, where: str = "") -> str:
+    text = (lambda column: f"{column}::text") if connection.vendor == "postgresql" else (lambda column: column)
+    return (
+        f"SELECT {text('source_column_id')}, {text('target_column_id')}, transformation_type"
+        f" FROM {connection.ops.quote_name(table)} e {where}"
+    )
+
+
+def graph_columns_load(graph: GraphView, *, capsules: Iterable[int] | None) -> GraphView:
+    """Add to ``graph`` (loaded with ``columns=False``) the columns of ``capsules`` (indexes; None: every capsule)
+    and the column edges between those columns, as ``graph_load`` builds them; marks which capsules' columns it
+    holds (``GraphView.column_capsules``) and counts the catalog's columns (``column_total``).
+
+    Three queries (two with ``capsules=None``); the columns are read through their capsule index, so the cost
+    follows the capsules asked for, not the catalog. Columns in the same order as a whole load's (by capsule), so
+    a walk over them visits them in the same relative order.
+    """
+    from catalog.models import Column
+    from lineage.models import ColumnLineage
+
+    if graph.columns:
+        raise ValueError("graph_columns_load adds columns to a view that holds none yet")
+    columns_table, edges_table = Column._meta.db_table, ColumnLineage._meta.db_table
+    qn = connection.ops.quote_name
+    capsule_index = capsule_key_index(graph)
+    with gc_paused(), connection.cursor() as cursor:
+        if capsules is None:
+            cursor.execute(_columns_sql(columns_table))
+            column_rows = cursor.fetchall()
+            cursor.execute(_column_edges_sql(edges_table))
+            _columns_add(graph, column_rows, cursor.fetchall(), capsule_index.get)
+            return graph
+        wanted = sorted(set(capsules))
+        keys = [graph.capsules[index].pk for index in wanted]
+        if connection.vendor == "postgresql":
+            within, params = "= ANY(%s)", [keys]
+        else:
+            within, params = f"IN ({', '.join(['%s'] * len(keys))})", [key.hex for key in map(_as_uuid, keys)]
+        if keys:
+            cursor.execute(_columns_sql(columns_table, f"WHERE c.capsule_id {within}"), params)
+            column_rows = cursor.fetchall()
+            inner = f"SELECT id FROM {qn(columns_table)} WHERE capsule_id {within}"
+            where = f"WHERE e.target_column_id IN ({inner}) AND e.source_column_id IN ({inner})"
+            cursor.execute(_column_edges_sql(edges_table, where), params + params)
+            _columns_add(graph, column_rows, cursor.fetchall(), capsule_index.get)
+        cursor.execute(f"SELECT COUNT(*) FROM {qn(columns_table)}")
+        graph.column_total = cursor.fetchone()[0]
+    graph.column_capsules = frozenset(wanted)
+    return graph
+
+
+def _as_uuid(value: Any) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def column_capsule_keys(column_keys: Iterable[Any]) -> set[Any]:
+    """The primary keys of the capsules holding the columns ``column_keys``; one query."""
+    from catalog.models import Column
+
+    keys = [_as_uuid(key) for key in column_keys]
+    return set(Column.objects.filter(pk__in=keys).values_list("capsule_id", flat=True).distinct()) if keys else set()
+
+
+def column_lineage_neighbours(capsule_keys: Iterable[Any], *, downstream: bool) -> set[str]:
+    """The capsules that column lineage links to ``capsule_keys`` (primary keys) one step downstream (or upstream),
+    as ``key_text``; one query through the column and column-lineage indexes."""
+    from catalog.models import Column
+    from lineage.models import ColumnLineage
+
+    keys = [_as_uuid(key) for key in capsule_keys]
+    if not keys:
+        return set()
+    columns = Column.objects.filter(capsule_id__in=keys).values("pk")
+    edges = ColumnLineage.objects.filter(**{"source_column__in" if downstream else "target_column__in": columns})
+    far = "target_column__capsule_id" if downstream else "source_column__capsule_id"
+    return set(key_texts(edges.values_list(far, flat=True).distinct()))
+
+
 def _graph_build(results: Iterator[list[tuple]], *, key: Any, ident: Any) -> GraphView:
     """The GraphView from the queries' rows, taken in _graph_read's order."""
-    from catalog.choices import INFERRED_ORIGINS
-
     graph = GraphView()
     capsule_index: dict[Any, int] = {}
     for row in next(results):
@@ -279,10 +383,19 @@ def _graph_build(results: Iterator[list[tuple]], *, key: Any, ident: Any) -> Gra
     column_rows = next(results, None)
     if column_rows is None:
         return graph
+    _columns_add(graph, column_rows, next(results, ()), capsule_index.get)
+    return graph
+
+
+def _columns_add(graph: GraphView, column_rows: list[tuple], edge_rows: Iterable[tuple], capsule_of: Any) -> None:
+    """Add the columns' rows (ordered by capsule) and the column edges' rows to ``graph``; ``capsule_of`` maps a
+    capsule key as the rows give it to the capsule's index. Edges with an end outside the columns are left out."""
+    from catalog.choices import INFERRED_ORIGINS
+
     # The hot loop of the whole load (one pass per column) makes the nodes only; the indexes (by urn, by key,
     # each capsule's columns) and the empty adjacency lists are built after it by C-level zips and extends
     # (GraphView.add_column's appends and dict stores per column cost about 0.3 s of CPU more at 387,000).
-    capsule_of, loads, inferred = capsule_index.get, orjson.loads, frozenset(INFERRED_ORIGINS)
+    loads, inferred = orjson.loads, frozenset(INFERRED_ORIGINS)
     nodes, owners = graph.columns, []
     for (pk, urn, name, capsule_id, data_type, description, tags, meta, tests, pii_type, masked, semantic,
          in_manifest, constraints, origin) in column_rows:  # fmt: skip
@@ -312,14 +425,13 @@ def _graph_build(results: Iterator[list[tuple]], *, key: Any, ident: Any) -> Gra
         capsule_nodes[owner].columns.extend(indexes)
     del owners
     ups, downs, column_of = graph.column_upstream, graph.column_downstream, column_index.get
-    for source_id, target_id, kind in next(results, ()):
+    for source_id, target_id, kind in edge_rows:
         source, target = column_of(source_id), column_of(target_id)
         # GraphView.add_column_edge inlined (285,000 calls at 10,000 models)
         if source is not None and target is not None and source != target:
             kind = kind or "derived"
             downs[source].append((target, kind))
             ups[target].append((source, kind))
-    return graph
 
 
 # A catalog whose columns table is smaller than this is read over Django's one connection: the extra

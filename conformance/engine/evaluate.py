@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from types import MappingProxyType
 from typing import Any
 
 from conformance.engine.context import EvalContext
@@ -38,6 +39,7 @@ def evaluate(
     projects: ProjectScope = NO_PROJECTS,
     scope: Scope | None = None,
     previous: Mapping[str, Sequence[Finding]] | None = None,
+    kept_counts: Mapping[str, Mapping[int, tuple[int, int]]] | None = None,
 ) -> Evaluation:
     """Every rule over the whole graph, set-based; findings matching an active waiver come back flagged.
 
@@ -55,6 +57,11 @@ def evaluate(
     verdicts can depend on, and ``previous`` (rule id -> the previous evaluation's findings, waivers as they
     were) supplies its findings on every other capsule. The applicable capsules and columns are still the
     whole selection, so the score is the one a full evaluation gives.
+
+    A view holding some capsules' columns only (``GraphView.column_capsules``: an evaluation after a change that
+    loaded the columns its rules judge again) needs ``kept_counts`` (rule id -> capsule index -> (applicable,
+    counted), as the previous evaluation recorded them) for its column rules and ``counts`` checks: they stand for
+    the capsules whose columns it did not load.
     """
     started = time.perf_counter()
     now = now or datetime.now(UTC)
@@ -62,7 +69,15 @@ def evaluate(
     with gc_paused():
         ctx = EvalContext(graph, projects)
         results = tuple(
-            _scoped(ctx, rule, today=now.date(), extra=extra.for_rule(rule.id), scope=scope, previous=previous)
+            _scoped(
+                ctx,
+                rule,
+                today=now.date(),
+                extra=extra.for_rule(rule.id),
+                scope=scope,
+                previous=previous,
+                kept=(kept_counts or {}).get(rule.id, {}),
+            )
             for rule in rules
         )
     return Evaluation(graph=ctx.graph, results=results, evaluated_at=now, seconds=time.perf_counter() - started)
@@ -76,19 +91,20 @@ def _scoped(
     extra: Sequence[Waiver],
     scope: Scope | None,
     previous: Mapping[str, Sequence[Finding]] | None,
+    kept: Mapping[int, tuple[int, int]] = MappingProxyType({}),
 ) -> RuleResult:
     """The rule judged where ``scope`` says, plus the previous findings everywhere else (see ``evaluate``)."""
     kind = check_type(rule.check.type)
     subject = kind.scopes.get(rule.scope) if kind is not None else None
     if scope is None or kind is None or subject is None or not rule.enabled or rule.id in scope.full_rules:
-        return _evaluate_variants(ctx, rule, today=today, extra=extra)
+        return _evaluate_variants(ctx, rule, today=today, extra=extra, kept=kept)
     within = scope.capsules(kind.depends, subject)
     if within is None:
-        return _evaluate_variants(ctx, rule, today=today, extra=extra)
-    result = _evaluate_variants(ctx, rule, today=today, extra=extra, within=within)
+        return _evaluate_variants(ctx, rule, today=today, extra=extra, kept=kept)
+    result = _evaluate_variants(ctx, rule, today=today, extra=extra, within=within, kept=kept)
     if result.status == "skipped" and within:
         # a check may find its subset not evaluable (no raw SQL among a few sources) where the whole is
-        return _evaluate_variants(ctx, rule, today=today, extra=extra)
+        return _evaluate_variants(ctx, rule, today=today, extra=extra, kept=kept)
     if result.status != "evaluated":
         return result
     nothing_changed = not scope.changed
@@ -107,12 +123,18 @@ def _scoped(
 
 
 def _evaluate_variants(
-    ctx: EvalContext, rule: RuleSpec, *, today: date, extra: Sequence[Waiver], within: frozenset[int] | None = None
+    ctx: EvalContext,
+    rule: RuleSpec,
+    *,
+    today: date,
+    extra: Sequence[Waiver],
+    within: frozenset[int] | None = None,
+    kept: Mapping[int, tuple[int, int]] = MappingProxyType({}),
 ) -> RuleResult:
     """The rule, or, when projects re-parametrise it, one run per such project plus one for the rest, merged."""
     overriding = ctx.projects.overridden(rule.id) if rule.enabled else []
     if not overriding:
-        return _evaluate_rule(ctx, rule, today=today, extra=extra, within=within)
+        return _evaluate_rule(ctx, rule, today=today, extra=extra, within=within, kept=kept)
     started = time.perf_counter()
     names = frozenset(settings.project for settings in overriding)
     capsules = ctx.graph.capsules
@@ -125,6 +147,7 @@ def _evaluate_variants(
             only=lambda i: capsules[i].source_system not in names,
             key="",
             within=within,
+            kept=kept,
         )  # fmt: skip
     ]
     for settings in overriding:
@@ -139,7 +162,7 @@ def _evaluate_variants(
         results.append(
             _evaluate_rule(
                 ctx, variant, today=today, extra=extra, only=lambda i, p=project: capsules[i].source_system == p,
-                key=project, within=within,
+                key=project, within=within, kept=kept,
             )
         )  # fmt: skip
     return _merged(rule, results, seconds=time.perf_counter() - started)
@@ -167,6 +190,7 @@ def _merged(rule: RuleSpec, results: list[RuleResult], *, seconds: float) -> Rul
     for result in evaluated:
         for finding in result.findings:
             findings.setdefault(finding.fingerprint, finding)
+    counts = [r.counts for r in evaluated if r.counts is not None]
     return RuleResult(
         rule=rule,
         status="evaluated",
@@ -175,6 +199,8 @@ def _merged(rule: RuleSpec, results: list[RuleResult], *, seconds: float) -> Rul
         columns=tuple(c for r in evaluated for c in r.columns),
         findings=tuple(findings.values()),
         seconds=seconds,
+        kept_columns={i: n for r in evaluated for i, n in r.kept_columns.items()},
+        counts={i: n for found in counts for i, n in found.items()} if counts else None,
     )
 
 
@@ -236,6 +262,7 @@ def _evaluate_rule(
     only: Callable[[int], bool] | None = None,
     key: str = "",
     within: frozenset[int] | None = None,
+    kept: Mapping[int, tuple[int, int]] = MappingProxyType({}),
 ) -> RuleResult:
     """One rule; ``only`` restricts it to some capsules (a project's), ``key`` then tells its project-level
     finding apart from the other projects'. ``within`` limits the capsules (and their columns) the check judges;
@@ -265,9 +292,21 @@ def _evaluate_rule(
         if subject == "column":
             owners = ctx.graph.columns
             judged_columns = [column for column in columns if owners[column].capsule in within]
+    graph = ctx.graph
+    reads = kind.reads_columns(rule.check.params, subject)
+    kept_columns: dict[int, int] = {}
+    if graph.column_capsules is not None:
+        # a view holding some capsules' columns: the others' counts are the previous evaluation's
+        kept = {index: found for index, found in kept.items() if not graph.has_columns(index)}
+        if subject == "column":
+            kept_columns = {index: kept[index][0] for index in capsules if index in kept}
+    else:
+        kept = MappingProxyType({})
+    counts: dict[int, tuple[int, int]] | None = {} if reads == "counts" else None
     run = CheckRun(
-        ctx=ctx, rule=rule, params=rule.check.params, subject=subject, capsules=judged, columns=judged_columns
-    )
+        ctx=ctx, rule=rule, params=rule.check.params, subject=subject, capsules=judged, columns=judged_columns,
+        kept=kept if reads == "counts" else MappingProxyType({}), counts=counts,
+    )  # fmt: skip
     try:
         hits = list(kind.function(run=run)) if (within is None or judged) else []
     except CheckNotEvaluable as exc:
@@ -299,6 +338,8 @@ def _evaluate_rule(
         columns=tuple(columns),
         findings=tuple(findings.values()),
         seconds=time.perf_counter() - started,
+        kept_columns=kept_columns,
+        counts=counts,
     )
 
 

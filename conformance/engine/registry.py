@@ -16,7 +16,7 @@ imported before rule files that use it are loaded.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
@@ -41,6 +41,11 @@ class CheckRun:
     subject: str
     capsules: Sequence[int]
     columns: Sequence[int] = ()
+    # A ``counts`` check (COLUMN_READS) on a view holding some capsules' columns only: the other capsules' counts,
+    # capsule index -> (applicable, counted), as the previous evaluation recorded them. ``counts`` (when not
+    # None) receives the counts of the capsules whose columns the check read, for the next evaluation.
+    kept: Mapping[int, tuple[int, int]] = field(default_factory=dict)
+    counts: dict[int, tuple[int, int]] | None = None
 
     @property
     def graph(self) -> GraphView:
@@ -76,14 +81,26 @@ class CheckType:
     description: str = ""
     inferred_columns: bool = False
     depends: str = "self"
+    columns: str | Callable[[Mapping[str, Any], str], str] = "all"
 
     @property
     def default_scope(self) -> str:
         return next(iter(self.scopes))
 
+    def reads_columns(self, params: Mapping[str, Any], subject: str) -> str:
+        """Which columns a verdict reads (one of COLUMN_READS) under these parameters and subject."""
+        return self.columns(params, subject) if callable(self.columns) else self.columns
+
 
 _REGISTRY: dict[str, CheckType] = {}
 DEPENDS = ("self", "parents", "children", "neighbours", "ancestors", "descendants", "lineage", "graph")
+# What columns a verdict on one capsule reads, so that an evaluation after a change loads only those
+# (``conformance.services``): ``none`` (capsule facts and capsule edges only), ``own`` (the judged capsules' own
+# columns), ``upstream`` (theirs and every column upstream of them through column lineage), ``counts`` (a
+# project-level measure over every capsule's columns that sums per-capsule counts: it reads the judged capsules'
+# columns and takes the other capsules' counts kept by the previous evaluation, ``CheckRun.kept``) and ``all``
+# (any column: the whole graph is loaded).
+COLUMN_READS = ("none", "own", "upstream", "counts", "all")
 
 
 def register_check(
@@ -95,16 +112,21 @@ def register_check(
     description: str = "",
     inferred_columns: bool = False,
     depends: str = "graph",
+    columns: str | Callable[[Mapping[str, Any], str], str] = "all",
 ) -> Callable[[CheckFunction], CheckFunction]:
     """Register ``function(*, run: CheckRun) -> Iterable[Hit]`` as check type ``name``.
 
     ``scopes`` maps each supported rule scope to the subject judged under it; the first is the default
     (``{"capsule": "capsule"}`` when omitted). Registering a name twice replaces the earlier check, so a
     deployment can override a built-in deliberately. ``depends`` (see CheckType) defaults to ``graph``: a check
-    that does not say what it reads is judged again in full after any change.
+    that does not say what it reads is judged again in full after any change. ``columns`` (one of COLUMN_READS,
+    or a function of the normalised parameters and the subject returning one) defaults to ``all``: a check that
+    does not say which columns it reads gets the whole graph.
     """
     if depends not in DEPENDS:
         raise ValueError(f"check {name!r}: depends must be one of {', '.join(DEPENDS)}, not {depends!r}")
+    if not callable(columns) and columns not in COLUMN_READS:
+        raise ValueError(f"check {name!r}: columns must be one of {', '.join(COLUMN_READS)}, not {columns!r}")
     scope_map = dict(scopes or {"capsule": "capsule"})
     for scope, subject in scope_map.items():
         if scope not in SCOPES or subject not in SUBJECTS:
@@ -120,6 +142,7 @@ def register_check(
             description=description or (function.__doc__ or "").strip().split("\n")[0],
             inferred_columns=inferred_columns,
             depends=depends,
+            columns=columns,
         )
         return function
 

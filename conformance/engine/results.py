@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -61,6 +62,9 @@ class Finding:
     capsule: int | None = field(default=None, compare=False)
     column: int | None = field(default=None, compare=False)
     related: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    # a finding kept from the previous evaluation on a column the view did not load (``column`` None): the column's
+    # database key (``key_text``), which tells it apart from the capsule's other columns in the scores
+    column_key: str | None = field(default=None, compare=False)
 
     @property
     def waived(self) -> bool:
@@ -111,6 +115,12 @@ class RuleResult:
     findings: tuple[Finding, ...] = ()
     reason: str | None = None
     seconds: float = 0.0
+    # A view holding some capsules' columns only: a column rule's applicable columns on the other capsules of its
+    # filter (capsule index -> count), as the previous evaluation counted them (``columns`` lists the loaded ones)
+    kept_columns: Mapping[int, int] = field(default_factory=dict)
+    # What a ``counts`` check (see the registry's COLUMN_READS) counted per capsule whose columns it read: capsule
+    # index -> (applicable, counted), kept for the next evaluation after a change
+    counts: Mapping[int, tuple[int, int]] | None = None
 
     @property
     def applicable(self) -> int:
@@ -118,7 +128,9 @@ class RuleResult:
             return 0
         if self.subject == "project":
             return 1
-        return len(self.columns) if self.subject == "column" else len(self.capsules)
+        if self.subject == "column":
+            return len(self.columns) + sum(self.kept_columns.values())
+        return len(self.capsules)
 
     @property
     def active_findings(self) -> tuple[Finding, ...]:

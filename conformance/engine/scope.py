@@ -22,7 +22,7 @@ did not change: the caller evaluates in full then (``Scope`` is not used).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from lineage.graph import GraphView
@@ -37,11 +37,20 @@ class Scope:
     graph: GraphView
     changed: frozenset[int]
     full_rules: frozenset[str] = frozenset()  # rules judged in full all the same (no previous findings to keep)
+    # For a view without columns: (capsules, downstream?) -> the capsules column lineage links them to that way
+    links: Callable[[set[int], bool], set[int]] | None = None
     _memo: dict[str, frozenset[int] | None] = field(default_factory=dict)
 
     @classmethod
-    def of(cls, graph: GraphView, changed: Iterable[int], *, full_rules: Iterable[str] = ()) -> Scope:
-        return cls(graph=graph, changed=frozenset(changed), full_rules=frozenset(full_rules))
+    def of(
+        cls,
+        graph: GraphView,
+        changed: Iterable[int],
+        *,
+        full_rules: Iterable[str] = (),
+        links: Callable[[set[int], bool], set[int]] | None = None,
+    ) -> Scope:
+        return cls(graph=graph, changed=frozenset(changed), full_rules=frozenset(full_rules), links=links)
 
     def capsules(self, depends: str, subject: str) -> frozenset[int] | None:
         """The capsules a rule is judged on again; None means all of them (a full run of that rule)."""
@@ -75,6 +84,8 @@ class Scope:
 
     def _reach(self, *, downstream: bool) -> set[int]:
         """Every capsule reached from the changed ones, through capsule edges and column lineage alike."""
+        if self.links is not None:
+            return self.reach(self.changed, downstream=downstream)
         graph = self.graph
         edges = graph.downstream if downstream else graph.upstream
         column_edges = graph.column_downstream if downstream else graph.column_upstream
@@ -90,4 +101,21 @@ class Scope:
                 if other not in seen:
                     seen.add(other)
                     stack.append(other)
+        return seen
+
+    def reach(self, start: Iterable[int], *, downstream: bool, capsule_edges: bool = True) -> set[int]:
+        """``start`` and every capsule reached from it through column lineage (asked of ``links``, one step for
+        the whole frontier at a time) and, with ``capsule_edges``, capsule edges."""
+        if self.links is None:
+            raise ValueError("Scope.reach needs links (a view without columns)")
+        edges = self.graph.downstream if downstream else self.graph.upstream
+        seen = set(start)
+        frontier = set(seen)
+        while frontier:
+            following = self.links(frontier, downstream)
+            if capsule_edges:
+                for index in frontier:
+                    following.update(edges[index])
+            frontier = following - seen
+            seen |= frontier
         return seen

@@ -208,12 +208,18 @@ def _rule_checks(result: RuleResult, owner_of_column: list[int]) -> tuple[list[i
         return [PROJECT], ({PROJECT: 1.0} if active else {}), int(bool(active))
     if result.subject == "column":
         per_capsule = Counter(map(owner_of_column.__getitem__, result.columns))
+        if result.kept_columns:
+            per_capsule.update(result.kept_columns)  # capsules whose columns the view did not load
         failing_columns = {f.column for f in active if f.column is not None}
         failed_per_capsule = Counter(owner_of_column[c] for c in failing_columns)
+        # a finding kept on a column the view did not load: named by the column's key, counted on its capsule
+        kept_failing = {f.column_key: f.capsule for f in active if f.column is None and f.column_key is not None}
+        if kept_failing:
+            failed_per_capsule.update(kept_failing.values())
         for capsule in failed_per_capsule:
             per_capsule.setdefault(capsule, failed_per_capsule[capsule])  # a hit outside the filter still counts
         failed = {capsule: count / per_capsule[capsule] for capsule, count in failed_per_capsule.items()}
-        return list(per_capsule), failed, len(failing_columns)
+        return list(per_capsule), failed, len(failing_columns) + len(kept_failing)
     objects = list(result.capsules)
     failing = {f.capsule for f in active if f.capsule is not None}
     stray = failing.difference(objects)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -60,13 +61,30 @@ def modified(manifest: dict) -> dict:
     return out
 
 
+def full_columns() -> int:
+    from catalog.models import Column
+
+    return Column.objects.count()
+
+
 def stored_state() -> dict[str, Any]:
     """Everything an evaluation leaves, timestamps and generated ids aside."""
     violations = {
         v["fingerprint"]: v
         for v in Violation.objects.values(
-            "fingerprint", "rule__rule_id", "capsule__urn", "column__urn", "severity", "message", "details",
-            "status", "resolved_by", "waiver_source", "waiver_reason", "waiver_expires", "waived_by",
+            "fingerprint",
+            "rule__rule_id",
+            "capsule__urn",
+            "column__urn",
+            "severity",
+            "message",
+            "details",
+            "status",
+            "resolved_by",
+            "waiver_source",
+            "waiver_reason",
+            "waiver_expires",
+            "waived_by",
             "acknowledged_by",
         )  # fmt: skip
     }
@@ -79,8 +97,20 @@ def stored_state() -> dict[str, Any]:
     )
     summary = {
         name: getattr(snapshot, name)
-        for name in ("score", "weighted_score", "capsules", "columns", "rules_evaluated", "rules_skipped",
-                     "findings", "waived", "by_severity", "new_count", "fixed_count", "offenders")  # fmt: skip
+        for name in (
+            "score",
+            "weighted_score",
+            "capsules",
+            "columns",
+            "rules_evaluated",
+            "rules_skipped",
+            "findings",
+            "waived",
+            "by_severity",
+            "new_count",
+            "fixed_count",
+            "offenders",
+        )  # fmt: skip
     }
     return {"violations": violations, "snapshot": summary, "report": report, "rules": rules}
 
@@ -123,6 +153,9 @@ def test_incremental_evaluation_stores_what_a_full_one_stores(ingest, triaged, m
     incremental, stats = ingest_and_read(ingest, changed, full=False, monkeypatch=monkeypatch)
     assert stats["scope"]["mode"] == "incremental", stats["scope"]
     assert 0 < stats["scope"]["changed_capsules"] < 10
+    # only the columns of what the rules judge again were loaded; the rest is counted as the last evaluation did
+    loaded = stats["scope"]["columns"]
+    assert 0 < loaded["columns"] < full_columns(), loaded
     full, full_stats = ingest_and_read(ingest, changed, full=True, monkeypatch=monkeypatch)
     assert "scope" not in full_stats
     # the change did change conformance (so the comparison is not between two unchanged states)
@@ -214,3 +247,78 @@ def test_a_violation_dab_resolved_and_found_again_reopens_as_in_a_full_evaluatio
     assert incremental["violations"] == full["violations"]
     assert incremental["snapshot"] == full["snapshot"] and incremental["rules"] == full["rules"]
     assert stats["violations"] == full_stats["violations"]
+
+
+def kept_counts_agree_with_the_rules() -> int:
+    """Every column rule's kept counts add up to the applicable columns its latest evaluation reported; returns how
+    many rules were checked."""
+    from django.db.models import Sum
+
+    from conformance.models import RuleCapsuleCount
+
+    column_rules = Rule.objects.filter(last_status="evaluated", scope="column")
+    checked = 0
+    for rule in column_rules:
+        rows = RuleCapsuleCount.objects.filter(rule=rule).exclude(capsule_id=RuleCapsuleCount.EVERY_CAPSULE)
+        assert RuleCapsuleCount.objects.filter(rule=rule, capsule_id=RuleCapsuleCount.EVERY_CAPSULE).exists()
+        assert (rows.aggregate(total=Sum("applicable"))["total"] or 0) == rule.last_applicable, rule.rule_id
+        checked += 1
+    return checked
+
+
+def test_kept_counts_follow_every_evaluation(ingest, triaged):
+    assert kept_counts_agree_with_the_rules() >= 2
+    job = ingest(modified(sample_manifest()))
+    assert "capsules" in job.stats["conformance"]["scope"]["columns"]
+    assert kept_counts_agree_with_the_rules() >= 2
+
+
+def test_without_kept_counts_every_column_is_loaded_and_the_outcome_is_the_same(ingest, triaged, monkeypatch):
+    from conformance.models import RuleCapsuleCount
+
+    changed = modified(sample_manifest())
+    full, _ = ingest_and_read(ingest, changed, full=True, monkeypatch=monkeypatch)
+    RuleCapsuleCount.objects.all().delete()  # e.g. the first evaluation after this table was added
+    incremental, stats = ingest_and_read(ingest, changed, full=False, monkeypatch=monkeypatch)
+    assert stats["scope"]["mode"] == "incremental"
+    assert stats["scope"]["columns"] == {"loaded": "all", "reason": "no counts kept for a rule that needs them"}
+    assert incremental == full
+    # that evaluation keeps the counts again: the next one loads only what it judges again
+    ingest(changed)
+    assert kept_counts_agree_with_the_rules() >= 2
+    models_in(changed, "staging")[0]["description"] = "changed once more"
+    job = ingest(changed)
+    assert "capsules" in job.stats["conformance"]["scope"]["columns"], job.stats["conformance"]["scope"]
+
+
+def test_a_check_that_does_not_say_which_columns_it_reads_gets_every_column(ingest, triaged, monkeypatch):
+    from conformance.engine import registry
+
+    kind = registry.check_type("pii_declared")
+    monkeypatch.setitem(registry._REGISTRY, "pii_declared", replace(kind, columns="all"))
+    changed = modified(sample_manifest())
+    incremental, stats = ingest_and_read(ingest, changed, full=False, monkeypatch=monkeypatch)
+    assert stats["scope"]["columns"]["loaded"] == "all"
+    assert stats["scope"]["columns"]["reason"].endswith("reads columns beyond what it judges again")
+    full, _ = ingest_and_read(ingest, changed, full=True, monkeypatch=monkeypatch)
+    assert incremental == full
+
+
+def test_the_scope_walked_through_the_database_is_the_whole_graphs(ingest):
+    """A view without columns follows column lineage through the database (``column_lineage_neighbours``): the
+    capsules judged again per ``depends`` are those the whole graph's walk gives, for every capsule changed."""
+    from conformance.engine.registry import DEPENDS
+    from conformance.engine.scope import Scope
+    from lineage.graph import graph_load
+
+    ingest()
+    whole, capsules_only = graph_load(), graph_load(columns=False)
+    links = services._column_links(capsules_only)
+    assert [node.urn for node in whole.capsules] == [node.urn for node in capsules_only.capsules]
+    widened = 0
+    for index in range(len(whole.capsules)):
+        full, walked = Scope.of(whole, [index]), Scope.of(capsules_only, [index], links=links)
+        for depends in DEPENDS:
+            assert walked.capsules(depends, "capsule") == full.capsules(depends, "capsule"), (index, depends)
+        widened += len(full.capsules("lineage", "capsule")) > 1
+    assert widened > 10

@@ -48,7 +48,7 @@ def hard_coded_references(sql: str) -> list[str]:
     return list(found)
 
 
-@register_check("hard_coded_references", depends="self", scopes={"capsule": "capsule"}, params={})
+@register_check("hard_coded_references", depends="self", columns="none", scopes={"capsule": "capsule"}, params={})
 def hard_coded(*, run: CheckRun) -> Iterator[Hit]:
     """A model reads other relations through ref() and source(), never by a hard-coded name."""
     ctx = run.ctx

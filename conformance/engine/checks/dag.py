@@ -116,7 +116,12 @@ def _neighbours(run: CheckRun, *, direction: str) -> Iterator[Hit]:
 
 
 @register_check(
-    "upstream", depends="parents", scopes={"graph": "capsule"}, params=_NEIGHBOUR_PARAMS, validate=_neighbour_params
+    "upstream",
+    depends="parents",
+    columns="none",
+    scopes={"graph": "capsule"},
+    params=_NEIGHBOUR_PARAMS,
+    validate=_neighbour_params,
 )
 def upstream(*, run: CheckRun) -> Iterator[Hit]:
     """Every direct parent satisfies the allowed/forbidden layers, types, materializations and access."""
@@ -124,7 +129,12 @@ def upstream(*, run: CheckRun) -> Iterator[Hit]:
 
 
 @register_check(
-    "downstream", depends="children", scopes={"graph": "capsule"}, params=_NEIGHBOUR_PARAMS, validate=_neighbour_params
+    "downstream",
+    depends="children",
+    columns="none",
+    scopes={"graph": "capsule"},
+    params=_NEIGHBOUR_PARAMS,
+    validate=_neighbour_params,
 )
 def downstream(*, run: CheckRun) -> Iterator[Hit]:
     """Every direct child satisfies the allowed/forbidden layers, types, materializations and access."""
@@ -134,6 +144,7 @@ def downstream(*, run: CheckRun) -> Iterator[Hit]:
 @register_check(
     "layer_dependencies",
     depends="parents",
+    columns="none",
     scopes={"graph": "capsule"},
     params={
         "allowed": Param("layer_layers", required=True, help="for each layer, the layers it may read from"),
@@ -174,6 +185,7 @@ def layer_dependencies(*, run: CheckRun) -> Iterator[Hit]:
 @register_check(
     "layer_bypass",
     depends="ancestors",
+    columns="none",
     scopes={"graph": "capsule"},
     params={
         "from_layers": Param("layer_list", default=("raw",), help="where the paths start"),
@@ -263,6 +275,7 @@ def _bounds(count: int, params: Mapping[str, Any]) -> str | None:
 @register_check(
     "fan_out",
     depends="children",
+    columns="none",
     scopes={"graph": "capsule"},
     params={
         "max": Param("int", minimum=0, help="a violation when the count is above this"),
@@ -307,6 +320,7 @@ def fan_out(*, run: CheckRun) -> Iterator[Hit]:
 @register_check(
     "fan_in",
     depends="parents",
+    columns="none",
     scopes={"graph": "capsule"},
     params={
         "max": Param("int", minimum=0, help="a violation when the count is above this"),
@@ -344,6 +358,7 @@ def fan_in(*, run: CheckRun) -> Iterator[Hit]:
 @register_check(
     "dag_depth",
     depends="ancestors",
+    columns="none",
     scopes={"graph": "capsule"},
     params={"max": Param("int", required=True, minimum=1, help="longest allowed chain of edges from a root")},
 )
@@ -364,6 +379,7 @@ def dag_depth(*, run: CheckRun) -> Iterator[Hit]:
 @register_check(
     "view_chain",
     depends="ancestors",
+    columns="none",
     scopes={"graph": "capsule"},
     params={
         "max": Param("int", default=4, minimum=1, help="longest allowed run of view-like parents"),
@@ -418,6 +434,7 @@ def _chain_starts(parents: list[list[int]], run_length: list[int], index: int, l
 @register_check(
     "rejoined_concepts",
     depends="graph",
+    columns="none",
     scopes={"graph": "capsule"},
     params={
         "ignore_types": Param(
@@ -462,6 +479,7 @@ def _mixed_params(params: Mapping[str, Any], scope: str) -> None:
 @register_check(
     "mixed_parents",
     depends="parents",
+    columns="none",
     scopes={"graph": "capsule"},
     params={
         "types": Param("type_list", required=True, help="a violation when parents include ALL these types"),
@@ -518,7 +536,7 @@ def relation_key(node: CapsuleNode) -> str | None:
     return ".".join(parts).lower() if len(parts) >= 2 else None
 
 
-@register_check("duplicate_relation", depends="graph", scopes={"graph": "capsule"}, params={})
+@register_check("duplicate_relation", depends="graph", columns="none", scopes={"graph": "capsule"}, params={})
 def duplicate_relation(*, run: CheckRun) -> Iterator[Hit]:
     """No two capsules in the filter point at the same database.schema.identifier (duplicate sources)."""
     capsules = run.graph.capsules
@@ -540,7 +558,7 @@ def duplicate_relation(*, run: CheckRun) -> Iterator[Hit]:
             )
 
 
-@register_check("orphan", depends="neighbours", scopes={"graph": "capsule"}, params={})
+@register_check("orphan", depends="neighbours", columns="none", scopes={"graph": "capsule"}, params={})
 def orphan(*, run: CheckRun) -> Iterator[Hit]:
     """A capsule has at least one parent or one child (an orphan has neither: nothing feeds or reads it)."""
     capsules, parents, children = run.graph.capsules, run.graph.upstream, run.graph.downstream

@@ -22,6 +22,7 @@ def _name_pattern_params(params: Mapping[str, Any], scope: str) -> None:
 @register_check(
     "name_pattern",
     depends="self",
+    columns="own",
     scopes={"capsule": "capsule", "column": "column"},
     params={
         "pattern": Param("regex", help="regular expression searched in the name (anchor it with ^ and $)"),
@@ -59,6 +60,7 @@ def name_pattern(*, run: CheckRun) -> Iterator[Hit]:
 @register_check(
     "layer_prefixes",
     depends="self",
+    columns="none",
     scopes={"capsule": "capsule"},
     params={
         "prefixes": Param("layer_map", default=DEFAULT_PREFIXES, help="allowed name prefixes per layer"),
@@ -122,6 +124,7 @@ def layer_of_folder(path: str, folders: Mapping[str, tuple[str, ...]]) -> tuple[
 @register_check(
     "layer_folder_match",
     depends="self",
+    columns="none",
     scopes={"capsule": "capsule"},
     params={
         "prefixes": Param("layer_map", default=DEFAULT_PREFIXES, help="name prefixes per layer"),
@@ -150,6 +153,7 @@ def layer_folder_match(*, run: CheckRun) -> Iterator[Hit]:
 @register_check(
     "source_folder",
     depends="ancestors",
+    columns="none",
     scopes={"capsule": "capsule"},
     params={
         "ancestors": Param(
@@ -224,6 +228,7 @@ def _either(items: tuple[str, ...] | list[str]) -> str:
 @register_check(
     "model_type_prefix",
     depends="self",
+    columns="none",
     scopes={"capsule": "capsule"},
     params={"skip_time_spines": Param("bool", default=True, help="MetricFlow time spines are not judged")},
 )
@@ -255,7 +260,7 @@ def model_type_prefix(*, run: CheckRun) -> Iterator[Hit]:
         )
 
 
-@register_check("model_type_folder", depends="self", scopes={"capsule": "capsule"}, params={})
+@register_check("model_type_folder", depends="self", columns="none", scopes={"capsule": "capsule"}, params={})
 def model_type_folder(*, run: CheckRun) -> Iterator[Hit]:
     """The model type told by the name's prefix and the one told by the deepest type folder agree.
 

@@ -33,6 +33,7 @@ def is_declared(column: ColumnNode, *, meta_keys: tuple[str, ...], tags: tuple[s
 @register_check(
     "pii_declared",
     depends="self",
+    columns="own",
     scopes={"column": "column"},
     params={
         **_DECLARATION_PARAMS,
@@ -61,6 +62,7 @@ def pii_declared(*, run: CheckRun) -> Iterator[Hit]:
 @register_check(
     "pii_type_required",
     depends="self",
+    columns="own",
     scopes={"column": "column"},
     params={
         **_DECLARATION_PARAMS,
@@ -96,6 +98,7 @@ def pii_type_required(*, run: CheckRun) -> Iterator[Hit]:
 @register_check(
     "pii_unmasked",
     depends="lineage",
+    columns="upstream",  # inherited PII: the unchanged copies come from upstream columns
     scopes={"column": "column"},
     inferred_columns=True,  # holding personal data is a fact of the data, declared or not
     params={

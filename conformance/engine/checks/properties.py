@@ -43,6 +43,7 @@ def _required_property_params(params: Mapping[str, Any], scope: str) -> None:
 @register_check(
     "required_property",
     depends="self",
+    columns="own",
     scopes={"capsule": "capsule", "column": "column"},
     params={
         "property": Param(
@@ -280,6 +281,7 @@ def _required_tests_params(params: Mapping[str, Any], scope: str) -> None:
 @register_check(
     "required_tests",
     depends="self",
+    columns="own",
     scopes={"capsule": "capsule", "column": "column"},
     params={
         "kinds": Param(
@@ -373,6 +375,7 @@ def _tests_message(name: str, missing: list[str], count: int, minimum: int | Non
 @register_check(
     "test_status",
     depends="self",
+    columns="none",
     scopes={"capsule": "capsule"},
     params={"statuses": Param("str_list", default=("fail", "error"), help="latest run statuses that count")},
 )
@@ -408,9 +411,18 @@ def _coverage_params(params: Mapping[str, Any], scope: str) -> None:
         raise ValueError(f"measure: a capsule-scope coverage measures columns ({', '.join(COLUMN_MEASURES)})")
 
 
+def _coverage_reads(measure: str, subject: str) -> str:
+    """Per capsule, its own columns; over the project, each capsule's counts (see ``coverage``). Counting models
+    reads no column: ``graph_load`` lists every test of a capsule, its columns' tests included, on the capsule."""
+    if subject != "project":
+        return "own"
+    return "counts" if measure in COLUMN_MEASURES else "none"
+
+
 @register_check(
     "coverage",
     depends="self",
+    columns=lambda params, subject: _coverage_reads(params["measure"], subject),
     scopes={"capsule": "capsule", "graph": "project"},
     params={
         "measure": Param("str", required=True, choices=MEASURES, help="what share is measured"),
@@ -448,11 +460,19 @@ def coverage(*, run: CheckRun) -> Iterator[Hit]:
     by_type: dict[str, list[int]] = {}
     model_types = ctx.model_types if covered is None else None
     tests = 0
+    # counted per capsule (declared columns, covered ones), so that a view holding some capsules' columns only can
+    # take the others' counts from the previous evaluation (columns="counts")
+    kept, record = run.kept, run.counts
     for index in run.capsules:
         node = graph.capsules[index]
         if covered is not None:
-            columns = capsule_declared_columns(node, ctx)
-            good, total = sum(map(covered, columns)), len(columns)
+            if graph.has_columns(index):
+                columns = capsule_declared_columns(node, ctx)
+                good, total = sum(map(covered, columns)), len(columns)
+                if record is not None and total:
+                    record[index] = (total, good)
+            else:
+                total, good = kept.get(index, (0, 0))
         elif measure == "documented_models":
             good, total = int(bool((node.description or "").strip())), 1
         else:
@@ -510,7 +530,7 @@ def capsule_declared_columns(node: CapsuleNode, ctx: EvalContext) -> list[int]:
     return found
 
 
-@register_check("test_directory", depends="self", scopes={"capsule": "capsule"}, params={})
+@register_check("test_directory", depends="self", columns="none", scopes={"capsule": "capsule"}, params={})
 def tests_in_model_folder(*, run: CheckRun) -> Iterator[Hit]:
     """Each generic test is declared in the folder of the model it tests (dbt-project-evaluator's
     fct_test_directories): one finding per test declared elsewhere. Tests in a path the project excludes are
