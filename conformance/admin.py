@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from conformance.choices import TriageAction
 from conformance.engine import RuleFileError
-from conformance.models import ProjectConfig, Rule, ScoreSnapshot, Violation, ViolationEvent
+from conformance.models import ProjectConfig, Rule, RuleCapsuleCount, ScoreSnapshot, Violation, ViolationEvent
 from conformance.selectors import rule_spec
 from conformance.services import project_config_store, rule_override, violations_triage
 from dab_project.text import plural
@@ -318,3 +318,21 @@ class ProjectConfigAdmin(admin.ModelAdmin):
         )
         obj.pk, obj.updated_at, obj.changed_by = stored.pk, stored.updated_at, stored.changed_by
         obj._state.adding = False
+
+
+@admin.register(RuleCapsuleCount)
+class RuleCapsuleCountAdmin(admin.ModelAdmin):
+    """What each rule counted per capsule at its latest evaluation (the evaluation after a change reads them);
+    read-only: evaluations rewrite them."""
+
+    list_display = ("rule", "capsule_id", "applicable", "counted")
+    list_select_related = ("rule",)
+    search_fields = ("rule__rule_id",)
+    fields = ("rule", "capsule_id", "applicable", "counted")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
