@@ -237,6 +237,30 @@ def _node_digest(
                          groups))  # fmt: skip
 
 
+def _identity(unique_id: str, node: dict[str, Any]) -> tuple[str, dict, str, str | None, str, dict, str | None]:
+    """A node's type, config, name, version, URN, merged meta and group: what a built capsule and a kept one both
+    need, so that the two never derive them differently."""
+    capsule_type = node.get("resource_type") or unique_id.partition(".")[0]
+    if capsule_type not in _STATS_KEYS:
+        capsule_type = unique_id.partition(".")[0]
+    config = _dict(node.get("config"))
+    name = node.get("name") or unique_id.rpartition(".")[2]
+    version = format_version(node.get("version")) if capsule_type == "model" else None
+    urn = capsule_urn(
+        resource_type=capsule_type,
+        package_name=node.get("package_name") or "",
+        name=name,
+        source_name=node.get("source_name"),
+        version=version,
+    )
+    if capsule_type == "source":
+        meta = _merged_meta(node.get("source_meta"), node.get("meta"), config.get("meta"))
+    else:
+        meta = _merged_meta(node.get("meta"), config.get("meta"))
+    group = _text(node.get("group")) or _text(config.get("group"))
+    return capsule_type, config, name, version, urn, meta, group
+
+
 def _kept(
     *,
     unique_id: str,
@@ -249,23 +273,7 @@ def _kept(
     columns: int,
 ) -> KeptCapsule:
     """What ``_capsule`` computes that the loader and the edges need, computed the same way."""
-    capsule_type = node.get("resource_type") or unique_id.partition(".")[0]
-    if capsule_type not in _STATS_KEYS:
-        capsule_type = unique_id.partition(".")[0]
-    config = _dict(node.get("config"))
-    version = format_version(node.get("version")) if capsule_type == "model" else None
-    urn = capsule_urn(
-        resource_type=capsule_type,
-        package_name=node.get("package_name") or "",
-        name=node.get("name") or unique_id.rpartition(".")[2],
-        source_name=node.get("source_name"),
-        version=version,
-    )
-    if capsule_type == "source":
-        meta = _merged_meta(node.get("source_meta"), node.get("meta"), config.get("meta"))
-    else:
-        meta = _merged_meta(node.get("meta"), config.get("meta"))
-    group = _text(node.get("group")) or _text(config.get("group"))
+    capsule_type, _config, _name, _version, urn, meta, group = _identity(unique_id, node)
     return KeptCapsule(
         unique_id=unique_id,
         urn=urn,
@@ -632,25 +640,8 @@ def _capsule(
     warnings: list[str],
     node_digest: str | None = None,
 ) -> CapsuleRecord:
-    capsule_type = node.get("resource_type") or unique_id.partition(".")[0]
-    if capsule_type not in _STATS_KEYS:
-        capsule_type = unique_id.partition(".")[0]
-    config = _dict(node.get("config"))
-    name = node.get("name") or unique_id.rpartition(".")[2]
+    capsule_type, config, name, version, urn, meta, group = _identity(unique_id, node)
     package = node.get("package_name") or ""
-    version = format_version(node.get("version")) if capsule_type == "model" else None
-    urn = capsule_urn(
-        resource_type=capsule_type,
-        package_name=package,
-        name=name,
-        source_name=node.get("source_name"),
-        version=version,
-    )
-    if capsule_type == "source":
-        meta = _merged_meta(node.get("source_meta"), node.get("meta"), config.get("meta"))
-    else:
-        meta = _merged_meta(node.get("meta"), config.get("meta"))
-    group = _text(node.get("group")) or _text(config.get("group"))
     materialization = _text(config.get("materialized")) if capsule_type in _RELATIONAL else None
     contract = node.get("contract") if isinstance(node.get("contract"), dict) else _dict(config.get("contract"))
     compiled = _text(node.get("compiled_code")) or _text(node.get("compiled_sql"))
