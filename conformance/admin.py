@@ -12,6 +12,7 @@ from conformance.engine import RuleFileError
 from conformance.models import ProjectConfig, Rule, RuleCapsuleCount, ScoreSnapshot, Violation, ViolationEvent
 from conformance.selectors import rule_spec
 from conformance.services import project_config_store, rule_override, violations_triage
+from dab_project.admin import ReadOnlyAdmin
 from dab_project.text import plural
 
 
@@ -221,7 +222,7 @@ class ViolationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ViolationEvent)
-class ViolationEventAdmin(admin.ModelAdmin):
+class ViolationEventAdmin(ReadOnlyAdmin):
     """The audit trail: read only."""
 
     list_display = ("at", "actor", "from_status", "to_status", "reason", "fingerprint")
@@ -229,18 +230,12 @@ class ViolationEventAdmin(admin.ModelAdmin):
     search_fields = ("actor", "reason", "fingerprint")
     raw_id_fields = ("violation", "evaluation")
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
     def has_delete_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(ScoreSnapshot)
-class ScoreSnapshotAdmin(admin.ModelAdmin):
+class ScoreSnapshotAdmin(ReadOnlyAdmin):
     list_display = (
         "evaluated_at",
         "trigger",
@@ -253,12 +248,6 @@ class ScoreSnapshotAdmin(admin.ModelAdmin):
     )
     list_filter = ("trigger", "rule_set")
     raw_id_fields = ("ingestion",)
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class ProjectConfigAdminForm(forms.ModelForm):
@@ -321,7 +310,7 @@ class ProjectConfigAdmin(admin.ModelAdmin):
 
 
 @admin.register(RuleCapsuleCount)
-class RuleCapsuleCountAdmin(admin.ModelAdmin):
+class RuleCapsuleCountAdmin(ReadOnlyAdmin):
     """What each rule counted per capsule at its latest evaluation (the evaluation after a change reads them);
     read-only: evaluations rewrite them."""
 
@@ -330,9 +319,3 @@ class RuleCapsuleCountAdmin(admin.ModelAdmin):
     search_fields = ("rule__rule_id",)
     fields = ("rule", "capsule_id", "applicable", "counted")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from dab_project.admin import ReadOnlyAdmin
 from ingestion.models import (
     CapsuleChange,
     ColumnsDigest,
@@ -23,7 +24,7 @@ class IngestionJobAdmin(admin.ModelAdmin):
 
 
 @admin.register(IngestionArtifact)
-class IngestionArtifactAdmin(admin.ModelAdmin):
+class IngestionArtifactAdmin(ReadOnlyAdmin):
     """Uploaded artifacts waiting for (or kept for a retry of) their job; their bytes are not shown."""
 
     list_display = ("job", "kind", "label", "size")
@@ -31,13 +32,7 @@ class IngestionArtifactAdmin(admin.ModelAdmin):
     list_select_related = ("job",)
     raw_id_fields = ("job",)
     fields = ("job", "kind", "label", "size")
-    readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False  # stored by uploads only
-
-    def has_change_permission(self, request, obj=None):
-        return False
+    readonly_fields = fields  # stored by uploads only
 
 
 @admin.register(CapsuleChange)
@@ -64,7 +59,7 @@ class RunObservationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ColumnsDigest)
-class ColumnsDigestAdmin(admin.ModelAdmin):
+class ColumnsDigestAdmin(ReadOnlyAdmin):
     """What each capsule's stored columns were built from (the loader's bookkeeping); read-only."""
 
     list_display = ("capsule_id", "digest", "columns_hash")
@@ -72,24 +67,12 @@ class ColumnsDigestAdmin(admin.ModelAdmin):
     fields = ("capsule_id", "digest", "columns_hash")
     readonly_fields = fields
 
-    def has_add_permission(self, request):
-        return False  # written by the loader only
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(NodeDigest)
-class NodeDigestAdmin(admin.ModelAdmin):
+class NodeDigestAdmin(ReadOnlyAdmin):
     """What each kept capsule's row was last built from (the lean re-ingest's bookkeeping); read-only."""
 
     list_display = ("capsule_id", "digest", "key", "column_count")
     search_fields = ("digest", "key")
     fields = ("capsule_id", "digest", "key", "column_count")
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False  # written by the ingestion only
-
-    def has_change_permission(self, request, obj=None):
-        return False
