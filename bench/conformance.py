@@ -64,6 +64,16 @@ def recreate_database(url: str) -> None:
         conn.execute(f'CREATE DATABASE "{name}"')
 
 
+def ensure_database(url: str) -> None:
+    """Create the bench's database when ``--reuse`` names one that does not exist yet (nothing is dropped)."""
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
 def timed(function, *args, **kwargs):
     started, cpu = time.perf_counter(), time.process_time()
     result = function(*args, **kwargs)
@@ -87,6 +97,8 @@ def bench(models: int, *, url: str, repeat: int, reuse: bool, gen_dir: str | Non
 
     folder = generate(models, gen_dir)
     settings.CONFORMANCE_ON_INGEST = False
+    if reuse:
+        call_command("migrate", verbosity=0)  # a new database, or one stored by older code
     models_stored = Capsule.objects.filter(capsule_type="model").count() if reuse else -1
     if models_stored == models:
         # a first run again: no violation, event or snapshot stored yet
@@ -240,7 +252,9 @@ def main() -> None:
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ["DATABASE_POOL_SIZE"] = "0"  # the bench drops its database between sizes: no pooled connections
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dab_project.settings")
-    if not args.reuse:
+    if args.reuse:
+        ensure_database(url)
+    else:
         recreate_database(url)  # so django.setup() finds it
     import django
 
