@@ -132,6 +132,7 @@ class _NameHit:
     rules_out: str | None = None
     last: bool = False  # the match ends the name
     start: int = 0  # where the match starts in the name's tokens
+    coded: bool = False  # a key to the value's code (gender_cv_id): the value only when its word is written out
 
 
 def _longest_match(trie: dict, words: Sequence[str], start: int) -> tuple[Any, int]:
@@ -244,6 +245,7 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     masked = False
     unknown = None
     suffix_owner = None
+    coded = False
     if veto is None:
         keep = config.suffix_keep | rule.suffix_keep
         suffix_veto = config.attribute_suffix_veto if attribute else config.suffix_veto
@@ -260,8 +262,10 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
                 masked = True
             elif word in keep or word.isdigit():
                 continue  # digits number a value (street_address_2) or name an algorithm (sha256)
-            elif word in suffix_veto and not (attribute and index and suffix[index - 1] == "concept"):
-                # (a concept id is a vocabulary's code of the value, gender_concept_id in OMOP, not a record's key)
+            elif word in suffix_veto and attribute and index and suffix[index - 1] in config.code_value:
+                coded = True  # a concept id or a code value's id is a key to the value's own code (OMOP's
+                # gender_concept_id, Fineract's gender_cv_id): it carries the value, it is not a record's key
+            elif word in suffix_veto:
                 veto = f"'{word}' after '{text}' describes the {pattern.pii_type}, not the value"
                 break
             elif not attribute and unknown is None:
@@ -298,7 +302,7 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     if any(word in config.masking for word in prefix):
         masked = True
     return _NameHit(pattern.pii_type, text, pattern.strength, owner, owner_kind, veto, unknown, masked,
-                    last=end == len(tokens), start=start)
+                    last=end == len(tokens), start=start, coded=coded)
 
 
 _ORGANISATION_OWNER = "is an organisation"  # the note a name match gets when its owner word is an organisation
@@ -407,6 +411,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         if hit.veto:
             out.append(Evidence("name", f"{said}, but {hit.veto}" + (f"; {read_note}" if read_note else ""),
                                 hit.pii_type, _VETO))
+            continue
+        if hit.coded and guessed:
+            # client_reln_cv_id: a key is the value's code only when the value's word is written out, not guessed
+            out.append(Evidence("name", f"{said}, but a key to a code whose word was read as an abbreviation is "
+                                f"no more than a key; {read_note}", hit.pii_type, _VETO))
             continue
         notes = []
         if hit.strength == "bare":
