@@ -308,13 +308,21 @@ class _ColumnSays:
     own_person: bool  # a field only a person has
 
 
+def _ends_name(tokens: tuple[str, ...], hit, config: PiiConfig) -> bool:
+    """The match ends the name, or only words that keep the value follow it (name_cached, name_parts, name_2)."""
+    if hit.last:
+        return True
+    end = hit.start + len(hit.pattern.split())
+    return all(t in config.suffix_keep or t.isdigit() for t in tokens[end:])
+
+
 _NOTHING = _ColumnSays(False, False, False, False, False, (), (), (), False)
 
 
 def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
     tokens, hits = _name_hits(column, "", config, prefix)
     named = any(hit.pii_type == "person_name" and hit.strength == "person" and not hit.veto
-                and hit.owner is None and hit.last for hit in hits)
+                and hit.owner is None and _ends_name(tokens, hit, config) for hit in hits)
     own_email = any(hit.pii_type == "email" and hit.owner is None and not hit.veto and not hit.unknown_suffix
                     for hit in hits)
     mixed = tokens in config.table_mixed_flags
