@@ -342,13 +342,14 @@ def _is_person_word(word: str, config: PiiConfig) -> bool:
 
 def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
                    why: str = "", health: bool = False, entity_head: str | None = None,
-                   prefix: str = "", calls: bool = False,
-                   own_organisation: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+                   prefix: str = "", calls: bool = False, own_organisation: bool = False,
+                   logins: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
     ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
     ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
-    ``why`` says why the table is about people (for the evidence). Memoised: both repeat across a project.
+    ``why`` says why the table is about people (for the evidence); ``logins``: a column holds an account's login,
+    so a bare password word beside it is that account's. Memoised: both repeat across a project.
     """
     tokens, hits = _name_hits(name, abbreviation, config, prefix)
     if not hits and not messages and not health:
@@ -358,7 +359,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         entity_head = None
     if abbreviation and (not tokens or tokens[0] != abbreviation):
         abbreviation = ""
-    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls, own_organisation)
+    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls, own_organisation,
+           logins)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -403,8 +405,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         if hit.strength == "role" and (not hit.last
                                        or any(t in config.semantic["key_words"] for t in tokens)):
             continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key
+        beside_login = logins and hit.pii_type == "credential" and capsule_kind != "person"
         if hit.strength == "bare" and (tuple(hit.pattern.split()) not in (tokens, _unhashed(tokens, config))
-                                       or capsule_kind != "person"):
+                                       or (capsule_kind != "person" and not beside_login)):
             continue  # first_order, last_seen: only the whole name, in a table about people, is the person's
         if hit.strength in ("bare", "role") and glued_last:
             continue  # alertmanager, updateauthor: a word read inside glued English words names no person
@@ -418,7 +421,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
                                 f"no more than a key; {read_note}", hit.pii_type, _VETO))
             continue
         notes = []
-        if hit.strength == "bare":
+        if hit.strength == "bare" and beside_login:
+            weight = w["person"] + w["person_capsule"]
+            notes.append("the whole name, beside a column holding the account's login")
+        elif hit.strength == "bare":
             weight = w["person"] + w["person_capsule"]
             notes.append(f"the whole name, in a table about people ({why})" if why else
                          "the whole name, in a table about people")
@@ -917,7 +923,8 @@ def classify_column(
                                                          else None,
                                                          table.prefix if table is not None else "",
                                                          table is not None and table.calls,
-                                                         table is not None and table.own_organisation)
+                                                         table is not None and table.own_organisation,
+                                                         table is not None and table.logins)
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)

@@ -460,3 +460,11 @@ def test_round_13_vocabulary_kinds(config, name, pii_type):
 @pytest.mark.parametrize("name", ["copy_id_photo_from_id", "photo_id", "nit_count", "hiv_test_count"])
 def test_round_13_lookalikes_stay_out(config, name):
     assert classify(config, name, table="stg_people", columns=[name, "email", "date_of_birth"]).pii_type is None
+
+
+def test_a_bare_pass_beside_an_account_s_login_is_its_password_whoever_the_account_is(config):
+    # a camera's stream account: no person in the table, but the pass beside the user is still a password
+    columns = ["id", "name", "host", "port", "path", "user", "pass", "width", "height"]
+    assert classify(config, "pass", table="monitors", columns=columns).pii_type == "credential"
+    # without a login column, a pass is a pass (a ticket, a boarding pass) outside a table about people
+    assert classify(config, "pass", table="monitors", columns=["id", "name", "pass", "gate"]).pii_type is None
