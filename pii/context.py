@@ -44,6 +44,8 @@ class TableContext:
     own_organisation: bool = False  # each row is an organisation (it has a contact person): its own word names one
     place: bool = False  # each row is a place (postal_codes, cities): read as an organisation's row
     logins: bool = False  # a column holds an account's login (user, username): its bare pass is that password
+    # words that own a field only a person has in this table (order in order_sex, order_kana01): a person here
+    person_owners: frozenset[str] = frozenset()
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
@@ -75,7 +77,9 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     siblings = _siblings(column_names, config, prefix)
     found = _table_kind_from(name, description, column_names, config, prefix, siblings)
     # a camera's or a mailbox's account (user and pass beside it): whoever it is, the pass is its password
-    return replace(found, logins=True) if siblings.login else found
+    if siblings.login or siblings.person_owners:
+        return replace(found, logins=siblings.login, person_owners=siblings.person_owners)
+    return found
 
 
 def _table_kind_from(name: str | None, description: str | None, column_names: Sequence[str], config: PiiConfig,
@@ -241,6 +245,7 @@ class _Siblings:
     contact_person: bool = False  # a key to the row's contact person: each row is an organisation
     entry: bool = False  # a bare name beside the row's own email: an address book's entry
     login: bool = False  # a column holds an account's login (user, username, login)
+    person_owners: frozenset[str] = frozenset()  # words owning a person's own field (order in order_sex)
 
 
 def _plural(column: str, config: PiiConfig) -> bool:
@@ -263,6 +268,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     own_email = False
     contact_person = False
     login = False
+    owners: set[str] = set()
     memo = config._siblings.get(prefix)
     if memo is None:
         memo = config._siblings[prefix] = {}
@@ -276,6 +282,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
             continue
         named = named or says.named
         login = login or says.login
+        owners.update(says.owners)
         own_email = own_email or says.own_email
         if mixed is None and says.mixed:
             mixed = column
@@ -297,11 +304,11 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     elif activity:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
         return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person,
-                         entry=named and own_email, login=login)
+                         entry=named and own_email, login=login, person_owners=frozenset(owners))
     else:
         people = None
     return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person,
-                     entry=named and own_email, login=login)
+                     entry=named and own_email, login=login, person_owners=frozenset(owners))
 
 
 @dataclass(frozen=True, slots=True)
@@ -318,6 +325,7 @@ class _ColumnSays:
     activity: tuple[str, ...]  # the PII types of someone's activity (ip_address, device_id)
     own_person: bool  # a field only a person has
     login: bool = False  # an account's login (user, username, login)
+    owners: tuple[str, ...] = ()  # a word of unknown kind owning a field only a person has (order in order_sex)
 
 
 # the whole name of a column holding an account's login
@@ -351,11 +359,15 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
     contact: list[str] = []
     activity: list[str] = []
     own_person = False
+    owners: list[str] = []
     for hit in hits:
         if hit.pii_type is None or hit.veto or hit.unknown_suffix or hit.strength not in ("strong", "medium"):
             continue
         if hit.owner_kind == "organisation":
             continue
+        if hit.owner_kind == "unknown" and hit.owner and (hit.pii_type in config.table_person_types or (
+                hit.pii_type == "person_name" and hit.strength == "strong")):
+            owners.append(hit.owner)  # order_sex, order_kana01: whatever 'order' is elsewhere, here it is a person
         if hit.pii_type in config.table_person_types:
             personal.append(hit.pii_type)
             own_person = True
@@ -365,5 +377,5 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
         elif hit.pii_type in config.table_activity_types:
             activity.append(hit.pii_type)
     says = _ColumnSays(named, own_email, mixed, contact_person, organisation, tuple(personal), tuple(contact),
-                       tuple(activity), own_person, tokens in _LOGINS)
+                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners))
     return _NOTHING if says == _NOTHING else says

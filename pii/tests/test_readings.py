@@ -468,3 +468,18 @@ def test_a_bare_pass_beside_an_account_s_login_is_its_password_whoever_the_accou
     assert classify(config, "pass", table="monitors", columns=columns).pii_type == "credential"
     # without a login column, a pass is a pass (a ticket, a boarding pass) outside a table about people
     assert classify(config, "pass", table="monitors", columns=["id", "name", "pass", "gate"]).pii_type is None
+
+
+def test_a_word_owning_a_person_s_own_field_is_a_person_in_that_table(config):
+    # EC-CUBE's orders: 'order' owns the orderer's sex and kana name, so its numbered name fields and birth date are
+    # the orderer's too
+    columns = ["order_id", "order_name01", "order_name02", "order_kana01", "order_email", "order_sex", "order_birth",
+               "subtotal"]
+    for name, pii_type in (("order_name01", "person_name"), ("order_name02", "person_name"),
+                           ("order_birth", "date_of_birth")):
+        result = classify(config, name, table="dtb_order", columns=columns)
+        assert result.pii_type == pii_type, name
+        assert "owns" in details(result) or "is a person" in details(result)
+    # without a person's own field under it, an order's name is the order's (Shopify's "#1001")
+    plain = ["order_id", "order_name", "order_total", "order_email"]
+    assert classify(config, "order_name", table="orders", columns=plain).pii_type is None
