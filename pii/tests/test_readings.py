@@ -452,7 +452,9 @@ def test_a_flag_telling_businesses_from_private_buyers_makes_an_address_table_ab
                                                 ("face_image_url", "biometric"), ("photo_id_image_url", "national_id"),
                                                 ("hmac_token", "credential"), ("snils", "national_id"),
                                                 ("kennitala", "national_id"), ("npwp", "tax_id"),
-                                                ("huisnummer", "address"), ("hiv", "health")])
+                                                ("huisnummer", "address"), ("hiv", "health"),
+                                                ("private_key_pem", "credential"), ("ip_v6", "ip_address"),
+                                                ("rh", "health")])
 def test_round_13_vocabulary_kinds(config, name, pii_type):
     assert classify(config, name, table="stg_people", columns=[name, "email", "date_of_birth"]).pii_type == pii_type
 
