@@ -132,6 +132,7 @@ class _NameHit:
     rules_out: str | None = None
     last: bool = False  # the match ends the name
     start: int = 0  # where the match starts in the name's tokens
+    coded: bool = False  # a key to the value's code (gender_cv_id): the value only when its word is written out
 
 
 def _longest_match(trie: dict, words: Sequence[str], start: int) -> tuple[Any, int]:
@@ -244,6 +245,7 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     masked = False
     unknown = None
     suffix_owner = None
+    coded = False
     if veto is None:
         keep = config.suffix_keep | rule.suffix_keep
         suffix_veto = config.attribute_suffix_veto if attribute else config.suffix_veto
@@ -260,8 +262,10 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
                 masked = True
             elif word in keep or word.isdigit():
                 continue  # digits number a value (street_address_2) or name an algorithm (sha256)
-            elif word in suffix_veto and not (attribute and index and suffix[index - 1] == "concept"):
-                # (a concept id is a vocabulary's code of the value, gender_concept_id in OMOP, not a record's key)
+            elif word in suffix_veto and attribute and index and suffix[index - 1] in config.code_value:
+                coded = True  # a concept id or a code value's id is a key to the value's own code (OMOP's
+                # gender_concept_id, Fineract's gender_cv_id): it carries the value, it is not a record's key
+            elif word in suffix_veto:
                 veto = f"'{word}' after '{text}' describes the {pattern.pii_type}, not the value"
                 break
             elif not attribute and unknown is None:
@@ -298,7 +302,7 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     if any(word in config.masking for word in prefix):
         masked = True
     return _NameHit(pattern.pii_type, text, pattern.strength, owner, owner_kind, veto, unknown, masked,
-                    last=end == len(tokens), start=start)
+                    last=end == len(tokens), start=start, coded=coded)
 
 
 _ORGANISATION_OWNER = "is an organisation"  # the note a name match gets when its owner word is an organisation
@@ -338,13 +342,16 @@ def _is_person_word(word: str, config: PiiConfig) -> bool:
 
 def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
                    why: str = "", health: bool = False, entity_head: str | None = None,
-                   prefix: str = "", calls: bool = False,
-                   own_organisation: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+                   prefix: str = "", calls: bool = False, own_organisation: bool = False,
+                   logins: bool = False, person_owners: frozenset[str] = frozenset(),
+                   ) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
     ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
     ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
-    ``why`` says why the table is about people (for the evidence). Memoised: both repeat across a project.
+    ``why`` says why the table is about people (for the evidence); ``logins``: a column holds an account's login,
+    so a bare password word beside it is that account's; ``person_owners``: words that own a field only a person
+    has in this table (order in order_sex), so they are people here. Memoised: both repeat across a project.
     """
     tokens, hits = _name_hits(name, abbreviation, config, prefix)
     if not hits and not messages and not health:
@@ -354,7 +361,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         entity_head = None
     if abbreviation and (not tokens or tokens[0] != abbreviation):
         abbreviation = ""
-    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls, own_organisation)
+    if person_owners and all(hit.owner not in person_owners for hit in hits):
+        person_owners = frozenset()  # one memo entry for the names these words do not own
+    key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls, own_organisation,
+           logins, person_owners)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -393,14 +403,21 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             owner_kind = capsule_kind  # CustomerName in customers that are companies (they have contact persons)
         elif owner_kind == "organisation" and capsule_kind == "person" and hit.owner in config.ambiguous_owners:
             owner_kind = "unknown"  # parent_name, partner_email in a table about people: a company's or a person's
+        elif owner_kind == "unknown" and hit.owner in person_owners:
+            owner_kind = "person"  # order_name01 beside order_sex and order_kana01: the orderer's
         said = f"name matches {hit.pii_type} pattern '{hit.pattern}' ({hit.strength})"
         if message_type and not hit.veto:
             continue  # the whole name is a header field of a table of messages: that reading wins (to_address)
         if hit.strength == "role" and (not hit.last
                                        or any(t in config.semantic["key_words"] for t in tokens)):
             continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key
-        if hit.strength == "bare" and (tuple(hit.pattern.split()) not in (tokens, _unhashed(tokens, config))
-                                       or capsule_kind != "person"):
+        beside_login = logins and hit.pii_type == "credential" and capsule_kind != "person"
+        # order_birth beside order_sex: the whole name but for the word that owns a person's fields here
+        owned_bare = (owner_kind == "person" and hit.owner in person_owners
+                      and tokens == (hit.owner, *hit.pattern.split()))
+        if hit.strength == "bare" and not owned_bare and (
+                tuple(hit.pattern.split()) not in (tokens, _unhashed(tokens, config))
+                or (capsule_kind != "person" and not beside_login)):
             continue  # first_order, last_seen: only the whole name, in a table about people, is the person's
         if hit.strength in ("bare", "role") and glued_last:
             continue  # alertmanager, updateauthor: a word read inside glued English words names no person
@@ -408,8 +425,19 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             out.append(Evidence("name", f"{said}, but {hit.veto}" + (f"; {read_note}" if read_note else ""),
                                 hit.pii_type, _VETO))
             continue
+        if hit.coded and guessed:
+            # client_reln_cv_id: a key is the value's code only when the value's word is written out, not guessed
+            out.append(Evidence("name", f"{said}, but a key to a code whose word was read as an abbreviation is "
+                                f"no more than a key; {read_note}", hit.pii_type, _VETO))
+            continue
         notes = []
-        if hit.strength == "bare":
+        if hit.strength == "bare" and owned_bare:
+            weight = w["person"] + w["person_owner"]
+            notes.append(f"the whole name after '{hit.owner}', which owns a person's own field in this table")
+        elif hit.strength == "bare" and beside_login:
+            weight = w["person"] + w["person_capsule"]
+            notes.append("the whole name, beside a column holding the account's login")
+        elif hit.strength == "bare":
             weight = w["person"] + w["person_capsule"]
             notes.append(f"the whole name, in a table about people ({why})" if why else
                          "the whole name, in a table about people")
@@ -908,7 +936,9 @@ def classify_column(
                                                          else None,
                                                          table.prefix if table is not None else "",
                                                          table is not None and table.calls,
-                                                         table is not None and table.own_organisation)
+                                                         table is not None and table.own_organisation,
+                                                         table is not None and table.logins,
+                                                         table.person_owners if table is not None else frozenset())
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from pii.classifier import _capsule_facts, _name_hits
 from pii.tokens import english_singular, match_tokens, singular, tokenize_column_name
@@ -43,6 +43,9 @@ class TableContext:
     activity: bool = False  # about people only because each row is someone's activity (an IP, a device id)
     own_organisation: bool = False  # each row is an organisation (it has a contact person): its own word names one
     place: bool = False  # each row is a place (postal_codes, cities): read as an organisation's row
+    logins: bool = False  # a column holds an account's login (user, username): its bare pass is that password
+    # words that own a field only a person has in this table (order in order_sex, order_kana01): a person here
+    person_owners: frozenset[str] = frozenset()
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
@@ -71,6 +74,16 @@ def _table_context(name: str | None, description: str | None, column_names: Sequ
 
 def _table_kind(name: str | None, description: str | None, column_names: Sequence[str], config: PiiConfig,
                 prefix: str) -> TableContext:
+    siblings = _siblings(column_names, config, prefix)
+    found = _table_kind_from(name, description, column_names, config, prefix, siblings)
+    # a camera's or a mailbox's account (user and pass beside it): whoever it is, the pass is its password
+    if siblings.login or siblings.person_owners:
+        return replace(found, logins=siblings.login, person_owners=siblings.person_owners)
+    return found
+
+
+def _table_kind_from(name: str | None, description: str | None, column_names: Sequence[str], config: PiiConfig,
+                     prefix: str, siblings: _Siblings) -> TableContext:
     kind, entity = _capsule_facts(name, config)
     name_words = {form for t in tokenize_column_name(name or "", config=config, read=False)
                   for form in (t, singular(t, config), english_singular(t))}
@@ -88,7 +101,6 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     health = not name_words.isdisjoint(config.table_health_words) and any(
         _health_key(match_tokens(tokenize_column_name(column, config=config), config), config)
         for column in column_names)
-    siblings = _siblings(column_names, config, prefix)
     if siblings.mixed:
         # partners, parties: people and companies in one table, told apart by a flag (is_company)
         return TableContext("person", entity, messages, f"'{siblings.mixed}' says some rows are people", health,
@@ -232,6 +244,8 @@ class _Siblings:
     activity: bool = False  # only an IP address or a device id says so: each row is someone's activity
     contact_person: bool = False  # a key to the row's contact person: each row is an organisation
     entry: bool = False  # a bare name beside the row's own email: an address book's entry
+    login: bool = False  # a column holds an account's login (user, username, login)
+    person_owners: frozenset[str] = frozenset()  # words owning a person's own field (order in order_sex)
 
 
 def _plural(column: str, config: PiiConfig) -> bool:
@@ -253,6 +267,8 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     named = False  # a column that is a person's name when the table is about people (name, display_name)
     own_email = False
     contact_person = False
+    login = False
+    owners: set[str] = set()
     memo = config._siblings.get(prefix)
     if memo is None:
         memo = config._siblings[prefix] = {}
@@ -265,6 +281,8 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         if says is _NOTHING:
             continue
         named = named or says.named
+        login = login or says.login
+        owners.update(says.owners)
         own_email = own_email or says.own_email
         if mixed is None and says.mixed:
             mixed = column
@@ -286,11 +304,11 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     elif activity:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
         return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person,
-                         entry=named and own_email)
+                         entry=named and own_email, login=login, person_owners=frozenset(owners))
     else:
         people = None
     return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person,
-                     entry=named and own_email)
+                     entry=named and own_email, login=login, person_owners=frozenset(owners))
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,6 +324,20 @@ class _ColumnSays:
     contact: tuple[str, ...]  # the PII types of contact fields (email, phone)
     activity: tuple[str, ...]  # the PII types of someone's activity (ip_address, device_id)
     own_person: bool  # a field only a person has
+    login: bool = False  # an account's login (user, username, login)
+    owners: tuple[str, ...] = ()  # a word of unknown kind owning a field only a person has (order in order_sex)
+
+
+# the whole name of a column holding an account's login
+_LOGINS = frozenset({("user",), ("login",), ("username",), ("user", "login"), ("login", "name")})
+
+
+def _ends_name(tokens: tuple[str, ...], hit, config: PiiConfig) -> bool:
+    """The match ends the name, or only words that keep the value follow it (name_cached, name_parts, name_2)."""
+    if hit.last:
+        return True
+    end = hit.start + len(hit.pattern.split())
+    return all(t in config.suffix_keep or t.isdigit() for t in tokens[end:])
 
 
 _NOTHING = _ColumnSays(False, False, False, False, False, (), (), (), False)
@@ -314,7 +346,7 @@ _NOTHING = _ColumnSays(False, False, False, False, False, (), (), (), False)
 def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
     tokens, hits = _name_hits(column, "", config, prefix)
     named = any(hit.pii_type == "person_name" and hit.strength == "person" and not hit.veto
-                and hit.owner is None and hit.last for hit in hits)
+                and hit.owner is None and _ends_name(tokens, hit, config) for hit in hits)
     own_email = any(hit.pii_type == "email" and hit.owner is None and not hit.veto and not hit.unknown_suffix
                     for hit in hits)
     mixed = tokens in config.table_mixed_flags
@@ -327,11 +359,15 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
     contact: list[str] = []
     activity: list[str] = []
     own_person = False
+    owners: list[str] = []
     for hit in hits:
         if hit.pii_type is None or hit.veto or hit.unknown_suffix or hit.strength not in ("strong", "medium"):
             continue
         if hit.owner_kind == "organisation":
             continue
+        if hit.owner_kind == "unknown" and hit.owner and (hit.pii_type in config.table_person_types or (
+                hit.pii_type == "person_name" and hit.strength == "strong")):
+            owners.append(hit.owner)  # order_sex, order_kana01: whatever 'order' is elsewhere, here it is a person
         if hit.pii_type in config.table_person_types:
             personal.append(hit.pii_type)
             own_person = True
@@ -341,5 +377,5 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
         elif hit.pii_type in config.table_activity_types:
             activity.append(hit.pii_type)
     says = _ColumnSays(named, own_email, mixed, contact_person, organisation, tuple(personal), tuple(contact),
-                       tuple(activity), own_person)
+                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners))
     return _NOTHING if says == _NOTHING else says

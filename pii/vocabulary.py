@@ -97,6 +97,7 @@ class PiiConfig:
     suffix_keep: frozenset[str]
     suffix_veto: frozenset[str]
     attribute_suffix_veto: frozenset[str]  # tokens.aggregate and tokens.record_suffix: what ends an attribute's value
+    code_value: frozenset[str]  # tokens.code_value: before a key, the key is to the value's code (gender_cv_id)
     suffix_stop: frozenset[str]
     masking: frozenset[str]
     neutral: frozenset[str]
@@ -304,14 +305,14 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
     tok = r.mapping(top.get("tokens"), "tokens",
                     allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
-                             "suffix_keep", "suffix_veto", "record_suffix", "suffix_stop", "masking", "neutral",
-                             "ignore_trailing"))
+                             "suffix_keep", "suffix_veto", "record_suffix", "code_value", "suffix_stop", "masking",
+                             "neutral", "ignore_trailing"))
     aliases: dict[str, tuple[str, ...]] = {}
     for name, value in r.mapping(tok.get("aliases"), "tokens.aliases").items():
         aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
     lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
              for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
-                          "suffix_veto", "record_suffix",
+                          "suffix_veto", "record_suffix", "code_value",
                           "suffix_stop", "masking", "neutral", "ignore_trailing")}
 
     ctx = r.mapping(top.get("context"), "context",
@@ -529,6 +530,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         suffix_keep=lists["suffix_keep"],
         suffix_veto=lists["suffix_veto"],
         attribute_suffix_veto=lists["aggregate"] | lists["record_suffix"],
+        code_value=lists["code_value"],
         suffix_stop=lists["suffix_stop"],
         masking=lists["masking"],
         neutral=lists["neutral"],

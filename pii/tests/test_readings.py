@@ -412,3 +412,76 @@ def test_a_person_s_name_or_house_number_said_only_by_the_description_is_read(co
     result = classify_column(name="xfld", data_type=None, description=description, meta={}, tags=(), config=config,
                              capsule_name="pa_personal", table=context)
     assert result.pii_type == pii_type
+
+
+# ------------------------------------------------------------------------------------------------ round 13
+
+
+@pytest.mark.parametrize(("name", "pii_type"), [("gender_cv_id", "gender"), ("marital_status_cv_id", "marital_status"),
+                                                ("ethnicity_lookup_id", "ethnicity"), ("gender_concept_id", "gender")])
+def test_a_key_to_the_value_s_code_carries_the_value(config, name, pii_type):
+    result = classify(config, name, table="clients", columns=["id", "firstname", name])
+    assert result.pii_type == pii_type
+
+
+@pytest.mark.parametrize("name", ["gender_id", "client_reln_cv_id"])
+def test_a_plain_key_or_a_guessed_word_s_code_key_is_only_a_key(config, name):
+    # gender_id is a row key; reln is read as an abbreviation (of religion), too weak to carry a value behind a key
+    assert classify(config, name, table="clients", columns=["id", "firstname", name]).pii_type is None
+
+
+@pytest.mark.parametrize("name", ["name_cached", "name_parts"])
+def test_a_name_s_stored_forms_beside_the_row_s_email_are_a_person_s_name(config, name):
+    # pretix's waiting list: the name as one string and as its parts (JSON), beside the row's email
+    columns = ["id", "event_id", "created", name, "email", "locale", "priority"]
+    assert classify(config, name, table="waitinglistentry", columns=columns).pii_type == "person_name"
+
+
+def test_a_flag_telling_businesses_from_private_buyers_makes_an_address_table_about_people(config):
+    columns = ["id", "is_business", "company", "name_cached", "street", "zipcode", "city", "vat_id", "beneficiary"]
+    for name, pii_type in (("street", "address"), ("zipcode", "postal_code"), ("vat_id", "tax_id"),
+                           ("beneficiary", "person_name"), ("name_cached", "person_name")):
+        assert classify(config, name, table="invoiceaddress", columns=columns).pii_type == pii_type, name
+    # without the flag, a company column and no person's own field still make it an organisation's table
+    plain = ["id", "company", "street", "zipcode", "city"]
+    assert classify(config, "street", table="invoiceaddress", columns=plain).pii_type is None
+
+
+@pytest.mark.parametrize(("name", "pii_type"), [("kana01", "person_name"), ("order_kana02", "person_name"),
+                                                ("reminder_answer", "credential"), ("mobile_phone_id", "device_id"),
+                                                ("face_image_url", "biometric"), ("photo_id_image_url", "national_id"),
+                                                ("hmac_token", "credential"), ("snils", "national_id"),
+                                                ("kennitala", "national_id"), ("npwp", "tax_id"),
+                                                ("huisnummer", "address"), ("hiv", "health"),
+                                                ("private_key_pem", "credential"), ("ip_v6", "ip_address"),
+                                                ("rh", "health")])
+def test_round_13_vocabulary_kinds(config, name, pii_type):
+    assert classify(config, name, table="stg_people", columns=[name, "email", "date_of_birth"]).pii_type == pii_type
+
+
+@pytest.mark.parametrize("name", ["copy_id_photo_from_id", "photo_id", "nit_count", "hiv_test_count"])
+def test_round_13_lookalikes_stay_out(config, name):
+    assert classify(config, name, table="stg_people", columns=[name, "email", "date_of_birth"]).pii_type is None
+
+
+def test_a_bare_pass_beside_an_account_s_login_is_its_password_whoever_the_account_is(config):
+    # a camera's stream account: no person in the table, but the pass beside the user is still a password
+    columns = ["id", "name", "host", "port", "path", "user", "pass", "width", "height"]
+    assert classify(config, "pass", table="monitors", columns=columns).pii_type == "credential"
+    # without a login column, a pass is a pass (a ticket, a boarding pass) outside a table about people
+    assert classify(config, "pass", table="monitors", columns=["id", "name", "pass", "gate"]).pii_type is None
+
+
+def test_a_word_owning_a_person_s_own_field_is_a_person_in_that_table(config):
+    # EC-CUBE's orders: 'order' owns the orderer's sex and kana name, so its numbered name fields and birth date are
+    # the orderer's too
+    columns = ["order_id", "order_name01", "order_name02", "order_kana01", "order_email", "order_sex", "order_birth",
+               "subtotal"]
+    for name, pii_type in (("order_name01", "person_name"), ("order_name02", "person_name"),
+                           ("order_birth", "date_of_birth")):
+        result = classify(config, name, table="dtb_order", columns=columns)
+        assert result.pii_type == pii_type, name
+        assert "owns" in details(result) or "is a person" in details(result)
+    # without a person's own field under it, an order's name is the order's (Shopify's "#1001")
+    plain = ["order_id", "order_name", "order_total", "order_email"]
+    assert classify(config, "order_name", table="orders", columns=plain).pii_type is None
