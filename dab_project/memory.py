@@ -17,19 +17,26 @@ _kept: list[object] = []
 
 
 @contextmanager
-def gc_paused() -> Iterator[None]:
+def gc_paused(*, freeze: bool = False) -> Iterator[None]:
     """Pause the cyclic garbage collector while a bounded computation allocates millions of objects.
 
     Parsed artifacts, graph views and findings hold no reference cycles, so reference counting frees them
     anyway; yet every few thousand allocations CPython rescans all live containers (measured: orjson.loads
     of a 140 MB manifest four times slower, a 376,000-column graph load 10.5 s of CPU instead of 4.3 s).
     The collector's previous state is restored when the block ends.
+
+    ``freeze``: what is alive when the block ends goes to the permanent generation (``gc.freeze()``) before the
+    collector resumes. Everything allocated during a pause is still in the youngest generation, so the first
+    collection after it would otherwise scan all of it (0.16 s of CPU after an evaluation of 10,000 models). The
+    caller unfreezes later (``gc.unfreeze()``) when its objects may hold cycles worth collecting.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
+        if freeze:
+            gc.freeze()
         if was_enabled:
             gc.enable()
 

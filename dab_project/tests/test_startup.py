@@ -45,3 +45,28 @@ def test_admin_urls_register_every_app_admin(client):
     client.get("/admin/login/")
     assert admin.site.is_registered(Column)
     assert admin.site.is_registered(Violation)
+
+
+# `dab` imports Django and the command with the collector paused, then freezes what that loaded (dab_project.cli).
+CLI_SCRIPT = """
+import gc, sys
+from dab_project import cli
+from django.core.management.base import BaseCommand
+seen = {}
+original = BaseCommand.run_from_argv
+def run_from_argv(self, argv):
+    seen.update(enabled=gc.isenabled(), frozen=gc.get_freeze_count(), module=type(self).__module__)
+    return original(self, argv)
+BaseCommand.run_from_argv = run_from_argv
+status = cli._main(["check", "--deploy", "--fail-level", "CRITICAL"])
+print(status, seen["enabled"], seen["frozen"] > 50_000, seen["module"])
+"""
+
+
+def test_cli_runs_the_command_with_the_collector_on_and_its_start_frozen():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": settings.SETTINGS_MODULE, "PYTHONPATH": str(REPO_DIR)}
+    done = subprocess.run(
+        [sys.executable, "-c", CLI_SCRIPT], cwd=REPO_DIR, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split()[-4:] == ["0", "True", "True", "django.core.management.commands.check"], done.stdout

@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
+from pii import vocabulary
 from pii.classifier import Evidence, classify_column
 from pii.context import table_context
 from pii.tokens import tokenize_column_name
@@ -497,6 +499,14 @@ def test_config_error_for_a_missing_file(tmp_path):
 def test_config_error_for_invalid_yaml(tmp_path):
     with pytest.raises(PiiConfigError, match="not valid YAML"):
         load_pii_config(_write(tmp_path, "types: [unclosed"))
+
+
+def test_config_read_by_libyaml_is_the_pure_python_reading():
+    """The config is read with libyaml's loader for speed; the document must be the one PyYAML's own loader reads."""
+    text = (REPO / "config" / "pii.yaml").read_text(encoding="utf-8")
+    fast = yaml.load(text, Loader=vocabulary._YAML_LOADER)
+    assert fast == yaml.safe_load(text)
+    assert json.dumps(fast, default=str) == json.dumps(yaml.safe_load(text), default=str)  # key order too
 
 
 def test_config_meta_keys_may_be_dotted_paths(tmp_path):
