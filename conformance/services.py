@@ -537,7 +537,7 @@ def conformance_evaluate(
     trigger: str = EvaluationTrigger.CLI,
     triggered_by: str | None = None,
     ingestion: Any = None,
-    graph: GraphView | None = None,
+    graph: GraphView | Callable[[], GraphView] | None = None,
     now: datetime | None = None,
     progress: Progress = _quiet,
     changes: ConformanceChanges | None = None,
@@ -549,6 +549,9 @@ def conformance_evaluate(
     verdicts can depend on (``conformance.engine.scope``) and keeps its stored findings elsewhere; the stored
     violations and the score end as a full evaluation's would. Otherwise (edges changed, settings changed, an
     ingestion not evaluated since...) it is a full one; ``run.scope`` says which and why.
+
+    ``graph`` is the whole graph, or a function returning it (a load started earlier, ``graph_load_start``: it is
+    awaited after the rule files are synced), or None to load it here.
 
     ``specs`` evaluates rules given by the caller (``--rules FILE``) instead of the stored ones; those are
     never stored (their rules are not in the rules table). ``rule_set`` keeps one set's rules; such a partial
@@ -598,6 +601,8 @@ def conformance_evaluate(
             graph = graph_load(
                 sql=any(spec.enabled and spec.check.type in SQL_CHECKS for spec in specs), columns=not columns_later
             )
+        elif not isinstance(graph, GraphView):
+            graph = graph()
         timings["graph_load"] = time.perf_counter() - started
         projects, project_waivers, problems = project_scope()
         warnings.extend(problems)

@@ -322,5 +322,5 @@ def _without(graph: GraphView, drop: set[int]) -> GraphView:
         column_upstream=graph.column_upstream,
         column_downstream=graph.column_downstream,
         by_urn=graph.by_urn,
-        column_by_urn=graph.column_by_urn,
+        column_urn_index=graph.column_urn_index,  # None until asked for (GraphView.column_by_urn)
     )

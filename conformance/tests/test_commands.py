@@ -272,3 +272,62 @@ def test_the_check_as_a_process_ends_without_freeing_its_graph_and_says_the_same
     assert normal.stdout == ended.stdout and ended.stdout.count("\n") > 20
     assert normal.stderr.splitlines()[-2] == ended.stderr.splitlines()[-1]  # the gate's verdict, before "teardown"
     assert snapshots() == stored + 1  # the evaluation was stored (committed before the process ended)
+
+
+def _json_without_times(text: str) -> dict:
+    """A --format json output without its clock readings (when, and how long each part took)."""
+
+    def without(value):
+        if isinstance(value, dict):
+            return {key: without(item) for key, item in value.items() if key not in ("evaluated_at", "seconds")}
+        return [without(item) for item in value] if isinstance(value, list) else value
+
+    return without(json.loads(text))
+
+
+def _check_both_ways(monkeypatch) -> None:
+    """`dab conformance check` with its graph read in a thread started early, then read in line as before (the
+    read it starts replaced by a plain graph_load): the same table, JSON and exit status, and the same stored rows."""
+    from conformance.management.commands import conformance_check
+    from lineage import graph as graph_module
+
+    started = []
+    real_start = conformance_check.graph_load_start
+    monkeypatch.setattr(
+        conformance_check, "graph_load_start", lambda **o: started.append(real_start(**o)) or started[-1]
+    )
+    threaded = [run("conformance_check", "--limit", "0"), run("conformance_check", "--format", "json", "--no-store")]
+    stored = sorted(Violation.objects.values_list("fingerprint", "status", "severity", "message", "details"))
+    assert len(started) == 2 and all(isinstance(s, graph_module.GraphLoad) for s in started)
+    monkeypatch.setattr(conformance_check, "graph_load_start", lambda **o: lambda: graph_module.graph_load(**o))
+    inline = [run("conformance_check", "--limit", "0"), run("conformance_check", "--format", "json", "--no-store")]
+    assert threaded[0] == inline[0] and threaded[0][1].count("\n") > 20
+    assert threaded[1][0] == inline[1][0] and _json_without_times(threaded[1][1]) == _json_without_times(inline[1][1])
+    # the second full evaluation found the stored violations again, unchanged
+    assert sorted(Violation.objects.values_list("fingerprint", "status", "severity", "message", "details")) == stored
+    assert len(stored) > 20
+    *_, first, second = ScoreSnapshot.objects.order_by("evaluated_at")  # the two runs that stored
+    assert (first.score, first.findings, first.by_severity) == (second.score, second.findings, second.by_severity)
+
+
+@pytest.mark.django_db(transaction=True)  # committed: the thread's connections must see the project
+def test_the_check_says_the_same_with_its_graph_read_started_early(sample_project, monkeypatch):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the early read is PostgreSQL's")
+    _check_both_ways(monkeypatch)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_check_says_the_same_with_its_graph_read_started_early_on_a_real_project(shared_dbt_dir, monkeypatch):
+    from django.db import connection
+
+    from ingestion.services import Artifact, dbt_ingest
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the early read is PostgreSQL's")
+    folder = shared_dbt_dir / "mattermost-analytics"
+    job = dbt_ingest(manifest=Artifact.from_path("manifest", folder / "manifest.json"), triggered_by="test")
+    assert job.status == "completed", job.error_message
+    _check_both_ways(monkeypatch)
