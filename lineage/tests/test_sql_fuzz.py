@@ -121,3 +121,20 @@ def test_the_kept_dialect_and_type_generator_give_what_sqlglot_makes_anew():
                     assert _type_generator(dialect).generate(to) == to.sql(dialect=dialect)
                     checked += 1
     assert checked > 20
+
+
+def test_jobs_and_results_cross_to_the_workers_whole():
+    import dataclasses
+    import pickle
+
+    from lineage.sql_lineage import ColumnEdge, LineageJob, ModelLineage
+
+    up = UpstreamRelation("urn:u", ("db.s.u", "s.u"), ("a", "b"), columns_complete=False)
+    edge = ColumnEdge("x", "urn:u", "a", "hashed", "md5(a)", ("md5",), carries_value=False)
+    result = ModelLineage("partial", "why", (edge,), ("x",), ("y",), (("urn:u", "b"),), ("text",), True, ("z",),
+                          ("urn:u",))  # fmt: skip
+    job = LineageJob("k", "select 1", "snowflake", (up,), ("x",), frozenset({"md5"}), ("db.s.m",), False)
+    for record in (up, edge, result, job):
+        # every field travels, so a field added later must be added to __reduce__ too
+        assert len(record.__reduce__()[1]) == len(dataclasses.fields(record))
+        assert pickle.loads(pickle.dumps(record)) == record
