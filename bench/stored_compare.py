@@ -4,8 +4,11 @@
 
 For proving that two ways of ingesting the same artifacts (say main's code and a branch's) store the same rows:
 each table's rows, with the columns that differ by nature left out (ids, ``*_at`` times, job and evaluation ids,
-timings), are sorted and hashed; column lineage is compared by its columns' URNs (new columns get new ids); a score
-snapshot's report is compared without its ``evaluated_at``. Prints SAME or DIFF per table; exits 1 on any DIFF.
+timings, and every uuid column: foreign keys point at ids each ingestion draws anew), are sorted and hashed; column
+lineage is compared by its columns' URNs (new columns get new ids); a score snapshot's report is compared without
+its ``evaluated_at``. Prints SAME or DIFF per table; exits 1 on any DIFF. Values derived from ids (a capsule's
+``pii_fingerprint`` hashes its owner's and domain's ids) and choices among equal alternatives ordered by id (the path a
+layering violation's message names) differ between two ingestions of the same code too.
 """
 
 from __future__ import annotations
@@ -36,11 +39,11 @@ def table_digests(url: str, schema: str) -> dict[str, tuple[int, str]]:
             columns = [
                 row[0]
                 for row in conn.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s"
-                    " ORDER BY ordinal_position",
+                    "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s"
+                    " AND table_name = %s ORDER BY ordinal_position",
                     [schema, table],
                 )
-                if row[0] not in SKIPPED and not row[0].endswith(("_at", "_column_id"))
+                if row[0] not in SKIPPED and not row[0].endswith(("_at", "_column_id")) and row[1] != "uuid"
             ]
             if table == "score_snapshots":  # the report names when it was evaluated
                 selected = ", ".join("(report - 'evaluated_at')::text" if c == "report" else f'x."{c}"::text'

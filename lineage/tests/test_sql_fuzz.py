@@ -78,3 +78,63 @@ def test_with_two_tables_an_unlisted_column_stays_unresolved():
         sql="select c from duck.main.stg join duck.main.o on stg.a = o.x", dialect="duckdb", upstream=(UP, other)
     )
     assert result.status == "partial" and result.unresolved == ("c",)
+
+
+# -- the shortcuts give what the full path gives ----------------------------------------------------------------------
+
+
+def test_a_plain_column_projection_resolved_once_gives_what_resolving_it_twice_gives(monkeypatch):
+    from lineage import sql_lineage
+
+    inputs = sample_cases()
+    inputs += [c for s in inputs[:40] for d in DIALECTS if (c := transpiled(s, d)) is not None]
+    inputs += list(cases(sample_cases(), random.Random(11), 200))
+
+    def run() -> list:
+        return [extract_column_lineage(sql=c.sql, dialect=c.dialect, upstream=c.upstream) for c in inputs]
+
+    fast = run()
+    monkeypatch.setattr(sql_lineage._Resolver, "resolve_passed_once", False)
+    assert run() == fast
+    assert sum(len(r.edges) for r in fast) > 1000
+
+
+def test_the_kept_dialect_and_type_generator_give_what_sqlglot_makes_anew():
+    import sqlglot
+    from sqlglot import exp
+
+    from lineage.sql_lineage import _dialect, _type_generator
+
+    checked = 0
+    for case in sample_cases()[:60]:
+        for dialect in (case.dialect, *DIALECTS):
+            try:
+                fresh = sqlglot.parse(case.sql, dialect=dialect)
+            except Exception:  # noqa: BLE001 - unparsable in that dialect: the kept one must fail too
+                with pytest.raises(Exception):  # noqa: B017
+                    _dialect(dialect).parse(case.sql)
+                continue
+            assert _dialect(dialect).parse(case.sql) == fresh
+            for cast in (c for tree in fresh if tree is not None for c in tree.find_all(exp.Cast)):
+                to = cast.args.get("to")
+                if isinstance(to, exp.DataType):
+                    assert _type_generator(dialect).generate(to) == to.sql(dialect=dialect)
+                    checked += 1
+    assert checked > 20
+
+
+def test_jobs_and_results_cross_to_the_workers_whole():
+    import dataclasses
+    import pickle
+
+    from lineage.sql_lineage import ColumnEdge, LineageJob, ModelLineage
+
+    up = UpstreamRelation("urn:u", ("db.s.u", "s.u"), ("a", "b"), columns_complete=False)
+    edge = ColumnEdge("x", "urn:u", "a", "hashed", "md5(a)", ("md5",), carries_value=False)
+    result = ModelLineage("partial", "why", (edge,), ("x",), ("y",), (("urn:u", "b"),), ("text",), True, ("z",),
+                          ("urn:u",))  # fmt: skip
+    job = LineageJob("k", "select 1", "snowflake", (up,), ("x",), frozenset({"md5"}), ("db.s.m",), False)
+    for record in (up, edge, result, job):
+        # every field travels, so a field added later must be added to __reduce__ too
+        assert len(record.__reduce__()[1]) == len(dataclasses.fields(record))
+        assert pickle.loads(pickle.dumps(record)) == record
