@@ -17,9 +17,12 @@ and has no fuzzy tier.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import uuid
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+import orjson
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -701,6 +704,29 @@ def capsules() -> CapsuleQuerySet:
 def columns() -> ColumnQuerySet:
     """All columns as a ``ColumnQuerySet`` in their default order (capsule, position, name)."""
     return ColumnQuerySet(model=Column)
+
+
+def db_key(pk: Any) -> Any:
+    """A primary key as raw SQL parameters and results spell it: as given on PostgreSQL, hex text on SQLite."""
+    if connection.vendor == "postgresql":
+        return pk
+    return pk.hex if isinstance(pk, uuid.UUID) else str(pk).replace("-", "")
+
+
+def sql_among(column: str, values: Iterable[Any], *, keys: bool = True) -> tuple[str, list[Any]]:
+    """Raw SQL for ``column`` among ``values`` with one parameter however many there are: a PostgreSQL array, or
+    a JSON array that SQLite unpacks (one parameter per value would meet SQLite's limit on a statement's
+    parameters). ``keys``: the values are primary keys (UUIDs or their text), spelled as each database stores
+    them; otherwise plain text or numbers. The one way raw-SQL selectors of every app select by id."""
+    if keys:
+        values = [db_key(pk) for pk in values]
+        if connection.vendor == "postgresql":
+            return f"{column} = ANY(%s::uuid[])", [values]
+    else:
+        values = list(values)
+        if connection.vendor == "postgresql":
+            return f"{column} = ANY(%s)", [values]
+    return f"{column} IN (SELECT value FROM json_each(%s))", [orjson.dumps(values).decode()]
 
 
 def in_batches(queryset: QuerySet, field: str, values: list) -> Iterator[QuerySet]:

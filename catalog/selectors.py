@@ -30,6 +30,7 @@ from catalog.querysets import (
     columns,
     fuzzy_threshold,
     pii_q,
+    sql_among,
 )
 from catalog.search import (
     RANK_DESCRIPTION,
@@ -999,14 +1000,10 @@ def id_text(pk: Any) -> str:
 
 
 def _ids_pieces(column: str, ids: Sequence[str]) -> list[tuple[str, list[Any]]]:
-    """``column IN ids`` as (SQL, params) pieces small enough for the database."""
+    """``column IN ids`` as (SQL, params) pieces of 20,000 ids (the rows of one piece are fetched before the
+    next piece's query runs)."""
     ids = list(ids)
-    if connection.vendor == "postgresql":
-        return [(f"{column} = ANY(%s::uuid[])", [ids[i : i + 20_000]]) for i in range(0, len(ids), 20_000)]
-    return [
-        (f"{column} IN ({', '.join(['%s'] * len(chunk))})", chunk)
-        for chunk in (ids[i : i + 900] for i in range(0, len(ids), 900))
-    ]
+    return [sql_among(column, ids[i : i + 20_000]) for i in range(0, len(ids), 20_000)]
 
 
 def column_pii_rows(
@@ -1022,7 +1019,7 @@ def column_pii_rows(
 
     ``with_pii_state`` keeps only columns that hold a PII type, a steward's decision or lineage evidence;
     ``origins`` only columns of these origins (``ColumnOrigin``: the ones column lineage inferred, say).
-    One query per 20,000 ids (900 on SQLite), or one query in all.
+    One query per 20,000 ids, or one query in all.
     """
     postgres = connection.vendor == "postgresql"
     text, empty = ("::text", "'[]'::jsonb") if postgres else ("", "'[]'")
@@ -1067,7 +1064,7 @@ def capsule_pii_facts(
     *, source_system_id: Any = None, capsule_ids: Sequence[str] | None = None, attribute: str | None = None
 ) -> dict[str, tuple[str, Any, str | None, str | None, str | None, str | None]]:
     """{capsule id as text: (name, meta, description, content_hash, columns_hash, attributes[attribute])} for
-    one dbt project, some capsules, or every capsule. One query per 20,000 ids (900 on SQLite)."""
+    one dbt project, some capsules, or every capsule. One query per 20,000 ids."""
     postgres = connection.vendor == "postgresql"
     text = "::text" if postgres else ""
     if attribute is None:
@@ -1109,7 +1106,7 @@ def column_names_by_capsule(
 ) -> dict[str, list[str]]:
     """{capsule id as text: its declared columns' names} for one dbt project, some capsules, or the whole catalog
     (columns inferred from SQL or usage are left out: the loader, which classifies new columns, sees only the
-    declared ones). One query per 20,000 ids (900 on SQLite), or one in all; about 0.2 s per 376,000 columns."""
+    declared ones). One query per 20,000 ids, or one in all; about 0.2 s per 376,000 columns."""
     text = "::text" if connection.vendor == "postgresql" else ""
     inferred = ", ".join(f"'{origin}'" for origin in INFERRED_ORIGINS)
     select = f"SELECT c.capsule_id{text}, c.name FROM {Column._meta.db_table} c WHERE c.origin NOT IN ({inferred})"

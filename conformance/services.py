@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from catalog.querysets import sql_among
 from conformance.choices import (
     ACTIVE_STATUSES,
     EvaluationTrigger,
@@ -1350,17 +1351,10 @@ def _stored_state(rule_pks: list[Any], *, fingerprints: Sequence[str] = ()) -> d
     rule_of: dict[str, uuid.UUID] = {}
     rows = []
     with connection.cursor() as cursor:
-        for column, values in (("rule_id", rule_pks), ("fingerprint", fingerprints)):
-            if not values:
-                continue
-            if connection.vendor == "postgresql":
-                cursor.execute(f"SELECT {select} FROM {qn('violations')} WHERE {qn(column)} = ANY(%s)", [list(values)])
-                rows.extend(cursor.fetchall())
-                continue
-            for start in range(0, len(values), 500):
-                chunk = [value.hex if isinstance(value, uuid.UUID) else value for value in values[start : start + 500]]
-                marks = ", ".join(["%s"] * len(chunk))
-                cursor.execute(f"SELECT {select} FROM {qn('violations')} WHERE {qn(column)} IN ({marks})", chunk)
+        for column, values, keys in (("rule_id", rule_pks, True), ("fingerprint", fingerprints, False)):
+            if values:
+                within, params = sql_among(qn(column), values, keys=keys)
+                cursor.execute(f"SELECT {select} FROM {qn('violations')} WHERE {within}", params)
                 rows.extend(cursor.fetchall())
     for row in rows:
         expires = row[7]

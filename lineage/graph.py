@@ -346,6 +346,7 @@ def graph_columns_load(graph: GraphView, *, capsules: Iterable[int] | None) -> G
     a walk over them visits them in the same relative order.
     """
     from catalog.models import Column
+    from catalog.querysets import sql_among
     from lineage.models import ColumnLineage
 
     if graph.columns:
@@ -362,14 +363,11 @@ def graph_columns_load(graph: GraphView, *, capsules: Iterable[int] | None) -> G
             return graph
         wanted = sorted(set(capsules))
         keys = [graph.capsules[index].pk for index in wanted]
-        if connection.vendor == "postgresql":
-            within, params = "= ANY(%s)", [keys]
-        else:
-            within, params = f"IN ({', '.join(['%s'] * len(keys))})", [key.hex for key in map(_as_uuid, keys)]
         if keys:
-            cursor.execute(_columns_sql(columns_table, f"WHERE c.capsule_id {within}"), params)
+            within, params = sql_among("c.capsule_id", keys)
+            cursor.execute(_columns_sql(columns_table, f"WHERE {within}"), params)
             column_rows = cursor.fetchall()
-            inner = f"SELECT id FROM {qn(columns_table)} WHERE capsule_id {within}"
+            inner = f"SELECT c.id FROM {qn(columns_table)} c WHERE {within}"
             where = f"WHERE e.target_column_id IN ({inner}) AND e.source_column_id IN ({inner})"
             cursor.execute(_column_edges_sql(edges_table, where), params + params)
             _columns_add(graph, column_rows, cursor.fetchall(), capsule_index.get)

@@ -12,7 +12,6 @@ SQLite); nothing outside this module needs them, answers carry URNs.
 
 from __future__ import annotations
 
-import uuid
 from collections import Counter, defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from catalog.models import Capsule, Column
+from catalog.querysets import db_key, sql_among
 from lineage.models import CapsuleLineage, ColumnLineage
 
 __all__ = [
@@ -217,21 +217,6 @@ def depth_resolve(*, requested: int | None, default: int | None = None, minimum:
     return DepthInfo(requested, applied, requested > maximum)
 
 
-def _db_id(pk: Any) -> Any:
-    """A key as raw SQL parameters and results spell it (hex text outside PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        return pk
-    return pk.hex if isinstance(pk, uuid.UUID) else str(pk).replace("-", "")
-
-
-def _in(column: str, ids: Iterable[Any]) -> tuple[str, list[Any]]:
-    """``column`` among ``ids`` as one parameter: a PostgreSQL array, or a JSON array SQLite unpacks."""
-    values = [_db_id(pk) for pk in ids]
-    if connection.vendor == "postgresql":
-        return f"{column} = ANY(%s::uuid[])", [values]
-    return f"{column} IN (SELECT value FROM json_each(%s))", [orjson.dumps(values).decode()]
-
-
 def _walk(*, level: str, direction: str, start: Sequence[Any], depth: int) -> dict[Any, int]:
     """Every node reachable from ``start`` within ``depth`` hops, with its shortest distance; one query.
 
@@ -241,9 +226,9 @@ def _walk(*, level: str, direction: str, start: Sequence[Any], depth: int) -> di
         return {}
     table, here, there = _EDGES[(level, direction)]
     if connection.vendor == "postgresql":
-        seed, params = "SELECT unnest(%s::uuid[])", [[_db_id(pk) for pk in start]]
+        seed, params = "SELECT unnest(%s::uuid[])", [[db_key(pk) for pk in start]]
     else:
-        seed, params = "SELECT value FROM json_each(%s)", [orjson.dumps([_db_id(pk) for pk in start]).decode()]
+        seed, params = "SELECT value FROM json_each(%s)", [orjson.dumps([db_key(pk) for pk in start]).decode()]
     sql = (
         f"WITH RECURSIVE seed(node) AS ({seed}), walk(node, depth) AS (SELECT node, 0 FROM seed UNION"
         f" SELECT e.{there}, w.depth + 1 FROM walk w JOIN {table} e ON e.{here} = w.node WHERE w.depth < %s)"
@@ -263,7 +248,7 @@ def _violation_table() -> str | None:
 def _capsule_details(ids: Iterable[Any]) -> dict[Any, tuple]:
     """id -> (urn, name, type, layer, owner, domain, lineage status, PII columns, open violations, in, out,
     version)."""
-    where, params = _in("c.id", ids)
+    where, params = sql_among("c.id", ids)
     violations = _violation_table()
     violation_sql = (
         # The status filter stays out of WHERE so no plan combines the status index (a scan of every open
@@ -289,7 +274,7 @@ def _capsule_details(ids: Iterable[Any]) -> dict[Any, tuple]:
 
 def _column_details(ids: Iterable[Any]) -> dict[Any, tuple]:
     """id -> (urn, name, data type, PII type, masked, capsule urn, capsule name, capsule type, layer, in, out)."""
-    where, params = _in("x.id", ids)
+    where, params = sql_among("x.id", ids)
     sql = (
         "SELECT x.id, x.urn, x.name, x.data_type, x.pii_type, x.pii_masked, c.urn, c.name, c.capsule_type, c.layer,"
         " (SELECT COUNT(*) FROM column_lineage u WHERE u.target_column_id = x.id),"
@@ -307,8 +292,8 @@ def _edges_among(*, level: str, ids: Sequence[Any]) -> list[tuple]:
         return []
     table, source, target = _EDGES[(level, "downstream")]
     kind, expr = ("edge_type", "NULL") if level == "capsule" else ("transformation_type", "transformation_expr")
-    where_source, params_source = _in(source, ids)
-    where_target, params_target = _in(target, ids)
+    where_source, params_source = sql_among(source, ids)
+    where_target, params_target = sql_among(target, ids)
     sql = f"SELECT {source}, {target}, {kind}, {expr} FROM {table} WHERE {where_source} AND {where_target}"
     with connection.cursor() as cursor:
         cursor.execute(sql, [*params_source, *params_target])
@@ -374,15 +359,15 @@ def capsule_lineage(
     nodes and edges met (one more at column level, for the capsule's columns)."""
     if level == "column":
         start = list(Column.objects.filter(capsule=capsule).values_list("id", flat=True).order_by())
-        return _traverse(level="column", root=capsule.urn, start=[_db_id(pk) for pk in start], direction=direction,
+        return _traverse(level="column", root=capsule.urn, start=[db_key(pk) for pk in start], direction=direction,
                          depth=depth)  # fmt: skip
-    return _traverse(level="capsule", root=capsule.urn, start=[_db_id(capsule.pk)], direction=direction, depth=depth)
+    return _traverse(level="capsule", root=capsule.urn, start=[db_key(capsule.pk)], direction=direction, depth=depth)
 
 
 def column_lineage(*, column: Column, direction: str = "both", depth: DepthInfo) -> LineageResult:
     """Columns upstream, downstream or both of ``column`` within ``depth``, with each edge's transformation.
     One query per direction walked, two for the nodes and edges met."""
-    return _traverse(level="column", root=column.urn, start=[_db_id(column.pk)], direction=direction, depth=depth)
+    return _traverse(level="column", root=column.urn, start=[db_key(column.pk)], direction=direction, depth=depth)
 
 
 # -- impact -----------------------------------------------------------------------------------------------------------
@@ -478,7 +463,7 @@ def _exposures(capsule_ids: Iterable[Any], found: dict[Any, int]) -> list[dict[s
                 "url": attrs.get("url"),
                 "owner": exposure.owner.name if exposure.owner else None,
                 "owner_email": exposure.owner.email if exposure.owner else None,
-                "depth": found.get(_db_id(exposure.pk)),
+                "depth": found.get(db_key(exposure.pk)),
                 "page": exposure.get_absolute_url(),
             }
         )
@@ -534,7 +519,7 @@ def impact_analyse(*, capsule: Capsule | None = None, column: Column | None = No
     reading any of them. Four to five queries.
     """
     if column is not None:
-        result = _traverse(level="column", root=column.urn, start=[_db_id(column.pk)], direction="downstream",
+        result = _traverse(level="column", root=column.urn, start=[db_key(column.pk)], direction="downstream",
                            depth=depth)  # fmt: skip
         incoming: dict[str, list[LineageEdge]] = defaultdict(list)
         for edge in result.edges:
@@ -566,14 +551,14 @@ def impact_analyse(*, capsule: Capsule | None = None, column: Column | None = No
                 )
             )  # fmt: skip
         items.sort(key=lambda i: (i.depth, LAYER_ORDER.get(i.layer or "", 9), i.name))
-        affected = [_db_id(c.pk) for c in capsule_rows.values()] + [_db_id(column.capsule_id)]
+        affected = [db_key(c.pk) for c in capsule_rows.values()] + [db_key(column.capsule_id)]
         exposures = _exposures(affected, {})
         for exposure in exposures:
             exposure["depth"] = None  # column lineage stops at the capsule an exposure reads
         return Impact(column.urn, f"{column.capsule.name}.{column.name}", "column", depth, items, exposures)
 
     assert capsule is not None
-    result = _traverse(level="capsule", root=capsule.urn, start=[_db_id(capsule.pk)], direction="downstream",
+    result = _traverse(level="capsule", root=capsule.urn, start=[db_key(capsule.pk)], direction="downstream",
                        depth=depth)  # fmt: skip
     items = [
         ImpactItem(n.depth, n.urn, n.label, n.capsule_type, n.layer, n.owner, n.domain, n.url)
@@ -627,7 +612,7 @@ def _shortest_paths(*, level: str, source: Any, target: Any, depth: int) -> tupl
     for _ in range(depth):
         if not frontier or target in parents:
             break
-        where, params = _in(here, frontier)
+        where, params = sql_among(here, frontier)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {here}, {there} FROM {table} WHERE {where}", params)
             rows = cursor.fetchall()
@@ -668,7 +653,7 @@ def lineage_paths(*, source_urn: str, target_urn: str, depth: DepthInfo) -> Path
             if missing:
                 raise Capsule.DoesNotExist(f"no capsule or column {missing[0]}")
             raise Capsule.DoesNotExist("a path joins two capsules or two columns, not a capsule and a column")
-    source, target = _db_id(ids[source_urn]), _db_id(ids[target_urn])
+    source, target = db_key(ids[source_urn]), db_key(ids[target_urn])
     paths, truncated = _shortest_paths(level=level, source=source, target=target, depth=depth.applied)
     reverse = False
     if not paths and source != target:
@@ -685,7 +670,7 @@ def _urns(level: str, ids: set[Any]) -> dict[Any, tuple[str, str]]:
     if not ids:
         return {}
     table, label = ("capsules", "name") if level == "capsule" else ("columns", "name")
-    where, params = _in("id", ids)
+    where, params = sql_among("id", ids)
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT id, urn, {label} FROM {table} WHERE {where}", params)
         return {pk: (urn, name) for pk, urn, name in cursor.fetchall()}
@@ -783,11 +768,11 @@ def lineage_graph(
         level = "column"
     if level == "column":
         if column is not None:
-            start = [_db_id(column.pk)]
+            start = [db_key(column.pk)]
         else:
-            start = [_db_id(pk) for pk in Column.objects.filter(capsule=capsule).values_list("id", flat=True)]
+            start = [db_key(pk) for pk in Column.objects.filter(capsule=capsule).values_list("id", flat=True)]
     else:
-        start = [_db_id(capsule.pk)]
+        start = [db_key(capsule.pk)]
     found: dict[Any, tuple[int, str]] = {pk: (0, "self") for pk in start}
     for side, depth in (("upstream", up), ("downstream", down)):
         if depth.applied:
@@ -922,7 +907,7 @@ def lineage_graph(
 def _capsule_details_by_urn(urns: list[str]) -> dict[str, LineageNode]:
     """Capsule nodes (depth 0, direction self) by URN, for the boxes of a column-level drawing. Two queries."""
     ids = list(Capsule.objects.filter(urn__in=urns).values_list("id", flat=True))
-    found = {_db_id(pk): (0, "self") for pk in ids}
+    found = {db_key(pk): (0, "self") for pk in ids}
     return {node.urn: node for node in _nodes(level="capsule", found=found).values()}
 
 
@@ -987,7 +972,7 @@ def column_edges_into(*, column_ids: Iterable[Any]) -> list[tuple[str, str, str,
     if not ids:
         return []
     text = "::text" if connection.vendor == "postgresql" else ""
-    where, params = _in("target_column_id", ids)
+    where, params = sql_among("target_column_id", ids)
     with connection.cursor() as cursor:
         cursor.execute(_EDGE_SQL.format(text=text, table=ColumnLineage._meta.db_table) + f" WHERE {where}", params)
         return cursor.fetchall()

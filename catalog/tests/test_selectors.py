@@ -234,3 +234,27 @@ def test_new_column_names_are_found_once_the_catalog_changes():
     ColumnFactory(name="zebra_crossing", capsule=capsule)
     capsule.save()  # the loader re-stamps a capsule whose columns changed
     assert {c.name for c in columns().search("ebra")} == {"zebra_stripes", "zebra_crossing"}
+
+
+def test_sql_among_selects_keys_and_text_beyond_the_parameter_limit():
+    """One parameter however many values: 40,000 keys (past SQLite's 32,766 parameters a statement), given as
+    UUIDs or as their text, and plain text values, select exactly the stored rows named among them."""
+    import uuid
+
+    from catalog.querysets import sql_among
+
+    wanted = [CapsuleFactory(name=f"among_{n}") for n in range(3)]
+    CapsuleFactory(name="left_out")
+    filler = [uuid.uuid4() for _ in range(40_000)]
+    table = Capsule._meta.db_table
+    for keys in ([c.pk for c in wanted] + filler, [str(c.pk) for c in wanted] + [str(k) for k in filler]):
+        where, params = sql_among("k.id", keys)
+        assert len(params) == 1
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT k.name FROM {table} k WHERE {where}", params)
+            assert sorted(row[0] for row in cursor.fetchall()) == ["among_0", "among_1", "among_2"]
+    where, params = sql_among("k.name", ["among_1", "left_out", *(f"x{n}" for n in range(40_000))], keys=False)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT k.name FROM {table} k WHERE {where}", params)
+        assert sorted(row[0] for row in cursor.fetchall()) == ["among_1", "left_out"]
+    assert sql_among("k.id", [])[1] in ([[]], ["[]"])  # no value selects nothing, and is no error
