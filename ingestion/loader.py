@@ -33,6 +33,7 @@ from django.utils import timezone
 
 from catalog.choices import INFERRED_ORIGINS, ColumnOrigin
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
+from catalog.querysets import db_key, sql_among
 from catalog.services import PiiValues
 from dab_project.bulk import bulk_delete, bulk_insert, bulk_update, json_text
 from dab_project.progress import counted
@@ -513,22 +514,15 @@ def _with_attribute(values: tuple, key: str, value: Any) -> tuple:
 
 
 def _urns_elsewhere(urns: list[str], system: SourceSystem) -> set[str]:
-    """Which of these URNs are stored under another project (one array parameter on PostgreSQL)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT urn FROM capsules WHERE urn = ANY(%s) AND source_system_id IS DISTINCT FROM %s",
-                [urns, system.pk],
-            )
-            return {row[0] for row in cursor.fetchall()}
-    found: set[str] = set()
-    for start in range(0, len(urns), 900):
-        found.update(
-            Capsule.objects.filter(urn__in=urns[start : start + 900])
-            .exclude(source_system=system)
-            .values_list("urn", flat=True)
+    """Which of these URNs are stored under another project; one query."""
+    within, params = sql_among("urn", urns, keys=False)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT urn FROM {Capsule._meta.db_table} WHERE {within}"
+            " AND (source_system_id IS NULL OR source_system_id <> %s)",
+            [*params, db_key(system.pk)],
         )
-    return found
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _unloadable(record: CapsuleRecord, seen: set[str], foreign_urns: set[str]) -> str | None:

@@ -863,3 +863,18 @@ def test_violations_written_by_an_ingestion_get_planner_statistics(ingest_sample
     assert services._analyze_after_big_changes(stats) is True
     monkeypatch.setattr(services, "ANALYZE_AFTER_CHANGES", 31)
     assert services._analyze_after_big_changes(stats) is False
+
+
+def test_a_urn_stored_under_another_project_is_kept_there_and_skipped_here(ingest_sample):
+    """The loader's check for URNs another dbt project holds (one selection however many URNs): such a capsule
+    is neither moved nor overwritten; the warning names it."""
+    ingest_sample()
+    other = SourceSystem.objects.create(name="another_project", source_type="dbt")
+    taken = Capsule.objects.filter(capsule_type="model").order_by("urn").first()
+    Capsule.objects.filter(pk=taken.pk).update(source_system=other, description="kept by the other project")
+    job = ingest_sample(force=True)
+    assert job.status == "completed", job.error_message
+    foreign = [w for w in job.warnings if "from another dbt project" in w]
+    assert foreign == [f"{taken.urn} is already ingested from another dbt project; kept there, skipped here."]
+    kept = Capsule.objects.get(urn=taken.urn)
+    assert (kept.source_system_id, kept.description) == (other.pk, "kept by the other project")
