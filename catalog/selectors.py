@@ -28,6 +28,7 @@ from catalog.querysets import (
     SqlPart,
     capsules,
     columns,
+    db_key,
     fuzzy_threshold,
     pii_q,
     sql_among,
@@ -993,10 +994,8 @@ COLUMN_PII_ROW = (
 
 
 def id_text(pk: Any) -> str:
-    """A UUID key as raw SQL compares it: text on PostgreSQL, 32 hex characters on SQLite (Django's storage)."""
-    if connection.vendor == "postgresql":
-        return str(pk)
-    return pk.hex if hasattr(pk, "hex") else str(pk).replace("-", "")
+    """A UUID key as raw SQL compares it, always as text: hyphenated on PostgreSQL, 32 hex characters on SQLite."""
+    return str(db_key(pk))
 
 
 def _ids_pieces(column: str, ids: Sequence[str]) -> list[tuple[str, list[Any]]]:
