@@ -343,7 +343,7 @@ def _is_person_word(word: str, config: PiiConfig) -> bool:
 def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
                    why: str = "", health: bool = False, entity_head: str | None = None,
                    prefix: str = "", calls: bool = False, own_organisation: bool = False,
-                   logins: bool = False, person_owners: frozenset[str] = frozenset(),
+                   logins: bool = False, person_owners: frozenset[str] = frozenset(), rows: str = "",
                    ) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
@@ -351,11 +351,16 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
     ``why`` says why the table is about people (for the evidence); ``logins``: a column holds an account's login,
     so a bare password word beside it is that account's; ``person_owners``: words that own a field only a person
-    has in this table (order in order_sex), so they are people here. Memoised: both repeat across a project.
+    has in this table (order in order_sex), so they are people here; ``rows``: what each row is when the table's
+    name says it ("secrets": its bare token is the secret; "devices": its bare name is the device's own name).
+    Memoised: both repeat across a project.
     """
     tokens, hits = _name_hits(name, abbreviation, config, prefix)
-    if not hits and not messages and not health:
+    secret_field = rows == "secrets" and tokens in config.table_secret_fields
+    if not hits and not messages and not health and not secret_field:
         return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
+    if rows == "secrets" and not secret_field:
+        rows = ""  # one memo entry for the other names of a table of secrets
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
     if entity_head is not None and all(hit.owner != entity_head for hit in hits):
         entity_head = None
@@ -364,7 +369,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     if person_owners and all(hit.owner not in person_owners for hit in hits):
         person_owners = frozenset()  # one memo entry for the names these words do not own
     key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls, own_organisation,
-           logins, person_owners)
+           logins, person_owners, rows)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -444,6 +449,13 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         elif hit.strength == "role":
             weight = w["role"]
             notes.append("a column named after a person's role holds that person (a name when it is not an id)")
+        elif hit.strength == "person" and rows == "devices" and owner_kind == "none" and (
+                hit.pii_type == "person_name"):
+            # display_name in devices: the device's own name as its owner set it ("Jane's iPhone"), as device_name
+            out.append(Evidence("name", f"name matches person_name pattern '{hit.pattern}', but the table's rows are "
+                                "devices: it is the device's own name, which names the device (often its owner)",
+                                "device_id", w["medium"]))
+            continue
         elif hit.strength == "person":
             if owner_kind == "person":
                 weight = w["person"] + w["person_owner"]
@@ -498,6 +510,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             and (coded or semantic["key_words"].isdisjoint(tokens))):
         out.append(Evidence("name", f"'{' '.join(tokens)}' of a table of patients' clinical records: health data",
                             "health", w["medium"]))
+    if secret_field and not any(e.weight > 0 or e.weight == _VETO for e in out):
+        # token in access_tokens, key in api_keys: each row is a secret, and this column is the secret itself
+        out.append(Evidence("name", f"'{' '.join(tokens)}' of a table whose name says each row is a token, key or "
+                            "secret: the secret itself", "credential", w["medium"]))
     if message_type and not any(e.pii_type == message_type or e.weight == _VETO for e in out):
         out.append(Evidence("name", f"'{' '.join(tokens)}' is a header field of a table of messages: it holds a "
                             f"person's {message_type}", message_type, w["medium"]))
@@ -938,7 +954,8 @@ def classify_column(
                                                          table is not None and table.calls,
                                                          table is not None and table.own_organisation,
                                                          table is not None and table.logins,
-                                                         table.person_owners if table is not None else frozenset())
+                                                         table.person_owners if table is not None else frozenset(),
+                                                         table.rows if table is not None else "")
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)

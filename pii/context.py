@@ -46,6 +46,9 @@ class TableContext:
     logins: bool = False  # a column holds an account's login (user, username): its bare pass is that password
     # words that own a field only a person has in this table (order in order_sex, order_kana01): a person here
     person_owners: frozenset[str] = frozenset()
+    # what each row is when the table's name says it: "secrets" (access_tokens, api_keys: its bare token or key
+    # is the secret) or "devices" (devices: its bare name is the device's own name), else ""
+    rows: str = ""
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
@@ -76,6 +79,9 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
                 prefix: str) -> TableContext:
     siblings = _siblings(column_names, config, prefix)
     found = _table_kind_from(name, description, column_names, config, prefix, siblings)
+    rows = _rows_are(name, found.entity, config)
+    if rows:
+        found = replace(found, rows=rows)
     # a camera's or a mailbox's account (user and pass beside it): whoever it is, the pass is its password
     if siblings.login or siblings.person_owners:
         return replace(found, logins=siblings.login, person_owners=siblings.person_owners)
@@ -125,6 +131,21 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
                             prefix, calls=calls, activity=siblings.activity)
     return TableContext(kind, entity, messages, "", health, prefix, calls=calls)
+
+
+def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str:
+    """"secrets" when the table's name says it holds secrets (access_tokens, refresh_tokens, api_keys: each row is
+    one, so its bare token or key column is the secret itself), "devices" when its head noun is a device (a bare
+    name there is the device's own name, "Jane's iPhone"), else ""."""
+    if not name:
+        return ""
+    heads = [t for t in entity if t not in config.generic_heads]
+    if heads and heads[-1] in config.table_device_words:
+        return "devices"
+    words = tokenize_column_name(name, config=config, read=False)
+    if any(w in config.table_secret_words or english_singular(w) in config.table_secret_words for w in words):
+        return "secrets"
+    return ""
 
 
 def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:

@@ -136,6 +136,9 @@ class PiiConfig:
     table_message_headers: frozenset[tuple[str, ...]] = frozenset()  # a column only a stored message has (in_reply_to)
     table_place_words: frozenset[tuple[str, ...]] = frozenset()  # a table of places: its coordinates are no person's
     table_place_statistics: frozenset[str] = frozenset()  # zip_stats: statistics per area are a place's too
+    table_secret_words: frozenset[str] = frozenset()  # a table of secrets (access_tokens): its bare token is one
+    table_secret_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding the secret there
+    table_device_words: frozenset[str] = frozenset()  # a table of devices: its bare name is the device's own name
     machine_words: frozenset[str] = frozenset()  # network elements: their addresses are no person's
     ambiguous_owners: frozenset[str] = frozenset()  # parent, partner: a person's in a table about people
     message_fields: Mapping[tuple[str, ...], str] = field(default_factory=dict)
@@ -434,7 +437,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                    allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types", "mixed_flags",
                             "contact_person_keys", "activity_words",
                             "message_words", "call_words", "message_fields", "message_headers", "health_words",
-                            "health_keys", "health_fields", "health_skip", "place_words", "place_statistics"))
+                            "health_keys", "health_fields", "health_skip", "place_words", "place_statistics",
+                            "secret_words", "secret_fields", "device_words"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -581,6 +585,10 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_place_words=frozenset(tuple(w.split()) for w in r.words(tc.get("place_words"),
                                                                       "table_context.place_words")),
         table_place_statistics=frozenset(r.words(tc.get("place_statistics"), "table_context.place_statistics")),
+        table_secret_words=frozenset(r.words(tc.get("secret_words"), "table_context.secret_words")),
+        table_secret_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("secret_fields"),
+                                                                        "table_context.secret_fields")),
+        table_device_words=frozenset(r.words(tc.get("device_words"), "table_context.device_words")),
         machine_words=frozenset(r.words(ctx.get("machines"), "context.machines")),
         ambiguous_owners=frozenset(r.words(ctx.get("ambiguous_owners"), "context.ambiguous_owners")),
         message_fields=message_fields,
