@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from pii.lexicon import english_log_frequencies
@@ -133,6 +133,7 @@ class _NameHit:
     last: bool = False  # the match ends the name
     start: int = 0  # where the match starts in the name's tokens
     coded: bool = False  # a key to the value's code (gender_cv_id): the value only when its word is written out
+    read: str = ""  # how the phrase was read when its words are abbreviated (est civ: estado civil)
 
 
 def _longest_match(trie: dict, words: Sequence[str], start: int) -> tuple[Any, int]:
@@ -179,6 +180,12 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
             raw = raw[1:]
         tokens = match_tokens(raw, config)
         hits = _hits_in(tokens, abbreviation, config, len(tokens))
+        if not any(h.pii_type for h in hits):
+            read = _abbreviated_phrase(tokens, config)
+            if read is not None:
+                tokens, note = read
+                return tokens, tuple(replace(h, read=note) if h.pii_type else h
+                                     for h in _hits_in(tokens, abbreviation, config, len(tokens)))
         if len(tokens) == 2 and tokens[0] in config.semantic["key_words"] and not any(h.pii_type for h in hits):
             # the key first, as some schemas write every key (idvisitor, id_customer): read as visitor_id
             flipped = (tokens[1], tokens[0])
@@ -209,6 +216,32 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
                 tokens = head_tokens[:-1] + tuple(phrase)
                 return tokens, _hits_in(tokens, abbreviation, config, len(head_tokens) - 1)
     return tokens, hits
+
+
+def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tuple[str, ...], str] | None:
+    """The tokens with one run of them read as the vocabulary phrase whose words they abbreviate, each word cut to
+    its first three or four letters (est_civ: estado civil, num_tit_eleitor: titulo eleitor, cart_trabalho:
+    carteira trabalho; a longer word is a word of its own, visit_id is no visitor id), and how it was read; None when no run, or more than one phrase, reads so. Only a name with
+    no pattern at all is read this way, and only as phrases of two words or more: one word alone is read by the
+    tokeniser (``read_abbreviation``)."""
+    index = config.phrase_index
+    n = len(tokens)
+    for size in range(min(n, config.phrase_longest), 1, -1):
+        for start in range(n - size + 1):
+            run = tokens[start : start + size]
+            candidates = index.get(tuple(word[0] for word in run))
+            if not candidates:
+                continue
+            found = {words for form, words in candidates if len(form) == size and any(
+                word != full for word, full in zip(run, form)) and all(
+                word == full or (3 <= len(word) <= 4 and word.isalpha() and full.startswith(word)
+                                 and word not in config.words)
+                for word, full in zip(run, form))}
+            if len(found) == 1:
+                words = found.pop()
+                return (*tokens[:start], *words, *tokens[start + size:]), (
+                    f"'{' '.join(run)}' read as an abbreviation of '{' '.join(words)}'")
+    return None
 
 
 def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf: int,
@@ -379,6 +412,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     out: list[Evidence] = []
     # How the name was read, when it took more than splitting it: abbreviations, glued English words, the prefix.
     raw_words, readings = name_readings(name, config)
+    phrase_read = next((hit.read for hit in hits if hit.read), "")
+    if phrase_read:
+        readings = (*readings, phrase_read)
     if prefix and raw_words and raw_words[0] == prefix and len(raw_words) > 1:
         readings = (f"'{prefix}' is the table's column prefix", *readings)
     read_note = "; ".join(readings)

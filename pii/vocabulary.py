@@ -149,6 +149,12 @@ class PiiConfig:
     # Words the vocabulary knows as a compound of two or more words (geburtsdatum: date of birth): their
     # abbreviations take letters from each part (gbdat, FMNA).
     compounds: frozenset[str] = frozenset()
+    # the vocabulary's phrases of two words or more by their words' first letters (e c: estado civil), to read a
+    # name whose words abbreviate one (est_civ); and the longest such phrase's length
+    # (each phrase as the matcher sees a name's words, aliases read, and as the vocabulary writes it)
+    phrase_index: Mapping[tuple[str, ...], tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = field(
+        default_factory=dict)
+    phrase_longest: int = 0
     _tokens: dict = field(default_factory=dict, repr=False, compare=False)
     _plain_tokens: dict = field(default_factory=dict, repr=False, compare=False)  # without readings (table names)
     _plain_words: dict = field(default_factory=dict, repr=False, compare=False)  # word -> its known words (no readings)
@@ -471,6 +477,13 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                     patterns[variant] = (_Pattern(words=variant, pii_type=pattern.pii_type,
                                                   strength=pattern.strength), where)
 
+    phrase_index: dict[tuple[str, ...], list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
+    for words, (pattern, _where) in patterns.items():
+        if pattern.pii_type is not None and len(words) >= 2 and all(w.isalpha() for w in words):
+            # as the matcher sees a name's words: eleitor is read as voter (titulo eleitor: titulo voter)
+            for form in {words, tuple(x for w in words for x in aliases.get(w, (w,)))}:
+                phrase_index.setdefault(tuple(w[0] for w in form), []).append((form, words))
+
     trie: dict[str, Any] = {}
     for words, (pattern, _where) in patterns.items():
         node = trie
@@ -549,6 +562,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         capsule_prefixes=capsule_prefixes,
         generic_heads=generic_heads,
         trie=trie,
+        phrase_index={key: tuple(found) for key, found in phrase_index.items()},
+        phrase_longest=max((len(key) for key in phrase_index), default=0),
         semantic=semantic,
         desc_trie=desc_trie,
         desc_words=frozenset(w for words in desc_phrases for w in words),
