@@ -390,10 +390,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     """
     tokens, hits = _name_hits(name, abbreviation, config, prefix)
     secret_field = rows == "secrets" and tokens in config.table_secret_fields
-    if not hits and not messages and not health and not secret_field:
+    ip_field = rows == "ips" and tokens in config.table_ip_fields
+    if not hits and not messages and not health and not secret_field and not ip_field:
         return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
-    if rows == "secrets" and not secret_field:
-        rows = ""  # one memo entry for the other names of a table of secrets
+    if rows in ("secrets", "ips") and not secret_field and not ip_field:
+        rows = ""  # one memo entry for the other names of a table of secrets or addresses
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
     if entity_head is not None and all(hit.owner != entity_head for hit in hits):
         entity_head = None
@@ -447,7 +448,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         elif owner_kind == "unknown" and hit.owner in person_owners:
             owner_kind = "person"  # order_name01 beside order_sex and order_kana01: the orderer's
         said = f"name matches {hit.pii_type} pattern '{hit.pattern}' ({hit.strength})"
-        if message_type and not hit.veto:
+        if (message_type or ip_field) and not hit.veto:
             continue  # the whole name is a header field of a table of messages: that reading wins (to_address)
         if hit.strength == "role" and (not hit.last
                                        or any(t in config.semantic["key_words"] for t in tokens)):
@@ -550,6 +551,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         # token in access_tokens, key in api_keys: each row is a secret, and this column is the secret itself
         out.append(Evidence("name", f"'{' '.join(tokens)}' of a table whose name says each row is a token, key or "
                             "secret: the secret itself", "credential", w["medium"]))
+    if ip_field and not any(e.weight == _VETO for e in out):
+        out.append(Evidence("name", f"'{' '.join(tokens)}' of a table whose name says each row is an IP address or a "
+                            "range of them: an IP address", "ip_address", w["medium"]))
     if message_type and not any(e.pii_type == message_type or e.weight == _VETO for e in out):
         out.append(Evidence("name", f"'{' '.join(tokens)}' is a header field of a table of messages: it holds a "
                             f"person's {message_type}", message_type, w["medium"]))

@@ -47,7 +47,8 @@ class TableContext:
     # words that own a field only a person has in this table (order in order_sex, order_kana01): a person here
     person_owners: frozenset[str] = frozenset()
     # what each row is when the table's name says it: "secrets" (access_tokens, api_keys: its bare token or key
-    # is the secret) or "devices" (devices: its bare name is the device's own name), else ""
+    # is the secret), "devices" (devices: its bare name is the device's own name) or "ips" (ip_blocks: its bare
+    # address or range start is an IP address), else ""
     rows: str = ""
 
 
@@ -145,7 +146,16 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
     words = tokenize_column_name(name, config=config, read=False)
     if any(w in config.table_secret_words or english_singular(w) in config.table_secret_words for w in words):
         return "secrets"
+    # ip_blocks, banned_ips, ipblocks: each row is an address or a range of them (not a geolocation database's)
+    if config.table_place_words.isdisjoint((w,) for w in words) and not any(w in _IP_PLACES for w in words) and any(
+            w in ("ip", "ips") or (w.startswith("ip") and english_singular(w[2:]) in config.table_ip_words)
+            for w in words):
+        return "ips"
     return ""
+
+
+# words that make a table of IP ranges a geolocation database (ip2location, geoip_blocks): its ranges are places'
+_IP_PLACES = frozenset({"geo", "geoip", "location", "asn", "isp"})
 
 
 def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:
