@@ -221,7 +221,8 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
 def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tuple[str, ...], str] | None:
     """The tokens with one run of them read as the vocabulary phrase whose words they abbreviate, each word cut to
     its first three or four letters (est_civ: estado civil, num_tit_eleitor: titulo eleitor, cart_trabalho:
-    carteira trabalho; a longer word is a word of its own, visit_id is no visitor id), and how it was read; None when no run, or more than one phrase, reads so. Only a name with
+    carteira trabalho; a longer word is a word of its own, visit_id is no visitor id), and how it was read; None
+    when no run, or more than one phrase, reads so. Only a name with
     no pattern at all is read this way, and only as phrases of two words or more: one word alone is read by the
     tokeniser (``read_abbreviation``)."""
     index = config.phrase_index
@@ -233,10 +234,10 @@ def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tup
             if not candidates:
                 continue
             found = {words for form, words in candidates if len(form) == size and any(
-                word != full for word, full in zip(run, form)) and all(
+                word != full for word, full in zip(run, form, strict=True)) and all(
                 word == full or (3 <= len(word) <= 4 and word.isalpha() and full.startswith(word)
                                  and word not in config.words)
-                for word, full in zip(run, form))}
+                for word, full in zip(run, form, strict=True))}
             if len(found) == 1:
                 words = found.pop()
                 return (*tokens[:start], *words, *tokens[start + size:]), (

@@ -144,7 +144,8 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
     if heads and heads[-1] in config.table_device_words:
         return "devices"
     words = tokenize_column_name(name, config=config, read=False)
-    if any(w in config.table_secret_words or english_singular(w) in config.table_secret_words for w in words):
+    if any(w in config.table_secret_words or english_singular(w) in config.table_secret_words for w in words) or (
+            "apikey" in "".join(words)):  # api_keys, apikeys
         return "secrets"
     # ip_blocks, banned_ips, ipblocks: each row is an address or a range of them (not a geolocation database's)
     if config.table_place_words.isdisjoint((w,) for w in words) and not any(w in _IP_PLACES for w in words) and any(

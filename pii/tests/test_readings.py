@@ -485,3 +485,116 @@ def test_a_word_owning_a_person_s_own_field_is_a_person_in_that_table(config):
     # without a person's own field under it, an order's name is the order's (Shopify's "#1001")
     plain = ["order_id", "order_name", "order_total", "order_email"]
     assert classify(config, "order_name", table="orders", columns=plain).pii_type is None
+
+
+# ------------------------------------------------------------------------------------------------ round 14
+
+
+def test_a_table_of_secrets_reads_its_bare_token_or_key_as_the_secret(config):
+    # a chat server's access_tokens, an API's api_keys: each row is a secret, and its bare token or key is it
+    for table, columns, name in (("access_tokens", ["id", "user_id", "device_id", "token", "valid_until_ms"], "token"),
+                                 ("refresh_tokens", ["id", "user_id", "token", "expiry_ts"], "token"),
+                                 ("api_keys", ["id", "owner_id", "key", "created_at"], "key")):
+        result = classify(config, name, table=table, columns=columns)
+        assert result.pii_type == "credential", table
+        assert "the secret itself" in details(result)
+    # the same words in a table that holds no secrets: a token of a crypto ledger, a key of a settings table
+    assert classify(config, "token", table="transfers", columns=["id", "token", "amount"]).pii_type is None
+    assert classify(config, "key", table="settings", columns=["id", "key", "value"]).pii_type is None
+    # a table of tokens keeps its keys and counts for what they are
+    for name in ("user_id", "token_count"):
+        assert classify(config, name, table="access_tokens", columns=["id", name, "token"]).pii_type is None, name
+
+
+def test_a_table_of_devices_reads_its_bare_display_name_as_the_device_s_own_name(config):
+    columns = ["user_id", "device_id", "display_name", "last_seen", "ip", "user_agent"]
+    result = classify(config, "display_name", table="devices", columns=columns)
+    assert result.pii_type == "device_id"
+    assert "device's own name" in details(result)
+    # in a table of people the same name is the person's
+    assert classify(config, "display_name", table="users", columns=["id", "display_name", "email"]).pii_type == (
+        "person_name")
+
+
+@pytest.mark.parametrize(("name", "pii_type"), [("pushkey", "device_id"), ("push_endpoint", "device_id"),
+                                                ("device_display_name", "device_id"),
+                                                ("user_email_token", "credential"), ("unlock_token", "credential"),
+                                                ("voter_title", "national_id"), ("creservist", "national_id"),
+                                                ("ctps_series", "national_id"), ("account_holder", "person_name"),
+                                                ("heart_rate", "health"), ("cholesterol", "health"),
+                                                ("alcohol_use", "health")])
+def test_round_14_vocabulary_kinds(config, name, pii_type):
+    assert classify(config, name, table="stg_people", columns=[name, "email", "date_of_birth"]).pii_type == pii_type
+
+
+@pytest.mark.parametrize("name", ["push_count", "has_pushkey", "heart_rate_zone_count", "zona_tit_eleitor",
+                                  "sigla_uf_cart_trabalho"])
+def test_round_14_lookalikes_stay_out(config, name):
+    assert classify(config, name, table="stg_people", columns=[name, "email", "date_of_birth"]).pii_type is None
+
+
+def test_vital_signs_are_a_person_s_only_in_a_table_about_people(config):
+    assert classify(config, "heart_rate", table="stg_people", columns=["id", "heart_rate", "email", "dob"]).pii_type \
+        == "health"
+    # a machine's or a product's pulse and glucose readings are no one's health
+    assert classify(config, "pulse", table="pumps", columns=["id", "pulse", "pressure"]).pii_type is None
+    assert classify(config, "glucose", table="products", columns=["id", "name", "glucose"]).pii_type is None
+
+
+@pytest.mark.parametrize(("name", "pii_type", "read"), [
+    ("est_civ", "marital_status", "'est civ' read as an abbreviation of 'estado civil'"),
+    ("num_tit_eleitor", None, "'tit voter' read as an abbreviation of 'titulo eleitor'"),
+    ("cart_trabalho", "national_id", "'cart trabalho' read as an abbreviation of 'carteira trabalho'"),
+    ("nat_id", "national_id", "'nat id' read as an abbreviation of 'national id'"),
+])
+def test_a_run_of_words_abbreviating_a_phrase_word_by_word_is_read_as_it(config, name, pii_type, read):
+    result = classify(config, name, table="stg_people", columns=[name, "email", "date_of_birth"])
+    assert result.pii_type == pii_type
+    assert read in details(result)  # num_ stays a count's prefix: the reading is shown with the veto
+
+
+@pytest.mark.parametrize("name", ["visit_id", "track_id", "nat_count", "est_total"])
+def test_whole_words_and_runs_that_abbreviate_no_phrase_are_not_read(config, name):
+    # visit is a word of its own, not an abbreviation of visitor; track is no tracking
+    assert classify(config, name, table="stg_people", columns=[name, "email", "date_of_birth"]).pii_type is None
+
+
+def test_a_description_naming_a_condition_makes_a_patient_s_flag_health(config):
+    context = table_context(name="patients", description=None, column_names=["id", "crit_dbt", "crit_social"],
+                            config=config)
+    dbt = classify_column(name="crit_dbt", data_type="boolean", description="Diabetes", meta={}, tags=(),
+                          config=config, capsule_name="patients", table=context)
+    assert dbt.pii_type == "health"
+    social = classify_column(name="crit_social", data_type="boolean", description="There are serious socio-familiar "
+                             "issues", meta={}, tags=(), config=config, capsule_name="patients", table=context)
+    assert social.pii_type is None
+    # a count of patients with it is no one's health
+    count = classify_column(name="n_dbt", data_type="integer", description="Number of patients with diabetes",
+                            meta={}, tags=(), config=config, capsule_name="clinic_stats", table=None)
+    assert count.pii_type is None
+
+
+def test_a_field_s_label_does_not_make_an_organisation_s_address_a_person_s(config):
+    columns = ["id", "name", "email", "industry", "billing_street", "billing_city", "website", "contact_name"]
+    context = table_context(name="accounts", description=None, column_names=columns, config=config)
+    street = classify_column(name="billing_street", data_type="varchar", description="Street", meta={}, tags=(),
+                             config=config, capsule_name="accounts", table=context)
+    assert street.pii_type is None
+    assert "only the field's label" in details(street)
+    # a person's table: the same label still agrees with the name
+    people = table_context(name="leads", description=None, column_names=["id", "first_name", "street"], config=config)
+    assert classify_column(name="street", data_type="varchar", description="Street", meta={}, tags=(), config=config,
+                           capsule_name="leads", table=people).pii_type == "address"
+
+
+def test_a_table_of_ip_addresses_reads_its_bare_address_and_range_as_ip_addresses(config):
+    columns = ["ipb_id", "ipb_address", "ipb_user", "ipb_reason", "ipb_expiry", "ipb_range_start", "ipb_range_end"]
+    for name in ("ipb_address", "ipb_range_start", "ipb_range_end"):
+        assert classify(config, name, table="ipblocks", columns=columns).pii_type == "ip_address", name
+    assert classify(config, "start", table="banned_ips", columns=["id", "start", "end", "reason"]).pii_type == (
+        "ip_address")
+    # a geolocation database's ranges are places', and a postal address elsewhere stays one
+    assert classify(config, "range_start", table="geoip_blocks",
+                    columns=["range_start", "range_end", "country"]).pii_type is None
+    assert classify(config, "address", table="ip_geo_location", columns=["id", "address", "city"]).pii_type != (
+        "ip_address")
