@@ -225,6 +225,9 @@ def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tup
     when no run, or more than one phrase, reads so. Only a name with
     no pattern at all is read this way, and only as phrases of two words or more: one word alone is read by the
     tokeniser (``read_abbreviation``)."""
+    prefixes = config.phrase_prefixes
+    if not any(token in prefixes for token in tokens):
+        return None  # most names: no word is the opening of a phrase's word
     index = config.phrase_index
     n = len(tokens)
     for size in range(min(n, config.phrase_longest), 1, -1):

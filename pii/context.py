@@ -144,11 +144,13 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
     if heads and heads[-1] in config.table_device_words:
         return "devices"
     words = tokenize_column_name(name, config=config, read=False)
-    if any(w in config.table_secret_words or english_singular(w) in config.table_secret_words for w in words) or (
+    secret = config.table_secret_words
+    if any(w in secret or (w[-1:] == "s" and english_singular(w) in secret) for w in words) or (
             "apikey" in "".join(words)):  # api_keys, apikeys
         return "secrets"
     # ip_blocks, banned_ips, ipblocks: each row is an address or a range of them (not a geolocation database's)
-    if config.table_place_words.isdisjoint((w,) for w in words) and not any(w in _IP_PLACES for w in words) and any(
+    if "ip" in name.lower() and config.table_place_words.isdisjoint((w,) for w in words) and not any(
+            w in _IP_PLACES for w in words) and any(
             w in ("ip", "ips") or (w.startswith("ip") and english_singular(w[2:]) in config.table_ip_words)
             for w in words):
         return "ips"

@@ -157,6 +157,7 @@ class PiiConfig:
     phrase_index: Mapping[tuple[str, ...], tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = field(
         default_factory=dict)
     phrase_longest: int = 0
+    phrase_prefixes: frozenset[str] = frozenset()  # their words' three- and four-letter openings: a cheap first test
     _tokens: dict = field(default_factory=dict, repr=False, compare=False)
     _plain_tokens: dict = field(default_factory=dict, repr=False, compare=False)  # without readings (table names)
     _plain_words: dict = field(default_factory=dict, repr=False, compare=False)  # word -> its known words (no readings)
@@ -566,6 +567,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         trie=trie,
         phrase_index={key: tuple(found) for key, found in phrase_index.items()},
         phrase_longest=max((len(key) for key in phrase_index), default=0),
+        phrase_prefixes=frozenset(w[:size] for found in phrase_index.values() for form, _ in found for w in form
+                                  for size in (3, 4) if len(w) > size),
         semantic=semantic,
         desc_trie=desc_trie,
         desc_words=frozenset(w for words in desc_phrases for w in words),
