@@ -585,7 +585,6 @@ class _DescriptionFacts:
     hits: tuple[_DescriptionHit, ...]
     against: str | None  # the description reads as a flag/count/key/time
     type_hint: str | None
-    label: bool = False  # the description is nothing but the phrase it names ("Street", "Address"): a field's label
 
 
 _SENTENCE_RE = re.compile(r"[.;!?\n]+|\s-\s")
@@ -650,9 +649,7 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
                                       hit.masked, False)
             hits.append(hit)
             i = found_end
-    # "Street", "Post/Zip-code": a form's label, which says what the field is, not whose
-    label = len(hits) == 1 and _DESC_WORD_RE.findall(text) == hits[0].phrase.split() if hits else False
-    facts = _DescriptionFacts(tuple(hits), against, type_hint, label)
+    facts = _DescriptionFacts(tuple(hits), against, type_hint)
     config._descriptions[description] = facts
     return facts
 
@@ -1080,13 +1077,11 @@ def _weigh(name_ev: tuple[Evidence, ...], tokens: tuple[str, ...], rejected_look
                     why = ("the name rules it out" if vetoed_by_name or rejected_lookalike
                            else f"the name reads as {semantic or 'a flag'}")
                     reason = f"{why}; a description alone does not override it"
-                if reason is None and (place or facts.label) and name_ev_for_type and all(
-                        _ORGANISATION_CAPSULE in e.detail for e in name_ev_for_type):
-                    # postal_code "postal code" in postal_codes, billing_street "Street" in accounts: the description
-                    # repeats what the name says, not whose it is, and the table says its rows are places or
-                    # organisations
-                    reason = ("it repeats the name, and the table's rows are places" if place else
-                              "it is only the field's label, and the table is about organisations")
+                if reason is None and place and name_ev_for_type and all(_ORGANISATION_CAPSULE in e.detail
+                                                                         for e in name_ev_for_type):
+                    # postal_code "postal code" in postal_codes: the description repeats what the name says, not
+                    # whose it is, and the table says each row is a place
+                    reason = "it repeats the name, and the table's rows are places"
                 against_words = config.rules[pii_type].name_words_against
                 if reason is None and not name_ev_for_type and against_words and not against_words.isdisjoint(tokens):
                     word = next(t for t in tokens if t in against_words)
