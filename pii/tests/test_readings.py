@@ -574,19 +574,6 @@ def test_a_description_naming_a_condition_makes_a_patient_s_flag_health(config):
     assert count.pii_type is None
 
 
-def test_a_field_s_label_does_not_make_an_organisation_s_address_a_person_s(config):
-    columns = ["id", "name", "email", "industry", "billing_street", "billing_city", "website", "contact_name"]
-    context = table_context(name="accounts", description=None, column_names=columns, config=config)
-    street = classify_column(name="billing_street", data_type="varchar", description="Street", meta={}, tags=(),
-                             config=config, capsule_name="accounts", table=context)
-    assert street.pii_type is None
-    assert "only the field's label" in details(street)
-    # a person's table: the same label still agrees with the name
-    people = table_context(name="leads", description=None, column_names=["id", "first_name", "street"], config=config)
-    assert classify_column(name="street", data_type="varchar", description="Street", meta={}, tags=(), config=config,
-                           capsule_name="leads", table=people).pii_type == "address"
-
-
 def test_a_table_of_ip_addresses_reads_its_bare_address_and_range_as_ip_addresses(config):
     columns = ["ipb_id", "ipb_address", "ipb_user", "ipb_reason", "ipb_expiry", "ipb_range_start", "ipb_range_end"]
     for name in ("ipb_address", "ipb_range_start", "ipb_range_end"):
