@@ -222,16 +222,17 @@ def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tup
     """The tokens with one run of them read as the vocabulary phrase whose words they abbreviate, each word cut to
     its first three or four letters (est_civ: estado civil, num_tit_eleitor: titulo eleitor, cart_trabalho:
     carteira trabalho; a longer word is a word of its own, visit_id is no visitor id), and how it was read; None
-    when no run, or more than one phrase, reads so. Only a name with
-    no pattern at all is read this way, and only as phrases of two words or more: one word alone is read by the
-    tokeniser (``read_abbreviation``)."""
-    prefixes = config.phrase_prefixes
-    if not any(token in prefixes for token in tokens):
+    when no run, or more than one phrase, reads so. Only a name with no pattern at all is read this way, and only
+    as phrases of two words or more: one word alone is read by the tokeniser (``read_abbreviation``)."""
+    prefixes, known = config.phrase_prefixes, config.words
+    # the words that may stand for a longer one: three or four letters opening a phrase's word, no word of their own
+    cut = [i for i, token in enumerate(tokens) if token in prefixes and token not in known and token.isalpha()]
+    if not cut:
         return None  # most names: no word is the opening of a phrase's word
     index = config.phrase_index
     n = len(tokens)
     for size in range(min(n, config.phrase_longest), 1, -1):
-        for start in range(n - size + 1):
+        for start in range(max(0, cut[0] - size + 1), min(n - size, cut[-1]) + 1):
             run = tokens[start : start + size]
             candidates = index.get(tuple(word[0] for word in run))
             if not candidates:
@@ -239,7 +240,7 @@ def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tup
             found = {words for form, words in candidates if len(form) == size and any(
                 word != full for word, full in zip(run, form, strict=True)) and all(
                 word == full or (3 <= len(word) <= 4 and word.isalpha() and full.startswith(word)
-                                 and word not in config.words)
+                                 and word not in known)
                 for word, full in zip(run, form, strict=True))}
             if len(found) == 1:
                 words = found.pop()
