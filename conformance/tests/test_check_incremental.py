@@ -200,3 +200,35 @@ def test_other_runs_stay_full(tmp_path, triaged):
     """A rule set, --no-store and rules given on the command line are evaluated in full."""
     _, _, said = check(tmp_path, "--no-store")
     assert "evaluation: incremental" not in said
+
+
+def test_new_only_gives_the_same_gate(tmp_path, triaged):
+    capsule = Capsule.objects.filter(capsule_type="model", owner__isnull=False).order_by("urn").first()
+    capsule.owner = None
+    capsule.save()
+    said, _ = both(tmp_path, "--new-only")
+    assert "evaluation: incremental (1 capsule changed" in said
+
+
+def test_an_edit_before_an_unchanged_ingestion_is_still_seen(tmp_path, triaged, ingest):
+    """An unchanged re-ingestion records a copy of the last evaluation; the copy keeps the time that evaluation read
+    the graph, so an edit made in between is still found by the next check."""
+    ingest()  # evaluated with the triage's settings: the next ingestion of the same artifacts changes nothing
+    # a column's edit (an edit of a capsule makes the next ingestion decide again: ingestion.outcome_fingerprint)
+    column = Column.objects.filter(capsule__capsule_type="model", pii_type__isnull=False).exclude(description="")
+    column = column.order_by("urn").first()
+    column.description = ""
+    column.save()
+    job = ingest()
+    assert "carried_over" in job.stats["conformance"], job.stats["conformance"]
+    said, _ = both(tmp_path)
+    assert "evaluation: incremental (1 capsule changed" in said
+
+
+def test_an_owner_deleted_means_a_full_evaluation(tmp_path, triaged):
+    """A removed row leaves no trace but the count (an owner in use cannot be removed: PROTECT)."""
+    unused = Owner.objects.create(name="nobody's")
+    conformance_evaluate(triggered_by="test")
+    unused.delete()
+    said, _ = both(tmp_path)
+    assert "evaluation: full (owners removed since the last evaluation)" in said
