@@ -665,9 +665,16 @@ def conformance_evaluate(
                 state=state,
             )
             _counts_store(evaluation)
+            if settings_print is not None and (stored.resolved or stored.unwaived or stored.closed):
+                # The store may have moved violations stewards waived (resolved: no longer found; unwaived: expired),
+                # which the fingerprint digests: the next evaluation builds on the settings this one left, or it
+                # would find them changed and evaluate in full for nothing.
+                snapshot.settings_fingerprint = conformance_settings_fingerprint()
             timings["store"] = time.perf_counter() - started
-            ScoreSnapshot.objects.filter(pk=snapshot.pk).update(timings=_rounded(timings))
             snapshot.timings = _rounded(timings)
+            ScoreSnapshot.objects.filter(pk=snapshot.pk).update(
+                timings=snapshot.timings, settings_fingerprint=snapshot.settings_fingerprint
+            )
             started = time.perf_counter()
         # the commit writes what COPY queued (inside an ingestion this is a savepoint's release: near zero)
         timings["commit"] = time.perf_counter() - started
