@@ -70,6 +70,7 @@ def both(tmp_path, *args: str) -> tuple[str, str]:
     assert incremental["report"] == full["report"]
     assert incremental["rules"] == full["rules"]
     assert output == full_output
+    assert json.dumps(output) == json.dumps(full_output)  # in the same order too
     return said, full_said
 
 
@@ -232,3 +233,21 @@ def test_an_owner_deleted_means_a_full_evaluation(tmp_path, triaged):
     unused.delete()
     said, _ = both(tmp_path)
     assert "evaluation: full (owners removed since the last evaluation)" in said
+
+
+def test_a_waived_violation_fixed_leaves_the_next_check_incremental(tmp_path, triaged):
+    """The store resolves a steward-waived violation no longer found: the waivers the settings fingerprint digests
+    changed, and the snapshot records the fingerprint the store left, so the next check still builds on it."""
+    undocumented = Violation.objects.filter(rule__rule_id="PII-005", status=ViolationStatus.OPEN)
+    violation = undocumented.select_related("column").order_by("fingerprint").first()
+    violations_triage(violations=[violation], action="waive", actor="steward", reason="soon documented")
+    conformance_evaluate(triggered_by="test")
+    violation.column.description = "What it holds and why."
+    violation.column.save()
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("conformance_check", "--limit", "1", stderr=err)
+    assert "evaluation: incremental (1 capsule changed" in err.getvalue()
+    assert Violation.objects.get(pk=violation.pk).status == ViolationStatus.RESOLVED
+    said, _ = both(tmp_path)
+    assert "evaluation: incremental (0 capsules changed" in said
