@@ -715,9 +715,9 @@ def _incremental_base(
     return latest, ""
 
 
-# The tables the graph is read from (lineage.graph.graph_load): name -> (model path, what a row added or changed since
-# an evaluation means). Source systems are not here: what the graph reads of them (name, adapter) is in the settings
-# fingerprint, and removing one removes its capsules.
+# The tables the graph is read from (lineage.graph.graph_load), by the name a snapshot's graph_state counts them under.
+# Source systems are not here: what the graph reads of them (name, adapter) is in the settings fingerprint, and
+# removing one removes its capsules.
 GRAPH_TABLES = {
     "capsules": "catalog.Capsule",
     "columns": "catalog.Column",
