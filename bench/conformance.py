@@ -17,10 +17,12 @@ project with CONFORMANCE_ON_INGEST off. Then it times ``conformance.services.con
   again only what it can affect, ``changes=``) and, for comparison, a full evaluation of the same state (median
   of --repeat; a different set of models each time).
 
-``--vs-dbt-score`` then runs, side by side and interleaved (--repeat times each), the two commands a user would:
-``dab conformance check`` (every built-in rule, table output, the bench database) and ``dbt-score lint`` on the
-same manifest (dbt-score from requirements-bench.txt, installed into .venv-bench on first use), and prints the
-median wall time and CPU time (user + system, child processes) of each.
+``--vs-dbt-score`` then runs, side by side and interleaved (--repeat times each), the commands a user would:
+``dab conformance check`` (every built-in rule, table output, the bench database: it builds on the last evaluation
+and judges again what changed since, here nothing), ``dab conformance check --full`` (every rule on every capsule)
+and ``dbt-score lint`` on the same manifest (dbt-score from requirements-bench.txt, installed into .venv-bench on
+first use), and prints the median wall time and CPU time (user + system, child processes) of each, with what each
+check said it judged.
 
 Each line gives wall and process CPU time (the CPU time is the fairer figure on a busy machine; PostgreSQL's
 own work runs in another process and shows only in wall time) and the steps' wall times. The load average is
@@ -205,36 +207,41 @@ def bench_venv() -> Path:
     return BENCH_VENV
 
 
-def timed_command(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Wall time and CPU time (user + system of the command and its children) of one run."""
+def timed_command(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
+    """Wall time, CPU time (user + system of the command and its children) and the ``evaluation:`` line a check
+    writes on stderr, of one run."""
     before = os.times()
     started = time.perf_counter()
-    subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    done = subprocess.run(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False, text=True)
     wall = time.perf_counter() - started
     after = os.times()
-    return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    said = next((line for line in done.stderr.splitlines() if line.startswith("evaluation:")), "")
+    return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system), said
 
 
 def versus_dbt_score(models: int, *, url: str, repeat: int, gen_dir: str | None) -> None:
-    """`dab conformance check` and `dbt-score lint` on the same project, interleaved; medians printed."""
+    """`dab conformance check`, `dab conformance check --full` and `dbt-score lint` on the same project, interleaved;
+    medians printed."""
     folder = generate(models, gen_dir)
     venv = bench_venv()
     env = {**os.environ, "DATABASE_URL": url, "ENVIRONMENT": "development", "DAB_ENV_FILE": os.devnull,
            # this checkout's code, also when the venv's editable install points at another one (a worktree)
            "PYTHONPATH": os.pathsep.join(filter(None, (str(REPO), os.environ.get("PYTHONPATH"))))}  # fmt: skip
+    dab = str(Path(sys.executable).parent / "dab")
     commands = {
-        "dab conformance check": [str(Path(sys.executable).parent / "dab"), "conformance", "check"],
+        "dab conformance check": [dab, "conformance", "check"],
+        "dab conformance check --full": [dab, "conformance", "check", "--full"],
         "dbt-score lint": [str(venv / "bin" / "dbt-score"), "lint", "--manifest", str(folder / "manifest.json")],
     }
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in commands}
+    runs: dict[str, list[tuple[float, float, str]]] = {name: [] for name in commands}
     for _ in range(repeat):
         for name, command in commands.items():
             runs[name].append(timed_command(command, env))
     print(f"\n{models:,} models, side by side (median of {repeat}, interleaved):")
     for name, values in runs.items():
-        walls, cpus = [w for w, _ in values], [c for _, c in values]
-        print(f"  {name:<22} wall {statistics.median(walls):5.2f} s  cpu {statistics.median(cpus):5.2f} s  "
-              f"(min wall {min(walls):.2f})")  # fmt: skip
+        walls, cpus, said = [w for w, _, _ in values], [c for _, c, _ in values], values[-1][2]
+        print(f"  {name:<28} wall {statistics.median(walls):5.2f} s  cpu {statistics.median(cpus):5.2f} s  "
+              f"(min wall {min(walls):.2f})  {said}")  # fmt: skip
 
 
 def main() -> None:

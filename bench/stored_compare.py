@@ -20,7 +20,9 @@ import sys
 import psycopg
 
 # Differ between two ingestions of the same data by nature, not by outcome.
-SKIPPED = {"id", "at", "ingestion_id", "job_id", "evaluation_id", "snapshot_id", "run_id", "timings"}
+# (failing_since: a new violation's is the time of the evaluation that found it)
+SKIPPED = {"id", "at", "ingestion_id", "job_id", "evaluation_id", "snapshot_id", "run_id", "timings",
+           "failing_since"}  # fmt: skip
 # Tables of bookkeeping (jobs, sessions, migrations...) and the per-code digests (they hold the code's own digest).
 IGNORED = ("django_", "auth_", "axes_", "ingestion_jobs", "ingestion_artifact", "ingestion_columns_digests",
            "ingestion_node_digests", "django_tasks")  # fmt: skip
@@ -45,9 +47,9 @@ def table_digests(url: str, schema: str) -> dict[str, tuple[int, str]]:
                 )
                 if row[0] not in SKIPPED and not row[0].endswith(("_at", "_column_id")) and row[1] != "uuid"
             ]
-            if table == "score_snapshots":  # the report names when it was evaluated
-                selected = ", ".join("(report - 'evaluated_at')::text" if c == "report" else f'x."{c}"::text'
-                                     for c in columns)  # fmt: skip
+            if table == "score_snapshots":  # the report and the graph's state name when it was evaluated
+                timeless = {"report": "(report - 'evaluated_at')::text", "graph_state": "(graph_state - 'as_of')::text"}
+                selected = ", ".join(timeless.get(c, f'x."{c}"::text') for c in columns)
             else:
                 selected = ", ".join(f'x."{c}"::text' for c in columns)
             query = BY_URN.get(table, "SELECT {columns} FROM " + f'"{table}" x').format(columns=selected)

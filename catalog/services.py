@@ -118,8 +118,10 @@ def columns_pii_write(
     ``classified`` are (column id, values) with the classification fields in ``PII_WRITE_FIELDS`` order: COPY
     into a temporary table and one UPDATE on PostgreSQL, batched UPDATEs elsewhere; never touches a
     steward's fields. ``decisions`` set the steward's fields (one UPDATE each), which the loader never
-    touches. Must run inside the caller's transaction.
+    touches. Must run inside the caller's transaction. Both move ``updated_at``: `dab conformance check` finds the
+    columns changed since its last evaluation by it.
     """
+    now = timezone.now()
     for d in decisions:
         if d.decision is not None and d.decision not in PiiDecision.values:
             raise ValueError(f"unknown decision {d.decision!r}: expected confirmed, rejected or none")
@@ -127,22 +129,24 @@ def columns_pii_write(
         Column.objects.filter(pk__in=list(d.column_ids)).update(
             pii_decision=d.decision, pii_decided_type=d.decided_type if decided else None,
             pii_decided_by=d.decided_by if decided else None, pii_decided_at=d.decided_at if decided else None,
-            pii_decision_note=d.note if decided else None,
+            pii_decision_note=d.note if decided else None, updated_at=now,
         )  # fmt: skip
     encoded = (
-        (pk, pii_type, detected_by, confidence, json_text(evidence), masked, semantic)
+        (pk, pii_type, detected_by, confidence, json_text(evidence), masked, semantic, now)
         for pk, (pii_type, detected_by, confidence, evidence, masked, semantic) in classified
     )
-    return bulk_update(Column._meta.db_table, PII_WRITE_FIELDS, encoded)
+    return bulk_update(Column._meta.db_table, (*PII_WRITE_FIELDS, "updated_at"), encoded)
 
 
 def capsules_attribute_set(*, key: str, rows: Sequence[tuple[str, str]]) -> None:
     """Set ``attributes[key]`` of many capsules (other keys kept); ``rows`` are (capsule id as text, value).
 
-    COPY + one UPDATE on PostgreSQL, batched UPDATEs elsewhere. Must run inside the caller's transaction.
+    COPY + one UPDATE on PostgreSQL, batched UPDATEs elsewhere; moves ``updated_at`` (the graph reads the
+    attributes). Must run inside the caller's transaction.
     """
     if not rows:
         return
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
     if not key.replace("_", "").isalnum():
         raise ValueError(f"attribute key {key!r}: letters, digits and underscores only")
     table = connection.ops.quote_name(Capsule._meta.db_table)
@@ -152,10 +156,10 @@ def capsules_attribute_set(*, key: str, rows: Sequence[tuple[str, str]]) -> None
             with cursor.cursor.copy("COPY _dab_capsule_attr (id, value) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
-            cursor.execute(f"UPDATE {table} c SET attributes = c.attributes || jsonb_build_object('{key}', u.value)"
-                           " FROM _dab_capsule_attr u WHERE c.id = u.id")
+            cursor.execute(f"UPDATE {table} c SET attributes = c.attributes || jsonb_build_object('{key}', u.value),"
+                           " updated_at = %s FROM _dab_capsule_attr u WHERE c.id = u.id", [now])
             cursor.execute("DROP TABLE _dab_capsule_attr")
             return
-        sql = f"UPDATE {table} SET attributes = json_set(attributes, '$.{key}', %s) WHERE id = %s"
+        sql = f"UPDATE {table} SET attributes = json_set(attributes, '$.{key}', %s), updated_at = %s WHERE id = %s"
         for start in range(0, len(rows), 2000):
-            cursor.executemany(sql, [(value, pk) for pk, value in rows[start : start + 2000]])
+            cursor.executemany(sql, [(value, now, pk) for pk, value in rows[start : start + 2000]])

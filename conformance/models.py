@@ -234,6 +234,9 @@ class ScoreSnapshot(UUIDModel):
     # conformance_settings_fingerprint() when it was taken (full runs of the stored rules): an evaluation after a
     # change may build on this one only while the rules, waivers and project settings are still those
     settings_fingerprint = models.CharField(max_length=40, null=True, blank=True)
+    # What the graph held when it was evaluated (``conformance.services.graph_state``: the time its evaluation read
+    # it and each input table's row count): `dab conformance check` finds what changed since from these
+    graph_state = models.JSONField(default=dict, blank=True, db_default={})
 
     class Meta:
         db_table = "score_snapshots"

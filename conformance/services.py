@@ -36,6 +36,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from catalog.models import Column
 from catalog.querysets import sql_among
 from conformance.choices import (
     ACTIVE_STATUSES,
@@ -504,11 +505,14 @@ class ConformanceChanges:
     ``column_ids``: columns whose PII classification changed (their capsules count as changed);
     ``edges_changed``: edges between capsules were added or removed, or capsules removed (their edges with them):
     the evaluation is then a full one.
+    ``since_last_evaluation``: nothing is known yet; the evaluation finds in the database what changed since the
+    evaluation it builds on (``graph_changes_since``): `dab conformance check` after edits made outside ingestion.
     """
 
     capsule_ids: frozenset = frozenset()
     column_ids: frozenset = frozenset()
     edges_changed: bool = False
+    since_last_evaluation: bool = False
 
     @classmethod
     def from_load(cls, load_result: Any) -> ConformanceChanges:
@@ -529,6 +533,10 @@ class ConformanceChanges:
         )
 
 
+# Whatever changed in the database since the evaluation it builds on (see ConformanceChanges)
+SINCE_LAST_EVALUATION = ConformanceChanges(since_last_evaluation=True)
+
+
 def conformance_evaluate(
     *,
     rule_set: str | None = None,
@@ -539,6 +547,7 @@ def conformance_evaluate(
     triggered_by: str | None = None,
     ingestion: Any = None,
     graph: GraphView | Callable[[], GraphView] | None = None,
+    graph_columns: bool = True,
     now: datetime | None = None,
     progress: Progress = _quiet,
     changes: ConformanceChanges | None = None,
@@ -552,7 +561,9 @@ def conformance_evaluate(
     ingestion not evaluated since...) it is a full one; ``run.scope`` says which and why.
 
     ``graph`` is the whole graph, or a function returning it (a load started earlier, ``graph_load_start``: it is
-    awaited after the rule files are synced), or None to load it here.
+    awaited after the rule files are synced), or None to load it here. ``graph_columns=False``: the given graph
+    holds no columns yet (``graph_load(columns=False)``); the evaluation loads those it needs (all of them when it
+    is a full one).
 
     ``specs`` evaluates rules given by the caller (``--rules FILE``) instead of the stored ones; those are
     never stored (their rules are not in the rules table). ``rule_set`` keeps one set's rules; such a partial
@@ -584,6 +595,8 @@ def conformance_evaluate(
         else:
             stored_rules = False
         settings_print = conformance_settings_fingerprint() if (store and stored_rules and rule_set is None) else None
+        # what the graph holds as this evaluation reads it: the next evaluation after a change compares with it
+        state = graph_state(now) if settings_print is not None else None
     timings["rules"] = time.perf_counter() - started
     if rule_set is not None:
         known = sorted({spec.rule_set for spec in specs})
@@ -597,7 +610,10 @@ def conformance_evaluate(
         started = time.perf_counter()
         progress("conformance: loading the graph")
         # after a change that an evaluation can build on, the columns are loaded later, for what it judges again
-        columns_later = graph is None and store and _columns_later(changes, settings_print, ingestion)
+        if graph is None:
+            columns_later = store and _columns_later(changes, settings_print, ingestion)
+        else:
+            columns_later = not graph_columns
         if graph is None:
             graph = graph_load(
                 sql=any(spec.enabled and spec.check.type in SQL_CHECKS for spec in specs), columns=not columns_later
@@ -621,7 +637,7 @@ def conformance_evaluate(
                 started = time.perf_counter()
                 scope, previous, read, scope_info = _scope_build(
                     graph, specs, changes=changes, settings_print=settings_print, ingestion=ingestion, now=now,
-                    columns_later=columns_later,
+                    columns_later=columns_later, state=state,
                 )  # fmt: skip
                 timings["scope"] = time.perf_counter() - started
             if columns_later:
@@ -646,11 +662,19 @@ def conformance_evaluate(
                 settings_print=settings_print,
                 kept=frozenset(id(f) for found in (previous or {}).values() for f in found),
                 read=read,
+                state=state,
             )
             _counts_store(evaluation)
+            if settings_print is not None and (stored.resolved or stored.unwaived or stored.closed):
+                # The store may have moved violations stewards waived (resolved: no longer found; unwaived: expired),
+                # which the fingerprint digests: the next evaluation builds on the settings this one left, or it
+                # would find them changed and evaluate in full for nothing.
+                snapshot.settings_fingerprint = conformance_settings_fingerprint()
             timings["store"] = time.perf_counter() - started
-            ScoreSnapshot.objects.filter(pk=snapshot.pk).update(timings=_rounded(timings))
             snapshot.timings = _rounded(timings)
+            ScoreSnapshot.objects.filter(pk=snapshot.pk).update(
+                timings=snapshot.timings, settings_fingerprint=snapshot.settings_fingerprint
+            )
             started = time.perf_counter()
         # the commit writes what COPY queued (inside an ingestion this is a savepoint's release: near zero)
         timings["commit"] = time.perf_counter() - started
@@ -665,12 +689,15 @@ def conformance_evaluate(
     return ConformanceRun(evaluation, report, snapshot, stored, sync_result, tuple(warnings), timings, scope_info)
 
 
-def _incremental_base(*, settings_print: str | None, ingestion: Any) -> tuple[ScoreSnapshot | None, str]:
+def _incremental_base(
+    *, settings_print: str | None, ingestion: Any, any_ingestion: bool = False
+) -> tuple[ScoreSnapshot | None, str]:
     """The full evaluation an evaluation after a change may build on, or None and why not.
 
     It must be the latest full run of the stored rules, taken with the same rules, waivers and project settings
     (``settings_fingerprint``), and no ingestion but its own may have completed after it (one whose conformance
-    step was off or failed changed the graph without an evaluation). Two queries.
+    step was off or failed changed the graph without an evaluation): checked for an ``ingestion``'s evaluation and,
+    with ``any_ingestion``, for one outside any ingestion. Two queries.
     """
     if settings_print is None:
         return None, "not a full run of the stored rules"
@@ -679,12 +706,88 @@ def _incremental_base(*, settings_print: str | None, ingestion: Any) -> tuple[Sc
         return None, "no earlier evaluation"
     if latest.settings_fingerprint != settings_print:
         return None, "rules, waivers or project settings changed since the last evaluation"
-    if ingestion is not None and hasattr(type(ingestion), "_default_manager"):
-        # the job's own model, reached through the job: conformance does not import ingestion
-        later = type(ingestion)._default_manager.filter(completed_at__gt=latest.evaluated_at, status="completed")
-        if later.exclude(pk__in=[ingestion.pk, latest.ingestion_id]).exists():
+    if ingestion is not None or any_ingestion:
+        # the jobs' model, reached through the snapshot's foreign key: conformance does not import ingestion
+        jobs = ScoreSnapshot._meta.get_field("ingestion").related_model
+        later = jobs._default_manager.filter(completed_at__gt=latest.evaluated_at, status="completed")
+        if later.exclude(pk__in=[getattr(ingestion, "pk", None), latest.ingestion_id]).exists():
             return None, "an ingestion completed since the last evaluation without being evaluated"
     return latest, ""
+
+
+# The tables the graph is read from (lineage.graph.graph_load), by the name a snapshot's graph_state counts them under.
+# Source systems are not here: what the graph reads of them (name, adapter) is in the settings fingerprint, and
+# removing one removes its capsules.
+GRAPH_TABLES = {
+    "capsules": "catalog.Capsule",
+    "columns": "catalog.Column",
+    "owners": "catalog.Owner",
+    "domains": "catalog.Domain",
+    "capsule_edges": "lineage.CapsuleLineage",
+    "column_edges": "lineage.ColumnLineage",
+}
+
+
+def _graph_models() -> dict[str, Any]:
+    from django.apps import apps
+
+    return {name: apps.get_model(path) for name, path in GRAPH_TABLES.items()}
+
+
+def graph_state(now: datetime) -> dict[str, Any]:
+    """What the graph an evaluation reads at ``now`` holds, for the next evaluation to find what changed since:
+    ``as_of`` (the evaluation's time: rows written later have a later ``updated_at`` or ``created_at``) and each
+    table's row count (a removed row leaves no trace but the count). One query of counts."""
+    qn = connection.ops.quote_name
+    models = _graph_models()
+    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {qn(model._meta.db_table)})" for model in models.values())
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        counts = cursor.fetchone()
+    return {"as_of": now.isoformat(), "counts": dict(zip(models, counts, strict=True))}
+
+
+def graph_changes_since(base: ScoreSnapshot, state: dict[str, Any]) -> tuple[ConformanceChanges | None, str]:
+    """What changed in the graph's tables since the evaluation ``base`` (whose ``graph_state`` says when it read them
+    and how many rows each held), given the ``state`` now; (None, why) when only a full evaluation can tell.
+
+    Rows are changed when written after it: every write path moves ``updated_at`` (``TimeStampedModel``; the bulk
+    writes of catalog.services set it too), and edges, never updated in place, have ``created_at``. A changed
+    capsule, column, owner or domain makes the capsules it belongs to (or that name it) changed; a column edge added
+    makes both its ends' capsules changed; a capsule edge added, or any row removed (the count now is not the base's
+    plus the rows created since), makes it a full evaluation. Two queries.
+    """
+    recorded = base.graph_state or {}
+    if not recorded.get("as_of") or set(recorded.get("counts") or ()) != set(GRAPH_TABLES):
+        return None, "the last evaluation did not record the state of the graph"
+    since = connection.ops.adapt_datetimefield_value(datetime.fromisoformat(recorded["as_of"]))
+    models = _graph_models()
+    tables = {name: connection.ops.quote_name(model._meta.db_table) for name, model in models.items()}
+    created = ", ".join(f"(SELECT COUNT(*) FROM {table} WHERE created_at > %s)" for table in tables.values())
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {created}", [since] * len(tables))
+        added = dict(zip(tables, cursor.fetchone(), strict=True))
+        for name in tables:
+            # not the base's rows plus those added since: some were removed (or counted in a state not yet committed)
+            if recorded["counts"][name] + added[name] != state["counts"][name]:
+                return None, f"{name.replace('_', ' ')} removed since the last evaluation"
+        if added["capsule_edges"]:
+            return None, "edges between capsules changed"
+        capsules, columns, edges = tables["capsules"], tables["columns"], tables["column_edges"]
+        parts = [
+            f"SELECT id FROM {capsules} WHERE updated_at > %s",
+            f"SELECT capsule_id FROM {columns} WHERE updated_at > %s",
+            f"SELECT id FROM {capsules} WHERE owner_id IN (SELECT id FROM {tables['owners']} WHERE updated_at > %s)",
+            f"SELECT id FROM {capsules} WHERE domain_id IN (SELECT id FROM {tables['domains']} WHERE updated_at > %s)",
+        ]
+        if added["column_edges"]:
+            parts += [
+                f"SELECT capsule_id FROM {columns} WHERE id IN (SELECT {end} FROM {edges} WHERE created_at > %s)"
+                for end in ("source_column_id", "target_column_id")
+            ]
+        cursor.execute(" UNION ".join(parts), [since] * len(parts))
+        changed = frozenset(row[0] for row in cursor.fetchall())
+    return ConformanceChanges(capsule_ids=changed), ""
 
 
 def _scope_build(
@@ -696,16 +799,24 @@ def _scope_build(
     ingestion: Any,
     now: datetime,
     columns_later: bool = False,
+    state: dict[str, Any] | None = None,
 ) -> tuple[Scope | None, dict[str, list[Finding]] | None, _StoredRead | None, dict[str, Any]]:
     """The scope of an evaluation after ``changes``, the previous findings it keeps outside it and the stored
     violations read for them; (None, None, None, why) for a full evaluation. Two queries for the base, one for
     the previous findings. ``columns_later``: ``graph`` holds no columns yet (``_columns_load`` adds those the
-    evaluation needs); column lineage is then followed through the database (``column_lineage_neighbours``)."""
+    evaluation needs); column lineage is then followed through the database (``column_lineage_neighbours``).
+    ``changes.since_last_evaluation``: what changed is read from the database (``graph_changes_since``, ``state``
+    being the graph's now)."""
     if changes.edges_changed:
         return None, None, None, {"mode": "full", "reason": "edges between capsules changed"}
-    base, why = _incremental_base(settings_print=settings_print, ingestion=ingestion)
+    since = changes.since_last_evaluation
+    base, why = _incremental_base(settings_print=settings_print, ingestion=ingestion, any_ingestion=since)
     if base is None:
         return None, None, None, {"mode": "full", "reason": why}
+    if since:
+        changes, why = graph_changes_since(base, state) if state is not None else (None, "no state of the graph")
+        if changes is None:
+            return None, None, None, {"mode": "full", "reason": why}
     # keyed by the UUIDs' ints: hashing a UUID object runs Python code, an int's does not (376,000 columns)
     index_of = {node.pk.int: node.index for node in graph.capsules}
     changed = {index_of[key] for key in map(_uuid_int, changes.capsule_ids) if key in index_of}
@@ -739,7 +850,8 @@ def _columns_later(changes: ConformanceChanges | None, settings_print: str | Non
     evaluation (``_scope_build`` says so again under the lock; should it not, every column is loaded then)."""
     if changes is None or changes.edges_changed:
         return False
-    return _incremental_base(settings_print=settings_print, ingestion=ingestion)[0] is not None
+    since = changes.since_last_evaluation
+    return _incremental_base(settings_print=settings_print, ingestion=ingestion, any_ingestion=since)[0] is not None
 
 
 def _column_links(graph: GraphView) -> Callable[[set[int], bool], set[int]]:
@@ -932,8 +1044,9 @@ def _previous_findings(
     opens as in a full evaluation), the rules to judge in full (never evaluated, or skipped or failed last
     time: their stored violations are not a verdict) and the stored state of the rows read, for the store.
     One query through a plain cursor. With ``columns_later`` (``graph`` holds no columns yet) a finding on a column
-    names it by its key (``Finding.column_key``): columns vanish only from changed capsules, which every rule
-    judges again, so a finding kept elsewhere is on a column that still exists.
+    names it by its key (``Finding.column_key``), with its URN and name read with the violation (the output names
+    it as a full evaluation does): columns vanish only from changed capsules, which every rule judges again, so a
+    finding kept elsewhere is on a column that still exists.
     """
     rules = {
         rule.rule_id: rule for rule in Rule.objects.filter(rule_id__in=[spec.id for spec in specs if spec.enabled])
@@ -956,11 +1069,17 @@ def _previous_findings(
                "waiver_source", "waiver_reason", "waiver_expires", "waived_by", "id", "resolved_by",
                "digest")  # fmt: skip
     active = [str(status) for status in ACTIVE_STATUSES]
-    select = ", ".join(f"{qn(c)}::text" if c in as_text else qn(c) for c in columns)
+    select = ", ".join(f"v.{qn(c)}::text" if c in as_text else f"v.{qn(c)}" for c in columns)
+    source = f"{qn('violations')} v"
+    if columns_later:
+        select += ", k.urn, k.name"
+        source += f" LEFT JOIN {qn(Column._meta.db_table)} k ON k.id = v.column_id"
+    else:
+        select += ", NULL, NULL"
     sql = (
-        f"SELECT {select} FROM {qn('violations')} "
-        f"WHERE {qn('status')} IN ({', '.join(['%s'] * len(active))}) "
-        f"OR ({qn('status')} = %s AND {qn('resolved_by')} <> %s)"
+        f"SELECT {select} FROM {source} "
+        f"WHERE v.{qn('status')} IN ({', '.join(['%s'] * len(active))}) "
+        f"OR (v.{qn('status')} = %s AND v.{qn('resolved_by')} <> %s)"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [*active, str(ViolationStatus.RESOLVED), DAB_ACTOR])
@@ -970,7 +1089,7 @@ def _previous_findings(
     waived, steward, texts, loads = str(ViolationStatus.WAIVED), str(WaiverSource.STEWARD), (str, bytes), orjson.loads
     capsule_nodes, column_nodes = graph.capsules, graph.columns
     for (rule_pk, print_, capsule_pk, column_pk, severity, message, details, status, source, reason, expires, by,
-         pk, resolved_by, digest) in rows:  # fmt: skip
+         pk, resolved_by, digest, column_urn, column_name) in rows:  # fmt: skip
         rule_pk = rule_of.get(rule_pk)
         if rule_pk is None:
             continue
@@ -1004,7 +1123,7 @@ def _previous_findings(
         finding = Finding(
             rule_id,
             capsule_nodes[capsule].urn if capsule is not None else None,
-            column_nodes[column].urn if column is not None else None,
+            column_nodes[column].urn if column is not None else column_urn,
             message,
             details or {},
             print_,
@@ -1014,6 +1133,7 @@ def _previous_findings(
             column,
             (),
             column_pk if columns_later else None,
+            column_name,
         )
         found = out.get(rule_id)
         if found is None:
@@ -1071,6 +1191,7 @@ def conformance_after_unchanged_ingestion(*, job: Any) -> dict[str, Any]:
         rules_errored=last.rules_errored, rules_disabled=last.rules_disabled, findings=last.findings,
         waived=last.waived, by_severity=last.by_severity, new_count=0, fixed_count=0, report=last.report,
         offenders=last.offenders, timings={}, settings_fingerprint=last.settings_fingerprint,
+        graph_state=last.graph_state,  # the state it evaluated, not this copy's time: edits made since stay later
     )  # fmt: skip
     return {"carried_over": str(last.pk), "snapshot": str(copied.pk), "score": last.score}
 
@@ -1199,6 +1320,7 @@ def _store(
     settings_print: str | None = None,
     kept: frozenset[int] = frozenset(),
     read: _StoredRead | None = None,
+    state: dict[str, Any] | None = None,
 ) -> tuple[ScoreSnapshot, StoreResult]:
     """Upsert the evaluation's findings by fingerprint, close what is gone, record the snapshot and events.
 
@@ -1299,6 +1421,7 @@ def _store(
         report=report.to_dict(),
         offenders=offenders(evaluation=evaluation, report=report),
         settings_fingerprint=settings_print,
+        graph_state=state or {},
     )
     if events:
         bulk_insert(

@@ -302,9 +302,15 @@ def _graph_read(*, capsules: str, columns_table: str | None, edges: str, column_
         f" c.version, {text('c.tests')}{', c.raw_sql' if sql else ''}"
         f" FROM {qn(capsules)} c LEFT JOIN domains d ON d.id = c.domain_id"
         f" LEFT JOIN owners o ON o.id = c.owner_id LEFT JOIN source_systems s ON s.id = c.source_system_id"
+        # In a stable order, not the table's physical one (which any update, VACUUM FULL or restore moves): checks
+        # that choose among equal paths (layer_bypass) choose the same one every time.
+        " ORDER BY c.urn"
     )
     # The DAG as dbt declares it: relations found in SQL only (lineage.models.SQL_ONLY_EDGE) stay out.
-    edges_sql = f"SELECT {text('source_id')}, {text('target_id')} FROM {qn(edges)} WHERE edge_type <> %s"
+    edges_sql = (
+        f"SELECT {text('source_id')}, {text('target_id')} FROM {qn(edges)} WHERE edge_type <> %s"
+        " ORDER BY source_id, target_id"
+    )
     queries = [(capsules_sql, []), (edges_sql, [SQL_ONLY_EDGE])]
     if columns_table is not None:
         queries.append((_columns_sql(columns_table), []))

@@ -26,6 +26,16 @@ def _json(document: Any) -> str:
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS, default=str).decode() + "\n"
 
 
+def _in_key_order(value: Any) -> Any:
+    """``value`` with every mapping's keys sorted: a finding's details read back from the database come in
+    PostgreSQL's jsonb order, not the check's, and the output must not depend on which evaluation found it."""
+    if isinstance(value, dict):
+        return {key: _in_key_order(value[key]) for key in sorted(value)}
+    if isinstance(value, list):
+        return [_in_key_order(item) for item in value]
+    return value
+
+
 def sorted_findings(
     evaluation: Evaluation, *, include_waived: bool = True, limit: int | None = None
 ) -> tuple[list[Finding], int]:
@@ -107,7 +117,8 @@ def format_json(evaluation: Evaluation, *, score: ScoreReport | None = None, inc
         "rules": [result.rule.to_dict() for result in evaluation.results],
         "results": results,
         "findings": [
-            {**finding.to_dict(), "object": evaluation.object_label(finding), "path": _path(evaluation, finding)}
+            {**finding.to_dict(), "details": _in_key_order(finding.details), "object": evaluation.object_label(finding),
+             "path": _path(evaluation, finding)}
             for finding in sorted_findings(evaluation, include_waived=include_waived)[0]
         ],
     }
@@ -220,7 +231,7 @@ def format_sarif(
             "properties": {
                 "severity": finding.severity,
                 "object": evaluation.object_label(finding),
-                "details": finding.details,
+                "details": _in_key_order(finding.details),
             },
         }
         if finding.waiver is not None:

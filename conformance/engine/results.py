@@ -65,6 +65,7 @@ class Finding:
     # a finding kept from the previous evaluation on a column the view did not load (``column`` None): the column's
     # database key (``key_text``), which tells it apart from the capsule's other columns in the scores
     column_key: str | None = field(default=None, compare=False)
+    column_name: str | None = field(default=None, compare=False)  # and its name, for the output's labels
 
     @property
     def waived(self) -> bool:
@@ -166,5 +167,5 @@ class Evaluation:
             return "project"
         name = capsule_label(self.graph.capsules[finding.capsule])
         if finding.column is None:
-            return name
+            return name if finding.column_name is None else f"{name}.{finding.column_name}"
         return f"{name}.{self.graph.columns[finding.column].name}"

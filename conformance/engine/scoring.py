@@ -14,7 +14,8 @@ Definitions (docs/rules.md explains them with an example):
 4. A rollup (overall, per rule set, per category, per layer, domain, owner) is the plain mean of its
    objects' scores. Per rule set / category the object scores are recomputed from that set's checks only.
    Per layer / domain / owner the overall object scores are grouped by the capsule's attribute (the
-   project object belongs to none of these).
+   project object belongs to none of these). Means are summed exactly (``math.fsum``): the order the objects
+   come in (the database's) cannot move a rounded score by a hundredth.
 5. Waived findings pass until their waiver expires (the evaluation then no longer flags them waived).
 
 The cost is linear in checks through C-level Counter updates; only failing objects are visited one by one.
@@ -25,6 +26,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
+from math import fsum
 from types import MappingProxyType
 from typing import Any
 
@@ -285,12 +287,12 @@ def _summary(
         failing = _failing_scores(group, weights, cap)
     passing = 100.0 * (count - len(failing))
     return ScoreSummary(
-        score=round((passing + sum(v[0] for v in failing.values())) / count, 2),
-        weighted_score=round((passing + sum(v[1] for v in failing.values())) / count, 2),
+        score=round((passing + fsum(v[0] for v in failing.values())) / count, 2),
+        weighted_score=round((passing + fsum(v[1] for v in failing.values())) / count, 2),
         objects=count,
         failing_objects=len(failing),
         checks=sum(sum(counter.values()) for counter in counters),
-        failed_checks=round(sum(group.failed.values()), 4),
+        failed_checks=round(fsum(group.failed.values()), 4),
         findings=sum(group.findings.values()),
         waived=group.waived,
         by_severity={severity: group.findings[severity] for severity in SEVERITIES if group.findings[severity]},
@@ -346,12 +348,12 @@ def _attribute_rollups(evaluation: Evaluation, objects: tuple[ObjectScore, ...])
         for value, items in sorted(buckets.items()):
             severities = found[attribute].get(value, Counter())
             rollup[value] = ScoreSummary(
-                score=round(sum(i.score for i in items) / len(items), 2),
-                weighted_score=round(sum(i.weighted_score for i in items) / len(items), 2),
+                score=round(fsum(i.score for i in items) / len(items), 2),
+                weighted_score=round(fsum(i.weighted_score for i in items) / len(items), 2),
                 objects=len(items),
                 failing_objects=sum(1 for i in items if i.failed_checks),
                 checks=sum(i.checks for i in items),
-                failed_checks=round(sum(i.failed_checks for i in items), 4),
+                failed_checks=round(fsum(i.failed_checks for i in items), 4),
                 findings=sum(severities.values()),
                 waived=waived[attribute][value],
                 by_severity={severity: severities[severity] for severity in SEVERITIES if severities[severity]},

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from conformance.engine import FORMATS, SEVERITIES, RuleFileError, load_rules, render
 from conformance.selectors import baseline_snapshot, fingerprints_present_at
-from conformance.services import conformance_evaluate, evaluation_only, gate_findings
+from conformance.services import SINCE_LAST_EVALUATION, conformance_evaluate, evaluation_only, gate_findings
 from dab_project.memory import gc_paused, keep_until_exit
 from dab_project.text import plural
 from lineage.graph import GraphLoad, graph_load_start
@@ -56,6 +56,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--limit", type=int, default=200, help="table: at most this many rows (0: all)")
         parser.add_argument("--no-store", action="store_true", help="evaluate only: keep no violations or score")
+        parser.add_argument(
+            "--full",
+            action="store_true",
+            help="judge every rule on every capsule, instead of only what changed since the last evaluation",
+        )
 
     def handle(self, *args, **options):
         # The evaluation holds the graph (a million small objects) until the command ends: with the cyclic
@@ -73,16 +78,21 @@ class Command(BaseCommand):
             except RuleFileError as exc:
                 raise CommandError(str(exc), returncode=2) from None
         baseline, baseline_label = self._baseline(options, now=now)
+        store = specs is None and not options["no_store"]
+        # Every stored rule, stored: the evaluation builds on the last one and judges again only what changed since
+        # (found in the database); it is a full one when it cannot (conformance.services.graph_changes_since).
+        # Its graph is read without columns: it loads those it judges again.
+        since_last = store and options["rule_set"] is None and not options["full"]
         if specs is None:
             # The stored rules: the graph's read starts now, and PostgreSQL sends it while the rule files are synced
             # and the settings read. With its raw SQL, which the built-in rules read (hard_coded_references): a
             # graph with it judges the same as one without when no rule reads it.
-            graph = graph_load_start(sql=True)
-        store = specs is None and not options["no_store"]
+            graph = graph_load_start(sql=True, columns=not since_last)
         try:
             run = conformance_evaluate(
-                rule_set=options["rule_set"], specs=specs, store=store, triggered_by="cli", now=now, graph=graph
-            )
+                rule_set=options["rule_set"], specs=specs, store=store, triggered_by="cli", now=now, graph=graph,
+                graph_columns=not since_last, changes=SINCE_LAST_EVALUATION if since_last else None,
+            )  # fmt: skip
         except ValueError as exc:
             if isinstance(graph, GraphLoad):
                 graph.wait()  # the read ends (its connections closed) before the command does
@@ -91,6 +101,8 @@ class Command(BaseCommand):
             keep_until_exit(run)  # freed at the exit by the operating system, not object by object (0.35 s)
         for warning in run.warnings:
             self.stderr.write(f"warning: {warning}")
+        if store and options["rule_set"] is None:
+            self.stderr.write(f"evaluation: {_scope_text(run.scope, full=options['full'])}")
         evaluation = run.evaluation
         failing, known = gate_findings(evaluation=evaluation, fail_on=options["fail_on"], baseline=baseline)
         shown = evaluation
@@ -139,6 +151,15 @@ class Command(BaseCommand):
                 returncode=1,
             )
         self.stderr.write(f"conformance gate passed: no {what}s at or above {threshold}{known_text}")
+
+
+def _scope_text(scope: dict | None, *, full: bool) -> str:
+    """What the stored evaluation judged: ``incremental (N capsules changed ...)`` or ``full (why)``."""
+    if full or scope is None:
+        return "full (--full)"
+    if scope["mode"] == "full":
+        return f"full ({scope['reason']})"
+    return f"incremental ({plural(scope['changed_capsules'], 'capsule')} changed since the last evaluation)"
 
 
 def _fingerprints_from(path: Path) -> set[str]:
