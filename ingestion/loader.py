@@ -31,7 +31,7 @@ from django.db.models import Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
-from catalog.choices import INFERRED_ORIGINS, ColumnOrigin
+from catalog.choices import INFERRED_ORIGINS, ColumnOrigin, LineageStatus
 from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
 from catalog.querysets import db_key, sql_among
 from catalog.services import PiiValues
@@ -40,7 +40,7 @@ from dab_project.progress import counted
 from ingestion import conventions as conv
 from ingestion.models import ColumnsDigest, NodeDigest
 from ingestion.records import CapsuleRecord, ColumnRecord, KeptCapsule, OwnerRecord, ParsedProject, TestRecord
-from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
+from lineage.models import LINEAGE_TYPES, SQL_ONLY_EDGE, CapsuleLineage
 from pii.services import PII_FINGERPRINT_KEY, pii_new_column_classifier
 
 # Who set a capsule's owner/domain; steward values are kept until dbt itself names one.
@@ -380,9 +380,12 @@ def project_load(
         if stored is None:
             # New columns are written already classified, and the capsule marked as such (see NewColumnClassifier).
             fingerprint = pii.capsule_fingerprint(content_hash=content_hash, columns_hash=columns_hash)
+            # Written in its final form (an UPDATE of a row just copied in rewrites its 25 index entries): a type
+            # without SQL is not_applicable, which the column-lineage step would otherwise set on it afterwards.
+            status = None if values[2] in LINEAGE_TYPES else LineageStatus.NOT_APPLICABLE.value
             capsule_inserts.append(
                 (pk, *_with_attribute(values, PII_FINGERPRINT_KEY, fingerprint), content_hash, columns_hash, job_id,
-                 now, now)
+                 status, now, now)
             )  # fmt: skip
             table = pii.table(name=values[1], description=values[10], column_names=[row[1] for row in columns])
             for row, column in zip(columns, kept, strict=True):
@@ -436,7 +439,8 @@ def project_load(
     progress(counted(f"capsules: {result.capsules.created} new, {result.capsules.updated} changed, {len(stale)} gone",
                      done=1, total=3))  # fmt: skip
     extra = ("content_hash", "columns_hash", "ingestion_id")
-    bulk_insert(Capsule._meta.db_table, ("id", *CAPSULE_COLUMNS, *extra, "created_at", "updated_at"), capsule_inserts)
+    bulk_insert(Capsule._meta.db_table, ("id", *CAPSULE_COLUMNS, *extra, "lineage_status", "created_at", "updated_at"),
+                capsule_inserts)  # fmt: skip
     bulk_update(Capsule._meta.db_table, (*CAPSULE_COLUMNS, *extra, "updated_at"), capsule_updates)
     _diff_columns(column_diffs, column_inserts, result, now)
     progress(counted(f"columns: {result.columns.created} new, {result.columns.updated} changed, "

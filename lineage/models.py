@@ -7,12 +7,15 @@ from django.utils import timezone
 
 from dab_project.models import UUIDModel
 
-__all__ = ["SQL_ONLY_EDGE", "CapsuleLineage", "ColumnLineage", "ColumnLineageInput"]
+__all__ = ["LINEAGE_TYPES", "SQL_ONLY_EDGE", "CapsuleLineage", "ColumnLineage", "ColumnLineageInput"]
 
 
 # A capsule edge the column-lineage step found in a model's compiled SQL (a relation reached through a macro, or
 # written by hand) that dbt's depends_on does not list. That step owns these rows; the loader owns every other type.
 SQL_ONLY_EDGE = "sql_only"
+# Capsule types whose columns are computed by SQL (and so get a column-lineage status); every other type's status
+# is not_applicable, which the loader writes with a new capsule and the column-lineage step with a changed one.
+LINEAGE_TYPES = ("model", "snapshot")
 
 
 class CapsuleLineage(UUIDModel):

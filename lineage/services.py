@@ -42,7 +42,7 @@ from catalog.models import Capsule, Column, SourceSystem
 from catalog.services import InferredColumn, LineageStatusUpdate, capsules_set_lineage_status, columns_inferred_apply
 from dab_project.bulk import bulk_delete, bulk_insert
 from dab_project.progress import counted
-from lineage.models import SQL_ONLY_EDGE, CapsuleLineage, ColumnLineage, ColumnLineageInput
+from lineage.models import LINEAGE_TYPES, SQL_ONLY_EDGE, CapsuleLineage, ColumnLineage, ColumnLineageInput
 from lineage.sql_lineage import (
     DBT_CTE_PREFIX,
     DEFAULT_MASKING_FUNCTIONS,
@@ -64,8 +64,6 @@ __all__ = [
     "relation_spellings",
 ]
 
-# Capsule types whose columns are computed by SQL (and so get a column-lineage status).
-LINEAGE_TYPES = ("model", "snapshot")
 # Capsule types a model can read as a relation.
 RELATION_TYPES = ("model", "seed", "snapshot", "source")
 # dbt's snapshot machinery adds these columns; the snapshot's SQL does not produce them.

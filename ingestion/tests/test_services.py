@@ -878,3 +878,27 @@ def test_a_urn_stored_under_another_project_is_kept_there_and_skipped_here(inges
     assert foreign == [f"{taken.urn} is already ingested from another dbt project; kept there, skipped here."]
     kept = Capsule.objects.get(urn=taken.urn)
     assert (kept.source_system_id, kept.description) == (other.pk, "kept by the other project")
+
+
+def test_a_first_ingest_writes_the_capsules_of_types_without_sql_once(ingest_sample, monkeypatch):
+    """Their lineage status (not_applicable) goes in with the insert: the column-lineage step after the load sets
+    statuses on models and snapshots only, and a re-ingest leaves them alone as well."""
+    from lineage import services as lineage_services
+
+    sent: list = []
+    real = lineage_services.capsules_set_lineage_status
+
+    def record(*, updates):
+        updates = list(updates)
+        sent.extend(updates)
+        return real(updates=updates)
+
+    monkeypatch.setattr(lineage_services, "capsules_set_lineage_status", record)
+    assert ingest_sample().status == "completed"
+    types = dict(Capsule.objects.values_list("id", "capsule_type"))
+    assert sent and {types[u.capsule_id] for u in sent} <= {"model", "snapshot"}
+    others = Capsule.objects.exclude(capsule_type__in=["model", "snapshot"])
+    assert others.exists() and set(others.values_list("lineage_status", flat=True)) == {"not_applicable"}
+    sent.clear()
+    assert ingest_sample(force=True).status == "completed"
+    assert all(types[u.capsule_id] in ("model", "snapshot") for u in sent)
