@@ -24,7 +24,7 @@ from catalog.models import Capsule, Column, Owner
 from conformance.choices import ViolationStatus
 from conformance.models import Rule, ScoreSnapshot, Violation
 from conformance.services import conformance_evaluate, rule_override, violations_triage
-from conformance.tests.test_incremental import stored_state
+from conformance.tests.test_incremental import assert_same_state, stored_state
 
 pytestmark = pytest.mark.django_db
 
@@ -63,12 +63,7 @@ def both(tmp_path, *args: str) -> tuple[str, str]:
     incremental, output, said = check(tmp_path, *args)
     full, full_output, full_said = check(tmp_path, "--full", *args)
     assert "evaluation: full (--full)" in full_said
-    assert incremental["violations"].keys() == full["violations"].keys()
-    for fingerprint, row in full["violations"].items():
-        assert incremental["violations"][fingerprint] == row, fingerprint
-    assert incremental["snapshot"] == full["snapshot"]
-    assert incremental["report"] == full["report"]
-    assert incremental["rules"] == full["rules"]
+    assert_same_state(incremental, full)
     assert output == full_output
     assert json.dumps(output) == json.dumps(full_output)  # in the same order too
     return said, full_said

@@ -115,6 +115,16 @@ def stored_state() -> dict[str, Any]:
     return {"violations": violations, "snapshot": summary, "report": report, "rules": rules}
 
 
+def assert_same_state(incremental: dict[str, Any], full: dict[str, Any]) -> None:
+    """Two ``stored_state()`` readings are the same; a differing violation is named by its fingerprint."""
+    assert incremental["violations"].keys() == full["violations"].keys()
+    for fingerprint, row in full["violations"].items():
+        assert incremental["violations"][fingerprint] == row, fingerprint
+    assert incremental["snapshot"] == full["snapshot"]
+    assert incremental["report"] == full["report"]
+    assert incremental["rules"] == full["rules"]
+
+
 def ingest_and_read(ingest, manifest: dict, *, full: bool, monkeypatch) -> tuple[dict, dict]:
     """Ingest ``manifest`` in a savepoint, read what conformance stored, roll it all back."""
     captured: dict[str, Any] = {}
@@ -160,12 +170,7 @@ def test_incremental_evaluation_stores_what_a_full_one_stores(ingest, triaged, m
     assert "scope" not in full_stats
     # the change did change conformance (so the comparison is not between two unchanged states)
     assert stats["violations"]["new"] > 0 and stats["violations"]["resolved"] > 0
-    assert incremental["violations"].keys() == full["violations"].keys()
-    for fingerprint, row in full["violations"].items():
-        assert incremental["violations"][fingerprint] == row, fingerprint
-    assert incremental["snapshot"] == full["snapshot"]
-    assert incremental["report"] == full["report"]
-    assert incremental["rules"] == full["rules"]
+    assert_same_state(incremental, full)
     assert stats["violations"] == full_stats["violations"] and stats["score"] == full_stats["score"]
 
 
