@@ -36,7 +36,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from catalog.models import Column
+from catalog.models import Capsule, Column, Domain, Owner
 from catalog.querysets import sql_among
 from conformance.choices import (
     ACTIVE_STATUSES,
@@ -84,6 +84,7 @@ from lineage.graph import (
     key_text,
     key_texts,
 )
+from lineage.models import CapsuleLineage, ColumnLineage
 
 logger = structlog.get_logger(__name__)
 
@@ -719,19 +720,13 @@ def _incremental_base(
 # Source systems are not here: what the graph reads of them (name, adapter) is in the settings fingerprint, and
 # removing one removes its capsules.
 GRAPH_TABLES = {
-    "capsules": "catalog.Capsule",
-    "columns": "catalog.Column",
-    "owners": "catalog.Owner",
-    "domains": "catalog.Domain",
-    "capsule_edges": "lineage.CapsuleLineage",
-    "column_edges": "lineage.ColumnLineage",
+    "capsules": Capsule,
+    "columns": Column,
+    "owners": Owner,
+    "domains": Domain,
+    "capsule_edges": CapsuleLineage,
+    "column_edges": ColumnLineage,
 }
-
-
-def _graph_models() -> dict[str, Any]:
-    from django.apps import apps
-
-    return {name: apps.get_model(path) for name, path in GRAPH_TABLES.items()}
 
 
 def graph_state(now: datetime) -> dict[str, Any]:
@@ -739,12 +734,11 @@ def graph_state(now: datetime) -> dict[str, Any]:
     ``as_of`` (the evaluation's time: rows written later have a later ``updated_at`` or ``created_at``) and each
     table's row count (a removed row leaves no trace but the count). One query of counts."""
     qn = connection.ops.quote_name
-    models = _graph_models()
-    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {qn(model._meta.db_table)})" for model in models.values())
+    sql = "SELECT " + ", ".join(f"(SELECT COUNT(*) FROM {qn(m._meta.db_table)})" for m in GRAPH_TABLES.values())
     with connection.cursor() as cursor:
         cursor.execute(sql)
         counts = cursor.fetchone()
-    return {"as_of": now.isoformat(), "counts": dict(zip(models, counts, strict=True))}
+    return {"as_of": now.isoformat(), "counts": dict(zip(GRAPH_TABLES, counts, strict=True))}
 
 
 def graph_changes_since(base: ScoreSnapshot, state: dict[str, Any]) -> tuple[ConformanceChanges | None, str]:
@@ -761,8 +755,7 @@ def graph_changes_since(base: ScoreSnapshot, state: dict[str, Any]) -> tuple[Con
     if not recorded.get("as_of") or set(recorded.get("counts") or ()) != set(GRAPH_TABLES):
         return None, "the last evaluation did not record the state of the graph"
     since = connection.ops.adapt_datetimefield_value(datetime.fromisoformat(recorded["as_of"]))
-    models = _graph_models()
-    tables = {name: connection.ops.quote_name(model._meta.db_table) for name, model in models.items()}
+    tables = {name: connection.ops.quote_name(model._meta.db_table) for name, model in GRAPH_TABLES.items()}
     created = ", ".join(f"(SELECT COUNT(*) FROM {table} WHERE created_at > %s)" for table in tables.values())
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {created}", [since] * len(tables))

@@ -382,7 +382,7 @@ def project_load(
             fingerprint = pii.capsule_fingerprint(content_hash=content_hash, columns_hash=columns_hash)
             # Written in its final form (an UPDATE of a row just copied in rewrites its 25 index entries): a type
             # without SQL is not_applicable, which the column-lineage step would otherwise set on it afterwards.
-            status = None if values[2] in LINEAGE_TYPES else LineageStatus.NOT_APPLICABLE.value
+            status = None if record.capsule_type in LINEAGE_TYPES else LineageStatus.NOT_APPLICABLE.value
             capsule_inserts.append(
                 (pk, *_with_attribute(values, PII_FINGERPRINT_KEY, fingerprint), content_hash, columns_hash, job_id,
                  status, now, now)
