@@ -137,7 +137,8 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
 def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str:
     """"secrets" when the table's name says it holds secrets (access_tokens, refresh_tokens, api_keys: each row is
     one, so its bare token or key column is the secret itself), "devices" when its head noun is a device (a bare
-    name there is the device's own name, "Jane's iPhone"), else ""."""
+    name there is the device's own name, "Jane's iPhone"), "ips" when it names IP addresses or bans of them
+    (ip_blocks, banned_ips: its bare address or range bound is an IP address), else ""."""
     if not name:
         return ""
     heads = [t for t in entity if t not in config.generic_heads]
@@ -150,15 +151,12 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
         return "secrets"
     # ip_blocks, banned_ips, ipblocks: each row is an address or a range of them (not a geolocation database's)
     if "ip" in name.lower() and config.table_place_words.isdisjoint((w,) for w in words) and not any(
-            w in _IP_PLACES for w in words) and any(
+            w in config.table_ip_place_words for w in words) and any(
             w in ("ip", "ips") or (w.startswith("ip") and english_singular(w[2:]) in config.table_ip_words)
             for w in words):
         return "ips"
     return ""
 
-
-# words that make a table of IP ranges a geolocation database (ip2location, geoip_blocks): its ranges are places'
-_IP_PLACES = frozenset({"geo", "geoip", "location", "asn", "isp"})
 
 
 def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:

@@ -141,6 +141,7 @@ class PiiConfig:
     table_device_words: frozenset[str] = frozenset()  # a table of devices: its bare name is the device's own name
     table_ip_words: frozenset[str] = frozenset()  # ipblocks, ipbans: a table of IP addresses glued to 'ip'
     table_ip_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding an IP address there
+    table_ip_place_words: frozenset[str] = frozenset()  # geoip_blocks: a geolocation database's ranges, not people's
     machine_words: frozenset[str] = frozenset()  # network elements: their addresses are no person's
     ambiguous_owners: frozenset[str] = frozenset()  # parent, partner: a person's in a table about people
     message_fields: Mapping[tuple[str, ...], str] = field(default_factory=dict)
@@ -447,7 +448,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "contact_person_keys", "activity_words",
                             "message_words", "call_words", "message_fields", "message_headers", "health_words",
                             "health_keys", "health_fields", "health_skip", "place_words", "place_statistics",
-                            "secret_words", "secret_fields", "device_words", "ip_words", "ip_fields"))
+                            "secret_words", "secret_fields", "device_words", "ip_words", "ip_fields",
+                            "ip_place_words"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -611,6 +613,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_device_words=frozenset(r.words(tc.get("device_words"), "table_context.device_words")),
         table_ip_words=frozenset(r.words(tc.get("ip_words"), "table_context.ip_words")),
         table_ip_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("ip_fields"), "table_context.ip_fields")),
+        table_ip_place_words=frozenset(r.words(tc.get("ip_place_words"), "table_context.ip_place_words")),
         machine_words=frozenset(r.words(ctx.get("machines"), "context.machines")),
         ambiguous_owners=frozenset(r.words(ctx.get("ambiguous_owners"), "context.ambiguous_owners")),
         message_fields=message_fields,
