@@ -303,6 +303,9 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
             elif word in suffix_veto and attribute and index and suffix[index - 1] in config.code_value:
                 coded = True  # a concept id or a code value's id is a key to the value's own code (OMOP's
                 # gender_concept_id, Fineract's gender_cv_id): it carries the value, it is not a record's key
+            elif word in suffix_veto and rule.coded and not index and len(suffix) == 1 and word in _CODE_KEYS:
+                coded = True  # nationality_id, gender_id: a nationality or a gender is one of a short list of
+                # codes, so a key to one is a key to the code itself, as gender_concept_id is
             elif word in suffix_veto:
                 veto = f"'{word}' after '{text}' describes the {pattern.pii_type}, not the value"
                 break
@@ -342,6 +345,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     return _NameHit(pattern.pii_type, text, pattern.strength, owner, owner_kind, veto, unknown, masked,
                     last=end == len(tokens), start=start, coded=coded)
 
+
+_CODE_KEYS = frozenset({"id", "fk", "key"})  # the last word of a key to a coded value (nationality_id)
 
 _ORGANISATION_OWNER = "is an organisation"  # the note a name match gets when its owner word is an organisation
 
@@ -401,7 +406,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     if rows in ("secrets", "ips") and not secret_field and not ip_field:
         rows = ""  # one memo entry for the other names of a table of secrets or addresses
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
-    if entity_head is not None and all(hit.owner != entity_head for hit in hits):
+    if entity_head is not None and all(hit.owner != entity_head and not (hit.coded and hit.pattern == entity_head)
+                                       for hit in hits):
         entity_head = None
     if abbreviation and (not tokens or tokens[0] != abbreviation):
         abbreviation = ""
@@ -470,6 +476,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             continue  # alertmanager, updateauthor: a word read inside glued English words names no person
         if hit.veto:
             out.append(Evidence("name", f"{said}, but {hit.veto}" + (f"; {read_note}" if read_note else ""),
+                                hit.pii_type, _VETO))
+            continue
+        if hit.coded and hit.pattern == entity_head:
+            # nationality_id in a table of nationalities: the row's own key, not a key to a person's code
+            out.append(Evidence("name", f"{said}, but in a table of {hit.pattern} values it is the row's own key",
                                 hit.pii_type, _VETO))
             continue
         if hit.coded and guessed:

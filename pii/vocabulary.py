@@ -55,6 +55,7 @@ class _TypeRule:
     suffix_keep: frozenset[str]
     prefix_veto: frozenset[str]
     name_words_against: frozenset[str] = frozenset()  # name words that rule out a description-only match
+    coded: bool = False  # values drawn from a short list of codes: a key to one (nationality_id) carries the value
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +279,7 @@ _WEIGHT_DEFAULTS = {
 }
 _TYPE_KEYS = ("label", "category", "risk", "kind", "organisation_sensitive", "aliases", "data_types",
               "typical_data_types", "names", "description", "suffix_keep", "prefix_veto", "name_words_against",
-              "held_in_data_types")
+              "held_in_data_types", "coded")
 _STRENGTHS = ("strong", "medium", "person", "role", "bare")
 
 
@@ -387,6 +388,9 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         org_sensitive = spec.get("organisation_sensitive", False)
         if org_sensitive not in (True, False, "owner"):
             raise r.fail(f"{at}.organisation_sensitive", f"expected true, false or owner, got {org_sensitive!r}")
+        coded = spec.get("coded", False)
+        if coded not in (True, False) or (coded and kind != "attribute"):
+            raise r.fail(f"{at}.coded", f"expected true or false (true only for an attribute type), got {coded!r}")
         dts = r.words(spec.get("data_types"), f"{at}.data_types")
         typical = r.words(spec.get("typical_data_types"), f"{at}.typical_data_types")
         for i, family in enumerate(dts + typical):
@@ -401,7 +405,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                                suffix_keep=frozenset(r.words(spec.get("suffix_keep"), f"{at}.suffix_keep")),
                                prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")),
                                name_words_against=frozenset(r.words(spec.get("name_words_against"),
-                                                                    f"{at}.name_words_against")))
+                                                                    f"{at}.name_words_against")),
+                               coded=coded)
         for i, type_name in enumerate(r.words(spec.get("held_in_data_types"), f"{at}.held_in_data_types")):
             type_name = type_name.lower()
             if held_in.get(type_name, key) != key:
