@@ -112,6 +112,10 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
         # partners, parties: people and companies in one table, told apart by a flag (is_company)
         return TableContext("person", entity, messages, f"'{siblings.mixed}' says some rows are people", health,
                             prefix, calls=calls)
+    if heads and english_singular(heads[-1]) in config.table_mixed_words:
+        # res_partner, party_party, checkin_partner: each row is a person or a company, as a flag would say
+        return TableContext("person", entity, messages, f"the table's name says its rows are people or organisations "
+                            f"('{heads[-1]}')", health, prefix, calls=calls)
     if siblings.organisation and not siblings.own_person and not (kind == "person" and siblings.entry):
         # (a table named after people whose rows are address-book entries, a name beside the row's own email, is
         # about people: identities with an organization column name the person's employer)

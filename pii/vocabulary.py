@@ -139,6 +139,7 @@ class PiiConfig:
     table_place_statistics: frozenset[str] = frozenset()  # zip_stats: statistics per area are a place's too
     table_secret_words: frozenset[str] = frozenset()  # a table of secrets (access_tokens): its bare token is one
     table_secret_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding the secret there
+    table_mixed_words: frozenset[str] = frozenset()  # a table of these holds people and organisations (partners)
     table_device_words: frozenset[str] = frozenset()  # a table of devices: its bare name is the device's own name
     table_ip_words: frozenset[str] = frozenset()  # ipblocks, ipbans: a table of IP addresses glued to 'ip'
     table_ip_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding an IP address there
@@ -450,6 +451,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
     tc = r.mapping(top.get("table_context"), "table_context",
                    allowed=("row_words", "not_people", "person_types", "contact_types", "activity_types", "mixed_flags",
+                            "mixed_words",
                             "contact_person_keys", "activity_words",
                             "message_words", "call_words", "message_fields", "message_headers", "health_words",
                             "health_keys", "health_fields", "health_skip", "place_words", "place_statistics",
@@ -595,6 +597,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_activity_types=table_types["activity_types"],
         table_mixed_flags=frozenset(tuple(w.split()) for w in r.words(tc.get("mixed_flags"),
                                                                      "table_context.mixed_flags")),
+        table_mixed_words=frozenset(r.words(tc.get("mixed_words"), "table_context.mixed_words")),
         table_contact_person_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("contact_person_keys"),
                                                                              "table_context.contact_person_keys")),
         table_contact_person_ends=frozenset(w.split()[-1] for w in r.words(tc.get("contact_person_keys"),
