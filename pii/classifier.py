@@ -346,6 +346,12 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
                     last=end == len(tokens), start=start, coded=coded)
 
 
+# what a column holding a table's row value is, by what the table's name says each row is (TableContext.rows)
+_ROW_VALUES = {
+    "contacts": ("phone", "a contact mechanism: the phone number, email or handle its type names"),
+    "identifiers": ("national_id", "a person's identity document: its number"),
+}
+
 _CODE_KEYS = frozenset({"id", "fk", "key"})  # the last word of a key to a coded value (nationality_id)
 
 _ORGANISATION_OWNER = "is an organisation"  # the note a name match gets when its owner word is an organisation
@@ -401,10 +407,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     tokens, hits = _name_hits(name, abbreviation, config, prefix)
     secret_field = rows == "secrets" and tokens in config.table_secret_fields
     ip_field = rows == "ips" and tokens in config.table_ip_fields
-    if not hits and not messages and not health and not secret_field and not ip_field:
+    row_field = tokens in config.table_row_fields.get(rows, ())  # value in contact mechanisms, code in identifiers
+    if not hits and not messages and not health and not secret_field and not ip_field and not row_field:
         return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
-    if rows in ("secrets", "ips") and not secret_field and not ip_field:
-        rows = ""  # one memo entry for the other names of a table of secrets or addresses
+    if rows and rows != "devices" and not secret_field and not ip_field and not row_field:
+        rows = ""  # one memo entry for the other names of a table of secrets, addresses, contacts or identifiers
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
     if entity_head is not None and all(hit.owner != entity_head and not (hit.coded and hit.pattern == entity_head)
                                        for hit in hits):
@@ -459,8 +466,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         elif owner_kind == "unknown" and hit.owner in person_owners:
             owner_kind = "person"  # order_name01 beside order_sex and order_kana01: the orderer's
         said = f"name matches {hit.pii_type} pattern '{hit.pattern}' ({hit.strength})"
-        if (message_type or ip_field) and not hit.veto:
-            continue  # the whole name is a header field of a table of messages: that reading wins (to_address)
+        if (message_type or ip_field or row_field) and not hit.veto:
+            continue  # the whole name is a header field of a table of messages: that reading wins (to_address), as
+            # it does for the name of a table of identity documents (the document's number, not a person's name)
         if hit.strength == "role" and (not hit.last
                                        or any(t in config.semantic["key_words"] for t in tokens)):
             continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key
@@ -570,6 +578,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     if ip_field and not any(e.weight == _VETO for e in out):
         out.append(Evidence("name", f"'{' '.join(tokens)}' of a table whose name says each row is an IP address or a "
                             "range of them: an IP address", "ip_address", w["medium"]))
+    if row_field and not any(e.weight == _VETO for e in out):
+        # value in party_contact_mechanism, code in party_identifier: each row is one, and this column holds it
+        row_type, what = _ROW_VALUES[rows]
+        out.append(Evidence("name", f"'{' '.join(tokens)}' of a table whose name says each row is {what}",
+                            row_type, w["medium"]))
     if message_type and not any(e.pii_type == message_type or e.weight == _VETO for e in out):
         out.append(Evidence("name", f"'{' '.join(tokens)}' is a header field of a table of messages: it holds a "
                             f"person's {message_type}", message_type, w["medium"]))

@@ -48,7 +48,8 @@ class TableContext:
     person_owners: frozenset[str] = frozenset()
     # what each row is when the table's name says it: "secrets" (access_tokens, api_keys: its bare token or key
     # is the secret), "devices" (devices: its bare name is the device's own name) or "ips" (ip_blocks: its bare
-    # address or range start is an IP address), else ""
+    # address or range start is an IP address), "contacts" (party_contact_mechanism: its bare value is the
+    # contact) or "identifiers" (res_partner_id_number: its bare name is the document's number), else ""
     rows: str = ""
 
 
@@ -142,12 +143,19 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
     """"secrets" when the table's name says it holds secrets (access_tokens, refresh_tokens, api_keys: each row is
     one, so its bare token or key column is the secret itself), "devices" when its head noun is a device (a bare
     name there is the device's own name, "Jane's iPhone"), "ips" when it names IP addresses or bans of them
-    (ip_blocks, banned_ips: its bare address or range bound is an IP address), else ""."""
+    (ip_blocks, banned_ips: its bare address or range bound is an IP address), "contacts" when its last words name
+    contact mechanisms (party_contact_mechanism: its bare value is the contact), "identifiers" when they name identity
+    documents (res_partner_id_number, identity_documents: its bare number or name is the number), else
+    ""."""
     if not name:
         return ""
     heads = [t for t in entity if t not in config.generic_heads]
     if heads and heads[-1] in config.table_device_words:
         return "devices"
+    for size in (2, 1):  # party_contact_mechanism, party_identifier, res_partner_id_number
+        rows = config.table_row_heads.get(tuple(heads[-size:])) if len(heads) >= size else None
+        if rows:
+            return rows
     words = tokenize_column_name(name, config=config, read=False)
     secret = config.table_secret_words
     if any(w in secret or (w[-1:] == "s" and english_singular(w) in secret) for w in words) or (

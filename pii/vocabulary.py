@@ -140,6 +140,10 @@ class PiiConfig:
     table_secret_words: frozenset[str] = frozenset()  # a table of secrets (access_tokens): its bare token is one
     table_secret_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding the secret there
     table_mixed_words: frozenset[str] = frozenset()  # a table of these holds people and organisations (partners)
+    # a table named after contact mechanisms or identity documents (its last words: "contacts", "identifiers") and
+    # the whole names that hold the value there
+    table_row_heads: dict[tuple[str, ...], str] = field(default_factory=dict)
+    table_row_fields: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     table_device_words: frozenset[str] = frozenset()  # a table of devices: its bare name is the device's own name
     table_ip_words: frozenset[str] = frozenset()  # ipblocks, ipbans: a table of IP addresses glued to 'ip'
     table_ip_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding an IP address there
@@ -456,6 +460,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "message_words", "call_words", "message_fields", "message_headers", "health_words",
                             "health_keys", "health_fields", "health_skip", "place_words", "place_statistics",
                             "secret_words", "secret_fields", "device_words", "ip_words", "ip_fields",
+                            "contact_row_words", "contact_row_fields", "identifier_row_words", "identifier_row_fields",
                             "ip_place_words"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
@@ -619,6 +624,13 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_secret_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("secret_fields"),
                                                                         "table_context.secret_fields")),
         table_device_words=frozenset(r.words(tc.get("device_words"), "table_context.device_words")),
+        table_row_heads={
+            tuple(w.split()): rows for rows, key in (("contacts", "contact_row_words"),
+                                                     ("identifiers", "identifier_row_words"))
+            for w in r.words(tc.get(key), f"table_context.{key}")},
+        table_row_fields={
+            rows: frozenset(tuple(w.split()) for w in r.words(tc.get(key), f"table_context.{key}"))
+            for rows, key in (("contacts", "contact_row_fields"), ("identifiers", "identifier_row_fields"))},
         table_ip_words=frozenset(r.words(tc.get("ip_words"), "table_context.ip_words")),
         table_ip_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("ip_fields"), "table_context.ip_fields")),
         table_ip_place_words=frozenset(r.words(tc.get("ip_place_words"), "table_context.ip_place_words")),
