@@ -205,6 +205,11 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
     # where the innermost object starts: its own words decide whether it names something else (traffic_source)
     inner = len(head_tokens) - len(match_tokens(tokenize_column_name(head.rpartition(".")[2], config=config), config))
     hits = _hits_in(tokens, abbreviation, config, len(head_tokens), max(inner, 0))
+    held = {h.pii_type for h in hits if h.pii_type and not h.veto and h.start >= len(head_tokens)}
+    if held:
+        # surname_list.surname, address_list.street: an object named as a list of the values holds them, and the
+        # field is one; the object's own reading ("'list' after 'surname' describes it") says nothing of the field
+        hits = tuple(h for h in hits if not (h.veto and h.pii_type in held and h.start < len(head_tokens)))
     if head_tokens and len(leaf_tokens) == 1 and not any(
             h.pii_type and h.last and h.start >= len(head_tokens) and h.strength != "bare" for h in hits):
         # A part of the object it sits in: Name.Sur is the surname, name.given the given name, Name.Fore the
