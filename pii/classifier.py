@@ -415,7 +415,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     row_field = tokens in config.table_row_fields.get(rows, ())  # value in contact mechanisms, code in identifiers
     if not hits and not messages and not health and not secret_field and not ip_field and not row_field:
         return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
-    if rows and rows != "devices" and not secret_field and not ip_field and not row_field:
+    if rows and rows not in ("devices", "documents") and not secret_field and not ip_field and not row_field:
         rows = ""  # one memo entry for the other names of a table of secrets, addresses, contacts or identifiers
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
     if entity_head is not None and all(hit.owner != entity_head and not (hit.coded and hit.pattern == entity_head)
@@ -515,6 +515,12 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         elif hit.strength == "role":
             weight = w["role"]
             notes.append("a column named after a person's role holds that person (a name when it is not an id)")
+        elif hit.strength in ("person", "bare") and rows == "documents" and hit.pii_type == "person_name" and (
+                owner_kind == "none" or (owner_kind == "unknown" and hit.owner in config.suffix_keep)):
+            # name, original_name in gym_userdocument: the document's own name (its file's), not a person's
+            out.append(Evidence("name", f"{said}, but the table's rows are documents or files: it is the document's "
+                                "own name", hit.pii_type, 0.0))
+            continue
         elif hit.strength == "person" and rows == "devices" and owner_kind == "none" and (
                 hit.pii_type == "person_name"):
             # display_name in devices: the device's own name as its owner set it ("Jane's iPhone"), as device_name

@@ -47,9 +47,10 @@ class TableContext:
     # words that own a field only a person has in this table (order in order_sex, order_kana01): a person here
     person_owners: frozenset[str] = frozenset()
     # what each row is when the table's name says it: "secrets" (access_tokens, api_keys: its bare token or key
-    # is the secret), "devices" (devices: its bare name is the device's own name) or "ips" (ip_blocks: its bare
+    # is the secret), "devices" (devices: its bare name is the device's own name), "ips" (ip_blocks: its bare
     # address or range start is an IP address), "contacts" (party_contact_mechanism: its bare value is the
-    # contact) or "identifiers" (res_partner_id_number: its bare name is the document's number), else ""
+    # contact), "documents" (gym_userdocument: its bare name is the document's) or "identifiers"
+    # (res_partner_id_number: its bare name is the document's number), else ""
     rows: str = ""
 
 
@@ -142,7 +143,8 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
 def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str:
     """"secrets" when the table's name says it holds secrets (access_tokens, refresh_tokens, api_keys: each row is
     one, so its bare token or key column is the secret itself), "devices" when its head noun is a device (a bare
-    name there is the device's own name, "Jane's iPhone"), "ips" when it names IP addresses or bans of them
+    name there is the device's own name, "Jane's iPhone"), "documents" when its head noun is a document or a file
+    (its bare name is the document's), "ips" when it names IP addresses or bans of them
     (ip_blocks, banned_ips: its bare address or range bound is an IP address), "contacts" when its last words name
     contact mechanisms (party_contact_mechanism: its bare value is the contact), "identifiers" when they name identity
     documents (res_partner_id_number, identity_documents: its bare number or name is the number), else
@@ -152,6 +154,8 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
     heads = [t for t in entity if t not in config.generic_heads]
     if heads and heads[-1] in config.table_device_words:
         return "devices"
+    if heads and heads[-1] in config.table_document_words:
+        return "documents"
     for size in (2, 1):  # party_contact_mechanism, party_identifier, res_partner_id_number
         rows = config.table_row_heads.get(tuple(heads[-size:])) if len(heads) >= size else None
         if rows:

@@ -145,6 +145,7 @@ class PiiConfig:
     table_row_heads: dict[tuple[str, ...], str] = field(default_factory=dict)
     table_row_fields: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     table_device_words: frozenset[str] = frozenset()  # a table of devices: its bare name is the device's own name
+    table_document_words: frozenset[str] = frozenset()  # a table of documents: its bare name is the document's
     table_ip_words: frozenset[str] = frozenset()  # ipblocks, ipbans: a table of IP addresses glued to 'ip'
     table_ip_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding an IP address there
     table_ip_place_words: frozenset[str] = frozenset()  # geoip_blocks: a geolocation database's ranges, not people's
@@ -461,6 +462,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "health_keys", "health_fields", "health_skip", "place_words", "place_statistics",
                             "secret_words", "secret_fields", "device_words", "ip_words", "ip_fields",
                             "contact_row_words", "contact_row_fields", "identifier_row_words", "identifier_row_fields",
+                            "document_words",
                             "ip_place_words"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
@@ -624,6 +626,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_secret_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("secret_fields"),
                                                                         "table_context.secret_fields")),
         table_device_words=frozenset(r.words(tc.get("device_words"), "table_context.device_words")),
+        table_document_words=frozenset(r.words(tc.get("document_words"), "table_context.document_words")),
         table_row_heads={
             tuple(w.split()): rows for rows, key in (("contacts", "contact_row_words"),
                                                      ("identifiers", "identifier_row_words"))
