@@ -107,9 +107,11 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
         # postal_codes, cities: each row is a place, so its coordinates and postal code are no person's
         return TableContext("organisation", entity, messages, f"the table's name says its rows are places "
                             f"('{place}')", prefix=prefix, place=True)
-    health = not name_words.isdisjoint(config.table_health_words) and any(
+    health = (not name_words.isdisjoint(config.table_health_words) and any(
         _health_key(match_tokens(tokenize_column_name(column, config=config), config), config)
-        for column in column_names)
+        for column in column_names)) or (not name_words.isdisjoint(config.table_body_words) and any(
+            match_tokens(tokenize_column_name(column, config=config), config) in config.table_body_keys
+            for column in column_names))  # weight_weightentry with a user_id: that user's body weight
     if siblings.mixed:
         # partners, parties: people and companies in one table, told apart by a flag (is_company)
         return TableContext("person", entity, messages, f"'{siblings.mixed}' says some rows are people", health,

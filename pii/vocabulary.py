@@ -145,6 +145,8 @@ class PiiConfig:
     table_row_heads: dict[tuple[str, ...], str] = field(default_factory=dict)
     table_row_fields: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     table_device_words: frozenset[str] = frozenset()  # a table of devices: its bare name is the device's own name
+    table_body_words: frozenset[str] = frozenset()  # a table of body measurements (weight entries) ...
+    table_body_keys: frozenset[tuple[str, ...]] = frozenset()  # ... with a key to its user: the user's health data
     table_document_words: frozenset[str] = frozenset()  # a table of documents: its bare name is the document's
     table_ip_words: frozenset[str] = frozenset()  # ipblocks, ipbans: a table of IP addresses glued to 'ip'
     table_ip_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding an IP address there
@@ -462,7 +464,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "health_keys", "health_fields", "health_skip", "place_words", "place_statistics",
                             "secret_words", "secret_fields", "device_words", "ip_words", "ip_fields",
                             "contact_row_words", "contact_row_fields", "identifier_row_words", "identifier_row_fields",
-                            "document_words",
+                            "document_words", "body_words", "body_keys",
                             "ip_place_words"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
@@ -613,6 +615,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_health_words=frozenset(r.words(tc.get("health_words"), "table_context.health_words")),
         table_health_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("health_keys"),
                                                                      "table_context.health_keys")),
+        table_body_words=frozenset(r.words(tc.get("body_words"), "table_context.body_words")),
+        table_body_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("body_keys"), "table_context.body_keys")),
         table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
         table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
         table_message_words=frozenset(r.words(tc.get("message_words"), "table_context.message_words")),
