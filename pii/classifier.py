@@ -133,6 +133,8 @@ class _NameHit:
     last: bool = False  # the match ends the name
     start: int = 0  # where the match starts in the name's tokens
     coded: bool = False  # a key to the value's code (gender_cv_id): the value only when its word is written out
+    bare_key: str = ""  # the key word of a coded value's bare key (nationality_id): a key to the code only when the
+    # data type says it points at another row (Many2one, ForeignKey); else the veto it would have had
     read: str = ""  # how the phrase was read when its words are abbreviated (est civ: estado civil)
 
 
@@ -289,6 +291,7 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     unknown = None
     suffix_owner = None
     coded = False
+    bare_key = ""
     if veto is None:
         keep = config.suffix_keep | rule.suffix_keep
         suffix_veto = config.attribute_suffix_veto if attribute else config.suffix_veto
@@ -309,8 +312,9 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
                 coded = True  # a concept id or a code value's id is a key to the value's own code (OMOP's
                 # gender_concept_id, Fineract's gender_cv_id): it carries the value, it is not a record's key
             elif word in suffix_veto and rule.coded and not index and len(suffix) == 1 and word in _CODE_KEYS:
-                coded = True  # nationality_id, gender_id: a nationality or a gender is one of a short list of
-                # codes, so a key to one is a key to the code itself, as gender_concept_id is
+                coded = True  # nationality_id in a Many2one: a nationality or a gender is one of a short list of
+                # codes, so an ORM's key to one is a key to the code itself, as gender_concept_id is
+                bare_key = f"'{word}' after '{text}' describes the {pattern.pii_type}, not the value"
             elif word in suffix_veto:
                 veto = f"'{word}' after '{text}' describes the {pattern.pii_type}, not the value"
                 break
@@ -348,7 +352,7 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     if any(word in config.masking for word in prefix):
         masked = True
     return _NameHit(pattern.pii_type, text, pattern.strength, owner, owner_kind, veto, unknown, masked,
-                    last=end == len(tokens), start=start, coded=coded)
+                    last=end == len(tokens), start=start, coded=coded, bare_key=bare_key)
 
 
 # what a column holding a table's row value is, by what the table's name says each row is (TableContext.rows)
@@ -398,15 +402,17 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
                    why: str = "", health: bool = False, entity_head: str | None = None,
                    prefix: str = "", calls: bool = False, own_organisation: bool = False,
                    logins: bool = False, person_owners: frozenset[str] = frozenset(), rows: str = "",
-                   ) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+                   reference: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
     ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
     ``health``: the table holds clinical facts of patients, so its code and description fields are health data;
     ``why`` says why the table is about people (for the evidence); ``logins``: a column holds an account's login,
-    so a bare password word beside it is that account's; ``person_owners``: words that own a field only a person
-    has in this table (order in order_sex), so they are people here; ``rows``: what each row is when the table's
-    name says it ("secrets": its bare token is the secret; "devices": its bare name is the device's own name).
+    so a bare password word beside it is that account's; ``reference``: the data type is an ORM's key to another
+    row (Many2one), so a coded value's bare key (nationality_id) points at its code; ``person_owners``: words that
+    own a field only a person has in this table (order in order_sex), so they are people here; ``rows``: what each
+    row is when the table's name says it ("secrets": its bare token is the secret; "devices": its bare name is the
+    device's own name).
     Memoised: both repeat across a project.
     """
     tokens, hits = _name_hits(name, abbreviation, config, prefix)
@@ -425,8 +431,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         abbreviation = ""
     if person_owners and all(hit.owner not in person_owners for hit in hits):
         person_owners = frozenset()  # one memo entry for the names these words do not own
+    if reference and not any(hit.bare_key for hit in hits):
+        reference = False  # one memo entry for the names it says nothing of
     key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls, own_organisation,
-           logins, person_owners, rows)
+           logins, person_owners, rows, reference)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -487,8 +495,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             continue  # first_order, last_seen: only the whole name, in a table about people, is the person's
         if hit.strength in ("bare", "role") and glued_last:
             continue  # alertmanager, updateauthor: a word read inside glued English words names no person
-        if hit.veto:
-            out.append(Evidence("name", f"{said}, but {hit.veto}" + (f"; {read_note}" if read_note else ""),
+        veto = hit.veto or (hit.bare_key if not reference else None)
+        if veto:
+            out.append(Evidence("name", f"{said}, but {veto}" + (f"; {read_note}" if read_note else ""),
                                 hit.pii_type, _VETO))
             continue
         if hit.coded and hit.pattern == entity_head:
@@ -1035,7 +1044,8 @@ def classify_column(
                                                          table is not None and table.own_organisation,
                                                          table is not None and table.logins,
                                                          table.person_owners if table is not None else frozenset(),
-                                                         table.rows if table is not None else "")
+                                                         table.rows if table is not None else "",
+                                                         family == "reference")
     facts = _description_facts(description, config) if description else None
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from pii.classifier import _CODE_KEYS, _capsule_facts, _name_hits
+from pii.classifier import _capsule_facts, _name_hits
 from pii.tokens import english_singular, match_tokens, singular, tokenize_column_name
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig
 
@@ -390,9 +390,6 @@ def _ends_name(tokens: tuple[str, ...], hit, config: PiiConfig) -> bool:
     return all(t in config.suffix_keep or t.isdigit() for t in tokens[end:])
 
 
-# the words after a coded value that make its name a bare key to the code (nationality_id, gender_fk)
-_BARE_CODE_KEYS = frozenset((word,) for word in _CODE_KEYS)
-
 _NOTHING = _ColumnSays(False, False, False, False, False, (), (), (), False)
 
 
@@ -418,7 +415,7 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
             continue
         if hit.owner_kind == "organisation":
             continue
-        if hit.coded and tokens[hit.start + len(hit.pattern.split()):] in _BARE_CODE_KEYS:
+        if hit.bare_key:
             continue  # nationality_id: a key to a person's code, or the row's own key in a table of nationalities
         if hit.owner_kind == "unknown" and hit.owner and (hit.pii_type in config.table_person_types or (
                 hit.pii_type == "person_name" and hit.strength == "strong")):

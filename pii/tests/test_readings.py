@@ -585,3 +585,114 @@ def test_a_table_of_ip_addresses_reads_its_bare_address_and_range_as_ip_addresse
                     columns=["range_start", "range_end", "country"]).pii_type is None
     assert classify(config, "address", table="ip_geo_location", columns=["id", "address", "city"]).pii_type != (
         "ip_address")
+
+
+# ------------------------------------------------------------------------------------------------ round 15
+
+
+def test_an_orm_key_to_a_coded_value_carries_it_unless_the_table_lists_those_values(config):
+    columns = ["id", "first_name", "gender_id", "religion_fk", "country_id", "address_id"]
+    assert classify(config, "gender_id", table="members", columns=columns, data_type="Many2one").pii_type == "gender"
+    assert classify(config, "religion_fk", table="members", columns=columns,
+                    data_type="ForeignKey").pii_type == "religion"
+    # a plain integer key stays a key (round 13), and a key to a record (an address row) or a coarse place is none
+    assert classify(config, "gender_id", table="members", columns=columns, data_type="integer").pii_type is None
+    assert classify(config, "address_id", table="members", columns=columns, data_type="Many2one").pii_type is None
+    assert classify(config, "country_id", table="members", columns=columns, data_type="Many2one").pii_type is None
+    # a table of nationalities: its key is the row's own, and its rows say nothing of people
+    listing = ["nationality_id", "name", "code"]
+    assert classify(config, "nationality_id", table="nationalities", columns=listing,
+                    data_type="OneToOneField").pii_type is None
+    assert classify(config, "name", table="nationalities", columns=listing).pii_type is None
+
+
+def test_a_unit_after_a_measure_is_the_unit_not_the_measure(config):
+    columns = ["id", "email", "date_of_birth", "height", "height_uom", "weight_unit"]
+    assert classify(config, "height", table="athletes", columns=columns).pii_type == "health"
+    for name in ("height_uom", "weight_unit"):
+        assert classify(config, name, table="athletes", columns=columns).pii_type is None, name
+
+
+def test_a_table_of_partners_or_parties_is_about_people(config):
+    columns = ["id", "name", "mobile", "street", "zip", "company_registry"]
+    for table in ("res_partner", "party_party", "hotel_checkin_partner"):
+        assert table_context(name=table, description=None, column_names=columns, config=config).kind == "person"
+        assert classify(config, "mobile", table=table, columns=columns).pii_type == "phone", table
+    # a partner's name in another table still names a business partner (a reseller), not a person
+    assert classify(config, "channel_partner_name", table="campaign_interactions",
+                    columns=["id", "channel_partner_name", "campaign_id"]).pii_type is None
+
+
+def test_a_table_of_contact_mechanisms_reads_its_bare_value_as_the_contact(config):
+    columns = ["id", "party", "type", "value", "value_compact", "comment"]
+    for name in ("value", "value_compact"):
+        result = classify(config, name, table="party_contact_mechanism", columns=columns)
+        assert result.pii_type == "phone", name
+        assert "contact mechanism" in details(result)
+    # a value elsewhere is nobody's
+    assert classify(config, "value", table="settings", columns=["id", "key", "value"]).pii_type is None
+
+
+def test_a_table_of_identity_documents_reads_its_bare_number_as_the_document_s(config):
+    columns = ["id", "partner_id", "category_id", "name", "valid_from"]
+    assert classify(config, "name", table="res_partner_id_number", columns=columns).pii_type == "national_id"
+    # an identifier table may hold a hospital's record numbers: not read so
+    assert classify(config, "identifier", table="patient_identifier",
+                    columns=["patient_id", "identifier", "identifier_type"]).pii_type is None
+
+
+def test_a_table_of_documents_reads_its_bare_name_as_the_document_s(config):
+    columns = ["id", "user_id", "member_id", "document", "original_name", "name", "note"]
+    for name in ("name", "original_name"):
+        assert classify(config, name, table="gym_userdocument", columns=columns).pii_type is None, name
+    # the same names in a table of members are the members'
+    assert classify(config, "name", table="gym_member", columns=columns).pii_type == "person_name"
+
+
+def test_an_orm_key_to_a_record_is_no_value(config):
+    columns = ["id", "name", "gender", "current_address", "family", "nationality_id"]
+    assert classify(config, "current_address", table="patients", columns=columns,
+                    data_type="Many2one").pii_type is None
+    assert classify(config, "family", table="patients", columns=columns, data_type="ForeignKey").pii_type is None
+    # a key to a code carries it whatever the ORM calls it
+    assert classify(config, "nationality_id", table="patients", columns=columns,
+                    data_type="Many2one").pii_type == "nationality"
+    # and text is still the address
+    assert classify(config, "current_address", table="patients", columns=columns,
+                    data_type="varchar").pii_type == "address"
+
+
+def test_an_object_named_as_a_list_of_the_values_holds_them(config):
+    columns = ["handle", "primary_name.surname_list.surname", "address_list.street", "address_list.city"]
+    assert classify(config, "primary_name.surname_list.surname", table="person", columns=columns).pii_type == (
+        "person_name")
+    assert classify(config, "address_list.street", table="person", columns=columns).pii_type == "address"
+    # the list's other fields keep their own reading, and a list word after a value still describes it
+    assert classify(config, "address_list.city", table="person", columns=columns).pii_type is None
+    assert classify(config, "email_list", table="person", columns=["email_list", "name"]).pii_type is None
+
+
+@pytest.mark.parametrize(("name", "pii_type"), [
+    ("primary_name.call", "person_name"), ("rufname", "person_name"), ("attn", "person_name"),
+    ("post_box", "address"), ("po_box", "address"), ("private_bag", "address"),
+    ("document_number", "national_id"), ("signed_by", "person_name"),
+])
+def test_round_15_vocabulary_kinds(config, name, pii_type):
+    result = classify(config, name, table="stg_people", columns=[name, "email", "date_of_birth"])
+    assert result.pii_type == pii_type
+
+
+def test_round_15_lookalikes_stay_out(config):
+    # an invoice's document number, a place of business's phone, a signer's key
+    assert classify(config, "document_number", table="invoices",
+                    columns=["id", "document_number", "amount"]).pii_type is None
+    assert classify(config, "phone", table="gym", columns=["id", "name", "phone"]).pii_type is None
+    assert classify(config, "signed_by_id", table="stg_people",
+                    columns=["signed_by_id", "email", "date_of_birth"]).pii_type is None
+
+
+def test_a_table_of_a_user_s_body_measurements_holds_health_data(config):
+    assert classify(config, "weight", table="weight_weightentry",
+                    columns=["id", "date", "weight", "user_id"]).pii_type == "health"
+    # a parcel's weight is no one's
+    assert classify(config, "weight", table="parcel_weights", columns=["id", "weight", "parcel_id"]).pii_type is None
