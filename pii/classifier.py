@@ -359,6 +359,7 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
 _ROW_VALUES = {
     "contacts": ("phone", "a contact mechanism: the phone number, email or handle its type names"),
     "identifiers": ("national_id", "a person's identity document: its number"),
+    "addresses": ("address", "an address: this part of it"),
 }
 
 _CODE_KEYS = frozenset({"id", "fk", "key"})  # the last word of a key to a coded value (nationality_id)
@@ -601,8 +602,13 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     if row_field and not any(e.weight == _VETO for e in out):
         # value in party_contact_mechanism, code in party_identifier: each row is one, and this column holds it
         row_type, what = _ROW_VALUES[rows]
-        out.append(Evidence("name", f"'{' '.join(tokens)}' of a table whose name says each row is {what}",
-                            row_type, w["medium"]))
+        if capsule_kind == "organisation" and config.rules[row_type].organisation_sensitive:
+            # company_address: the floor of an organisation's address is the organisation's
+            out.append(Evidence("name", f"'{' '.join(tokens)}' of a table whose name says each row is {what}; "
+                                f"{_ORGANISATION_CAPSULE}", row_type, round(w["medium"] * w["organisation"], 4)))
+        else:
+            out.append(Evidence("name", f"'{' '.join(tokens)}' of a table whose name says each row is {what}",
+                                row_type, w["medium"]))
     if message_type and not any(e.pii_type == message_type or e.weight == _VETO for e in out):
         out.append(Evidence("name", f"'{' '.join(tokens)}' is a header field of a table of messages: it holds a "
                             f"person's {message_type}", message_type, w["medium"]))

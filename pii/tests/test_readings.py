@@ -696,3 +696,13 @@ def test_a_table_of_a_user_s_body_measurements_holds_health_data(config):
                     columns=["id", "date", "weight", "user_id"]).pii_type == "health"
     # a parcel's weight is no one's
     assert classify(config, "weight", table="parcel_weights", columns=["id", "weight", "parcel_id"]).pii_type is None
+
+
+def test_a_table_of_addresses_reads_a_floor_or_a_room_as_part_of_the_address(config):
+    columns = ["id", "party", "street_name", "floor_number", "room_number", "postal_code"]
+    for name in ("floor_number", "room_number"):
+        assert classify(config, name, table="party_address", columns=columns).pii_type == "address", name
+    # a hotel room or a building's floor elsewhere is no address, nor is an organisation's floor
+    assert classify(config, "room_number", table="reservations",
+                    columns=["id", "guest_name", "room_number"]).pii_type is None
+    assert classify(config, "floor", table="company_address", columns=["id", "company_id", "floor"]).pii_type is None
