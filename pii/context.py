@@ -49,8 +49,9 @@ class TableContext:
     # what each row is when the table's name says it: "secrets" (access_tokens, api_keys: its bare token or key
     # is the secret), "devices" (devices: its bare name is the device's own name), "ips" (ip_blocks: its bare
     # address or range start is an IP address), "contacts" (party_contact_mechanism: its bare value is the
-    # contact), "documents" (gym_userdocument: its bare name is the document's) or "identifiers"
-    # (res_partner_id_number: its bare name is the document's number), else ""
+    # contact), "documents" (gym_userdocument: its bare name is the document's), "identifiers"
+    # (res_partner_id_number: its bare name is the document's number) or "addresses" (party_address: its bare floor
+    # is part of the address), else ""
     rows: str = ""
 
 
@@ -149,8 +150,8 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
     (its bare name is the document's), "ips" when it names IP addresses or bans of them
     (ip_blocks, banned_ips: its bare address or range bound is an IP address), "contacts" when its last words name
     contact mechanisms (party_contact_mechanism: its bare value is the contact), "identifiers" when they name identity
-    documents (res_partner_id_number, identity_documents: its bare number or name is the number), else
-    ""."""
+    documents (res_partner_id_number, identity_documents: its bare number or name is the number), "addresses" when
+    they name addresses (party_address: its bare floor or room is part of the address), else ""."""
     if not name:
         return ""
     heads = [t for t in entity if t not in config.generic_heads]

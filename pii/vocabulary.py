@@ -140,8 +140,8 @@ class PiiConfig:
     table_secret_words: frozenset[str] = frozenset()  # a table of secrets (access_tokens): its bare token is one
     table_secret_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding the secret there
     table_mixed_words: frozenset[str] = frozenset()  # a table of these holds people and organisations (partners)
-    # a table named after contact mechanisms or identity documents (its last words: "contacts", "identifiers") and
-    # the whole names that hold the value there
+    # a table named after contact mechanisms, identity documents or addresses (its last words: "contacts",
+    # "identifiers", "addresses") and the whole names that hold the value there
     table_row_heads: dict[tuple[str, ...], str] = field(default_factory=dict)
     table_row_fields: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     table_device_words: frozenset[str] = frozenset()  # a table of devices: its bare name is the device's own name
