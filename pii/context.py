@@ -165,8 +165,9 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
             return rows
     words = tokenize_column_name(name, config=config, read=False)
     secret = config.table_secret_words
-    if any(w in secret or (w[-1:] == "s" and english_singular(w) in secret) for w in words) or (
-            "apikey" in "".join(words)):  # api_keys, apikeys
+    # each word, and each two glued (api_keys reads as apikey, as apikeys does)
+    glued = [*words, *(a + b for a, b in zip(words, words[1:], strict=False))]
+    if any(w in secret or (w[-1:] == "s" and english_singular(w) in secret) for w in glued):
         return "secrets"
     # ip_blocks, banned_ips, ipblocks: each row is an address or a range of them (not a geolocation database's)
     if "ip" in name.lower() and config.table_place_words.isdisjoint((w,) for w in words) and not any(
@@ -175,7 +176,6 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
             for w in words):
         return "ips"
     return ""
-
 
 
 def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:
