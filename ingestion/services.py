@@ -5,10 +5,10 @@ upload page all call. Steps:
 
 1. record a job (status running, committed at once so others can see it; an upload's job is queued first and
    claimed by a worker, see ``ingestion.jobs``);
-2. read the artifacts (size limits); when they are byte for byte those of the last ingestion applied to their
-   project, and nothing else that decides the outcome changed (DAB's code, settings, config files, rules,
-   waivers, project settings), finish at once: nothing changed. Otherwise parse them (pure; bad input fails
-   here, nothing is touched);
+2. hash the artifacts (size limits; files in chunks, without reading them whole); when they are byte for byte
+   those of the last ingestion applied to their project, and nothing else that decides the outcome changed (DAB's
+   code, settings, config files, rules, waivers, project settings), finish at once: nothing changed. Otherwise
+   read and parse them (pure; bad input fails here, nothing is touched);
 3. in one transaction, holding the ingestion lock (a PostgreSQL advisory lock; SQLite's write lock):
    mark jobs left running by dead processes as failed, load the project, then run the later steps
    (PII classification, column lineage, PII propagation, conformance) that the apps provide;
@@ -26,6 +26,7 @@ import importlib
 import os
 import resource
 import socket
+import stat
 import time
 import traceback
 import uuid
@@ -133,6 +134,14 @@ class Artifact:
         except OSError as exc:
             raise IngestionError(f"cannot read the {self.kind} file {self.label}: {exc.strerror}") from None
         return digest, stamp
+
+    def regular_file(self) -> bool:
+        """Whether the artifact is a regular file, which can be hashed and then read again (a pipe, such as
+        ``<(gunzip -c manifest.json.gz)``, can be read only once)."""
+        try:
+            return self.path is not None and stat.S_ISREG(self.path.stat().st_mode)
+        except OSError:
+            return False
 
     def file_stamp(self) -> tuple[int, ...] | None:
         """The file's device, inode, size and modification time (ns): what changes when it is written or replaced;
@@ -648,7 +657,7 @@ def _pipeline(
         settled = force or dry_run or dbt_project is not None or evaluator_exceptions is not None
         data: dict[str, bytes] | None = None
         stamps: dict[str, tuple[int, ...]] = {}
-        if settled or any(a.path is None for a in artifacts):
+        if settled or not all(a.regular_file() for a in artifacts):
             data = {a.kind: a.read(limit_mb=limit) for a in artifacts}
             digests = artifact_digests(data)
         else:

@@ -745,6 +745,20 @@ def test_a_file_rewritten_after_its_hash_is_recorded_with_the_digest_of_the_byte
     assert ingest(manifest=manifest, catalog=catalog).stats["unchanged"]["same_as_job"] == str(job.pk)
 
 
+def test_an_artifact_read_from_a_pipe_is_read_once(ingest, tmp_path):
+    # A pipe (`--manifest <(gunzip -c manifest.json.gz)`) cannot be hashed first and read again: it is read once.
+    pipe = tmp_path / "manifest.json"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_bytes((SAMPLE_TARGET_DIR / "manifest.json").read_bytes()))
+    writer.start()
+    try:
+        job = ingest(manifest=pipe, catalog=SAMPLE_TARGET_DIR / "catalog.json")
+    finally:
+        writer.join(timeout=10)
+    assert job.status == "completed", job.error_message
+    assert job.stats["capsules"]["created"] > 40
+
+
 def test_force_and_dry_runs_are_never_skipped(ingest_sample):
     ingest_sample()
     assert "unchanged" not in ingest_sample(force=True).stats
