@@ -5,10 +5,10 @@ upload page all call. Steps:
 
 1. record a job (status running, committed at once so others can see it; an upload's job is queued first and
    claimed by a worker, see ``ingestion.jobs``);
-2. read the artifacts (size limits); when they are byte for byte those of the last ingestion applied to their
-   project, and nothing else that decides the outcome changed (DAB's code, settings, config files, rules,
-   waivers, project settings), finish at once: nothing changed. Otherwise parse them (pure; bad input fails
-   here, nothing is touched);
+2. hash the artifacts (size limits; files in chunks, without reading them whole); when they are byte for byte
+   those of the last ingestion applied to their project, and nothing else that decides the outcome changed (DAB's
+   code, settings, config files, rules, waivers, project settings), finish at once: nothing changed. Otherwise
+   read and parse them (pure; bad input fails here, nothing is touched);
 3. in one transaction, holding the ingestion lock (a PostgreSQL advisory lock; SQLite's write lock):
    mark jobs left running by dead processes as failed, load the project, then run the later steps
    (PII classification, column lineage, PII propagation, conformance) that the apps provide;
@@ -26,6 +26,7 @@ import importlib
 import os
 import resource
 import socket
+import stat
 import time
 import traceback
 import uuid
@@ -88,19 +89,7 @@ class Artifact:
     def read(self, *, limit_mb: int) -> bytes:
         limit = limit_mb * 1024 * 1024
         if self.path is not None:
-            try:
-                size = self.path.stat().st_size
-            except FileNotFoundError:
-                raise IngestionError(f"{self.kind} file not found: {self.label}") from None
-            except OSError as exc:
-                raise IngestionError(f"cannot read the {self.kind} file {self.label}: {exc.strerror}") from None
-            if self.path.is_dir():
-                raise IngestionError(f"the {self.kind} path {self.label} is a folder, not a file")
-            if size > limit:
-                raise IngestionError(
-                    f"the {self.kind} file {self.label} is {size / 1024 / 1024:.0f} MB, over the {limit_mb} MB limit"
-                    " (INGEST_MAX_FILE_MB)"
-                )
+            self._check_file(limit_mb=limit_mb)
             try:
                 return self.path.read_bytes()
             except OSError as exc:
@@ -115,6 +104,56 @@ class Artifact:
         if len(data) > limit:
             raise IngestionError(f"the uploaded {self.kind} ({self.label}) is over the {limit_mb} MB limit")
         return data
+
+    def _check_file(self, *, limit_mb: int) -> None:
+        """Raise IngestionError when the file is missing, unreadable, a folder or over the limit."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            raise IngestionError(f"{self.kind} file not found: {self.label}") from None
+        except OSError as exc:
+            raise IngestionError(f"cannot read the {self.kind} file {self.label}: {exc.strerror}") from None
+        if self.path.is_dir():
+            raise IngestionError(f"the {self.kind} path {self.label} is a folder, not a file")
+        if size > limit_mb * 1024 * 1024:
+            raise IngestionError(
+                f"the {self.kind} file {self.label} is {size / 1024 / 1024:.0f} MB, over the {limit_mb} MB limit"
+                " (INGEST_MAX_FILE_MB)"
+            )
+
+    def digest(self, *, limit_mb: int) -> tuple[str, tuple[int, ...]]:
+        """A file's SHA-1 (as ``artifact_digests`` gives it), read in chunks without holding the file's bytes, and
+        its stamp (``file_stamp``) as it was read. Half the CPU of reading the file and hashing the bytes (0.13 s
+        against 0.28 s for a 10,000-model project's 182 MB): a large buffer's fresh pages cost more than hashing."""
+        assert self.path is not None
+        self._check_file(limit_mb=limit_mb)
+        try:
+            with self.path.open("rb") as file:
+                stamp = _stamp(os.fstat(file.fileno()))
+                digest = hashlib.file_digest(file, lambda: hashlib.sha1(usedforsecurity=False)).hexdigest()
+        except OSError as exc:
+            raise IngestionError(f"cannot read the {self.kind} file {self.label}: {exc.strerror}") from None
+        return digest, stamp
+
+    def regular_file(self) -> bool:
+        """Whether the artifact is a regular file, which can be hashed and then read again (a pipe, such as
+        ``<(gunzip -c manifest.json.gz)``, can be read only once)."""
+        try:
+            return self.path is not None and stat.S_ISREG(self.path.stat().st_mode)
+        except OSError:
+            return False
+
+    def file_stamp(self) -> tuple[int, ...] | None:
+        """The file's device, inode, size and modification time (ns): what changes when it is written or replaced;
+        None when it cannot be read any more."""
+        try:
+            return _stamp(self.path.stat())
+        except OSError:
+            return None
+
+
+def _stamp(status: os.stat_result) -> tuple[int, ...]:
+    return (status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns)
 
 
 @cache
@@ -613,14 +652,24 @@ def _pipeline(
         limit = settings.INGEST_MAX_UPLOAD_MB if upload else settings.INGEST_MAX_FILE_MB
         tracker.step("parsing", "reading artifacts")
         say("reading artifacts")
-        data = {a.kind: a.read(limit_mb=limit) for a in (manifest, catalog, run_results) if a is not None}
-        digests = artifact_digests(data)
+        artifacts = [a for a in (manifest, catalog, run_results) if a is not None]
+        # Evaluator settings given with the artifacts are inputs of their own: such a run is never skipped.
+        settled = force or dry_run or dbt_project is not None or evaluator_exceptions is not None
+        data: dict[str, bytes] | None = None
+        stamps: dict[str, tuple[int, ...]] = {}
+        if settled or not all(a.regular_file() for a in artifacts):
+            data = {a.kind: a.read(limit_mb=limit) for a in artifacts}
+            digests = artifact_digests(data)
+        else:
+            # Files that may be those of the last ingestion: hashed without being held; read only if they are not.
+            digests = {}
+            for artifact in artifacts:
+                digests[artifact.kind], stamps[artifact.kind] = artifact.digest(limit_mb=limit)
+            digests = dict(sorted(digests.items()))
         job.config["digests"] = digests
         IngestionJob.objects.filter(pk=job.pk).update(config=job.config)
         timings["read"] = time.perf_counter() - started
         cpu["read"] = _cpu_seconds() - cpu_started
-        # Evaluator settings given with the artifacts are inputs of their own: such a run is never skipped.
-        settled = force or dry_run or dbt_project is not None or evaluator_exceptions is not None
         same = None if settled else last_applied_identical(digests=digests, job=job)
         if same is not None:
             IngestionJob.objects.filter(pk=job.pk).update(source_name=same.source_name)
@@ -640,6 +689,15 @@ def _pipeline(
             log.info("ingestion_unchanged", project=job.source_name, same_as=str(same.pk))
             return job
 
+        if data is None:
+            started, cpu_started = time.perf_counter(), _cpu_seconds()
+            data = {a.kind: a.read(limit_mb=limit) for a in artifacts}
+            if any(a.file_stamp() != stamps[a.kind] for a in artifacts):
+                # Written or replaced since it was hashed: the job records the digests of the bytes it parses.
+                job.config["digests"] = artifact_digests(data)
+                IngestionJob.objects.filter(pk=job.pk).update(config=job.config)
+            timings["read"] += time.perf_counter() - started
+            cpu["read"] += _cpu_seconds() - cpu_started
         started, cpu_started = time.perf_counter(), _cpu_seconds()
         say("parsing")
         # Parsing makes millions of small acyclic objects; the cycle collector would walk them again and

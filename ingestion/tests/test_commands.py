@@ -60,6 +60,20 @@ def test_project_name_and_dry_run():
     assert not Capsule.objects.exists()
 
 
+def test_the_cli_names_a_jobs_urls_as_the_site_does():
+    # `--json` reverses the job's URLs with dab_project.job_urls (the ingestion routes alone); the site's URLconf
+    # must give the very same ones.
+    from django.urls import reverse
+
+    from ingestion.models import IngestionJob
+
+    job = json.loads(run("--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--json"))
+    stored = IngestionJob.objects.get(pk=job["id"])
+    api_url = reverse("ingestion-job-detail", kwargs={"pk": stored.pk})
+    assert job["url"] == api_url == f"/api/v1/ingest/history/{stored.pk}"
+    assert job["page_url"] == reverse("ingestion:job_detail", kwargs={"pk": stored.pk}) == f"/ingestion/{stored.pk}/"
+
+
 DAB = [sys.executable, "-m", "dab_project.cli"]
 
 
@@ -107,6 +121,26 @@ def test_an_ingestion_of_identical_artifacts_imports_neither_sqlglot_nor_the_sit
     )  # fmt: skip
     assert again.returncode == 0, again.stderr
     assert "Nothing changed" in again.stdout
+    assert again.stdout.strip().endswith("[]"), again.stdout
+
+
+def test_a_json_summary_of_identical_artifacts_imports_none_of_the_sites_views(cli_env):
+    # --json prints the job with its URLs, reversed with dab_project.job_urls: the site's URLconf, which imports every
+    # view (the admin, every app's API, drf-spectacular), is never loaded.
+    manifest = str(SAMPLE_TARGET_DIR / "manifest.json")
+    subprocess.run([*DAB, "ingest", "dbt", "--manifest", manifest], env=cli_env, check=True, capture_output=True)
+    views = ("dab_project.urls", "catalog.views", "pii.api.views", "conformance.api.views", "drf_spectacular.views")
+    script = (
+        "import sys; from dab_project.cli import main; status = main(sys.argv[1:]); "
+        f"print(sorted(m for m in {views!r} if m in sys.modules)); sys.exit(status)"
+    )
+    again = subprocess.run(
+        [sys.executable, "-c", script, "ingest", "dbt", "--manifest", manifest, "--json"], env=cli_env,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    job = json.loads(again.stdout[: again.stdout.rindex("}") + 1])
+    assert "unchanged" in job["stats"] and job["url"] == f"/api/v1/ingest/history/{job['id']}"
     assert again.stdout.strip().endswith("[]"), again.stdout
 
 

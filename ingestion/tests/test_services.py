@@ -693,6 +693,72 @@ def test_identical_artifacts_of_an_older_state_are_applied_again(ingest, ingest_
     assert back.stats["capsules"]["updated"] >= 1
 
 
+def test_identical_artifact_files_are_hashed_without_being_read_into_memory(ingest_sample, monkeypatch):
+    # The identity check hashes each file in chunks (Artifact.digest); their bytes are read only to be parsed.
+    from ingestion.services import Artifact
+
+    first = ingest_sample()
+    read = Artifact.read
+
+    def refusing(self, *, limit_mb):
+        raise AssertionError(f"{self.kind} read into memory")
+
+    monkeypatch.setattr(Artifact, "read", refusing)
+    again = ingest_sample()
+    assert again.status == "completed", again.error_message
+    assert again.stats["unchanged"]["same_as_job"] == str(first.pk)
+    assert again.config["digests"] == first.config["digests"]
+    monkeypatch.setattr(Artifact, "read", read)
+    assert "unchanged" not in ingest_sample(force=True).stats
+
+
+def test_a_file_rewritten_after_its_hash_is_recorded_with_the_digest_of_the_bytes_parsed(
+    ingest, sample_manifest, write_json, monkeypatch
+):
+    # The identity check hashes the files, the parse reads them again: a file written in between (dbt rewriting
+    # target/) must not leave the job with the digest of bytes it never parsed, or the next upload of those
+    # bytes would be taken for this ingestion's.
+    import hashlib
+
+    from ingestion.services import Artifact
+
+    catalog = SAMPLE_TARGET_DIR / "catalog.json"
+    ingest(manifest=write_json("manifest.json", sample_manifest), catalog=catalog)
+    hashed, changed = copy.deepcopy(sample_manifest), copy.deepcopy(sample_manifest)
+    hashed["nodes"]["model.acme_shop.stg_customers"]["description"] = "hashed"
+    changed["nodes"]["model.acme_shop.stg_customers"]["description"] = "rewritten while hashed"
+    manifest = write_json("manifest.json", hashed)
+    digest = Artifact.digest
+
+    def rewriting(self, *, limit_mb):
+        found = digest(self, limit_mb=limit_mb)
+        if self.kind == "manifest":
+            write_json("manifest.json", changed)
+        return found
+
+    monkeypatch.setattr(Artifact, "digest", rewriting)
+    job = ingest(manifest=manifest, catalog=catalog)
+    assert job.status == "completed", job.error_message
+    assert Capsule.objects.get(name="stg_customers").description == "rewritten while hashed"
+    assert job.config["digests"]["manifest"] == hashlib.sha1(manifest.read_bytes()).hexdigest()
+    monkeypatch.setattr(Artifact, "digest", digest)
+    assert ingest(manifest=manifest, catalog=catalog).stats["unchanged"]["same_as_job"] == str(job.pk)
+
+
+def test_an_artifact_read_from_a_pipe_is_read_once(ingest, tmp_path):
+    # A pipe (`--manifest <(gunzip -c manifest.json.gz)`) cannot be hashed first and read again: it is read once.
+    pipe = tmp_path / "manifest.json"
+    os.mkfifo(pipe)
+    writer = threading.Thread(target=lambda: pipe.write_bytes((SAMPLE_TARGET_DIR / "manifest.json").read_bytes()))
+    writer.start()
+    try:
+        job = ingest(manifest=pipe, catalog=SAMPLE_TARGET_DIR / "catalog.json")
+    finally:
+        writer.join(timeout=10)
+    assert job.status == "completed", job.error_message
+    assert job.stats["capsules"]["created"] > 40
+
+
 def test_force_and_dry_runs_are_never_skipped(ingest_sample):
     ingest_sample()
     assert "unchanged" not in ingest_sample(force=True).stats
