@@ -73,6 +73,7 @@ from conformance.impact import downstream_counts
 from conformance.models import ProjectConfig, Rule, RuleCapsuleCount, ScoreSnapshot, Violation, ViolationEvent
 from conformance.selectors import DAB_ACTOR, project_scope, rule_specs
 from dab_project.bulk import bulk_insert, bulk_update
+from dab_project.ids import ordered_uuid
 from dab_project.memory import gc_paused
 from lineage.graph import (
     GraphView,
@@ -1508,7 +1509,7 @@ def _insert_row(
 ) -> tuple:
     capsule = graph.capsules[finding.capsule].pk if finding.capsule is not None else None
     column = graph.columns[finding.column].pk if finding.column is not None else None
-    pk = uuid.uuid4()
+    pk = ordered_uuid()
     waiver = finding.waiver
     status = ViolationStatus.OPEN
     waiver_values: tuple = (None, None, None, None, None)

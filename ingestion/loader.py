@@ -36,6 +36,7 @@ from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
 from catalog.querysets import db_key, sql_among
 from catalog.services import PiiValues
 from dab_project.bulk import bulk_delete, bulk_insert, bulk_update, json_text
+from dab_project.ids import ordered_uuid
 from dab_project.progress import counted
 from ingestion import conventions as conv
 from ingestion.models import ColumnsDigest, NodeDigest
@@ -362,7 +363,7 @@ def project_load(
         )
         layer = conv.infer_layer(record, conventions)
         values = _capsule_values(record, system.pk, owner_id, domain_id, layer, owner_source, domain_source)
-        pk = stored.pk if stored is not None else uuid.uuid4()
+        pk = stored.pk if stored is not None else ordered_uuid()
         key = _columns_key(record)
         if stored is not None and key is not None and digests.get(stored.pk) == (key, stored.columns_hash):
             # The columns' inputs are those the stored columns were built from: they are what building gives.

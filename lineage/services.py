@@ -41,6 +41,7 @@ from catalog.choices import INFERRED_ORIGINS, ColumnOrigin, LineageStatus
 from catalog.models import Capsule, Column, SourceSystem
 from catalog.services import InferredColumn, LineageStatusUpdate, capsules_set_lineage_status, columns_inferred_apply
 from dab_project.bulk import bulk_delete, bulk_insert
+from dab_project.ids import ordered_uuid
 from dab_project.progress import counted
 from lineage.models import LINEAGE_TYPES, SQL_ONLY_EDGE, CapsuleLineage, ColumnLineage, ColumnLineageInput
 from lineage.sql_lineage import (
@@ -868,7 +869,9 @@ class _Run:
                     if (old_origin, stored_types.get(cid)) != (origin, dtype):
                         updates.append((cid, origin, dtype))
                 else:
-                    column = InferredColumn(uuid.uuid4(), _uuid(pk), node.urn, name, origin, dtype, positions.get(name))
+                    column = InferredColumn(
+                        ordered_uuid(), _uuid(pk), node.urn, name, origin, dtype, positions.get(name)
+                    )
                     inserts.append(column)
             deletes.extend(cid for name, (cid, _) in current.items() if name not in wanted)
         return inserts, updates, deletes

@@ -968,3 +968,21 @@ def test_a_first_ingest_writes_the_capsules_of_types_without_sql_once(ingest_sam
     sent.clear()
     assert ingest_sample(force=True).status == "completed"
     assert all(types[u.capsule_id] in ("model", "snapshot") for u in sent)
+
+
+def test_a_first_ingests_rows_get_time_ordered_ids_in_the_order_they_are_written(ingest_sample):
+    """Capsules, columns, column-lineage edges and violations get version-7 ids (dab_project.ids) instead of random
+    ones: each insert then lands at the end of the key's index. The declared columns follow their capsules in the
+    load's order, each capsule's in its column order."""
+    from conformance.models import Violation
+    from lineage.models import ColumnLineage
+
+    assert ingest_sample().status == "completed"
+    for model in (Capsule, Column, ColumnLineage, Violation):
+        ids = list(model.objects.values_list("id", flat=True))
+        assert ids and {pk.version for pk in ids} == {7}, model.__name__
+    capsule_ids = dict(Capsule.objects.values_list("id", "urn"))
+    declared = Column.objects.exclude(origin__in=INFERRED_ORIGINS).order_by("id")
+    rows = list(declared.values_list("capsule_id", "ordinal_position"))
+    assert len({capsule for capsule, _ in rows}) > 1 and all(capsule in capsule_ids for capsule, _ in rows)
+    assert rows == sorted(rows)
