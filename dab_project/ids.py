@@ -13,6 +13,7 @@ strictly grow; ids of processes writing in the same millisecond differ by their 
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -23,6 +24,17 @@ _BLOCK = 4096  # ids reserved at a time by ``ordered_uuid_hexes``
 _VERSION_AND_VARIANT = (0x7 << 76) | (0b10 << 62)
 _lock = threading.Lock()
 _next = 0  # the next id this process may give (as an int)
+
+
+def _forget_after_fork() -> None:
+    # A forked child (a gunicorn worker, a pool process) inherits the parent's counter: left as it is, two children
+    # writing in the same millisecond would give the same ids. From zero, each starts at its own random floor.
+    global _next, _lock
+    _next = 0
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _reserve(count: int) -> int:

@@ -45,3 +45,32 @@ def test_runs_drawn_side_by_side_in_threads_never_share_an_id():
         thread.join()
     everything = [h for out in found for h in out]
     assert len(set(everything)) == len(everything) == 27000
+
+
+def test_forked_children_never_continue_the_parents_run(monkeypatch):
+    # The clock stands still and the parent's last id had the largest random start the clock allows: a child that
+    # kept the parent's counter would continue from it, and two such children would give the same ids.
+    import os
+    import secrets
+
+    import dab_project.ids as ids
+
+    monkeypatch.setattr(ids.time, "time_ns", lambda: 4_000_000_000_000_000_000)  # after every id given so far
+    with monkeypatch.context() as patched:
+        patched.setattr(ids.secrets, "randbits", lambda bits: (1 << bits) - 1)
+        parent = ordered_uuid()
+    assert ids.secrets.randbits is secrets.randbits
+    given = []
+    for _ in range(2):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: one id, written to the parent, then gone
+            os.close(read)
+            os.write(write, ordered_uuid().bytes)
+            os._exit(0)
+        os.close(write)
+        with os.fdopen(read, "rb") as pipe:
+            given.append(uuid.UUID(bytes=pipe.read()))
+        os.waitpid(pid, 0)
+    assert given[0] != given[1]
+    assert [(pk.version, pk.int >> 80) for pk in given] == [(7, parent.int >> 80)] * 2, (parent, given)
