@@ -689,7 +689,8 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
             if found is None:
                 i += 1
                 continue
-            hit = _judge_description(found, words, i, found_end, sentence_words, against, config)
+            hit = _judge_description(found, words, i, found_end, sentence_words, against, config,
+                                     label=len(words) <= _LABEL_WORDS and _LABEL_RE.fullmatch(sentence) is not None)
             if hit.reason is None and found_end == i + 1 and i in plural and words[i] in config.desc_message_words:
                 # "the emails sent to this contact": messages, not an address
                 hit = _DescriptionHit(hit.pii_type, hit.phrase, f"'{raw[i]}' speaks of messages, not of an address",
@@ -730,7 +731,7 @@ _NAME_DETERMINERS = frozenset({"the", "a", "an", "their", "his", "her", "whose",
 
 
 def _judge_description(pii_type: str, words: list[str], start: int, end: int, sentence: set[str],
-                       against: str | None, config: PiiConfig) -> _DescriptionHit:
+                       against: str | None, config: PiiConfig, *, label: bool = False) -> _DescriptionHit:
     phrase = " ".join(words[start:end]).replace(" 's", "'s")
     rule = config.rules[pii_type]
     reason, counters = None, False
@@ -748,6 +749,10 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
             reason = f"'{near[-1]}' before '{phrase}' says the text is about the {pii_type}, not the value"
         elif after in (config.aggregate if rule.kind == "attribute" else config.suffix_veto):
             reason = f"'{after}' after '{phrase}' says the text is about the {pii_type}, not the value"
+        elif label and _label_head(words, start, end, rule, config):
+            # "IBAN Institute", "IBAN Mandate Reference": a field's label whose last word is its head noun, which the
+            # phrase only qualifies (as email_segment in a name); "Email address", "IBAN number" stay the value
+            reason = f"the label's last word '{words[-1]}' names what it holds; '{phrase}' only qualifies it"
         elif rule.organisation_sensitive and owner in config.organisation_words:
             reason = f"'{owner}' before '{phrase}' is not a person"
         elif (pii_type == "person_name" and owner == "'s" and start > 1
@@ -760,6 +765,31 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
             reason = "no person is named in the sentence"
             counters = len(words) > end - start  # a bare label ("Latitude") says nothing against the name
     return _DescriptionHit(pii_type, phrase, reason, bool(sentence & config.desc_masking), counters)
+
+
+# A sentence of at most this many words and nothing but words (no comma, no bracket) is a field's label
+# ("IBAN Institute"), not prose ("Email for licensing", "First name (Katakana)").
+_LABEL_WORDS = 4
+_LABEL_RE = re.compile(r"\s*[a-z0-9]+(?:[ '-]+[a-z0-9]+)*\s*")
+# Words that make the rest of a label prose or a numbering, not a head noun of its own ("Email for licensing",
+# "Street one").
+_LABEL_NOT_HEAD = frozenset({"for", "of", "to", "in", "on", "at", "by", "with", "from", "and", "or", "the", "a", "an",
+                             "one", "two", "three", "four", "first", "second", "third",
+                             # how the value is written, not another thing ("Street Abbreviation")
+                             "abbreviation", "abbreviated", "abbr", "abbrev", "short", "shortened", "long", "spelling"})
+
+
+def _label_head(words: list[str], start: int, end: int, rule, config: PiiConfig) -> bool:
+    """Whether a description that is only a short label ("IBAN Institute") opens with the phrase and ends with a
+    head noun of another thing: words after the phrase that are neither prose nor a numbering, the last of them
+    neither of the description vocabulary nor one that keeps the value after it (number, code, home, line:
+    ``tokens.suffix_keep`` and the type's own)."""
+    if start or end >= len(words):
+        return False
+    last = words[-1]
+    return (len(last) > 2 and not last.isdigit() and last not in config.desc_words and last not in config.suffix_keep
+            and last not in rule.suffix_keep and last not in config.neutral
+            and _LABEL_NOT_HEAD.isdisjoint(words[end:]))
 
 
 # --------------------------------------------------------------------------------------------- data type
@@ -834,14 +864,23 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
     # (customer_entity, member_details).
     heads = [t for t in tokens if t not in config.generic_heads]
     head, head_singular = (heads[-1], english_singular(heads[-1])) if heads else (None, None)
-    if head and head_singular not in config.person_words and head_singular not in config.organisation_words and (
+    kind = ""
+    if head and _setting_head(head_singular, config) and head not in config.organisation_words and (
+            (everything - {head, head_singular}).isdisjoint(config.organisation_words)):
+        # membership_type, customer_categories: each row is a kind or a setting of the people its other words
+        # name, not one of them (its name is the kind's name); its columns may still say otherwise (a table named
+        # after organisations' kinds stays theirs: server_hosting_type)
+        kind = "neutral"
+    elif head and head_singular not in config.person_words and head_singular not in config.organisation_words and (
             not is_known_word(head, config)):
         # dim_mbr, stdnt: the head noun written as an abbreviation of a person or organisation word is that word
         # (only the head: grp_events is about events, not a group)
         reading = read_abbreviation(head, config)
         if reading is not None and (reading in config.person_words or reading in config.organisation_words):
             head = head_singular = reading
-    if head in config.organisation_words or head_singular in config.organisation_words:
+    if kind:
+        pass
+    elif head in config.organisation_words or head_singular in config.organisation_words:
         kind = "organisation"
     elif head in config.person_words or head_singular in config.person_words or (
             everything & config.person_words):
@@ -854,6 +893,41 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
         config._capsules.clear()
     config._capsules[capsule_name] = result = (kind, entity)
     return result
+
+
+_LABEL_END_RE = re.compile(r"[/.;:(\n]")  # where a description's opening label ends ("Long name / ...")
+
+
+def _respelled(name_ev: tuple[Evidence, ...], name: str, description: str, config: PiiConfig) -> tuple[Evidence, ...]:
+    """The name's evidence, with a veto for each type it names when the name is an abbreviation
+    (``tokens.aliases``: lname, fname) that the description, a label of as many words with the same initials, spells
+    out otherwise ("Long name", "File name"): the label says what the letters stand for."""
+    expansion = config.aliases[name]
+    label = _DESC_WORD_RE.findall(_LABEL_END_RE.split(description.lower(), 1)[0])
+    if (len(expansion) < 2 or len(label) != len(expansion) or list(expansion) == label
+            or [w[0] for w in label] != [w[0] for w in expansion]):
+        return name_ev
+    said = " ".join(label)
+    vetoes = tuple(Evidence("description", f"the description spells '{name}' out as '{said}', not "
+                            f"'{' '.join(expansion)}'", e.pii_type, _VETO)
+                   for e in name_ev if e.pii_type is not None and e.weight > 0)
+    return name_ev + vetoes
+
+
+def _setting_head(word: str, config: PiiConfig) -> bool:
+    """Whether a table's head noun names kinds or settings (``table_context.setting_words``): the word itself
+    (``type``, ``template``), or one glued after a word of at least four letters that opens with a word the
+    vocabulary knows (``membershiptype``, ``usertype``; not ``prototype``, ``genotype``)."""
+    words = config.table_setting_words
+    if word in words:
+        return True
+    for setting in words:
+        if word.endswith(setting) and len(word) - len(setting) >= 4:
+            rest = word[: -len(setting)]
+            if is_known_word(rest, config) or any(rest.startswith(w) for w in config.person_words if len(w) > 3) or any(
+                    rest.startswith(w) for w in config.organisation_words if len(w) > 3):
+                return True
+    return False
 
 
 # --------------------------------------------------------------------------------------------- semantic type
@@ -1036,6 +1110,8 @@ def classify_column(
     else:
         (capsule_kind, entity), messages, why, health = _capsule_facts(capsule_name, config), False, "", False
         place = False
+    # whose a description-only value is: an organisation's in a table about organisations (res_bank's "VAT code")
+    organisation = capsule_kind == "organisation"
     family = _type_family(data_type, config)
     type_hint_family = None
 
@@ -1053,6 +1129,8 @@ def classify_column(
                                                          table.rows if table is not None else "",
                                                          family == "reference")
     facts = _description_facts(description, config) if description else None
+    if facts is not None and name_ev and name.lower() in config.aliases:
+        name_ev = _respelled(name_ev, name.lower(), description, config)
     if facts and facts.type_hint and family == "unknown":
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)
         family = type_hint_family or family
@@ -1063,10 +1141,10 @@ def classify_column(
         return _UNWEIGHED[semantic]  # most columns: nothing to weigh
     if meta or tags or extra_evidence or capsule_meta:
         return _weigh(name_ev, tokens, rejected_lookalike, facts, family, type_hint_family, semantic, held_in,
-                      data_type, place, auto_detect, meta, tags, extra_evidence, capsule_meta, config)
+                      data_type, place, auto_detect, meta, tags, extra_evidence, capsule_meta, config, organisation)
     # Nothing but the column's own name, description and type: the name's evidence already holds all that the
     # table says of it, so columns that repeat these (the same name in many tables) share one verdict.
-    key = (name_ev, tokens, rejected_lookalike, description, data_type, semantic, place, auto_detect)
+    key = (name_ev, tokens, rejected_lookalike, description, data_type, semantic, place, auto_detect, organisation)
     verdicts = config._verdicts
     found = verdicts.get(key)
     if found is None:
@@ -1074,7 +1152,7 @@ def classify_column(
             verdicts.clear()
         verdicts[key] = found = _weigh(name_ev, tokens, rejected_lookalike, facts, family, type_hint_family,
                                        semantic, held_in, data_type, place, auto_detect, None, None, (), None,
-                                       config)
+                                       config, organisation)
     return found
 
 
@@ -1082,7 +1160,7 @@ def _weigh(name_ev: tuple[Evidence, ...], tokens: tuple[str, ...], rejected_look
            facts: _DescriptionFacts | None, family: str, type_hint_family: str | None, semantic: str | None,
            held_in: str | None, data_type: str | None, place: bool, auto_detect: bool, meta: Mapping | None,
            tags: Sequence[str] | None, extra_evidence: Sequence[Evidence], capsule_meta: Mapping | None,
-           config: PiiConfig) -> Classification:
+           config: PiiConfig, organisation: bool = False) -> Classification:
     """The verdict of a column with something to weigh (``classify_column``'s steps 1 and 2), from the name's
     evidence, the description's facts and the data type's family."""
     w = config.weights
@@ -1148,8 +1226,14 @@ def _weigh(name_ev: tuple[Evidence, ...], tokens: tuple[str, ...], rejected_look
                         evidence.append(e)
                         inferred[pii_type].append(e)
                     continue
-                e = Evidence("description", f"description mentions '{phrase}'", pii_type, w["description"],
-                             masked=hit.masked)
+                if organisation and not name_ev_for_type and config.rules[pii_type].organisation_sensitive is True:
+                    # res_bank's vat "VAT code": a description alone names the value, the table says whose it is, as
+                    # it does for a name (an organisation's phone, address, tax number)
+                    e = Evidence("description", f"description mentions '{phrase}'; {_ORGANISATION_CAPSULE}",
+                                 pii_type, round(w["description"] * w["organisation"], 4), masked=hit.masked)
+                else:
+                    e = Evidence("description", f"description mentions '{phrase}'", pii_type, w["description"],
+                                 masked=hit.masked)
                 evidence.append(e)
                 inferred.setdefault(pii_type, []).append(e)
     for e in lineage:

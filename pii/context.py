@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from pii.classifier import _capsule_facts, _name_hits
+from pii.classifier import _capsule_facts, _name_hits, _setting_head
 from pii.tokens import english_singular, match_tokens, singular, tokenize_column_name
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig
 
@@ -100,8 +100,10 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
     heads = [t for t in entity if t not in config.generic_heads]
     # call_center, mail_server: a place of business named after what it handles holds neither calls nor messages
     head_organisation = bool(heads) and heads[-1] in config.organisation_words
-    calls = not head_organisation and not name_words.isdisjoint(config.table_call_words)
-    messages = (calls or (not head_organisation and not name_words.isdisjoint(config.table_message_words))
+    # mail_template, notification_settings: a message word qualifies a table of settings, whose rows are no messages
+    by_name = not head_organisation and not (heads and _setting_head(english_singular(heads[-1]), config))
+    calls = by_name and not name_words.isdisjoint(config.table_call_words)
+    messages = (calls or (by_name and not name_words.isdisjoint(config.table_message_words))
                 or _message_header(column_names, config))
     place, per_area = _place(heads, config)
     if place and (kind == "neutral" or per_area):

@@ -148,6 +148,9 @@ class PiiConfig:
     table_body_words: frozenset[str] = frozenset()  # a table of body measurements (weight entries) ...
     table_body_keys: frozenset[tuple[str, ...]] = frozenset()  # ... with a key to its user: the user's health data
     table_document_words: frozenset[str] = frozenset()  # a table of documents: its bare name is the document's
+    # a table whose head noun is one of these (membership_type, mail_template) holds kinds or settings of what its
+    # other words name: no people, no messages
+    table_setting_words: frozenset[str] = frozenset()
     table_ip_words: frozenset[str] = frozenset()  # ipblocks, ipbans: a table of IP addresses glued to 'ip'
     table_ip_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding an IP address there
     table_ip_place_words: frozenset[str] = frozenset()  # geoip_blocks: a geolocation database's ranges, not people's
@@ -466,7 +469,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "contact_row_words", "contact_row_fields", "identifier_row_words", "identifier_row_fields",
                             "address_row_words", "address_row_fields",
                             "document_words", "body_words", "body_keys",
-                            "ip_place_words"))
+                            "ip_place_words", "setting_words"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -632,6 +635,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                                                                         "table_context.secret_fields")),
         table_device_words=frozenset(r.words(tc.get("device_words"), "table_context.device_words")),
         table_document_words=frozenset(r.words(tc.get("document_words"), "table_context.document_words")),
+        table_setting_words=frozenset(r.words(tc.get("setting_words"), "table_context.setting_words")),
         table_row_heads={
             tuple(w.split()): rows for rows, key in (("contacts", "contact_row_words"),
                                                      ("identifiers", "identifier_row_words"),

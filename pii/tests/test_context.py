@@ -494,3 +494,72 @@ def test_the_file_a_clinical_record_was_loaded_from_is_not_health(config):
     columns = ["condition_id", "patient_id", "source_code", "file_name"]
     assert classify(config, "conditions", columns, "source_code").pii_type == "health"
     assert classify(config, "conditions", columns, "file_name").pii_type is None
+
+
+# ------------------------------------------------------------------------------------------------ round 16
+
+
+def classify_described(config, table, columns, name, description, data_type=None):
+    context = table_context(name=table, description=None, column_names=columns, config=config)
+    return classify_column(name=name, data_type=data_type, description=description, meta={}, tags=(), config=config,
+                           capsule_name=table, table=context)
+
+
+def test_a_table_of_kinds_of_people_is_not_about_people(config):
+    # membership types, customer categories: each row is a kind, its name the kind's name
+    for table in ("members_membershiptype", "customer_types", "dim_user_category"):
+        assert classify(config, table, ["id", "name", "amount"], "name").pii_type is None, table
+    # ... while the people themselves, and a word glued to type that is no word of the vocabulary, keep their reading
+    assert classify(config, "members_member", ["id", "name", "amount"], "name").pii_type == "person_name"
+    genotypes = table_context(name="patient_genotypes", description=None, column_names=["id"], config=config)
+    assert genotypes.kind == "person"
+    # a kind's table whose rows are people after all (a birth date beside the name) still says so
+    assert classify(config, "customer_types", ["id", "name", "birth_date"], "name").pii_type == "person_name"
+
+
+def test_a_table_of_message_templates_or_settings_holds_no_messages(config):
+    columns = ["id", "subject", "text", "bcc", "cc"]
+    for table in ("mails_mailtemplate", "email_templates", "notification_settings"):
+        assert table_context(name=table, description=None, column_names=columns, config=config).messages is False
+        assert classify(config, table, columns, "bcc").pii_type is None, table
+    assert classify(config, "mails_email", columns, "bcc").pii_type == "email"
+
+
+def test_a_label_whose_last_word_names_another_thing_is_not_the_value_it_qualifies(config):
+    columns = ["member_id", "iban", "institute", "mandate_reference"]
+    for name, description in (("institute", "IBAN Institute"), ("mandate_reference", "IBAN Mandate Reference")):
+        assert classify_described(config, "sepa_membersepa", columns, name, description).pii_type is None, name
+    # the value itself, the value with its form word, and prose or a bracket after it still count
+    for name, description, pii_type in (("acct", "IBAN", "bank_account"), ("acct", "IBAN number", "bank_account"),
+                                        ("whodunnit", "Email for licensing", "email"),
+                                        ("fnamk", "First name (Katakana)", "person_name"),
+                                        ("strds", "Street Abbreviation", "address")):
+        assert classify_described(config, "employees", ["id", "birth_date"], name, description).pii_type == pii_type, \
+            description
+
+
+def test_an_abbreviation_its_description_spells_out_otherwise_is_not_what_it_usually_stands_for(config):
+    columns = ["id", "name", "lname", "fname"]
+    assert classify_described(config, "res_bank", columns, "lname", "Long name").pii_type is None
+    assert classify_described(config, "documents", columns, "fname", "File name").pii_type is None
+    assert classify_described(config, "customers", columns, "lname", "Last name").pii_type == "person_name"
+    assert classify_described(config, "customers", columns, "lname", None).pii_type == "person_name"
+
+
+def test_a_value_only_a_description_names_is_an_organisation_s_in_a_table_about_organisations(config):
+    description = "VAT code / Value Added Tax number"
+    assert classify_described(config, "res_bank", ["id", "name", "bic", "vat"], "vat", description).pii_type is None
+    # the same description in a table about people is the person's tax number
+    people = ["id", "name", "birth_date", "vat"]
+    assert classify_described(config, "res_partner", people, "vat", description).pii_type == "tax_id"
+
+
+def test_a_nick_a_fiscal_code_and_a_city_of_birth_are_a_person_s(config):
+    people = ["id", "name", "birth_date", "nick", "fiscalcode", "birth_city"]
+    assert classify(config, "profile_memberprofile", people, "nick").pii_type == "person_name"
+    assert classify(config, "res_partner", people, "fiscalcode").pii_type == "tax_id"
+    assert classify(config, "wizard_compute_fc", people, "birth_city", data_type="Many2one").pii_type == "nationality"
+    # a nick in a table about nothing personal, a fiscal year and a bare city are not
+    assert classify(config, "irc_bots", ["id", "nick", "channel"], "nick").pii_type is None
+    assert classify(config, "res_partner", people, "fiscal_year").pii_type is None
+    assert classify(config, "res_partner", people, "city").pii_type is None
