@@ -649,7 +649,11 @@ def conformance_evaluate(
                 timings["scope"] = time.perf_counter() - started
             if columns_later:
                 started = time.perf_counter()
-                kept_counts = _columns_load(graph, specs, scope=scope, projects=projects, info=scope_info)
+                # the columns' count the graph's state took a moment ago, in this transaction
+                total = state["counts"]["columns"] if state is not None else None
+                kept_counts = _columns_load(
+                    graph, specs, scope=scope, projects=projects, info=scope_info, column_total=total
+                )
                 timings["columns"] = time.perf_counter() - started
             evaluation, report = _evaluate(
                 graph, specs, now=now, waivers=[*waivers, *project_waivers], projects=projects, timings=timings,
@@ -867,7 +871,13 @@ def _column_links(graph: GraphView) -> Callable[[set[int], bool], set[int]]:
 
 
 def _columns_load(
-    graph: GraphView, specs: Sequence[RuleSpec], *, scope: Scope | None, projects: ProjectScope, info: dict[str, Any]
+    graph: GraphView,
+    specs: Sequence[RuleSpec],
+    *,
+    scope: Scope | None,
+    projects: ProjectScope,
+    info: dict[str, Any],
+    column_total: int | None = None,
 ) -> dict[str, dict[int, tuple[int, int]]] | None:
     """Load into ``graph`` (capsules only so far) the columns the evaluation reads, and return the counts the
     previous evaluations kept for the rest (``RuleCapsuleCount``), by rule id and capsule index.
@@ -902,7 +912,7 @@ def _columns_load(
     kept = _counts_read(graph, counted) if needed is not None else None
     if needed is not None and kept is None:
         needed, why = None, "no counts kept for a rule that needs them"
-    graph_columns_load(graph, capsules=needed)
+    graph_columns_load(graph, capsules=needed, column_total=column_total)
     if needed is None:
         info["columns"] = {"loaded": "all", "reason": why}
         return None
