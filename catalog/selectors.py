@@ -1063,7 +1063,7 @@ def capsule_pii_facts(
     *, source_system_id: Any = None, capsule_ids: Sequence[str] | None = None, attribute: str | None = None
 ) -> dict[str, tuple[str, Any, str | None, str | None, str | None, str | None]]:
     """{capsule id as text: (name, meta, description, content_hash, columns_hash, attributes[attribute])} for
-    one dbt project, some capsules, or every capsule. One query per 20,000 ids."""
+    one dbt project, some capsules (of that project, given both), or every capsule. One query per 20,000 ids."""
     postgres = connection.vendor == "postgresql"
     text = "::text" if postgres else ""
     if attribute is None:
@@ -1078,6 +1078,8 @@ def capsule_pii_facts(
     )
     if capsule_ids is not None:
         pieces = [(f" WHERE {sql}", p) for sql, p in _ids_pieces("k.id", capsule_ids)]
+        if source_system_id is not None:
+            pieces = [(f"{where} AND k.source_system_id = %s", [*p, id_text(source_system_id)]) for where, p in pieces]
     elif source_system_id is not None:
         pieces = [(" WHERE k.source_system_id = %s", [id_text(source_system_id)])]
     else:

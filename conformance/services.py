@@ -553,6 +553,7 @@ def conformance_evaluate(
     now: datetime | None = None,
     progress: Progress = _quiet,
     changes: ConformanceChanges | None = None,
+    kept_contents: bool = True,
 ) -> ConformanceRun:
     """Evaluate the rules over the whole graph and (``store``) keep the outcome; see the module docstring.
 
@@ -566,6 +567,10 @@ def conformance_evaluate(
     awaited after the rule files are synced), or None to load it here. ``graph_columns=False``: the given graph
     holds no columns yet (``graph_load(columns=False)``); the evaluation loads those it needs (all of them when it
     is a full one).
+
+    ``kept_contents=False``: the findings an evaluation after a change keeps from the stored violations (outside what
+    it judges again) come without message, details and column name where the violation is active (the store never
+    rewrites those), for a caller that reads the run's counts and score, not its findings (an ingestion).
 
     ``specs`` evaluates rules given by the caller (``--rules FILE``) instead of the stored ones; those are
     never stored (their rules are not in the rules table). ``rule_set`` keeps one set's rules; such a partial
@@ -639,12 +644,16 @@ def conformance_evaluate(
                 started = time.perf_counter()
                 scope, previous, read, scope_info = _scope_build(
                     graph, specs, changes=changes, settings_print=settings_print, ingestion=ingestion, now=now,
-                    columns_later=columns_later, state=state,
+                    columns_later=columns_later, state=state, contents=kept_contents,
                 )  # fmt: skip
                 timings["scope"] = time.perf_counter() - started
             if columns_later:
                 started = time.perf_counter()
-                kept_counts = _columns_load(graph, specs, scope=scope, projects=projects, info=scope_info)
+                # the columns' count the graph's state took a moment ago, in this transaction
+                total = state["counts"]["columns"] if state is not None else None
+                kept_counts = _columns_load(
+                    graph, specs, scope=scope, projects=projects, info=scope_info, column_total=total
+                )
                 timings["columns"] = time.perf_counter() - started
             evaluation, report = _evaluate(
                 graph, specs, now=now, waivers=[*waivers, *project_waivers], projects=projects, timings=timings,
@@ -794,6 +803,7 @@ def _scope_build(
     now: datetime,
     columns_later: bool = False,
     state: dict[str, Any] | None = None,
+    contents: bool = True,
 ) -> tuple[Scope | None, dict[str, list[Finding]] | None, _StoredRead | None, dict[str, Any]]:
     """The scope of an evaluation after ``changes``, the previous findings it keeps outside it and the stored
     violations read for them; (None, None, None, why) for a full evaluation. Two queries for the base, one for
@@ -821,7 +831,7 @@ def _scope_build(
         wanted = set(map(key_text, changes.column_ids))
         changed.update(node.capsule for node in graph.columns if node.pk in wanted)
     previous, expired, full_rules, read = _previous_findings(
-        graph, specs, today=timezone.localdate(now), columns_later=columns_later
+        graph, specs, today=timezone.localdate(now), columns_later=columns_later, contents=contents
     )
     changed |= expired
     links = _column_links(graph) if columns_later else None
@@ -861,7 +871,13 @@ def _column_links(graph: GraphView) -> Callable[[set[int], bool], set[int]]:
 
 
 def _columns_load(
-    graph: GraphView, specs: Sequence[RuleSpec], *, scope: Scope | None, projects: ProjectScope, info: dict[str, Any]
+    graph: GraphView,
+    specs: Sequence[RuleSpec],
+    *,
+    scope: Scope | None,
+    projects: ProjectScope,
+    info: dict[str, Any],
+    column_total: int | None = None,
 ) -> dict[str, dict[int, tuple[int, int]]] | None:
     """Load into ``graph`` (capsules only so far) the columns the evaluation reads, and return the counts the
     previous evaluations kept for the rest (``RuleCapsuleCount``), by rule id and capsule index.
@@ -896,7 +912,7 @@ def _columns_load(
     kept = _counts_read(graph, counted) if needed is not None else None
     if needed is not None and kept is None:
         needed, why = None, "no counts kept for a rule that needs them"
-    graph_columns_load(graph, capsules=needed)
+    graph_columns_load(graph, capsules=needed, column_total=column_total)
     if needed is None:
         info["columns"] = {"loaded": "all", "reason": why}
         return None
@@ -1029,7 +1045,7 @@ class _StoredRead:
 
 
 def _previous_findings(
-    graph: GraphView, specs: Sequence[RuleSpec], *, today: date, columns_later: bool = False
+    graph: GraphView, specs: Sequence[RuleSpec], *, today: date, columns_later: bool = False, contents: bool = True
 ) -> tuple[dict[str, list[Finding]], set[int], set[str], _StoredRead]:
     """What the previous evaluation found, as findings on this graph: rule id -> findings (active violations and
     those a steward resolved since, which that evaluation still found), with the waivers they stood under.
@@ -1041,6 +1057,11 @@ def _previous_findings(
     names it by its key (``Finding.column_key``), with its URN and name read with the violation (the output names
     it as a full evaluation does): columns vanish only from changed capsules, which every rule judges again, so a
     finding kept elsewhere is on a column that still exists.
+
+    ``contents=False``: an active violation's finding has an empty message and details and no column URN or name
+    (the database sends none: a third of the query's time, and its column lookups); the store takes over an active
+    kept finding as it is stored, never comparing its content. A violation a steward resolved comes whole: the
+    store compares it with the stored one.
     """
     rules = {
         rule.rule_id: rule for rule in Rule.objects.filter(rule_id__in=[spec.id for spec in specs if spec.enabled])
@@ -1063,21 +1084,32 @@ def _previous_findings(
                "waiver_source", "waiver_reason", "waiver_expires", "waived_by", "id", "resolved_by",
                "digest")  # fmt: skip
     active = [str(status) for status in ACTIVE_STATUSES]
-    select = ", ".join(f"v.{qn(c)}::text" if c in as_text else f"v.{qn(c)}" for c in columns)
+    is_active = f"v.{qn('status')} IN ({', '.join(['%s'] * len(active))})"
+    select, params = [], []
+    for c in columns:
+        if not contents and c in ("message", "details"):
+            select.append(f"CASE WHEN {is_active} THEN NULL ELSE v.{qn(c)} END")
+            params.extend(active)
+        else:
+            select.append(f"v.{qn(c)}::text" if c in as_text else f"v.{qn(c)}")
+    select = ", ".join(select)
     source = f"{qn('violations')} v"
-    if columns_later:
+    if columns_later and contents:
         select += ", k.urn, k.name"
         source += f" LEFT JOIN {qn(Column._meta.db_table)} k ON k.id = v.column_id"
     else:
         select += ", NULL, NULL"
-    sql = (
-        f"SELECT {select} FROM {source} "
-        f"WHERE v.{qn('status')} IN ({', '.join(['%s'] * len(active))}) "
-        f"OR (v.{qn('status')} = %s AND v.{qn('resolved_by')} <> %s)"
-    )
+    sql = f"SELECT {select} FROM {source} WHERE {is_active} OR (v.{qn('status')} = %s AND v.{qn('resolved_by')} <> %s)"
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*active, str(ViolationStatus.RESOLVED), DAB_ACTOR])
+        cursor.execute(sql, [*params, *active, str(ViolationStatus.RESOLVED), DAB_ACTOR])
         rows = cursor.fetchall()
+    # without contents: the columns of the violations stewards resolved (a handful) are asked for by key
+    named: dict[str, tuple[str, str]] = {}
+    if columns_later and not contents:
+        wanted = {row[3] for row in rows if row[3] is not None and row[7] not in active}
+        if wanted:
+            found = Column.objects.filter(pk__in=[uuid.UUID(key) for key in wanted]).values_list("pk", "urn", "name")
+            named = {key_text(pk): (urn, name) for pk, urn, name in found}
     # The loop runs once per stored violation (59,000 at 10,000 models): names looked up once, findings built with
     # positional arguments, lists made only for a rule's first finding.
     waived, steward, texts, loads = str(ViolationStatus.WAIVED), str(WaiverSource.STEWARD), (str, bytes), orjson.loads
@@ -1114,11 +1146,13 @@ def _previous_findings(
                 waiver = Waiver(rule=rule_id, reason=reason, expires=expires, by=by)
         if isinstance(details, texts):
             details = loads(details)
+        if named and column_pk in named:
+            column_urn, column_name = named[column_pk]
         finding = Finding(
             rule_id,
             capsule_nodes[capsule].urn if capsule is not None else None,
             column_nodes[column].urn if column is not None else column_urn,
-            message,
+            message if message is not None else "",
             details or {},
             print_,
             severity,
@@ -1155,6 +1189,7 @@ def conformance_after_load(*, load_result: Any, job: Any, progress: Progress = _
                 ingestion=job,
                 progress=progress,
                 changes=ConformanceChanges.from_load(load_result),
+                kept_contents=False,  # the job keeps the run's counts and score, not its findings
             )
     except Exception as exc:
         logger.exception("conformance_after_load_failed")

@@ -310,7 +310,8 @@ def project_load(
         ).values_list("capsule_id", "digest", "columns_hash")
     )
     digest_writes: list[tuple] = []  # (capsule id, digest, columns hash) of columns built this time
-    foreign_urns = _urns_elsewhere([c.urn for c in parsed.in_order()], system)
+    # a URN stored under this project is nowhere else (URNs are unique): only the others are looked up
+    foreign_urns = _urns_elsewhere([c.urn for c in parsed.in_order() if c.urn not in stored_capsules], system)
     # Node digests (lean re-ingests): the context is read before any domain is created, as the next parse will
     context = _lean_context(parsed, conventions)
     owner_rows = {pk: (name, email) for pk, name, email in Owner.objects.values_list("id", "name", "email")}
@@ -519,7 +520,9 @@ def _with_attribute(values: tuple, key: str, value: Any) -> tuple:
 
 
 def _urns_elsewhere(urns: list[str], system: SourceSystem) -> set[str]:
-    """Which of these URNs are stored under another project; one query."""
+    """Which of these URNs are stored under another project; one query (none for no URN)."""
+    if not urns:
+        return set()
     within, params = sql_among("urn", urns, keys=False)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -342,10 +342,13 @@ def _column_edges_sql(table: str, where: str = "") -> str:
     )
 
 
-def graph_columns_load(graph: GraphView, *, capsules: Iterable[int] | None) -> GraphView:
+def graph_columns_load(
+    graph: GraphView, *, capsules: Iterable[int] | None, column_total: int | None = None
+) -> GraphView:
     """Add to ``graph`` (loaded with ``columns=False``) the columns of ``capsules`` (indexes; None: every capsule)
     and the column edges between those columns, as ``graph_load`` builds them; marks which capsules' columns it
-    holds (``GraphView.column_capsules``) and counts the catalog's columns (``column_total``).
+    holds (``GraphView.column_capsules``) and counts the catalog's columns (``column_total``), unless the caller
+    counted them already in this transaction (``column_total``: a count of every column costs 0.05 s at 386,000).
 
     Three queries (two with ``capsules=None``); the columns are read through their capsule index, so the cost
     follows the capsules asked for, not the catalog. Columns in the same order as a whole load's (by capsule), so
@@ -377,8 +380,10 @@ def graph_columns_load(graph: GraphView, *, capsules: Iterable[int] | None) -> G
             where = f"WHERE e.target_column_id IN ({inner}) AND e.source_column_id IN ({inner})"
             cursor.execute(_column_edges_sql(edges_table, where), params + params)
             _columns_add(graph, column_rows, cursor.fetchall(), capsule_index.get)
-        cursor.execute(f"SELECT COUNT(*) FROM {qn(columns_table)}")
-        graph.column_total = cursor.fetchone()[0]
+        if column_total is None:
+            cursor.execute(f"SELECT COUNT(*) FROM {qn(columns_table)}")
+            column_total = cursor.fetchone()[0]
+        graph.column_total = column_total
     graph.column_capsules = frozenset(wanted)
     return graph
 

@@ -327,3 +327,36 @@ def test_the_scope_walked_through_the_database_is_the_whole_graphs(ingest):
             assert walked.capsules(depends, "capsule") == full.capsules(depends, "capsule"), (index, depends)
         widened += len(full.capsules("lineage", "capsule")) > 1
     assert widened > 10
+
+
+def test_an_ingestions_evaluation_reads_back_only_what_the_store_compares(ingest, triaged):
+    """Without contents (an ingestion's evaluation after a change), the kept findings of active violations come
+    without message, details and column name (the store never rewrites them); one a steward resolved comes whole,
+    as the store compares it with the stored row and reopens it when found again."""
+    from django.utils import timezone
+
+    from conformance.selectors import rule_specs
+    from lineage.graph import graph_load
+
+    on_column = Violation.objects.filter(status=ViolationStatus.OPEN, column__isnull=False).order_by("fingerprint")[0]
+    violations_triage(violations=[on_column], action="resolve", actor="steward")
+    graph = graph_load(columns=False)
+    specs, _ = rule_specs()
+    today = timezone.localdate()
+    whole, *_ = services._previous_findings(graph, specs, today=today, columns_later=True)
+    light, *_ = services._previous_findings(graph, specs, today=today, columns_later=True, contents=False)
+    by_print = {f.fingerprint: f for found in whole.values() for f in found}
+    lean = {f.fingerprint: f for found in light.values() for f in found}
+    assert lean.keys() == by_print.keys()
+    resolved = triaged[1].fingerprint
+    assert lean[resolved] == by_print[resolved] and lean[resolved].message == triaged[1].message
+    column = lean[on_column.fingerprint]
+    assert column == by_print[on_column.fingerprint] and column.message == on_column.message
+    assert (column.column_urn, column.column_name) == (on_column.column.urn, on_column.column.name)
+    others = [print_ for print_ in lean if print_ not in (resolved, on_column.fingerprint)]
+    assert others and all(lean[p].message == "" and lean[p].details == {} for p in others)
+    # what the scores and the store read is the same
+    fields = ("rule_id", "capsule_urn", "severity", "waiver", "capsule", "column", "column_key")
+    assert all(
+        [getattr(lean[p], name) for name in fields] == [getattr(by_print[p], name) for name in fields] for p in lean
+    )

@@ -160,10 +160,16 @@ def project_state_read(
         # the rows' digests are kept by a read that a later one may be ``like`` (the preview's base)
         digest = ", md5(ROW(q.*)::text)" if lazy_columns else ", NULL"
         chunks = [rows] if wanted is None else in_batches(rows, "id", wanted)
+        # The skipped capsules are left out by the database (one array parameter, a hashed anti-join): it neither
+        # computes their SQL's MD5 nor sends their rows (a lean re-ingest of 10,000 models skips all but a few);
+        # those an edge joins to a capsule read are read by id below.
+        apart = " WHERE NOT (q.urn = ANY(%s))" if skip else ""
         for chunk in chunks:
             sql, params = chunk.query.sql_with_params()
             with connection.cursor() as cursor:
-                cursor.execute(f"SELECT q.*{digest} FROM ({sql}) AS q", params)
+                cursor.execute(
+                    f"SELECT q.*{digest} FROM ({sql}) AS q{apart}", [*params, *([list(skip)] if skip else ())]
+                )
                 while batch := cursor.fetchmany(5000):
                     for row in batch:
                         if row[1] in skip:
@@ -175,9 +181,34 @@ def project_state_read(
                             state.row_digests[key(row[0])] = (row[-1], capsule.urn)
     # Capsule edges (data flows upstream -> downstream), by key; skipped capsules next to one read are read now
     edges = CapsuleLineage.objects.exclude(edge_type=SQL_ONLY_EDGE).values_list("source_id", "target_id").order_by()
-    if len(by_id) + len(deferred) < 5000:  # a larger project: all edges in one scan beats a huge IN list
+    apart_in_sql = postgres and bool(skip)
+    read_ids = [uuid.UUID(int=k) for k in by_id] if apart_in_sql and len(by_id) < 5000 else None
+    if read_ids is not None:
+        # the skipped capsules were not read: the edges with an end among those read
+        edges = edges.extra(where=["(target_id = ANY(%s) OR source_id = ANY(%s))"], params=[read_ids, read_ids])
+    elif not apart_in_sql and len(by_id) + len(deferred) < 5000:  # larger: all edges in one scan beats a huge IN list
         edges = edges.filter(target_id__in=[uuid.UUID(int=k) if isinstance(k, int) else k for k in (*by_id, *deferred)])
     pairs = [(key(source), key(target)) for source, target in _rows(edges)]
+    if apart_in_sql:
+        # The skipped capsules an edge joins to one read, read now by id as the loop above would have kept them
+        # aside (ends of other projects are not found: the query is this project's), then the edges between them.
+        near = {t for s, t in pairs if s in by_id and t not in by_id}
+        near.update(s for s, t in pairs if t in by_id and s not in by_id)
+        near_ids = [uuid.UUID(int=k) for k in near]
+        for chunk in in_batches(rows, "id", near_ids):
+            sql, params = chunk.query.sql_with_params()
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT q.* FROM ({sql}) AS q", params)
+                for row in cursor.fetchall():
+                    add(row[0], _capsule_state(row[1:], sql_md5=True))
+        if read_ids is not None and near_ids:
+            among = CapsuleLineage.objects.exclude(edge_type=SQL_ONLY_EDGE).extra(
+                where=["source_id = ANY(%s) AND target_id = ANY(%s)"], params=[near_ids, near_ids]
+            )
+            pairs.extend(
+                (key(source), key(target))
+                for source, target in _rows(among.values_list("source_id", "target_id").order_by())
+            )
     if deferred:
         near = {t for s, t in pairs if t in deferred and s in by_id}
         near.update(s for s, t in pairs if s in deferred and t in by_id)

@@ -158,3 +158,47 @@ def test_retention_drops_old_history(base_then_head, settings):
     assert removed > 17 and not CapsuleChange.objects.exists() and not RunObservation.objects.exists()
     settings.CHANGE_HISTORY_DAYS = 0
     assert history_prune(now=timezone.now() + timedelta(days=3650)) == 0
+
+
+def test_a_skipped_capsule_is_neither_read_nor_left_out_when_an_edge_joins_it_to_one_read(ingest, monkeypatch):
+    """The change history's read for a lean load (``skip``: the capsules the parse kept) holds what a whole read holds
+    for the capsules it compares (those not skipped and the skipped ones an edge joins to them, with the edges among
+    them), and on PostgreSQL the database sends no row of the other skipped capsules."""
+    from django.db import connection
+    from django.db.backends.utils import CursorWrapper
+
+    from catalog.models import Capsule, SourceSystem
+    from ingestion.changes.selectors import project_state_read
+    from lineage.models import SQL_ONLY_EDGE, CapsuleLineage
+
+    run(ingest)
+    system = SourceSystem.objects.get()
+    whole = project_state_read(source_system=system, pii=False, columns=False, lazy_sql=True)
+    # one model read, every other capsule skipped: its neighbours are read all the same, the rest not
+    edges = set(CapsuleLineage.objects.exclude(edge_type=SQL_ONLY_EDGE).values_list("source__urn", "target__urn"))
+    urns = set(Capsule.objects.filter(source_system=system).values_list("urn", flat=True))
+    read = {f"{MODEL}stg_customers"}
+    assert read <= urns
+    skip = urns - read
+    near = {t for s, t in edges if s in read} | {s for s, t in edges if t in read}
+    assert near & skip and skip - near  # both kinds of skipped capsule are there
+    seen: list[tuple] = []
+    for name in ("fetchmany", "fetchall"):
+        real = getattr(CursorWrapper, name, None)
+
+        def counting(self, *args, _name=name, **kwargs):
+            rows = getattr(self.cursor, _name)(*args, **kwargs)
+            seen.extend(rows)
+            return rows
+
+        monkeypatch.setattr(CursorWrapper, name, counting, raising=real is not None)
+    state = project_state_read(source_system=system, pii=False, columns=False, lazy_sql=True, skip=skip)
+    monkeypatch.undo()
+    kept = read | (near & urns)
+    assert set(state.capsules) == kept
+    assert all(state.capsules[urn] == whole.capsules[urn] for urn in kept)
+    among = {(s, t) for s, targets in whole.downstream.items() for t in targets if s in kept and t in kept}
+    assert {(s, t) for s, targets in state.downstream.items() for t in targets} == among
+    if connection.vendor == "postgresql":
+        sent = {value for row in seen for value in row if isinstance(value, str)}
+        assert not (sent & (skip - near))  # not one row of a skipped capsule no edge joins to one read

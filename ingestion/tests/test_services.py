@@ -946,6 +946,25 @@ def test_a_urn_stored_under_another_project_is_kept_there_and_skipped_here(inges
     assert (kept.source_system_id, kept.description) == (other.pk, "kept by the other project")
 
 
+def test_a_reingest_looks_up_under_other_projects_only_the_urns_this_project_does_not_hold(ingest_sample, monkeypatch):
+    """A URN is unique: one stored under the project being loaded is under no other, so only the URNs it does not
+    hold yet are looked up (none when nothing is new)."""
+    from ingestion import loader
+
+    ingest_sample()
+    asked: list[list[str]] = []
+    real = loader._urns_elsewhere
+
+    def recording(urns, system):
+        asked.append(list(urns))
+        return real(urns, system)
+
+    monkeypatch.setattr(loader, "_urns_elsewhere", recording)
+    job = ingest_sample(force=True)
+    assert job.status == "completed", job.error_message
+    assert asked == [[]]
+
+
 def test_a_first_ingest_writes_the_capsules_of_types_without_sql_once(ingest_sample, monkeypatch):
     """Their lineage status (not_applicable) goes in with the insert: the column-lineage step after the load sets
     statuses on models and snapshots only, and a re-ingest leaves them alone as well."""

@@ -81,3 +81,15 @@ def test_column_lineage_neighbours_are_the_whole_graphs(ingest_sample):
             assert column_lineage_neighbours([node.pk], downstream=downstream) == expected, node.urn
             checked += bool(expected)
     assert checked > 10
+
+
+def test_a_column_count_the_caller_took_is_not_taken_again(ingest_sample, django_assert_num_queries):
+    """An evaluation counted every column for its graph's state a moment before (``graph_state``, in the same
+    transaction): loading some capsules' columns takes that count instead of counting the catalog again."""
+    ingest_sample()
+    whole = graph_load()
+    chosen = {node.index for node in whole.capsules if node.columns}
+    graph = graph_load(columns=False)
+    with django_assert_num_queries(2):  # the columns and their edges; no count
+        graph_columns_load(graph, capsules=chosen, column_total=len(whole.columns))
+    assert graph.column_total == len(whole.columns)

@@ -353,3 +353,39 @@ def test_a_scoped_propagation_reads_its_scope_in_a_fixed_number_of_queries(chain
     chain.run()
     with django_assert_max_num_queries(12):
         pii_propagate(column_ids=[chain.columns["src.c1"].pk])
+
+
+@pytest.mark.django_db
+def test_inferred_columns_of_a_few_capsules_are_classified_from_those_capsules_facts_alone(ingest, monkeypatch):
+    """Propagation's classification of the inferred columns of what changed reads only those capsules' facts (not
+    the project's) and, asked for no counts, does not count the project's PII columns; it classifies the same."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from catalog.choices import INFERRED_ORIGINS
+    from pii import services
+
+    lab = Path(__file__).resolve().parents[2] / "lineage" / "tests" / "data" / "lineage_lab" / "target"
+    ingest(manifest=lab / "manifest.json", catalog=lab / "catalog.json")  # ephemeral models: inferred columns
+    inferred = Column.objects.filter(origin__in=INFERRED_ORIGINS)
+    capsule = inferred.order_by("urn").first().capsule
+    system = capsule.source_system_id
+    read: list[int] = []
+    real = services.capsule_pii_facts
+
+    def counting(**kwargs):
+        facts = real(**kwargs)
+        read.append(len(facts))
+        return facts
+
+    monkeypatch.setattr(services, "capsule_pii_facts", counting)
+    with CaptureQueriesContext(connection) as queries:
+        run = pii_classify_columns(source_system_id=system, origins=INFERRED_ORIGINS, capsule_ids=[capsule.pk],
+                                   counts=False)  # fmt: skip
+    assert read == [1]
+    assert not any("pii_detected_by" in q["sql"] and "COUNT(" in q["sql"] for q in queries.captured_queries)
+    assert run.columns == inferred.filter(capsule=capsule).count() > 0
+    assert run.written == 0 and (run.pii, run.by_signal) == (0, {})
+    # the whole project's classification of the same columns (every capsule's facts read) finds the same
+    whole = pii_classify_columns(source_system_id=system, origins=INFERRED_ORIGINS)
+    assert whole.written == 0 and whole.columns == inferred.filter(capsule__source_system_id=system).count()
