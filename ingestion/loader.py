@@ -652,32 +652,39 @@ def _column_order(row: tuple) -> tuple:
 def _column_ids(inserts: list[tuple], created: dict[int, list[tuple[str, str, str]]]) -> Iterator[tuple]:
     """The column inserts with a time-ordered id in front (drawn as they are written, as ``bulk_insert`` would);
     the columns of the capsules in ``created`` are listed there as (id, lower-case name, origin), in column
-    lineage's reading order. The parser gives a capsule's columns in that order but for columns of equal (or no)
-    position; those few capsules are sorted once all rows are written."""
-    unsorted: set[int] = set()
-    last: dict[int, tuple] = {}
-    for row, cid in zip(inserts, ordered_uuid_hexes()):  # noqa: B905 (the ids never end)
+    lineage's reading order. Each row is dropped from ``inserts`` once written, so the lists take the place of
+    rows no longer needed rather than adding to the load's memory.
+
+    A capsule's rows come together (the loader appends them so), in the order the parser gives, which is the reading
+    order but for columns of equal (or no) position: a capsule whose rows come otherwise is sorted when its last
+    row is written."""
+    current, columns, orders, in_order = None, None, [], True
+
+    def settle() -> None:
+        if not in_order:
+            pairs = sorted(zip(orders, columns, strict=True), key=lambda pair: pair[0])
+            columns[:] = [column for _, column in pairs]
+
+    ids = ordered_uuid_hexes()
+    for index, row in enumerate(inserts):
+        cid = next(ids)
         yield (cid, *row)
+        inserts[index] = None
         key = row[0].int
-        columns = created.get(key)
+        if key != current:
+            if columns is not None:
+                settle()
+            current, columns, orders, in_order = key, created.get(key), [], True
         if columns is None:
             continue
         name = row[_NAME]
         lower = name.lower()
         columns.append((cid, name if lower == name else lower, row[_ORIGIN]))
         order = _column_order(row)
-        if columns[1:] and order < last[key]:
-            unsorted.add(key)
-        last[key] = order
-    if unsorted:
-        rows: dict[int, list[tuple]] = {key: [] for key in unsorted}
-        for row in inserts:
-            found = rows.get(row[0].int)
-            if found is not None:
-                found.append(_column_order(row))
-        for key, orders in rows.items():
-            pairs = sorted(zip(orders, created[key], strict=True), key=lambda pair: pair[0])
-            created[key][:] = [column for _, column in pairs]
+        in_order = in_order and (not orders or orders[-1] <= order)
+        orders.append(order)
+    if columns is not None:
+        settle()
 
 
 def _origin(row: tuple) -> str:

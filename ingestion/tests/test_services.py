@@ -1046,7 +1046,7 @@ def test_the_columns_the_load_hands_over_are_those_column_lineage_would_read(ing
     given = [("b", None), ("a", 2), ("Z", None), ("y", 1), ("a_", 2), ("B", None)]
     rows = [(capsule, f"u{n}", name, None, place, *[None] * 11, "catalog") for n, (name, place) in enumerate(given)]
     created: dict = {capsule.int: []}
-    written = list(_column_ids(rows, created))
+    written = list(_column_ids(list(rows), created))
     assert [row[1:] for row in written] == rows and len({row[0] for row in written}) == len(rows)
     # by name as stored, code point by code point: "B" < "Z" < "b"
     assert [name for _, name, _ in created[capsule.int]] == ["y", "a", "a_", "b", "z", "b"]
