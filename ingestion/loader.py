@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -36,7 +36,7 @@ from catalog.models import Capsule, Column, Domain, Owner, SourceSystem
 from catalog.querysets import db_key, sql_among
 from catalog.services import PiiValues
 from dab_project.bulk import bulk_delete, bulk_insert, bulk_update, json_text
-from dab_project.ids import ordered_uuid
+from dab_project.ids import ordered_uuid, ordered_uuid_hexes
 from dab_project.progress import counted
 from ingestion import conventions as conv
 from ingestion.models import ColumnsDigest, NodeDigest
@@ -108,6 +108,11 @@ class LoadResult:
     reclassified_column_ids: set[Any] = field(default_factory=set)  # columns whose PII classification changed
     classified_capsule_ids: set[Any] = field(default_factory=set)  # capsules whose columns PII step 1 classified
     kept_column_urns: set[str] = field(default_factory=set)  # capsules whose columns were kept unbuilt (digests)
+    # The columns this load inserted for the capsules it created, for column lineage (which would read them back
+    # otherwise): capsule id as int -> [(column id as 32 hex digits, lower-case name, origin)] in the order
+    # ``lineage.services`` reads columns in (ordinal position, NULLs last; then name by code point). Every created
+    # capsule is listed, with or without columns. The step takes it (and drops it here) to free it early.
+    created_columns: dict[int, list[tuple[str, str, str]]] = field(default_factory=dict)
     # Node digests to store once the change history is known (``node_digests_write``): by URN, (id, node digest,
     # key, column count) of the built capsules the load left untouched; and the ids whose stored row is stale.
     quiet_nodes: dict[str, tuple] = field(default_factory=dict)
@@ -335,6 +340,7 @@ def project_load(
     capsule_updates: list[tuple] = []
     column_inserts: list[tuple] = []
     column_diffs: dict[uuid.UUID, list[tuple]] = {}  # stored capsules whose columns changed -> new column values
+    created_ids: list[uuid.UUID] = []  # the capsules this load creates
     retested: list[tuple[uuid.UUID, CapsuleRecord]] = []  # stored capsules whose tests may have changed
     seen: set[str] = set()
     for record in parsed.in_order():
@@ -396,6 +402,7 @@ def project_load(
                     tests=column.tests, capsule_name=values[1], capsule_meta=record.meta, table=table,
                 )  # fmt: skip
                 column_inserts.append((pk, *row, _origin(row), _digest(row), *_pii_columns(classified), now, now))
+            created_ids.append(pk)
             result.capsules.created += 1
             result.columns.created += len(columns)
             result.tests.created += len(record.tests)
@@ -447,10 +454,11 @@ def project_load(
     _diff_columns(column_diffs, column_inserts, result, now)
     progress(counted(f"columns: {result.columns.created} new, {result.columns.updated} changed, "
                      f"{result.columns.removed} gone", done=2, total=3))  # fmt: skip
+    result.created_columns = {pk.int: [] for pk in created_ids}
     bulk_insert(
         Column._meta.db_table,
-        ("capsule_id", *COLUMN_COLUMNS, "origin", "content_hash", *PII_COLUMNS, "created_at", "updated_at"),
-        column_inserts,
+        ("id", "capsule_id", *COLUMN_COLUMNS, "origin", "content_hash", *PII_COLUMNS, "created_at", "updated_at"),
+        _column_ids(column_inserts, result.created_columns),
     )
     _load_edges(parsed, system, result, job_id, now)
     _write_digests(digest_writes, known=digests)
@@ -632,6 +640,54 @@ def _column_rows(record: CapsuleRecord, result: LoadResult, kept: list[ColumnRec
             )
         )
     return rows
+
+
+# Where a column insert (capsule id, *COLUMN_COLUMNS, origin, ...) holds its name, position and origin.
+_NAME, _POSITION, _ORIGIN = 2, 4, 1 + len(COLUMN_COLUMNS)
+
+
+def _column_order(row: tuple) -> tuple:
+    """A column's place in column lineage's reading order (``lineage.services._attach_columns``)."""
+    position = row[_POSITION]
+    return position is None, position or 0, row[_NAME]
+
+
+def _column_ids(inserts: list[tuple], created: dict[int, list[tuple[str, str, str]]]) -> Iterator[tuple]:
+    """The column inserts with a time-ordered id in front (drawn as they are written, as ``bulk_insert`` would);
+    the columns of the capsules in ``created`` are listed there as (id, lower-case name, origin), in column
+    lineage's reading order. Each row is dropped from ``inserts`` once written, so the lists take the place of
+    rows no longer needed rather than adding to the load's memory.
+
+    A capsule's rows come together (the loader appends them so), in the order the parser gives, which is the reading
+    order but for columns of equal (or no) position: a capsule whose rows come otherwise is sorted when its last
+    row is written."""
+    current, columns, orders, in_order = None, None, [], True
+
+    def settle() -> None:
+        if not in_order:
+            pairs = sorted(zip(orders, columns, strict=True), key=lambda pair: pair[0])
+            columns[:] = [column for _, column in pairs]
+
+    ids = ordered_uuid_hexes()
+    for index, row in enumerate(inserts):
+        cid = next(ids)
+        yield (cid, *row)
+        inserts[index] = None
+        key = row[0].int
+        if key != current:
+            if columns is not None:
+                settle()
+            current, columns, orders, in_order = key, created.get(key), [], True
+        if columns is None:
+            continue
+        name = row[_NAME]
+        lower = name.lower()
+        columns.append((cid, name if lower == name else lower, row[_ORIGIN]))
+        order = _column_order(row)
+        in_order = in_order and (not orders or orders[-1] <= order)
+        orders.append(order)
+    if columns is not None:
+        settle()
 
 
 def _origin(row: tuple) -> str:

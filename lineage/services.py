@@ -33,8 +33,9 @@ from typing import Any
 import orjson
 from django.conf import settings
 from django.db import connection
+from django.db.models import F
 from django.db.models.fields.json import KT
-from django.db.models.functions import MD5
+from django.db.models.functions import MD5, Collate
 from django.utils import timezone
 
 from catalog.choices import INFERRED_ORIGINS, ColumnOrigin, LineageStatus
@@ -120,7 +121,9 @@ class _Node:
     outputs_hash: str | None  # what the model's SQL said of its columns, when last derived
     outputs_complete: bool
     foreign: bool = False  # a parent stored under another project
-    columns: list[tuple[Any, str, str]] | None = None  # (column id, lower-case name, origin), in order; None: unread
+    # (column id: a UUID, or its 32 hex digits as the loader hands it over; lower-case name; origin), in order;
+    # None: unread
+    columns: list[tuple[Any, str, str]] | None = None
     parents: list[Any] = field(default_factory=list)  # capsule ids of relation parents (depends_on)
     sql_parents: list[Any] = field(default_factory=list)  # relations only the SQL names (stored sql_only edges)
     outputs: dict[str, str | None] | None = None  # this run: columns the SQL produces that nobody declares, with type
@@ -238,9 +241,16 @@ def relation_spellings(
 def column_lineage_after_load(*, load_result, job, progress: Progress = lambda message: None) -> dict[str, Any]:
     """Pipeline step: column lineage for the project just loaded (only models whose inputs changed); then fresh
     planner statistics for the capsule edges when the load changed many of them."""
+    # the columns the load inserted for the capsules it created: the step need not read them back (and they are
+    # freed with the run, not held by the load's result for the steps after it)
+    created_columns, load_result.created_columns = load_result.created_columns, {}
     run = column_lineage_compute(
-        source_system_id=load_result.source_system_id, job_id=getattr(job, "pk", None), progress=progress
+        source_system_id=load_result.source_system_id,
+        job_id=getattr(job, "pk", None),
+        progress=progress,
+        columns=created_columns,
     )
+    del created_columns
     # for the steps after this one (PII propagation, conformance): what column lineage changed
     load_result.derived_capsule_ids.update(run.derived_ids)
     load_result.inferred_column_capsule_ids.update(run.inferred_capsule_ids)
@@ -258,6 +268,7 @@ def column_lineage_compute(
     force: bool = False,
     processes: int | None = None,
     progress: Progress = lambda message: None,
+    columns: dict[int, list[tuple[Any, str, str]]] | None = None,
 ) -> ColumnLineageRun:
     """Derive and store the column lineage of one dbt project's models and snapshots.
 
@@ -275,11 +286,20 @@ def column_lineage_compute(
        fingerprints; other capsule types are marked not_applicable.
     Must run inside the caller's transaction (the ingestion holds its lock). Costs about 1-3 ms of CPU per
     re-derived model (sqlglot's parser), spread over the processes.
+
+    ``columns`` gives the stored columns of capsules the caller just wrote (capsule id as int -> (column id, lower-case
+    name, origin) in ``_attach_columns``'s order): those are not read again (a first ingest reads no columns at all;
+    the project's 386,477 at 10,000 models took 15 s of this process while the workers waited).
     """
     started = time.perf_counter()
     system = SourceSystem.objects.only("meta").get(pk=source_system_id)
+    nodes = _read_nodes(source_system_id)
+    for pk, known in (columns or {}).items():
+        node = nodes.get(pk)
+        if node is not None and not node.foreign:
+            node.columns = known
     run = _Run(
-        nodes=_read_nodes(source_system_id),
+        nodes=nodes,
         source_system_id=source_system_id,
         dialect=dialect_for_adapter((system.meta or {}).get("adapter_type")),
         masking=_masking_functions(),
@@ -382,13 +402,15 @@ def _read_foreign(nodes: dict[Any, _Node], keys: set[int]) -> None:
 
 def _attach_columns(nodes: dict[Any, _Node], capsule_ids: set[Any], *, source_system_id: Any) -> None:
     """Read the columns of these capsules (those not read yet) into their nodes: (id, lower-case name, origin), in
-    ordinal order. When they are a good part of the project, one query over the project's columns is cheaper than
-    lists of ids, and every capsule of the project is read with it (later waves then need no query); foreign
-    parents are read by id."""
+    ordinal order (columns without a position last), then by name code point by code point, whatever the database's
+    collation (the order the loader hands over, ``ingestion.loader._column_order``). When they are a good part of
+    the project, one query over the project's columns is cheaper than lists of ids, and every capsule of the project
+    is read with it (later waves then need no query); foreign parents are read by id."""
     wanted = {pk for pk in capsule_ids if nodes[pk].columns is None}
     if not wanted:
         return
-    order = ("capsule_id", "ordinal_position", "name")
+    by_name = Collate("name", "C") if connection.vendor == "postgresql" else F("name")  # SQLite compares bytes
+    order = (F("capsule_id").asc(), F("ordinal_position").asc(nulls_last=True), by_name.asc())
     querysets = []
     if len(wanted) > len(nodes) // 4:
         querysets.append(Column.objects.filter(capsule__source_system_id=source_system_id))

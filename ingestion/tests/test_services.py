@@ -1005,3 +1005,67 @@ def test_a_first_ingests_rows_get_time_ordered_ids_in_the_order_they_are_written
     rows = list(declared.values_list("capsule_id", "ordinal_position"))
     assert len({capsule for capsule, _ in rows}) > 1 and all(capsule in capsule_ids for capsule, _ in rows)
     assert rows == sorted(rows)
+
+
+def _spy_column_lineage(monkeypatch, seen: dict) -> None:
+    """Wrap the column-lineage step: the columns the load handed over, and the SQL the step ran."""
+    from django.test.utils import CaptureQueriesContext
+
+    from lineage import services as lineage_services
+
+    real = lineage_services.column_lineage_after_load
+
+    def step(*, load_result, **kwargs):
+        handed = getattr(load_result, "created_columns", {})
+        seen["handed"] = {key: list(columns) for key, columns in handed.items()}
+        with CaptureQueriesContext(connection) as queries:
+            stats = real(load_result=load_result, **kwargs)
+        seen["sql"] = [q["sql"] for q in queries.captured_queries]
+        seen["left"] = getattr(load_result, "created_columns", {})
+        return stats
+
+    monkeypatch.setattr(lineage_services, "column_lineage_after_load", step)
+
+
+def test_a_first_ingests_column_lineage_reads_no_column_back(ingest_sample, monkeypatch):
+    """The load hands the columns it inserted to column lineage, which read the project's columns back before its
+    first wave (15 s of a 10,000-model first ingest while the extraction workers waited); the load's result lets go
+    of them once the step has them."""
+    seen: dict = {}
+    _spy_column_lineage(monkeypatch, seen)
+    assert ingest_sample().status == "completed"
+    from lineage.models import ColumnLineage
+
+    assert ColumnLineage.objects.exists()
+    reads = [sql for sql in seen["sql"] if "SELECT" in sql and '"columns"."origin"' in sql]
+    assert reads == []
+    assert len(seen["handed"]) == Capsule.objects.count()
+    assert seen["left"] == {}
+
+
+def test_the_columns_the_load_hands_over_are_those_column_lineage_would_read(ingest_sample, monkeypatch):
+    """Same ids, names and origins in the same order as ``_attach_columns`` reads them: by position, columns without
+    one (the manifest's only) last, then by name; made here to hold ties and columns without a position."""
+    from ingestion.loader import _column_ids
+    from lineage.services import _attach_columns, _read_nodes
+
+    seen: dict = {}
+    _spy_column_lineage(monkeypatch, seen)
+    assert ingest_sample().status == "completed"
+    system = SourceSystem.objects.get()
+    nodes = _read_nodes(system.pk)
+    _attach_columns(nodes, {pk for pk, node in nodes.items() if not node.foreign}, source_system_id=system.pk)
+    stored = {pk: [(cid.hex, name, origin) for cid, name, origin in node.columns] for pk, node in nodes.items()}
+    handed = {pk: [(cid, name, str(origin)) for cid, name, origin in columns] for pk, columns in seen["handed"].items()}
+    assert handed == stored
+    assert any(origin == "manifest" for columns in handed.values() for _, _, origin in columns)
+
+    # out of order as the parser never gives them, ties and missing positions included
+    capsule = Capsule.objects.first().pk
+    given = [("b", None), ("a", 2), ("Z", None), ("y", 1), ("a_", 2), ("B", None)]
+    rows = [(capsule, f"u{n}", name, None, place, *[None] * 11, "catalog") for n, (name, place) in enumerate(given)]
+    created: dict = {capsule.int: []}
+    written = list(_column_ids(list(rows), created))
+    assert [row[1:] for row in written] == rows and len({row[0] for row in written}) == len(rows)
+    # by name as stored, code point by code point: "B" < "Z" < "b"
+    assert [name for _, name, _ in created[capsule.int]] == ["y", "a", "a_", "b", "z", "b"]
