@@ -812,6 +812,28 @@ def _type_family(data_type: str | None, config: PiiConfig) -> str:
     return family
 
 
+# a data type written as a class name of two or more capitalised words (EasyVereinReference, ContactDetails, IstKonto)
+_CLASS_NAME = re.compile(r"(?:[A-Z][a-z0-9]+){2,}")
+_CLASS_WORDS = re.compile(r"[A-Z][a-z0-9]+")
+_NAME_WORDS = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
+
+
+@functools.lru_cache(maxsize=4096)
+def _names_object(data_type: str, name: str) -> bool:
+    """The data type is a class naming another record, not a value: its last word says a reference (an API
+    client's ``EasyVereinReference``), or it is the model the column's own last word names (``konto: IstKonto``,
+    ``contactDetails: ContactDetails``). Such a column holds that record (or its id), whose fields are columns
+    of their own, so it is read as an ORM's key is (``data_types.reference``). SQL types are one word in capitals
+    or lower case and never match; ``EmailStr``, ``IBANField``, ``DateTime`` name a value, not the column."""
+    if not _CLASS_NAME.fullmatch(data_type):
+        return False
+    last = _CLASS_WORDS.findall(data_type)[-1].lower()
+    if last in ("reference", "ref"):
+        return True
+    words = _NAME_WORDS.findall(name)
+    return bool(words) and words[-1].lower() == last
+
+
 def _held_in(data_type: str | None, config: PiiConfig) -> str | None:
     """The PII type a data type holds by itself (inet: ip_address), or None."""
     if not data_type or not config.held_in:
@@ -1113,6 +1135,8 @@ def classify_column(
     # whose a description-only value is: an organisation's in a table about organisations (res_bank's "VAT code")
     organisation = capsule_kind == "organisation"
     family = _type_family(data_type, config)
+    if family == "unknown" and data_type and _names_object(data_type, name):
+        family = "reference"
     type_hint_family = None
 
     abbreviation = _initials(entity)

@@ -563,3 +563,53 @@ def test_a_nick_a_fiscal_code_and_a_city_of_birth_are_a_person_s(config):
     assert classify(config, "irc_bots", ["id", "nick", "channel"], "nick").pii_type is None
     assert classify(config, "res_partner", people, "fiscal_year").pii_type is None
     assert classify(config, "res_partner", people, "city").pii_type is None
+
+
+# ------------------------------------------------------------------------------------------------ round 17
+
+
+def test_a_data_type_naming_a_reference_or_the_model_the_column_names_holds_no_value(config):
+    # an API client's reference type, a nested model named as the column: another record, not the value
+    columns = ["id", "amount", "billingAddress", "bankAccount", "iban", "customer"]
+    assert classify(config, "payments", columns, "billingAddress", data_type="ShopReference").pii_type is None
+    assert classify(config, "payments", columns, "bankAccount", data_type="BankAccount").pii_type is None
+    assert classify(config, "payments", columns, "billingAddress", data_type="PostalAddress").pii_type is None
+    # ... while a value's own class (EmailStr, IBANField) and one-word or SQL types keep the reading
+    assert classify(config, "payments", columns, "billingAddress", data_type="str").pii_type == "address"
+    assert classify(config, "payments", columns, "billingAddress", data_type="VARCHAR").pii_type == "address"
+    assert classify(config, "payments", columns, "bankAccount", data_type="str").pii_type == "bank_account"
+    assert classify(config, "payments", columns, "iban", data_type="IBANField").pii_type == "bank_account"
+    assert classify(config, "customers", ["id", "email"], "email", data_type="EmailStr").pii_type == "email"
+
+
+def test_a_vat_number_is_a_tax_id_where_the_row_may_be_a_person(config):
+    columns = ["id", "name", "is_company", "vat", "street"]
+    assert classify(config, "crm_partner", columns, "vat").pii_type == "tax_id"
+    # a VAT amount is a number, and a bare VAT elsewhere says nothing
+    assert classify(config, "crm_partner", columns, "vat", data_type="numeric(12,2)").pii_type is None
+    assert classify(config, "fct_invoice_lines", ["id", "amount", "vat"], "vat").pii_type is None
+    # a description calling the column a VAT number, but not one about validating it
+    described = classify_described(config, "tax_declaration_line", ["id", "seller_vat", "amount"], "seller_vat",
+                                   "VAT number")
+    assert described.pii_type == "tax_id"
+    validated = classify_described(config, "tax_declaration_line", ["id", "vat_check_ok"], "vat_check_ok",
+                                   "VAT number validation result", data_type="smallint")
+    assert validated.pii_type is None
+
+
+def test_a_user_name_in_other_languages_is_a_username_not_a_persons_name(config):
+    columns = ["id", "vorname", "nachname"]
+    for name in ("Benutzername", "gebruikersnaam", "nombre_de_usuario", "nom_utilisateur", "nome_utente"):
+        assert classify(config, "accounts_export", columns, name).pii_type == "username", name
+    # the user's own first name is still a name
+    assert classify(config, "accounts_export", columns, "vorname").pii_type == "person_name"
+
+
+def test_a_bare_one_time_password_or_pin_is_a_credential_in_a_table_about_people(config):
+    columns = ["id", "full_name", "email", "phone", "otp", "pin"]
+    assert classify(config, "guest_bookings", columns, "otp").pii_type == "credential"
+    assert classify(config, "guest_bookings", columns, "pin").pii_type == "credential"
+    # a flag or a count about it, India's postal PIN code, or a bare pin outside a table about people
+    for name in ("is_pinned", "otp_attempts", "pin_code"):
+        assert classify(config, "guest_bookings", columns + [name], name).pii_type != "credential", name
+    assert classify(config, "map_markers", ["id", "lat", "pin"], "pin").pii_type is None
