@@ -147,7 +147,7 @@ def test_a_json_summary_of_identical_artifacts_imports_none_of_the_sites_views(c
 def test_an_ingestion_run_as_the_process_ends_without_the_interpreters_teardown(cli_env, tmp_path):
     """Run as the process's entry point (the installed `dab` script calls ``main()``), `dab ingest dbt` ends the
     process once the job is finished and its output written (dab_project.memory.process_exit): the interpreter does
-    not free every module and cache the ingestion filled (0.4-0.6 s at 10,000 models). The output and the exit
+    not free every module and cache the ingestion filled (0.4-0.7 s at 10,000 models). The output and the exit
     status are those of a normal exit, a failed job's too."""
     script = (
         "import atexit, sys; atexit.register(lambda: print('teardown ran', file=sys.stderr)); "

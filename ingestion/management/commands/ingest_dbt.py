@@ -141,7 +141,7 @@ class Command(BaseCommand):
             printer.close()
         if getattr(self, "_called_from_command_line", False):  # the process's command, not a call_command()
             # The job is finished: the process ends once its output is written, without the interpreter freeing
-            # every module and cache the ingestion filled (0.4-0.6 s at 10,000 models).
+            # every module and cache the ingestion filled (0.4-0.7 s at 10,000 models).
             process_teardown_skip()
         if json:
             self.stdout.write(_json_dump(job))
