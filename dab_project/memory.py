@@ -9,11 +9,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["gc_paused", "keep_until_exit", "process_exit", "process_exit_claim"]
+__all__ = ["gc_paused", "keep_until_exit", "process_exit", "process_exit_claim", "process_teardown_skip"]
 
 # Set by a process's entry point that ends the process itself (process_exit): only then is anything kept.
 _exit_claimed = False
 _kept: list[object] = []
+_teardown_skipped = False
 
 
 @contextmanager
@@ -62,15 +63,30 @@ def keep_until_exit(value: object) -> None:
     if _exit_claimed:
         _kept.append(value)
         gc.freeze()
+        process_teardown_skip()
+
+
+def process_teardown_skip() -> None:
+    """Have ``process_exit`` end the process without the interpreter's teardown, once the command is done.
+
+    The teardown frees, object by object, every module an ingestion imported and what they hold (Django's apps,
+    sqlglot, the PII vocabulary, the parser's and rules' caches): 0.4-0.7 s of wall (0.3 s of CPU) after a
+    10,000-model re-ingest, with the job already finished and its output written. A no-op unless the entry point
+    claimed the process's exit.
+    """
+    global _teardown_skipped
+    if _exit_claimed:
+        _teardown_skipped = True
 
 
 def process_exit(status: int) -> int:
-    """End the process with ``status`` now when something was kept for its exit, else return ``status``.
+    """End the process with ``status`` now when something was kept for its exit or a command asked to skip the
+    teardown (``process_teardown_skip``), else return ``status``.
 
     Ending it so skips freeing what was kept (and the interpreter's teardown): the output streams and the log
     handlers are flushed and the database connections closed first, so nothing written is lost.
     """
-    if not _kept or sys.getprofile() is not None or sys.gettrace() is not None:
+    if not _teardown_skipped or sys.getprofile() is not None or sys.gettrace() is not None:
         return status  # a profiler or a coverage tracer writes its results at the interpreter's exit
     from django.db import connections
 

@@ -144,6 +144,31 @@ def test_a_json_summary_of_identical_artifacts_imports_none_of_the_sites_views(c
     assert again.stdout.strip().endswith("[]"), again.stdout
 
 
+def test_an_ingestion_run_as_the_process_ends_without_the_interpreters_teardown(cli_env, tmp_path):
+    """Run as the process's entry point (the installed `dab` script calls ``main()``), `dab ingest dbt` ends the
+    process once the job is finished and its output written (dab_project.memory.process_exit): the interpreter does
+    not free every module and cache the ingestion filled (0.4-0.7 s at 10,000 models). The output and the exit
+    status are those of a normal exit, a failed job's too."""
+    script = (
+        "import atexit, sys; atexit.register(lambda: print('teardown ran', file=sys.stderr)); "
+        "from dab_project.cli import main; sys.exit(main())"
+    )
+
+    def dab(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", script, "ingest", "dbt", *args], env=cli_env, capture_output=True, text=True
+        )
+
+    ok = dab("--manifest", str(SAMPLE_TARGET_DIR / "manifest.json"), "--force", "--json")
+    assert ok.returncode == 0, ok.stderr
+    assert "teardown ran" not in ok.stderr
+    job = json.loads(ok.stdout)
+    assert job["status"] == "completed" and "unchanged" not in job["stats"]
+    failed = dab("--manifest", str(tmp_path / "missing.json"))
+    assert failed.returncode == 1
+    assert "ingestion failed: manifest file not found" in failed.stderr and "teardown ran" not in failed.stderr
+
+
 class _Terminal(StringIO):
     def isatty(self) -> bool:
         return True

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dab_project.memory import process_teardown_skip
 from ingestion.choices import JobStage
 from ingestion.jobs import dbt_job_enqueue
 from ingestion.models import IngestionJob
@@ -138,6 +139,10 @@ class Command(BaseCommand):
                 force=options.get("force", False),
             )  # fmt: skip
             printer.close()
+        if getattr(self, "_called_from_command_line", False):  # the process's command, not a call_command()
+            # The job is finished: the process ends once its output is written, without the interpreter freeing
+            # every module and cache the ingestion filled (0.4-0.7 s at 10,000 models).
+            process_teardown_skip()
         if json:
             self.stdout.write(_json_dump(job))
         else:
