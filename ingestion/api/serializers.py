@@ -3,6 +3,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from ingestion.models import IngestionJob
+from ingestion.representations import JOB_FIELDS
 
 
 class ChangeCountsSerializer(serializers.Serializer):
@@ -59,11 +60,7 @@ class IngestionJobSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = IngestionJob
-        fields = (
-            "id", "url", "page_url", "source_type", "source_name", "status", "stage", "stage_progress", "progress",
-            "progress_message", "started_at", "worker_started_at", "heartbeat_at", "completed_at", "duration_seconds",
-            "stats", "config", "warnings", "error_message", "error_details", "stored", "retry_of", "triggered_by",
-        )  # fmt: skip
+        fields = JOB_FIELDS  # `dab ingest dbt --json` writes the same without DRF (ingestion.representations)
         read_only_fields = fields
 
     def get_url(self, job: IngestionJob) -> str:

@@ -2,9 +2,10 @@ from django.urls import re_path
 
 from dab_project.routers import Router
 from ingestion.api import diff_views, history_views, views
+from ingestion.routes import JOB_API_PREFIX
 
 router = Router()
-router.register("ingest/history", views.IngestionJobViewSet, basename="ingestion-job")
+router.register(JOB_API_PREFIX, views.IngestionJobViewSet, basename="ingestion-job")
 
 urlpatterns = [
     re_path(r"^ingest/dbt/?$", views.DbtIngestView.as_view(), name="ingest-dbt"),

@@ -74,6 +74,44 @@ def test_the_cli_names_a_jobs_urls_as_the_site_does():
     assert job["page_url"] == reverse("ingestion:job_detail", kwargs={"pk": stored.pk}) == f"/ingestion/{stored.pk}/"
 
 
+def test_the_clis_json_is_the_api_serializers_rendering(tmp_path):
+    """`--json` writes a job without Django REST framework (ingestion.representations): the very text main's
+    command wrote with the API's serializer, field by field, for a completed, a failed and a retried job (in memory
+    as the command holds it, and as stored), in UTC and in another time zone."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from ingestion.api.serializers import IngestionJobSerializer
+    from ingestion.management.commands.ingest_dbt import _json_dump
+    from ingestion.models import IngestionJob
+    from ingestion.services import Artifact, dbt_ingest
+
+    ran = dbt_ingest(manifest=Artifact.from_path("manifest", SAMPLE_TARGET_DIR / "manifest.json"), triggered_by="cli")
+    failed = dbt_ingest(manifest=Artifact.from_path("manifest", tmp_path / "missing.json"), triggered_by="cli")
+    assert ran.status == "completed" and failed.status == "failed"
+    now = timezone.now()
+    retried = IngestionJob.objects.create(
+        source_type="dbt", source_name="acme_shop", status="failed", stage="loading", stage_progress=0.25,
+        progress=0.375, progress_message="columns", started_at=now - timedelta(seconds=90),
+        worker_started_at=now - timedelta(seconds=80, microseconds=5), heartbeat_at=now - timedelta(seconds=3),
+        completed_at=now, error_message="the worker died", error_details={"stage": "loading", "stored": False},
+        warnings=["a warning", "another"], stored=False, retry_of=failed, triggered_by="api:ci",
+    )  # fmt: skip
+    jobs = [ran, failed, retried, *IngestionJob.objects.order_by("started_at")]
+    for zone in ("UTC", "Asia/Kolkata"):
+        with timezone.override(zone):
+            for job in jobs:
+                expected = json.dumps(IngestionJobSerializer(job).data, indent=2, default=str)  # main's --json
+                written = _json_dump(job)
+                cli, api = json.loads(written), json.loads(expected)
+                assert list(cli) == list(api)
+                for name, value in api.items():
+                    assert cli[name] == value, (name, cli[name], value)
+                assert written == expected
+    assert json.loads(_json_dump(retried))["retry_of"] == str(failed.pk)
+
+
 DAB = [sys.executable, "-m", "dab_project.cli"]
 
 
@@ -142,6 +180,27 @@ def test_a_json_summary_of_identical_artifacts_imports_none_of_the_sites_views(c
     job = json.loads(again.stdout[: again.stdout.rindex("}") + 1])
     assert "unchanged" in job["stats"] and job["url"] == f"/api/v1/ingest/history/{job['id']}"
     assert again.stdout.strip().endswith("[]"), again.stdout
+
+
+def test_a_json_summary_imports_no_part_of_django_rest_framework(cli_env):
+    # --json writes the job as the API renders it (ingestion.representations) and names its URLs with
+    # dab_project.job_urls, which imports no view: after a whole pipeline (--force), no part of Django REST framework
+    # or drf-spectacular is imported beyond what Django's set-up loads of every installed app (apps, checks).
+    manifest = str(SAMPLE_TARGET_DIR / "manifest.json")
+    script = (
+        "import sys; from dab_project.cli import main; status = main(sys.argv[1:]); "
+        "print(sorted(m for m in sys.modules if m.startswith(('rest_framework.', 'drf_spectacular.', 'ingestion.api', "
+        "'ingestion.views')) and m.rsplit('.', 1)[-1] not in ('apps', 'checks'))); sys.exit(status)"
+    )
+    ran = subprocess.run(
+        [sys.executable, "-c", script, "ingest", "dbt", "--manifest", manifest, "--force", "--json"], env=cli_env,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert ran.returncode == 0, ran.stderr
+    job = json.loads(ran.stdout[: ran.stdout.rindex("}") + 1])
+    assert job["status"] == "completed" and "unchanged" not in job["stats"]
+    assert job["url"] == f"/api/v1/ingest/history/{job['id']}" and job["page_url"] == f"/ingestion/{job['id']}/"
+    assert ran.stdout.strip().endswith("[]"), ran.stdout[ran.stdout.rindex("}") + 1 :]
 
 
 def test_an_ingestion_run_as_the_process_ends_without_the_interpreters_teardown(cli_env, tmp_path):
