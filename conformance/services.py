@@ -1106,7 +1106,8 @@ def _previous_findings(
     # without contents: the columns of the violations stewards resolved (a handful) are asked for by key
     named: dict[str, tuple[str, str]] = {}
     if columns_later and not contents:
-        wanted = {row[3] for row in rows if row[3] is not None and row[7] not in active}
+        column_at, status_at = columns.index("column_id"), columns.index("status")
+        wanted = {row[column_at] for row in rows if row[column_at] is not None and row[status_at] not in active}
         if wanted:
             found = Column.objects.filter(pk__in=[uuid.UUID(key) for key in wanted]).values_list("pk", "urn", "name")
             named = {key_text(pk): (urn, name) for pk, urn, name in found}
