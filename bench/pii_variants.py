@@ -7,10 +7,12 @@ Each labelled row (both label files by default) is respelled by rules that keep 
 respelling is classified in the row's own table (same table context, data type and description as the row):
 
 - ``case:*``: the name's words in snake_case, camelCase, PascalCase, kebab-case, Title-Kebab, UPPER_SNAKE,
-  "Title Case With Spaces", dotted (``home.phone``) and glued lower case (``homephone``);
-- ``nest:*``: the name under a path: ``profile.``, ``data.attributes.``, ``payload__`` and ``contact['...']``;
+  "Title Case With Spaces", dotted (``home.phone``) and glued lower case (``homephone``; not for a name with a
+  one-letter word, ``c_first_name``);
+- ``nest:*``: the name under a path: ``data.attributes.``, ``payload__``, ``record['...']`` and, on PII rows only
+  (an object naming a person makes its fields that person's), ``profile.`` and ``contact['...']``;
 - ``abbrev:*``: the name with its words abbreviated as data models write them (``ABBREVIATIONS`` below, from
-  general knowledge: customer cust, number no/num/nbr, address addr, telephone tel...): ``abbrev:word`` one word
+  general knowledge, the ones in common use: customer cust, number no/num/nbr, address addr, telephone tel...): ``abbrev:word`` one word
   at a time, each of its abbreviations, ``abbrev:all`` every word that has one at once, ``abbrev:phrase`` a whole
   phrase (social security soc_sec, date of birth dob);
 - ``owner:*``: whose the value is, before it (``home_``, ``work_``, ``primary_``, ``billing_``,
@@ -52,24 +54,17 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
     "description": ("desc",), "person": ("pers",), "patient": ("pat", "pt"), "member": ("mbr",),
     "contact": ("cntct",), "emergency": ("emerg",), "secondary": ("sec",), "primary": ("pri", "prim"),
     "social": ("soc",), "security": ("sec",), "insurance": ("ins",), "national": ("natl", "nat"),
-    "passport": ("pass", "pp"), "password": ("pwd", "pswd"), "username": ("usr_nm", "uname"), "user": ("usr",),
-    "country": ("cntry",), "city": ("cty",), "state": ("st",), "zip": ("zp",), "latitude": ("lat",),
+    "password": ("pwd", "pswd"), "user": ("usr",), "country": ("cntry",), "latitude": ("lat",),
     "longitude": ("lon", "lng"), "location": ("loc",), "reference": ("ref",), "amount": ("amt",),
-    "quantity": ("qty",), "count": ("cnt",), "status": ("stat", "sts"), "type": ("typ",), "message": ("msg",),
+    "quantity": ("qty",), "count": ("cnt",), "status": ("stat",), "message": ("msg",),
     "department": ("dept",), "organization": ("org",), "organisation": ("org",), "company": ("co",),
-    "business": ("bus",), "manager": ("mgr",), "supervisor": ("supv",), "marital": ("mar",),
-    "nationality": ("natl",), "religion": ("relig",), "ethnicity": ("eth",), "height": ("ht",), "weight": ("wt",),
-    "diagnosis": ("dx",), "prescription": ("rx",), "history": ("hx",), "medical": ("med",), "record": ("rec",),
-    "transaction": ("txn",), "payment": ("pmt",), "card": ("crd",), "credit": ("cr",), "bank": ("bnk",),
-    "routing": ("rtg",), "verified": ("vrfd",), "verification": ("verif",), "created": ("crt",),
-    "updated": ("upd",), "modified": ("mod",), "timestamp": ("ts",), "time": ("tm",), "identification": ("ident",),
-    "document": ("doc",), "signature": ("sig",), "device": ("dev",), "mailing": ("mail",), "home": ("hm",),
-    "office": ("ofc",), "work": ("wrk",), "fax": ("fx",), "cellular": ("cell",), "surname": ("snm",),
-    "given": ("gvn",), "family": ("fam",), "maiden": ("mdn",), "mother": ("mth",), "father": ("fth",),
-    "spouse": ("sps",), "guardian": ("grdn",), "beneficiary": ("bene",), "applicant": ("appl",),
-    "student": ("stu", "stdnt"), "teacher": ("tchr",), "subscriber": ("sub", "subscr"), "owner": ("ownr",),
-    "holder": ("hldr",), "expiration": ("exp",), "expiry": ("exp",), "issue": ("iss",), "issued": ("iss",),
-    "province": ("prov",), "region": ("rgn",), "line": ("ln",),
+    "manager": ("mgr",), "supervisor": ("supv",), "nationality": ("natl",), "religion": ("relig",),
+    "height": ("ht",), "weight": ("wt",), "diagnosis": ("dx",), "prescription": ("rx",), "medical": ("med",),
+    "record": ("rec",), "transaction": ("txn",), "payment": ("pmt",), "verification": ("verif",),
+    "timestamp": ("ts",), "identification": ("ident",), "document": ("doc",), "signature": ("sig",),
+    "device": ("dev",), "mailing": ("mail",), "office": ("ofc",), "cellular": ("cell",), "family": ("fam",),
+    "beneficiary": ("bene",), "applicant": ("appl",), "student": ("stu", "stdnt"), "subscriber": ("subscr",),
+    "expiration": ("exp",), "expiry": ("exp",), "province": ("prov",), "line": ("ln",),
 }
 # Phrases that data models abbreviate as a whole.
 PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
@@ -84,6 +79,10 @@ PHRASES: dict[tuple[str, ...], tuple[str, ...]] = {
     ("credit", "card"): ("cc",), ("card", "number"): ("card_no",), ("full", "name"): ("full_nm",),
 }
 OWNERS = ("home", "work", "primary", "billing", "emergency_contact")
+# Objects that name a person (a profile, a contact): a value under them is that person's, so a non-PII row nested
+# under one may become PII (a supplier's contact['name'] is its contact person's): PII rows only, as
+# emergency_contact_ is. Storage objects (data.attributes, payload, record) say nothing of whose it is: every row.
+PERSON_NESTS = frozenset({"profile", "contact"})
 FLAG_WORDS = frozenset({"is", "has", "was", "can", "should", "allow", "allows"})
 
 _SPLIT_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -117,7 +116,8 @@ NESTS: dict[str, Callable[[str], str]] = {
     "profile": lambda n: f"profile.{n}",
     "data_attributes": lambda n: f"data.attributes.{n}",
     "payload__": lambda n: f"payload__{n}",
-    "bracket": lambda n: f"contact['{n}']",
+    "contact": lambda n: f"contact['{n}']",
+    "record": lambda n: f"record['{n}']",
 }
 
 
@@ -151,11 +151,12 @@ def variants(name: str, pii: bool) -> Iterator[tuple[str, str]]:
     nested = bool(re.search(r"[^A-Za-z0-9_ -]", name))  # already a path or punctuated: respelled as nested only
     if not nested:
         for kind, join in CASES.items():
-            if kind == "dotted" and len(ws) < 2:
-                continue
+            if kind == "dotted" and len(ws) < 2 or kind == "glued" and any(len(w) == 1 for w in ws):
+                continue  # one letter glued to words (c_first_name: cfirstname) is no spelling anyone reads
             yield from out(f"case:{kind}", join(ws))
     for kind, wrap in NESTS.items():
-        yield from out(f"nest:{kind}", wrap(name))
+        if pii or kind not in PERSON_NESTS:
+            yield from out(f"nest:{kind}", wrap(name))
     if nested:
         return
     style = _style(name)
