@@ -12,9 +12,9 @@ respelling is classified in the row's own table (same table context, data type a
 - ``nest:*``: the name under a path: ``data.attributes.``, ``payload__``, ``record['...']`` and, on PII rows only
   (an object naming a person makes its fields that person's), ``profile.`` and ``contact['...']``;
 - ``abbrev:*``: the name with its words abbreviated as data models write them (``ABBREVIATIONS`` below, from
-  general knowledge, the ones in common use: customer cust, number no/num/nbr, address addr, telephone tel...): ``abbrev:word`` one word
-  at a time, each of its abbreviations, ``abbrev:all`` every word that has one at once, ``abbrev:phrase`` a whole
-  phrase (social security soc_sec, date of birth dob);
+  general knowledge, the ones in common use: customer cust, number no/num/nbr, address addr, telephone tel...):
+  ``abbrev:word`` one word at a time, each of its abbreviations, ``abbrev:all`` every word that has one at once,
+  ``abbrev:phrase`` a whole phrase (social security soc_sec, date of birth dob);
 - ``owner:*``: whose the value is, before it (``home_``, ``work_``, ``primary_``, ``billing_``,
   ``emergency_contact_``; after a flag's ``is``/``has``: ``has_home_phone``). A non-PII row gets an owner only when
   it has two words or more (a product's bare ``name`` under ``emergency_contact_`` would become a person's);

@@ -173,8 +173,33 @@ def _name_hits(name: str, abbreviation: str, config: PiiConfig,
     return own
 
 
+_SUBSCRIPT_RE = re.compile(r"""\[\s*['"]?([^\]'"]+?)['"]?\s*\]|\s*->>?\s*'([^']+)'""")
+
+
+def as_path(name: str, config: PiiConfig) -> str:
+    """The name as a dotted path when it writes one another way: a subscript (``contact['home_phone']``,
+    ``attrs["email"]``, ``items[0]``), a JSON operator (``payload->>'email'``), or a flattened path whose leading
+    objects only store their fields (``payload__email``, ``data__attributes__first_name``: the words before a
+    double underscore are storage objects, ``context.storage_objects``); a Salesforce namespace (``sbqq__``) or a
+    custom-field suffix (``__c``) is no path."""
+    if "[" in name or "->" in name:
+        name = _SUBSCRIPT_RE.sub(lambda m: "." + (m.group(1) or m.group(2)), name).replace("..", ".")
+    if "__" in name:
+        parts = name.split("__")
+        objects = 0
+        while objects < len(parts) - 1 and parts[objects] and all(
+                word in config.storage_objects for word in tokenize_column_name(parts[objects], config=config,
+                                                                                read=False)):
+            objects += 1
+        if objects:
+            name = ".".join(parts[:objects]) + "." + "__".join(parts[objects:])
+    return name
+
+
 def _find_hits(name: str, abbreviation: str, config: PiiConfig,
                prefix: str) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
+    if "[" in name or "__" in name or "->" in name:
+        name = as_path(name, config)
     head, dot, leaf = name.rpartition(".")
     if not (dot and head.strip(".$") and leaf):
         raw = tokenize_column_name(name, config=config)
@@ -199,6 +224,9 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
     # the field, the ones before it the objects holding it. An object that names nobody (data, shipping_address,
     # Poi: ``_container``) does not say whose the field is: the table's context does, as for a bare name.
     raw_head = tokenize_column_name(head, config=config)
+    if all(word in config.storage_objects for word in raw_head):
+        # payload.first, data.attributes.email: objects that only store their fields; the field reads as alone
+        return _find_hits(leaf, abbreviation, config, prefix)
     if prefix and len(raw_head) > 0 and raw_head[0] == prefix:
         raw_head = raw_head[1:]
     head_tokens = match_tokens(raw_head, config)
@@ -381,7 +409,7 @@ def _container(word: str, config: PiiConfig) -> bool:
     word of the vocabulary (shipping_address.name: the address's name, its addressee's; location.latitude) or no
     common English word (Poi, UidData). A common word the vocabulary does not know (employment.name) names
     something else. (A vocabulary word that names something else, traffic_source.name, is read wrongly.)"""
-    return (word in config.generic_heads or is_known_word(word, config)
+    return (word in config.generic_heads or word in config.storage_objects or is_known_word(word, config)
             or english_log_frequencies().get(word, -99.0) < COMMON_WORD_LOG)
 
 
