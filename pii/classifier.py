@@ -33,7 +33,7 @@ from pii.tokens import (
     singular,
     tokenize_column_name,
 )
-from pii.vocabulary import _CACHE_LIMIT, PiiConfig, _norm_type_name, _Pattern
+from pii.vocabulary import _CACHE_LIMIT, PiiConfig, _norm_type_name, _Pattern, consonant_skeleton
 
 if TYPE_CHECKING:
     from pii.context import TableContext
@@ -207,7 +207,9 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
             raw = raw[1:]
         tokens = match_tokens(raw, config)
         hits = _hits_in(tokens, abbreviation, config, len(tokens))
-        if not any(h.pii_type for h in hits):
+        if not any(h.pii_type and h.strength != "bare" and h.owner_kind != "unknown" for h in hits):
+            # no pattern, or only one that counts whole or is owned by a word nobody knows (fst_nm: fst's name):
+            # a phrase its words abbreviate is read
             read = _abbreviated_phrase(tokens, config)
             if read is not None:
                 tokens, note = read
@@ -260,8 +262,10 @@ def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tup
     when no run, or more than one phrase, reads so. Only a name with no pattern at all is read this way, and only
     as phrases of two words or more: one word alone is read by the tokeniser (``read_abbreviation``)."""
     prefixes, known = config.phrase_prefixes, config.words
-    # the words that may stand for a longer one: three or four letters opening a phrase's word, no word of their own
-    cut = [i for i, token in enumerate(tokens) if token in prefixes and token not in known and token.isalpha()]
+    # the words that may stand for a longer one: three or four letters opening a phrase's word, or written as an
+    # abbreviation (consonants but for the first letter: fst, lst, brth), no word of their own
+    cut = [i for i, token in enumerate(tokens)
+           if token not in known and token.isalpha() and (token in prefixes or _consonantal(token))]
     if not cut:
         return None  # most names: no word is the opening of a phrase's word
     index = config.phrase_index
@@ -274,14 +278,26 @@ def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tup
                 continue
             found = {words for form, words in candidates if len(form) == size and any(
                 word != full for word, full in zip(run, form, strict=True)) and all(
-                word == full or (3 <= len(word) <= 4 and word.isalpha() and full.startswith(word)
-                                 and word not in known)
+                word == full or (3 <= len(word) <= 4 and word.isalpha() and word not in known
+                                 and (full.startswith(word) or _consonantal(word) and word[0] == full[0]
+                                      and _subsequence(word, consonant_skeleton(full))))
                 for word, full in zip(run, form, strict=True))}
             if len(found) == 1:
                 words = found.pop()
                 return (*tokens[:start], *words, *tokens[start + size:]), (
                     f"'{' '.join(run)}' read as an abbreviation of '{' '.join(words)}'")
     return None
+
+
+def _consonantal(word: str) -> bool:
+    """Three or four letters with no vowel after the first: written as an abbreviation (fst, lst, brth, pstl), read
+    as the word whose consonants it keeps in order (first, last, birth, postal) when a phrase fits."""
+    return 3 <= len(word) <= 4 and word.isalpha() and not any(ch in "aeiou" for ch in word[1:])
+
+
+def _subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
 def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf: int,

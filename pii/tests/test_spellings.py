@@ -113,3 +113,30 @@ def test_pii_variants_runs_on_a_tiny_label_file(tmp_path, capsys):
     assert "(rows themselves)" in out and "case:camel" in out and "all respellings" in out
     module.main(["--labels", str(path), "--split", "heldout"])  # no held-out rows: figures only, no failure
     assert "heldout split: 0 rows" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------------------ abbreviated phrases (fst_nm)
+
+
+@pytest.mark.parametrize(("name", "table", "pii_type"), [
+    ("fst_nm", "customers", "person_name"),  # first name: consonants kept in order, a phrase of the vocabulary
+    ("lst_nm", "employees", "person_name"),
+    ("MidNm", "person", "person_name"),  # mid opens middle
+    ("cust_fst_nm", "orders", "person_name"),  # the customer's, in any table
+    ("pstl_cd", "customers", "postal_code"),
+])
+def test_words_abbreviated_to_their_consonants_read_as_the_vocabulary_phrase(config, name, table, pii_type):
+    result = classify(config, name, table=table)
+    assert result.pii_type == pii_type
+    assert any("read as an abbreviation of" in e.detail for e in result.evidence)
+
+
+@pytest.mark.parametrize(("name", "table"), [
+    ("fst_nm_cnt", "customers"),  # a count of first names
+    ("has_lst_nm", "customers"),  # a flag
+    ("lst_updt_nm", "customers"),  # no phrase fits (last update name)
+    ("lst_login", "users"),  # the last login: no phrase of the vocabulary
+    ("ln_no", "invoices"),  # two letters are no reading (line number, not licence number)
+])
+def test_abbreviated_phrases_keep_lookalikes_out(config, name, table):
+    assert classify(config, name, table=table).pii_type is None
