@@ -140,3 +140,54 @@ def test_words_abbreviated_to_their_consonants_read_as_the_vocabulary_phrase(con
 ])
 def test_abbreviated_phrases_keep_lookalikes_out(config, name, table):
     assert classify(config, name, table=table).pii_type is None
+
+
+# ----------------------------------------------------------------------------------------- glued lower-case names
+
+
+@pytest.mark.parametrize(("name", "table", "pii_type"), [
+    ("hswhatsappphonenumber", "contacts", "phone"),  # a source's code glued before vocabulary words
+    ("onvifpassword", "monitors", "credential"),
+    ("candname", "candidates", "person_name"),  # the code read as an abbreviation (candidate)
+    ("locationlat", "users", "geolocation"),  # a short word that hides in others, in a word that is no English word
+    ("ssnlast4", "customers", "national_id"),
+])
+def test_glued_names_read_as_their_words_written_apart(config, name, table, pii_type):
+    assert classify(config, name, table=table).pii_type == pii_type
+
+
+@pytest.mark.parametrize(("name", "table"), [
+    ("hasphone", "customers"),  # glued flags, counts and verification flags stay what they are
+    ("emailoptincount", "customers"),
+    ("phoneverified", "customers"),
+    ("productname", "products"),
+    ("middlesex", "customers"),  # an English word is itself
+    ("patid", "patients"),  # a code before a key stays one word (a key to the patient, not a value)
+    ("vsstresn", "vs"),  # a code before a short word that hides in others is no reading (esn)
+])
+def test_glued_names_keep_lookalikes_out(config, name, table):
+    assert classify(config, name, table=table).pii_type is None
+
+
+# ------------------------------------------------------------------------------ dotted paths naming another thing
+
+
+@pytest.mark.parametrize(("name", "table"), [
+    ("country.name", "dim_customers"),  # the country's name, not the customer's
+    ("app.name", "customers"),
+    ("browser.name", "users"),
+    ("subscription.name", "customers"),
+])
+def test_an_object_named_by_a_common_word_names_that_thing(config, name, table):
+    assert classify(config, name, table=table).pii_type is None
+
+
+@pytest.mark.parametrize(("name", "table", "pii_type"), [
+    ("shipping_address.name", "customers", "person_name"),  # a value's own noun says nothing of whose it is
+    ("home.phone", "customers", "phone"),  # which one, not whose
+    ("billing.email", "customers", "email"),
+    ("location.latitude", "users", "geolocation"),
+    ("customer.name", "orders", "person_name"),
+])
+def test_an_object_that_names_nobody_leaves_the_field_to_the_table(config, name, table, pii_type):
+    assert classify(config, name, table=table).pii_type == pii_type
