@@ -16,9 +16,10 @@ respelling is classified in the row's own table (same table context, data type a
   ``abbrev:word`` one word at a time, each of its abbreviations, ``abbrev:all`` every word that has one at once,
   ``abbrev:phrase`` a whole phrase (social security soc_sec, date of birth dob);
 - ``owner:*``: whose the value is, before it (``home_``, ``work_``, ``primary_``, ``billing_``,
-  ``emergency_contact_``; after a flag's ``is``/``has``: ``has_home_phone``). A non-PII row gets an owner only when
-  it has two words or more (a product's bare ``name`` under ``emergency_contact_`` would become a person's);
-  ``emergency_contact_`` only on PII rows.
+  ``emergency_contact_``; after a flag's ``is``/``has``: ``has_home_phone``), for names holding a contact or location
+  word (``CONTACT_WORDS``: an owner before a bare ``first`` or ``token`` says nothing anyone writes). A non-PII row
+  gets an owner only when it has two words or more; ``emergency_contact_`` only on PII rows (it makes a value a
+  person's).
 
 Per kind it prints how many respellings keep the row's own verdict (is PII or not) and the is-PII precision and
 recall of the respellings against the row's label (the rows' own figures first, for reference). Without
@@ -83,6 +84,11 @@ OWNERS = ("home", "work", "primary", "billing", "emergency_contact")
 # under one may become PII (a supplier's contact['name'] is its contact person's): PII rows only, as
 # emergency_contact_ is. Storage objects (data.attributes, payload, record) say nothing of whose it is: every row.
 PERSON_NESTS = frozenset({"profile", "contact"})
+# Whose a value is matters for contact and location values: an owner prefix goes only before a name holding one
+# of these words (home_phone, billing_email_opt_in_count), never before a bare first or token (home_first).
+CONTACT_WORDS = frozenset({"phone", "telephone", "tel", "mobile", "cell", "fax", "email", "mail", "address", "addr",
+                           "street", "zip", "zipcode", "postal", "postcode", "latitude", "longitude", "lat", "lng",
+                           "lon", "location", "city"})
 FLAG_WORDS = frozenset({"is", "has", "was", "can", "should", "allow", "allows"})
 
 _SPLIT_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+")
@@ -162,7 +168,7 @@ def variants(name: str, pii: bool) -> Iterator[tuple[str, str]]:
     style = _style(name)
     for kind, new in _abbreviations(ws):
         yield from out(f"abbrev:{kind}", style(new))
-    if pii or len(ws) > 1:
+    if any(word in CONTACT_WORDS for word in ws) and (pii or len(ws) > 1):
         flag = 1 if ws[0] in FLAG_WORDS and len(ws) > 1 else 0
         for owner in OWNERS:
             if ws[flag] == owner.split("_")[0] or (owner == "emergency_contact" and not pii):

@@ -196,6 +196,14 @@ def as_path(name: str, config: PiiConfig) -> str:
     return name
 
 
+def _field_of_path(name: str, config: PiiConfig) -> tuple[str, ...]:
+    """The last element's words of a nested path (contact['first']: first); () for a name that is no path."""
+    if "." not in name and "[" not in name and "__" not in name and "->" not in name:
+        return ()
+    head, dot, leaf = as_path(name, config).rpartition(".")
+    return match_tokens(tokenize_column_name(leaf, config=config), config) if dot and head.strip(".$") else ()
+
+
 def _find_hits(name: str, abbreviation: str, config: PiiConfig,
                prefix: str) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
     if "[" in name or "__" in name or "->" in name:
@@ -537,8 +545,13 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         # order_birth beside order_sex: the whole name but for the word that owns a person's fields here
         owned_bare = (owner_kind == "person" and hit.owner in person_owners
                       and tokens == (hit.owner, *hit.pattern.split()))
+        # contact.first, profile.pin, contact['maiden']: the whole field of an object that is a person, as the
+        # whole name (first) is the row's person's in a table about people
+        held_whole = (hit.strength == "bare" and owner_kind == "person" and hit.start > 0
+                      and tokens[hit.start - 1] == hit.owner and _field_of_path(name, config) == tokens[hit.start:]
+                      == tuple(hit.pattern.split()))
         if hit.strength == "bare" and not owned_bare and (
-                tuple(hit.pattern.split()) not in (tokens, _unhashed(tokens, config))
+                (tuple(hit.pattern.split()) not in (tokens, _unhashed(tokens, config)) and not held_whole)
                 or (capsule_kind != "person" and not beside_login)):
             continue  # first_order, last_seen: only the whole name, in a table about people, is the person's
         if hit.strength in ("bare", "role") and glued_last:

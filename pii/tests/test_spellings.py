@@ -191,3 +191,24 @@ def test_an_object_named_by_a_common_word_names_that_thing(config, name, table):
 ])
 def test_an_object_that_names_nobody_leaves_the_field_to_the_table(config, name, table, pii_type):
     assert classify(config, name, table=table).pii_type == pii_type
+
+
+# --------------------------------------------------------------------------- a whole field of a person's object
+
+
+@pytest.mark.parametrize(("name", "table", "pii_type"), [
+    ("contact.first", "patients", "person_name"),  # the contact's first name, as a bare first is the row's person's
+    ("contact['maiden']", "patients", "person_name"),
+    ("profile.pin", "hr_employee", "credential"),
+])
+def test_a_bare_word_as_the_whole_field_of_a_person_s_object_is_that_person_s(config, name, table, pii_type):
+    assert classify(config, name, table=table).pii_type == pii_type
+
+
+@pytest.mark.parametrize(("name", "table"), [
+    ("contact.first", "products"),  # only in a table about people, as a bare first
+    ("contact_first", "patients"),  # not a path: "contact first" is no field of a contact
+    ("a.contact_first", "patients"),  # the field is contact_first, not first
+])
+def test_a_person_s_object_keeps_bare_lookalikes_out(config, name, table):
+    assert classify(config, name, table=table).pii_type is None
