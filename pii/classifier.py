@@ -215,9 +215,10 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
             raw = raw[1:]
         tokens = match_tokens(raw, config)
         hits = _hits_in(tokens, abbreviation, config, len(tokens))
-        if not any(h.pii_type and h.strength != "bare" and h.owner_kind != "unknown" for h in hits):
-            # no pattern, or only one that counts whole or is owned by a word nobody knows (fst_nm: fst's name):
-            # a phrase its words abbreviate is read
+        if not any(h.pii_type and h.strength != "bare" and h.owner_kind != "unknown"
+                   and (h.strength != "role" or h.last) for h in hits):
+            # no pattern, or only one that counts whole, names an owner (sender_) or is owned by a word nobody
+            # knows (fst_nm: fst's name): a phrase its words abbreviate is read
             read = _abbreviated_phrase(tokens, config)
             if read is not None:
                 tokens, note = read

@@ -124,6 +124,7 @@ def test_pii_variants_runs_on_a_tiny_label_file(tmp_path, capsys):
     ("MidNm", "person", "person_name"),  # mid opens middle
     ("cust_fst_nm", "orders", "person_name"),  # the customer's, in any table
     ("pstl_cd", "customers", "postal_code"),
+    ("sender_fst_nm", "messages", "person_name"),  # after a role word that only names the owner
 ])
 def test_words_abbreviated_to_their_consonants_read_as_the_vocabulary_phrase(config, name, table, pii_type):
     result = classify(config, name, table=table)
@@ -137,6 +138,8 @@ def test_words_abbreviated_to_their_consonants_read_as_the_vocabulary_phrase(con
     ("lst_updt_nm", "customers"),  # no phrase fits (last update name)
     ("lst_login", "users"),  # the last login: no phrase of the vocabulary
     ("ln_no", "invoices"),  # two letters are no reading (line number, not licence number)
+    ("credit_card_amt", "payments"),  # an amount and a quantity, abbreviated, are still an amount and a quantity
+    ("card_qty", "orders"),
 ])
 def test_abbreviated_phrases_keep_lookalikes_out(config, name, table):
     assert classify(config, name, table=table).pii_type is None
