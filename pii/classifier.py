@@ -431,14 +431,12 @@ def _unhashed(tokens: tuple[str, ...], config: PiiConfig) -> tuple[str, ...]:
 
 def _container(word: str, config: PiiConfig) -> bool:
     """An object of a nested path that says nothing of whose its fields are: a storage word (data, details,
-    payload), a word saying which one (billing, home, geo), a word of a PII type's own patterns
-    (shipping_address.name: the address's name, its addressee's; location.latitude) or no common English word
-    (Poi, UidData). A common word naming another thing (employment.name, country.name, app.name, event.name; also
-    when the vocabulary splits compounds with it) names that thing. (A PII word that names something else,
-    traffic_source.name, is read wrongly.)"""
+    payload), a word saying which one (billing, home), a word of the vocabulary (shipping_address.name: the address's
+    name, its addressee's; location.latitude) or no common English word (Poi, UidData). A common word the vocabulary
+    does not know (employment.name) names something else. (A vocabulary word that names something else,
+    traffic_source.name, country.name, is read wrongly.)"""
     return (word in config.generic_heads or word in config.storage_objects or word in config.neutral
-            or singular(word, config) in config.pattern_words
-            or english_log_frequencies().get(word, -99.0) < COMMON_WORD_LOG)
+            or is_known_word(word, config) or english_log_frequencies().get(word, -99.0) < COMMON_WORD_LOG)
 
 
 def _qualified(prefix: tuple[str, ...], inner: int | None, index: int, config: PiiConfig) -> bool:

@@ -174,8 +174,6 @@ class PiiConfig:
     # Objects of a nested or flattened path that only store their fields (payload, attributes, properties): whose
     # a field is, the table says (context.storage_objects)
     storage_objects: frozenset[str] = frozenset()
-    # the PII types' one-word patterns (address, phone, name, surname...): the values' own nouns
-    pattern_words: frozenset[str] = frozenset()
     _tokens: dict = field(default_factory=dict, repr=False, compare=False)
     _plain_tokens: dict = field(default_factory=dict, repr=False, compare=False)  # without readings (table names)
     _plain_words: dict = field(default_factory=dict, repr=False, compare=False)  # word -> its known words (no readings)
@@ -593,8 +591,6 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         capsule_prefixes=capsule_prefixes,
         generic_heads=generic_heads,
         storage_objects=storage_objects,
-        pattern_words=frozenset(phrase[0] for phrase, (pattern, _where) in patterns.items()
-                                if pattern.pii_type is not None and len(phrase) == 1),
         trie=trie,
         phrase_index={key: tuple(found) for key, found in phrase_index.items()},
         phrase_longest=max((len(key) for key in phrase_index), default=0),
