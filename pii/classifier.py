@@ -289,6 +289,7 @@ def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tup
                 word != full for word, full in zip(run, form, strict=True)) and all(
                 word == full or (3 <= len(word) <= 4 and word.isalpha() and word not in known
                                  and (full.startswith(word) or _consonantal(word) and word[0] == full[0]
+                                      and word[-1] in (full[-1], consonant_skeleton(full)[-1])
                                       and _subsequence(word, consonant_skeleton(full))))
                 for word, full in zip(run, form, strict=True))}
             if len(found) == 1:
@@ -300,7 +301,8 @@ def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tup
 
 def _consonantal(word: str) -> bool:
     """Three or four letters with no vowel after the first: written as an abbreviation (fst, lst, brth, pstl), read
-    as the word whose consonants it keeps in order (first, last, birth, postal) when a phrase fits."""
+    as the word whose consonants it keeps in order, its first and last kept (first, last, birth, postal; crm is no
+    crossdomain), when a phrase fits."""
     return 3 <= len(word) <= 4 and word.isalpha() and not any(ch in "aeiou" for ch in word[1:])
 
 

@@ -139,6 +139,7 @@ def test_words_abbreviated_to_their_consonants_read_as_the_vocabulary_phrase(con
     ("lst_login", "users"),  # the last login: no phrase of the vocabulary
     ("ln_no", "invoices"),  # two letters are no reading (line number, not licence number)
     ("card_qty", "orders"),
+    ("crm_id", "customers"),  # consonants in order but not the word's last (crossdomain id): no reading
 ])
 def test_abbreviated_phrases_keep_lookalikes_out(config, name, table):
     assert classify(config, name, table=table).pii_type is None
