@@ -508,7 +508,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         readings = (f"'{prefix}' is the table's column prefix", *readings)
     read_note = "; ".join(readings)
     guessed = any("abbreviation" in r for r in readings)
-    glued_last = bool(raw_words) and "as the words" in config._readings.get(raw_words[-1], "")
+    # (the last word but for a custom-field suffix: salesrep__c is glued as salesrep is)
+    last_word = next((w for w in reversed(raw_words) if w not in config.ignore_trailing), "")
+    glued_last = "as the words" in config._readings.get(last_word, "")
     message_type = None
     if messages:
         field_words = tokens

@@ -142,7 +142,8 @@ _CODE_OPENING = 5  # the longest opening read as a code of its own before vocabu
 
 def _glued_code(word: str, config: PiiConfig) -> tuple[str, ...] | None:
     """A word that is no English word, glued from two vocabulary words, one of them a short word that hides in
-    ordinary ones (locationlat, ssnlast), or from a code of two to five letters and vocabulary words after it (a
+    ordinary ones (locationlat, ssnlast), or from ordinary English words before such a short word
+    (administrativesex), or from a code of two to five letters and vocabulary words after it (a
     system's, a source's or a table's initials: hswhatsappphonenumber, cazip, onvifpassword, opername), read as
     those words, as they read written apart; the code is read as an abbreviation when it is one (cand:
     candidate). An English word (middlesex, linkages, microphone) is itself; so is a code before a short word that
@@ -152,6 +153,16 @@ def _glued_code(word: str, config: PiiConfig) -> tuple[str, ...] | None:
     whole = _split_compound(word, config, hidden=True)
     if len(whole) == 2 and all(len(piece) > 2 for piece in whole):
         return whole
+    for hidden in sorted(config.hidden_words, key=lambda w: (-len(w), w)):
+        # administrativesex, previousage: ordinary English words, then a short word that hides in others
+        if word.endswith(hidden) and len(word) - len(hidden) >= 4:
+            rest = word[:-len(hidden)]
+            if _known(rest, config) or english_log_frequencies().get(rest, -99.0) >= _COMMON_PIECE_LOG:
+                return (rest, hidden)
+            pieces = segment_words(rest, allowed=lambda piece: _piece_allowed(piece, config),
+                                   known=lambda piece: _known(piece, config))
+            if pieces is not None:
+                return (*pieces, hidden)
     for cut in range(2, min(_CODE_OPENING, len(word) - 3) + 1):
         opening, tail = word[:cut], word[cut:]
         pieces = (tail,) if _known(tail, config) else _split_compound(tail, config)

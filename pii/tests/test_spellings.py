@@ -162,6 +162,8 @@ def test_an_abbreviated_amount_or_quantity_is_no_value_of_the_type_it_measures(c
     ("candname", "candidates", "person_name"),  # the code read as an abbreviation (candidate)
     ("locationlat", "users", "geolocation"),  # a short word that hides in others, in a word that is no English word
     ("ssnlast4", "customers", "national_id"),
+    ("administrativesex", "patients", "gender"),  # ordinary English words, then a short word that hides in others
+    ("previousage", "customers", "age"),
 ])
 def test_glued_names_read_as_their_words_written_apart(config, name, table, pii_type):
     assert classify(config, name, table=table).pii_type == pii_type
@@ -175,6 +177,9 @@ def test_glued_names_read_as_their_words_written_apart(config, name, table, pii_
     ("middlesex", "customers"),  # an English word is itself
     ("patid", "patients"),  # a code before a key stays one word (a key to the patient, not a value)
     ("vsstresn", "vs"),  # a code before a short word that hides in others is no reading (esn)
+    ("mileage", "customers"),  # English words that end in a short vocabulary word stay whole
+    ("usage", "customers"),
+    ("sbqq__salesrep__c", "quotes"),  # a role read inside glued words names nobody, before a custom-field suffix too
 ])
 def test_glued_names_keep_lookalikes_out(config, name, table):
     assert classify(config, name, table=table).pii_type is None
