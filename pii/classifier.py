@@ -238,6 +238,13 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
     if all(word in config.storage_objects for word in raw_head):
         # payload.first, data.attributes.email: objects that only store their fields; the field reads as alone
         return _find_hits(leaf, abbreviation, config, prefix)
+    segments = name.split(".")
+    if all(word in config.storage_objects for word in tokenize_column_name(segments[0], config=config)):
+        # data.attributes.telecom.value: the objects that hold the path say nothing; the path is read from the
+        # first object that names something
+        while all(word in config.storage_objects for word in tokenize_column_name(segments[0], config=config)):
+            segments = segments[1:]
+        return _find_hits(".".join(segments), abbreviation, config, prefix)
     if prefix and len(raw_head) > 0 and raw_head[0] == prefix:
         raw_head = raw_head[1:]
     head_tokens = match_tokens(raw_head, config)

@@ -51,6 +51,7 @@ def test_subscripts_json_operators_and_flattened_storage_paths_read_as_dotted_pa
     ("payload->>'email'", "events", "email"),
     ("properties__phone", "customers", "phone"),
     ("record['name']", "customers", "person_name"),
+    ("data.attributes.customer.email", "orders", "email"),  # the path read from its first object naming something
 ])
 def test_a_field_under_storage_objects_reads_as_the_field_alone(config, name, table, pii_type):
     assert classify(config, name, table=table).pii_type == pii_type
@@ -63,6 +64,7 @@ def test_a_field_under_storage_objects_reads_as_the_field_alone(config, name, ta
     ("properties__email_opt_in_count", "customers"),
     ("attrs.phone_verified", "customers"),
     ("payload__first", "orders"),  # a bare person word outside a table of people
+    ("data.attributes.employment.name", "customers"),  # the employer's name, however deep the path
 ])
 def test_storage_paths_keep_lookalikes_out(config, name, table):
     assert classify(config, name, table=table).pii_type is None
