@@ -147,7 +147,8 @@ def _glued_code(word: str, config: PiiConfig) -> tuple[str, ...] | None:
     system's, a source's or a table's initials: hswhatsappphonenumber, cazip, onvifpassword, opername), read as
     those words, as they read written apart; the code is read as an abbreviation when it is one (cand:
     candidate). An English word (middlesex, linkages, microphone) is itself; so is a code before a short word that
-    is no abbreviation of the vocabulary's (patid, vsstresn: no esn); None when no reading fits."""
+    is no abbreviation of the vocabulary's (patid, vsstresn: no esn), and ordinary English words are never read as a
+    code and what follows (threadid is no thre|adid); None when no reading fits."""
     if len(word) < 5 or not word.isalpha() or word in english_log_frequencies():
         return None
     whole = _split_compound(word, config, hidden=True)
@@ -163,6 +164,9 @@ def _glued_code(word: str, config: PiiConfig) -> tuple[str, ...] | None:
                                    known=lambda piece: _known(piece, config))
             if pieces is not None:
                 return (*pieces, hidden)
+    if segment_words(word, allowed=lambda piece: _piece_allowed(piece, config),
+                     known=lambda piece: _known(piece, config)) is not None:
+        return None  # ordinary English words (threadid: thread id, albumid), however they end: no code before them
     for cut in range(2, min(_CODE_OPENING, len(word) - 3) + 1):
         opening, tail = word[:cut], word[cut:]
         pieces = (tail,) if _known(tail, config) else _split_compound(tail, config)

@@ -179,6 +179,8 @@ def test_glued_names_read_as_their_words_written_apart(config, name, table, pii_
     ("middlesex", "customers"),  # an English word is itself
     ("patid", "patients"),  # a code before a key stays one word (a key to the patient, not a value)
     ("vsstresn", "vs"),  # a code before a short word that hides in others is no reading (esn)
+    ("threadid", "emails"),  # ordinary English words (thread id) are no code before a value (thre|adid)
+    ("albumid", "tracks"),
     ("mileage", "customers"),  # English words that end in a short vocabulary word stay whole
     ("usage", "customers"),
     ("sbqq__salesrep__c", "quotes"),  # a role read inside glued words names nobody, before a custom-field suffix too
