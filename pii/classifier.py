@@ -33,7 +33,7 @@ from pii.tokens import (
     singular,
     tokenize_column_name,
 )
-from pii.vocabulary import _CACHE_LIMIT, PiiConfig, _norm_type_name, _Pattern
+from pii.vocabulary import _CACHE_LIMIT, PiiConfig, _norm_type_name, _Pattern, consonant_skeleton
 
 if TYPE_CHECKING:
     from pii.context import TableContext
@@ -173,8 +173,41 @@ def _name_hits(name: str, abbreviation: str, config: PiiConfig,
     return own
 
 
+_SUBSCRIPT_RE = re.compile(r"""\[\s*['"]?([^\]'"]+?)['"]?\s*\]|\s*->>?\s*'([^']+)'""")
+
+
+def as_path(name: str, config: PiiConfig) -> str:
+    """The name as a dotted path when it writes one another way: a subscript (``contact['home_phone']``,
+    ``attrs["email"]``, ``items[0]``), a JSON operator (``payload->>'email'``), or a flattened path whose leading
+    objects only store their fields (``payload__email``, ``data__attributes__first_name``: the words before a
+    double underscore are storage objects, ``context.storage_objects``); a Salesforce namespace (``sbqq__``) or a
+    custom-field suffix (``__c``) is no path."""
+    if "[" in name or "->" in name:
+        name = _SUBSCRIPT_RE.sub(lambda m: "." + (m.group(1) or m.group(2)), name).replace("..", ".")
+    if "__" in name:
+        parts = name.split("__")
+        objects = 0
+        while objects < len(parts) - 1 and parts[objects] and all(
+                word in config.storage_objects for word in tokenize_column_name(parts[objects], config=config,
+                                                                                read=False)):
+            objects += 1
+        if objects:
+            name = ".".join(parts[:objects]) + "." + "__".join(parts[objects:])
+    return name
+
+
+def _field_of_path(name: str, config: PiiConfig) -> tuple[str, ...]:
+    """The last element's words of a nested path (contact['first']: first); () for a name that is no path."""
+    if "." not in name and "[" not in name and "__" not in name and "->" not in name:
+        return ()
+    head, dot, leaf = as_path(name, config).rpartition(".")
+    return match_tokens(tokenize_column_name(leaf, config=config), config) if dot and head.strip(".$") else ()
+
+
 def _find_hits(name: str, abbreviation: str, config: PiiConfig,
                prefix: str) -> tuple[tuple[str, ...], tuple[_NameHit, ...]]:
+    if "[" in name or "__" in name or "->" in name:
+        name = as_path(name, config)
     head, dot, leaf = name.rpartition(".")
     if not (dot and head.strip(".$") and leaf):
         raw = tokenize_column_name(name, config=config)
@@ -182,7 +215,10 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
             raw = raw[1:]
         tokens = match_tokens(raw, config)
         hits = _hits_in(tokens, abbreviation, config, len(tokens))
-        if not any(h.pii_type for h in hits):
+        if not any(h.pii_type and h.strength != "bare" and h.owner_kind != "unknown"
+                   and (h.strength != "role" or h.last) for h in hits):
+            # no pattern, or only one that counts whole, names an owner (sender_) or is owned by a word nobody
+            # knows (fst_nm: fst's name): a phrase its words abbreviate is read
             read = _abbreviated_phrase(tokens, config)
             if read is not None:
                 tokens, note = read
@@ -199,6 +235,16 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
     # the field, the ones before it the objects holding it. An object that names nobody (data, shipping_address,
     # Poi: ``_container``) does not say whose the field is: the table's context does, as for a bare name.
     raw_head = tokenize_column_name(head, config=config)
+    if all(word in config.storage_objects for word in raw_head):
+        # payload.first, data.attributes.email: objects that only store their fields; the field reads as alone
+        return _find_hits(leaf, abbreviation, config, prefix)
+    segments = name.split(".")
+    if all(word in config.storage_objects for word in tokenize_column_name(segments[0], config=config)):
+        # data.attributes.telecom.value: the objects that hold the path say nothing; the path is read from the
+        # first object that names something
+        while all(word in config.storage_objects for word in tokenize_column_name(segments[0], config=config)):
+            segments = segments[1:]
+        return _find_hits(".".join(segments), abbreviation, config, prefix)
     if prefix and len(raw_head) > 0 and raw_head[0] == prefix:
         raw_head = raw_head[1:]
     head_tokens = match_tokens(raw_head, config)
@@ -232,8 +278,10 @@ def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tup
     when no run, or more than one phrase, reads so. Only a name with no pattern at all is read this way, and only
     as phrases of two words or more: one word alone is read by the tokeniser (``read_abbreviation``)."""
     prefixes, known = config.phrase_prefixes, config.words
-    # the words that may stand for a longer one: three or four letters opening a phrase's word, no word of their own
-    cut = [i for i, token in enumerate(tokens) if token in prefixes and token not in known and token.isalpha()]
+    # the words that may stand for a longer one: three or four letters opening a phrase's word, or written as an
+    # abbreviation (consonants but for the first letter: fst, lst, brth), no word of their own
+    cut = [i for i, token in enumerate(tokens)
+           if token not in known and token.isalpha() and (token in prefixes or _consonantal(token))]
     if not cut:
         return None  # most names: no word is the opening of a phrase's word
     index = config.phrase_index
@@ -246,14 +294,28 @@ def _abbreviated_phrase(tokens: tuple[str, ...], config: PiiConfig) -> tuple[tup
                 continue
             found = {words for form, words in candidates if len(form) == size and any(
                 word != full for word, full in zip(run, form, strict=True)) and all(
-                word == full or (3 <= len(word) <= 4 and word.isalpha() and full.startswith(word)
-                                 and word not in known)
+                word == full or (3 <= len(word) <= 4 and word.isalpha() and word not in known
+                                 and (full.startswith(word) or _consonantal(word) and word[0] == full[0]
+                                      and word[-1] in (full[-1], consonant_skeleton(full)[-1])
+                                      and _subsequence(word, consonant_skeleton(full))))
                 for word, full in zip(run, form, strict=True))}
             if len(found) == 1:
                 words = found.pop()
                 return (*tokens[:start], *words, *tokens[start + size:]), (
                     f"'{' '.join(run)}' read as an abbreviation of '{' '.join(words)}'")
     return None
+
+
+def _consonantal(word: str) -> bool:
+    """Three or four letters with no vowel after the first: written as an abbreviation (fst, lst, brth, pstl), read
+    as the word whose consonants it keeps in order, its first and last kept (first, last, birth, postal; crm is no
+    crossdomain), when a phrase fits."""
+    return 3 <= len(word) <= 4 and word.isalpha() and not any(ch in "aeiou" for ch in word[1:])
+
+
+def _subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
 
 
 def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf: int,
@@ -377,12 +439,13 @@ def _unhashed(tokens: tuple[str, ...], config: PiiConfig) -> tuple[str, ...]:
 
 
 def _container(word: str, config: PiiConfig) -> bool:
-    """An object of a nested path that says nothing of whose its fields are: a storage word (data, details), a
-    word of the vocabulary (shipping_address.name: the address's name, its addressee's; location.latitude) or no
-    common English word (Poi, UidData). A common word the vocabulary does not know (employment.name) names
-    something else. (A vocabulary word that names something else, traffic_source.name, is read wrongly.)"""
-    return (word in config.generic_heads or is_known_word(word, config)
-            or english_log_frequencies().get(word, -99.0) < COMMON_WORD_LOG)
+    """An object of a nested path that says nothing of whose its fields are: a storage word (data, details,
+    payload), a word saying which one (billing, home), a word of the vocabulary (shipping_address.name: the address's
+    name, its addressee's; location.latitude) or no common English word (Poi, UidData). A common word the vocabulary
+    does not know (employment.name) names something else. (A vocabulary word that names something else,
+    traffic_source.name, country.name, is read wrongly.)"""
+    return (word in config.generic_heads or word in config.storage_objects or word in config.neutral
+            or is_known_word(word, config) or english_log_frequencies().get(word, -99.0) < COMMON_WORD_LOG)
 
 
 def _qualified(prefix: tuple[str, ...], inner: int | None, index: int, config: PiiConfig) -> bool:
@@ -452,7 +515,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         readings = (f"'{prefix}' is the table's column prefix", *readings)
     read_note = "; ".join(readings)
     guessed = any("abbreviation" in r for r in readings)
-    glued_last = bool(raw_words) and "as the words" in config._readings.get(raw_words[-1], "")
+    # (the last word but for a custom-field suffix: salesrep__c is glued as salesrep is)
+    last_word = next((w for w in reversed(raw_words) if w not in config.ignore_trailing), "")
+    glued_last = "as the words" in config._readings.get(last_word, "")
     message_type = None
     if messages:
         field_words = tokens
@@ -490,8 +555,13 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         # order_birth beside order_sex: the whole name but for the word that owns a person's fields here
         owned_bare = (owner_kind == "person" and hit.owner in person_owners
                       and tokens == (hit.owner, *hit.pattern.split()))
+        # contact.first, profile.pin, contact['maiden']: the whole field of an object that is a person, as the
+        # whole name (first) is the row's person's in a table about people
+        held_whole = (hit.strength == "bare" and owner_kind == "person" and hit.start > 0
+                      and tokens[hit.start - 1] == hit.owner and _field_of_path(name, config) == tokens[hit.start:]
+                      == tuple(hit.pattern.split()))
         if hit.strength == "bare" and not owned_bare and (
-                tuple(hit.pattern.split()) not in (tokens, _unhashed(tokens, config))
+                (tuple(hit.pattern.split()) not in (tokens, _unhashed(tokens, config)) and not held_whole)
                 or (capsule_kind != "person" and not beside_login)):
             continue  # first_order, last_seen: only the whole name, in a table about people, is the person's
         if hit.strength in ("bare", "role") and glued_last:

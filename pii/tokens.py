@@ -130,7 +130,51 @@ def _read_word(word: str, config: PiiConfig) -> tuple[str, ...]:
     if pieces is not None and any(len(piece) > 2 and _known(piece, config) for piece in pieces):
         config._readings[word] = f"'{word}' read as the words '{' '.join(pieces)}'"
         return pieces
+    pieces = _glued_code(word, config)
+    if pieces is not None:
+        config._readings[word] = f"'{word}' read as the words '{' '.join(pieces)}'"
+        return pieces
     return split
+
+
+_CODE_OPENING = 5  # the longest opening read as a code of its own before vocabulary words (onvif)
+
+
+def _glued_code(word: str, config: PiiConfig) -> tuple[str, ...] | None:
+    """A word that is no English word, glued from two vocabulary words, one of them a short word that hides in
+    ordinary ones (locationlat, ssnlast), or from ordinary English words before such a short word
+    (administrativesex), or from a code of two to five letters and vocabulary words after it (a
+    system's, a source's or a table's initials: hswhatsappphonenumber, cazip, onvifpassword, opername), read as
+    those words, as they read written apart; the code is read as an abbreviation when it is one (cand:
+    candidate). An English word (middlesex, linkages, microphone) is itself; so is a code before a short word that
+    is no abbreviation of the vocabulary's (patid, vsstresn: no esn), and ordinary English words are never read as a
+    code and what follows (threadid is no thre|adid); None when no reading fits."""
+    if len(word) < 5 or not word.isalpha() or word in english_log_frequencies():
+        return None
+    whole = _split_compound(word, config, hidden=True)
+    if len(whole) == 2 and all(len(piece) > 2 for piece in whole):
+        return whole
+    for hidden in sorted(config.hidden_words, key=lambda w: (-len(w), w)):
+        # administrativesex, previousage: ordinary English words, then a short word that hides in others
+        if word.endswith(hidden) and len(word) - len(hidden) >= 4:
+            rest = word[:-len(hidden)]
+            if _known(rest, config) or english_log_frequencies().get(rest, -99.0) >= _COMMON_PIECE_LOG:
+                return (rest, hidden)
+            pieces = segment_words(rest, allowed=lambda piece: _piece_allowed(piece, config),
+                                   known=lambda piece: _known(piece, config))
+            if pieces is not None:
+                return (*pieces, hidden)
+    if segment_words(word, allowed=lambda piece: _piece_allowed(piece, config),
+                     known=lambda piece: _known(piece, config)) is not None:
+        return None  # ordinary English words (threadid: thread id, albumid), however they end: no code before them
+    for cut in range(2, min(_CODE_OPENING, len(word) - 3) + 1):
+        opening, tail = word[:cut], word[cut:]
+        pieces = (tail,) if _known(tail, config) else _split_compound(tail, config)
+        if (len(pieces) > 1 or _known(pieces[0], config)) and all(
+                len(piece) > 3 or piece in config.aliases for piece in pieces):
+            code = opening if _known(opening, config) else read_abbreviation(opening, config) or opening
+            return (code, *pieces)
+    return None
 
 
 def _piece_allowed(piece: str, config: PiiConfig) -> bool:
@@ -267,8 +311,9 @@ def _known(word: str, config: PiiConfig) -> bool:
     return False
 
 
-def _split_compound(word: str, config: PiiConfig) -> tuple[str, ...]:
-    """Split ``word`` into the fewest known words, or keep it whole when it is known or cannot be split."""
+def _split_compound(word: str, config: PiiConfig, hidden: bool = False) -> tuple[str, ...]:
+    """Split ``word`` into the fewest known words, or keep it whole when it is known or cannot be split; with
+    ``hidden``, words that hide in ordinary ones (lat, sex, ssn) may be pieces too (the word is no English word)."""
     n = len(word)
     if n < 5 or word.isdigit() or _known(word, config):
         return (word,)
@@ -280,7 +325,8 @@ def _split_compound(word: str, config: PiiConfig) -> tuple[str, ...]:
             if prefix is None:
                 continue
             piece = word[start:end]
-            if len(piece) == 2 and piece not in config.short_words or piece in config.hidden_words:
+            if len(piece) == 2 and piece not in config.short_words or (piece in config.hidden_words
+                                                                        and not hidden):
                 continue
             if not _known(piece, config):
                 continue

@@ -171,6 +171,9 @@ class PiiConfig:
         default_factory=dict)
     phrase_longest: int = 0
     phrase_prefixes: frozenset[str] = frozenset()  # their words' three- and four-letter openings: a cheap first test
+    # Objects of a nested or flattened path that only store their fields (payload, attributes, properties): whose
+    # a field is, the table says (context.storage_objects)
+    storage_objects: frozenset[str] = frozenset()
     _tokens: dict = field(default_factory=dict, repr=False, compare=False)
     _plain_tokens: dict = field(default_factory=dict, repr=False, compare=False)  # without readings (table names)
     _plain_words: dict = field(default_factory=dict, repr=False, compare=False)  # word -> its known words (no readings)
@@ -347,11 +350,12 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
     ctx = r.mapping(top.get("context"), "context",
                     allowed=("person", "organisation", "capsule_prefixes", "generic_heads", "machines",
-                             "ambiguous_owners"))
+                             "ambiguous_owners", "storage_objects"))
     person_words = frozenset(r.words(ctx.get("person"), "context.person"))
     organisation_words = frozenset(r.words(ctx.get("organisation"), "context.organisation"))
     capsule_prefixes = frozenset(r.words(ctx.get("capsule_prefixes"), "context.capsule_prefixes"))
     generic_heads = frozenset(r.words(ctx.get("generic_heads"), "context.generic_heads"))
+    storage_objects = frozenset(r.words(ctx.get("storage_objects"), "context.storage_objects"))
 
     sem = r.mapping(top.get("semantic"), "semantic",
                     allowed=("key_words", "business_key_words", "event_time_words", "metric_words",
@@ -586,6 +590,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         organisation_words=organisation_words,
         capsule_prefixes=capsule_prefixes,
         generic_heads=generic_heads,
+        storage_objects=storage_objects,
         trie=trie,
         phrase_index={key: tuple(found) for key, found in phrase_index.items()},
         phrase_longest=max((len(key) for key in phrase_index), default=0),
