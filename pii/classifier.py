@@ -362,6 +362,7 @@ _ROW_VALUES = {
     "contacts": ("phone", "a contact mechanism: the phone number, email or handle its type names"),
     "identifiers": ("national_id", "a person's identity document: its number"),
     "addresses": ("address", "an address: this part of it"),
+    "banks": ("bank_account", "a person's or a partner's bank account: its number"),
 }
 
 _CODE_KEYS = frozenset({"id", "fk", "key"})  # the last word of a key to a coded value (nationality_id)

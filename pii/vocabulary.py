@@ -469,7 +469,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "health_keys", "health_fields", "health_skip", "place_words", "place_statistics",
                             "secret_words", "secret_fields", "device_words", "ip_words", "ip_fields",
                             "contact_row_words", "contact_row_fields", "identifier_row_words", "identifier_row_fields",
-                            "address_row_words", "address_row_fields",
+                            "address_row_words", "address_row_fields", "bank_row_words", "bank_row_fields",
                             "document_words", "body_words", "body_keys",
                             "ip_place_words", "setting_words", "term_words", "organisation_numbers"))
     table_types = {}
@@ -644,12 +644,13 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_row_heads={
             tuple(w.split()): rows for rows, key in (("contacts", "contact_row_words"),
                                                      ("identifiers", "identifier_row_words"),
-                                                     ("addresses", "address_row_words"))
+                                                     ("addresses", "address_row_words"),
+                                                     ("banks", "bank_row_words"))
             for w in r.words(tc.get(key), f"table_context.{key}")},
         table_row_fields={
             rows: frozenset(tuple(w.split()) for w in r.words(tc.get(key), f"table_context.{key}"))
             for rows, key in (("contacts", "contact_row_fields"), ("identifiers", "identifier_row_fields"),
-                              ("addresses", "address_row_fields"))},
+                              ("addresses", "address_row_fields"), ("banks", "bank_row_fields"))},
         table_ip_words=frozenset(r.words(tc.get("ip_words"), "table_context.ip_words")),
         table_ip_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("ip_fields"), "table_context.ip_fields")),
         table_ip_place_words=frozenset(r.words(tc.get("ip_place_words"), "table_context.ip_place_words")),

@@ -261,3 +261,23 @@ def test_no_decimal_holds_a_document_number(config):
 @pytest.mark.parametrize("name", ["account_iban", "PmtInf.DbtrAcct.Id.IBAN", "iban_account_number"])
 def test_an_accounts_own_words_before_an_iban_name_the_account_not_an_organisation(config, name):
     assert classify(config, ("payment_transactions", ["amount", "debtor_name"]), name).pii_type == "bank_account"
+
+
+def test_a_table_of_partners_bank_accounts_holds_the_account_in_its_bare_number(config):
+    # Odoo's res_partner_bank, an HR system's employee_bank_details: one account a row, its acc_number the account
+    assert classify(config, ("res_partner_bank", ["partner_id", "bank_id"]), "acc_number").pii_type == "bank_account"
+    assert classify(config, ("employee_bank_details", ["employee_id", "bank_name"]), "account_number").pii_type == (
+        "bank_account")
+    # a chart of accounts and a table of banks hold no one's account
+    assert classify(config, ("account_account", ["code", "name", "company_id"]), "acc_number").pii_type is None
+    assert classify(config, ("res_bank", ["name", "bic", "country"]), "number").pii_type is None
+
+
+@pytest.mark.parametrize("name", ["AddressReg", "AddressLive", "AdresFact", "address_registration"])
+def test_the_kind_of_address_written_after_the_word_keeps_the_address(config, name):
+    assert classify(config, PEOPLE, name).pii_type == "address"
+
+
+def test_a_value_stripped_of_its_punctuation_is_still_the_value(config):
+    assert classify(config, CUSTOMERS, "cpf_stripped").pii_type == "national_id"
+    assert classify(config, CUSTOMERS, "address_type").pii_type is None
