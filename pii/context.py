@@ -59,6 +59,8 @@ class TableContext:
 _OPENING_RE = re.compile(r"[a-z]+")
 _OWN_ORGANISATION_FIELDS = (("name",), ("legal", "name"), ("url",), ("website",))
 _NOT_NEUTRAL = ("person", "organisation")
+# head nouns of a list of what the word before them names (icd10_codes, drug_catalog, vaccine_lookup)
+_LIST_HEADS = frozenset({"code", "catalog", "catalogue", "lookup", "dictionary", "reference", "ref", "vocabulary"})
 
 
 def table_context(*, name: str | None, description: str | None, column_names: Sequence[str],
@@ -186,9 +188,13 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
 def _health_terms(entity: Sequence[str], column_names: Sequence[str], config: PiiConfig) -> bool:
     """Whether the table's head noun names health terms (formulary_drugs, icd_codes, vaccines, d_icd_diagnoses) and no
     column is a key to a patient: a reference list, each row a term, not a patient's record."""
-    heads = [t for t in entity if t not in config.generic_heads]
-    if not heads or heads[-1] not in config.table_term_words:
+    heads = [t for t in entity if t not in config.generic_heads and not t.isdigit()]
+    if not heads:
         return False
+    if heads[-1] not in config.table_term_words and not (
+            len(heads) > 1 and heads[-2] in config.table_term_words
+            and (heads[-1] in _LIST_HEADS or heads[-1] in config.table_setting_words)):
+        return False  # (icd10_codes, drug_catalog, diagnosis_types: a list of the terms too)
     return not any(_health_key(match_tokens(tokenize_column_name(column, config=config), config), config)
                    for column in column_names)
 

@@ -78,7 +78,8 @@ NATIONAL = [
     (PATIENTS, "medicare_number"), (PATIENTS, "ihi_number"), (PATIENTS, "ohip_number"), (PATIENTS, "ehic_number"),
     (PATIENTS, "krankenversichertennummer"), (PATIENTS, "carte_vitale"), (PATIENTS, "tessera_sanitaria"),
     (PATIENTS, "tarjeta_sanitaria"), (PATIENTS, "health_card_number"), (PATIENTS, "nss"),
-    (PATIENTS, "health_insurance_number"),
+    (PATIENTS, "health_insurance_number"), (PATIENTS, "insurance_member_id"), (PATIENTS, "health_plan_member_id"),
+    (PATIENTS, "insurance_card_number"),
     # residence and work permits
     (PEOPLE, "residence_permit_number"), (PEOPLE, "work_permit_no"), (PEOPLE, "aufenthaltstitel"),
     (PEOPLE, "titre_de_sejour"), (PEOPLE, "permesso_di_soggiorno"),
@@ -152,6 +153,9 @@ HEALTH = [
     (PATIENTS, "grupo_sanguineo"), (PATIENTS, "diagnostico"), (PATIENTS, "allergie"), (PATIENTS, "medikamente"),
     (PATIENTS, "behinderung"), (PATIENTS, "discapacidad"), (PATIENTS, "handicap"), (PATIENTS, "invalidity_group"),
     (PEOPLE, "medical_examination_result"), (PATIENTS, "genetic_test_result"), (PATIENTS, "hiv_status"),
+    (PATIENTS, "vaccinated"), (PEOPLE, "hearing_impaired"), (PATIENTS, "last_menstrual_period"),
+    (PATIENTS, "gestational_age"), (PATIENTS, "prescribed_drug"), (PATIENTS, "dosage"), (PATIENTS, "temperature"),
+    (ENCOUNTERS, "discharge_summary"), (ENCOUNTERS, "clinical_notes"), (ENCOUNTERS, "progress_note"),
 ]
 
 
@@ -197,7 +201,10 @@ LOOKALIKES = [
     (SUPPLIERS, "siret", None), (SUPPLIERS, "ein", None),
     # a drug's codes and names in a formulary, a product's weight and size
     (FORMULARY, "ndc_code", None), (FORMULARY, "atc_code", None), (FORMULARY, "drug_code", None),
-    (FORMULARY, "dosage_form", None), (FORMULARY, "medication_name", None), (PRODUCTS, "weight", None),
+    (FORMULARY, "dosage_form", None), (FORMULARY, "medication_name", None), (FORMULARY, "drug_name", None),
+    (PRODUCTS, "dosage", None), (PRODUCTS, "temperature", None), (PRODUCTS, "weight", None),
+    (("vaccines", ["vaccine_id", "manufacturer", "doses_required"]), "vaccine_name", None),
+    (("icd10_codes", ["code", "chapter"]), "diagnosis", None), (PATIENTS, "mrn", None),
     (PRODUCTS, "weight_kg", None), (PRODUCTS, "height_cm", None),
     # a bank's own name and codes, a validation flag
     (BANKS, "bank_name", None), (BANKS, "bic", None), (BANKS, "swift_code", None), (BANKS, "routing_number", None),
