@@ -83,6 +83,11 @@ NATIONAL = [
     # residence and work permits
     (PEOPLE, "residence_permit_number"), (PEOPLE, "work_permit_no"), (PEOPLE, "aufenthaltstitel"),
     (PEOPLE, "titre_de_sejour"), (PEOPLE, "permesso_di_soggiorno"),
+    # more countries' person numbers and social-security and provident-fund numbers of a payroll
+    (CITIZENS, "samordningsnummer"), (CITIZENS, "shenfenzheng"), (CITIZENS, "taj_number"), (CITIZENS, "idnp"),
+    (CITIZENS, "fin_number"), (CITIZENS, "nuip"), (CITIZENS, "dui"), (CITIZENS, "personalausweisnummer"),
+    (PEOPLE, "ssnit_number"), (PEOPLE, "nhif_number"), (PEOPLE, "nssf_no"), (PEOPLE, "epf_number"),
+    (PEOPLE, "pf_number"), (PEOPLE, "esic_number"), (PEOPLE, "uan"), (PEOPLE, "insz"), (PEOPLE, "svnr"),
 ]
 
 
@@ -97,6 +102,7 @@ TAX = [
     (CITIZENS, "permanent_account_number"), (CITIZENS, "pan_card"), (CUSTOMERS, "codice_fiscale"), (CUSTOMERS, "nif"),
     (PEOPLE, "utr"),
     (CITIZENS, "rnokpp"), (CITIZENS, "iin"), (CUSTOMERS, "nip"), (CUSTOMERS, "tin"), (PEOPLE, "itin"),
+    (CITIZENS, "afm"), (CUSTOMERS, "rif"), (PEOPLE, "ird"),
 ]
 
 
@@ -198,7 +204,9 @@ def test_a_bare_person_word_in_a_table_about_people_holds_a_name(config, where, 
 LOOKALIKES = [
     # an organisation's tax and registration numbers, in a table of organisations
     (SUPPLIERS, "vat_number", None), (SUPPLIERS, "tax_id", None), (SUPPLIERS, "company_registration_number", None),
-    (SUPPLIERS, "siret", None), (SUPPLIERS, "ein", None),
+    (SUPPLIERS, "siret", None), (SUPPLIERS, "ein", None), (SUPPLIERS, "cnpj", None), (SUPPLIERS, "abn", None),
+    (SUPPLIERS, "business_number", None), (PEOPLE, "bic", None), (PEOPLE, "routing_number", None),
+    (PRODUCTS, "fin_number", None),
     # a drug's codes and names in a formulary, a product's weight and size
     (FORMULARY, "ndc_code", None), (FORMULARY, "atc_code", None), (FORMULARY, "drug_code", None),
     (FORMULARY, "dosage_form", None), (FORMULARY, "medication_name", None), (FORMULARY, "drug_name", None),
