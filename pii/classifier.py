@@ -391,6 +391,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
             continue
         if word in config.neutral or word in config.masking:
             continue
+        if word in rule.suffix_keep and word not in config.person_words:
+            continue  # account_iban, DbtrAcct.Id.IBAN: a word that keeps the value after it names it before it too
         if leaf is not None and index < leaf <= start and index > 0 and word in config.semantic["key_words"]:
             continue  # org_id.name, owner_id.email: the object a key points at is named before the key
         if index == 0 and (len(word) == 1 or word == abbreviation):
@@ -422,6 +424,7 @@ _ROW_VALUES = {
     "contacts": ("phone", "a contact mechanism: the phone number, email or handle its type names"),
     "identifiers": ("national_id", "a person's identity document: its number"),
     "addresses": ("address", "an address: this part of it"),
+    "banks": ("bank_account", "a person's or a partner's bank account: its number"),
 }
 
 _CODE_KEYS = frozenset({"id", "fk", "key"})  # the last word of a key to a coded value (nationality_id)
@@ -485,11 +488,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     row_field = tokens in config.table_row_fields.get(rows, ())  # value in contact mechanisms, code in identifiers
     if not hits and not messages and not health and not secret_field and not ip_field and not row_field:
         return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
-    if rows and rows not in ("devices", "documents") and not secret_field and not ip_field and not row_field:
+    if rows and rows not in ("devices", "documents", "terms") and not secret_field and not ip_field and not row_field:
         rows = ""  # one memo entry for the other names of a table of secrets, addresses, contacts or identifiers
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
     if entity_head is not None and all(hit.owner != entity_head and not (hit.coded and hit.pattern == entity_head)
-                                       for hit in hits):
+                                       and hit.pattern.split()[0] != entity_head for hit in hits):
         entity_head = None
     if abbreviation and (not tokens or tokens[0] != abbreviation):
         abbreviation = ""
@@ -571,6 +574,13 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             out.append(Evidence("name", f"{said}, but {veto}" + (f"; {read_note}" if read_note else ""),
                                 hit.pii_type, _VETO))
             continue
+        if (entity_head is not None and hit.start == 0 and hit.pattern.split()[0] == entity_head
+                and len(hit.pattern.split()) > 1 and tokens[-1] in config.semantic["key_words"]
+                and hit.pattern.split()[-1] == tokens[-1]):
+            # citizen_id in citizens, CitizenID in hlt_Citizen: the table's own key, not a citizen's id card
+            out.append(Evidence("name", f"{said}, but in a table of {entity_head} rows it is the row's own key",
+                                hit.pii_type, _VETO))
+            continue
         if hit.coded and hit.pattern == entity_head:
             # nationality_id in a table of nationalities: the row's own key, not a key to a person's code
             out.append(Evidence("name", f"{said}, but in a table of {hit.pattern} values it is the row's own key",
@@ -595,6 +605,12 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         elif hit.strength == "role":
             weight = w["role"]
             notes.append("a column named after a person's role holds that person (a name when it is not an id)")
+        elif rows == "terms" and hit.pii_type == "health" and owner_kind != "person":
+            # medication_name in formulary_drugs, name in icd_codes: a reference list of health terms, with no key
+            # to a patient: each row is the term itself, no one's health
+            out.append(Evidence("name", f"{said}, but the table's rows are health terms with no key to a patient (a "
+                                "reference list): the term's own, no one's health", hit.pii_type, 0.0))
+            continue
         elif hit.strength in ("person", "bare") and rows == "documents" and hit.pii_type == "person_name" and (
                 owner_kind == "none" or (owner_kind == "unknown" and hit.owner in config.suffix_keep)):
             # name, original_name in gym_userdocument: the document's own name (its file's), not a person's
@@ -873,7 +889,11 @@ def _type_family(data_type: str | None, config: PiiConfig) -> str:
         return cached
     text = data_type.strip().lower()
     m = re.match(r"[a-z_][a-z0-9_]*", text)
-    family = config.data_type_families.get(m.group(0), "unknown") if m else "unknown"
+    word = m.group(0) if m else ""
+    family = config.data_type_families.get(word, "unknown")
+    if family == "unknown" and len(word) > 5 and word.endswith("field"):
+        # an ORM's field class names the value's type (Django's BooleanField, DateTimeField, SmallIntegerField)
+        family = config.data_type_families.get(word[:-5], "unknown")
     if family == "numeric" and re.search(r"\(\s*\d+\s*(?:,\s*0\s*)?\)", text):
         family = "integer"  # number(38,0), decimal(18) hold whole numbers
     if len(config._families) > 10_000:

@@ -49,7 +49,8 @@ class TableContext:
     # what each row is when the table's name says it: "secrets" (access_tokens, api_keys: its bare token or key
     # is the secret), "devices" (devices: its bare name is the device's own name), "ips" (ip_blocks: its bare
     # address or range start is an IP address), "contacts" (party_contact_mechanism: its bare value is the
-    # contact), "documents" (gym_userdocument: its bare name is the document's), "identifiers"
+    # contact), "documents" (gym_userdocument: its bare name is the document's), "terms" (formulary_drugs with no
+    # key to a patient: a reference list of health terms, its names no one's health), "identifiers"
     # (res_partner_id_number: its bare name is the document's number) or "addresses" (party_address: its bare floor
     # is part of the address), else ""
     rows: str = ""
@@ -58,6 +59,8 @@ class TableContext:
 _OPENING_RE = re.compile(r"[a-z]+")
 _OWN_ORGANISATION_FIELDS = (("name",), ("legal", "name"), ("url",), ("website",))
 _NOT_NEUTRAL = ("person", "organisation")
+# head nouns of a list of what the word before them names (icd10_codes, drug_catalog, vaccine_lookup)
+_LIST_HEADS = frozenset({"code", "catalog", "catalogue", "lookup", "dictionary", "reference", "ref", "vocabulary"})
 
 
 def table_context(*, name: str | None, description: str | None, column_names: Sequence[str],
@@ -84,6 +87,8 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     siblings = _siblings(column_names, config, prefix)
     found = _table_kind_from(name, description, column_names, config, prefix, siblings)
     rows = _rows_are(name, found.entity, config)
+    if not rows and found.kind != "person" and not found.health and _health_terms(found.entity, column_names, config):
+        rows = "terms"
     if rows:
         found = replace(found, rows=rows)
     # a camera's or a mailbox's account (user and pass beside it): whoever it is, the pass is its password
@@ -178,6 +183,20 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
             for w in words):
         return "ips"
     return ""
+
+
+def _health_terms(entity: Sequence[str], column_names: Sequence[str], config: PiiConfig) -> bool:
+    """Whether the table's head noun names health terms (formulary_drugs, icd_codes, vaccines, d_icd_diagnoses) and no
+    column is a key to a patient: a reference list, each row a term, not a patient's record."""
+    heads = [t for t in entity if t not in config.generic_heads and not t.isdigit()]
+    if not heads:
+        return False
+    if heads[-1] not in config.table_term_words and not (
+            len(heads) > 1 and heads[-2] in config.table_term_words
+            and (heads[-1] in _LIST_HEADS or heads[-1] in config.table_setting_words)):
+        return False  # (icd10_codes, drug_catalog, diagnosis_types: a list of the terms too)
+    return not any(_health_key(match_tokens(tokenize_column_name(column, config=config), config), config)
+                   for column in column_names)
 
 
 def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:
@@ -407,7 +426,9 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
         t for t in tokens if t not in config.neutral) in config.table_contact_person_keys
     # the row's own organisation (its name or its website); companies, accounts: the ones it belongs to
     organisation = bool(tokens) and tokens[0] in config.organisation_words and (
-        len(tokens) == 1 or tokens[1:] in _OWN_ORGANISATION_FIELDS) and not _plural(column, config)
+        len(tokens) == 1 or tokens[1:] in _OWN_ORGANISATION_FIELDS) and not _plural(column, config) or (
+        # a number only an organisation has (KPP, OGRN, SIRET, DUNS, LEI): its rows are organisations
+        any(t in config.table_organisation_numbers for t in tokens))
     personal: list[str] = []
     contact: list[str] = []
     activity: list[str] = []

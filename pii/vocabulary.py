@@ -145,6 +145,8 @@ class PiiConfig:
     table_row_heads: dict[tuple[str, ...], str] = field(default_factory=dict)
     table_row_fields: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     table_device_words: frozenset[str] = frozenset()  # a table of devices: its bare name is the device's own name
+    table_term_words: frozenset[str] = frozenset()  # a table of these with no patient key lists health terms
+    table_organisation_numbers: frozenset[str] = frozenset()  # a column of these: the rows are organisations
     table_body_words: frozenset[str] = frozenset()  # a table of body measurements (weight entries) ...
     table_body_keys: frozenset[tuple[str, ...]] = frozenset()  # ... with a key to its user: the user's health data
     table_document_words: frozenset[str] = frozenset()  # a table of documents: its bare name is the document's
@@ -471,9 +473,9 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "health_keys", "health_fields", "health_skip", "place_words", "place_statistics",
                             "secret_words", "secret_fields", "device_words", "ip_words", "ip_fields",
                             "contact_row_words", "contact_row_fields", "identifier_row_words", "identifier_row_fields",
-                            "address_row_words", "address_row_fields",
+                            "address_row_words", "address_row_fields", "bank_row_words", "bank_row_fields",
                             "document_words", "body_words", "body_keys",
-                            "ip_place_words", "setting_words"))
+                            "ip_place_words", "setting_words", "term_words", "organisation_numbers"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -625,6 +627,9 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_health_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("health_keys"),
                                                                      "table_context.health_keys")),
         table_body_words=frozenset(r.words(tc.get("body_words"), "table_context.body_words")),
+        table_term_words=frozenset(r.words(tc.get("term_words"), "table_context.term_words")),
+        table_organisation_numbers=frozenset(r.words(tc.get("organisation_numbers"),
+                                                     "table_context.organisation_numbers")),
         table_body_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("body_keys"), "table_context.body_keys")),
         table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
         table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
@@ -644,12 +649,13 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_row_heads={
             tuple(w.split()): rows for rows, key in (("contacts", "contact_row_words"),
                                                      ("identifiers", "identifier_row_words"),
-                                                     ("addresses", "address_row_words"))
+                                                     ("addresses", "address_row_words"),
+                                                     ("banks", "bank_row_words"))
             for w in r.words(tc.get(key), f"table_context.{key}")},
         table_row_fields={
             rows: frozenset(tuple(w.split()) for w in r.words(tc.get(key), f"table_context.{key}"))
             for rows, key in (("contacts", "contact_row_fields"), ("identifiers", "identifier_row_fields"),
-                              ("addresses", "address_row_fields"))},
+                              ("addresses", "address_row_fields"), ("banks", "bank_row_fields"))},
         table_ip_words=frozenset(r.words(tc.get("ip_words"), "table_context.ip_words")),
         table_ip_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("ip_fields"), "table_context.ip_fields")),
         table_ip_place_words=frozenset(r.words(tc.get("ip_place_words"), "table_context.ip_place_words")),
