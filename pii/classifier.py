@@ -267,6 +267,18 @@ def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf
         if found is None:
             i += 1
             continue
+        if found.pii_type is not None and found_end - i > 1 and all(
+                _is_person_word(word, config) for word in tokens[i : found_end - 1]):
+            last, _ = _longest_match(config.trie, tokens, found_end - 1)
+            if last is not None and last.pii_type not in (None, found.pii_type):
+                if i < leaf < found_end:
+                    # user.name: the field of an object that is a person is that person's (the user's name), not
+                    # the phrase the two spell across the path (a user name)
+                    i += 1
+                    continue
+                # user_name: a user's login, or the user's name; both readings stay, the phrase's the stronger,
+                # so that a description saying which ("the name of the user") decides
+                hits.append(_judge(last, tokens, found_end - 1, found_end, abbreviation, config, leaf, inner))
         hits.append(_judge(found, tokens, i, found_end, abbreviation, config, leaf, inner))
         i = found_end
     return tuple(hits)
@@ -327,8 +339,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
         if word.isdigit():
             numbered = True  # parent1_name, guardian2_email: a digit numbers the owner
             continue
-        if word in config.neutral or word in config.masking:
-            continue
+        if word in config.neutral or word in config.masking or word in rule.owner_neutral:
+            continue  # (gps_latitude, pickup_longitude: which of the person's locations, not whose)
         if leaf is not None and index < leaf <= start and index > 0 and word in config.semantic["key_words"]:
             continue  # org_id.name, owner_id.email: the object a key points at is named before the key
         if index == 0 and (len(word) == 1 or word == abbreviation):
@@ -360,6 +372,7 @@ _ROW_VALUES = {
     "contacts": ("phone", "a contact mechanism: the phone number, email or handle its type names"),
     "identifiers": ("national_id", "a person's identity document: its number"),
     "addresses": ("address", "an address: this part of it"),
+    "devices": ("device_id", "a device of a person or its push registration: its id, serial or push token"),
 }
 
 _CODE_KEYS = frozenset({"id", "fk", "key"})  # the last word of a key to a coded value (nationality_id)
@@ -422,7 +435,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     row_field = tokens in config.table_row_fields.get(rows, ())  # value in contact mechanisms, code in identifiers
     if not hits and not messages and not health and not secret_field and not ip_field and not row_field:
         return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
-    if rows and rows not in ("devices", "documents") and not secret_field and not ip_field and not row_field:
+    if rows and rows not in ("devices", "documents", "secrets") and not secret_field and not ip_field and not row_field:
         rows = ""  # one memo entry for the other names of a table of secrets, addresses, contacts or identifiers
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
     if entity_head is not None and all(hit.owner != entity_head and not (hit.coded and hit.pattern == entity_head)
@@ -525,11 +538,14 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         elif hit.strength == "role":
             weight = w["role"]
             notes.append("a column named after a person's role holds that person (a name when it is not an id)")
-        elif hit.strength in ("person", "bare") and rows == "documents" and hit.pii_type == "person_name" and (
+        elif hit.strength in ("person", "bare") and rows in ("documents", "secrets") and (
+                hit.pii_type == "person_name") and (
                 owner_kind == "none" or (owner_kind == "unknown" and hit.owner in config.suffix_keep)):
-            # name, original_name in gym_userdocument: the document's own name (its file's), not a person's
-            out.append(Evidence("name", f"{said}, but the table's rows are documents or files: it is the document's "
-                                "own name", hit.pii_type, 0.0))
+            # name, original_name in gym_userdocument: the document's own name (its file's), not a person's; name in
+            # api_keys or otp_emaildevice: the label its owner gave the key or the second factor ("CI", "default")
+            what = "documents or files: it is the document's" if rows == "documents" else (
+                "secrets (keys, tokens, second factors): it is the secret's")
+            out.append(Evidence("name", f"{said}, but the table's rows are {what} own name", hit.pii_type, 0.0))
             continue
         elif hit.strength == "person" and rows == "devices" and owner_kind == "none" and (
                 hit.pii_type == "person_name"):

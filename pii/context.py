@@ -157,7 +157,14 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
     if not name:
         return ""
     heads = [t for t in entity if t not in config.generic_heads]
-    if heads and heads[-1] in config.table_device_words:
+    words = tokenize_column_name(name, config=config, read=False)
+    if not config.table_otp_words.isdisjoint(words):
+        return "secrets"  # otp_devices, otp_static_statictoken: one-time passwords' seeds and codes, one a row
+    # user_devices, and a device word glued after a platform's (gcmdevice, apnsdevice); push_subscriptions
+    if heads and (heads[-1] in config.table_device_words or any(
+            heads[-1].endswith(w) and len(heads[-1]) - len(w) >= 3 for w in config.table_device_words)):
+        return "devices"
+    if not config.table_push_words.isdisjoint(words):
         return "devices"
     if heads and heads[-1] in config.table_document_words:
         return "documents"
@@ -165,7 +172,6 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
         rows = config.table_row_heads.get(tuple(heads[-size:])) if len(heads) >= size else None
         if rows:
             return rows
-    words = tokenize_column_name(name, config=config, read=False)
     secret = config.table_secret_words
     # each word, and each two glued (api_keys reads as apikey, as apikeys does)
     glued = [*words, *(a + b for a, b in zip(words, words[1:], strict=False))]
