@@ -249,10 +249,15 @@ def test_the_location_of_a_device_event_is_its_users(config):
 
 # ----------------------------------------------------------------------------------------------- message headers
 MESSAGE_TABLES = ["messages", "emails", "mail_log", "outbound_emails", "email_queue", "sent_mails",
-                  "inbound_messages", "mailbox_message", "mail_messages", "email_deliveries"]
+                  "inbound_messages", "mailbox_message", "mail_messages", "email_deliveries", "correspondence",
+                  # in Spanish, German, Dutch and Italian
+                  "mensajes", "nachrichten", "berichten", "messaggi"]
 HEADERS = ["sender", "recipient", "recipients", "to", "from", "cc", "bcc", "reply_to", "return_path",
            "from_address", "to_addresses", "sender_email", "from_email", "to_emails", "cc_emails", "bcc_emails",
-           "mail_from", "envelope_to", "delivered_to", "from_header", "to_header", "cc_header"]
+           "mail_from", "envelope_to", "delivered_to", "from_header", "to_header", "cc_header", "copy_to", "cc_to",
+           "blind_copy", "send_to", "recipients_cc",
+           # the sender and the recipient in Spanish, French, German, Dutch and Italian
+           "destinatario", "remitente", "expediteur", "absender", "afzender", "mittente"]
 HEADER_LOOKALIKES = ["subject", "body", "message_id", "sent_at", "sender_id", "recipient_count", "is_read",
                      "thread_id", "in_reply_to", "attachment_count", "from_date", "to_date", "headers"]
 
