@@ -99,6 +99,8 @@ NETWORK = [
     "ipv6_address", "client_ip", "ClientIP", "remote_addr", "RemoteAddr", "remote_ip", "remote_address",
     "source_ip", "src_ip", "user_ip", "last_login_ip", "current_sign_in_ip", "last_sign_in_ip", "x_forwarded_for",
     "forwarded_for", "real_ip", "peer_ip", "signup_ip", "registration_ip", "remote_host", "client_host",
+    # in Spanish, Portuguese, French, Italian, German and Dutch
+    "direccion_ip", "endereco_ip", "adresse_ip", "indirizzo_ip", "ip_adresse", "ip_adres",
 ]
 NETWORK_LOOKALIKES = [
     (SESSIONS, "ip_country"), (SESSIONS, "ip_version"), (SESSIONS, "ip_count"),
@@ -133,6 +135,9 @@ USERNAMES = [
     # other languages: German, Dutch, French, Spanish, Portuguese, Italian
     "benutzername", "gebruikersnaam", "nom_utilisateur", "nombre_de_usuario", "nome_de_usuario", "nome_utente",
     "pseudo",
+    # Turkish, Polish, Finnish, Swedish, Norwegian, Danish, Croatian
+    "kullanici_adi", "nazwa_uzytkownika", "kayttajatunnus", "anvandarnamn", "brukernavn", "brugernavn",
+    "korisnicko_ime",
 ]
 USERNAME_LOOKALIKES = [
     "login_count", "last_login", "last_login_at", "login_attempts", "failed_login_count", "username_changed_at",
@@ -219,6 +224,9 @@ GEO = [
     "coordinates", "coords", "geo_point", "geopoint", "lat_lng", "latlng", "latlon", "lat_long", "geohash",
     "gps_position", "gps_coordinates", "home_latitude", "last_known_latitude", "current_lat", "pickup_latitude",
     "dropoff_longitude", "latitudeE7", "lat_e7", "latitude_deg", "plus_code", "what3words",
+    # in Spanish, German, Italian, Turkish; coordinates in Spanish and German
+    "latitud", "longitud", "breitengrad", "laengengrad", "latitudine", "longitudine", "enlem", "boylam",
+    "coordenadas", "koordinaten",
 ]
 GEO_LOOKALIKES = [
     (CHECKINS, "location_accuracy"), (CHECKINS, "timezone"), (CHECKINS, "geo_country"), (CHECKINS, "city"),
