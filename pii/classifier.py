@@ -435,7 +435,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     row_field = tokens in config.table_row_fields.get(rows, ())  # value in contact mechanisms, code in identifiers
     if not hits and not messages and not health and not secret_field and not ip_field and not row_field:
         return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
-    if rows and rows not in ("devices", "documents", "secrets") and not secret_field and not ip_field and not row_field:
+    if rows and rows not in ("devices", "documents", "secrets", "located") and not secret_field and not ip_field and (
+            not row_field):
         rows = ""  # one memo entry for the other names of a table of secrets, addresses, contacts or identifiers
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
     if entity_head is not None and all(hit.owner != entity_head and not (hit.coded and hit.pattern == entity_head)
@@ -561,6 +562,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             elif owner_kind == "none" and capsule_kind == "person":
                 weight = w["person"] + w["person_capsule"]
                 notes.append(f"the table is about people ({why})" if why else "the capsule is about people")
+            elif owner_kind == "none" and rows == "located" and hit.pii_type == "geolocation" and (
+                    capsule_kind == "neutral"):
+                # pickup_latitude in trips with a rider_id: where that person was
+                weight = w["person"] + w["person_capsule"]
+                notes.append("each row is keyed by a person (a rider's, a member's): where that person was")
             elif owner_kind == "none" and health and hit.pii_type == "health":
                 # a table of patients' clinical records (vital signs keyed by the patient): its height, weight and
                 # smoking status are the patient's

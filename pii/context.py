@@ -51,7 +51,8 @@ class TableContext:
     # address or range start is an IP address), "contacts" (party_contact_mechanism: its bare value is the
     # contact), "documents" (gym_userdocument: its bare name is the document's), "identifiers"
     # (res_partner_id_number: its bare name is the document's number) or "addresses" (party_address: its bare floor
-    # is part of the address), else ""
+    # is part of the address), "located" (a table of no kind whose rows are keyed by a person, trips with a rider_id:
+    # its coordinates are that person's location), else ""
     rows: str = ""
 
 
@@ -84,6 +85,8 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     siblings = _siblings(column_names, config, prefix)
     found = _table_kind_from(name, description, column_names, config, prefix, siblings)
     rows = _rows_are(name, found.entity, config)
+    if not rows and found.kind == "neutral" and not found.place and _located(column_names, config):
+        rows = "located"  # trips with a rider_id, checkins with a member_id: each row is where that person was
     if rows:
         found = replace(found, rows=rows)
     # a camera's or a mailbox's account (user and pass beside it): whoever it is, the pass is its password
@@ -143,6 +146,17 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
                             prefix, calls=calls, activity=siblings.activity)
     return TableContext(kind, entity, messages, "", health, prefix, calls=calls)
+
+
+def _located(column_names: Sequence[str], config: PiiConfig) -> bool:
+    """Whether a column is a key to the person each row is about (``table_context.located_owners`` before a key
+    word: rider_id, member_id, customer_uuid): the row's coordinates are then where that person was."""
+    owners, keys = config.table_located_owners, config.semantic["key_words"]
+    for column in column_names:
+        tokens = match_tokens(tokenize_column_name(column, config=config), config)
+        if len(tokens) == 2 and tokens[1] in keys and tokens[0] in owners:
+            return True
+    return False
 
 
 def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str:

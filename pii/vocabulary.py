@@ -159,6 +159,8 @@ class PiiConfig:
     # a table whose name holds one of these holds one-time passwords or second factors (otp_devices, totp_device):
     # its rows are secrets, even when they are called devices
     table_otp_words: frozenset[str] = frozenset()
+    # a key to one of these (rider_id) in a table of no kind: its rows' coordinates are that person's location
+    table_located_owners: frozenset[str] = frozenset()
     table_ip_words: frozenset[str] = frozenset()  # ipblocks, ipbans: a table of IP addresses glued to 'ip'
     table_ip_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding an IP address there
     table_ip_place_words: frozenset[str] = frozenset()  # geoip_blocks: a geolocation database's ranges, not people's
@@ -475,7 +477,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "message_words", "call_words", "message_fields", "message_headers", "health_words",
                             "health_keys", "health_fields", "health_skip", "place_words", "place_statistics",
                             "secret_words", "secret_fields", "device_words", "ip_words", "ip_fields",
-                            "device_row_fields", "push_words", "otp_words",
+                            "device_row_fields", "push_words", "otp_words", "located_owners",
                             "contact_row_words", "contact_row_fields", "identifier_row_words", "identifier_row_fields",
                             "address_row_words", "address_row_fields",
                             "document_words", "body_words", "body_keys",
@@ -648,6 +650,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_setting_words=frozenset(r.words(tc.get("setting_words"), "table_context.setting_words")),
         table_push_words=frozenset(r.words(tc.get("push_words"), "table_context.push_words")),
         table_otp_words=frozenset(r.words(tc.get("otp_words"), "table_context.otp_words")),
+        table_located_owners=frozenset(r.words(tc.get("located_owners"), "table_context.located_owners")),
         table_row_heads={
             tuple(w.split()): rows for rows, key in (("contacts", "contact_row_words"),
                                                      ("identifiers", "identifier_row_words"),

@@ -311,3 +311,27 @@ def test_a_user_name_is_a_login_unless_a_description_or_a_path_says_it_is_the_us
     # the name field of a user object (an event payload's user.name) is the user's name
     assert read("user.name") == "person_name"
     assert read("user.username") == "username"
+
+
+@pytest.mark.parametrize(("table", "columns"), [
+    ("trips", ["trip_id", "rider_id", "fare", "pickup_latitude", "dropoff_longitude"]),
+    ("location_history", ["id", "user_id", "accuracy", "recorded_at", "lat", "lng"]),
+    ("checkins", ["id", "member_id", "created_at", "lat", "lon"]),
+    ("rides", ["id", "customer_id", "fare", "start_lat", "end_lng"]),
+])
+def test_coordinates_of_rows_keyed_by_a_person_are_where_that_person_was(config, table, columns):
+    for name in columns[-2:]:
+        assert verdict(config, table, columns, name) == "geolocation", name
+    assert verdict(config, table, columns, columns[2]) is None
+
+
+@pytest.mark.parametrize(("table", "columns"), [
+    ("stores", ["id", "manager_id", "latitude", "longitude"]),
+    ("warehouses", ["id", "employee_id", "latitude", "longitude"]),
+    ("points_of_interest", ["id", "created_by", "lat", "lon"]),
+    ("listings", ["id", "agent_id", "price", "latitude", "longitude"]),
+    ("cities", ["id", "user_id", "lat", "lng"]),
+])
+def test_coordinates_of_a_place_or_of_rows_a_person_only_keeps_are_not_a_persons_location(config, table, columns):
+    for name in columns[-2:]:
+        assert verdict(config, table, columns, name) is None, name
