@@ -131,7 +131,7 @@ USERNAMES = [
     "username", "user_name", "userName", "UserName", "login", "login_name", "user_login", "loginname",
     "screen_name", "screenname", "handle", "twitter_handle", "instagram_handle", "github_login", "github_username",
     "telegram_username", "discord_username", "slack_handle", "sam_account_name", "samaccountname",
-    "user_principal_name", "gamertag", "login_id", "account_login", "distinguished_name",
+    "user_principal_name", "gamertag", "login_id", "account_login", "distinguished_name", "usename",
     # other languages: German, Dutch, French, Spanish, Portuguese, Italian
     "benutzername", "gebruikersnaam", "nom_utilisateur", "nombre_de_usuario", "nome_de_usuario", "nome_utente",
     "pseudo",
