@@ -54,7 +54,8 @@ DEVICE_IDS = [
     (DEVICES, "fcm_token", None), (DEVICES, "apns_token", None), (DEVICES, "push_token", None),
     (DEVICES, "device_token", None), (DEVICES, "gcm_registration_id", None), (DEVICES, "registration_token", None),
     (DEVICES, "firebase_token", None), (DEVICES, "expo_push_token", None), (DEVICES, "fcmToken", None),
-    (DEVICES, "registration_id", None), (DEVICES, "push_endpoint", None), (DEVICES, "voip_token", None),
+    (DEVICES, "registration_id", None), (DEVICES, "token", None), (DEVICES, "push_endpoint", None),
+    (DEVICES, "voip_token", None),
     (DEVICES, "pushkit_token", None),
     (("push_subscriptions", ["id", "user_id", "endpoint", "p256dh", "created_at"]), "endpoint", None),
     # radio addresses
@@ -131,7 +132,7 @@ USERNAMES = [
     "username", "user_name", "userName", "UserName", "login", "login_name", "user_login", "loginname",
     "screen_name", "screenname", "handle", "twitter_handle", "instagram_handle", "github_login", "github_username",
     "telegram_username", "discord_username", "slack_handle", "sam_account_name", "samaccountname",
-    "user_principal_name", "gamertag", "login_id", "account_login", "distinguished_name", "usename",
+    "user_principal_name", "gamertag", "login_id", "account_login", "distinguished_name",
     # other languages: German, Dutch, French, Spanish, Portuguese, Italian
     "benutzername", "gebruikersnaam", "nom_utilisateur", "nombre_de_usuario", "nome_de_usuario", "nome_utente",
     "pseudo",
