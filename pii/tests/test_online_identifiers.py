@@ -336,3 +336,13 @@ def test_coordinates_of_rows_keyed_by_a_person_are_where_that_person_was(config,
 def test_coordinates_of_a_place_or_of_rows_a_person_only_keeps_are_not_a_persons_location(config, table, columns):
     for name in columns[-2:]:
         assert verdict(config, table, columns, name) is None, name
+
+
+@pytest.mark.parametrize("header", ["in_reply_to", "x_mailer", "mime_version", "return_path", "dkim_signature"])
+def test_a_table_with_a_header_only_a_stored_mail_has_holds_messages_whatever_its_name(config, header):
+    columns = ["id", "from", "to", "cc", "subject", header]
+    for name in ("from", "to", "cc"):
+        assert verdict(config, "archive_items", columns, name) == "email", name
+    assert verdict(config, "archive_items", columns, "subject") is None
+    # without such a header, a table's from and to are not addresses
+    assert verdict(config, "archive_items", ["id", "from", "to", "subject"], "from") is None
