@@ -161,9 +161,11 @@ def _located(column_names: Sequence[str], config: PiiConfig) -> bool:
 
 def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str:
     """"secrets" when the table's name says it holds secrets (access_tokens, refresh_tokens, api_keys: each row is
-    one, so its bare token or key column is the secret itself), "devices" when its head noun is a device (a bare
-    name there is the device's own name, "Jane's iPhone"), "documents" when its head noun is a document or a file
-    (its bare name is the document's), "ips" when it names IP addresses or bans of them
+    one, so its bare token or key column is the secret itself), read first when it names one-time passwords or second
+    factors (otp_devices, totp_device), "devices" when its head noun is a device, also glued after a platform's word
+    (gcmdevice), or its name holds a push word (push_subscriptions: a bare name there is the device's own name,
+    "Jane's iPhone", its registration_id, endpoint or token the device's), "documents" when its head noun is a
+    document or a file (its bare name is the document's), "ips" when it names IP addresses or bans of them
     (ip_blocks, banned_ips: its bare address or range bound is an IP address), "contacts" when its last words name
     contact mechanisms (party_contact_mechanism: its bare value is the contact), "identifiers" when they name identity
     documents (res_partner_id_number, identity_documents: its bare number or name is the number), "addresses" when
