@@ -435,9 +435,12 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     row_field = tokens in config.table_row_fields.get(rows, ())  # value in contact mechanisms, code in identifiers
     if not hits and not messages and not health and not secret_field and not ip_field and not row_field:
         return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
-    if rows and rows not in ("devices", "documents", "secrets", "located") and not secret_field and not ip_field and (
-            not row_field):
+    if rows and not secret_field and not ip_field and not row_field and (
+            rows not in ("devices", "documents", "secrets", "located")
+            or (rows == "secrets" and not any(hit.pii_type == "person_name" for hit in hits))
+            or (rows == "located" and not any(hit.pii_type == "geolocation" for hit in hits))):
         rows = ""  # one memo entry for the other names of a table of secrets, addresses, contacts or identifiers
+        # (a table of secrets or of rows keyed by a person changes only a name's or a coordinate's reading)
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
     if entity_head is not None and all(hit.owner != entity_head and not (hit.coded and hit.pattern == entity_head)
                                        for hit in hits):

@@ -85,7 +85,7 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     siblings = _siblings(column_names, config, prefix)
     found = _table_kind_from(name, description, column_names, config, prefix, siblings)
     rows = _rows_are(name, found.entity, config)
-    if not rows and found.kind == "neutral" and not found.place and _located(column_names, config):
+    if not rows and found.kind == "neutral" and not found.place and siblings.located:
         rows = "located"  # trips with a rider_id, checkins with a member_id: each row is where that person was
     if rows:
         found = replace(found, rows=rows)
@@ -146,17 +146,6 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
                             prefix, calls=calls, activity=siblings.activity)
     return TableContext(kind, entity, messages, "", health, prefix, calls=calls)
-
-
-def _located(column_names: Sequence[str], config: PiiConfig) -> bool:
-    """Whether a column is a key to the person each row is about (``table_context.located_owners`` before a key
-    word: rider_id, member_id, customer_uuid): the row's coordinates are then where that person was."""
-    owners, keys = config.table_located_owners, config.semantic["key_words"]
-    for column in column_names:
-        tokens = match_tokens(tokenize_column_name(column, config=config), config)
-        if len(tokens) == 2 and tokens[1] in keys and tokens[0] in owners:
-            return True
-    return False
 
 
 def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str:
@@ -221,18 +210,19 @@ def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:
 
 
 def _message_header(column_names: Sequence[str], config: PiiConfig) -> bool:
-    """Whether a column is a header only a stored message has (``in_reply_to``): the table holds messages. One
-    substring test per table on its joined column names; only a table holding a header's longest word has its
-    columns tokenised."""
+    """Whether a column is a header only a stored message has (``in_reply_to``, ``x_mailer``): the table holds
+    messages. Substring tests per table on its joined column names; only a table holding every word of a header has
+    its columns tokenised."""
     headers = config.table_message_headers
     if not headers:
         return False
     joined = "\n".join(column_names).lower()
-    longest = [max(header, key=len) for header in headers]
-    if not any(word in joined for word in longest):
+    # every word of a header in the joined names (mime and version, not a version column alone)
+    present = [header for header in headers if all(word in joined for word in header)]
+    if not present:
         return False
     return any(match_tokens(tokenize_column_name(column, config=config), config) in headers for column in column_names
-               if any(word in column.lower() for word in longest))
+               if any(all(word in column.lower() for word in header) for header in present))
 
 
 def _health_key(tokens: tuple[str, ...], config: PiiConfig) -> bool:
@@ -321,6 +311,7 @@ class _Siblings:
     entry: bool = False  # a bare name beside the row's own email: an address book's entry
     login: bool = False  # a column holds an account's login (user, username, login)
     person_owners: frozenset[str] = frozenset()  # words owning a person's own field (order in order_sex)
+    located: bool = False  # a key to the person each row is about (rider_id): its coordinates are where they were
 
 
 def _plural(column: str, config: PiiConfig) -> bool:
@@ -343,6 +334,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     own_email = False
     contact_person = False
     login = False
+    located = False
     owners: set[str] = set()
     memo = config._siblings.get(prefix)
     if memo is None:
@@ -357,6 +349,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
             continue
         named = named or says.named
         login = login or says.login
+        located = located or says.located
         owners.update(says.owners)
         own_email = own_email or says.own_email
         if mixed is None and says.mixed:
@@ -379,11 +372,11 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     elif activity:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
         return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person,
-                         entry=named and own_email, login=login, person_owners=frozenset(owners))
+                         entry=named and own_email, login=login, person_owners=frozenset(owners), located=located)
     else:
         people = None
     return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person,
-                     entry=named and own_email, login=login, person_owners=frozenset(owners))
+                     entry=named and own_email, login=login, person_owners=frozenset(owners), located=located)
 
 
 @dataclass(frozen=True, slots=True)
@@ -401,6 +394,7 @@ class _ColumnSays:
     own_person: bool  # a field only a person has
     login: bool = False  # an account's login (user, username, login)
     owners: tuple[str, ...] = ()  # a word of unknown kind owning a field only a person has (order in order_sex)
+    located: bool = False  # a key to the person a row is about (table_context.located_owners: rider_id)
 
 
 # the whole name of a column holding an account's login
@@ -453,6 +447,8 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
             own_person = own_person or hit.pii_type == "person_name"
         elif hit.pii_type in config.table_activity_types:
             activity.append(hit.pii_type)
+    located = len(tokens) == 2 and tokens[1] in config.semantic["key_words"] and (
+        tokens[0] in config.table_located_owners)
     says = _ColumnSays(named, own_email, mixed, contact_person, organisation, tuple(personal), tuple(contact),
-                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners))
+                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners), located)
     return _NOTHING if says == _NOTHING else says
