@@ -329,6 +329,18 @@ def _hits_in(tokens: tuple[str, ...], abbreviation: str, config: PiiConfig, leaf
         if found is None:
             i += 1
             continue
+        if found.pii_type is not None and found_end - i > 1 and all(
+                _is_person_word(word, config) for word in tokens[i : found_end - 1]):
+            last, _ = _longest_match(config.trie, tokens, found_end - 1)
+            if last is not None and last.pii_type not in (None, found.pii_type):
+                if i < leaf < found_end:
+                    # user.name: the field of an object that is a person is that person's (the user's name), not
+                    # the phrase the two spell across the path (a user name)
+                    i += 1
+                    continue
+                # user_name: a user's login, or the user's name; both readings stay, the phrase's the stronger,
+                # so that a description saying which ("the name of the user") decides
+                hits.append(_judge(last, tokens, found_end - 1, found_end, abbreviation, config, leaf, inner))
         hits.append(_judge(found, tokens, i, found_end, abbreviation, config, leaf, inner))
         i = found_end
     return tuple(hits)
@@ -389,8 +401,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
         if word.isdigit():
             numbered = True  # parent1_name, guardian2_email: a digit numbers the owner
             continue
-        if word in config.neutral or word in config.masking:
-            continue
+        if word in config.neutral or word in config.masking or word in rule.owner_neutral:
+            continue  # (gps_latitude, pickup_longitude: which of the person's locations, not whose)
         if word in rule.suffix_keep and word not in config.person_words:
             continue  # account_iban, DbtrAcct.Id.IBAN: a word that keeps the value after it names it before it too
         if leaf is not None and index < leaf <= start and index > 0 and word in config.semantic["key_words"]:
@@ -425,6 +437,7 @@ _ROW_VALUES = {
     "identifiers": ("national_id", "a person's identity document: its number"),
     "addresses": ("address", "an address: this part of it"),
     "banks": ("bank_account", "a person's or a partner's bank account: its number"),
+    "devices": ("device_id", "a device of a person or its push registration: its id, serial or push token"),
 }
 
 _CODE_KEYS = frozenset({"id", "fk", "key"})  # the last word of a key to a coded value (nationality_id)
@@ -488,8 +501,12 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     row_field = tokens in config.table_row_fields.get(rows, ())  # value in contact mechanisms, code in identifiers
     if not hits and not messages and not health and not secret_field and not ip_field and not row_field:
         return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
-    if rows and rows not in ("devices", "documents", "terms") and not secret_field and not ip_field and not row_field:
+    if rows and not secret_field and not ip_field and not row_field and (
+            rows not in ("devices", "documents", "terms", "secrets", "located")
+            or (rows == "secrets" and not any(hit.pii_type == "person_name" for hit in hits))
+            or (rows == "located" and not any(hit.pii_type == "geolocation" for hit in hits))):
         rows = ""  # one memo entry for the other names of a table of secrets, addresses, contacts or identifiers
+        # (a table of secrets or of rows keyed by a person changes only a name's or a coordinate's reading)
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
     if entity_head is not None and all(hit.owner != entity_head and not (hit.coded and hit.pattern == entity_head)
                                        and hit.pattern.split()[0] != entity_head for hit in hits):
@@ -576,8 +593,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             continue
         if (entity_head is not None and hit.start == 0 and hit.pattern.split()[0] == entity_head
                 and len(hit.pattern.split()) > 1 and tokens[-1] in config.semantic["key_words"]
-                and hit.pattern.split()[-1] == tokens[-1]):
-            # citizen_id in citizens, CitizenID in hlt_Citizen: the table's own key, not a citizen's id card
+                and hit.pattern.split()[-1] == tokens[-1] and hit.pii_type != "device_id"):
+            # citizen_id in citizens, CitizenID in hlt_Citizen: the table's own key, not a citizen's id card (a
+            # device's own id, device_id in user_devices, is what identifies that device wherever it goes)
             out.append(Evidence("name", f"{said}, but in a table of {entity_head} rows it is the row's own key",
                                 hit.pii_type, _VETO))
             continue
@@ -611,11 +629,14 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             out.append(Evidence("name", f"{said}, but the table's rows are health terms with no key to a patient (a "
                                 "reference list): the term's own, no one's health", hit.pii_type, 0.0))
             continue
-        elif hit.strength in ("person", "bare") and rows == "documents" and hit.pii_type == "person_name" and (
+        elif hit.strength in ("person", "bare") and rows in ("documents", "secrets") and (
+                hit.pii_type == "person_name") and (
                 owner_kind == "none" or (owner_kind == "unknown" and hit.owner in config.suffix_keep)):
-            # name, original_name in gym_userdocument: the document's own name (its file's), not a person's
-            out.append(Evidence("name", f"{said}, but the table's rows are documents or files: it is the document's "
-                                "own name", hit.pii_type, 0.0))
+            # name, original_name in gym_userdocument: the document's own name (its file's), not a person's; name in
+            # api_keys or otp_emaildevice: the label its owner gave the key or the second factor ("CI", "default")
+            what = "documents or files: it is the document's" if rows == "documents" else (
+                "secrets (keys, tokens, second factors): it is the secret's")
+            out.append(Evidence("name", f"{said}, but the table's rows are {what} own name", hit.pii_type, 0.0))
             continue
         elif hit.strength == "person" and rows == "devices" and owner_kind == "none" and (
                 hit.pii_type == "person_name"):
@@ -631,6 +652,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             elif owner_kind == "none" and capsule_kind == "person":
                 weight = w["person"] + w["person_capsule"]
                 notes.append(f"the table is about people ({why})" if why else "the capsule is about people")
+            elif owner_kind == "none" and rows == "located" and hit.pii_type == "geolocation" and (
+                    capsule_kind == "neutral"):
+                # pickup_latitude in trips with a rider_id: where that person was
+                weight = w["person"] + w["person_capsule"]
+                notes.append("each row is keyed by a person (a rider's, a member's): where that person was")
             elif owner_kind == "none" and health and hit.pii_type == "health":
                 # a table of patients' clinical records (vital signs keyed by the patient): its height, weight and
                 # smoking status are the patient's

@@ -52,7 +52,8 @@ class TableContext:
     # contact), "documents" (gym_userdocument: its bare name is the document's), "terms" (formulary_drugs with no
     # key to a patient: a reference list of health terms, its names no one's health), "identifiers"
     # (res_partner_id_number: its bare name is the document's number) or "addresses" (party_address: its bare floor
-    # is part of the address), else ""
+    # is part of the address), "located" (a table of no kind whose rows are keyed by a person, trips with a rider_id:
+    # its coordinates are that person's location), else ""
     rows: str = ""
 
 
@@ -89,6 +90,8 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     rows = _rows_are(name, found.entity, config)
     if not rows and found.kind != "person" and not found.health and _health_terms(found.entity, column_names, config):
         rows = "terms"
+    if not rows and found.kind == "neutral" and not found.place and siblings.located:
+        rows = "located"  # trips with a rider_id, checkins with a member_id: each row is where that person was
     if rows:
         found = replace(found, rows=rows)
     # a camera's or a mailbox's account (user and pass beside it): whoever it is, the pass is its password
@@ -152,9 +155,11 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
 
 def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str:
     """"secrets" when the table's name says it holds secrets (access_tokens, refresh_tokens, api_keys: each row is
-    one, so its bare token or key column is the secret itself), "devices" when its head noun is a device (a bare
-    name there is the device's own name, "Jane's iPhone"), "documents" when its head noun is a document or a file
-    (its bare name is the document's), "ips" when it names IP addresses or bans of them
+    one, so its bare token or key column is the secret itself), read first when it names one-time passwords or second
+    factors (otp_devices, totp_device), "devices" when its head noun is a device, also glued after a platform's word
+    (gcmdevice), or its name holds a push word (push_subscriptions: a bare name there is the device's own name,
+    "Jane's iPhone", its registration_id, endpoint or token the device's), "documents" when its head noun is a
+    document or a file (its bare name is the document's), "ips" when it names IP addresses or bans of them
     (ip_blocks, banned_ips: its bare address or range bound is an IP address), "contacts" when its last words name
     contact mechanisms (party_contact_mechanism: its bare value is the contact), "identifiers" when they name identity
     documents (res_partner_id_number, identity_documents: its bare number or name is the number), "addresses" when
@@ -162,7 +167,14 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
     if not name:
         return ""
     heads = [t for t in entity if t not in config.generic_heads]
-    if heads and heads[-1] in config.table_device_words:
+    words = tokenize_column_name(name, config=config, read=False)
+    if not config.table_otp_words.isdisjoint(words):
+        return "secrets"  # otp_devices, otp_static_statictoken: one-time passwords' seeds and codes, one a row
+    # user_devices, and a device word glued after a platform's (gcmdevice, apnsdevice); push_subscriptions
+    if heads and (heads[-1] in config.table_device_words or any(
+            heads[-1].endswith(w) and len(heads[-1]) - len(w) >= 3 for w in config.table_device_words)):
+        return "devices"
+    if not config.table_push_words.isdisjoint(words):
         return "devices"
     if heads and heads[-1] in config.table_document_words:
         return "documents"
@@ -170,7 +182,6 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
         rows = config.table_row_heads.get(tuple(heads[-size:])) if len(heads) >= size else None
         if rows:
             return rows
-    words = tokenize_column_name(name, config=config, read=False)
     secret = config.table_secret_words
     # each word, and each two glued (api_keys reads as apikey, as apikeys does)
     glued = [*words, *(a + b for a, b in zip(words, words[1:], strict=False))]
@@ -218,18 +229,19 @@ def _place(heads: Sequence[str], config: PiiConfig) -> tuple[str, bool]:
 
 
 def _message_header(column_names: Sequence[str], config: PiiConfig) -> bool:
-    """Whether a column is a header only a stored message has (``in_reply_to``): the table holds messages. One
-    substring test per table on its joined column names; only a table holding a header's longest word has its
-    columns tokenised."""
+    """Whether a column is a header only a stored message has (``in_reply_to``, ``x_mailer``): the table holds
+    messages. Substring tests per table on its joined column names; only a table holding every word of a header has
+    its columns tokenised."""
     headers = config.table_message_headers
     if not headers:
         return False
     joined = "\n".join(column_names).lower()
-    longest = [max(header, key=len) for header in headers]
-    if not any(word in joined for word in longest):
+    # every word of a header in the joined names (mime and version, not a version column alone)
+    present = [header for header in headers if all(word in joined for word in header)]
+    if not present:
         return False
     return any(match_tokens(tokenize_column_name(column, config=config), config) in headers for column in column_names
-               if any(word in column.lower() for word in longest))
+               if any(all(word in column.lower() for word in header) for header in present))
 
 
 def _health_key(tokens: tuple[str, ...], config: PiiConfig) -> bool:
@@ -318,6 +330,7 @@ class _Siblings:
     entry: bool = False  # a bare name beside the row's own email: an address book's entry
     login: bool = False  # a column holds an account's login (user, username, login)
     person_owners: frozenset[str] = frozenset()  # words owning a person's own field (order in order_sex)
+    located: bool = False  # a key to the person each row is about (rider_id): its coordinates are where they were
 
 
 def _plural(column: str, config: PiiConfig) -> bool:
@@ -340,6 +353,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     own_email = False
     contact_person = False
     login = False
+    located = False
     owners: set[str] = set()
     memo = config._siblings.get(prefix)
     if memo is None:
@@ -354,6 +368,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
             continue
         named = named or says.named
         login = login or says.login
+        located = located or says.located
         owners.update(says.owners)
         own_email = own_email or says.own_email
         if mixed is None and says.mixed:
@@ -376,11 +391,11 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     elif activity:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
         return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person,
-                         entry=named and own_email, login=login, person_owners=frozenset(owners))
+                         entry=named and own_email, login=login, person_owners=frozenset(owners), located=located)
     else:
         people = None
     return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person,
-                     entry=named and own_email, login=login, person_owners=frozenset(owners))
+                     entry=named and own_email, login=login, person_owners=frozenset(owners), located=located)
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,6 +413,7 @@ class _ColumnSays:
     own_person: bool  # a field only a person has
     login: bool = False  # an account's login (user, username, login)
     owners: tuple[str, ...] = ()  # a word of unknown kind owning a field only a person has (order in order_sex)
+    located: bool = False  # a key to the person a row is about (table_context.located_owners: rider_id)
 
 
 # the whole name of a column holding an account's login
@@ -452,6 +468,8 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
             own_person = own_person or hit.pii_type == "person_name"
         elif hit.pii_type in config.table_activity_types:
             activity.append(hit.pii_type)
+    located = len(tokens) == 2 and tokens[1] in config.semantic["key_words"] and (
+        tokens[0] in config.table_located_owners)
     says = _ColumnSays(named, own_email, mixed, contact_person, organisation, tuple(personal), tuple(contact),
-                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners))
+                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners), located)
     return _NOTHING if says == _NOTHING else says

@@ -56,6 +56,9 @@ class _TypeRule:
     prefix_veto: frozenset[str]
     name_words_against: frozenset[str] = frozenset()  # name words that rule out a description-only match
     coded: bool = False  # values drawn from a short list of codes: a key to one (nationality_id) carries the value
+    # words before the value that say which of a person's values it is, not whose (gps_latitude, pickup_longitude,
+    # account_login): the owner is read past them
+    owner_neutral: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +156,13 @@ class PiiConfig:
     # a table whose head noun is one of these (membership_type, mail_template) holds kinds or settings of what its
     # other words name: no people, no messages
     table_setting_words: frozenset[str] = frozenset()
+    # a table whose name holds one of these holds devices' push registrations (push_subscriptions): its rows are devices
+    table_push_words: frozenset[str] = frozenset()
+    # a table whose name holds one of these holds one-time passwords or second factors (otp_devices, totp_device):
+    # its rows are secrets, even when they are called devices
+    table_otp_words: frozenset[str] = frozenset()
+    # a key to one of these (rider_id) in a table of no kind: its rows' coordinates are that person's location
+    table_located_owners: frozenset[str] = frozenset()
     table_ip_words: frozenset[str] = frozenset()  # ipblocks, ipbans: a table of IP addresses glued to 'ip'
     table_ip_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding an IP address there
     table_ip_place_words: frozenset[str] = frozenset()  # geoip_blocks: a geolocation database's ranges, not people's
@@ -295,7 +305,7 @@ _WEIGHT_DEFAULTS = {
 }
 _TYPE_KEYS = ("label", "category", "risk", "kind", "organisation_sensitive", "aliases", "data_types",
               "typical_data_types", "names", "description", "suffix_keep", "prefix_veto", "name_words_against",
-              "held_in_data_types", "coded")
+              "held_in_data_types", "coded", "owner_neutral")
 _STRENGTHS = ("strong", "medium", "person", "role", "bare")
 
 
@@ -423,7 +433,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                                prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")),
                                name_words_against=frozenset(r.words(spec.get("name_words_against"),
                                                                     f"{at}.name_words_against")),
-                               coded=coded)
+                               coded=coded,
+                               owner_neutral=frozenset(r.words(spec.get("owner_neutral"), f"{at}.owner_neutral")))
         for i, type_name in enumerate(r.words(spec.get("held_in_data_types"), f"{at}.held_in_data_types")):
             type_name = type_name.lower()
             if held_in.get(type_name, key) != key:
@@ -472,6 +483,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "message_words", "call_words", "message_fields", "message_headers", "health_words",
                             "health_keys", "health_fields", "health_skip", "place_words", "place_statistics",
                             "secret_words", "secret_fields", "device_words", "ip_words", "ip_fields",
+                            "device_row_fields", "push_words", "otp_words", "located_owners",
                             "contact_row_words", "contact_row_fields", "identifier_row_words", "identifier_row_fields",
                             "address_row_words", "address_row_fields", "bank_row_words", "bank_row_fields",
                             "document_words", "body_words", "body_keys",
@@ -646,6 +658,9 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_device_words=frozenset(r.words(tc.get("device_words"), "table_context.device_words")),
         table_document_words=frozenset(r.words(tc.get("document_words"), "table_context.document_words")),
         table_setting_words=frozenset(r.words(tc.get("setting_words"), "table_context.setting_words")),
+        table_push_words=frozenset(r.words(tc.get("push_words"), "table_context.push_words")),
+        table_otp_words=frozenset(r.words(tc.get("otp_words"), "table_context.otp_words")),
+        table_located_owners=frozenset(r.words(tc.get("located_owners"), "table_context.located_owners")),
         table_row_heads={
             tuple(w.split()): rows for rows, key in (("contacts", "contact_row_words"),
                                                      ("identifiers", "identifier_row_words"),
@@ -655,7 +670,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_row_fields={
             rows: frozenset(tuple(w.split()) for w in r.words(tc.get(key), f"table_context.{key}"))
             for rows, key in (("contacts", "contact_row_fields"), ("identifiers", "identifier_row_fields"),
-                              ("addresses", "address_row_fields"), ("banks", "bank_row_fields"))},
+                              ("addresses", "address_row_fields"), ("banks", "bank_row_fields"),
+                              ("devices", "device_row_fields"))},
         table_ip_words=frozenset(r.words(tc.get("ip_words"), "table_context.ip_words")),
         table_ip_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("ip_fields"), "table_context.ip_fields")),
         table_ip_place_words=frozenset(r.words(tc.get("ip_place_words"), "table_context.ip_place_words")),
