@@ -26,6 +26,7 @@ from pii.lexicon import english_log_frequencies
 from pii.tokens import (
     COMMON_WORD_LOG,
     english_singular,
+    foreign_singulars,
     is_known_word,
     match_tokens,
     name_readings,
@@ -988,6 +989,10 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
         # dim_mbr, stdnt: the head noun written as an abbreviation of a person or organisation word is that word
         # (only the head: grp_events is about events, not a group)
         reading = read_abbreviation(head, config)
+        if reading not in config.person_words and reading not in config.organisation_words:
+            # clienti, klanten: another language's plural of a person or organisation noun is that noun
+            reading = next((form for form in foreign_singulars(head) if form in config.person_words
+                            or form in config.organisation_words), None)
         if reading is not None and (reading in config.person_words or reading in config.organisation_words):
             head = head_singular = reading
     if kind:

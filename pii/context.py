@@ -136,13 +136,19 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
         return TableContext("organisation", entity, messages, f"the table names an organisation in "
                             f"'{siblings.organisation}' and holds no person's own field", health, prefix, calls=calls,
                             own_organisation=siblings.contact_person)
-    if kind in _NOT_NEUTRAL:
+    # a name made of structural words only (dim_entity, data_entities) says less than the table's description or a
+    # person's own field in its columns
+    weak = not heads
+    if kind in _NOT_NEUTRAL and not weak:
         return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health,
                             prefix, calls=calls)
     opening = _description_kind(description, config)
     if opening:
         return TableContext(opening[0], entity, messages, f"the table's description opens with '{opening[1]}'",
                             health, prefix, calls=calls)
+    if kind in _NOT_NEUTRAL and not siblings.own_person:
+        return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health,
+                            prefix, calls=calls)
     if siblings.people:
         # A row that is someone's activity (a click, a login) is not that person: the table's name is the activity.
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
@@ -338,6 +344,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     organisation = mixed = None
     named = False  # a column that is a person's name when the table is about people (name, display_name)
     own_email = False
+    own_name = False
     contact_person = False
     login = False
     owners: set[str] = set()
@@ -356,6 +363,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         login = login or says.login
         owners.update(says.owners)
         own_email = own_email or says.own_email
+        own_name = own_name or says.own_name
         if mixed is None and says.mixed:
             mixed = column
         if says.contact_person:
@@ -373,6 +381,8 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         people = " and ".join(sorted(contact))
     elif named and own_email and contact == {"email"}:
         people = "a name and an email"  # an address book's entry (collected addresses, identities, recipients)
+    elif own_name:
+        people = "a part of a person's name"  # first_name, surname: only a person has them
     elif activity:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
         return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person,
@@ -398,6 +408,7 @@ class _ColumnSays:
     own_person: bool  # a field only a person has
     login: bool = False  # an account's login (user, username, login)
     owners: tuple[str, ...] = ()  # a word of unknown kind owning a field only a person has (order in order_sex)
+    own_name: bool = False  # a part of the row's own name (first_name, surname), no owner before it
 
 
 # the whole name of a column holding an account's login
@@ -421,6 +432,8 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
                 and hit.owner is None and _ends_name(tokens, hit, config) for hit in hits)
     own_email = any(hit.pii_type == "email" and hit.owner is None and not hit.veto and not hit.unknown_suffix
                     for hit in hits)
+    own_name = any(hit.pii_type == "person_name" and hit.strength == "strong" and hit.owner is None and not hit.veto
+                   and not hit.unknown_suffix and _ends_name(tokens, hit, config) for hit in hits)
     mixed = tokens in config.table_mixed_flags
     contact_person = bool(tokens) and tokens[-1] in config.table_contact_person_ends and tuple(
         t for t in tokens if t not in config.neutral) in config.table_contact_person_keys
@@ -453,5 +466,5 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
         elif hit.pii_type in config.table_activity_types:
             activity.append(hit.pii_type)
     says = _ColumnSays(named, own_email, mixed, contact_person, organisation, tuple(personal), tuple(contact),
-                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners))
+                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners), own_name)
     return _NOTHING if says == _NOTHING else says

@@ -357,6 +357,19 @@ def english_singular(word: str) -> str:
     return word[:-1]
 
 
+def foreign_singulars(word: str) -> tuple[str, ...]:
+    """The singular forms a plural of another language may stand for: Italian -i (clienti cliente, dipendenti
+    dipendente, soci socio), Dutch and German -en and -n (klanten klant, kunden kunde). Candidates only: a caller
+    keeps the one its word list knows (a person or an organisation noun), so an English word is never misread."""
+    if len(word) < 4:
+        return ()
+    if word.endswith("i"):
+        return word[:-1] + "e", word[:-1] + "o", word + "o"
+    if word.endswith("en"):
+        return word[:-2], word[:-1]
+    return ()
+
+
 def match_tokens(tokens: tuple[str, ...], config: PiiConfig) -> tuple[str, ...]:
     """Tokens as the matcher sees them: singular, aliases expanded, trailing custom-field suffixes dropped."""
     out: list[str] = []
