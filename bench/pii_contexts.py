@@ -15,6 +15,8 @@ dates, each in several spellings) in generated tables of three settings and scor
   ("One row per customer", ``DESCRIPTIONS`` x ``PERSON_NOUNS``' English forms);
 - ``c:name``: a table about things (``THING_NOUNS``: products, companies as firms, stores, categories, projects,
   teams, campaigns, datasets) beside its own columns (a product's sku and price, a company's website and industry);
+- ``c:columns``: a neutral name, an organisation's own columns (its website, industry, tax number) and its email and
+  phone;
 - ``c:description``: a neutral name and the thing's columns with a description ("Each row is a supplier").
 
 The expected verdict follows bench/data/pii_recall_SOURCES.md "How the labels were made": a person's field in a
@@ -58,8 +60,11 @@ class Column:
 
 # Columns whose verdict depends on the table (general knowledge of how data models name a person's fields).
 COLUMNS: tuple[Column, ...] = (
-    Column("name", "name"), Column("full_name", "name"), Column("display_name", "name"),
-    Column("fullname", "name"), Column("name_full", "name", org=None), Column("legal_name", "name", org=None),
+    # (full_name in a table named after an organisation is not scored: labelled tables hold people's full names in
+    # a table named after an organisation's unit, a division's staff list)
+    Column("name", "name"), Column("full_name", "name", org=None), Column("display_name", "name"),
+    Column("fullname", "name", org=None), Column("name_full", "name", org=None),
+    Column("legal_name", "name", org=None),
     Column("first", "name_part", org=None), Column("last", "name_part", org=None),
     Column("given", "name_part", org=None), Column("nickname", "name_part", org=None),
     Column("person", "role", org=None), Column("contact", "role", org=None),
@@ -230,6 +235,14 @@ def cases() -> Iterator[Case]:
                 for spelling in _spellings(column):
                     yield Case("c:name", split, table, None, (*NEUTRAL_COLUMNS[:2], *own), column, spelling,
                                bool(column.org))
+        if s not in NO_CONTACTS:
+            # a neutral name, the organisation's own columns and its email and phone (two contact fields)
+            for table in NEUTRAL_NAMES[::3]:
+                for column in scored:
+                    if column.name in ("email", "phone"):
+                        continue
+                    yield Case("c:columns", split, table, None, (*NEUTRAL_COLUMNS[:2], *own, "email", "phone"),
+                               column, column.name, bool(column.org))
         if s.isascii() and s.islower():
             for i, template in enumerate(THING_DESCRIPTIONS):
                 table = NEUTRAL_NAMES[(i + len(s)) % len(NEUTRAL_NAMES)]

@@ -149,6 +149,10 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
     if kind in _NOT_NEUTRAL and not siblings.own_person:
         return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health,
                             prefix, calls=calls)
+    if siblings.organisation_field and not siblings.own_person:
+        # records with an annual_revenue and an employee_count: its email and phone are an organisation's
+        return TableContext("organisation", entity, messages, f"the table holds '{siblings.organisation_field}', a "
+                            "fact only an organisation has, and no person's own field", health, prefix, calls=calls)
     if siblings.people:
         # A row that is someone's activity (a click, a login) is not that person: the table's name is the activity.
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
@@ -324,6 +328,7 @@ class _Siblings:
     entry: bool = False  # a bare name beside the row's own email: an address book's entry
     login: bool = False  # a column holds an account's login (user, username, login)
     person_owners: frozenset[str] = frozenset()  # words owning a person's own field (order in order_sex)
+    organisation_field: str | None = None  # a fact only an organisation has (employee_count, annual_revenue)
 
 
 def _plural(column: str, config: PiiConfig) -> bool:
@@ -345,6 +350,7 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     named = False  # a column that is a person's name when the table is about people (name, display_name)
     own_email = False
     own_name = False
+    organisation_field = None
     contact_person = False
     login = False
     owners: set[str] = set()
@@ -364,6 +370,8 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         owners.update(says.owners)
         own_email = own_email or says.own_email
         own_name = own_name or says.own_name
+        if organisation_field is None and says.organisation_field:
+            organisation_field = column
         if mixed is None and says.mixed:
             mixed = column
         if says.contact_person:
@@ -386,11 +394,13 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     elif activity:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
         return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person,
-                         entry=named and own_email, login=login, person_owners=frozenset(owners))
+                         entry=named and own_email, login=login, person_owners=frozenset(owners),
+                         organisation_field=organisation_field)
     else:
         people = None
     return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person,
-                     entry=named and own_email, login=login, person_owners=frozenset(owners))
+                     entry=named and own_email, login=login, person_owners=frozenset(owners),
+                     organisation_field=organisation_field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -409,6 +419,7 @@ class _ColumnSays:
     login: bool = False  # an account's login (user, username, login)
     owners: tuple[str, ...] = ()  # a word of unknown kind owning a field only a person has (order in order_sex)
     own_name: bool = False  # a part of the row's own name (first_name, surname), no owner before it
+    organisation_field: bool = False  # a fact only an organisation has (employee_count, annual_revenue)
 
 
 # the whole name of a column holding an account's login
@@ -466,5 +477,6 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
         elif hit.pii_type in config.table_activity_types:
             activity.append(hit.pii_type)
     says = _ColumnSays(named, own_email, mixed, contact_person, organisation, tuple(personal), tuple(contact),
-                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners), own_name)
+                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners), own_name,
+                       tokens in config.table_organisation_fields)
     return _NOTHING if says == _NOTHING else says
