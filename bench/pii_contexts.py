@@ -96,7 +96,7 @@ PERSON_NOUNS: tuple[tuple[str, str], ...] = (  # (singular, plural)
     ("visitor", "visitors"), ("resident", "residents"), ("citizen", "citizens"), ("voter", "voters"),
     ("worker", "workers"), ("physician", "physicians"), ("nurse", "nurses"),
     ("doctor", "doctors"), ("traveler", "travelers"), ("buyer", "buyers"), ("shopper", "shoppers"),
-    ("lead", "leads"), ("prospect", "prospects"), ("alumnus", "alumni"), ("recipient", "recipients"),
+    ("lead", "leads"), ("alumnus", "alumni"), ("recipient", "recipients"),
     ("insured", "insureds"), ("claimant", "claimants"), ("instructor", "instructors"),
     ("agent", "agents"), ("owner", "owners"), ("pupil", "pupils"), ("hire", "hires"), ("user", "accounts_users"),
 )
@@ -251,11 +251,11 @@ def cases() -> Iterator[Case]:
                                column, column.name, bool(column.org))
 
 
-def run(config, *, split: str = "all") -> dict:
-    """Classify every case of the split; counts per (setting, kind) and the misses."""
+def run(config, *, split: str = "all", only: list[Case] | None = None) -> dict:
+    """Classify every case of the split (or the ``only`` ones); counts per (setting, kind) and the misses."""
     counts: dict[tuple[str, str], collections.Counter] = collections.defaultdict(collections.Counter)
     misses: dict[tuple[str, str], list[tuple[Case, str | None]]] = collections.defaultdict(list)
-    for case in cases():
+    for case in cases() if only is None else only:
         if split != "all" and case.split != split:
             continue
         columns = [*case.siblings, case.spelling]

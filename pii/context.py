@@ -149,8 +149,9 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
     if kind in _NOT_NEUTRAL and not siblings.own_person:
         return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health,
                             prefix, calls=calls)
-    if siblings.organisation_field and not siblings.own_person:
-        # records with an annual_revenue and an employee_count: its email and phone are an organisation's
+    if siblings.organisation_field and not siblings.own_person and not siblings.activity:
+        # records with an annual_revenue and an employee_count: its email and phone are an organisation's (a row
+        # holding a device id or an IP is someone's activity, whatever company facts were joined onto it)
         return TableContext("organisation", entity, messages, f"the table holds '{siblings.organisation_field}', a "
                             "fact only an organisation has, and no person's own field", health, prefix, calls=calls)
     if siblings.people:
