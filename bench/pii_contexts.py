@@ -99,6 +99,9 @@ PERSON_NOUNS: tuple[tuple[str, str], ...] = (  # (singular, plural)
     ("lead", "leads"), ("alumnus", "alumni"), ("recipient", "recipients"),
     ("insured", "insureds"), ("claimant", "claimants"), ("instructor", "instructors"),
     ("agent", "agents"), ("owner", "owners"), ("pupil", "pupils"), ("hire", "hires"), ("user", "accounts_users"),
+    # agent nouns (added with the -ist, -ee, -ician reading: not unseen by it)
+    ("dentist", "dentists"), ("therapist", "therapists"), ("technician", "technicians"), ("trainee", "trainees"),
+    ("licensee", "licensees"), ("pharmacist", "pharmacists"), ("electrician", "electricians"), ("nominee", "nominees"),
 )
 OTHER_PERSON_NOUNS: tuple[tuple[str, str], ...] = (
     # Spanish, Portuguese, German, French, Italian, Dutch
@@ -159,13 +162,13 @@ THING_NOUNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Lieferant", "Lieferanten", ("lieferantennummer", "zahlungsbedingungen")),
     ("Artikel", "Artikel", ("artikelnummer", "preis")), ("fournisseur", "fournisseurs", ("siret", "site_web")),
     ("produit", "produits", ("reference", "prix")), ("azienda", "aziende", ("settore", "partita_iva")),
+    # lookalikes of agent nouns (-ist, -ee): a list, a group, a promise
+    ("playlist", "playlists", ("track_count", "is_public")), ("checklist", "checklists", ("item_count", "due_date")),
+    ("committee", "committees", ("chair_id", "charter_url")), ("guarantee", "guarantees", ("amount", "expires_on")),
 )
 # Things that have no contact fields of their own (a product's phone is no field anyone writes): names only.
 NO_CONTACTS = frozenset({"product", "sku", "item", "article", "category", "project", "campaign", "dataset",
-                         "producto", "Artikel", "produit"})
-# Things that have no contact fields of their own (a product's phone is no field anyone writes): names only.
-NO_CONTACTS = frozenset({"product", "sku", "item", "article", "category", "project", "campaign", "dataset",
-                         "producto", "Artikel", "produit"})
+                         "producto", "Artikel", "produit", "playlist", "checklist", "committee", "guarantee"})
 THING_STYLES: tuple[str, ...] = ("{p}", "dim_{s}", "stg_erp__{p}", "{S}Master", "tbl_{p}", "{P}", "{s}_details")
 THING_DESCRIPTIONS = ("One row per {s}.", "Each row is a {s}.")
 

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from pii.lexicon import english_log_frequencies
 from pii.tokens import (
     COMMON_WORD_LOG,
+    agent_noun,
     english_singular,
     foreign_singulars,
     is_known_word,
@@ -1000,7 +1001,8 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
     elif head in config.organisation_words or head_singular in config.organisation_words:
         kind = "organisation"
     elif head in config.person_words or head_singular in config.person_words or (
-            everything & config.person_words):
+            everything & config.person_words) or (head_singular is not None and agent_noun(head_singular)):
+        # (dentists, trainees, technicians: an agent noun of a person is people too)
         kind = "person"
     elif everything & config.organisation_words:
         kind = "organisation"

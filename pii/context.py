@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pii.classifier import _capsule_facts, _name_hits, _setting_head
-from pii.tokens import english_singular, match_tokens, singular, tokenize_column_name
+from pii.tokens import agent_noun, english_singular, match_tokens, singular, tokenize_column_name
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig
 
 __all__ = ["TableContext", "table_context"]
@@ -311,7 +311,8 @@ def _description_kind(description: str | None, config: PiiConfig) -> tuple[str, 
         for j in range(i + 1, min(i + 5, len(words))):
             noun = singular(words[j], config)
             noun = noun[:-1] if noun.endswith("s") and noun[:-1] in config.person_words else noun
-            if noun in config.person_words and noun not in config.table_not_people:
+            if (noun in config.person_words or agent_noun(english_singular(noun))) and (
+                    noun not in config.table_not_people):
                 return "person", " ".join(words[i : j + 1])
             if noun in config.organisation_words:
                 return "organisation", " ".join(words[i : j + 1])

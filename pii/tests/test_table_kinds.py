@@ -12,7 +12,7 @@ import pytest
 
 from pii.classifier import classify_column
 from pii.context import table_context
-from pii.tokens import foreign_singulars
+from pii.tokens import agent_noun, foreign_singulars
 from pii.vocabulary import default_pii_config
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,6 +62,23 @@ def test_more_person_nouns_name_people(config, table):
 @pytest.mark.parametrize("table", ["loans", "policies", "claims_lines", "prospect_accounts"])
 def test_their_things_are_no_people(config, table):
     assert verdict(config, table, NEUTRAL, "name") is None
+
+
+@pytest.mark.parametrize("table", ["dentists", "dim_therapist", "technicians", "stg_hr__trainees", "licensees",
+                                   "nominees"])
+def test_an_agent_noun_names_people(config, table):
+    assert verdict(config, table, NEUTRAL, "name") == "person_name"
+
+
+@pytest.mark.parametrize("table", ["playlists", "checklists", "committees", "guarantees", "assists", "tbl_degree"])
+def test_a_word_that_only_ends_like_an_agent_noun_names_no_one(config, table):
+    assert verdict(config, table, NEUTRAL, "name") is None
+    assert not agent_noun(table.rsplit("_", 1)[-1].rstrip("s"))
+
+
+def test_a_description_naming_an_agent_noun_makes_a_table_about_people(config):
+    assert verdict(config, "t1", NEUTRAL, "name", description="One row per pharmacist.") == "person_name"
+    assert verdict(config, "t1", NEUTRAL, "name", description="One row per playlist.") is None
 
 
 @pytest.mark.parametrize("table", ["int_drivers_enriched", "drivers_joined", "int_customers_enriched",
