@@ -99,7 +99,7 @@ PERSON_NOUNS: tuple[tuple[str, str], ...] = (  # (singular, plural)
     ("lead", "leads"), ("alumnus", "alumni"), ("recipient", "recipients"),
     ("insured", "insureds"), ("claimant", "claimants"), ("instructor", "instructors"),
     ("agent", "agents"), ("owner", "owners"), ("pupil", "pupils"), ("hire", "hires"), ("user", "accounts_users"),
-    # agent nouns (added with the -ist, -ee, -ician reading: not unseen by it)
+    # agent nouns, written with the -ist, -ee, -ician reading (so always dev: ``TUNED``)
     ("dentist", "dentists"), ("therapist", "therapists"), ("technician", "technicians"), ("trainee", "trainees"),
     ("licensee", "licensees"), ("pharmacist", "pharmacists"), ("electrician", "electricians"), ("nominee", "nominees"),
 )
@@ -162,7 +162,7 @@ THING_NOUNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Lieferant", "Lieferanten", ("lieferantennummer", "zahlungsbedingungen")),
     ("Artikel", "Artikel", ("artikelnummer", "preis")), ("fournisseur", "fournisseurs", ("siret", "site_web")),
     ("produit", "produits", ("reference", "prix")), ("azienda", "aziende", ("settore", "partita_iva")),
-    # lookalikes of agent nouns (-ist, -ee): a list, a group, a promise
+    # lookalikes of agent nouns (-ist, -ee): a list, a group, a promise (always dev: ``TUNED``)
     ("playlist", "playlists", ("track_count", "is_public")), ("checklist", "checklists", ("item_count", "due_date")),
     ("committee", "committees", ("chair_id", "charter_url")), ("guarantee", "guarantees", ("amount", "expires_on")),
 )
@@ -173,8 +173,16 @@ THING_STYLES: tuple[str, ...] = ("{p}", "dim_{s}", "stg_erp__{p}", "{S}Master", 
 THING_DESCRIPTIONS = ("One row per {s}.", "Each row is a {s}.")
 
 
+# Nouns added together with the mechanism that reads them: never held out.
+TUNED = frozenset({"dentist", "therapist", "technician", "trainee", "licensee", "pharmacist", "electrician", "nominee",
+                   "playlist", "checklist", "committee", "guarantee"})
+
+
 def split_of(noun: str) -> str:
-    """"heldout" for about a quarter of the nouns (by the sha1 of the lower-cased noun), else "dev"."""
+    """"heldout" for about a quarter of the nouns (by the sha1 of the lower-cased noun), else "dev"; ``TUNED`` nouns
+    are always dev."""
+    if noun.lower() in TUNED:
+        return "dev"
     return "heldout" if hashlib.sha1(noun.lower().encode()).digest()[0] % 4 == 0 else "dev"
 
 
