@@ -25,7 +25,9 @@ from typing import TYPE_CHECKING, Any
 from pii.lexicon import english_log_frequencies
 from pii.tokens import (
     COMMON_WORD_LOG,
+    agent_noun,
     english_singular,
+    foreign_singulars,
     is_known_word,
     match_tokens,
     name_readings,
@@ -1014,6 +1016,10 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
         # dim_mbr, stdnt: the head noun written as an abbreviation of a person or organisation word is that word
         # (only the head: grp_events is about events, not a group)
         reading = read_abbreviation(head, config)
+        if reading not in config.person_words and reading not in config.organisation_words:
+            # clienti, klanten: another language's plural of a person or organisation noun is that noun
+            reading = next((form for form in foreign_singulars(head) if form in config.person_words
+                            or form in config.organisation_words), None)
         if reading is not None and (reading in config.person_words or reading in config.organisation_words):
             head = head_singular = reading
     if kind:
@@ -1021,7 +1027,8 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
     elif head in config.organisation_words or head_singular in config.organisation_words:
         kind = "organisation"
     elif head in config.person_words or head_singular in config.person_words or (
-            everything & config.person_words):
+            everything & config.person_words) or (head_singular is not None and agent_noun(head_singular)):
+        # (dentists, trainees, technicians: an agent noun of a person is people too)
         kind = "person"
     elif everything & config.organisation_words:
         kind = "organisation"

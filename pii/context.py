@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from pii.classifier import _capsule_facts, _name_hits, _setting_head
-from pii.tokens import english_singular, match_tokens, singular, tokenize_column_name
+from pii.tokens import agent_noun, english_singular, match_tokens, singular, tokenize_column_name
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig
 
 __all__ = ["TableContext", "table_context"]
@@ -139,13 +139,24 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
         return TableContext("organisation", entity, messages, f"the table names an organisation in "
                             f"'{siblings.organisation}' and holds no person's own field", health, prefix, calls=calls,
                             own_organisation=siblings.contact_person)
-    if kind in _NOT_NEUTRAL:
+    # a name made of structural words only (dim_entity, data_entities) says less than the table's description or a
+    # person's own field in its columns
+    weak = not heads
+    if kind in _NOT_NEUTRAL and not weak:
         return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health,
                             prefix, calls=calls)
     opening = _description_kind(description, config)
     if opening:
         return TableContext(opening[0], entity, messages, f"the table's description opens with '{opening[1]}'",
                             health, prefix, calls=calls)
+    if kind in _NOT_NEUTRAL and not siblings.own_person:
+        return TableContext(kind, entity, messages, f"the table's name says it is about {_about(kind)}", health,
+                            prefix, calls=calls)
+    if siblings.organisation_field and not siblings.own_person and not siblings.activity:
+        # records with an annual_revenue and an employee_count: its email and phone are an organisation's (a row
+        # holding a device id or an IP is someone's activity, whatever company facts were joined onto it)
+        return TableContext("organisation", entity, messages, f"the table holds '{siblings.organisation_field}', a "
+                            "fact only an organisation has, and no person's own field", health, prefix, calls=calls)
     if siblings.people:
         # A row that is someone's activity (a click, a login) is not that person: the table's name is the activity.
         return TableContext("person", entity, messages, f"the table's other columns hold {siblings.people}", health,
@@ -312,7 +323,8 @@ def _description_kind(description: str | None, config: PiiConfig) -> tuple[str, 
         for j in range(i + 1, min(i + 5, len(words))):
             noun = singular(words[j], config)
             noun = noun[:-1] if noun.endswith("s") and noun[:-1] in config.person_words else noun
-            if noun in config.person_words and noun not in config.table_not_people:
+            if (noun in config.person_words or agent_noun(english_singular(noun))) and (
+                    noun not in config.table_not_people):
                 return "person", " ".join(words[i : j + 1])
             if noun in config.organisation_words:
                 return "organisation", " ".join(words[i : j + 1])
@@ -331,6 +343,7 @@ class _Siblings:
     login: bool = False  # a column holds an account's login (user, username, login)
     person_owners: frozenset[str] = frozenset()  # words owning a person's own field (order in order_sex)
     located: bool = False  # a key to the person each row is about (rider_id): its coordinates are where they were
+    organisation_field: str | None = None  # a fact only an organisation has (employee_count, annual_revenue)
 
 
 def _plural(column: str, config: PiiConfig) -> bool:
@@ -351,6 +364,8 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     organisation = mixed = None
     named = False  # a column that is a person's name when the table is about people (name, display_name)
     own_email = False
+    own_name = False
+    organisation_field = None
     contact_person = False
     login = False
     located = False
@@ -371,6 +386,9 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         located = located or says.located
         owners.update(says.owners)
         own_email = own_email or says.own_email
+        own_name = own_name or says.own_name
+        if organisation_field is None and says.organisation_field:
+            organisation_field = column
         if mixed is None and says.mixed:
             mixed = column
         if says.contact_person:
@@ -388,14 +406,18 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         people = " and ".join(sorted(contact))
     elif named and own_email and contact == {"email"}:
         people = "a name and an email"  # an address book's entry (collected addresses, identities, recipients)
+    elif own_name:
+        people = "a part of a person's name"  # first_name, surname: only a person has them
     elif activity:
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
         return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person,
-                         entry=named and own_email, login=login, person_owners=frozenset(owners), located=located)
+                         entry=named and own_email, login=login, person_owners=frozenset(owners), located=located,
+                         organisation_field=organisation_field)
     else:
         people = None
     return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person,
-                     entry=named and own_email, login=login, person_owners=frozenset(owners), located=located)
+                     entry=named and own_email, login=login, person_owners=frozenset(owners), located=located,
+                     organisation_field=organisation_field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -414,6 +436,8 @@ class _ColumnSays:
     login: bool = False  # an account's login (user, username, login)
     owners: tuple[str, ...] = ()  # a word of unknown kind owning a field only a person has (order in order_sex)
     located: bool = False  # a key to the person a row is about (table_context.located_owners: rider_id)
+    own_name: bool = False  # a part of the row's own name (first_name, surname), no owner before it
+    organisation_field: bool = False  # a fact only an organisation has (employee_count, annual_revenue)
 
 
 # the whole name of a column holding an account's login
@@ -437,6 +461,8 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
                 and hit.owner is None and _ends_name(tokens, hit, config) for hit in hits)
     own_email = any(hit.pii_type == "email" and hit.owner is None and not hit.veto and not hit.unknown_suffix
                     for hit in hits)
+    own_name = any(hit.pii_type == "person_name" and hit.strength == "strong" and hit.owner is None and not hit.veto
+                   and not hit.unknown_suffix and _ends_name(tokens, hit, config) for hit in hits)
     mixed = tokens in config.table_mixed_flags
     contact_person = bool(tokens) and tokens[-1] in config.table_contact_person_ends and tuple(
         t for t in tokens if t not in config.neutral) in config.table_contact_person_keys
@@ -471,5 +497,6 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
     located = len(tokens) == 2 and tokens[1] in config.semantic["key_words"] and (
         tokens[0] in config.table_located_owners)
     says = _ColumnSays(named, own_email, mixed, contact_person, organisation, tuple(personal), tuple(contact),
-                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners), located)
+                       tuple(activity), own_person, tokens in _LOGINS, tuple(owners), located, own_name,
+                       tokens in config.table_organisation_fields)
     return _NOTHING if says == _NOTHING else says

@@ -357,6 +357,39 @@ def english_singular(word: str) -> str:
     return word[:-1]
 
 
+# Words ending as a person's agent noun does that name no one (a committee is a group, a playlist a list).
+_NOT_AGENTS = frozenset({"committee", "guarantee", "jubilee", "marquee", "dungaree", "pedigree", "filigree",
+                         "perigee", "apogee", "fricassee", "chimpanzee", "sightsee"})
+
+
+def agent_noun(word: str) -> bool:
+    """Whether a singular English word is built as a noun of a person from what the person does or receives: -ician
+    (technician, electrician), -ee (trainee, licensee, nominee) and -ist (dentist, therapist, pharmacist), long
+    enough to be such a word (not a list: playlist, checklist; not assist, persist)."""
+    if word in _NOT_AGENTS or not word.isalpha():
+        return False
+    if word.endswith("ician"):
+        return len(word) >= 8
+    if word.endswith("ee"):
+        return len(word) >= 7 and not word.endswith("eee")
+    if word.endswith("ist"):
+        return len(word) >= 7 and not word.endswith(("list", "sist", "hist", "dist"))
+    return False
+
+
+def foreign_singulars(word: str) -> tuple[str, ...]:
+    """The singular forms a plural of another language may stand for: Italian -i (clienti cliente, dipendenti
+    dipendente, soci socio), Dutch and German -en and -n (klanten klant, kunden kunde). Candidates only: a caller
+    keeps the one its word list knows (a person or an organisation noun), so an English word is never misread."""
+    if len(word) < 4:
+        return ()
+    if word.endswith("i"):
+        return word[:-1] + "e", word[:-1] + "o", word + "o"
+    if word.endswith("en"):
+        return word[:-2], word[:-1]
+    return ()
+
+
 def match_tokens(tokens: tuple[str, ...], config: PiiConfig) -> tuple[str, ...]:
     """Tokens as the matcher sees them: singular, aliases expanded, trailing custom-field suffixes dropped."""
     out: list[str] = []

@@ -150,6 +150,8 @@ class PiiConfig:
     table_device_words: frozenset[str] = frozenset()  # a table of devices: its bare name is the device's own name
     table_term_words: frozenset[str] = frozenset()  # a table of these with no patient key lists health terms
     table_organisation_numbers: frozenset[str] = frozenset()  # a column of these: the rows are organisations
+    # a column whose whole name is one of these (employee count): a neutral table's rows are organisations
+    table_organisation_fields: frozenset[tuple[str, ...]] = frozenset()
     table_body_words: frozenset[str] = frozenset()  # a table of body measurements (weight entries) ...
     table_body_keys: frozenset[tuple[str, ...]] = frozenset()  # ... with a key to its user: the user's health data
     table_document_words: frozenset[str] = frozenset()  # a table of documents: its bare name is the document's
@@ -487,7 +489,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "contact_row_words", "contact_row_fields", "identifier_row_words", "identifier_row_fields",
                             "address_row_words", "address_row_fields", "bank_row_words", "bank_row_fields",
                             "document_words", "body_words", "body_keys",
-                            "ip_place_words", "setting_words", "term_words", "organisation_numbers"))
+                            "ip_place_words", "setting_words", "term_words", "organisation_numbers",
+                            "organisation_fields"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -642,6 +645,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_term_words=frozenset(r.words(tc.get("term_words"), "table_context.term_words")),
         table_organisation_numbers=frozenset(r.words(tc.get("organisation_numbers"),
                                                      "table_context.organisation_numbers")),
+        table_organisation_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("organisation_fields"),
+                                                                              "table_context.organisation_fields")),
         table_body_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("body_keys"), "table_context.body_keys")),
         table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
         table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
