@@ -43,6 +43,13 @@ def classify(config, name, *, table="stg_people", columns=None, data_type=None):
     ("religion_updated", None),
     ("missing_marital_status", None),
     ("nationality_verification", None),
+    # data-quality columns about it
+    ("gender_is_null", None),
+    ("is_ethnicity_null", "boolean"),
+    ("ethnicity_populated", None),
+    ("gender_match_score", None),
+    ("religion_error", None),
+    ("AgeIsNull", None),
 ])
 def test_a_flag_about_a_trait_is_not_the_trait(config, name, data_type):
     assert classify(config, name, table="customers", data_type=data_type).pii_type is None
@@ -57,7 +64,9 @@ def test_a_flag_about_a_trait_is_not_the_trait(config, name, data_type):
     ("marital_status", None, "marital_status"),
     ("has_diabetes", "boolean", "health"),  # a clinical fact's flag is the fact: health keeps its flags
     ("diagnosis_confirmed", None, "health"),
-    ("is_hispanic", None, "ethnicity"),  # "is" before a value word is the value: never an about-prefix
+    ("is_hispanic", None, "ethnicity"),
+    ("gender_hash", None, "gender"),  # a hashed trait is still the trait (pseudonymised)
+    ("age", "integer", "age"),  # "is" before a value word is the value: never an about-prefix
 ])
 def test_the_trait_itself_and_clinical_flags_stay_pii(config, name, data_type, pii_type):
     assert classify(config, name, table="customers", data_type=data_type).pii_type == pii_type
@@ -140,7 +149,8 @@ def test_pii_lookalikes_runs_on_a_tiny_label_file(config, tmp_path, capsys):
     module.main(["--labels", str(path), "--split", "dev"])
     out = capsys.readouterr().out
     assert "labels.csv, dev split: 3 PII rows" in out
-    assert "flag:has_X" in out and "count:n_X respelled" in out and "all derived" in out
+    assert "flag:has_X" in out and "count:n_X respelled" in out and "all derived non-PII" in out
+    assert "quality:X_is_null" in out and "value:X_hash" in out
     # a derived name someone labelled PII (here, oddly, email_address_verified) is no lookalike: not derived
     derived = {new for _, _, new, _ in module.derived_rows(
         [{"column_name": "email_address", "label_pii_type": "email", "data_type": "varchar"}], config,
