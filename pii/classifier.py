@@ -1237,7 +1237,7 @@ def classify_column(
 
     abbreviation = _initials(entity)
     reading = name
-    if (count_n := _COUNT_N_RE.match(name)) and (
+    if name[:1] in "nN" and (count_n := _COUNT_N_RE.match(name)) and (
             family in ("integer", "numeric") or family == "unknown" and table is not None and entity) and not (
             entity and entity[0][:1] == "n" or abbreviation == "n" or table is not None and table.prefix == "n"):
         # n_emails, nPhoneNumbers, N_DOB in a number column, or in a table whose initial n is not (no type known):
