@@ -533,8 +533,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
     words = set(lists["split_words"])
     for phrase in patterns:
         words.update(phrase)
-    for group in ("prefix_veto", "suffix_keep", "suffix_veto", "suffix_stop", "masking", "neutral", "aggregate",
-                  "attribute_about", "attribute_about_prefix"):
+    for group in ("prefix_veto", "suffix_keep", "suffix_veto", "suffix_stop", "masking", "neutral", "aggregate"):
         words.update(w for w in lists[group] if w.isalpha())
     words.update(person_words, organisation_words)
     words.update(w for phrase in message_fields for w in phrase)
