@@ -50,6 +50,8 @@ def classify(config, name, *, table="stg_people", columns=None, data_type=None):
     ("gender_match_score", None),
     ("religion_error", None),
     ("AgeIsNull", None),
+    ("gender_present", None),  # present is one word (not pre|sent)
+    ("IsEthnicityPresent", None),
 ])
 def test_a_flag_about_a_trait_is_not_the_trait(config, name, data_type):
     assert classify(config, name, table="customers", data_type=data_type).pii_type is None
