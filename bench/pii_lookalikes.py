@@ -11,8 +11,8 @@ the way the row joins them (snake, UPPER_SNAKE, camel, Pascal):
 - ``flag:*`` (boolean): ``has_X``, ``is_X_verified``, ``X_verified``, ``X_is_valid``, ``X_consent``, ``no_X``;
   ``X_opt_in`` and ``X_bounced`` for contact values only (email, phone, address);
 - ``count:*`` (integer, float): ``X_count``, ``num_X``, ``n_X``, ``count_distinct_X``, ``pct_X_missing``,
-  ``X_fill_rate``; ``avg_X`` only for a row whose data type is numeric (an average of names is nobody's name,
-  but no schema writes one);
+  ``X_fill_rate``; ``avg_X`` and ``median_X`` only for a row whose data type is numeric (an average of names is
+  nobody's name, but no schema writes one);
 - ``time:*`` (timestamp): ``X_verified_at``, ``X_updated_at``, ``X_changed_on``; ``X_valid_until`` for values that
   are no document (an identity document's or a card's expiry date is part of the document's data);
 - ``meta:*`` (varchar, integer): ``X_status``, ``X_type``, ``X_kind``, ``X_source``, ``X_format``, ``X_label``,
@@ -82,6 +82,7 @@ DERIVATIONS: dict[str, tuple[str, str, tuple[str, ...], tuple[str, ...]]] = {
     "n_X": ("count", "integer", ("n",), ()),
     "count_distinct_X": ("count", "integer", ("count", "distinct"), ()),
     "avg_X": ("count", "float", ("avg",), ()),
+    "median_X": ("count", "float", ("median",), ()),
     "pct_X_missing": ("count", "float", ("pct",), ("missing",)),
     "X_fill_rate": ("count", "float", (), ("fill", "rate")),
     "X_verified_at": ("time", "timestamp", (), ("verified", "at")),
@@ -123,7 +124,7 @@ def applies(kind: str, pii_type: str, attribute: bool, data_type: str) -> bool:
         return pii_type in CONTACT_TYPES
     if kind == "X_valid_until":
         return pii_type not in DOCUMENT_TYPES
-    if kind == "avg_X":
+    if kind in ("avg_X", "median_X"):
         return bool(NUMERIC_RE.search(data_type or ""))
     return True
 

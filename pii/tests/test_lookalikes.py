@@ -74,6 +74,31 @@ def test_the_trait_itself_and_clinical_flags_stay_pii(config, name, data_type, p
     assert classify(config, name, table="customers", data_type=data_type).pii_type == pii_type
 
 
+# ------------------------------------------------------------------- statistics of an area's or a cohort's people
+
+
+@pytest.mark.parametrize(("name", "table"), [
+    ("median_age", "customers"),  # per segment or cohort, in a model named after the people it summarises
+    ("median_age_male", "members"),
+    ("age_median", "customers"),
+    ("stddev_age", "patients"),
+    ("age_variance", "employees"),
+])
+def test_a_statistic_over_people_is_not_one_persons_value(config, name, table):
+    columns = ["segment", "first_name", "email", name]
+    assert classify(config, name, table=table, columns=columns, data_type="float").pii_type is None
+
+
+@pytest.mark.parametrize(("name", "data_type", "pii_type"), [
+    ("age", "integer", "age"),
+    ("age_at_admission", "integer", "age"),
+    ("systolic", "float", "health"),  # one patient's measure
+    ("median_age", "float", None),
+])
+def test_one_persons_measure_stays_pii(config, name, data_type, pii_type):
+    assert classify(config, name, table="patients", data_type=data_type).pii_type == pii_type
+
+
 # ---------------------------------------------------------------------- n_ before a value in a number column: a count
 
 
