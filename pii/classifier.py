@@ -358,7 +358,9 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     attribute = rule.kind == "attribute"
     prefix, suffix = tokens[:start], tokens[end:]
     veto = None
-    prefix_veto = (config.aggregate if attribute else config.prefix_veto) | rule.prefix_veto
+    trait = attribute and not rule.clinical
+    prefix_veto = (config.trait_prefix_veto if trait else config.aggregate if attribute
+                   else config.prefix_veto) | rule.prefix_veto
     for word in prefix:
         if word in prefix_veto:
             veto = f"'{word}' before '{text}' says the column describes the {pattern.pii_type}, not the value"
@@ -370,7 +372,8 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     bare_key = ""
     if veto is None:
         keep = config.suffix_keep | rule.suffix_keep
-        suffix_veto = config.attribute_suffix_veto if attribute else config.suffix_veto
+        suffix_veto = (config.trait_suffix_veto if trait else config.attribute_suffix_veto if attribute
+                       else config.suffix_veto)
         for index, word in enumerate(suffix):
             if word in config.suffix_stop:
                 break  # "phone_for_template": what follows says where the value is used
@@ -909,6 +912,9 @@ def _label_head(words: list[str], start: int, end: int, rule, config: PiiConfig)
 # --------------------------------------------------------------------------------------------- data type
 
 
+_COUNT_N_RE = re.compile(r"[nN](?:[_\- ]+(?=[A-Za-z])|(?=[A-Z][a-z]))")
+
+
 def _type_family(data_type: str | None, config: PiiConfig) -> str:
     if not data_type:
         return "unknown"
@@ -1263,7 +1269,15 @@ def classify_column(
     type_hint_family = None
 
     abbreviation = _initials(entity)
-    tokens, name_ev, rejected_lookalike = _name_evidence(name, capsule_kind, abbreviation, config, messages, why,
+    reading = name
+    if name[:1] in "nN" and (count_n := _COUNT_N_RE.match(name)) and (
+            family in ("integer", "numeric") or family == "unknown" and table is not None and entity) and not (
+            entity and entity[0][:1] == "n" or abbreviation == "n" or table is not None and table.prefix == "n"):
+        # n_emails, nPhoneNumbers, N_DOB in a number column, or in a table whose initial n is not (no type known):
+        # a count of the values (as num_ is). A single letter before a name is otherwise the table's initial
+        # (TPC-H's n_name in nation, c_phone in customer), so never in a text column or in a table starting with n.
+        reading = "num_" + name[count_n.end():]
+    tokens, name_ev, rejected_lookalike = _name_evidence(reading, capsule_kind, abbreviation, config, messages, why,
                                                          health,
                                                          entity[-1] if entity and not (table and table.activity)
                                                          and entity[-1] not in config.table_activity_words

@@ -28,6 +28,8 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config" / "pii.yaml"
 _CACHE_LIMIT = 400_000  # entries per memo dict; cleared wholesale when full (names repeat, so this is rare)
+# Categories of clinical facts: a flag or a verification of one (has_diabetes, diagnosis_confirmed) is the fact.
+_CLINICAL_CATEGORIES = frozenset({"health", "biometric"})
 
 @dataclass(frozen=True, slots=True)
 class PiiType:
@@ -59,6 +61,7 @@ class _TypeRule:
     # words before the value that say which of a person's values it is, not whose (gps_latitude, pickup_longitude,
     # account_login): the owner is read past them
     owner_neutral: frozenset[str] = frozenset()
+    clinical: bool = False  # health or biometric: a fact about it (confirmed, has_) is still the person's
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,11 @@ class PiiConfig:
     suffix_keep: frozenset[str]
     suffix_veto: frozenset[str]
     attribute_suffix_veto: frozenset[str]  # tokens.aggregate and tokens.record_suffix: what ends an attribute's value
+    # ... and, for an attribute that is no clinical fact (gender, ethnicity), tokens.attribute_about after it and
+    # tokens.attribute_about_prefix before it: the column says whether the trait was recorded, verified or consented
+    # to (has_gender, gender_verified, ethnicity_consent), not the trait
+    trait_suffix_veto: frozenset[str]
+    trait_prefix_veto: frozenset[str]
     code_value: frozenset[str]  # tokens.code_value: before a key, the key is to the value's code (gender_cv_id)
     suffix_stop: frozenset[str]
     masking: frozenset[str]
@@ -353,13 +361,13 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
     tok = r.mapping(top.get("tokens"), "tokens",
                     allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
                              "suffix_keep", "suffix_veto", "record_suffix", "code_value", "suffix_stop", "masking",
-                             "neutral", "ignore_trailing"))
+                             "neutral", "ignore_trailing", "attribute_about", "attribute_about_prefix"))
     aliases: dict[str, tuple[str, ...]] = {}
     for name, value in r.mapping(tok.get("aliases"), "tokens.aliases").items():
         aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
     lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
              for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
-                          "suffix_veto", "record_suffix", "code_value",
+                          "suffix_veto", "record_suffix", "code_value", "attribute_about", "attribute_about_prefix",
                           "suffix_stop", "masking", "neutral", "ignore_trailing")}
 
     ctx = r.mapping(top.get("context"), "context",
@@ -435,7 +443,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                                prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")),
                                name_words_against=frozenset(r.words(spec.get("name_words_against"),
                                                                     f"{at}.name_words_against")),
-                               coded=coded,
+                               coded=coded, clinical=category in _CLINICAL_CATEGORIES,
                                owner_neutral=frozenset(r.words(spec.get("owner_neutral"), f"{at}.owner_neutral")))
         for i, type_name in enumerate(r.words(spec.get("held_in_data_types"), f"{at}.held_in_data_types")):
             type_name = type_name.lower()
@@ -598,6 +606,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         suffix_keep=lists["suffix_keep"],
         suffix_veto=lists["suffix_veto"],
         attribute_suffix_veto=lists["aggregate"] | lists["record_suffix"],
+        trait_suffix_veto=lists["aggregate"] | lists["record_suffix"] | lists["attribute_about"],
+        trait_prefix_veto=lists["aggregate"] | lists["attribute_about_prefix"],
         code_value=lists["code_value"],
         suffix_stop=lists["suffix_stop"],
         masking=lists["masking"],
