@@ -10,19 +10,8 @@ import pytest
 from pii.classifier import classify_column
 from pii.context import table_context
 from pii.lexicon import english_log_frequencies, segment_words
+from pii.tests.names import classify
 from pii.tokens import read_abbreviation, tokenize_column_name
-from pii.vocabulary import default_pii_config
-
-
-@pytest.fixture(scope="module")
-def config():
-    return default_pii_config()
-
-
-def classify(config, name, *, table="stg_people", columns=None, data_type=None):
-    context = table_context(name=table, description=None, column_names=columns or [name], config=config)
-    return classify_column(name=name, data_type=data_type, description=None, meta={}, tags=(), config=config,
-                           capsule_name=table, table=context)
 
 
 def details(result) -> str:

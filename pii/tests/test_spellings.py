@@ -11,22 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from pii.classifier import as_path, classify_column
-from pii.context import table_context
-from pii.vocabulary import default_pii_config
+from pii.classifier import as_path
+from pii.tests.names import classify
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def config():
-    return default_pii_config()
-
-
-def classify(config, name, *, table="stg_people", columns=None, data_type=None):
-    context = table_context(name=table, description=None, column_names=columns or [name], config=config)
-    return classify_column(name=name, data_type=data_type, description=None, meta={}, tags=(), config=config,
-                           capsule_name=table, table=context)
 
 
 # ------------------------------------------------------------------------------- storage objects and flattened paths
