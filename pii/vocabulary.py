@@ -361,14 +361,15 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
     tok = r.mapping(top.get("tokens"), "tokens",
                     allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
                              "suffix_keep", "suffix_veto", "record_suffix", "code_value", "suffix_stop", "masking",
-                             "neutral", "ignore_trailing", "attribute_about", "attribute_about_prefix"))
+                             "neutral", "ignore_trailing", "attribute_about", "attribute_about_prefix",
+                             "whole_words"))
     aliases: dict[str, tuple[str, ...]] = {}
     for name, value in r.mapping(tok.get("aliases"), "tokens.aliases").items():
         aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
     lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
              for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
                           "suffix_veto", "record_suffix", "code_value", "attribute_about", "attribute_about_prefix",
-                          "suffix_stop", "masking", "neutral", "ignore_trailing")}
+                          "suffix_stop", "masking", "neutral", "ignore_trailing", "whole_words")}
 
     ctx = r.mapping(top.get("context"), "context",
                     allowed=("person", "organisation", "capsule_prefixes", "generic_heads", "machines",
@@ -568,7 +569,9 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
     targets.update(person_words)
     targets.update(w for phrase in message_fields for w in phrase)
     targets.update(alias for alias in aliases if alias.isalpha())  # telephone, then read as phone
-    targets = {w for w in targets if len(w) >= 4 and w.isalpha()}
+    # words of other languages read only as written: never what an unknown token abbreviates (saas is no
+    # szamlaszam, bkont no bankkonto), nor a compound whose parts an abbreviation takes letters from
+    targets = {w for w in targets if len(w) >= 4 and w.isalpha() and w not in lists["whole_words"]}
     skeletons: dict[str, list[str]] = {}
     for word in sorted(targets):
         skeletons.setdefault(consonant_skeleton(word), []).append(word)
@@ -697,7 +700,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         reading_targets=frozenset(targets),
         skeletons={key: tuple(words) for key, words in skeletons.items()},
         compounds=frozenset(alias for alias, expansion in aliases.items()
-                            if len(expansion) > 1 and len(alias) >= 7 and alias.isalpha()),
+                            if len(expansion) > 1 and len(alias) >= 7 and alias.isalpha()
+                            and alias not in lists["whole_words"]),
     )
 
 
