@@ -1033,7 +1033,7 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
     elif head in config.organisation_words or head_singular in config.organisation_words:
         kind = "organisation"
     elif head in config.person_words or head_singular in config.person_words or (
-            everything & config.person_words) or (head_singular is not None and agent_noun(head_singular)):
+            everything & config.person_words) or (head_singular is not None and agent_noun(head_singular, config)):
         # (dentists, trainees, technicians: an agent noun of a person is people too)
         kind = "person"
     elif everything & config.organisation_words:

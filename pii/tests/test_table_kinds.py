@@ -73,7 +73,7 @@ def test_an_agent_noun_names_people(config, table):
 @pytest.mark.parametrize("table", ["playlists", "checklists", "committees", "guarantees", "assists", "tbl_degree"])
 def test_a_word_that_only_ends_like_an_agent_noun_names_no_one(config, table):
     assert verdict(config, table, NEUTRAL, "name") is None
-    assert not agent_noun(table.rsplit("_", 1)[-1].rstrip("s"))
+    assert not agent_noun(table.rsplit("_", 1)[-1].rstrip("s"), config)
 
 
 def test_a_description_naming_an_agent_noun_makes_a_table_about_people(config):
