@@ -43,6 +43,12 @@ SHARED = ROOT / ".." / "shared"
 # ----------------------------------------------------------------------------------------------- eval
 
 
+def read_labels(path: Path) -> list[dict]:
+    """Every row of a label file (pii_labels.csv, pii_recall.csv), both splits: a table's context needs them all."""
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
 def _prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     p = tp / (tp + fp) if tp + fp else 1.0
     r = tp / (tp + fn) if tp + fn else 1.0
@@ -135,8 +141,7 @@ def cmd_eval(args: argparse.Namespace) -> None:
 
 
 def _eval_file(path: Path, config, args: argparse.Namespace) -> None:
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = read_labels(path)
     if args.strata:  # one round's sources, e.g. round 6 of pii_recall.csv (pii_recall_SOURCES.md)
         wanted_strata = set(args.strata.split(","))
         rows = [r for r in rows if r["stratum"] in wanted_strata]

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import csv
 import re
 import sys
 from collections.abc import Iterator
@@ -57,7 +56,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.pii_eval import LABELS, RECALL, _tables  # noqa: E402
+from bench.pii_eval import LABELS, RECALL, _tables, read_labels  # noqa: E402
 from bench.pii_variants import FLAG_WORDS, _style, variants, words_of  # noqa: E402
 from pii.classifier import classify_column  # noqa: E402
 from pii.vocabulary import load_pii_config  # noqa: E402
@@ -223,8 +222,7 @@ def main(argv: list[str] | None = None) -> None:
     config = load_pii_config(args.config)
     quiet = args.quiet or args.split == "heldout"  # held-out rows are never read to choose fixes
     for path in [Path(args.labels)] if args.labels else [LABELS, RECALL]:
-        with open(path, newline="", encoding="utf-8") as f:
-            every = list(csv.DictReader(f))
+        every = read_labels(path)
         rows = [r for r in every if r["split"] == args.split]
         pii_names = {r["column_name"].lower() for r in every if r["label_pii_type"]}
         res = run(rows, config, tables=_tables(every, config), respelled=not args.no_respelled, pii_names=pii_names,

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import csv
 import re
 import sys
 from collections.abc import Callable, Iterator
@@ -40,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.pii_eval import LABELS, RECALL, _prf, _tables  # noqa: E402
+from bench.pii_eval import LABELS, RECALL, _prf, _tables, read_labels  # noqa: E402
 from pii.classifier import classify_column  # noqa: E402
 from pii.vocabulary import load_pii_config  # noqa: E402
 
@@ -249,8 +248,7 @@ def main(argv: list[str] | None = None) -> None:
     kinds = set(args.kinds.split(",")) if args.kinds else None
     quiet = args.quiet or args.split == "heldout"  # held-out respellings are never read to choose fixes
     for path in [Path(args.labels)] if args.labels else [LABELS, RECALL]:
-        with open(path, newline="", encoding="utf-8") as f:
-            every = list(csv.DictReader(f))
+        every = read_labels(path)
         rows = [r for r in every if r["split"] == args.split]
         res = run(rows, config, kinds=kinds, tables=_tables(every, config))
         report(f"{path.name}, {args.split} split: {len(rows)} rows", res, quiet=quiet, examples=args.examples)

@@ -189,13 +189,17 @@ def as_path(name: str, config: PiiConfig) -> str:
     if "__" in name:
         parts = name.split("__")
         objects = 0
-        while objects < len(parts) - 1 and parts[objects] and all(
-                word in config.storage_objects for word in tokenize_column_name(parts[objects], config=config,
-                                                                                read=False)):
+        while objects < len(parts) - 1 and parts[objects] and _stores_only(parts[objects], config, read=False):
             objects += 1
         if objects:
             name = ".".join(parts[:objects]) + "." + "__".join(parts[objects:])
     return name
+
+
+def _stores_only(text: str, config: PiiConfig, *, read: bool = True) -> bool:
+    """Whether every word of a path's object only stores its fields (payload, data, attributes): it says nothing
+    of whose they are (``context.storage_objects``)."""
+    return all(word in config.storage_objects for word in tokenize_column_name(text, config=config, read=read))
 
 
 def _field_of_path(name: str, config: PiiConfig) -> tuple[str, ...]:
@@ -241,10 +245,10 @@ def _find_hits(name: str, abbreviation: str, config: PiiConfig,
         # payload.first, data.attributes.email: objects that only store their fields; the field reads as alone
         return _find_hits(leaf, abbreviation, config, prefix)
     segments = name.split(".")
-    if all(word in config.storage_objects for word in tokenize_column_name(segments[0], config=config)):
+    if _stores_only(segments[0], config):
         # data.attributes.telecom.value: the objects that hold the path say nothing; the path is read from the
         # first object that names something
-        while all(word in config.storage_objects for word in tokenize_column_name(segments[0], config=config)):
+        while _stores_only(segments[0], config):
             segments = segments[1:]
         return _find_hits(".".join(segments), abbreviation, config, prefix)
     if prefix and len(raw_head) > 0 and raw_head[0] == prefix:
@@ -483,6 +487,27 @@ def _is_person_word(word: str, config: PiiConfig) -> bool:
     return word in config.person_words or (word.endswith("s") and word[:-1] in config.person_words)
 
 
+# What a table's rows are, for the kinds that change some names' readings there: the type of those names (None: any
+# name). A table of secrets or of rows keyed by a person changes only a name's or a coordinate's reading.
+_ROWS_READINGS = {"devices": None, "documents": None, "terms": None, "secrets": "person_name", "located": "geolocation"}
+
+
+def _rows_matter(rows: str, hits: tuple[_NameHit, ...]) -> bool:
+    """Whether what the table's rows are (``TableContext.rows``) can change how these hits are read."""
+    if rows not in _ROWS_READINGS:
+        return False
+    pii_type = _ROWS_READINGS[rows]
+    return pii_type is None or any(hit.pii_type == pii_type for hit in hits)
+
+
+def _table_own_key(hit: _NameHit, tokens: tuple[str, ...], entity_head: str | None, config: PiiConfig) -> bool:
+    """Whether the hit is a phrase opening with the table's head noun and ending with the key word the whole name
+    ends with (citizen_id in citizens): the row's own key. A device's id is no such key (``_name_evidence``)."""
+    words = hit.pattern.split()
+    return (entity_head is not None and hit.start == 0 and words[0] == entity_head and len(words) > 1
+            and tokens[-1] in config.semantic["key_words"] and words[-1] == tokens[-1] and hit.pii_type != "device_id")
+
+
 def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiConfig, messages: bool = False,
                    why: str = "", health: bool = False, entity_head: str | None = None,
                    prefix: str = "", calls: bool = False, own_organisation: bool = False,
@@ -506,12 +531,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     row_field = tokens in config.table_row_fields.get(rows, ())  # value in contact mechanisms, code in identifiers
     if not hits and not messages and not health and not secret_field and not ip_field and not row_field:
         return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
-    if rows and not secret_field and not ip_field and not row_field and (
-            rows not in ("devices", "documents", "terms", "secrets", "located")
-            or (rows == "secrets" and not any(hit.pii_type == "person_name" for hit in hits))
-            or (rows == "located" and not any(hit.pii_type == "geolocation" for hit in hits))):
+    if rows and not secret_field and not ip_field and not row_field and not _rows_matter(rows, hits):
         rows = ""  # one memo entry for the other names of a table of secrets, addresses, contacts or identifiers
-        # (a table of secrets or of rows keyed by a person changes only a name's or a coordinate's reading)
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
     if entity_head is not None and all(hit.owner != entity_head and not (hit.coded and hit.pattern == entity_head)
                                        and hit.pattern.split()[0] != entity_head for hit in hits):
@@ -596,9 +617,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             out.append(Evidence("name", f"{said}, but {veto}" + (f"; {read_note}" if read_note else ""),
                                 hit.pii_type, _VETO))
             continue
-        if (entity_head is not None and hit.start == 0 and hit.pattern.split()[0] == entity_head
-                and len(hit.pattern.split()) > 1 and tokens[-1] in config.semantic["key_words"]
-                and hit.pattern.split()[-1] == tokens[-1] and hit.pii_type != "device_id"):
+        if _table_own_key(hit, tokens, entity_head, config):
             # citizen_id in citizens, CitizenID in hlt_Citizen: the table's own key, not a citizen's id card (a
             # device's own id, device_id in user_devices, is what identifies that device wherever it goes)
             out.append(Evidence("name", f"{said}, but in a table of {entity_head} rows it is the row's own key",
@@ -1033,7 +1052,7 @@ def _capsule_facts(capsule_name: str | None, config: PiiConfig) -> tuple[str, tu
     elif head in config.organisation_words or head_singular in config.organisation_words:
         kind = "organisation"
     elif head in config.person_words or head_singular in config.person_words or (
-            everything & config.person_words) or (head_singular is not None and agent_noun(head_singular)):
+            everything & config.person_words) or (head_singular is not None and agent_noun(head_singular, config)):
         # (dentists, trainees, technicians: an agent noun of a person is people too)
         kind = "person"
     elif everything & config.organisation_words:
@@ -1228,6 +1247,21 @@ def _explicit(meta: Mapping, tags: Sequence[str], config: PiiConfig) -> tuple[li
 # --------------------------------------------------------------------------------------------- classify
 
 
+def _count_reading(name: str, family: str, entity: tuple[str, ...], abbreviation: str,
+                   table: TableContext | None) -> str:
+    """The name as a count (num_emails) when a leading n says one: n_emails, nPhoneNumbers, N_DOB in a number
+    column, or in a table whose initial n is not (no type known); else the name itself. A single letter before a name
+    is otherwise the table's initial (TPC-H's n_name in nation, c_phone in customer), so never in a text column or in
+    a table starting with n."""
+    count_n = _COUNT_N_RE.match(name) if name[:1] in "nN" else None
+    if count_n is None:
+        return name
+    number = family in ("integer", "numeric") or family == "unknown" and table is not None and bool(entity)
+    initial_n = bool(entity) and entity[0][:1] == "n" or abbreviation == "n" or (
+        table is not None and table.prefix == "n")
+    return "num_" + name[count_n.end():] if number and not initial_n else name
+
+
 def classify_column(
     *,
     name: str,
@@ -1269,14 +1303,7 @@ def classify_column(
     type_hint_family = None
 
     abbreviation = _initials(entity)
-    reading = name
-    if name[:1] in "nN" and (count_n := _COUNT_N_RE.match(name)) and (
-            family in ("integer", "numeric") or family == "unknown" and table is not None and entity) and not (
-            entity and entity[0][:1] == "n" or abbreviation == "n" or table is not None and table.prefix == "n"):
-        # n_emails, nPhoneNumbers, N_DOB in a number column, or in a table whose initial n is not (no type known):
-        # a count of the values (as num_ is). A single letter before a name is otherwise the table's initial
-        # (TPC-H's n_name in nation, c_phone in customer), so never in a text column or in a table starting with n.
-        reading = "num_" + name[count_n.end():]
+    reading = _count_reading(name, family, entity, abbreviation, table)
     tokens, name_ev, rejected_lookalike = _name_evidence(reading, capsule_kind, abbreviation, config, messages, why,
                                                          health,
                                                          entity[-1] if entity and not (table and table.activity)

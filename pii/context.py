@@ -60,8 +60,6 @@ class TableContext:
 _OPENING_RE = re.compile(r"[a-z]+")
 _OWN_ORGANISATION_FIELDS = (("name",), ("legal", "name"), ("url",), ("website",))
 _NOT_NEUTRAL = ("person", "organisation")
-# head nouns of a list of what the word before them names (icd10_codes, drug_catalog, vaccine_lookup)
-_LIST_HEADS = frozenset({"code", "catalog", "catalogue", "lookup", "dictionary", "reference", "ref", "vocabulary"})
 
 
 def table_context(*, name: str | None, description: str | None, column_names: Sequence[str],
@@ -215,7 +213,7 @@ def _health_terms(entity: Sequence[str], column_names: Sequence[str], config: Pi
         return False
     if heads[-1] not in config.table_term_words and not (
             len(heads) > 1 and heads[-2] in config.table_term_words
-            and (heads[-1] in _LIST_HEADS or heads[-1] in config.table_setting_words)):
+            and (heads[-1] in config.table_list_heads or heads[-1] in config.table_setting_words)):
         return False  # (icd10_codes, drug_catalog, diagnosis_types: a list of the terms too)
     return not any(_health_key(match_tokens(tokenize_column_name(column, config=config), config), config)
                    for column in column_names)
@@ -323,7 +321,7 @@ def _description_kind(description: str | None, config: PiiConfig) -> tuple[str, 
         for j in range(i + 1, min(i + 5, len(words))):
             noun = singular(words[j], config)
             noun = noun[:-1] if noun.endswith("s") and noun[:-1] in config.person_words else noun
-            if (noun in config.person_words or agent_noun(english_singular(noun))) and (
+            if (noun in config.person_words or agent_noun(english_singular(noun), config)) and (
                     noun not in config.table_not_people):
                 return "person", " ".join(words[i : j + 1])
             if noun in config.organisation_words:

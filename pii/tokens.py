@@ -357,16 +357,12 @@ def english_singular(word: str) -> str:
     return word[:-1]
 
 
-# Words ending as a person's agent noun does that name no one (a committee is a group, a playlist a list).
-_NOT_AGENTS = frozenset({"committee", "guarantee", "jubilee", "marquee", "dungaree", "pedigree", "filigree",
-                         "perigee", "apogee", "fricassee", "chimpanzee", "sightsee"})
-
-
-def agent_noun(word: str) -> bool:
+def agent_noun(word: str, config: PiiConfig) -> bool:
     """Whether a singular English word is built as a noun of a person from what the person does or receives: -ician
     (technician, electrician), -ee (trainee, licensee, nominee) and -ist (dentist, therapist, pharmacist), long
-    enough to be such a word (not a list: playlist, checklist; not assist, persist)."""
-    if word in _NOT_AGENTS or not word.isalpha():
+    enough to be such a word (not a list: playlist, checklist; not assist, persist), and none of
+    ``tokens.not_agents`` (committee, guarantee)."""
+    if word in config.not_agents or not word.isalpha():
         return False
     if word.endswith("ician"):
         return len(word) >= 8

@@ -114,6 +114,7 @@ class PiiConfig:
     masking: frozenset[str]
     neutral: frozenset[str]
     ignore_trailing: frozenset[str]
+    not_agents: frozenset[str]  # tokens.not_agents: words ending as an agent noun that name no one (committee)
     person_words: frozenset[str]
     organisation_words: frozenset[str]
     capsule_prefixes: frozenset[str]
@@ -157,6 +158,7 @@ class PiiConfig:
     table_row_fields: dict[str, frozenset[tuple[str, ...]]] = field(default_factory=dict)
     table_device_words: frozenset[str] = frozenset()  # a table of devices: its bare name is the device's own name
     table_term_words: frozenset[str] = frozenset()  # a table of these with no patient key lists health terms
+    table_list_heads: frozenset[str] = frozenset()  # ... and so does one whose head follows one of them (icd_codes)
     table_organisation_numbers: frozenset[str] = frozenset()  # a column of these: the rows are organisations
     # a column whose whole name is one of these (employee count): a neutral table's rows are organisations
     table_organisation_fields: frozenset[tuple[str, ...]] = frozenset()
@@ -362,14 +364,14 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                     allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
                              "suffix_keep", "suffix_veto", "record_suffix", "code_value", "suffix_stop", "masking",
                              "neutral", "ignore_trailing", "attribute_about", "attribute_about_prefix",
-                             "whole_words"))
+                             "whole_words", "not_agents"))
     aliases: dict[str, tuple[str, ...]] = {}
     for name, value in r.mapping(tok.get("aliases"), "tokens.aliases").items():
         aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
     lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
              for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
                           "suffix_veto", "record_suffix", "code_value", "attribute_about", "attribute_about_prefix",
-                          "suffix_stop", "masking", "neutral", "ignore_trailing", "whole_words")}
+                          "suffix_stop", "masking", "neutral", "ignore_trailing", "whole_words", "not_agents")}
 
     ctx = r.mapping(top.get("context"), "context",
                     allowed=("person", "organisation", "capsule_prefixes", "generic_heads", "machines",
@@ -498,7 +500,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "contact_row_words", "contact_row_fields", "identifier_row_words", "identifier_row_fields",
                             "address_row_words", "address_row_fields", "bank_row_words", "bank_row_fields",
                             "document_words", "body_words", "body_keys",
-                            "ip_place_words", "setting_words", "term_words", "organisation_numbers",
+                            "ip_place_words", "setting_words", "term_words", "list_heads", "organisation_numbers",
                             "organisation_fields"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
@@ -616,6 +618,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         masking=lists["masking"],
         neutral=lists["neutral"],
         ignore_trailing=lists["ignore_trailing"],
+        not_agents=lists["not_agents"],
         person_words=person_words,
         organisation_words=organisation_words,
         capsule_prefixes=capsule_prefixes,
@@ -656,6 +659,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                                                                      "table_context.health_keys")),
         table_body_words=frozenset(r.words(tc.get("body_words"), "table_context.body_words")),
         table_term_words=frozenset(r.words(tc.get("term_words"), "table_context.term_words")),
+        table_list_heads=frozenset(r.words(tc.get("list_heads"), "table_context.list_heads")),
         table_organisation_numbers=frozenset(r.words(tc.get("organisation_numbers"),
                                                      "table_context.organisation_numbers")),
         table_organisation_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("organisation_fields"),

@@ -478,6 +478,8 @@ def test_config_error_names_file_and_key_for_a_bad_category(tmp_path):
         (_minimal(top="threshold: 2"), "threshold", "outside"),
         (_minimal(top="weights: {strong: high}"), "weights.strong", "expected a number"),
         (_minimal(top="tokens: {prefix_veto: [is, no]}"), "tokens.prefix_veto[1]", 'quote it ("no")'),
+        (_minimal(top="tokens: {not_agents: [committee, no]}"), "tokens.not_agents[1]", 'quote it ("no")'),
+        (_minimal(top="table_context: {list_heads: lookup}"), "table_context.list_heads", "expected a list"),
         (_minimal(top="description: {leading_against: ['(unclosed']}"), "description.leading_against[0]",
          "invalid regular expression"),
         (_minimal("    data_types: [strng]"), "types.email.data_types[0]", "unknown data-type family 'strng'"),

@@ -4,18 +4,11 @@ bench/pii_lookalikes.py, which measures this over names derived from the labelle
 
 from __future__ import annotations
 
-import csv
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 from pii.classifier import classify_column
+from pii.tests.bench_runs import bench_module, write_labels
 from pii.tests.names import classify
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 # --------------------------------------------------- a trait's record: whether it was given, verified, consented to
 
@@ -124,16 +117,8 @@ def test_n_without_a_type_is_a_count_only_in_a_known_table_it_cannot_abbreviate(
 # ----------------------------------------------------------------------------------------- bench/pii_lookalikes.py
 
 
-def _lookalikes_module():
-    spec = importlib.util.spec_from_file_location("pii_lookalikes", ROOT / "bench" / "pii_lookalikes.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("pii_lookalikes", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_pii_lookalikes_derives_names_by_kind_in_the_rows_spelling(config):
-    module = _lookalikes_module()
+    module = bench_module("pii_lookalikes")
     snake = {kind: new for kind, new, _ in module.derive("home_phone", "phone", False, "varchar")}
     assert snake["has_X"] == "has_home_phone" and snake["X_opt_in"] == "home_phone_opt_in"
     assert snake["n_X"] == "n_home_phone" and snake["X_verified_at"] == "home_phone_verified_at"
@@ -149,18 +134,10 @@ def test_pii_lookalikes_derives_names_by_kind_in_the_rows_spelling(config):
 
 
 def test_pii_lookalikes_runs_on_a_tiny_label_file(config, tmp_path, capsys):
-    module = _lookalikes_module()
-    fields = ["column_name", "data_type", "description", "label_pii_type", "source", "note", "capsule_name",
-              "data_type_source", "stratum", "split"]
+    module = bench_module("pii_lookalikes")
     rows = [("email_address", "varchar", "", "email"), ("first_name", "varchar", "", "person_name"),
             ("email_address_verified", "boolean", "", "email"), ("name", "varchar", "", "")]
-    path = tmp_path / "labels.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(fields)
-        for name, data_type, description, label in rows:
-            table = "products" if name == "name" else "customers"
-            writer.writerow([name, data_type, description, label, f"t:{table}", "", table, "ddl", "t", "dev"])
+    path = write_labels(tmp_path / "labels.csv", rows)
     module.main(["--labels", str(path), "--split", "dev"])
     out = capsys.readouterr().out
     assert "labels.csv, dev split: 3 PII rows" in out

@@ -4,18 +4,11 @@ of bench/pii_variants.py, which measures this over the labelled rows. No Django,
 
 from __future__ import annotations
 
-import csv
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 from pii.classifier import as_path
+from pii.tests.bench_runs import bench_module, write_labels
 from pii.tests.names import classify
-
-ROOT = Path(__file__).resolve().parents[2]
-
 
 # ------------------------------------------------------------------------------- storage objects and flattened paths
 
@@ -61,16 +54,8 @@ def test_storage_paths_keep_lookalikes_out(config, name, table):
 # ----------------------------------------------------------------------------------------- bench/pii_variants.py
 
 
-def _variants_module():
-    spec = importlib.util.spec_from_file_location("pii_variants", ROOT / "bench" / "pii_variants.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("pii_variants", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_pii_variants_respells_a_name_by_kind():
-    module = _variants_module()
+    module = bench_module("pii_variants")
     found = dict.fromkeys(kind for kind, _ in module.variants("home_phone", True))
     spellings = {new for _, new in module.variants("home_phone", True)}
     assert {"homePhone", "HomePhone", "home-phone", "Home-Phone", "HOME_PHONE", "Home Phone", "home.phone",
@@ -85,18 +70,10 @@ def test_pii_variants_respells_a_name_by_kind():
 
 
 def test_pii_variants_runs_on_a_tiny_label_file(tmp_path, capsys):
-    module = _variants_module()
-    fields = ["column_name", "data_type", "description", "label_pii_type", "source", "note", "capsule_name",
-              "data_type_source", "stratum", "split"]
+    module = bench_module("pii_variants")
     rows = [("email_address", "varchar", "", "email"), ("first_name", "varchar", "", "person_name"),
             ("has_phone", "boolean", "", ""), ("name", "varchar", "", "")]
-    path = tmp_path / "labels.csv"
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f)
-        writer.writerow(fields)
-        for name, data_type, description, label in rows:
-            table = "products" if name == "name" else "customers"
-            writer.writerow([name, data_type, description, label, f"t:{table}", "", table, "ddl", "t", "dev"])
+    path = write_labels(tmp_path / "labels.csv", rows)
     module.main(["--labels", str(path), "--split", "dev"])
     out = capsys.readouterr().out
     assert "labels.csv, dev split: 4 rows" in out

@@ -4,18 +4,14 @@ or an organisation's name, phone and address are not. Each kind beside its looka
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-
 import pytest
 
 from pii.classifier import classify_column
 from pii.context import table_context
+from pii.tests.bench_runs import bench_module
 from pii.tokens import agent_noun, foreign_singulars
 from pii.vocabulary import default_pii_config
 
-ROOT = Path(__file__).resolve().parents[2]
 NEUTRAL = ["id", "created_at", "status"]
 
 
@@ -73,7 +69,7 @@ def test_an_agent_noun_names_people(config, table):
 @pytest.mark.parametrize("table", ["playlists", "checklists", "committees", "guarantees", "assists", "tbl_degree"])
 def test_a_word_that_only_ends_like_an_agent_noun_names_no_one(config, table):
     assert verdict(config, table, NEUTRAL, "name") is None
-    assert not agent_noun(table.rsplit("_", 1)[-1].rstrip("s"))
+    assert not agent_noun(table.rsplit("_", 1)[-1].rstrip("s"), config)
 
 
 def test_a_description_naming_an_agent_noun_makes_a_table_about_people(config):
@@ -151,16 +147,8 @@ def test_a_structural_name_alone_keeps_its_reading(config):
 # ------------------------------------------------------------------------------- bench/pii_contexts.py
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("pii_contexts", ROOT / "bench" / "pii_contexts.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("pii_contexts", module)
-    spec.loader.exec_module(module)
-    return module
-
-
 def test_the_context_bench_runs_and_splits_its_nouns(config):
-    bench = _bench()
+    bench = bench_module("pii_contexts")
     assert bench.split_of("customer") == bench.split_of("Customer")
     splits = {bench.split_of(s) for s, _ in bench.ALL_PERSON_NOUNS}
     assert splits == {"dev", "heldout"}
