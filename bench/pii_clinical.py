@@ -16,6 +16,11 @@ any labelled row) and scores each column's verdict:
 - ``a:admin``: the same tables' administrative columns (``ADMIN``: ids, record timestamps, who updated the record,
   the record's status, the source system, a version) and the event's own dates and units (``RECORD``): expected not
   PII (the labels' convention: dates of events, units, record types are not labelled);
+- ``a:admin`` / ``test``: the test a lab result or an observation answers (its code and name): not PII;
+- ``b:description``: a neutral table name (records, t1) whose description says what a row is ("One row per lab
+  result of a patient."), with the person key and the fact columns: expected health;
+- ``b:columns``: a neutral table name whose columns hold a clinical code (diagnosis_code, drug_code) beside the person
+  key: its other fact columns expected health;
 - ``a:cdisc``: CDISC SDTM-like short domains (ae, vs, lb, cm, mh) with a ``USUBJID``: their result and term
   variables (``AETERM``, ``VSORRES``) health, their test codes, units and sequence numbers not;
 - ``c:reference``: reference and code tables (``REFERENCE``: ICD code lists, drug catalogues, lab test definitions)
@@ -26,8 +31,8 @@ any labelled row) and scores each column's verdict:
 - ``c:resource``: a clinic's own resources (rooms, schedules, slots): nothing is PII.
 
 Columns whose label the dev rows leave open (a drug's route: MIMIC's ``ROUTE`` unlabelled, eICU's ``routeadmin``
-health; a lab test's own name or code: eICU's ``labname`` and SDTM's ``VSTESTCD`` unlabelled, FHIR's
-``code.coding.code`` health) are not scored.
+health) are not scored; a lab test's own name or code follows the sources' note (eICU's ``labname`` and SDTM's
+``VSTESTCD`` unlabelled, though FHIR's bare ``code.coding.code`` is labelled health).
 
 Nouns are split by the sha1 of the noun (``split_of``: about a quarter held out): the held-out nouns are never
 tuned on (``--split heldout`` prints figures only). Per setting and column kind it prints recall (a) or the
@@ -110,6 +115,14 @@ ADMIN = ("id", "created_at", "updated_at", "updated_by", "record_status", "sourc
          "loaded_at", "encounter_id", "provider_id")
 RECORD = ("start_date", "recorded_at", "unit", "value_unit", "dose_unit", "record_type", "seq_num")
 COLUMN_STYLES = ("snake", "camel", "pascal", "upper_snake")
+# The test a lab result or an observation answers (its code, its name): the test's, not the result (the labels'
+# convention: "the test's code and units are not").
+TEST = ("test_code", "test_name", "lab_name")
+TESTED = frozenset({"lab_result", "observation", "vital_sign", "lab_order", "test_result"})
+# Tables whose name says nothing: a description saying what a row is, or a clinical code among their columns.
+NEUTRAL_NAMES = ("records", "raw_data", "t1", "stg_app__records", "entries", "src_table_a")
+DESCRIPTIONS = ("One row per {s} of a patient.", "Each record is a {s} recorded for a patient.")
+CODES = ("diagnosis_code", "icd10_code", "drug_code", "procedure_code")
 
 # CDISC SDTM-like short domains keyed by USUBJID: (domain, health variables, not-PII variables).
 CDISC: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
@@ -145,6 +158,9 @@ LOOKALIKES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("c:other", "bird_observations", ("observer_id", "species", "value", "note")),
     ("c:other", "survey_responses", ("respondent_id", "question_code", "value", "result")),
     ("c:other", "quality_procedures", ("owner_id", "code", "description", "outcome")),
+    # a table keyed by a patient whose name, description and columns say nothing clinical
+    ("c:other", "records", ("patient_id", "value", "result", "code", "description")),
+    ("c:other", "patient_preferences", ("patient_id", "key", "value", "note")),
     ("c:resource", "clinic_rooms", ("room_code", "description", "value", "status")),
     ("c:resource", "provider_schedules", ("provider_id", "code", "description", "note")),
     ("c:resource", "appointment_slots", ("clinic_id", "code", "note", "value")),
@@ -187,6 +203,7 @@ class Case:
     columns: tuple[str, ...]  # every column of the table (its context)
     column: str
     expected: bool
+    description: str | None = None
 
 
 def cases() -> Iterator[Case]:
@@ -205,6 +222,22 @@ def cases() -> Iterator[Case]:
                     yield Case("a:admin", "admin", split, table, columns, spelled[c], False)
                 for c in RECORD:
                     yield Case("a:admin", "record", split, table, columns, spelled[c], False)
+                if s in TESTED:
+                    tests = tuple(CASES[style](words_of(c)) for c in TEST)
+                    for c in tests:
+                        yield Case("a:admin", "test", split, table, (*columns, *tests), c, False)
+        words = s.replace("_", " ")
+        for i, template in enumerate(DESCRIPTIONS):
+            table = NEUTRAL_NAMES[(i + len(s)) % len(NEUTRAL_NAMES)]
+            columns = (*ADMIN, key, *RECORD, *facts)
+            for c in facts:
+                yield Case("b:description", "fact", split, table, columns, c, True, template.format(s=words))
+        code = CODES[hashlib.sha1(s.encode()).digest()[2] % len(CODES)]
+        for table in NEUTRAL_NAMES[::2] if s not in MEDICAL_NOUNS else ():  # (a code beside a patient's key)
+            columns = (*ADMIN, key, code, *RECORD, *facts)
+            for c in facts:
+                if "code" not in c and c != code:
+                    yield Case("b:columns", "fact", split, table, columns, c, True)
     for domain, facts, other in CDISC:
         split = split_of(domain)
         for table in (domain, domain.upper(), f"sdtm_{domain}"):
@@ -228,7 +261,8 @@ def run(config, *, split: str = "all") -> dict:
     for case in cases():
         if split != "all" and case.split != split:
             continue
-        table = table_context(name=case.table, description=None, column_names=case.columns, config=config)
+        table = table_context(name=case.table, description=case.description, column_names=case.columns,
+                              config=config)
         got = classify_column(name=case.column, data_type="varchar", description=None, meta={}, tags=(),
                               config=config, capsule_name=case.table, table=table).pii_type
         key = (case.setting, case.kind)

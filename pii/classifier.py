@@ -727,7 +727,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     coded = len(tokens) > 1 and tokens[-2:] == ("concept", "id")
     sdtm = health and _sdtm_variable(tokens, config)
     if (health and tokens and (not config.table_health_fields.isdisjoint(tokens) or coded or sdtm)
-            and config.table_health_skip.isdisjoint(tokens)
+            and config.table_health_skip.isdisjoint(tokens) and not _names_the_test(tokens, config)
             and not any(e.weight > 0 for e in out) and semantic["event_time_words"].isdisjoint(tokens)
             and (coded or semantic["key_words"].isdisjoint(tokens))):
         out.append(Evidence("name", f"'{' '.join(tokens)}' of a table of patients' clinical records: health data",
@@ -755,6 +755,13 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     result = (tokens, tuple(out), any(hit.pii_type is None for hit in hits))
     config._names[key] = result
     return result
+
+
+def _names_the_test(tokens: tuple[str, ...], config: PiiConfig) -> bool:
+    """Whether the name is the code or name of the test a result answers (test_code, lab_name, TestName), not the
+    result: a test word and, of the clinical fields, only a name, code or description."""
+    return not config.table_test_words.isdisjoint(tokens) and all(
+        t in config.table_test_fields for t in tokens if t in config.table_health_fields)
 
 
 def _sdtm_variable(tokens: tuple[str, ...], config: PiiConfig) -> bool:

@@ -117,7 +117,7 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
         # postal_codes, cities: each row is a place, so its coordinates and postal code are no person's
         return TableContext("organisation", entity, messages, f"the table's name says its rows are places "
                             f"('{place}')", prefix=prefix, place=True)
-    health = _clinical(name_words, heads, kind, column_names, config) or (
+    health = _clinical(name_words, heads, description, column_names, config) or (
         not name_words.isdisjoint(config.table_body_words) and any(
             match_tokens(tokenize_column_name(column, config=config), config) in config.table_body_keys
             for column in column_names))  # weight_weightentry with a user_id: that user's body weight
@@ -253,16 +253,21 @@ def _message_header(column_names: Sequence[str], config: PiiConfig) -> bool:
                if any(all(word in column.lower() for word in header) for header in present))
 
 
-def _clinical(name_words: set[str], heads: Sequence[str], kind: str, column_names: Sequence[str],
+def _clinical(name_words: set[str], heads: Sequence[str], description: str | None, column_names: Sequence[str],
               config: PiiConfig) -> bool:
-    """Whether the table holds one person's clinical records: its name names a clinical event (allergies, lab_results,
-    recetas) or its head noun is a CDISC domain (ae, vs) and a column is a key to the patient (patient_id, usubjid),
-    or its name is medical (medical_examinations, sick_leave) and a column is a key to any person (employee_id), unless
-    its head noun is a person or an organisation (medical_staff, clinical_partners: their own tables)."""
-    clinical = not name_words.isdisjoint(config.table_health_words) or (
+    """Whether the table holds one person's clinical records:
+
+    1. its name or its description's first sentence names a clinical event (allergies, lab_results, recetas, "One row
+       per lab result"), or its head noun is a CDISC domain (ae, vs), and a column is a key to the patient
+       (patient_id, usubjid); a clinical code among the columns (diagnosis_code beside a patient_id in a table named
+       records) was measured and left out: it made five more held-out false positives and no true one;
+    2. or its name is medical (medical_examinations, sick_leave) and a column is a key to any person (employee_id),
+       unless its head noun is a person or an organisation (medical_staff, clinical_partners: their own tables)."""
+    about = name_words | _opening_words(description)
+    clinical = not about.isdisjoint(config.table_health_words) or (
         bool(heads) and heads[-1] in config.table_cdisc_domains)
-    medical = not clinical and bool(heads) and not name_words.isdisjoint(config.table_medical_words) and not (
-        _is_person_word(heads[-1], config) or heads[-1] in config.organisation_words)
+    medical = not about.isdisjoint(config.table_medical_words) and not (heads and (
+        _is_person_word(heads[-1], config) or heads[-1] in config.organisation_words))
     if not clinical and not medical:
         return False
     for column in column_names:
@@ -270,6 +275,14 @@ def _clinical(name_words: set[str], heads: Sequence[str], kind: str, column_name
         if _health_key(tokens, config) or (medical and _person_key(tokens, config)):
             return True
     return False
+
+
+def _opening_words(description: str | None) -> set[str]:
+    """The singular words of a description's first sentence ("One row per lab result of a patient")."""
+    if not description:
+        return set()
+    first = re.split(r"[.;!?\n]", description[:300].lower(), maxsplit=1)[0]
+    return {english_singular(w) for w in _OPENING_RE.findall(first)}
 
 
 def _person_key(tokens: tuple[str, ...], config: PiiConfig) -> bool:

@@ -104,3 +104,21 @@ def test_the_clinical_bench_runs_and_splits_its_nouns(config):
     counts = res["counts"]
     assert counts[("a:cdisc", "fact")]["health"] == counts[("a:cdisc", "fact")]["n"]
     assert counts[("a:admin", "admin")]["pii"] == 0
+
+
+def test_a_description_naming_a_clinical_event_makes_a_neutral_table_clinical(config):
+    columns = ["id", "patient_id", "created_at", "value"]
+    described = table_context(name="records", description="One row per lab result of a patient.",
+                              column_names=columns, config=config)
+    silent = table_context(name="records", description=None, column_names=columns, config=config)
+    assert described.health and not silent.health
+    got = classify_column(name="value", data_type="varchar", description=None, meta={}, tags=(), config=config,
+                          capsule_name="records", table=described)
+    assert got.pii_type == "health"
+
+
+@pytest.mark.parametrize("name", ["test_code", "test_name", "lab_name", "labname", "TestName", "loinc_code"])
+def test_the_test_a_result_answers_is_not_the_result(config, name):
+    # the labels' convention: a lab test's code and name are not health, its result is
+    assert verdict(config, "lab_results", ["id", "patient_id", "result"], name) is None
+    assert verdict(config, "lab_results", ["id", "patient_id", name], "lab_result_value") == "health"
