@@ -681,7 +681,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
                 # pickup_latitude in trips with a rider_id: where that person was
                 weight = w["person"] + w["person_capsule"]
                 notes.append("each row is keyed by a person (a rider's, a member's): where that person was")
-            elif owner_kind == "none" and health and hit.pii_type == "health":
+            elif owner_kind == "none" and health and hit.pii_type == "health" and (
+                    config.table_record_states.isdisjoint(tokens)):
+                # (drug_order_cancelled: the record's state, not the drug)
                 # a table of patients' clinical records (vital signs keyed by the patient): its height, weight and
                 # smoking status are the patient's
                 weight = w["person"] + w["person_capsule"]
@@ -721,9 +723,11 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         detail = said + ("; " + "; ".join(notes) if notes else "")
         out.append(Evidence("name", detail, hit.pii_type, round(min(weight, 0.99), 4), masked=hit.masked))
     semantic = config.semantic
-    coded = len(tokens) > 2 and tokens[-2:] == ("concept", "id")  # a vocabulary code, not a row key (OMOP)
-    if (health and tokens and (not config.table_health_fields.isdisjoint(tokens) or coded)
-            and config.table_health_skip.isdisjoint(tokens)
+    # a vocabulary code, not a row key (OMOP's condition_concept_id, OpenMRS obs' concept_id)
+    coded = len(tokens) > 1 and tokens[-2:] == ("concept", "id")
+    sdtm = health and _sdtm_variable(tokens, config)
+    if (health and tokens and (not config.table_health_fields.isdisjoint(tokens) or coded or sdtm)
+            and config.table_health_skip.isdisjoint(tokens) and not _names_the_test(tokens, config)
             and not any(e.weight > 0 for e in out) and semantic["event_time_words"].isdisjoint(tokens)
             and (coded or semantic["key_words"].isdisjoint(tokens))):
         out.append(Evidence("name", f"'{' '.join(tokens)}' of a table of patients' clinical records: health data",
@@ -751,6 +755,20 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     result = (tokens, tuple(out), any(hit.pii_type is None for hit in hits))
     config._names[key] = result
     return result
+
+
+def _names_the_test(tokens: tuple[str, ...], config: PiiConfig) -> bool:
+    """Whether the name is the code or name of the test a result answers (test_code, lab_name, TestName), not the
+    result: a test word and, of the clinical fields, only a name, code or description."""
+    return not config.table_test_words.isdisjoint(tokens) and all(
+        t in config.table_test_fields for t in tokens if t in config.table_health_fields)
+
+
+def _sdtm_variable(tokens: tuple[str, ...], config: PiiConfig) -> bool:
+    """Whether the name is a CDISC domain's code glued to (or written before) a variable holding the subject's
+    clinical fact: AETERM, AESEV, VSORRES, LBNRIND, CM_DOSE (not AESEQ, VSTESTCD, VSORRESU)."""
+    glued = "".join(tokens)
+    return len(glued) > 4 and glued[:2] in config.table_cdisc_domains and glued[2:] in config.table_cdisc_fields
 
 
 # --------------------------------------------------------------------------------------------- description

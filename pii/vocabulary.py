@@ -144,6 +144,14 @@ class PiiConfig:
     table_health_keys: frozenset[tuple[str, ...]] = frozenset()
     table_health_fields: frozenset[str] = frozenset()
     table_health_skip: frozenset[str] = frozenset()
+    # a table named with one of these (medical_examinations, sick_leave) keyed by any person (employee_id) holds that
+    # person's clinical records
+    table_medical_words: frozenset[str] = frozenset()
+    table_cdisc_domains: frozenset[str] = frozenset()  # SDTM-like domain codes (ae, vs): clinical with a person key
+    table_cdisc_fields: frozenset[str] = frozenset()  # their variables' clinical words after the code (AETERM: term)
+    table_record_states: frozenset[str] = frozenset()  # a clinical record's own state (cancelled, deleted): no fact
+    table_test_words: frozenset[str] = frozenset()  # the test a result answers (test_code, lab_name): not the result
+    table_test_fields: frozenset[str] = frozenset()  # ... the clinical fields that name the test beside them
     table_message_words: frozenset[str] = frozenset()
     table_call_words: frozenset[str] = frozenset()  # a table of calls or texts: its header fields hold phone numbers
     table_message_headers: frozenset[tuple[str, ...]] = frozenset()  # a column only a stored message has (in_reply_to)
@@ -494,7 +502,9 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "mixed_words",
                             "contact_person_keys", "activity_words",
                             "message_words", "call_words", "message_fields", "message_headers", "health_words",
-                            "health_keys", "health_fields", "health_skip", "place_words", "place_statistics",
+                            "health_keys", "health_fields", "health_skip", "record_states", "test_words", "test_fields",
+                            "medical_words",
+                            "cdisc_domains", "cdisc_fields", "place_words", "place_statistics",
                             "secret_words", "secret_fields", "device_words", "ip_words", "ip_fields",
                             "device_row_fields", "push_words", "otp_words", "located_owners",
                             "contact_row_words", "contact_row_fields", "identifier_row_words", "identifier_row_fields",
@@ -666,7 +676,14 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                                                                               "table_context.organisation_fields")),
         table_body_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("body_keys"), "table_context.body_keys")),
         table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
-        table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
+        table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")) | frozenset(
+            r.words(tc.get("record_states"), "table_context.record_states")),
+        table_record_states=frozenset(r.words(tc.get("record_states"), "table_context.record_states")),
+        table_test_words=frozenset(r.words(tc.get("test_words"), "table_context.test_words")),
+        table_test_fields=frozenset(r.words(tc.get("test_fields"), "table_context.test_fields")),
+        table_medical_words=frozenset(r.words(tc.get("medical_words"), "table_context.medical_words")),
+        table_cdisc_domains=frozenset(r.words(tc.get("cdisc_domains"), "table_context.cdisc_domains")),
+        table_cdisc_fields=frozenset(r.words(tc.get("cdisc_fields"), "table_context.cdisc_fields")),
         table_message_words=frozenset(r.words(tc.get("message_words"), "table_context.message_words")),
         table_call_words=frozenset(r.words(tc.get("call_words"), "table_context.call_words")),
         table_message_headers=frozenset(tuple(w.split()) for w in r.words(tc.get("message_headers"),
