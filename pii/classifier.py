@@ -1266,8 +1266,9 @@ def _initial_n(entity: tuple[str, ...], abbreviation: str, table: TableContext |
 
 
 def _number_first(name: str, family: str, initial_n: bool, config: PiiConfig) -> str:
-    """The name with a leading number word moved after the thing it numbers (num_pasaporte: pasaporte number) when
-    the name says the thing's number, as languages that write the number word first do; else the name itself.
+    """The name with a leading number word moved after the thing it numbers (num_pasaporte: pasaporte number), or
+    written whole before a phrase the vocabulary opens with it (num_exterior: numero exterior), when the name says
+    the thing's number, as languages that write the number word first do; else the name itself.
 
     The thing is the next word, singular, naming a numbered type's value (a document, a phone, an account: the
     count of them would be plural, num_telefonos), in a column that is no number (an integer num_telefono is a
@@ -1284,6 +1285,11 @@ def _number_first(name: str, family: str, initial_n: bool, config: PiiConfig) ->
     thing = words[1]
     if singular(thing, config) != thing:
         return name
+    if config.aliases.get(words[0]) == ("number",):
+        # num_exterior: a phrase the vocabulary writes with the number word first and whole (numero exterior)
+        found, _ = _longest_match(config.trie, match_tokens(("numero", *words[1:]), config), 0)
+        if found is not None and found.pii_type is not None:
+            return "_".join(("numero", *words[1:]))
     reading = config.aliases.get(thing)
     english = reading is None or _abbreviates(thing, " ".join(reading))
     if english and (family != "string" or config.aliases.get(words[0]) != ("number",)):

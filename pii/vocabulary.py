@@ -549,19 +549,24 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                 if variant not in patterns:
                     patterns[variant] = (_Pattern(words=variant, pii_type=pattern.pii_type,
                                                   strength=pattern.strength), where)
-    # "numero exterior" is also written "num_exterior", "nr_exterior": a pattern opening with a number word written
-    # first (Romance numero, Polish numer, Indonesian nomor, Russian nomer, Czech cislo) with its abbreviations.
+    # "numero exterior" is also written "nr_exterior", "no_exterior": a pattern opening with a number word written
+    # first (Romance numero, Polish numer, Indonesian nomor, Russian nomer, Czech cislo) with its abbreviations that
+    # are words of their own (num, an English count's word too, only in a column that is no number: the classifier's
+    # _number_first); written whole only (nr int is no numero interior).
+    number_first: set[tuple[str, ...]] = set()
     for words, (pattern, where) in list(patterns.items()):
         if pattern.pii_type is not None and len(words) >= 2 and words[0] in _NUMBER_WORDS_FIRST:
-            for short in ("number", "no", "nr"):
+            for short in ("no", "nr"):
                 variant = (short, *words[1:])
                 if variant not in patterns:
+                    number_first.add(variant)
                     patterns[variant] = (_Pattern(words=variant, pii_type=pattern.pii_type,
                                                   strength=pattern.strength), where)
 
     phrase_index: dict[tuple[str, ...], list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
     for words, (pattern, _where) in patterns.items():
-        if pattern.pii_type is not None and len(words) >= 2 and all(w.isalpha() for w in words):
+        if pattern.pii_type is not None and len(words) >= 2 and all(w.isalpha() for w in words) and (
+                words not in number_first):
             # as the matcher sees a name's words: eleitor is read as voter (titulo eleitor: titulo voter)
             for form in {words, tuple(x for w in words for x in aliases.get(w, (w,)))}:
                 phrase_index.setdefault(tuple(w[0] for w in form), []).append((form, words))

@@ -29,7 +29,7 @@ CONCEPTS = {
 # language -> (a table of people, a table of companies, a table of products, {concept: names})
 LANGUAGES = {
     "es": ("clientes", "empresas", "productos", {
-        "first_name": "nombre primer_nombre", "last_name": "apellido apellido_paterno primer_apellido ape",
+        "first_name": "nombre primer_nombre", "last_name": "apellido apellido_paterno primer_apellido",
         "full_name": "nombre_completo", "birth_date": "fecha_nacimiento fec_nac f_nacimiento fecha_nac",
         "birth_place": "lugar_nacimiento lugar_nac", "address": "direccion domicilio", "street": "calle",
         "house_number": "numero_exterior num_exterior numero_casa", "postal_code": "codigo_postal cod_postal",
@@ -375,7 +375,8 @@ NUMBER_FIRST_COUNTS = [("num_telefono", "integer", "clientes"), ("n_telefono", "
                        ("num_lic", None, "customers"), ("num_cont", None, "customers"), ("num_mob", None, "customers"),
                        ("num_cellphone", None, "customers"), ("num_pedido", None, "clientes"),
                        ("num_nombre", None, "clientes"), ("numero_documento", None, "facturas"),
-                       ("tipo_documento", None, "clientes"), ("num_clientes", "varchar", "empresas")]
+                       ("tipo_documento", None, "clientes"), ("num_clientes", "varchar", "empresas"),
+                       ("number_int", None, "orders"), ("account_number_int__c", None, "account")]
 
 
 @pytest.mark.parametrize(("name", "data_type", "table"), NUMBER_FIRST_COUNTS)
