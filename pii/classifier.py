@@ -1267,16 +1267,17 @@ def _initial_n(entity: tuple[str, ...], abbreviation: str, table: TableContext |
 
 def _number_first(name: str, family: str, initial_n: bool, config: PiiConfig) -> str:
     """The name with a leading number word moved after the thing it numbers (num_pasaporte: pasaporte number), or
-    written whole before a phrase the vocabulary opens with it (num_exterior: numero exterior), when the name says
-    the thing's number, as languages that write the number word first do; else the name itself.
+    written whole before a phrase the vocabulary opens with it (num_exterior varchar: numero exterior), when the
+    name says the thing's number, as languages that write the number word first do; else the name itself.
 
     The thing is the next word, singular, naming a numbered type's value (a document, a phone, an account: the
     count of them would be plural, num_telefonos), in a column that is no number (an integer num_telefono is a
-    count) and no flag. English writes the number word after (phone_number), so before a word of its own the number
-    word is a count or a flag (num_phone, no_phone), unless the column holds text and the word is a number's
-    (num_passport varchar: no and n are also a flag's and a count's); before a word the vocabulary reads as another
-    (pasaporte, telp, rekening: words of other languages, not an English abbreviation of its reading as lic of
-    license) it is the number."""
+    count) and no flag. English writes the number word after (phone_number), so before a word of its own (an
+    English word of four letters or more, telephone, or one abbreviating its reading, lic of license) the number
+    word is a count or a flag (num_phone, no_telephone), unless the column holds text, the number word is a
+    number's (no and n are also a flag's and a count's) and the word names the value itself (num_passport varchar,
+    not num_tax); before a word the vocabulary reads as another (pasaporte, telp, rekening, tel: words of other
+    languages) it is the number."""
     if family not in ("string", "unknown") or name[:1] not in "nN":
         return name  # most names
     words = name_readings(name, config)[0]
@@ -1285,16 +1286,21 @@ def _number_first(name: str, family: str, initial_n: bool, config: PiiConfig) ->
     thing = words[1]
     if singular(thing, config) != thing:
         return name
-    if config.aliases.get(words[0]) == ("number",):
-        # num_exterior: a phrase the vocabulary writes with the number word first and whole (numero exterior)
+    reading = config.aliases.get(thing)
+    english = reading is None or _abbreviates(thing, " ".join(reading)) or (
+        len(thing) > 3 and english_log_frequencies().get(thing, -99.0) >= COMMON_WORD_LOG)
+    number = config.aliases.get(words[0]) == ("number",)
+    if english and (family != "string" or not number):
+        return name
+    if number:
+        # num_exterior varchar: a phrase the vocabulary writes with the number word first and whole (numero exterior)
         found, _ = _longest_match(config.trie, match_tokens(("numero", *words[1:]), config), 0)
         if found is not None and found.pii_type is not None:
             return "_".join(("numero", *words[1:]))
-    reading = config.aliases.get(thing)
-    english = reading is None or _abbreviates(thing, " ".join(reading))
-    if english and (family != "string" or config.aliases.get(words[0]) != ("number",)):
-        return name
-    found, _ = _longest_match(config.trie, match_tokens((*words[1:], "number"), config), 0)
+    # the thing is the value's own word (phone, passport; in another language with the number word, documento),
+    # not a word saying which (num_tax, num_birth)
+    found, _ = _longest_match(config.trie, match_tokens(words[1:] if english else (*words[1:], "number"), config),
+                              0)
     if found is None or found.pii_type is None or not config.rules[found.pii_type].numbered:
         return name
     return "_".join((*words[1:], "number"))

