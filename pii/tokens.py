@@ -270,14 +270,15 @@ def _compound_readings(word: str, config: PiiConfig) -> list[str]:
 
 
 def _initial_compounds(word: str, config: PiiConfig) -> list[str]:
-    """The compound ``word`` writes as its first letter and its last part whole (vname: vor|name, nname:
-    nach|name, anaam: achter|naam, snome: sobre|nome), as registers shorten a name's parts; the part must be a word
-    of the vocabulary of three letters or more, and the compounds it fits mean one thing (enavn: etternavn and
-    efternavn), else none."""
+    """The name part ``word`` writes as its compound's first letter and its last part whole (vname: vor|name,
+    nname: nach|name, anaam: achter|naam, snome: sobre|nome), as registers shorten a name's parts: the part is a
+    word for name and the compound a kind of name; the compounds it fits mean one thing (enavn: etternavn and
+    efternavn), else none. (Other compounds keep their own readings: pcode is no postcode, pindex no postindex.)"""
     rest = word[1:]
-    if len(rest) < 3 or rest not in config.words:
+    if len(rest) < 3 or config.aliases.get(rest, (rest,)) != ("name",):
         return []
-    found = sorted(c for c in config.compounds if c[0] == word[0] and c.endswith(rest) and len(c) >= len(word) + 2)
+    found = sorted(c for c in config.compounds if c[0] == word[0] and c.endswith(rest) and len(c) >= len(word) + 2
+                   and config.aliases[c][-1] == "name")
     return found[:1] if len({config.aliases.get(c) for c in found}) == 1 else []
 
 

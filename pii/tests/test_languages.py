@@ -403,8 +403,10 @@ def test_illness_words_of_other_languages_stay_out_outside_a_table_of_people(con
 
 
 # A name's part written as its compound's first letter and its last part whole (vname: vorname, anaam: achternaam)
-# is read only when one compound of the vocabulary fits: English letters before name fit none
+# is read only when one compound of the vocabulary fits: English letters before name fit none, and other compounds
+# are not read so (pcode is no postcode, pindex no postindex, aido no apellido)
 @pytest.mark.parametrize(("name", "table"), [("dname", "dept"), ("pname", "products"), ("tname", "tables"),
-                                             ("hname", "hosts"), ("uname", "systems"), ("cname", "records")])
+                                             ("hname", "hosts"), ("uname", "systems"), ("cname", "records"),
+                                             ("pcode", "products"), ("pindex", "pages"), ("aido", "records")])
 def test_a_letter_before_name_that_opens_no_compound_is_not_read(config, name, table):
     assert classify(config, name, table=table).pii_type is None
