@@ -1265,7 +1265,8 @@ def _initial_n(entity: tuple[str, ...], abbreviation: str, table: TableContext |
     return bool(entity) and entity[0][:1] == "n" or abbreviation == "n" or (table is not None and table.prefix == "n")
 
 
-def _number_first(name: str, family: str, initial_n: bool, config: PiiConfig) -> str:
+def _number_first(name: str, family: str, entity: tuple[str, ...], abbreviation: str, table: TableContext | None,
+                  config: PiiConfig) -> str:
     """The name with a leading number word moved after the thing it numbers (num_pasaporte: pasaporte number), or
     written whole before a phrase the vocabulary opens with it (num_exterior varchar: numero exterior), when the
     name says the thing's number, as languages that write the number word first do; else the name itself.
@@ -1278,10 +1279,9 @@ def _number_first(name: str, family: str, initial_n: bool, config: PiiConfig) ->
     number's (no and n are also a flag's and a count's) and the word names the value itself (num_passport varchar,
     not num_tax); before a word the vocabulary reads as another (pasaporte, telp, rekening, tel: words of other
     languages) it is the number."""
-    if family not in ("string", "unknown") or name[:1] not in "nN":
-        return name  # most names
     words = name_readings(name, config)[0]
-    if len(words) < 2 or words[0] not in config.number_first or (words[0] == "n" and initial_n):
+    if len(words) < 2 or words[0] not in config.number_first or (
+            words[0] == "n" and _initial_n(entity, abbreviation, table)):
         return name
     thing = words[1]
     if singular(thing, config) != thing:
@@ -1356,7 +1356,8 @@ def classify_column(
 
     abbreviation = _initials(entity)
     reading = _count_reading(name, family, entity, abbreviation, table)
-    reading = _number_first(reading, family, _initial_n(entity, abbreviation, table), config)
+    if reading[:1] in "nN" and family in ("string", "unknown"):  # (most names: no number word first)
+        reading = _number_first(reading, family, entity, abbreviation, table, config)
     tokens, name_ev, rejected_lookalike = _name_evidence(reading, capsule_kind, abbreviation, config, messages, why,
                                                          health,
                                                          entity[-1] if entity and not (table and table.activity)
