@@ -1275,9 +1275,61 @@ def _count_reading(name: str, family: str, entity: tuple[str, ...], abbreviation
     if count_n is None:
         return name
     number = family in ("integer", "numeric") or family == "unknown" and table is not None and bool(entity)
-    initial_n = bool(entity) and entity[0][:1] == "n" or abbreviation == "n" or (
-        table is not None and table.prefix == "n")
-    return "num_" + name[count_n.end():] if number and not initial_n else name
+    return "num_" + name[count_n.end():] if number and not _initial_n(entity, abbreviation, table) else name
+
+
+def _initial_n(entity: tuple[str, ...], abbreviation: str, table: TableContext | None) -> bool:
+    """A leading n is the table's initial (n_name in nation), not a number word."""
+    return bool(entity) and entity[0][:1] == "n" or abbreviation == "n" or (table is not None and table.prefix == "n")
+
+
+def _number_first(name: str, family: str, entity: tuple[str, ...], abbreviation: str, table: TableContext | None,
+                  config: PiiConfig) -> str:
+    """The name with a leading number word moved after the thing it numbers (num_pasaporte: pasaporte number), or
+    written whole before a phrase the vocabulary opens with it (num_exterior varchar: numero exterior), when the
+    name says the thing's number, as languages that write the number word first do; else the name itself.
+
+    The thing is the next word, singular, naming a numbered type's value (a document, a phone, an account: the
+    count of them would be plural, num_telefonos), in a column that is no number (an integer num_telefono is a
+    count) and no flag. English writes the number word after (phone_number), so before a word of its own (an
+    English word of four letters or more, telephone, or one abbreviating its reading, lic of license) the number
+    word is a count or a flag (num_phone, no_telephone), unless the column holds text, the number word is a
+    number's (no and n are also a flag's and a count's) and the word names the value itself (num_passport varchar,
+    not num_tax); before a word the vocabulary reads as another (pasaporte, telp, rekening, tel: words of other
+    languages) it is the number."""
+    words = name_readings(name, config)[0]
+    if len(words) < 2 or words[0] not in config.number_first or (
+            words[0] == "n" and _initial_n(entity, abbreviation, table)):
+        return name
+    thing = words[1]
+    if singular(thing, config) != thing:
+        return name
+    reading = config.aliases.get(thing)
+    english = reading is None or _abbreviates(thing, " ".join(reading)) or (
+        len(thing) > 3 and english_log_frequencies().get(thing, -99.0) >= COMMON_WORD_LOG)
+    number = config.aliases.get(words[0]) == ("number",)
+    if english and (family != "string" or not number):
+        return name
+    if number:
+        # num_exterior varchar: a phrase the vocabulary writes with the number word first and whole (numero exterior)
+        found, _ = _longest_match(config.trie, match_tokens(("numero", *words[1:]), config), 0)
+        if found is not None and found.pii_type is not None:
+            return "_".join(("numero", *words[1:]))
+    # the thing is the value's own word (phone, passport; in another language with the number word, documento),
+    # not a word saying which (num_tax, num_birth)
+    found, _ = _longest_match(config.trie, match_tokens(words[1:] if english else (*words[1:], "number"), config),
+                              0)
+    if found is None or found.pii_type is None or not config.rules[found.pii_type].numbered:
+        return name
+    return "_".join((*words[1:], "number"))
+
+
+def _abbreviates(word: str, reading: str) -> bool:
+    """The word is its reading glued (cellphone) or keeps, in four letters at most, its reading's first letter and
+    some of its letters in order (lic license, mob mobile, cont contact): English written short, not a word of
+    another language (pasaporte, paspor, telp, gsm)."""
+    glued = reading.replace(" ", "")
+    return word == glued or len(word) <= 4 and word[0] == glued[0] and _subsequence(word, glued)
 
 
 def classify_column(
@@ -1322,6 +1374,8 @@ def classify_column(
 
     abbreviation = _initials(entity)
     reading = _count_reading(name, family, entity, abbreviation, table)
+    if reading[:1] in "nN" and family in ("string", "unknown"):  # (most names: no number word first)
+        reading = _number_first(reading, family, entity, abbreviation, table, config)
     tokens, name_ev, rejected_lookalike = _name_evidence(reading, capsule_kind, abbreviation, config, messages, why,
                                                          health,
                                                          entity[-1] if entity and not (table and table.activity)

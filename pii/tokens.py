@@ -238,6 +238,8 @@ def _read_abbreviation(word: str, config: PiiConfig) -> str | None:
                  and n >= len(consonant_skeleton(t)) - 2 and _subsequence(word, t)]
     if not found and 4 <= n <= 6 and word[-1] != "e":  # a final e ends words, not abbreviations (poste)
         found = _compound_readings(word, config)
+    if not found and 4 <= n <= 6:
+        found = _initial_compounds(word, config)
     if not found:
         return None
     # a target that is itself an abbreviation (passwd) stands for its written-out word
@@ -265,6 +267,19 @@ def _compound_readings(word: str, config: PiiConfig) -> list[str]:
     best = min(tail for tail, _ in scored)
     found = sorted(compound for tail, compound in scored if tail == best)
     return found[:1] if len({config.aliases.get(c) for c in found}) == 1 else found
+
+
+def _initial_compounds(word: str, config: PiiConfig) -> list[str]:
+    """The name part ``word`` writes as its compound's first letter and its last part whole (vname: vor|name,
+    nname: nach|name, anaam: achter|naam, snome: sobre|nome), as registers shorten a name's parts: the part is a
+    word for name and the compound a kind of name; the compounds it fits mean one thing (enavn: etternavn and
+    efternavn), else none. (Other compounds keep their own readings: pcode is no postcode, pindex no postindex.)"""
+    rest = word[1:]
+    if len(rest) < 3 or config.aliases.get(rest, (rest,)) != ("name",):
+        return []
+    found = sorted(c for c in config.compounds if c[0] == word[0] and c.endswith(rest) and len(c) >= len(word) + 2
+                   and config.aliases[c][-1] == "name")
+    return found[:1] if len({config.aliases.get(c) for c in found}) == 1 else []
 
 
 def _compound_tail(word: str, compound: str) -> int | None:

@@ -58,6 +58,9 @@ class _TypeRule:
     prefix_veto: frozenset[str]
     name_words_against: frozenset[str] = frozenset()  # name words that rule out a description-only match
     coded: bool = False  # values drawn from a short list of codes: a key to one (nationality_id) carries the value
+    # a number identifies the value (a document, a phone, an account): a number word before it in another language
+    # names its number (num_pasaporte, no_telp), not a count
+    numbered: bool = False
     # words before the value that say which of a person's values it is, not whose (gps_latitude, pickup_longitude,
     # account_login): the owner is read past them
     owner_neutral: frozenset[str] = frozenset()
@@ -114,6 +117,7 @@ class PiiConfig:
     masking: frozenset[str]
     neutral: frozenset[str]
     ignore_trailing: frozenset[str]
+    number_first: frozenset[str]  # tokens.number_first: number words that other languages write before the thing
     not_agents: frozenset[str]  # tokens.not_agents: words ending as an agent noun that name no one (committee)
     person_words: frozenset[str]
     organisation_words: frozenset[str]
@@ -325,7 +329,9 @@ _WEIGHT_DEFAULTS = {
 }
 _TYPE_KEYS = ("label", "category", "risk", "kind", "organisation_sensitive", "aliases", "data_types",
               "typical_data_types", "names", "description", "suffix_keep", "prefix_veto", "name_words_against",
-              "held_in_data_types", "coded", "owner_neutral")
+              "held_in_data_types", "coded", "owner_neutral", "numbered")
+_ROMANCE_OF = frozenset({"de", "di", "da", "do", "du", "des", "del", "della", "dos", "das"})
+_NUMBER_WORDS_FIRST = frozenset({"numero", "numer", "nomor", "nomer", "cislo"})
 _STRENGTHS = ("strong", "medium", "person", "role", "bare")
 
 
@@ -372,14 +378,15 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                     allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
                              "suffix_keep", "suffix_veto", "record_suffix", "code_value", "suffix_stop", "masking",
                              "neutral", "ignore_trailing", "attribute_about", "attribute_about_prefix",
-                             "whole_words", "not_agents"))
+                             "whole_words", "not_agents", "number_first"))
     aliases: dict[str, tuple[str, ...]] = {}
     for name, value in r.mapping(tok.get("aliases"), "tokens.aliases").items():
         aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
     lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
              for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
                           "suffix_veto", "record_suffix", "code_value", "attribute_about", "attribute_about_prefix",
-                          "suffix_stop", "masking", "neutral", "ignore_trailing", "whole_words", "not_agents")}
+                          "suffix_stop", "masking", "neutral", "ignore_trailing", "whole_words", "not_agents",
+                          "number_first")}
 
     ctx = r.mapping(top.get("context"), "context",
                     allowed=("person", "organisation", "capsule_prefixes", "generic_heads", "machines",
@@ -439,6 +446,9 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         coded = spec.get("coded", False)
         if coded not in (True, False) or (coded and kind != "attribute"):
             raise r.fail(f"{at}.coded", f"expected true or false (true only for an attribute type), got {coded!r}")
+        numbered = spec.get("numbered", False)
+        if numbered not in (True, False) or (numbered and kind != "value"):
+            raise r.fail(f"{at}.numbered", f"expected true or false (true only for a value type), got {numbered!r}")
         dts = r.words(spec.get("data_types"), f"{at}.data_types")
         typical = r.words(spec.get("typical_data_types"), f"{at}.typical_data_types")
         for i, family in enumerate(dts + typical):
@@ -454,7 +464,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                                prefix_veto=frozenset(r.words(spec.get("prefix_veto"), f"{at}.prefix_veto")),
                                name_words_against=frozenset(r.words(spec.get("name_words_against"),
                                                                     f"{at}.name_words_against")),
-                               coded=coded, clinical=category in _CLINICAL_CATEGORIES,
+                               coded=coded, numbered=numbered, clinical=category in _CLINICAL_CATEGORIES,
                                owner_neutral=frozenset(r.words(spec.get("owner_neutral"), f"{at}.owner_neutral")))
         for i, type_name in enumerate(r.words(spec.get("held_in_data_types"), f"{at}.held_in_data_types")):
             type_name = type_name.lower()
@@ -529,9 +539,15 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         if not prefix:
             raise r.fail(f"tags.type_prefixes[{i}]", "empty prefix")
 
-    # "date of birth" is also written "date_birth", "next of kin" "next_kin": the pattern without its "of" or "the".
+    # "date of birth" is also written "date_birth", "next of kin" "next_kin", "nombre de usuario" "nombre_usuario":
+    # the pattern without its "of" or "the", in English or between two words of a Romance language; not when the
+    # Romance words are an English pattern reversed (nom de famille: "name family" would read name.family_name
+    # as it and a stray name).
     for words, (pattern, where) in list(patterns.items()):
-        short = tuple(w for w in words if w not in ("of", "the"))
+        short = tuple(w for i, w in enumerate(words) if w not in ("of", "the") and not (
+            w in _ROMANCE_OF and 0 < i < len(words) - 1 and len(words[i - 1]) > 2 and len(words[i + 1]) > 2))
+        if short[::-1] in patterns and short != tuple(w for w in words if w not in ("of", "the")):
+            continue
         if pattern.pii_type is not None and len(short) >= 2 and short != words and short not in patterns:
             patterns[short] = (_Pattern(words=short, pii_type=pattern.pii_type, strength=pattern.strength), where)
     # "medicare number" is also written "medicare_no", "nhs_nr": a number pattern with the abbreviations of number
@@ -543,10 +559,24 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                 if variant not in patterns:
                     patterns[variant] = (_Pattern(words=variant, pii_type=pattern.pii_type,
                                                   strength=pattern.strength), where)
+    # "numero exterior" is also written "nr_exterior": a pattern opening with a number word written first (Romance
+    # numero, Polish numer, Indonesian nomor, Russian nomer, Czech cislo) with the abbreviation that is no English
+    # word (no is also a flag's, no_identity; num a count's, read only in a column that is no number: the
+    # classifier's _number_first); written whole only (nr int is no numero interior).
+    number_first: set[tuple[str, ...]] = set()
+    for words, (pattern, where) in list(patterns.items()):
+        if pattern.pii_type is not None and len(words) >= 2 and words[0] in _NUMBER_WORDS_FIRST:
+            for short in ("nr",):
+                variant = (short, *words[1:])
+                if variant not in patterns:
+                    number_first.add(variant)
+                    patterns[variant] = (_Pattern(words=variant, pii_type=pattern.pii_type,
+                                                  strength=pattern.strength), where)
 
     phrase_index: dict[tuple[str, ...], list[tuple[tuple[str, ...], tuple[str, ...]]]] = {}
     for words, (pattern, _where) in patterns.items():
-        if pattern.pii_type is not None and len(words) >= 2 and all(w.isalpha() for w in words):
+        if pattern.pii_type is not None and len(words) >= 2 and all(w.isalpha() for w in words) and (
+                words not in number_first):
             # as the matcher sees a name's words: eleitor is read as voter (titulo eleitor: titulo voter)
             for form in {words, tuple(x for w in words for x in aliases.get(w, (w,)))}:
                 phrase_index.setdefault(tuple(w[0] for w in form), []).append((form, words))
@@ -629,6 +659,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         neutral=lists["neutral"],
         ignore_trailing=lists["ignore_trailing"],
         not_agents=lists["not_agents"],
+        number_first=lists["number_first"],
         person_words=person_words,
         organisation_words=organisation_words,
         capsule_prefixes=capsule_prefixes,

@@ -479,6 +479,8 @@ def test_config_error_names_file_and_key_for_a_bad_category(tmp_path):
         (_minimal(top="weights: {strong: high}"), "weights.strong", "expected a number"),
         (_minimal(top="tokens: {prefix_veto: [is, no]}"), "tokens.prefix_veto[1]", 'quote it ("no")'),
         (_minimal(top="tokens: {not_agents: [committee, no]}"), "tokens.not_agents[1]", 'quote it ("no")'),
+        (_minimal(top="tokens: {number_first: [num, no]}"), "tokens.number_first[1]", 'quote it ("no")'),
+        (_minimal("    numbered: yes please"), "types.email.numbered", "true only for a value type"),
         (_minimal(top="table_context: {list_heads: lookup}"), "table_context.list_heads", "expected a list"),
         (_minimal(top="description: {leading_against: ['(unclosed']}"), "description.leading_against[0]",
          "invalid regular expression"),
