@@ -489,7 +489,13 @@ def _is_person_word(word: str, config: PiiConfig) -> bool:
 
 # What a table's rows are, for the kinds that change some names' readings there: the type of those names (None: any
 # name). A table of secrets or of rows keyed by a person changes only a name's or a coordinate's reading.
-_ROWS_READINGS = {"devices": None, "documents": None, "terms": None, "secrets": "person_name", "located": "geolocation"}
+_ROWS_READINGS = {"devices": None, "documents": None, "terms": None, "secrets": "person_name", "located": "geolocation",
+                  "things": "person_name"}
+
+
+_ROWS_OWN_NAME = {"documents": "documents or files: it is the document's",
+                  "secrets": "secrets (keys, tokens, second factors): it is the secret's",
+                  "things": "things its keeper names (skills, examinations, trips): it is the thing's"}
 
 
 def _rows_matter(rows: str, hits: tuple[_NameHit, ...]) -> bool:
@@ -512,7 +518,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
                    why: str = "", health: bool = False, entity_head: str | None = None,
                    prefix: str = "", calls: bool = False, own_organisation: bool = False,
                    logins: bool = False, person_owners: frozenset[str] = frozenset(), rows: str = "",
-                   reference: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+                   reference: bool = False, firm: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
     ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
@@ -522,7 +528,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     row (Many2one), so a coded value's bare key (nationality_id) points at its code; ``person_owners``: words that
     own a field only a person has in this table (order in order_sex), so they are people here; ``rows``: what each
     row is when the table's name says it ("secrets": its bare token is the secret; "devices": its bare name is the
-    device's own name).
+    device's own name); ``firm``: each row is a firm, so its own email, legal name and licence number (the whole name,
+    ``table_context.firm_fields``) are the firm's.
     Memoised: both repeat across a project.
     """
     tokens, hits = _name_hits(name, abbreviation, config, prefix)
@@ -543,8 +550,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         person_owners = frozenset()  # one memo entry for the names these words do not own
     if reference and not any(hit.bare_key for hit in hits):
         reference = False  # one memo entry for the names it says nothing of
+    firm = firm and tokens in config.table_firm_fields
     key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls, own_organisation,
-           logins, person_owners, rows, reference)
+           logins, person_owners, rows, reference, firm)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -653,13 +661,13 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             out.append(Evidence("name", f"{said}, but the table's rows are health terms with no key to a patient (a "
                                 "reference list): the term's own, no one's health", hit.pii_type, 0.0))
             continue
-        elif hit.strength in ("person", "bare") and rows in ("documents", "secrets") and (
+        elif hit.strength in ("person", "bare") and rows in ("documents", "secrets", "things") and (
                 hit.pii_type == "person_name") and (
                 owner_kind == "none" or (owner_kind == "unknown" and hit.owner in config.suffix_keep)):
             # name, original_name in gym_userdocument: the document's own name (its file's), not a person's; name in
-            # api_keys or otp_emaildevice: the label its owner gave the key or the second factor ("CI", "default")
-            what = "documents or files: it is the document's" if rows == "documents" else (
-                "secrets (keys, tokens, second factors): it is the secret's")
+            # api_keys or otp_emaildevice: the label its owner gave the key or the second factor ("CI", "default");
+            # name in employee_skills: the skill's
+            what = _ROWS_OWN_NAME[rows]
             out.append(Evidence("name", f"{said}, but the table's rows are {what} own name", hit.pii_type, 0.0))
             continue
         elif hit.strength == "person" and rows == "devices" and owner_kind == "none" and (
@@ -697,7 +705,12 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             if owner_kind == "person":
                 weight += w["person_bonus"]
                 notes.append(f"owner '{hit.owner}' is a person")
-        if rule.organisation_sensitive and owner_kind != "person":
+        if firm and owner_kind == "none":
+            # email, legal_name, license_no in sys_dept or pharmacies: the firm's own mailbox, name and licence (a
+            # person's are owned there: contact_email, owner_name)
+            weight *= w["organisation"]
+            notes.append("each row is a firm: the whole name is the firm's own")
+        elif rule.organisation_sensitive and owner_kind != "person":
             if owner_kind == "organisation":
                 weight *= w["organisation"]
                 notes.append(f"owner '{hit.owner}' {_ORGANISATION_OWNER}")
@@ -1315,7 +1328,7 @@ def classify_column(
                                                          table is not None and table.logins,
                                                          table.person_owners if table is not None else frozenset(),
                                                          table.rows if table is not None else "",
-                                                         family == "reference")
+                                                         family == "reference", table is not None and table.firm)
     facts = _description_facts(description, config) if description else None
     if facts is not None and name_ev and name.lower() in config.aliases:
         name_ev = _respelled(name_ev, name.lower(), description, config)

@@ -162,6 +162,12 @@ class PiiConfig:
     table_organisation_numbers: frozenset[str] = frozenset()  # a column of these: the rows are organisations
     # a column whose whole name is one of these (employee count): a neutral table's rows are organisations
     table_organisation_fields: frozenset[tuple[str, ...]] = frozenset()
+    # a table about organisations whose head noun is an organisation word but none of these (accounts, projects) ...
+    table_not_firms: frozenset[str] = frozenset()
+    # ... and a column whose whole name is one of these (email, legal_name) is the firm's own, not a person's
+    table_firm_fields: frozenset[tuple[str, ...]] = frozenset()
+    # a table whose head noun is one of these (employee_skills) holds things its keeper names: its bare name is theirs
+    table_thing_words: frozenset[str] = frozenset()
     table_body_words: frozenset[str] = frozenset()  # a table of body measurements (weight entries) ...
     table_body_keys: frozenset[tuple[str, ...]] = frozenset()  # ... with a key to its user: the user's health data
     table_document_words: frozenset[str] = frozenset()  # a table of documents: its bare name is the document's
@@ -501,7 +507,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "address_row_words", "address_row_fields", "bank_row_words", "bank_row_fields",
                             "document_words", "body_words", "body_keys",
                             "ip_place_words", "setting_words", "term_words", "list_heads", "organisation_numbers",
-                            "organisation_fields"))
+                            "organisation_fields", "not_firms", "firm_fields", "thing_words"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -665,6 +671,10 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_organisation_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("organisation_fields"),
                                                                               "table_context.organisation_fields")),
         table_body_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("body_keys"), "table_context.body_keys")),
+        table_not_firms=frozenset(r.words(tc.get("not_firms"), "table_context.not_firms")),
+        table_firm_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("firm_fields"),
+                                                                      "table_context.firm_fields")),
+        table_thing_words=frozenset(r.words(tc.get("thing_words"), "table_context.thing_words")),
         table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
         table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
         table_message_words=frozenset(r.words(tc.get("message_words"), "table_context.message_words")),
