@@ -20,14 +20,17 @@ name, email, phone and address; a contact person's name is PII wherever it sits)
 - ``t:name``: a table named after a thing of a person (``THING_NOUNS``: ``employee_skills``, ``hr_member_trainings``,
   ``stg_hr__staff_examinations``): its bare ``name``, ``display_name`` and ``title`` are the thing's, not PII; stays
   PII there: ``{person}_name``, ``first_name``, ``last_name`` (the person's, denormalised onto the row);
+- ``s:description``: a table of settings or templates (``mail_template``, ``notification_settings``) whose column
+  only its description calls an address or a phone ("Comma separated addresses that get a blind copy"): the
+  keeper's own, not PII; ``p:description`` (control, PII): the same columns and descriptions in tables of people;
 - ``p:record`` (control, PII): a table named after a person's own record (``RECORD_NOUNS``: ``customer_profiles``,
   ``user_directory``, ``member_addresses``): its bare ``name`` and ``display_name`` are the person's.
 
 Nouns are split by the sha1 of the noun (about a quarter held out, as bench/pii_contexts.py does): the word lists in
 config/pii.yaml hold dev nouns only, so the held-out nouns measure what a mechanism does past the words it was given
-(``--split heldout`` prints figures only). It prints, per setting and column kind, the share read as PII: a false-
-positive rate for ``f:*`` and ``t:*`` (0 is right) and recall for the controls and the columns that stay PII (1 is
-right).
+(``--split heldout`` prints figures only). It prints, per setting and column kind, the share read as PII: a
+false-positive rate for ``f:*``, ``s:*`` and ``t:*`` (0 is right) and recall for the controls and the columns that
+stay PII (1 is right).
 """
 
 from __future__ import annotations
@@ -113,6 +116,20 @@ RECORD_NOUNS: tuple[tuple[str, str], ...] = (
     ("list", "list"), ("roster", "roster"), ("register", "register"), ("history", "history"),
     ("snapshot", "snapshots"), ("export", "export"), ("data", "data"), ("record", "records"),
 )
+# Tables of settings or templates (general knowledge) and columns a description alone calls an address or a phone:
+# the keeper's own (``s:description``); the same columns and descriptions in a table of people stay PII
+# (``p:description``).
+SETTING_TABLES = ("mail_template", "mails_mailtemplate", "notification_settings", "email_config", "sms_settings",
+                  "invoice_template", "alert_rules", "report_layout", "letter_format", "smtp_configuration",
+                  "stg_app__webhook_config", "reminder_setting", "dim_message_template", "helpdesk_queue_settings",
+                  "newsletter_templates", "shipping_label_format")
+PEOPLE_TABLES = ("users", "customers", "members", "employees", "stg_crm__contacts", "patients")
+DESCRIBED: tuple[tuple[str, str], ...] = (
+    ("reply_to", "Reply-To address of the mails sent"), ("bcc", "Comma separated addresses that get a blind copy"),
+    ("sender", "Sender address"), ("destination", "Phone number the text messages are sent to"),
+    ("fallback", "Mailing address used when none is given"), ("footer_line", "Street and house number"),
+    ("target", "Telephone number to call"), ("copy_to", "Email address to copy"),
+)
 PERSON_MODIFIERS = ("employee", "member", "staff", "customer", "user", "patient", "student", "volunteer")
 THING_STYLES_OF_PERSON = ("{o}_{p}", "hr_{o}_{s}", "stg_hr__{o}_{p}", "{O}{S}", "dim_{o}_{s}")
 THING_OWN = ("name", "display_name")
@@ -128,6 +145,7 @@ class Case:
     column: str  # as written
     kind: str  # own (the thing's or the firm's) or stays (a person's wherever it sits)
     expected: bool
+    description: str | None = None
 
 
 def split_of(noun: str) -> str:
@@ -169,6 +187,15 @@ def cases() -> Iterator[Case]:
         for column in PERSON_OWN:
             for spelling in _spellings(column):
                 yield Case("p:firm-columns", split, table, ("id", "created_at", *firm_columns), spelling, "own", True)
+    for table in SETTING_TABLES:
+        split = split_of(table)
+        for column, description in DESCRIBED:
+            yield Case("s:description", split, table, ("id", "name", "subject", "created_at"), column, "own", False,
+                       description)
+    for table in PEOPLE_TABLES:
+        split = split_of(table)
+        for column, description in DESCRIBED:
+            yield Case("p:description", split, table, ("id", "created_at"), column, "own", True, description)
     for nouns, setting, columns in ((THING_NOUNS, "t:name", THING_OWN), (RECORD_NOUNS, "p:record", THING_OWN)):
         for s, p in nouns:
             split = split_of(s)
@@ -194,7 +221,7 @@ def run(config, *, split: str = "all") -> dict:
             continue
         columns = [*case.siblings, case.column]
         table = table_context(name=case.table, description=None, column_names=columns, config=config)
-        got = classify_column(name=case.column, data_type="varchar", description=None, meta={}, tags=(),
+        got = classify_column(name=case.column, data_type="varchar", description=case.description, meta={}, tags=(),
                               config=config, capsule_name=case.table, table=table).pii_type
         key = (case.setting, case.kind)
         counts[key]["n"] += 1
@@ -212,14 +239,15 @@ def report(title: str, res: dict, *, quiet: bool, examples: int) -> None:
         setting, kind = key
         c = counts[key]
         rate = c["pii"] / c["n"] if c["n"] else 0.0
-        fp = setting[0] in "ft" and kind == "own"
+        fp = setting[0] in "fts" and kind == "own"
         print(f"   {setting:<16} {kind:<6} {c['n']:6}  {'FP rate' if fp else 'recall':<9} {rate:6.3f}")
     if quiet:
         return
     for key in sorted(wrong):
         print(f"\n   {key[0]} / {key[1]}: {len(wrong[key])} wrong")
         for case, got in wrong[key][:examples]:
-            print(f"     {case.column!r} in {case.table!r} (siblings {', '.join(case.siblings)}): expected "
+            print(f"     {case.column!r} in {case.table!r} (siblings {', '.join(case.siblings)}; description "
+                  f"{case.description!r}): expected "
                   f"{'PII' if case.expected else '-'}, got {got or '-'}")
 
 

@@ -769,6 +769,15 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
 # --------------------------------------------------------------------------------------------- description
 
 _ORGANISATION_CAPSULE = "the capsule is about organisations"
+_SETTINGS_TABLE = "the table's rows are settings or templates: its values are its keeper's"
+
+
+def _settings_table(entity: Sequence[str], config: PiiConfig) -> bool:
+    """Whether the table's head noun names settings, templates or kinds (mail_template, notification_settings) and
+    no word of its name is a person's (user_preferences: a user's own settings, which may hold the user's phone)."""
+    heads = [t for t in entity if t not in config.generic_heads]
+    return bool(heads) and _setting_head(english_singular(heads[-1]), config) and (
+        config.person_words.isdisjoint(entity))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1308,8 +1317,10 @@ def classify_column(
     else:
         (capsule_kind, entity), messages, why, health = _capsule_facts(capsule_name, config), False, "", False
         place = False
-    # whose a description-only value is: an organisation's in a table about organisations (res_bank's "VAT code")
-    organisation = capsule_kind == "organisation"
+    # whose a description-only value is: an organisation's in a table about organisations (res_bank's "VAT code"),
+    # the keeper's in a table of settings or templates (mail_template's bcc "comma separated addresses")
+    organisation = _ORGANISATION_CAPSULE if capsule_kind == "organisation" else (
+        _SETTINGS_TABLE if description and capsule_kind != "person" and _settings_table(entity, config) else "")
     family = _type_family(data_type, config)
     if family == "unknown" and data_type and _names_object(data_type, name):
         family = "reference"
@@ -1361,9 +1372,10 @@ def _weigh(name_ev: tuple[Evidence, ...], tokens: tuple[str, ...], rejected_look
            facts: _DescriptionFacts | None, family: str, type_hint_family: str | None, semantic: str | None,
            held_in: str | None, data_type: str | None, place: bool, auto_detect: bool, meta: Mapping | None,
            tags: Sequence[str] | None, extra_evidence: Sequence[Evidence], capsule_meta: Mapping | None,
-           config: PiiConfig, organisation: bool = False) -> Classification:
+           config: PiiConfig, organisation: str = "") -> Classification:
     """The verdict of a column with something to weigh (``classify_column``'s steps 1 and 2), from the name's
-    evidence, the description's facts and the data type's family."""
+    evidence, the description's facts and the data type's family. ``organisation``, when not empty, says whose a
+    value the description alone names is (an organisation's, a table of settings' keeper's)."""
     w = config.weights
     evidence: list[Evidence] = []
     explicit, verdict, verdict_signal, meta_masked = _explicit(meta or {}, tags or (), config)
@@ -1427,10 +1439,13 @@ def _weigh(name_ev: tuple[Evidence, ...], tokens: tuple[str, ...], rejected_look
                         evidence.append(e)
                         inferred[pii_type].append(e)
                     continue
-                if organisation and not name_ev_for_type and config.rules[pii_type].organisation_sensitive is True:
+                sensitive = config.rules[pii_type].organisation_sensitive
+                # (a template's email setting is its keeper's too: email is sensitive to an owner word only)
+                if organisation and not name_ev_for_type and (
+                        sensitive is True or (sensitive and organisation == _SETTINGS_TABLE)):
                     # res_bank's vat "VAT code": a description alone names the value, the table says whose it is, as
                     # it does for a name (an organisation's phone, address, tax number)
-                    e = Evidence("description", f"description mentions '{phrase}'; {_ORGANISATION_CAPSULE}",
+                    e = Evidence("description", f"description mentions '{phrase}'; {organisation}",
                                  pii_type, round(w["description"] * w["organisation"], 4), masked=hit.masked)
                 else:
                     e = Evidence("description", f"description mentions '{phrase}'", pii_type, w["description"],
