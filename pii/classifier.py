@@ -907,6 +907,10 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
             reason = f"'{near[-1]}' before '{phrase}' says the text is about the {pii_type}, not the value"
         elif after in (config.aggregate if rule.kind == "attribute" else config.suffix_veto):
             reason = f"'{after}' after '{phrase}' says the text is about the {pii_type}, not the value"
+        elif label and end < len(words) and words[-1] in (
+                config.aggregate if rule.kind == "attribute" else config.suffix_veto):
+            # "Address Record Type", "Phone Number Status": a label ending in an attribute of the value
+            reason = f"the label ends in '{words[-1]}': it is about the {pii_type}, not the value"
         elif label and _label_head(words, start, end, rule, config):
             # "IBAN Institute", "IBAN Mandate Reference": a field's label whose last word is its head noun, which the
             # phrase only qualifies (as email_segment in a name); "Email address", "IBAN number" stay the value
