@@ -391,6 +391,11 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
                 masked = True
             elif word in keep or word.isdigit():
                 continue  # digits number a value (street_address_2) or name an algorithm (sha256)
+            elif attribute and word in config.record_suffix_last and index == len(suffix) - 1:
+                # dx_source, raw_dx_source: where the record came from (admission, discharge, claim), the name's
+                # last word; gender_source_value is still the value as the source wrote it
+                veto = f"'{word}' ending the name after '{text}' says where the record came from, not the value"
+                break
             elif word in suffix_veto and attribute and index and suffix[index - 1] in config.code_value:
                 coded = True  # a concept id or a code value's id is a key to the value's own code (OMOP's
                 # gender_concept_id, Fineract's gender_cv_id): it carries the value, it is not a record's key

@@ -104,6 +104,8 @@ class PiiConfig:
     suffix_keep: frozenset[str]
     suffix_veto: frozenset[str]
     attribute_suffix_veto: frozenset[str]  # tokens.aggregate and tokens.record_suffix: what ends an attribute's value
+    # tokens.record_suffix_last: the last word of a name, after an attribute, naming the record's origin (dx_source)
+    record_suffix_last: frozenset[str]
     # ... and, for an attribute that is no clinical fact (gender, ethnicity), tokens.attribute_about after it and
     # tokens.attribute_about_prefix before it: the column says whether the trait was recorded, verified or consented
     # to (has_gender, gender_verified, ethnicity_consent), not the trait
@@ -368,7 +370,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
     tok = r.mapping(top.get("tokens"), "tokens",
                     allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
-                             "suffix_keep", "suffix_veto", "record_suffix", "code_value", "suffix_stop", "masking",
+                             "suffix_keep", "suffix_veto", "record_suffix", "record_suffix_last", "code_value",
+                             "suffix_stop", "masking",
                              "neutral", "ignore_trailing", "attribute_about", "attribute_about_prefix",
                              "whole_words", "not_agents"))
     aliases: dict[str, tuple[str, ...]] = {}
@@ -376,7 +379,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
     lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
              for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
-                          "suffix_veto", "record_suffix", "code_value", "attribute_about", "attribute_about_prefix",
+                          "suffix_veto", "record_suffix", "record_suffix_last", "code_value", "attribute_about",
+                          "attribute_about_prefix",
                           "suffix_stop", "masking", "neutral", "ignore_trailing", "whole_words", "not_agents")}
 
     ctx = r.mapping(top.get("context"), "context",
@@ -617,6 +621,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         suffix_keep=lists["suffix_keep"],
         suffix_veto=lists["suffix_veto"],
         attribute_suffix_veto=lists["aggregate"] | lists["record_suffix"],
+        record_suffix_last=lists["record_suffix_last"],
         trait_suffix_veto=lists["aggregate"] | lists["record_suffix"] | lists["attribute_about"],
         trait_prefix_veto=lists["aggregate"] | lists["attribute_about_prefix"],
         code_value=lists["code_value"],
