@@ -23,14 +23,17 @@ name, email, phone and address; a contact person's name is PII wherever it sits)
 - ``s:description``: a table of settings or templates (``mail_template``, ``notification_settings``) whose column
   only its description calls an address or a phone ("Comma separated addresses that get a blind copy"): the
   keeper's own, not PII; ``p:description`` (control, PII): the same columns and descriptions in tables of people;
+- ``g:statistics``: a table of statistics per group (``gender_stats``, ``fct_age_distribution``): its given name,
+  surname and trait columns are the group's key, not PII; ``p:statistics`` (control, PII): a table of each person's
+  statistics (``user_stats``);
 - ``p:record`` (control, PII): a table named after a person's own record (``RECORD_NOUNS``: ``customer_profiles``,
   ``user_directory``, ``member_addresses``): its bare ``name`` and ``display_name`` are the person's.
 
 Nouns are split by the sha1 of the noun (about a quarter held out, as bench/pii_contexts.py does): the word lists in
 config/pii.yaml hold dev nouns only, so the held-out nouns measure what a mechanism does past the words it was given
-(``--split heldout`` prints figures only). It prints, per setting and column kind, the share read as PII: a
-false-positive rate for ``f:*``, ``s:*`` and ``t:*`` (0 is right) and recall for the controls and the columns that
-stay PII (1 is right).
+(``--split heldout`` prints figures only; the statistics nouns, written with their mechanism, are always dev). It
+prints, per setting and column kind, the share read as PII: a false-positive rate for ``f:*``, ``g:*``, ``s:*`` and
+``t:*`` (0 is right) and recall for the controls and the columns that stay PII (1 is right).
 """
 
 from __future__ import annotations
@@ -130,6 +133,15 @@ DESCRIBED: tuple[tuple[str, str], ...] = (
     ("fallback", "Mailing address used when none is given"), ("footer_line", "Street and house number"),
     ("target", "Telephone number to call"), ("copy_to", "Email address to copy"),
 )
+# Tables of statistics per group (general knowledge): what each row counts, then the statistics word. Their name and
+# trait columns are a group's key (``g:statistics``, not PII); in a table of each person's statistics (``user_stats``)
+# they stay PII (``p:statistics``). (Not metrics: a table of metrics may hold one row per person.)
+GROUPS = ("gender", "name", "age", "daily", "cohort", "survey", "enrollment", "baby_names", "ethnicity", "segment")
+STATISTICS_NOUNS = (("stats", "stat"), ("statistics", "statistic"), ("distribution", "distribution"),
+                    ("frequencies", "frequency"), ("aggregates", "aggregate"), ("histogram", "histogram"),
+                    ("breakdown", "breakdown"), ("tally", "tally"), ("counts", "count"))
+GROUP_KEYS = ("given_name", "first_name", "surname", "gender", "age", "ethnicity", "nationality", "marital_status")
+PERSON_STATISTICS = ("user_stats", "customer_statistics", "patient_stats", "member_metrics", "employee_stats")
 PERSON_MODIFIERS = ("employee", "member", "staff", "customer", "user", "patient", "student", "volunteer")
 THING_STYLES_OF_PERSON = ("{o}_{p}", "hr_{o}_{s}", "stg_hr__{o}_{p}", "{O}{S}", "dim_{o}_{s}")
 THING_OWN = ("name", "display_name")
@@ -148,8 +160,17 @@ class Case:
     description: str | None = None
 
 
+# Nouns written together with the mechanism that reads them (table_context.statistics_words was written before this
+# bench's nouns): never held out.
+TUNED = frozenset({"stat", "statistic", "aggregate", "distribution", "frequency", "histogram", "breakdown", "tally",
+                   "count"})
+
+
 def split_of(noun: str) -> str:
-    """"heldout" for about a quarter of the nouns (by the sha1 of the lower-cased noun), else "dev"."""
+    """"heldout" for about a quarter of the nouns (by the sha1 of the lower-cased noun), else "dev"; ``TUNED`` nouns
+    are always dev."""
+    if noun.lower() in TUNED:
+        return "dev"
     return "heldout" if hashlib.sha1(noun.lower().encode()).digest()[0] % 4 == 0 else "dev"
 
 
@@ -187,6 +208,18 @@ def cases() -> Iterator[Case]:
         for column in PERSON_OWN:
             for spelling in _spellings(column):
                 yield Case("p:firm-columns", split, table, ("id", "created_at", *firm_columns), spelling, "own", True)
+    for p, s in STATISTICS_NOUNS:
+        split = split_of(s)
+        for group in GROUPS:
+            for table in (f"{group}_{p}", f"fct_{group}_{s}"):
+                for column in GROUP_KEYS:
+                    for spelling in _spellings(column):
+                        yield Case("g:statistics", split, table, ("id", "total", "share"), spelling, "own", False)
+    for table in PERSON_STATISTICS:
+        split = split_of(table)
+        for column in GROUP_KEYS:
+            for spelling in _spellings(column):
+                yield Case("p:statistics", split, table, ("id", "total", "share"), spelling, "own", True)
     for table in SETTING_TABLES:
         split = split_of(table)
         for column, description in DESCRIBED:
@@ -239,7 +272,7 @@ def report(title: str, res: dict, *, quiet: bool, examples: int) -> None:
         setting, kind = key
         c = counts[key]
         rate = c["pii"] / c["n"] if c["n"] else 0.0
-        fp = setting[0] in "fts" and kind == "own"
+        fp = setting[0] in "fgst" and kind == "own"
         print(f"   {setting:<16} {kind:<6} {c['n']:6}  {'FP rate' if fp else 'recall':<9} {rate:6.3f}")
     if quiet:
         return

@@ -495,7 +495,7 @@ def _is_person_word(word: str, config: PiiConfig) -> bool:
 # What a table's rows are, for the kinds that change some names' readings there: the type of those names (None: any
 # name). A table of secrets or of rows keyed by a person changes only a name's or a coordinate's reading.
 _ROWS_READINGS = {"devices": None, "documents": None, "terms": None, "secrets": "person_name", "located": "geolocation",
-                  "things": "person_name"}
+                  "things": "person_name", "statistics": None}
 
 
 _ROWS_OWN_NAME = {"documents": "documents or files: it is the document's",
@@ -629,6 +629,13 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         if veto:
             out.append(Evidence("name", f"{said}, but {veto}" + (f"; {read_note}" if read_note else ""),
                                 hit.pii_type, _VETO))
+            continue
+        if rows == "statistics" and owner_kind == "none" and (
+                hit.pii_type == "person_name" or (rule.kind == "attribute" and not rule.clinical)):
+            # given_name in gender_stats, gender in age_distribution: each row counts a group, and this is the
+            # group's key (a name counted, a gender), no one's
+            out.append(Evidence("name", f"{said}, but the table's rows are statistics per group: the group's "
+                                f"{hit.pii_type}, no one's", hit.pii_type, 0.0))
             continue
         if _table_own_key(hit, tokens, entity_head, config):
             # citizen_id in citizens, CitizenID in hlt_Citizen: the table's own key, not a citizen's id card (a

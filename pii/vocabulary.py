@@ -170,6 +170,9 @@ class PiiConfig:
     table_firm_fields: frozenset[tuple[str, ...]] = frozenset()
     # a table whose head noun is one of these (employee_skills) holds things its keeper names: its bare name is theirs
     table_thing_words: frozenset[str] = frozenset()
+    # a table whose head noun is one of these, with no person word in its name, counts groups (gender_stats): its
+    # name and trait columns are a group's key
+    table_statistics_words: frozenset[str] = frozenset()
     table_body_words: frozenset[str] = frozenset()  # a table of body measurements (weight entries) ...
     table_body_keys: frozenset[tuple[str, ...]] = frozenset()  # ... with a key to its user: the user's health data
     table_document_words: frozenset[str] = frozenset()  # a table of documents: its bare name is the document's
@@ -511,7 +514,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "address_row_words", "address_row_fields", "bank_row_words", "bank_row_fields",
                             "document_words", "body_words", "body_keys",
                             "ip_place_words", "setting_words", "term_words", "list_heads", "organisation_numbers",
-                            "organisation_fields", "not_firms", "firm_fields", "thing_words"))
+                            "organisation_fields", "not_firms", "firm_fields", "thing_words", "statistics_words"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -680,6 +683,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_firm_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("firm_fields"),
                                                                       "table_context.firm_fields")),
         table_thing_words=frozenset(r.words(tc.get("thing_words"), "table_context.thing_words")),
+        table_statistics_words=frozenset(r.words(tc.get("statistics_words"), "table_context.statistics_words")),
         table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
         table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")),
         table_message_words=frozenset(r.words(tc.get("message_words"), "table_context.message_words")),
