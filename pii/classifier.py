@@ -500,7 +500,7 @@ _ROWS_READINGS = {"devices": None, "documents": None, "terms": None, "secrets": 
 
 _ROWS_OWN_NAME = {"documents": "documents or files: it is the document's",
                   "secrets": "secrets (keys, tokens, second factors): it is the secret's",
-                  "things": "things its keeper names (skills, examinations, trips): it is the thing's"}
+                  "things": "things its keeper names (trainings, examinations, trips): it is the thing's"}
 
 
 def _rows_matter(rows: str, hits: tuple[_NameHit, ...]) -> bool:
@@ -678,7 +678,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
                 owner_kind == "none" or (owner_kind == "unknown" and hit.owner in config.suffix_keep)):
             # name, original_name in gym_userdocument: the document's own name (its file's), not a person's; name in
             # api_keys or otp_emaildevice: the label its owner gave the key or the second factor ("CI", "default");
-            # name in employee_skills: the skill's
+            # name in employee_trainings: the training's
             what = _ROWS_OWN_NAME[rows]
             out.append(Evidence("name", f"{said}, but the table's rows are {what} own name", hit.pii_type, 0.0))
             continue

@@ -53,7 +53,7 @@ class TableContext:
     # key to a patient: a reference list of health terms, its names no one's health), "identifiers"
     # (res_partner_id_number: its bare name is the document's number) or "addresses" (party_address: its bare floor
     # is part of the address), "located" (a table of no kind whose rows are keyed by a person, trips with a rider_id:
-    # its coordinates are that person's location), "things" (employee_skills: its bare name is the skill's),
+    # its coordinates are that person's location), "things" (employee_trainings: its bare name is the training's),
     # "statistics" (gender_stats: its given name and gender are a group's), else ""
     rows: str = ""
     # each row is a firm (its name's head noun is one, or a column holds a number or a fact only an organisation has,
@@ -198,8 +198,8 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
     contact mechanisms (party_contact_mechanism: its bare value is the contact), "identifiers" when they name identity
     documents (res_partner_id_number, identity_documents: its bare number or name is the number), "addresses" when
     they name addresses (party_address: its bare floor or room is part of the address), "things" when its head noun is
-    a thing named by whoever keeps the table (hr_employee_medical_examination, employee_skills: its bare name is the
-    examination's or the skill's, not the employee's), "statistics" when its head noun names statistics and no word
+    a thing named by whoever keeps the table (hr_employee_medical_examination, employee_trainings: its bare name is the
+    examination's or the training's, not the employee's), "statistics" when its head noun names statistics and no word
     of its name is a person's (gender_stats, name_frequencies: its given name or gender is a group's), else ""."""
     if not name:
         return ""
@@ -220,7 +220,7 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
         if rows:
             return rows
     if heads and heads[-1] in config.table_thing_words:
-        return "things"  # hr_employee_medical_examination, employee_skills: the examination's, the skill's own name
+        return "things"  # hr_employee_medical_examination: the examination's own name, not the employee's
     if heads and heads[-1] in config.table_statistics_words and config.person_words.isdisjoint(entity):
         return "statistics"  # gender_stats, name_frequencies: counts per group (not user_stats: each user's)
     secret = config.table_secret_words

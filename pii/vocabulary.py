@@ -168,7 +168,8 @@ class PiiConfig:
     table_not_firms: frozenset[str] = frozenset()
     # ... and a column whose whole name is one of these (email, legal_name) is the firm's own, not a person's
     table_firm_fields: frozenset[tuple[str, ...]] = frozenset()
-    # a table whose head noun is one of these (employee_skills) holds things its keeper names: its bare name is theirs
+    # a table whose head noun is one of these (employee_trainings) holds things its keeper names: its bare name is
+    # theirs
     table_thing_words: frozenset[str] = frozenset()
     # a table whose head noun is one of these, with no person word in its name, counts groups (gender_stats): its
     # name and trait columns are a group's key
