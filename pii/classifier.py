@@ -1335,8 +1335,9 @@ def classify_column(
         place = False
     # whose a description-only value is: an organisation's in a table about organisations (res_bank's "VAT code"),
     # the keeper's in a table of settings or templates (mail_template's bcc "comma separated addresses")
-    organisation = _ORGANISATION_CAPSULE if capsule_kind == "organisation" else (
-        _SETTINGS_TABLE if description and capsule_kind != "person" and _settings_table(entity, config) else "")
+    settings = table.settings if table is not None else (
+        bool(description) and capsule_kind != "person" and _settings_table(entity, config))
+    organisation = _ORGANISATION_CAPSULE if capsule_kind == "organisation" else _SETTINGS_TABLE if settings else ""
     family = _type_family(data_type, config)
     if family == "unknown" and data_type and _names_object(data_type, name):
         family = "reference"

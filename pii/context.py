@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from pii.classifier import _capsule_facts, _name_hits, _setting_head
+from pii.classifier import _capsule_facts, _name_hits, _setting_head, _settings_table
 from pii.tokens import agent_noun, english_singular, foreign_singulars, match_tokens, singular, tokenize_column_name
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig
 
@@ -60,6 +60,9 @@ class TableContext:
     # or a key to its contact person) and no word of its name is a person's: its own email and legal name are the
     # firm's mailbox and name, not a person's
     firm: bool = False
+    # its head noun names settings, templates or kinds and no word of its name is a person's (mail_template): a value
+    # only a description names is the keeper's
+    settings: bool = False
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
@@ -99,6 +102,8 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
         found = replace(found, rows=rows)
     if _firm_rows(name, found, siblings, config):
         found = replace(found, firm=True)
+    if found.kind != "person" and _settings_table(found.entity, config):
+        found = replace(found, settings=True)
     # a camera's or a mailbox's account (user and pass beside it): whoever it is, the pass is its password
     if siblings.login or siblings.person_owners:
         return replace(found, logins=siblings.login, person_owners=siblings.person_owners)
