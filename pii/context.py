@@ -96,8 +96,10 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     rows = _rows_are(name, found.entity, config)
     if not rows and found.kind != "person" and not found.health and _health_terms(found.entity, column_names, config):
         rows = "terms"
-    if not rows and found.kind == "neutral" and not found.place and siblings.located:
-        rows = "located"  # trips with a rider_id, checkins with a member_id: each row is where that person was
+    if rows in ("", "things") and found.kind == "neutral" and not found.place and siblings.located:
+        # trips with a rider_id, checkins with a member_id: each row is where that person was (a trip's own name
+        # matters less than its rider's coordinates)
+        rows = "located"
     if rows:
         found = replace(found, rows=rows)
     if _firm_rows(name, found, siblings, config):
