@@ -391,6 +391,11 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
                 masked = True
             elif word in keep or word.isdigit():
                 continue  # digits number a value (street_address_2) or name an algorithm (sha256)
+            elif attribute and word in config.record_suffix_last and index == len(suffix) - 1:
+                # dx_source, raw_dx_source: where the record came from (admission, discharge, claim), the name's
+                # last word; gender_source_value is still the value as the source wrote it
+                veto = f"'{word}' ending the name after '{text}' says where the record came from, not the value"
+                break
             elif word in suffix_veto and attribute and index and suffix[index - 1] in config.code_value:
                 coded = True  # a concept id or a code value's id is a key to the value's own code (OMOP's
                 # gender_concept_id, Fineract's gender_cv_id): it carries the value, it is not a record's key
@@ -489,7 +494,13 @@ def _is_person_word(word: str, config: PiiConfig) -> bool:
 
 # What a table's rows are, for the kinds that change some names' readings there: the type of those names (None: any
 # name). A table of secrets or of rows keyed by a person changes only a name's or a coordinate's reading.
-_ROWS_READINGS = {"devices": None, "documents": None, "terms": None, "secrets": "person_name", "located": "geolocation"}
+_ROWS_READINGS = {"devices": None, "documents": None, "terms": None, "secrets": "person_name", "located": "geolocation",
+                  "things": "person_name", "statistics": None}
+
+
+_ROWS_OWN_NAME = {"documents": "documents or files: it is the document's",
+                  "secrets": "secrets (keys, tokens, second factors): it is the secret's",
+                  "things": "things its keeper names (trainings, examinations, trips): it is the thing's"}
 
 
 def _rows_matter(rows: str, hits: tuple[_NameHit, ...]) -> bool:
@@ -512,7 +523,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
                    why: str = "", health: bool = False, entity_head: str | None = None,
                    prefix: str = "", calls: bool = False, own_organisation: bool = False,
                    logins: bool = False, person_owners: frozenset[str] = frozenset(), rows: str = "",
-                   reference: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
+                   reference: bool = False, firm: bool = False) -> tuple[tuple[str, ...], tuple[Evidence, ...], bool]:
     """Name evidence for one (name, table kind), and whether the name holds a known lookalike phrase.
 
     ``messages``: the table holds messages, so a header field (sender, recipients, cc) is a person's address;
@@ -522,7 +533,8 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     row (Many2one), so a coded value's bare key (nationality_id) points at its code; ``person_owners``: words that
     own a field only a person has in this table (order in order_sex), so they are people here; ``rows``: what each
     row is when the table's name says it ("secrets": its bare token is the secret; "devices": its bare name is the
-    device's own name).
+    device's own name); ``firm``: each row is a firm, so its own email, legal name and licence number (the whole name,
+    ``table_context.firm_fields``) are the firm's.
     Memoised: both repeat across a project.
     """
     tokens, hits = _name_hits(name, abbreviation, config, prefix)
@@ -543,8 +555,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
         person_owners = frozenset()  # one memo entry for the names these words do not own
     if reference and not any(hit.bare_key for hit in hits):
         reference = False  # one memo entry for the names it says nothing of
+    firm = firm and tokens in config.table_firm_fields
     key = (name, capsule_kind, abbreviation, messages, why, health, entity_head, prefix, calls, own_organisation,
-           logins, person_owners, rows, reference)
+           logins, person_owners, rows, reference, firm)
     cached = config._names.get(key)
     if cached is not None:
         return cached
@@ -617,6 +630,13 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             out.append(Evidence("name", f"{said}, but {veto}" + (f"; {read_note}" if read_note else ""),
                                 hit.pii_type, _VETO))
             continue
+        if rows == "statistics" and owner_kind == "none" and (
+                hit.pii_type == "person_name" or (rule.kind == "attribute" and not rule.clinical)):
+            # given_name in gender_stats, gender in age_distribution: each row counts a group, and this is the
+            # group's key (a name counted, a gender), no one's
+            out.append(Evidence("name", f"{said}, but the table's rows are statistics per group: the group's "
+                                f"{hit.pii_type}, no one's", hit.pii_type, 0.0))
+            continue
         if _table_own_key(hit, tokens, entity_head, config):
             # citizen_id in citizens, CitizenID in hlt_Citizen: the table's own key, not a citizen's id card (a
             # device's own id, device_id in user_devices, is what identifies that device wherever it goes)
@@ -653,13 +673,13 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             out.append(Evidence("name", f"{said}, but the table's rows are health terms with no key to a patient (a "
                                 "reference list): the term's own, no one's health", hit.pii_type, 0.0))
             continue
-        elif hit.strength in ("person", "bare") and rows in ("documents", "secrets") and (
+        elif hit.strength in ("person", "bare") and rows in ("documents", "secrets", "things") and (
                 hit.pii_type == "person_name") and (
                 owner_kind == "none" or (owner_kind == "unknown" and hit.owner in config.suffix_keep)):
             # name, original_name in gym_userdocument: the document's own name (its file's), not a person's; name in
-            # api_keys or otp_emaildevice: the label its owner gave the key or the second factor ("CI", "default")
-            what = "documents or files: it is the document's" if rows == "documents" else (
-                "secrets (keys, tokens, second factors): it is the secret's")
+            # api_keys or otp_emaildevice: the label its owner gave the key or the second factor ("CI", "default");
+            # name in employee_trainings: the training's
+            what = _ROWS_OWN_NAME[rows]
             out.append(Evidence("name", f"{said}, but the table's rows are {what} own name", hit.pii_type, 0.0))
             continue
         elif hit.strength == "person" and rows == "devices" and owner_kind == "none" and (
@@ -699,7 +719,12 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             if owner_kind == "person":
                 weight += w["person_bonus"]
                 notes.append(f"owner '{hit.owner}' is a person")
-        if rule.organisation_sensitive and owner_kind != "person":
+        if firm and owner_kind == "none":
+            # email, legal_name, license_no in sys_dept or pharmacies: the firm's own mailbox, name and licence (a
+            # person's are owned there: contact_email, owner_name)
+            weight *= w["organisation"]
+            notes.append("each row is a firm: the whole name is the firm's own")
+        elif rule.organisation_sensitive and owner_kind != "person":
             if owner_kind == "organisation":
                 weight *= w["organisation"]
                 notes.append(f"owner '{hit.owner}' {_ORGANISATION_OWNER}")
@@ -774,6 +799,15 @@ def _sdtm_variable(tokens: tuple[str, ...], config: PiiConfig) -> bool:
 # --------------------------------------------------------------------------------------------- description
 
 _ORGANISATION_CAPSULE = "the capsule is about organisations"
+_SETTINGS_TABLE = "the table's rows are settings or templates: its values are its keeper's"
+
+
+def _settings_table(entity: Sequence[str], config: PiiConfig) -> bool:
+    """Whether the table's head noun names settings, templates or kinds (mail_template, notification_settings) and
+    no word of its name is a person's (user_preferences: a user's own settings, which may hold the user's phone)."""
+    heads = [t for t in entity if t not in config.generic_heads]
+    return bool(heads) and _setting_head(english_singular(heads[-1]), config) and (
+        config.person_words.isdisjoint(entity))
 
 
 @dataclass(frozen=True, slots=True)
@@ -903,6 +937,10 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
             reason = f"'{near[-1]}' before '{phrase}' says the text is about the {pii_type}, not the value"
         elif after in (config.aggregate if rule.kind == "attribute" else config.suffix_veto):
             reason = f"'{after}' after '{phrase}' says the text is about the {pii_type}, not the value"
+        elif label and end < len(words) and words[-1] in (
+                config.aggregate if rule.kind == "attribute" else config.suffix_veto):
+            # "Address Record Type", "Phone Number Status": a label ending in an attribute of the value
+            reason = f"the label ends in '{words[-1]}': it is about the {pii_type}, not the value"
         elif label and _label_head(words, start, end, rule, config):
             # "IBAN Institute", "IBAN Mandate Reference": a field's label whose last word is its head noun, which the
             # phrase only qualifies (as email_segment in a name); "Email address", "IBAN number" stay the value
@@ -1365,8 +1403,11 @@ def classify_column(
     else:
         (capsule_kind, entity), messages, why, health = _capsule_facts(capsule_name, config), False, "", False
         place = False
-    # whose a description-only value is: an organisation's in a table about organisations (res_bank's "VAT code")
-    organisation = capsule_kind == "organisation"
+    # whose a description-only value is: an organisation's in a table about organisations (res_bank's "VAT code"),
+    # the keeper's in a table of settings or templates (mail_template's bcc "comma separated addresses")
+    settings = table.settings if table is not None else (
+        bool(description) and capsule_kind != "person" and _settings_table(entity, config))
+    organisation = _ORGANISATION_CAPSULE if capsule_kind == "organisation" else _SETTINGS_TABLE if settings else ""
     family = _type_family(data_type, config)
     if family == "unknown" and data_type and _names_object(data_type, name):
         family = "reference"
@@ -1387,7 +1428,7 @@ def classify_column(
                                                          table is not None and table.logins,
                                                          table.person_owners if table is not None else frozenset(),
                                                          table.rows if table is not None else "",
-                                                         family == "reference")
+                                                         family == "reference", table is not None and table.firm)
     facts = _description_facts(description, config) if description else None
     if facts is not None and name_ev and name.lower() in config.aliases:
         name_ev = _respelled(name_ev, name.lower(), description, config)
@@ -1420,9 +1461,10 @@ def _weigh(name_ev: tuple[Evidence, ...], tokens: tuple[str, ...], rejected_look
            facts: _DescriptionFacts | None, family: str, type_hint_family: str | None, semantic: str | None,
            held_in: str | None, data_type: str | None, place: bool, auto_detect: bool, meta: Mapping | None,
            tags: Sequence[str] | None, extra_evidence: Sequence[Evidence], capsule_meta: Mapping | None,
-           config: PiiConfig, organisation: bool = False) -> Classification:
+           config: PiiConfig, organisation: str = "") -> Classification:
     """The verdict of a column with something to weigh (``classify_column``'s steps 1 and 2), from the name's
-    evidence, the description's facts and the data type's family."""
+    evidence, the description's facts and the data type's family. ``organisation``, when not empty, says whose a
+    value the description alone names is (an organisation's, a table of settings' keeper's)."""
     w = config.weights
     evidence: list[Evidence] = []
     explicit, verdict, verdict_signal, meta_masked = _explicit(meta or {}, tags or (), config)
@@ -1486,10 +1528,13 @@ def _weigh(name_ev: tuple[Evidence, ...], tokens: tuple[str, ...], rejected_look
                         evidence.append(e)
                         inferred[pii_type].append(e)
                     continue
-                if organisation and not name_ev_for_type and config.rules[pii_type].organisation_sensitive is True:
+                sensitive = config.rules[pii_type].organisation_sensitive
+                # (a template's email setting is its keeper's too: email is sensitive to an owner word only)
+                if organisation and not name_ev_for_type and (
+                        sensitive is True or (sensitive and organisation == _SETTINGS_TABLE)):
                     # res_bank's vat "VAT code": a description alone names the value, the table says whose it is, as
                     # it does for a name (an organisation's phone, address, tax number)
-                    e = Evidence("description", f"description mentions '{phrase}'; {_ORGANISATION_CAPSULE}",
+                    e = Evidence("description", f"description mentions '{phrase}'; {organisation}",
                                  pii_type, round(w["description"] * w["organisation"], 4), masked=hit.masked)
                 else:
                     e = Evidence("description", f"description mentions '{phrase}'", pii_type, w["description"],

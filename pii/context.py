@@ -21,8 +21,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from pii.classifier import _capsule_facts, _is_person_word, _name_hits, _setting_head
-from pii.tokens import agent_noun, english_singular, match_tokens, singular, tokenize_column_name
+from pii.classifier import _capsule_facts, _is_person_word, _name_hits, _setting_head, _settings_table
+from pii.tokens import agent_noun, english_singular, foreign_singulars, match_tokens, singular, tokenize_column_name
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig
 
 __all__ = ["TableContext", "table_context"]
@@ -53,8 +53,16 @@ class TableContext:
     # key to a patient: a reference list of health terms, its names no one's health), "identifiers"
     # (res_partner_id_number: its bare name is the document's number) or "addresses" (party_address: its bare floor
     # is part of the address), "located" (a table of no kind whose rows are keyed by a person, trips with a rider_id:
-    # its coordinates are that person's location), else ""
+    # its coordinates are that person's location), "things" (employee_trainings: its bare name is the training's),
+    # "statistics" (gender_stats: its given name and gender are a group's), else ""
     rows: str = ""
+    # each row is a firm (its name's head noun is one, or a column holds a number or a fact only an organisation has,
+    # or a key to its contact person) and no word of its name is a person's: its own email and legal name are the
+    # firm's mailbox and name, not a person's
+    firm: bool = False
+    # its head noun names settings, templates or kinds and no word of its name is a person's (mail_template): a value
+    # only a description names is the keeper's
+    settings: bool = False
 
 
 _OPENING_RE = re.compile(r"[a-z]+")
@@ -89,10 +97,16 @@ def _table_kind(name: str | None, description: str | None, column_names: Sequenc
     if not rows and found.kind != "person" and not found.health and (
             found.place or _health_terms(found.entity, column_names, config)):
         rows = "terms"  # (diagnosis_counts_by_region: statistics per area name health terms, no one's health)
-    if not rows and found.kind == "neutral" and not found.place and siblings.located:
-        rows = "located"  # trips with a rider_id, checkins with a member_id: each row is where that person was
+    if rows in ("", "things") and found.kind == "neutral" and not found.place and siblings.located:
+        # trips with a rider_id, checkins with a member_id: each row is where that person was (a trip's own name
+        # matters less than its rider's coordinates)
+        rows = "located"
     if rows:
         found = replace(found, rows=rows)
+    if _firm_rows(name, found, siblings, config):
+        found = replace(found, firm=True)
+    if found.kind != "person" and _settings_table(found.entity, config):
+        found = replace(found, settings=True)
     # a camera's or a mailbox's account (user and pass beside it): whoever it is, the pass is its password
     if siblings.login or siblings.person_owners:
         return replace(found, logins=siblings.login, person_owners=siblings.person_owners)
@@ -162,6 +176,24 @@ def _table_kind_from(name: str | None, description: str | None, column_names: Se
     return TableContext(kind, entity, messages, "", health, prefix, calls=calls)
 
 
+def _firm_rows(name: str | None, found: TableContext, siblings: _Siblings, config: PiiConfig) -> bool:
+    """Whether each row is a firm: a table about organisations whose name says so by its head noun (sys_dept,
+    suppliers; not accounts or projects, ``table_context.not_firms``, which hold people's accounts and things as
+    often) or whose columns hold a
+    number or a fact only an organisation has, or a key to its contact person, with no person word in its name
+    (employees with a department column stay people's rows) and no field only a person has among its columns."""
+    if found.kind != "organisation" or found.place or siblings.person_field:
+        return False  # (a department's rows joined to its staff's last_name and ssn: the email may be theirs)
+    if name and _capsule_facts(name, config)[0] == "person":
+        return False
+    heads = [t for t in found.entity if t not in config.generic_heads]
+    # (Lieferanten: another language's plural read as tokens.foreign_singulars reads it)
+    named = bool(heads) and heads[-1] not in config.table_not_firms and (
+        heads[-1] in config.organisation_words or any(form in config.organisation_words
+                                                      for form in foreign_singulars(heads[-1])))
+    return named or siblings.organisation_number or bool(siblings.organisation_field) or siblings.contact_person
+
+
 def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str:
     """"secrets" when the table's name says it holds secrets (access_tokens, refresh_tokens, api_keys: each row is
     one, so its bare token or key column is the secret itself), read first when it names one-time passwords or second
@@ -172,7 +204,10 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
     (ip_blocks, banned_ips: its bare address or range bound is an IP address), "contacts" when its last words name
     contact mechanisms (party_contact_mechanism: its bare value is the contact), "identifiers" when they name identity
     documents (res_partner_id_number, identity_documents: its bare number or name is the number), "addresses" when
-    they name addresses (party_address: its bare floor or room is part of the address), else ""."""
+    they name addresses (party_address: its bare floor or room is part of the address), "things" when its head noun is
+    a thing named by whoever keeps the table (hr_employee_medical_examination, employee_trainings: its bare name is the
+    examination's or the training's, not the employee's), "statistics" when its head noun names statistics and no word
+    of its name is a person's (gender_stats, name_frequencies: its given name or gender is a group's), else ""."""
     if not name:
         return ""
     heads = [t for t in entity if t not in config.generic_heads]
@@ -191,6 +226,10 @@ def _rows_are(name: str | None, entity: Sequence[str], config: PiiConfig) -> str
         rows = config.table_row_heads.get(tuple(heads[-size:])) if len(heads) >= size else None
         if rows:
             return rows
+    if heads and heads[-1] in config.table_thing_words:
+        return "things"  # hr_employee_medical_examination: the examination's own name, not the employee's
+    if heads and heads[-1] in config.table_statistics_words and config.person_words.isdisjoint(entity):
+        return "statistics"  # gender_stats, name_frequencies: counts per group (not user_stats: each user's)
     secret = config.table_secret_words
     # each word, and each two glued (api_keys reads as apikey, as apikeys does)
     glued = [*words, *(a + b for a, b in zip(words, words[1:], strict=False))]
@@ -380,6 +419,8 @@ class _Siblings:
     person_owners: frozenset[str] = frozenset()  # words owning a person's own field (order in order_sex)
     located: bool = False  # a key to the person each row is about (rider_id): its coordinates are where they were
     organisation_field: str | None = None  # a fact only an organisation has (employee_count, annual_revenue)
+    organisation_number: bool = False  # a number only an organisation has (OGRN, SIRET, DUNS)
+    person_field: bool = False  # a field only a person has, other than one a firm has too (legal_name)
 
 
 def _plural(column: str, config: PiiConfig) -> bool:
@@ -405,6 +446,8 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
     contact_person = False
     login = False
     located = False
+    organisation_number = False
+    person_field = False
     owners: set[str] = set()
     memo = config._siblings.get(prefix)
     if memo is None:
@@ -423,6 +466,8 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         owners.update(says.owners)
         own_email = own_email or says.own_email
         own_name = own_name or says.own_name
+        organisation_number = organisation_number or says.organisation_number
+        person_field = person_field or says.person_field
         if organisation_field is None and says.organisation_field:
             organisation_field = column
         if mixed is None and says.mixed:
@@ -448,12 +493,14 @@ def _siblings(column_names: Sequence[str], config: PiiConfig, prefix: str = "") 
         people = f"{' and '.join(sorted(activity))} of the people behind each row"
         return _Siblings(people, own_person, organisation, mixed, activity=True, contact_person=contact_person,
                          entry=named and own_email, login=login, person_owners=frozenset(owners), located=located,
-                         organisation_field=organisation_field)
+                         organisation_field=organisation_field, organisation_number=organisation_number,
+                         person_field=person_field)
     else:
         people = None
     return _Siblings(people, own_person, organisation, mixed, contact_person=contact_person,
                      entry=named and own_email, login=login, person_owners=frozenset(owners), located=located,
-                     organisation_field=organisation_field)
+                     organisation_field=organisation_field, organisation_number=organisation_number,
+                     person_field=person_field)
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,6 +521,8 @@ class _ColumnSays:
     located: bool = False  # a key to the person a row is about (table_context.located_owners: rider_id)
     own_name: bool = False  # a part of the row's own name (first_name, surname), no owner before it
     organisation_field: bool = False  # a fact only an organisation has (employee_count, annual_revenue)
+    organisation_number: bool = False  # a number only an organisation has (OGRN, SIRET, DUNS)
+    person_field: bool = False  # own_person, by a name a firm does not have too (not legal_name)
 
 
 # the whole name of a column holding an account's login
@@ -503,10 +552,11 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
     contact_person = bool(tokens) and tokens[-1] in config.table_contact_person_ends and tuple(
         t for t in tokens if t not in config.neutral) in config.table_contact_person_keys
     # the row's own organisation (its name or its website); companies, accounts: the ones it belongs to
+    # a number only an organisation has (KPP, OGRN, SIRET, DUNS, LEI): its rows are organisations
+    organisation_number = any(t in config.table_organisation_numbers for t in tokens)
     organisation = bool(tokens) and tokens[0] in config.organisation_words and (
         len(tokens) == 1 or tokens[1:] in _OWN_ORGANISATION_FIELDS) and not _plural(column, config) or (
-        # a number only an organisation has (KPP, OGRN, SIRET, DUNS, LEI): its rows are organisations
-        any(t in config.table_organisation_numbers for t in tokens))
+        organisation_number)
     personal: list[str] = []
     contact: list[str] = []
     activity: list[str] = []
@@ -534,5 +584,6 @@ def _column_says(column: str, config: PiiConfig, prefix: str) -> _ColumnSays:
         tokens[0] in config.table_located_owners)
     says = _ColumnSays(named, own_email, mixed, contact_person, organisation, tuple(personal), tuple(contact),
                        tuple(activity), own_person, tokens in _LOGINS, tuple(owners), located, own_name,
-                       tokens in config.table_organisation_fields)
+                       tokens in config.table_organisation_fields, organisation_number,
+                       own_person and tokens not in config.table_firm_fields)
     return _NOTHING if says == _NOTHING else says

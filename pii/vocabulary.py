@@ -107,6 +107,8 @@ class PiiConfig:
     suffix_keep: frozenset[str]
     suffix_veto: frozenset[str]
     attribute_suffix_veto: frozenset[str]  # tokens.aggregate and tokens.record_suffix: what ends an attribute's value
+    # tokens.record_suffix_last: the last word of a name, after an attribute, naming the record's origin (dx_source)
+    record_suffix_last: frozenset[str]
     # ... and, for an attribute that is no clinical fact (gender, ethnicity), tokens.attribute_about after it and
     # tokens.attribute_about_prefix before it: the column says whether the trait was recorded, verified or consented
     # to (has_gender, gender_verified, ethnicity_consent), not the trait
@@ -174,6 +176,16 @@ class PiiConfig:
     table_organisation_numbers: frozenset[str] = frozenset()  # a column of these: the rows are organisations
     # a column whose whole name is one of these (employee count): a neutral table's rows are organisations
     table_organisation_fields: frozenset[tuple[str, ...]] = frozenset()
+    # a table about organisations whose head noun is an organisation word but none of these (accounts, projects) ...
+    table_not_firms: frozenset[str] = frozenset()
+    # ... and a column whose whole name is one of these (email, legal_name) is the firm's own, not a person's
+    table_firm_fields: frozenset[tuple[str, ...]] = frozenset()
+    # a table whose head noun is one of these (employee_trainings) holds things its keeper names: its bare name is
+    # theirs
+    table_thing_words: frozenset[str] = frozenset()
+    # a table whose head noun is one of these, with no person word in its name, counts groups (gender_stats): its
+    # name and trait columns are a group's key
+    table_statistics_words: frozenset[str] = frozenset()
     table_body_words: frozenset[str] = frozenset()  # a table of body measurements (weight entries) ...
     table_body_keys: frozenset[tuple[str, ...]] = frozenset()  # ... with a key to its user: the user's health data
     table_document_words: frozenset[str] = frozenset()  # a table of documents: its bare name is the document's
@@ -376,7 +388,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
     tok = r.mapping(top.get("tokens"), "tokens",
                     allowed=("aliases", "split_words", "short_words", "hidden_words", "prefix_veto", "aggregate",
-                             "suffix_keep", "suffix_veto", "record_suffix", "code_value", "suffix_stop", "masking",
+                             "suffix_keep", "suffix_veto", "record_suffix", "record_suffix_last", "code_value",
+                             "suffix_stop", "masking",
                              "neutral", "ignore_trailing", "attribute_about", "attribute_about_prefix",
                              "whole_words", "not_agents", "number_first"))
     aliases: dict[str, tuple[str, ...]] = {}
@@ -384,9 +397,9 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         aliases[str(name).lower()] = tuple(r.text(value, f"tokens.aliases.{name}").lower().split())
     lists = {name: frozenset(r.words(tok.get(name), f"tokens.{name}"))
              for name in ("split_words", "short_words", "hidden_words", "prefix_veto", "aggregate", "suffix_keep",
-                          "suffix_veto", "record_suffix", "code_value", "attribute_about", "attribute_about_prefix",
-                          "suffix_stop", "masking", "neutral", "ignore_trailing", "whole_words", "not_agents",
-                          "number_first")}
+                          "suffix_veto", "record_suffix", "record_suffix_last", "code_value", "attribute_about",
+                          "attribute_about_prefix", "suffix_stop", "masking", "neutral", "ignore_trailing",
+                          "whole_words", "not_agents", "number_first")}
 
     ctx = r.mapping(top.get("context"), "context",
                     allowed=("person", "organisation", "capsule_prefixes", "generic_heads", "machines",
@@ -521,7 +534,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
                             "address_row_words", "address_row_fields", "bank_row_words", "bank_row_fields",
                             "document_words", "body_words", "body_keys",
                             "ip_place_words", "setting_words", "term_words", "list_heads", "organisation_numbers",
-                            "organisation_fields"))
+                            "organisation_fields", "not_firms", "firm_fields", "thing_words", "statistics_words"))
     table_types = {}
     for group in ("person_types", "contact_types", "activity_types"):
         table_types[group] = frozenset(r.words(tc.get(group), f"table_context.{group}"))
@@ -651,6 +664,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         suffix_keep=lists["suffix_keep"],
         suffix_veto=lists["suffix_veto"],
         attribute_suffix_veto=lists["aggregate"] | lists["record_suffix"],
+        record_suffix_last=lists["record_suffix_last"],
         trait_suffix_veto=lists["aggregate"] | lists["record_suffix"] | lists["attribute_about"],
         trait_prefix_veto=lists["aggregate"] | lists["attribute_about_prefix"],
         code_value=lists["code_value"],
@@ -706,6 +720,11 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_organisation_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("organisation_fields"),
                                                                               "table_context.organisation_fields")),
         table_body_keys=frozenset(tuple(w.split()) for w in r.words(tc.get("body_keys"), "table_context.body_keys")),
+        table_not_firms=frozenset(r.words(tc.get("not_firms"), "table_context.not_firms")),
+        table_firm_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("firm_fields"),
+                                                                      "table_context.firm_fields")),
+        table_thing_words=frozenset(r.words(tc.get("thing_words"), "table_context.thing_words")),
+        table_statistics_words=frozenset(r.words(tc.get("statistics_words"), "table_context.statistics_words")),
         table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
         table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")) | frozenset(
             r.words(tc.get("record_states"), "table_context.record_states")),
