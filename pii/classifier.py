@@ -568,6 +568,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     # How the name was read, when it took more than splitting it: abbreviations, glued English words, the prefix.
     raw_words, readings = name_readings(name, config)
     phrase_read = next((hit.read for hit in hits if hit.read), "")
+    rows_own_name = False  # the column is the row's own name (a training's, an examination's), no fact about anyone
     if phrase_read:
         readings = (*readings, phrase_read)
     if prefix and raw_words and raw_words[0] == prefix and len(raw_words) > 1:
@@ -681,6 +682,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             # name in employee_trainings: the training's
             what = _ROWS_OWN_NAME[rows]
             out.append(Evidence("name", f"{said}, but the table's rows are {what} own name", hit.pii_type, 0.0))
+            rows_own_name = True
             continue
         elif hit.strength == "person" and rows == "devices" and owner_kind == "none" and (
                 hit.pii_type == "person_name"):
@@ -753,6 +755,7 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     sdtm = health and _sdtm_variable(tokens, config)
     if (health and tokens and (not config.table_health_fields.isdisjoint(tokens) or coded or sdtm)
             and config.table_health_skip.isdisjoint(tokens) and not _names_the_test(tokens, config)
+            and not rows_own_name
             and not any(e.weight > 0 for e in out) and semantic["event_time_words"].isdisjoint(tokens)
             and (coded or semantic["key_words"].isdisjoint(tokens))):
         out.append(Evidence("name", f"'{' '.join(tokens)}' of a table of patients' clinical records: health data",
