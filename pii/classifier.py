@@ -823,6 +823,7 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
                     word = stem
             words.append(word)
         sentence_words = set(words)
+        clauses = _clause_starts(sentence) if not _NEGATIONS.isdisjoint(words) else (0,)
         found_hits: list[tuple[_DescriptionHit, int, int]] = []
         i, n = 0, len(words)
         while i < n:
@@ -831,7 +832,8 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
                 i += 1
                 continue
             hit = _judge_description(found, words, i, found_end, sentence_words, against, config,
-                                     label=len(words) <= _LABEL_WORDS and _LABEL_RE.fullmatch(sentence) is not None)
+                                     label=len(words) <= _LABEL_WORDS and _LABEL_RE.fullmatch(sentence) is not None,
+                                     clause=max(c for c in clauses if c <= i))
             if hit.reason is None and found_end == i + 1 and i in plural and words[i] in config.desc_message_words:
                 # "the emails sent to this contact": messages, not an address
                 hit = _DescriptionHit(hit.pii_type, hit.phrase, f"'{raw[i]}' speaks of messages, not of an address",
@@ -870,12 +872,23 @@ def _alternatives(sentence: str, vocabulary: frozenset[str]) -> str | None:
     return text
 
 
+_NO_PERSON = "no person is named in the sentence"
 # Words that may stand right before "name of the <person>" without making it another thing's name.
 _NAME_DETERMINERS = frozenset({"the", "a", "an", "their", "his", "her", "whose", "is", "of", "and", "or", "'s"})
 
 
+def _clause_starts(sentence: str) -> tuple[int, ...]:
+    """Where each clause of a sentence (up to a comma, a colon or a bracket) starts, in its words."""
+    starts, count = [0], 0
+    for part in _CLAUSE_END_RE.split(sentence)[:-1]:
+        count += len(_DESC_WORD_RE.findall(part))
+        starts.append(count)
+    return tuple(starts)
+
+
 def _judge_description(pii_type: str, words: list[str], start: int, end: int, sentence: set[str],
-                       against: str | None, config: PiiConfig, *, label: bool = False) -> _DescriptionHit:
+                       against: str | None, config: PiiConfig, *, label: bool = False,
+                       clause: int = 0) -> _DescriptionHit:
     phrase = " ".join(words[start:end]).replace(" 's", "'s")
     rule = config.rules[pii_type]
     reason, counters = None, False
@@ -883,8 +896,8 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
     after = words[end] if end < len(words) and len(words[end]) > 2 else None
     owner = next((w for w in reversed(words[max(0, start - 3):start]) if w not in config.neutral), None)
     before = words[start - 1] if start > 0 else None
-    negated = next((w for w in words[:start] if w in _NEGATIONS), None)
-    if against and not _holds_despite(rule, against.split()):
+    negated = next((w for w in words[clause:start] if w in _NEGATIONS), None)
+    if against and not _holds_despite(rule, against.split(), words[start:end]):
         reason = f"the description reads as '{against}...'"
     elif negated:
         reason = f"'{negated}' before '{phrase}' says the column does not hold it"
@@ -892,7 +905,7 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
         reason = f"'{before}' before '{phrase}' says whose name it is (the {before}'s, not a person's)"
     else:
         near = [w for w in words[max(0, start - 4):start] if w in config.desc_near_against
-                and not _holds_despite(rule, (w,))]
+                and not _holds_despite(rule, (w,), words[start:end])]
         if near:
             reason = f"'{near[-1]}' before '{phrase}' says the text is about the {pii_type}, not the value"
         elif after in (config.aggregate if rule.kind == "attribute" else config.suffix_veto):
@@ -910,7 +923,7 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
             reason = f"the sentence is about an organisation ('{sorted(sentence & config.desc_organisation)[0]}')"
             counters = True
         elif pii_type in ("age", "geolocation") and not sentence & config.desc_person:
-            reason = "no person is named in the sentence"
+            reason = _NO_PERSON
             counters = len(words) > end - start  # a bare label ("Latitude") says nothing against the name
     dated = reason is None and rule.clinical and not _TIME_WORDS.isdisjoint(
         [*words[max(0, start - 4):start], *(against.split() if against else ())])
@@ -928,17 +941,20 @@ _FLAG_WORDS = frozenset({"whether", "if", "flag", "flags", "boolean", "true", "i
                          "indicate", "confirmed"})
 
 
-def _holds_despite(rule, words: Sequence[str]) -> bool:
+def _holds_despite(rule, words: Sequence[str], phrase: Sequence[str]) -> bool:
     """Whether words that make a sentence about a value (a leading "Date when", a "whether" before it) leave a
-    value of this type in the column: time words for a type whose values are dates, time and flag words for a
+    value of this type in the column: time words for a type whose values are dates when the phrase says the event
+    itself ("Date the patient was born"; not "Date the birth date was verified"), time and flag words for a
     clinical fact."""
     said = set(words)
-    if said <= _TIME_WORDS | _PHRASE_FILLERS and said & _TIME_WORDS and "date" in rule.typical_data_types:
+    if said <= _TIME_WORDS | _PHRASE_FILLERS and said & _TIME_WORDS and "date" in rule.typical_data_types and (
+            phrase[0] in _EVENT_WORDS):
         return True
     return rule.clinical and said <= _TIME_WORDS | _FLAG_WORDS | _PHRASE_FILLERS and bool(said - _PHRASE_FILLERS)
 
 
 _PHRASE_FILLERS = frozenset({"the", "of", "on", "which", "that", "at"})
+_EVENT_WORDS = frozenset({"was", "were", "born"})  # a phrase that is the event a date is of ("was born")
 
 
 # ------------------------------------------------------------------------------ the description's opening as a name
@@ -947,7 +963,7 @@ _PHRASE_FILLERS = frozenset({"the", "of", "on", "which", "that", "at"})
 # "The customer's email", "Contains the member's phone number", "Telefonnummer des Kunden"), which is then read as a
 # column name is, with its owner before it (account_holder_email_address): the name reader's vocabulary, owners and
 # vetoes then say what the column holds, in every language the vocabulary knows.
-_HEAD_SENTENCES = 2
+_HEAD_SENTENCES = 3
 _CLAUSE_END_RE = re.compile(r"[,:(\[|]|\s/\s")  # not "Date/Time of birth"
 _HEAD_LEADS = frozenset({"contains", "holds", "stores", "records", "captures", "represents", "gives", "is", "has"})
 _HEAD_OPENERS = frozenset({"this", "the"})
@@ -957,11 +973,13 @@ _HEAD_STOPS = frozenset({"as", "from", "in", "on", "at", "by", "with", "to", "th
                          "where", "when", "if", "and", "or", "is", "was", "are", "were", "has", "have", "had", "may",
                          "can", "will", "should", "used", "provided", "entered", "given", "not", "per", "via", "the",
                          "a", "an", "this", "these", "those", "but", "than", "into", "about", "after", "before",
-                         "using", "including", "such", "associated", "linked", "related", "e", "g", "eg", "ie",
-                         "i"})
+                         "using", "including", "such", "associated", "linked", "related", "eg", "ie"})
 # A noun phrase that only holds its owner's values: "The list of payment cards", "Normalised version of the email"
 # hold the cards and the email.
-_HEAD_CONTAINERS = frozenset({"list", "array", "set", "collection", "value", "values", "copy", "version"})
+_HEAD_CONTAINERS = frozenset({"list", "array", "set", "collection", "value", "values", "copy", "version", "digits"})
+# Head nouns that name where a value is kept, not something about it ("Field holding the customer's email").
+_HEAD_STRUCTURE = frozenset({"field", "column", "attribute", "attributes", "key", "keys", "id", "ids", "is", "at",
+                             "on", "value", "list"})
 # "of", "for" and their Romance, German and Dutch forms with an article: what follows is the value's owner
 # ("Nome do cliente", "Telefonnummer des Kunden", "Telefoonnummer van de klant").
 _HEAD_OWNER = frozenset({"of", "for", "des", "der", "du", "del", "do", "da", "dos", "das", "della", "dello", "dei",
@@ -1026,7 +1044,8 @@ def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words
     by a word about a value ("Format used to display the guest's full name") likewise; and what the reading finds
     that no phrase said is a hit of its own ("Contact number of the applicant", "Telefonnummer des Kunden")."""
     found_types, vetoed = _head_reading(head.name, config)
-    about = next((w for w in head.np_words if w in config.suffix_veto or w in config.aggregate), None)
+    noun = head.np_words[-1] if head.np_words else None  # the opening's head noun: what the column holds
+    about = noun if noun not in _HEAD_STRUCTURE and (noun in config.suffix_veto or noun in config.aggregate) else None
     out = []
     confirmed = set()
     for hit, i, end in found:
@@ -1034,13 +1053,17 @@ def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words
         if hit.reason is None and not rule.clinical:
             inside = head.start <= i < head.end
             whole = i <= head.start and end >= head.end
+            # the head noun is a part of this type's value (the "day" a player was born, a street "line")
+            about_it = about if about not in rule.suffix_keep and about not in config.suffix_keep else None
             reason = None
             if inside and not whole and hit.pii_type not in found_types and (
-                    found_types or hit.pii_type in vetoed or head.owner[0] <= i < head.owner[1]):
+                    found_types or (hit.pii_type in vetoed and not rule.coded)
+                    or (about_it and head.owner[0] <= i < head.owner[1])):
+                # (a coded value's key, "Gender Key", holds the code: not vetoed by its key word)
                 reason = (f"the description's opening reads as the name '{head.name}', which holds no "
                           f"{hit.pii_type} ('{hit.phrase}' is what it speaks of, not the value)")
-            elif i >= head.end and about and not found_types:
-                reason = f"'{about}' opens the sentence: it speaks of the {hit.pii_type}, not the value"
+            elif i >= head.end and about_it and not found_types:
+                reason = f"'{about_it}' opens the sentence: it speaks of the {hit.pii_type}, not the value"
             if reason:
                 hit = _DescriptionHit(hit.pii_type, hit.phrase, reason, hit.masked, False)
             elif inside:
@@ -1054,8 +1077,11 @@ def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words
             continue  # "Date/Time of last treatment": a clinical record's time (a phrase in prose may still say more)
         if pii_type in confirmed or any(h.pii_type == pii_type and h.reason is None for h, _, _ in out):
             continue
-        hit = _judge_description(pii_type, words, head.start, head.np_end, sentence, against, config)
-        hit = _DescriptionHit(pii_type, phrase, hit.reason, hit.masked, hit.counters_name and hit.reason is not None)
+        hit = _judge_description(pii_type, words, head.start, max(head.np_end, head.start + 1), sentence, against,
+                                 config)
+        # the reading weighed the owner already ("Age of the guest": a guest is a person)
+        reason = hit.reason if hit.reason != _NO_PERSON else None
+        hit = _DescriptionHit(pii_type, phrase, reason, hit.masked, hit.counters_name and reason is not None)
         out.append((hit, head.start, head.end))
     return out
 
@@ -1537,7 +1563,8 @@ def classify_column(
     semantic = _semantic(tokens, family, entity, tests, config)
     # an opaque name in a date or number column is an event time or a metric by its type alone, which a
     # description saying a birth date or an age may correct (a name saying created_at or order_count may not)
-    typed_only = semantic in ("event_time", "metric") and _semantic(tokens, "unknown", entity, tests, config) is None
+    typed_only = semantic in ("event_time", "metric") and (
+        _semantic(tokens, "unknown", entity, tests, config) != semantic)
 
     held_in = _held_in(data_type, config)
     if not name_ev and not (facts and facts.hits) and not meta and not tags and not extra_evidence and not held_in:
