@@ -1060,7 +1060,7 @@ def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words
                     found_types or (hit.pii_type in vetoed and not rule.coded)
                     or (about_it and head.owner[0] <= i < head.owner[1])):
                 # (a coded value's key, "Gender Key", holds the code: not vetoed by its key word)
-                reason = (f"the description's opening reads as the name '{head.name}', which holds no "
+                reason = (f"the description's opening reads as the name '{head.name}', which holds no person's "
                           f"{hit.pii_type} ('{hit.phrase}' is what it speaks of, not the value)")
             elif i >= head.end and about_it and not found_types:
                 reason = f"'{about_it}' opens the sentence: it speaks of the {hit.pii_type}, not the value"
@@ -1092,7 +1092,9 @@ def _head_reading(name: str, config: PiiConfig) -> tuple[frozenset[str], frozens
     is too weak in prose) and the opening's last word, its head noun, ends one of the type's patterns or keeps the
     value (number, hash): in prose the value is the head noun ("Treatment pronouns" are pronouns)."""
     tokens, evidence, _ = _name_evidence(name, "neutral", "", config)
-    vetoed = frozenset(e.pii_type for e in evidence if e.pii_type is not None and e.weight == _VETO)
+    # a veto, or an organisation owning the value ("Email address of the support team"), rules the type out
+    vetoed = frozenset(e.pii_type for e in evidence if e.pii_type is not None and (
+        e.weight == _VETO or (0 < e.weight < config.threshold and _ORGANISATION_OWNER in e.detail)))
     last = next((t for t in reversed(tokens) if not t.isdigit()), "")  # "SHA-256 of the email": sha
     ends = _pattern_ends(config)
     found = frozenset(e.pii_type for e in evidence if e.pii_type is not None and e.weight >= config.weights["medium"]
