@@ -1043,7 +1043,7 @@ def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words
     of the billing address", the "phone number" of "Length of the phone number"); a phrase after an opening headed
     by a word about a value ("Format used to display the guest's full name") likewise; and what the reading finds
     that no phrase said is a hit of its own ("Contact number of the applicant", "Telefonnummer des Kunden")."""
-    found_types, vetoed = _head_reading(head.name, config)
+    found_types, vetoed = _head_reading(head.name, head.np_words, config)
     noun = head.np_words[-1] if head.np_words else None  # the opening's head noun: what the column holds
     about = noun if noun not in _HEAD_STRUCTURE and (noun in config.suffix_veto or noun in config.aggregate) else None
     out = []
@@ -1086,21 +1086,36 @@ def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words
     return out
 
 
-def _head_reading(name: str, config: PiiConfig) -> tuple[frozenset[str], frozenset[str]]:
+def _head_reading(name: str, np_words: tuple[str, ...], config: PiiConfig) -> tuple[frozenset[str], frozenset[str]]:
     """The types a description's opening, read as a column name in no table, holds and the ones its words rule
     out. A type counts when the name reads it at a medium pattern's weight or above (a role alone, "Player Manager",
-    is too weak in prose) and the opening's last word, its head noun, ends one of the type's patterns or keeps the
-    value (number, hash): in prose the value is the head noun ("Treatment pronouns" are pronouns)."""
+    is too weak in prose), from whole words (prose does not abbreviate: "describes" is no desc|rib), with its
+    pattern inside the noun phrase (not across the owner: "The name of the browser family" is no family name), and
+    the opening's last word, its head noun, ends one of the type's patterns or keeps the value (number, hash): in
+    prose the value is the head noun ("Treatment pronouns" are pronouns)."""
     tokens, evidence, _ = _name_evidence(name, "neutral", "", config)
-    # a veto, or an organisation owning the value ("Email address of the support team"), rules the type out
-    vetoed = frozenset(e.pii_type for e in evidence if e.pii_type is not None and (
-        e.weight == _VETO or (0 < e.weight < config.threshold and _ORGANISATION_OWNER in e.detail)))
+    vetoed = frozenset(e.pii_type for e in evidence if e.pii_type is not None and e.weight == _VETO)
+    frequencies = english_log_frequencies()
+    if any(word in frequencies and len(tokenize_column_name(word, config=config)) > 1 for word in name.split("_")):
+        return frozenset(), vetoed
     last = next((t for t in reversed(tokens) if not t.isdigit()), "")  # "SHA-256 of the email": sha
     ends = _pattern_ends(config)
+    value = set(_name_evidence("_".join(np_words), "neutral", "", config)[0]) if np_words else None
     found = frozenset(e.pii_type for e in evidence if e.pii_type is not None and e.weight >= config.weights["medium"]
+                      and "read as an abbreviation" not in e.detail
+                      and (value is None or set(_matched_pattern(e.detail)) <= value)
                       and (last in ends.get(e.pii_type, ()) or last in config.suffix_keep
                            or last in config.rules[e.pii_type].suffix_keep or last in config.masking))
     return found - vetoed, vetoed
+
+
+_PATTERN_RE = re.compile(r"pattern '([^']+)'")
+
+
+def _matched_pattern(detail: str) -> tuple[str, ...]:
+    """The words of the pattern a name's evidence says it matched."""
+    m = _PATTERN_RE.search(detail)
+    return tuple(m.group(1).split()) if m else ()
 
 
 _ENDS: dict[int, dict[str, frozenset[str]]] = {}

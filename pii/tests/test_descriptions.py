@@ -49,7 +49,8 @@ def test_a_hashed_value_read_from_the_opening_is_masked(config):
     ("Treatment pronouns for the customer", "varchar"),  # the head noun is pronouns: the value is no treatment
     ("Date/Time of Last Study Treatment", "varchar"),  # a clinical record's time
     ("Name of the product as shown to customers", "varchar"),
-    ("Email address of the support team", "varchar"),  # an organisation owns it
+    ("The name of the browser family (ex. 'Chrome')", "varchar"),  # no "family name" across the owner
+    ("Describes the tool that loads this source into your warehouse.", "varchar"),  # prose is not abbreviated
 ])
 def test_an_opening_that_names_no_persons_value_adds_nothing(config, description, data_type):
     assert described(config, description, data_type=data_type).pii_type is None
@@ -58,6 +59,8 @@ def test_an_opening_that_names_no_persons_value_adds_nothing(config, description
 def test_a_phrase_saying_the_whole_opening_keeps_its_type(config):
     # "name of the {person}" is a person's name, though user_name read as a column is a username
     assert described(config, "Name of the user").pii_type == "person_name"
+    c = described(config, "The name of the trial user.")
+    assert c.pii_type == "person_name" and not any(e.pii_type == "username" and e.weight > 0 for e in c.evidence)
 
 
 # ------------------------------------------------------------ what the text speaks of is not the value
