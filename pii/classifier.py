@@ -1070,8 +1070,11 @@ def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words
                 confirmed.add(hit.pii_type)
         out.append((hit, i, end))
     phrase = " ".join(words[head.start:head.end]).replace(" 's", "'s")
-    if any(h.reason is None and i <= head.start and end >= head.end for h, i, end in out):
-        return out  # a phrase saying the whole opening ("name of the user") already says what it holds
+    if any(h.reason is None and (i <= head.start and end >= head.end or head.start <= i < head.np_end)
+           for h, i, end in out):
+        # a phrase saying the whole opening ("name of the user") or standing in its noun phrase ("The IP address of
+        # the client") already says what it holds
+        return out
     for pii_type in found_types:
         if config.rules[pii_type].clinical and not _TIME_WORDS.isdisjoint(head.np_words):
             continue  # "Date/Time of last treatment": a clinical record's time (a phrase in prose may still say more)
@@ -1101,15 +1104,24 @@ def _head_reading(name: str, np_words: tuple[str, ...], config: PiiConfig) -> tu
     last = next((t for t in reversed(tokens) if not t.isdigit()), "")  # "SHA-256 of the email": sha
     ends = _pattern_ends(config)
     value = set(_name_evidence("_".join(np_words), "neutral", "", config)[0]) if np_words else None
+    owner = name.split("_")[:-len(np_words)] if np_words else []
+    whose = set(_name_evidence("_".join(owner), "neutral", "", config)[0]) if owner else set()
     found = frozenset(e.pii_type for e in evidence if e.pii_type is not None and e.weight >= config.weights["medium"]
                       and "read as an abbreviation" not in e.detail
-                      and (value is None or set(_matched_pattern(e.detail)) <= value)
+                      and (value is None or _within(set(_matched_pattern(e.detail)), value, whose))
                       and (last in ends.get(e.pii_type, ()) or last in config.suffix_keep
                            or last in config.rules[e.pii_type].suffix_keep or last in config.masking))
     return found - vetoed, vetoed
 
 
 _PATTERN_RE = re.compile(r"pattern '([^']+)'")
+
+
+def _within(pattern: set[str], value: set[str], whose: set[str]) -> bool:
+    """Whether a pattern read from an opening lies in its noun phrase, or takes in its whole owner ("Date/Time of
+    Birth": birth date time; "Account number of bank account"), rather than the owner's last words alone ("The name
+    of the browser family": no family name)."""
+    return pattern <= value or (bool(whose) and whose <= pattern)
 
 
 def _matched_pattern(detail: str) -> tuple[str, ...]:

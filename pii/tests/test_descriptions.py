@@ -34,6 +34,9 @@ def described(config, description, *, data_type="varchar", name="col_17", table=
     ("Sourced from the CRM export. Holds the subscriber's IMEI.", "varchar", "device_id"),  # a later sentence
     ("The list of payment cards associated with the customer.", "varchar", "card_number"),  # a list holds them
     ("Age of the guest", "integer", "age"),  # the reading weighed the owner: a guest is a person
+    ("Date/Time of Birth", "varchar", "date_of_birth"),  # a pattern taking in the whole owner: birth date time
+    ("Account Number of Bank Account At Post Office", "varchar", "bank_account"),
+    ("The IP address of the client that made the request.", "varchar", "ip_address"),  # not client ip + address
 ])
 def test_the_opening_is_read_as_a_name(config, description, data_type, pii_type):
     assert described(config, description, data_type=data_type).pii_type == pii_type
