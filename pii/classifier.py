@@ -808,10 +808,13 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
     vocabulary = config.desc_words
     for index, sentence in enumerate(_SENTENCE_RE.split(text)):
         raw = _DESC_WORD_RE.findall(sentence)
-        head = _head_phrase(raw, len(_DESC_WORD_RE.findall(_CLAUSE_END_RE.split(sentence, 1)[0]))) if (
-            index < _HEAD_SENTENCES) else None
-        if config.desc_first_words.isdisjoint(raw) and head is None:
-            continue
+        head = None
+        if index < _HEAD_SENTENCES and raw:
+            cut = _CLAUSE_END_RE.search(sentence)
+            head = _head_phrase(raw, len(_DESC_WORD_RE.findall(sentence, 0, cut.start())) if cut else len(raw))
+        phrases = not config.desc_first_words.isdisjoint(raw)
+        if not phrases and (head is None or not _may_hold(head, config)):
+            continue  # no phrase, and an opening not worth reading
         listed = _alternatives(sentence, vocabulary)
         words = []
         plural: set[int] = set()  # positions of words read as their singular
@@ -825,7 +828,7 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
         sentence_words = set(words)
         clauses = _clause_starts(sentence) if not _NEGATIONS.isdisjoint(words) else (0,)
         found_hits: list[tuple[_DescriptionHit, int, int]] = []
-        i, n = 0, len(words)
+        i, n = 0, len(words) if phrases else 0
         while i < n:
             found, found_end = _longest_match(config.desc_trie, words, i)
             if found is None:
@@ -844,7 +847,9 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
                                       hit.masked, False)
             found_hits.append((hit, i, found_end))
             i = found_end
-        if head is not None and not listed:
+        if head is not None and not listed and (_may_hold(head, config) or any(
+                head.start <= i < head.end or _about_word(head, config) for _, i, _ in found_hits)):
+            # (else the reading can neither confirm, reject nor add a phrase)
             found_hits = _read_head(head, found_hits, words, sentence_words, against if index == 0 else None, config)
         hits.extend(hit for hit, _, _ in found_hits)
     facts = _DescriptionFacts(tuple(hits), against, type_hint)
@@ -1036,6 +1041,13 @@ def _head_phrase(raw: list[str], clause: int) -> _Head | None:
     return _Head("_".join(owner + phrase), start, np_end, i, tuple(phrase), span)
 
 
+def _about_word(head: _Head, config: PiiConfig) -> str | None:
+    """The opening's head noun when it names something about a value (format, source, length, country), not the
+    value or where it is kept."""
+    noun = head.np_words[-1] if head.np_words else None
+    return noun if noun not in _HEAD_STRUCTURE and (noun in config.suffix_veto or noun in config.aggregate) else None
+
+
 def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words: list[str], sentence: set[str],
                against: str | None, config: PiiConfig) -> list[tuple[_DescriptionHit, int, int]]:
     """The sentence's phrase hits judged by its opening read as a name: a phrase inside the opening that the
@@ -1044,8 +1056,7 @@ def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words
     by a word about a value ("Format used to display the guest's full name") likewise; and what the reading finds
     that no phrase said is a hit of its own ("Contact number of the applicant", "Telefonnummer des Kunden")."""
     found_types, vetoed = _head_reading(head.name, head.np_words, config)
-    noun = head.np_words[-1] if head.np_words else None  # the opening's head noun: what the column holds
-    about = noun if noun not in _HEAD_STRUCTURE and (noun in config.suffix_veto or noun in config.aggregate) else None
+    about = _about_word(head, config)
     out = []
     confirmed = set()
     for hit, i, end in found:
@@ -1089,7 +1100,21 @@ def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words
     return out
 
 
+_HEAD_READINGS: dict[tuple[int, str, tuple[str, ...]], tuple[frozenset[str], frozenset[str]]] = {}
+
+
 def _head_reading(name: str, np_words: tuple[str, ...], config: PiiConfig) -> tuple[frozenset[str], frozenset[str]]:
+    """``_read_opening``, memoised per config, name and noun phrase (openings repeat across descriptions)."""
+    key = (id(config), name, np_words)
+    found = _HEAD_READINGS.get(key)
+    if found is None:
+        if len(_HEAD_READINGS) > _CACHE_LIMIT:
+            _HEAD_READINGS.clear()
+        found = _HEAD_READINGS[key] = _read_opening(name, np_words, config)
+    return found
+
+
+def _read_opening(name: str, np_words: tuple[str, ...], config: PiiConfig) -> tuple[frozenset[str], frozenset[str]]:
     """The types a description's opening, read as a column name in no table, holds and the ones its words rule
     out. A type counts when the name reads it at a medium pattern's weight or above (a role alone, "Player Manager",
     is too weak in prose), from whole words (prose does not abbreviate: "describes" is no desc|rib), with its
@@ -1101,17 +1126,21 @@ def _head_reading(name: str, np_words: tuple[str, ...], config: PiiConfig) -> tu
     frequencies = english_log_frequencies()
     if any(word in frequencies and len(tokenize_column_name(word, config=config)) > 1 for word in name.split("_")):
         return frozenset(), vetoed
+    if not any(e.pii_type is not None and e.weight >= config.weights["medium"] for e in evidence):
+        return frozenset(), vetoed
     last = next((t for t in reversed(tokens) if not t.isdigit()), "")  # "SHA-256 of the email": sha
     ends = _pattern_ends(config)
     value = set(_name_evidence("_".join(np_words), "neutral", "", config)[0]) if np_words else None
     owner = name.split("_")[:-len(np_words)] if np_words else []
     whose = set(_name_evidence("_".join(owner), "neutral", "", config)[0]) if owner else set()
-    found = frozenset(e.pii_type for e in evidence if e.pii_type is not None and e.weight >= config.weights["medium"]
-                      and "read as an abbreviation" not in e.detail
-                      and (value is None or _within(set(_matched_pattern(e.detail)), value, whose))
-                      and (last in ends.get(e.pii_type, ()) or last in config.suffix_keep
-                           or last in config.rules[e.pii_type].suffix_keep or last in config.masking))
-    return found - vetoed, vetoed
+    found = [e for e in evidence if e.pii_type is not None and e.pii_type not in vetoed
+             and e.weight >= config.weights["medium"] and "read as an abbreviation" not in e.detail
+             and (value is None or _within(set(_matched_pattern(e.detail)), value, whose))
+             and (last in ends.get(e.pii_type, ()) or last in config.suffix_keep
+                  or last in config.rules[e.pii_type].suffix_keep or last in config.masking)]
+    # one type, the reading's strongest (the first of equals, as the name's evidence lists them): two would tie
+    best = max(found, key=lambda e: e.weight, default=None)
+    return (frozenset((best.pii_type,)) if best else frozenset()), vetoed
 
 
 _PATTERN_RE = re.compile(r"pattern '([^']+)'")
@@ -1131,6 +1160,23 @@ def _matched_pattern(detail: str) -> tuple[str, ...]:
 
 
 _ENDS: dict[int, dict[str, frozenset[str]]] = {}
+_HEADS: dict[int, frozenset[str]] = {}
+
+
+def _may_hold(head: _Head, config: PiiConfig) -> bool:
+    """Whether an opening with no phrase in it is worth reading as a name (most are not: "The type of the
+    contact"): its head noun ends some type's pattern (or an alias of one), keeps or masks a value, or is no
+    English word (a compound of another language: "E-mailadres")."""
+    last = head.name.rsplit("_", 1)[-1]
+    words = _HEADS.get(id(config))
+    if words is None:
+        ends = set().union(*_pattern_ends(config).values())
+        ends |= {alias for alias, expansion in config.aliases.items() if expansion and expansion[-1] in ends}
+        ends |= config.suffix_keep | config.masking
+        for rule in config.rules.values():
+            ends |= rule.suffix_keep
+        words = _HEADS[id(config)] = frozenset(ends)
+    return last in words or (len(last) > 5 and last not in english_log_frequencies())
 
 
 def _pattern_ends(config: PiiConfig) -> dict[str, frozenset[str]]:
@@ -1157,6 +1203,9 @@ _MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")  # [text](url): the text
 _MD_DROP_RE = re.compile(r"https?://\S+|<[^>]{1,40}>|\*{1,3}|`+|~~|(?<!\w)__|__(?!\w)")  # urls, tags, emphasis, code
 
 
+_MD_MARKS = ("http", "<", "*", "`", "~~", "__")
+
+
 def _plain(text: str) -> str:
     """A description as words to read: Markdown links as their text, URLs, HTML tags, emphasis and code marks
     dropped, accents folded (número: numero), lower case, one space between words."""
@@ -1164,7 +1213,8 @@ def _plain(text: str) -> str:
         text = _MD_BREAK_RE.sub(" . ", _MD_HEADING_RE.sub(r"\1 . ", text))
     if "[" in text:
         text = _MD_LINK_RE.sub(r"\1", text)
-    text = _MD_DROP_RE.sub(" ", text)
+    if any(mark in text for mark in _MD_MARKS):
+        text = _MD_DROP_RE.sub(" ", text)
     if not text.isascii():
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return " ".join(text.lower().split())
