@@ -1642,7 +1642,7 @@ def classify_column(
     semantic = _semantic(tokens, family, entity, tests, config)
     # an opaque name in a date or number column is an event time or a metric by its type alone, which a
     # description saying a birth date or an age may correct (a name saying created_at or order_count may not)
-    typed_only = semantic in ("event_time", "metric") and (
+    typed_only = semantic in ("event_time", "metric") and facts is not None and bool(facts.hits) and (
         _semantic(tokens, "unknown", entity, tests, config) != semantic)
 
     held_in = _held_in(data_type, config)
