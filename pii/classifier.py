@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
@@ -820,6 +821,7 @@ class _DescriptionHit:
     reason: str | None  # why the phrase does not count
     masked: bool
     counters_name: bool  # the sentence speaks of this type but of an organisation or of no person
+    dated: bool = False  # a clinical fact said with its time ("Date contraceptives initially used"): a date holds it
 
 
 @dataclass(frozen=True, slots=True)
@@ -845,7 +847,7 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
     if len(config._descriptions) > _CACHE_LIMIT:
         config._descriptions.clear()
     # Long markdown descriptions: what matters is said first.
-    text = " ".join(description[:_DESCRIPTION_CHARS].lower().split())
+    text = _plain(description[:_DESCRIPTION_CHARS])
     type_hint = None
     if config.desc_type_hint is not None:
         m = config.desc_type_hint.match(text)
@@ -859,10 +861,15 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
             against = m.group(0)
     hits = []
     vocabulary = config.desc_words
-    for sentence in _SENTENCE_RE.split(text):
+    for index, sentence in enumerate(_SENTENCE_RE.split(text)):
         raw = _DESC_WORD_RE.findall(sentence)
-        if config.desc_first_words.isdisjoint(raw):
-            continue
+        head = None
+        if index < _HEAD_SENTENCES and raw:
+            cut = _CLAUSE_END_RE.search(sentence)
+            head = _head_phrase(raw, len(_DESC_WORD_RE.findall(sentence, 0, cut.start())) if cut else len(raw))
+        phrases = not config.desc_first_words.isdisjoint(raw)
+        if not phrases and (head is None or not _may_hold(head, config)):
+            continue  # no phrase, and an opening not worth reading
         listed = _alternatives(sentence, vocabulary)
         words = []
         plural: set[int] = set()  # positions of words read as their singular
@@ -874,14 +881,17 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
                     word = stem
             words.append(word)
         sentence_words = set(words)
-        i, n = 0, len(words)
+        clauses = _clause_starts(sentence) if not _NEGATIONS.isdisjoint(words) else (0,)
+        found_hits: list[tuple[_DescriptionHit, int, int]] = []
+        i, n = 0, len(words) if phrases else 0
         while i < n:
             found, found_end = _longest_match(config.desc_trie, words, i)
             if found is None:
                 i += 1
                 continue
             hit = _judge_description(found, words, i, found_end, sentence_words, against, config,
-                                     label=len(words) <= _LABEL_WORDS and _LABEL_RE.fullmatch(sentence) is not None)
+                                     label=len(words) <= _LABEL_WORDS and _LABEL_RE.fullmatch(sentence) is not None,
+                                     clause=max(c for c in clauses if c <= i))
             if hit.reason is None and found_end == i + 1 and i in plural and words[i] in config.desc_message_words:
                 # "the emails sent to this contact": messages, not an address
                 hit = _DescriptionHit(hit.pii_type, hit.phrase, f"'{raw[i]}' speaks of messages, not of an address",
@@ -890,8 +900,13 @@ def _description_facts(description: str, config: PiiConfig) -> _DescriptionFacts
                 hit = _DescriptionHit(hit.pii_type, hit.phrase, f"the description lists the values the column takes "
                                       f"('{listed}'), so '{hit.phrase}' names a kind, not a person's value",
                                       hit.masked, False)
-            hits.append(hit)
+            found_hits.append((hit, i, found_end))
             i = found_end
+        if head is not None and not listed and (_may_hold(head, config) or any(
+                head.start <= i < head.end or _about_word(head, config) for _, i, _ in found_hits)):
+            # (else the reading can neither confirm, reject nor add a phrase)
+            found_hits = _read_head(head, found_hits, words, sentence_words, against if index == 0 else None, config)
+        hits.extend(hit for hit, _, _ in found_hits)
     facts = _DescriptionFacts(tuple(hits), against, type_hint)
     config._descriptions[description] = facts
     return facts
@@ -917,12 +932,23 @@ def _alternatives(sentence: str, vocabulary: frozenset[str]) -> str | None:
     return text
 
 
+_NO_PERSON = "no person is named in the sentence"
 # Words that may stand right before "name of the <person>" without making it another thing's name.
 _NAME_DETERMINERS = frozenset({"the", "a", "an", "their", "his", "her", "whose", "is", "of", "and", "or", "'s"})
 
 
+def _clause_starts(sentence: str) -> tuple[int, ...]:
+    """Where each clause of a sentence (up to a comma, a colon or a bracket) starts, in its words."""
+    starts, count = [0], 0
+    for part in _CLAUSE_END_RE.split(sentence)[:-1]:
+        count += len(_DESC_WORD_RE.findall(part))
+        starts.append(count)
+    return tuple(starts)
+
+
 def _judge_description(pii_type: str, words: list[str], start: int, end: int, sentence: set[str],
-                       against: str | None, config: PiiConfig, *, label: bool = False) -> _DescriptionHit:
+                       against: str | None, config: PiiConfig, *, label: bool = False,
+                       clause: int = 0) -> _DescriptionHit:
     phrase = " ".join(words[start:end]).replace(" 's", "'s")
     rule = config.rules[pii_type]
     reason, counters = None, False
@@ -930,12 +956,16 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
     after = words[end] if end < len(words) and len(words[end]) > 2 else None
     owner = next((w for w in reversed(words[max(0, start - 3):start]) if w not in config.neutral), None)
     before = words[start - 1] if start > 0 else None
-    if against:
+    negated = next((w for w in words[clause:start] if w in _NEGATIONS), None)
+    if against and not _holds_despite(rule, against.split(), words[start:end]):
         reason = f"the description reads as '{against}...'"
+    elif negated:
+        reason = f"'{negated}' before '{phrase}' says the column does not hold it"
     elif words[start] == "name" and before is not None and before not in _NAME_DETERMINERS:
         reason = f"'{before}' before '{phrase}' says whose name it is (the {before}'s, not a person's)"
     else:
-        near = [w for w in words[max(0, start - 4):start] if w in config.desc_near_against]
+        near = [w for w in words[max(0, start - 4):start] if w in config.desc_near_against
+                and not _holds_despite(rule, (w,), words[start:end])]
         if near:
             reason = f"'{near[-1]}' before '{phrase}' says the text is about the {pii_type}, not the value"
         elif after in (config.aggregate if rule.kind == "attribute" else config.suffix_veto):
@@ -957,9 +987,296 @@ def _judge_description(pii_type: str, words: list[str], start: int, end: int, se
             reason = f"the sentence is about an organisation ('{sorted(sentence & config.desc_organisation)[0]}')"
             counters = True
         elif pii_type in ("age", "geolocation") and not sentence & config.desc_person:
-            reason = "no person is named in the sentence"
+            reason = _NO_PERSON
             counters = len(words) > end - start  # a bare label ("Latitude") says nothing against the name
-    return _DescriptionHit(pii_type, phrase, reason, bool(sentence & config.desc_masking), counters)
+    dated = reason is None and rule.clinical and not _TIME_WORDS.isdisjoint(
+        [*words[max(0, start - 4):start], *(against.split() if against else ())])
+    return _DescriptionHit(pii_type, phrase, reason, bool(sentence & config.desc_masking), counters, dated)
+
+
+# Words that say a sentence denies the value ("does not contain the customer's email"): "no" is left out, it is
+# also a number ("Phone no.").
+_NEGATIONS = frozenset({"not", "never", "without", "nor", "t"})
+# Words saying when something happened or whether it holds: about a value in general, but a date of birth is a
+# date, and a dated or flagged clinical fact is still one patient's health ("Date contraceptives initially used",
+# "Whether the patient has asthma"). Counts and kinds stay against both.
+_TIME_WORDS = frozenset({"date", "time", "timestamp", "when"})
+_FLAG_WORDS = frozenset({"whether", "if", "flag", "flags", "boolean", "true", "indicates", "indicating", "indicator",
+                         "indicate", "confirmed"})
+
+
+def _holds_despite(rule, words: Sequence[str], phrase: Sequence[str]) -> bool:
+    """Whether words that make a sentence about a value (a leading "Date when", a "whether" before it) leave a
+    value of this type in the column: time words for a type whose values are dates when the phrase says the event
+    itself ("Date the patient was born"; not "Date the birth date was verified"), time and flag words for a
+    clinical fact."""
+    said = set(words)
+    if said <= _TIME_WORDS | _PHRASE_FILLERS and said & _TIME_WORDS and "date" in rule.typical_data_types and (
+            phrase[0] in _EVENT_WORDS):
+        return True
+    return rule.clinical and said <= _TIME_WORDS | _FLAG_WORDS | _PHRASE_FILLERS and bool(said - _PHRASE_FILLERS)
+
+
+_PHRASE_FILLERS = frozenset({"the", "of", "on", "which", "that", "at"})
+_EVENT_WORDS = frozenset({"was", "were", "born"})  # a phrase that is the event a date is of ("was born")
+
+
+# ------------------------------------------------------------------------------ the description's opening as a name
+
+# A description's first sentences are read for their opening noun phrase ("Email address of the account holder",
+# "The customer's email", "Contains the member's phone number", "Telefonnummer des Kunden"), which is then read as a
+# column name is, with its owner before it (account_holder_email_address): the name reader's vocabulary, owners and
+# vetoes then say what the column holds, in every language the vocabulary knows.
+_HEAD_SENTENCES = 3
+_CLAUSE_END_RE = re.compile(r"[,:(\[|]|\s/\s")  # not "Date/Time of birth"
+_HEAD_LEADS = frozenset({"contains", "holds", "stores", "records", "captures", "represents", "gives", "is", "has"})
+_HEAD_OPENERS = frozenset({"this", "the"})
+_HEAD_ARTICLES = frozenset({"the", "a", "an", "their", "its", "his", "her", "our"})
+# Words that end the noun phrase: prepositions, relative words, verbs of a clause, a second article.
+_HEAD_STOPS = frozenset({"as", "from", "in", "on", "at", "by", "with", "to", "that", "which", "who", "whom", "whose",
+                         "where", "when", "if", "and", "or", "is", "was", "are", "were", "has", "have", "had", "may",
+                         "can", "will", "should", "used", "provided", "entered", "given", "not", "per", "via", "the",
+                         "a", "an", "this", "these", "those", "but", "than", "into", "about", "after", "before",
+                         "using", "including", "such", "associated", "linked", "related", "eg", "ie"})
+# A noun phrase that only holds its owner's values: "The list of payment cards", "Normalised version of the email"
+# hold the cards and the email.
+_HEAD_CONTAINERS = frozenset({"list", "array", "set", "collection", "value", "values", "copy", "version", "digits"})
+# Head nouns that name where a value is kept, not something about it ("Field holding the customer's email").
+_HEAD_STRUCTURE = frozenset({"field", "column", "attribute", "attributes", "key", "keys", "id", "ids", "is", "at",
+                             "on", "value", "list"})
+# "of", "for" and their Romance, German and Dutch forms with an article: what follows is the value's owner
+# ("Nome do cliente", "Telefonnummer des Kunden", "Telefoonnummer van de klant").
+_HEAD_OWNER = frozenset({"of", "for", "des", "der", "du", "del", "do", "da", "dos", "das", "della", "dello", "dei",
+                         "degli", "van"})
+_HEAD_OWNER_ARTICLES = frozenset({"the", "a", "an", "each", "every", "this", "that", "de", "het", "la", "le", "l", "el",
+                                  "il", "lo", "o", "os", "die", "dem", "den", "their", "its"})
+_HEAD_WORDS = 6  # a longer noun phrase is prose, not a value's name
+
+
+@dataclass(frozen=True, slots=True)
+class _Head:
+    name: str  # the owner's words and the noun phrase's, joined as a column name is
+    start: int  # where the noun phrase starts in the sentence's words
+    np_end: int  # where it ends
+    end: int  # where the owner ends
+    np_words: tuple[str, ...]
+    owner: tuple[int, int]  # where the owner's words are (before "'s" or after "of"), or (0, 0)
+
+
+def _head_phrase(raw: list[str], clause: int) -> _Head | None:
+    """The opening noun phrase of a sentence's first clause and its owner (after "of"/"for", or before "'s"), or
+    None. ``clause``: how many of the words the first clause holds (up to a comma, a colon or a bracket)."""
+    n = min(clause, len(raw))
+    i = 0
+    if n > 2 and raw[0] in _HEAD_OPENERS and raw[1] in ("column", "field", "attribute", "value") and (
+            raw[2] in _HEAD_LEADS):
+        i = 3
+    elif n > 1 and raw[0] in _HEAD_LEADS - {"is", "has"}:
+        i = 1
+    while i < n and raw[i] in _HEAD_ARTICLES:
+        i += 1
+    start = i
+    while i < n and raw[i] not in _HEAD_STOPS and raw[i] not in _HEAD_OWNER and i - start < _HEAD_WORDS:
+        i += 1
+    phrase = raw[start:i]
+    if not phrase or i - start >= _HEAD_WORDS or phrase[-1] == "'s":
+        return None
+    np_end, owner, span = i, [], (0, 0)
+    if "'s" in phrase:  # the customer's email: the owner is before 's
+        k = phrase.index("'s")
+        owner, phrase, span = phrase[:k], phrase[k + 1:], (start, start + k)
+    elif i < n and raw[i] in _HEAD_OWNER:
+        j = i + 1
+        while j < n and raw[j] in _HEAD_OWNER_ARTICLES:
+            j += 1
+        k = j
+        while k < n and raw[k] not in _HEAD_STOPS and raw[k] not in _HEAD_OWNER and k - j < 4:
+            k += 1
+        if k > j:
+            owner, span = [w for w in raw[j:k] if w != "'s"], (j, k)
+            i = k
+            if phrase[-1] in _HEAD_CONTAINERS:
+                phrase, span = [], (0, 0)  # the owner is the value
+    return _Head("_".join(owner + phrase), start, np_end, i, tuple(phrase), span)
+
+
+def _about_word(head: _Head, config: PiiConfig) -> str | None:
+    """The opening's head noun when it names something about a value (format, source, length, country), not the
+    value or where it is kept."""
+    noun = head.np_words[-1] if head.np_words else None
+    return noun if noun not in _HEAD_STRUCTURE and (noun in config.suffix_veto or noun in config.aggregate) else None
+
+
+def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words: list[str], sentence: set[str],
+               against: str | None, config: PiiConfig) -> list[tuple[_DescriptionHit, int, int]]:
+    """The sentence's phrase hits judged by its opening read as a name: a phrase inside the opening that the
+    reading does not confirm is what the text talks about, not the value (the "billing address" of "Country code
+    of the billing address", the "phone number" of "Length of the phone number"); a phrase after an opening headed
+    by a word about a value ("Format used to display the guest's full name") likewise; and what the reading finds
+    that no phrase said is a hit of its own ("Contact number of the applicant", "Telefonnummer des Kunden")."""
+    found_types, vetoed = _head_reading(head.name, head.np_words, config)
+    about = _about_word(head, config)
+    out = []
+    confirmed = set()
+    for hit, i, end in found:
+        rule = config.rules[hit.pii_type]
+        if hit.reason is None and not rule.clinical:
+            inside = head.start <= i < head.end
+            whole = i <= head.start and end >= head.end
+            # the head noun is a part of this type's value (the "day" a player was born, a street "line")
+            about_it = about if about not in rule.suffix_keep and about not in config.suffix_keep else None
+            reason = None
+            if inside and not whole and hit.pii_type not in found_types and (
+                    found_types or (hit.pii_type in vetoed and not rule.coded)
+                    or (about_it and head.owner[0] <= i < head.owner[1])):
+                # (a coded value's key, "Gender Key", holds the code: not vetoed by its key word)
+                reason = (f"the description's opening reads as the name '{head.name}', which holds no person's "
+                          f"{hit.pii_type} ('{hit.phrase}' is what it speaks of, not the value)")
+            elif i >= head.end and about_it and not found_types:
+                reason = f"'{about_it}' opens the sentence: it speaks of the {hit.pii_type}, not the value"
+            if reason:
+                hit = _DescriptionHit(hit.pii_type, hit.phrase, reason, hit.masked, False)
+            elif inside:
+                confirmed.add(hit.pii_type)
+        out.append((hit, i, end))
+    phrase = " ".join(words[head.start:head.end]).replace(" 's", "'s")
+    if any(h.reason is None and (i <= head.start and end >= head.end or head.start <= i < head.np_end)
+           for h, i, end in out):
+        # a phrase saying the whole opening ("name of the user") or standing in its noun phrase ("The IP address of
+        # the client") already says what it holds
+        return out
+    for pii_type in found_types:
+        if config.rules[pii_type].clinical and not _TIME_WORDS.isdisjoint(head.np_words):
+            continue  # "Date/Time of last treatment": a clinical record's time (a phrase in prose may still say more)
+        if pii_type in confirmed or any(h.pii_type == pii_type and h.reason is None for h, _, _ in out):
+            continue
+        hit = _judge_description(pii_type, words, head.start, max(head.np_end, head.start + 1), sentence, against,
+                                 config)
+        # the reading weighed the owner already ("Age of the guest": a guest is a person)
+        reason = hit.reason if hit.reason != _NO_PERSON else None
+        hit = _DescriptionHit(pii_type, phrase, reason, hit.masked, hit.counters_name and reason is not None)
+        out.append((hit, head.start, head.end))
+    return out
+
+
+_HEAD_READINGS: dict[tuple[int, str, tuple[str, ...]], tuple[frozenset[str], frozenset[str]]] = {}
+
+
+def _head_reading(name: str, np_words: tuple[str, ...], config: PiiConfig) -> tuple[frozenset[str], frozenset[str]]:
+    """``_read_opening``, memoised per config, name and noun phrase (openings repeat across descriptions)."""
+    key = (id(config), name, np_words)
+    found = _HEAD_READINGS.get(key)
+    if found is None:
+        if len(_HEAD_READINGS) > _CACHE_LIMIT:
+            _HEAD_READINGS.clear()
+        found = _HEAD_READINGS[key] = _read_opening(name, np_words, config)
+    return found
+
+
+def _read_opening(name: str, np_words: tuple[str, ...], config: PiiConfig) -> tuple[frozenset[str], frozenset[str]]:
+    """The types a description's opening, read as a column name in no table, holds and the ones its words rule
+    out. A type counts when the name reads it at a medium pattern's weight or above (a role alone, "Player Manager",
+    is too weak in prose), from whole words (prose does not abbreviate: "describes" is no desc|rib), with its
+    pattern inside the noun phrase (not across the owner: "The name of the browser family" is no family name), and
+    the opening's last word, its head noun, ends one of the type's patterns or keeps the value (number, hash): in
+    prose the value is the head noun ("Treatment pronouns" are pronouns)."""
+    tokens, evidence, _ = _name_evidence(name, "neutral", "", config)
+    vetoed = frozenset(e.pii_type for e in evidence if e.pii_type is not None and e.weight == _VETO)
+    frequencies = english_log_frequencies()
+    if any(word in frequencies and len(tokenize_column_name(word, config=config)) > 1 for word in name.split("_")):
+        return frozenset(), vetoed
+    if not any(e.pii_type is not None and e.weight >= config.weights["medium"] for e in evidence):
+        return frozenset(), vetoed
+    last = next((t for t in reversed(tokens) if not t.isdigit()), "")  # "SHA-256 of the email": sha
+    ends = _pattern_ends(config)
+    value = set(_name_evidence("_".join(np_words), "neutral", "", config)[0]) if np_words else None
+    owner = name.split("_")[:-len(np_words)] if np_words else []
+    whose = set(_name_evidence("_".join(owner), "neutral", "", config)[0]) if owner else set()
+    found = [e for e in evidence if e.pii_type is not None and e.pii_type not in vetoed
+             and e.weight >= config.weights["medium"] and "read as an abbreviation" not in e.detail
+             and (value is None or _within(set(_matched_pattern(e.detail)), value, whose))
+             and (last in ends.get(e.pii_type, ()) or last in config.suffix_keep
+                  or last in config.rules[e.pii_type].suffix_keep or last in config.masking)]
+    # one type, the reading's strongest (the first of equals, as the name's evidence lists them): two would tie
+    best = max(found, key=lambda e: e.weight, default=None)
+    return (frozenset((best.pii_type,)) if best else frozenset()), vetoed
+
+
+_PATTERN_RE = re.compile(r"pattern '([^']+)'")
+
+
+def _within(pattern: set[str], value: set[str], whose: set[str]) -> bool:
+    """Whether a pattern read from an opening lies in its noun phrase, or takes in its whole owner ("Date/Time of
+    Birth": birth date time; "Account number of bank account"), rather than the owner's last words alone ("The name
+    of the browser family": no family name)."""
+    return pattern <= value or (bool(whose) and whose <= pattern)
+
+
+def _matched_pattern(detail: str) -> tuple[str, ...]:
+    """The words of the pattern a name's evidence says it matched."""
+    m = _PATTERN_RE.search(detail)
+    return tuple(m.group(1).split()) if m else ()
+
+
+_ENDS: dict[int, dict[str, frozenset[str]]] = {}
+_HEADS: dict[int, frozenset[str]] = {}
+
+
+def _may_hold(head: _Head, config: PiiConfig) -> bool:
+    """Whether an opening with no phrase in it is worth reading as a name (most are not: "The type of the
+    contact"): its head noun ends some type's pattern (or an alias of one), keeps or masks a value, or is no
+    English word (a compound of another language: "E-mailadres")."""
+    last = head.name.rsplit("_", 1)[-1]
+    words = _HEADS.get(id(config))
+    if words is None:
+        ends = set().union(*_pattern_ends(config).values())
+        ends |= {alias for alias, expansion in config.aliases.items() if expansion and expansion[-1] in ends}
+        ends |= config.suffix_keep | config.masking
+        for rule in config.rules.values():
+            ends |= rule.suffix_keep
+        words = _HEADS[id(config)] = frozenset(ends)
+    return last in words or (len(last) > 5 and last not in english_log_frequencies())
+
+
+def _pattern_ends(config: PiiConfig) -> dict[str, frozenset[str]]:
+    """Per type, the last words of its name patterns (from the name trie), once per config."""
+    found = _ENDS.get(id(config))
+    if found is None:
+        ends: dict[str, set[str]] = {}
+        stack = list(config.trie.items())
+        while stack:
+            word, node = stack.pop()
+            for key, child in node.items():
+                if key == "":
+                    if child.pii_type is not None:
+                        ends.setdefault(child.pii_type, set()).add(word)
+                else:
+                    stack.append((key, child))
+        found = _ENDS[id(config)] = {t: frozenset(w) for t, w in ends.items()}
+    return found
+
+
+_MD_HEADING_RE = re.compile(r"^[ \t]*#{1,6}[ \t]*(.*)$", re.M)
+_MD_BREAK_RE = re.compile(r"\n[ \t]*(?:\n|[-*+][ \t])")
+_MD_LINK_RE = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")  # [text](url): the text
+_MD_DROP_RE = re.compile(r"https?://\S+|<[^>]{1,40}>|\*{1,3}|`+|~~|(?<!\w)__|__(?!\w)")  # urls, tags, emphasis, code
+
+
+_MD_MARKS = ("http", "<", "*", "`", "~~", "__")
+
+
+def _plain(text: str) -> str:
+    """A description as words to read: Markdown links as their text, URLs, HTML tags, emphasis and code marks
+    dropped, accents folded (número: numero), lower case, one space between words."""
+    if "\n" in text:  # a heading, a bullet or a blank line ends a sentence; a wrapped line does not
+        text = _MD_BREAK_RE.sub(" . ", _MD_HEADING_RE.sub(r"\1 . ", text))
+    if "[" in text:
+        text = _MD_LINK_RE.sub(r"\1", text)
+    if any(mark in text for mark in _MD_MARKS):
+        text = _MD_DROP_RE.sub(" ", text)
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return " ".join(text.lower().split())
 
 
 # A sentence of at most this many words and nothing but words (no comma, no bracket) is a field's label
@@ -1439,16 +1756,22 @@ def classify_column(
         type_hint_family = _HINT_FAMILIES.get(facts.type_hint)
         family = type_hint_family or family
     semantic = _semantic(tokens, family, entity, tests, config)
+    # an opaque name in a date or number column is an event time or a metric by its type alone, which a
+    # description saying a birth date or an age may correct (a name saying created_at or order_count may not)
+    typed_only = semantic in ("event_time", "metric") and facts is not None and bool(facts.hits) and (
+        _semantic(tokens, "unknown", entity, tests, config) != semantic)
 
     held_in = _held_in(data_type, config)
     if not name_ev and not (facts and facts.hits) and not meta and not tags and not extra_evidence and not held_in:
         return _UNWEIGHED[semantic]  # most columns: nothing to weigh
     if meta or tags or extra_evidence or capsule_meta:
         return _weigh(name_ev, tokens, rejected_lookalike, facts, family, type_hint_family, semantic, held_in,
-                      data_type, place, auto_detect, meta, tags, extra_evidence, capsule_meta, config, organisation)
+                      data_type, place, auto_detect, meta, tags, extra_evidence, capsule_meta, config, organisation,
+                      typed_only)
     # Nothing but the column's own name, description and type: the name's evidence already holds all that the
     # table says of it, so columns that repeat these (the same name in many tables) share one verdict.
-    key = (name_ev, tokens, rejected_lookalike, description, data_type, semantic, place, auto_detect, organisation)
+    key = (name_ev, tokens, rejected_lookalike, description, data_type, semantic, place, auto_detect, organisation,
+           typed_only)
     verdicts = config._verdicts
     found = verdicts.get(key)
     if found is None:
@@ -1456,7 +1779,7 @@ def classify_column(
             verdicts.clear()
         verdicts[key] = found = _weigh(name_ev, tokens, rejected_lookalike, facts, family, type_hint_family,
                                        semantic, held_in, data_type, place, auto_detect, None, None, (), None,
-                                       config, organisation)
+                                       config, organisation, typed_only)
     return found
 
 
@@ -1464,7 +1787,7 @@ def _weigh(name_ev: tuple[Evidence, ...], tokens: tuple[str, ...], rejected_look
            facts: _DescriptionFacts | None, family: str, type_hint_family: str | None, semantic: str | None,
            held_in: str | None, data_type: str | None, place: bool, auto_detect: bool, meta: Mapping | None,
            tags: Sequence[str] | None, extra_evidence: Sequence[Evidence], capsule_meta: Mapping | None,
-           config: PiiConfig, organisation: str = "") -> Classification:
+           config: PiiConfig, organisation: str = "", typed_only: bool = False) -> Classification:
     """The verdict of a column with something to weigh (``classify_column``'s steps 1 and 2), from the name's
     evidence, the description's facts and the data type's family. ``organisation``, when not empty, says whose a
     value the description alone names is (an organisation's, a table of settings' keeper's)."""
@@ -1490,8 +1813,8 @@ def _weigh(name_ev: tuple[Evidence, ...], tokens: tuple[str, ...], rejected_look
             if e.pii_type is not None:
                 inferred.setdefault(e.pii_type, []).append(e)
         if facts:
-            name_blocks_description = rejected_lookalike or semantic in (
-                "primary_key", "foreign_key", "event_time", "metric") or (tokens and tokens[0] in ("is", "has")) or (
+            name_blocks_description = rejected_lookalike or semantic in ("primary_key", "foreign_key") or (
+                semantic in ("event_time", "metric") and not typed_only) or (tokens and tokens[0] in ("is", "has")) or (
                 len(tokens) > 1 and tokens[-1] in config.suffix_veto)  # accommodation_type: a kind, not the value
             if facts.against:
                 for e in [e for e in evidence if e.signal == "name" and e.weight > 0]:
@@ -1579,7 +1902,9 @@ def _weigh(name_ev: tuple[Evidence, ...], tokens: tuple[str, ...], rejected_look
         source = f"type '{data_type}'" if not type_hint_family else f"type '{facts.type_hint}' (from the description)"
         for pii_type in list(inferred):
             rule = config.rules[pii_type]
-            if rule.data_types and family not in rule.data_types:
+            if rule.data_types and family not in rule.data_types and not (
+                    family in ("date", "timestamp") and facts and any(
+                        h.dated and h.reason is None and h.pii_type == pii_type for h in facts.hits)):
                 e = Evidence("type", f"{source} ({family}) is not compatible with {pii_type}", pii_type, _VETO)
                 evidence.append(e)
                 inferred[pii_type].append(e)

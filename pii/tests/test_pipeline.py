@@ -229,11 +229,9 @@ def test_an_improved_config_reclassifies_old_columns(ingest, settings, tmp_path)
 
     ingest()
     assert column("contact_text").pii_type == "phone"
-    narrower = DEFAULT_CONFIG_PATH.read_text().replace(
-        'description: [phone, phone number, telephone, telephone number, "mobile|cell|cellular phone|number", fax,\n'
-        "                  fax number]",
-        "description: [telephone]",
-    )
+    # a description alone (0.55) no longer reaches a higher threshold (the description's opening is also read as a
+    # name, so narrowing its phrases alone would not do)
+    narrower = DEFAULT_CONFIG_PATH.read_text().replace("\nthreshold: 0.5\n", "\nthreshold: 0.6\n")
     assert narrower != DEFAULT_CONFIG_PATH.read_text()
     path = tmp_path / "pii.yaml"
     path.write_text(narrower)
