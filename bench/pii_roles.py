@@ -13,6 +13,8 @@ rule, beside lookalikes that must stay not PII:
 - ``role:<part>``: a role noun and a PII part (``witness_email``) in a neutral table: PII, of the part's type;
 - ``role:bare``: the role noun alone as a text column in a table about people (``mentor`` in ``employees``): a
   person's name, as the labels write a bare ``supervisor``, ``leader`` or ``receiver`` holding a name;
+- ``role:bare_org``: the same in a table about organisations (``leader`` in ``sys_dept``, labelled so: a
+  department's head), for roles other than family and legal relations;
 - ``thing:<part>``: a thing's noun with a name part (``folder_name``, ``layer_name``, ``parameter_name``,
   ``browser_name``, ``file_full_name``, a qualified name): not PII;
 - ``machine:<part>``: a machine's noun with a name, an IP, an address or a login (``server_name``, ``printer_ip``,
@@ -201,6 +203,9 @@ TABLES = ("tickets", "posts", "invoices", "shipments", "cases", "documents", "cl
           "submissions", "requests", "visits", "filings", "stg_app__tickets", "fct_cases", "dim_document")
 PEOPLE_TABLES = ("employees", "students", "patients", "members", "customers", "users", "dim_person",
                  "stg_hr__employees", "contacts", "persons")
+# Tables about organisations, whose rows have people in roles (a department's leader, a club's treasurer).
+ORGANISATION_TABLES = ("departments", "companies", "stores", "clubs", "schools", "branches", "dim_vendor",
+                       "sys_dept", "organizations", "stg_erp__suppliers")
 NEUTRAL_COLUMNS = ("id", "created_at", "status")
 STYLES = ("snake", "camel", "pascal", "upper_snake")
 
@@ -257,6 +262,10 @@ def cases() -> Iterator[Case]:
         table = _pick(PEOPLE_TABLES, noun)
         for spelling in _spellings(noun):
             yield Case("role", "bare", noun, split, table, spelling, "varchar", "person_name")
+        if noun not in ROLES_BY_KIND["family_legal"]:
+            table = _pick(ORGANISATION_TABLES, noun)
+            for spelling in _spellings(noun):
+                yield Case("role", "bare_org", noun, split, table, spelling, "varchar", "person_name")
         for kind, template, data_type in ABOUT:
             name = template.format(s=noun, p=plural(noun))
             table = _pick(PEOPLE_TABLES if kind == "bare_key" else TABLES, noun + template)
