@@ -530,8 +530,11 @@ def _bare_role(name: str, tokens: tuple[str, ...], config: PiiConfig) -> bool:
     written = tokenize_column_name(name, config=config)
     if not written or written[-1] != tokens[-1] or english_singular(written[-1]) != written[-1]:
         return False  # written in the plural (or read as another word)
+    raw_words, _ = name_readings(name, config)
+    if raw_words and "as the words" in config._readings.get(raw_words[-1], ""):
+        return False  # alertmanager, contactaccessforaccountowner: a role read inside glued words names no one
     return not any(t in config.prefix_veto or t in config.aggregate or t in config.semantic["key_words"]
-                   for t in tokens[:-1])
+                   or t in config.suffix_stop for t in tokens[:-1])
 
 
 def _is_person_word(word: str, config: PiiConfig) -> bool:
@@ -654,8 +657,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             continue  # the whole name is a header field of a table of messages: that reading wins (to_address), as
             # it does for the name of a table of identity documents (the document's number, not a person's name)
         if hit.strength == "role" and (not hit.last
-                                       or any(t in config.semantic["key_words"] for t in tokens)):
-            continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key
+                                       or any(t in config.semantic["key_words"] for t in tokens)
+                                       or any(t in config.suffix_stop for t in tokens[:hit.start])):
+            continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key; after
+            # 'for' it is whom something is for (opportunity_access_for_account_owner: a permission)
         beside_login = logins and hit.pii_type == "credential" and capsule_kind != "person"
         # order_birth beside order_sex: the whole name but for the word that owns a person's fields here
         owned_bare = (owner_kind == "person" and hit.owner in person_owners
