@@ -32,17 +32,17 @@ rule, beside lookalikes that must stay not PII:
 Conventions, checked against the dev rows of bench/data/pii_recall.csv and pii_labels.csv: a role before a part
 makes the part the person's (``caller_name``, ``owner_name``, ``attendee_email``, ``sales_dev_leader_email``,
 ``technical_evaluator_phone__c`` are labelled PII); a role noun alone holding text is a person's name
-(``supervisor`` in employees, ``leader`` in a department table, ``receiver`` of an invoice); an organisation's
-name and phone are not (``SupplierName``, ``companyPhone``, ``channel_partner_name``). Nouns that name a person and
-a thing or a firm alike are left out of both lists (driver, reader, consumer, worker, listener, operator,
-host, executor, scheduler, dealer, contractor, developer, publisher, tenant, partner, parent, principal, courier,
-lender, and referrer: Matomo's ``referer_name``, the referring site, is labelled not PII): their verdict is the
-table's, not the word's. Roles a firm may also play (a seller, an investor, a receiver of an invoice) are roles:
-the labels count a party that may be a person or a company as a person (Odoo's partners, easyVerein's receiver).
-``handler`` stays a role: a ticket's or a case's handler is a person. ``provider`` is scored as an organisation in
-the neutral tables used here; in a clinical data model (OMOP's ``provider`` table, labelled PII) it is a clinician.
-Compound roles (``loan_officer``, ``last_poster``) are split by the whole compound, so a dev compound may share its
-head word with a held-out noun.
+(``supervisor`` in employees, ``leader`` in a department table, ``receiver`` of an invoice); an organisation's name
+and phone are not (``SupplierName``, ``companyPhone``, ``channel_partner_name``). Nouns that name a person and a
+thing or a firm alike are left out of both lists (driver, reader, consumer, worker, listener, operator, host,
+executor, scheduler, dealer, contractor, developer, publisher, tenant, partner, parent, principal, courier, lender,
+registry: a register of people or an office, and referrer: Matomo's ``referer_name``, the referring site, is
+labelled not PII): their verdict is the table's, not the word's. Roles a firm may also play (a seller, an investor,
+a receiver of an invoice) are roles: the labels count a party that may be a person or a company as a person (Odoo's
+partners, easyVerein's receiver). ``handler`` stays a role: a ticket's or a case's handler is a person. ``provider``
+is scored as an organisation in the neutral tables used here; in a clinical data model (OMOP's ``provider`` table,
+labelled PII) it is a clinician. Compound roles (``loan_officer``, ``last_poster``) are split by the whole compound,
+so a dev compound may share its head word with a held-out noun.
 
 Each noun is split dev/heldout by the sha1 of the noun (``split_of``, a quarter held out); held-out nouns are
 never tuned on (``--split heldout`` prints figures only). Column names are written in snake, camel, Pascal and
@@ -166,7 +166,7 @@ ORGANISATIONS: tuple[str, ...] = (
     "carrier", "provider", "supplier", "vendor", "manufacturer", "distributor", "retailer", "wholesaler",
     "insurer", "bank", "company", "employer", "issuer", "acquirer", "exporter", "importer", "shipper", "forwarder",
     "agency", "university", "school", "hospital", "clinic", "pharmacy", "store", "merchant", "subsidiary",
-    "affiliate", "advertiser", "brand", "bureau", "registry", "authority", "council", "ministry", "firm",
+    "affiliate", "advertiser", "brand", "bureau", "authority", "council", "ministry", "firm",
     "charity", "foundation", "institute", "laboratory", "warehouse", "factory", "airline", "hotel", "restaurant",
 )
 

@@ -366,13 +366,13 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     veto = None
     trait = attribute and not rule.clinical
     base_veto = config.trait_prefix_veto if trait else config.aggregate if attribute else config.prefix_veto
-    owned = False  # a person word lies between the word and the match: the type's own veto words qualify it
-    for word in reversed(prefix):
-        if word in base_veto or (word in rule.prefix_veto and not owned):
+    for index, word in enumerate(prefix):
+        # last_poster_username, first_responder_email: the type's own veto word before a person says which person,
+        # not that the login is a past one
+        if word in base_veto or (word in rule.prefix_veto and not any(
+                w in config.person_words or person_role(w, config) for w in prefix[index + 1:])):
             veto = f"'{word}' before '{text}' says the column describes the {pattern.pii_type}, not the value"
             break
-        # last_poster_username, first_responder_email: 'last' says which poster, not that the login is a past one
-        owned = owned or word in config.person_words or person_role(word, config)
     masked = False
     unknown = None
     suffix_owner = None
