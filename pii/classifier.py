@@ -488,6 +488,10 @@ def _qualified(prefix: tuple[str, ...], inner: int | None, index: int, config: P
                for w in prefix[inner:index])
 
 
+_ROLE_TABLES = frozenset({"person", "organisation"})
+_AGENT_SUFFIXES = ("ee", "ist", "ician")  # tokens.agent_noun's endings
+
+
 def _holds_roles(capsule_kind: str, entity_head: str | None, config: PiiConfig) -> bool:
     """A table whose rows have people in roles: one about people, or one whose name says its rows are organisations
     (departments, clubs: their leader, their treasurer), not one only its columns say so of (a calendar's events
@@ -519,6 +523,17 @@ def _person_noun(word: str, config: PiiConfig) -> bool:
 
 
 def _bare_role(name: str, tokens: tuple[str, ...], config: PiiConfig) -> bool:
+    """``_read_bare_role``, memoised per name (the caller first asks whether the last word may be a role at all:
+    a listed role or person word, or an agent noun's ending, in the singular, as a bare role is)."""
+    found = config._roles.get(name)
+    if found is None:
+        if len(config._roles) > _CACHE_LIMIT:
+            config._roles.clear()
+        found = config._roles[name] = _read_bare_role(name, tokens, config)
+    return found
+
+
+def _read_bare_role(name: str, tokens: tuple[str, ...], config: PiiConfig) -> bool:
     """The whole name is a person's role in the singular, alone or after words that say which one (mentor,
     loan_officer, last_poster): not a count, a flag or a key about it (num_mentors, has_guarantor, mentor_id end
     otherwise or start with a word that describes the value), nor a plural (followers, dependents: how many, or a
@@ -586,8 +601,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     # mentor, loan_officer, last_poster in a table about people, leader or treasurer in one about organisations (a
     # department's head, a club's treasurer): the role alone holds that person (a name when it is text); the table's
     # own noun (employee in employee) is the row's key
-    role = (bool(tokens) and tokens[-1] != entity_head and _holds_roles(capsule_kind, entity_head, config)
-            and _bare_role(name, tokens, config))
+    last = tokens[-1] if tokens else ""
+    role = (capsule_kind in _ROLE_TABLES and last != entity_head
+            and (last in config.role_words or last in config.person_words or last.endswith(_AGENT_SUFFIXES))
+            and _bare_role(name, tokens, config) and _holds_roles(capsule_kind, entity_head, config))
     if not hits and not messages and not health and not secret_field and not ip_field and not row_field:
         if role:
             return tokens, (_role_evidence(tokens, capsule_kind, why, config),), False

@@ -218,6 +218,7 @@ class PiiConfig:
     _name_readings: dict = field(default_factory=dict, repr=False, compare=False)  # column name -> its readings
     _held: dict = field(default_factory=dict, repr=False, compare=False)  # data type -> the PII type it holds
     _siblings: dict = field(default_factory=dict, repr=False, compare=False)  # prefix -> column name -> what it says
+    _roles: dict = field(default_factory=dict, repr=False, compare=False)  # column name -> whether it is a bare role
     _verdicts: dict = field(default_factory=dict, repr=False, compare=False)  # a weighed column's facts -> its verdict
 
 
