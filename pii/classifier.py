@@ -32,8 +32,10 @@ from pii.tokens import (
     is_known_word,
     match_tokens,
     name_readings,
+    person_role,
     read_abbreviation,
     singular,
+    thing,
     tokenize_column_name,
 )
 from pii.vocabulary import _CACHE_LIMIT, PiiConfig, _norm_type_name, _Pattern, consonant_skeleton
@@ -364,10 +366,12 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
     prefix, suffix = tokens[:start], tokens[end:]
     veto = None
     trait = attribute and not rule.clinical
-    prefix_veto = (config.trait_prefix_veto if trait else config.aggregate if attribute
-                   else config.prefix_veto) | rule.prefix_veto
-    for word in prefix:
-        if word in prefix_veto:
+    base_veto = config.trait_prefix_veto if trait else config.aggregate if attribute else config.prefix_veto
+    for index, word in enumerate(prefix):
+        # last_poster_username, first_responder_email: the type's own veto word before a person says which person,
+        # not that the login is a past one
+        if word in base_veto or (word in rule.prefix_veto and not any(
+                w in config.person_words or person_role(w, config) for w in prefix[index + 1:])):
             veto = f"'{word}' before '{text}' says the column describes the {pattern.pii_type}, not the value"
             break
     masked = False
@@ -427,11 +431,12 @@ def _judge(pattern: _Pattern, tokens: tuple[str, ...], start: int, end: int, abb
         owner = word
         singular = word[:-1] if word.endswith("s") else word
         if word in config.person_words or singular in config.person_words or (
-                numbered and word in config.ambiguous_owners):
-            owner_kind = "person"  # (parent1: companies are not numbered, a family's parents are)
+                numbered and word in config.ambiguous_owners) or person_role(word, config):
+            owner_kind = "person"  # (parent1: companies are not numbered, a family's parents are; witness_name)
         elif (word in config.organisation_words or singular in config.organisation_words
-              or word in config.machine_words):
-            owner_kind = "organisation"  # a company's, or a network element's (sgsn_address, gateway_address)
+              or word in config.machine_words or thing(word, config)):
+            owner_kind = "organisation"  # a company's, a network element's (sgsn_address, gateway_address) or a
+            # thing's (folder_full_name, printer_ip): no person's
         elif (leaf is not None and index < leaf <= start and _container(word, config)
               and not _qualified(prefix, inner, index, config)):
             owner = None  # an object of a nested path that names nobody: the table says whose it is
@@ -489,6 +494,70 @@ def _qualified(prefix: tuple[str, ...], inner: int | None, index: int, config: P
                for w in prefix[inner:index])
 
 
+_ROLE_TABLES = frozenset({"person", "organisation"})
+_AGENT_SUFFIXES = ("ee", "ist", "ician")  # tokens.agent_noun's endings
+
+
+def _holds_roles(capsule_kind: str, entity_head: str | None, config: PiiConfig) -> bool:
+    """A table whose rows have people in roles: one about people, or one whose name says its rows are organisations
+    (departments, clubs: their leader, their treasurer), not one only its columns say so of (a calendar's events
+    beside a facility)."""
+    if capsule_kind == "person":
+        return True
+    return capsule_kind == "organisation" and entity_head is not None and any(
+        word in config.organisation_words for word in match_tokens((entity_head,), config))
+
+
+def _role_evidence(tokens: tuple[str, ...], capsule_kind: str, why: str, config: PiiConfig) -> Evidence:
+    about = "people" if capsule_kind == "person" else "organisations"
+    said = f"the whole name is a person's role ('{tokens[-1]}'), in a table about {about}"
+    weight = (config.weights["person"] + config.weights["person_capsule"] if capsule_kind == "person"
+              else config.weights["role"])
+    return Evidence("name", f"{said} ({why})" if why else said, "person_name", weight)
+
+
+_AGENT_ENDINGS = ("er", "or", "ee", "ist", "ian", "ant", "ive")
+
+
+def _person_noun(word: str, config: PiiConfig) -> bool:
+    """A person word of the owner list built as a noun of a role (worker, holder, guardian, applicant), not one
+    of the words it lists because they own a person's values (profile, identity, from) nor a whole person
+    (person, contact: cod_person is a code) nor an agent that may be software (comment_agent: a user agent). It
+    heads a role of two or three words (case_worker, ticket_holder, legal_guardian)."""
+    single = english_singular(word)
+    return single in config.person_words and single.endswith(_AGENT_ENDINGS)
+
+
+def _bare_role(name: str, tokens: tuple[str, ...], config: PiiConfig) -> bool:
+    """``_read_bare_role``, memoised per name (the caller first asks whether the last word may be a role at all:
+    a listed role or person word, or an agent noun's ending, in the singular, as a bare role is)."""
+    found = config._roles.get(name)
+    if found is None:
+        if len(config._roles) > _CACHE_LIMIT:
+            config._roles.clear()
+        found = config._roles[name] = _read_bare_role(name, tokens, config)
+    return found
+
+
+def _read_bare_role(name: str, tokens: tuple[str, ...], config: PiiConfig) -> bool:
+    """The whole name is a person's role in the singular, alone or after words that say which one (mentor,
+    loan_officer, last_poster): not a count, a flag or a key about it (num_mentors, has_guarantor, mentor_id end
+    otherwise or start with a word that describes the value), nor a plural (followers, dependents: how many, or a
+    list). The table's own noun (employee in employee) is left out by the caller: it is the row's key."""
+    if not tokens or len(tokens) > 3 or not all(t.isalpha() for t in tokens):
+        return False
+    if not person_role(tokens[-1], config) and not (len(tokens) > 1 and _person_noun(tokens[-1], config)):
+        return False
+    written = tokenize_column_name(name, config=config)
+    if not written or written[-1] != tokens[-1] or english_singular(written[-1]) != written[-1]:
+        return False  # written in the plural (or read as another word)
+    raw_words, _ = name_readings(name, config)
+    if raw_words and "as the words" in config._readings.get(raw_words[-1], ""):
+        return False  # alertmanager, contactaccessforaccountowner: a role read inside glued words names no one
+    return not any(t in config.prefix_veto or t in config.aggregate or t in config.semantic["key_words"]
+                   or t in config.suffix_stop for t in tokens[:-1])
+
+
 def _is_person_word(word: str, config: PiiConfig) -> bool:
     return word in config.person_words or (word.endswith("s") and word[:-1] in config.person_words)
 
@@ -542,13 +611,23 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     secret_field = rows == "secrets" and tokens in config.table_secret_fields
     ip_field = rows == "ips" and tokens in config.table_ip_fields
     row_field = tokens in config.table_row_fields.get(rows, ())  # value in contact mechanisms, code in identifiers
+    # mentor, loan_officer, last_poster in a table about people, leader or treasurer in one about organisations (a
+    # department's head, a club's treasurer): the role alone holds that person (a name when it is text); the table's
+    # own noun (employee in employee) is the row's key
+    last = tokens[-1] if tokens else ""
+    role = (capsule_kind in _ROLE_TABLES and last != entity_head
+            and (last in config.role_words or last in config.person_words or last.endswith(_AGENT_SUFFIXES))
+            and _bare_role(name, tokens, config) and _holds_roles(capsule_kind, entity_head, config))
     if not hits and not messages and not health and not secret_field and not ip_field and not row_field:
+        if role:
+            return tokens, (_role_evidence(tokens, capsule_kind, why, config),), False
         return tokens, (), False  # most names: no pattern at all, whatever the table (no per-table memo entry)
     if rows and not secret_field and not ip_field and not row_field and not _rows_matter(rows, hits):
         rows = ""  # one memo entry for the other names of a table of secrets, addresses, contacts or identifiers
     # The table's head word and abbreviation matter only to a name they appear in: one memo entry for the others.
-    if entity_head is not None and all(hit.owner != entity_head and not (hit.coded and hit.pattern == entity_head)
-                                       and hit.pattern.split()[0] != entity_head for hit in hits):
+    if entity_head is not None and not role and all(
+            hit.owner != entity_head and not (hit.coded and hit.pattern == entity_head)
+            and hit.pattern.split()[0] != entity_head for hit in hits):
         entity_head = None
     if abbreviation and (not tokens or tokens[0] != abbreviation):
         abbreviation = ""
@@ -610,8 +689,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             continue  # the whole name is a header field of a table of messages: that reading wins (to_address), as
             # it does for the name of a table of identity documents (the document's number, not a person's name)
         if hit.strength == "role" and (not hit.last
-                                       or any(t in config.semantic["key_words"] for t in tokens)):
-            continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key
+                                       or any(t in config.semantic["key_words"] for t in tokens)
+                                       or any(t in config.suffix_stop for t in tokens[:hit.start])):
+            continue  # inside a longer name (manager_email) it only names the owner; with an id it is a key; after
+            # 'for' it is whom something is for (opportunity_access_for_account_owner: a permission)
         beside_login = logins and hit.pii_type == "credential" and capsule_kind != "person"
         # order_birth beside order_sex: the whole name but for the word that owns a person's fields here
         owned_bare = (owner_kind == "person" and hit.owner in person_owners
@@ -727,7 +808,9 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
             # person's are owned there: contact_email, owner_name)
             weight *= w["organisation"]
             notes.append("each row is a firm: the whole name is the firm's own")
-        elif rule.organisation_sensitive and owner_kind != "person":
+        elif rule.organisation_sensitive and owner_kind != "person" and hit.strength != "role":
+            # (project_manager, account_owner: the word before a role says whose team the person is in, and a store's
+            # manager is still a person)
             if owner_kind == "organisation":
                 weight *= w["organisation"]
                 notes.append(f"owner '{hit.owner}' {_ORGANISATION_OWNER}")
@@ -781,7 +864,10 @@ def _name_evidence(name: str, capsule_kind: str, abbreviation: str, config: PiiC
     if message_type and not any(e.pii_type == message_type or e.weight == _VETO for e in out):
         out.append(Evidence("name", f"'{' '.join(tokens)}' is a header field of a table of messages: it holds a "
                             f"person's {message_type}", message_type, w["medium"]))
-    result = (tokens, tuple(out), any(hit.pii_type is None for hit in hits))
+    lookalike = any(hit.pii_type is None for hit in hits)
+    if role and not lookalike and not any(e.weight > 0 or e.weight == _VETO for e in out):
+        out.append(_role_evidence(tokens, capsule_kind, why, config))  # last_poster: 'last' alone names no one
+    result = (tokens, tuple(out), lookalike)
     config._names[key] = result
     return result
 

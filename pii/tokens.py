@@ -388,6 +388,22 @@ def agent_noun(word: str, config: PiiConfig) -> bool:
     return False
 
 
+def person_role(word: str, config: PiiConfig) -> bool:
+    """Whether a word (singular or plural) names a person by the role they play: a listed role (witness,
+    signatories: ``context.roles``), a single-word role pattern of a person's name (supervisor) or an agent noun
+    built as a person's (trainee, dentist; an -ist word only when English: a transliterated Ukrainian kilkist, a
+    count, ends so too). Nouns ending in -er or -or are roles only when listed: as many name a thing (printer,
+    folder, connector) as a person (painter, mentor)."""
+    single = english_singular(word)
+    return word in config.role_words or single in config.role_words or (
+        agent_noun(single, config) and (not single.endswith("ist") or single in english_log_frequencies()))
+
+
+def thing(word: str, config: PiiConfig) -> bool:
+    """Whether a word (singular or plural) names a thing or a machine (folder, printers: ``context.things``)."""
+    return word in config.thing_words or english_singular(word) in config.thing_words
+
+
 def foreign_singulars(word: str) -> tuple[str, ...]:
     """The singular forms a plural of another language may stand for: Italian -i (clienti cliente, dipendenti
     dipendente, soci socio), Dutch and German -en and -n (klanten klant, kunden kunde). Candidates only: a caller

@@ -203,6 +203,10 @@ class PiiConfig:
     table_ip_fields: frozenset[tuple[str, ...]] = frozenset()  # the whole names holding an IP address there
     table_ip_place_words: frozenset[str] = frozenset()  # geoip_blocks: a geolocation database's ranges, not people's
     machine_words: frozenset[str] = frozenset()  # network elements: their addresses are no person's
+    # people named by their role (witness, signatory; context.roles and person_name's single-word role patterns):
+    # they own a person's values, and a bare one holds a name in a table about people
+    role_words: frozenset[str] = frozenset()
+    thing_words: frozenset[str] = frozenset()  # things and machines (folder, printer): their values are no person's
     ambiguous_owners: frozenset[str] = frozenset()  # parent, partner: a person's in a table about people
     message_fields: Mapping[tuple[str, ...], str] = field(default_factory=dict)
     held_in: Mapping[str, str] = field(default_factory=dict)  # data type name -> the type its values are (inet)
@@ -238,6 +242,7 @@ class PiiConfig:
     _name_readings: dict = field(default_factory=dict, repr=False, compare=False)  # column name -> its readings
     _held: dict = field(default_factory=dict, repr=False, compare=False)  # data type -> the PII type it holds
     _siblings: dict = field(default_factory=dict, repr=False, compare=False)  # prefix -> column name -> what it says
+    _roles: dict = field(default_factory=dict, repr=False, compare=False)  # column name -> whether it is a bare role
     _verdicts: dict = field(default_factory=dict, repr=False, compare=False)  # a weighed column's facts -> its verdict
 
 
@@ -403,8 +408,10 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
 
     ctx = r.mapping(top.get("context"), "context",
                     allowed=("person", "organisation", "capsule_prefixes", "generic_heads", "machines",
-                             "ambiguous_owners", "storage_objects"))
+                             "ambiguous_owners", "storage_objects", "roles", "things"))
     person_words = frozenset(r.words(ctx.get("person"), "context.person"))
+    listed_roles = frozenset(r.words(ctx.get("roles"), "context.roles"))
+    thing_words = frozenset(r.words(ctx.get("things"), "context.things"))
     organisation_words = frozenset(r.words(ctx.get("organisation"), "context.organisation"))
     capsule_prefixes = frozenset(r.words(ctx.get("capsule_prefixes"), "context.capsule_prefixes"))
     generic_heads = frozenset(r.words(ctx.get("generic_heads"), "context.generic_heads"))
@@ -606,7 +613,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         words.update(phrase)
     for group in ("prefix_veto", "suffix_keep", "suffix_veto", "suffix_stop", "masking", "neutral", "aggregate"):
         words.update(w for w in lists[group] if w.isalpha())
-    words.update(person_words, organisation_words)
+    words.update(person_words, organisation_words, listed_roles, thing_words)
     words.update(w for phrase in message_fields for w in phrase)
     for group in ("health_words", "health_fields", "message_words", "call_words"):
         words.update(r.words(tc.get(group), f"table_context.{group}"))
@@ -765,6 +772,10 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_ip_fields=frozenset(tuple(w.split()) for w in r.words(tc.get("ip_fields"), "table_context.ip_fields")),
         table_ip_place_words=frozenset(r.words(tc.get("ip_place_words"), "table_context.ip_place_words")),
         machine_words=frozenset(r.words(ctx.get("machines"), "context.machines")),
+        role_words=listed_roles | {phrase[0] for phrase, (pattern, _where) in patterns.items()
+                                   if len(phrase) == 1 and pattern.strength == "role"
+                                   and pattern.pii_type == "person_name"},
+        thing_words=thing_words,
         ambiguous_owners=frozenset(r.words(ctx.get("ambiguous_owners"), "context.ambiguous_owners")),
         message_fields=message_fields,
         held_in=held_in,
