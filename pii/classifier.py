@@ -1245,17 +1245,15 @@ def _read_head(head: _Head, found: list[tuple[_DescriptionHit, int, int]], words
     return out
 
 
-_HEAD_READINGS: dict[tuple[int, str, tuple[str, ...]], tuple[frozenset[str], frozenset[str]]] = {}
-
-
 def _head_reading(name: str, np_words: tuple[str, ...], config: PiiConfig) -> tuple[frozenset[str], frozenset[str]]:
     """``_read_opening``, memoised per config, name and noun phrase (openings repeat across descriptions)."""
-    key = (id(config), name, np_words)
-    found = _HEAD_READINGS.get(key)
+    cache = config._openings
+    key = (name, np_words)
+    found = cache.get(key)
     if found is None:
-        if len(_HEAD_READINGS) > _CACHE_LIMIT:
-            _HEAD_READINGS.clear()
-        found = _HEAD_READINGS[key] = _read_opening(name, np_words, config)
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        found = cache[key] = _read_opening(name, np_words, config)
     return found
 
 
@@ -1304,29 +1302,25 @@ def _matched_pattern(detail: str) -> tuple[str, ...]:
     return tuple(m.group(1).split()) if m else ()
 
 
-_ENDS: dict[int, dict[str, frozenset[str]]] = {}
-_HEADS: dict[int, frozenset[str]] = {}
-
-
 def _may_hold(head: _Head, config: PiiConfig) -> bool:
     """Whether an opening with no phrase in it is worth reading as a name (most are not: "The type of the
     contact"): its head noun ends some type's pattern (or an alias of one), keeps or masks a value, or is no
     English word (a compound of another language: "E-mailadres")."""
     last = head.name.rsplit("_", 1)[-1]
-    words = _HEADS.get(id(config))
+    words = config._openings.get("heads")
     if words is None:
         ends = set().union(*_pattern_ends(config).values())
         ends |= {alias for alias, expansion in config.aliases.items() if expansion and expansion[-1] in ends}
         ends |= config.suffix_keep | config.masking
         for rule in config.rules.values():
             ends |= rule.suffix_keep
-        words = _HEADS[id(config)] = frozenset(ends)
+        words = config._openings["heads"] = frozenset(ends)
     return last in words or (len(last) > 5 and last not in english_log_frequencies())
 
 
 def _pattern_ends(config: PiiConfig) -> dict[str, frozenset[str]]:
     """Per type, the last words of its name patterns (from the name trie), once per config."""
-    found = _ENDS.get(id(config))
+    found = config._openings.get("ends")
     if found is None:
         ends: dict[str, set[str]] = {}
         stack = list(config.trie.items())
@@ -1338,7 +1332,7 @@ def _pattern_ends(config: PiiConfig) -> dict[str, frozenset[str]]:
                         ends.setdefault(child.pii_type, set()).add(word)
                 else:
                     stack.append((key, child))
-        found = _ENDS[id(config)] = {t: frozenset(w) for t, w in ends.items()}
+        found = config._openings["ends"] = {t: frozenset(w) for t, w in ends.items()}
     return found
 
 

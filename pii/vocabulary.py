@@ -243,6 +243,8 @@ class PiiConfig:
     _held: dict = field(default_factory=dict, repr=False, compare=False)  # data type -> the PII type it holds
     _siblings: dict = field(default_factory=dict, repr=False, compare=False)  # prefix -> column name -> what it says
     _roles: dict = field(default_factory=dict, repr=False, compare=False)  # column name -> whether it is a bare role
+    # a description's openings: (name, noun phrase) -> its reading; "ends", "heads" -> the pattern words they test
+    _openings: dict = field(default_factory=dict, repr=False, compare=False)
     _verdicts: dict = field(default_factory=dict, repr=False, compare=False)  # a weighed column's facts -> its verdict
 
 
