@@ -52,6 +52,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.pii_contexts import COLUMN_STYLES, hash_split  # noqa: E402
 from bench.pii_variants import CASES, words_of  # noqa: E402
 from pii.classifier import classify_column  # noqa: E402
 from pii.context import table_context  # noqa: E402
@@ -114,7 +115,6 @@ MEDICAL_NOUNS = frozenset({"sick_leave", "medical_exam", "medical_examination"})
 ADMIN = ("id", "created_at", "updated_at", "updated_by", "record_status", "source_system", "version", "is_deleted",
          "loaded_at", "encounter_id", "provider_id")
 RECORD = ("start_date", "recorded_at", "unit", "value_unit", "dose_unit", "record_type", "seq_num")
-COLUMN_STYLES = ("snake", "camel", "pascal", "upper_snake")
 # The test a lab result or an observation answers (its code, its name): the test's, not the result (the labels'
 # convention: "the test's code and units are not").
 TEST = ("test_code", "test_name", "lab_name")
@@ -168,23 +168,12 @@ LOOKALIKES: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 
 
 def split_of(noun: str) -> str:
-    """"heldout" for about a quarter of the nouns (by the sha1 of the lower-cased noun), else "dev"."""
-    return "heldout" if hashlib.sha1(noun.lower().encode()).digest()[0] % 4 == 0 else "dev"
+    return hash_split(noun)
 
 
 def _style(template: str, s: str, p: str) -> str:
     pascal = "".join(w.capitalize() for w in p.split("_"))
     return template.format(s=s, p=p, P=pascal)
-
-
-def _spellings(name: str) -> Iterator[str]:
-    ws = words_of(name)
-    seen = set()
-    for style in COLUMN_STYLES:
-        new = CASES[style](ws)
-        if new not in seen:
-            seen.add(new)
-            yield new
 
 
 def _key(s: str) -> str:

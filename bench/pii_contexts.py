@@ -178,20 +178,25 @@ TUNED = frozenset({"dentist", "therapist", "technician", "trainee", "licensee", 
                    "playlist", "checklist", "committee", "guarantee"})
 
 
-def split_of(noun: str) -> str:
-    """"heldout" for about a quarter of the nouns (by the sha1 of the lower-cased noun), else "dev"; ``TUNED`` nouns
-    are always dev."""
-    if noun.lower() in TUNED:
+def hash_split(key: str, tuned: frozenset[str] = frozenset()) -> str:
+    """"heldout" for about a quarter of the keys (by the sha1 of the lower-cased key), else "dev"; keys in ``tuned``
+    (written with their mechanism) are always dev. Every generated PII bench splits its nouns or phrases so."""
+    if key.lower() in tuned:
         return "dev"
-    return "heldout" if hashlib.sha1(noun.lower().encode()).digest()[0] % 4 == 0 else "dev"
+    return "heldout" if hashlib.sha1(key.lower().encode()).digest()[0] % 4 == 0 else "dev"
+
+
+def split_of(noun: str) -> str:
+    return hash_split(noun, TUNED)
 
 
 def _style(template: str, s: str, p: str) -> str:
     return template.format(s=s, p=p, S=s[:1].upper() + s[1:], P=p[:1].upper() + p[1:])
 
 
-def _spellings(column: Column) -> Iterator[str]:
-    ws = words_of(column.name)
+def spellings(name: str) -> Iterator[str]:
+    """The column name in each of ``COLUMN_STYLES``, each spelling once."""
+    ws = words_of(name)
     seen = set()
     for style in COLUMN_STYLES:
         new = CASES[style](ws)
@@ -220,7 +225,7 @@ def cases() -> Iterator[Case]:
         for template in TABLE_STYLES:
             table = _style(template, s, p)
             for column in person_columns:
-                for spelling in _spellings(column):
+                for spelling in spellings(column.name):
                     yield Case("a:name", split, table, None, NEUTRAL_COLUMNS, column, spelling, True)
         if (s, p) in PERSON_NOUNS:  # English nouns: descriptions
             for i, template in enumerate(DESCRIPTIONS):
@@ -234,7 +239,7 @@ def cases() -> Iterator[Case]:
             for column in person_columns:
                 if column.name in siblings:
                     continue
-                for spelling in _spellings(column):
+                for spelling in spellings(column.name):
                     yield Case("b:columns", split, table, None, (*NEUTRAL_COLUMNS, *siblings), column, spelling, True)
     for s, p, own in THING_NOUNS:
         split = split_of(s)
@@ -243,7 +248,7 @@ def cases() -> Iterator[Case]:
         for template in THING_STYLES:
             table = _style(template, s, p)
             for column in scored:
-                for spelling in _spellings(column):
+                for spelling in spellings(column.name):
                     yield Case("c:name", split, table, None, (*NEUTRAL_COLUMNS[:2], *own), column, spelling,
                                bool(column.org))
         if s not in NO_CONTACTS:

@@ -43,6 +43,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.pii_contexts import hash_split  # noqa: E402
 from pii.classifier import classify_column  # noqa: E402
 from pii.context import table_context  # noqa: E402
 from pii.vocabulary import load_pii_config  # noqa: E402
@@ -233,10 +234,8 @@ TUNED: frozenset[str] = frozenset()
 
 
 def split_of(text: str) -> str:
-    """"heldout" for about a quarter of templates and phrases (by the sha1 of the lower-cased text), else "dev"."""
-    if text.lower() in TUNED:
-        return "dev"
-    return "heldout" if hashlib.sha1(text.lower().encode()).digest()[0] % 4 == 0 else "dev"
+    """Templates and phrases split as the other benches split nouns (``hash_split``)."""
+    return hash_split(text, TUNED)
 
 
 def _split(*parts: str) -> str:

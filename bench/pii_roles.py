@@ -63,7 +63,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.pii_variants import CASES, words_of  # noqa: E402
+from bench.pii_contexts import hash_split  # noqa: E402
+from bench.pii_contexts import spellings as _spellings  # noqa: E402
 from pii.classifier import classify_column  # noqa: E402
 from pii.context import table_context  # noqa: E402
 from pii.vocabulary import load_pii_config  # noqa: E402
@@ -207,12 +208,10 @@ PEOPLE_TABLES = ("employees", "students", "patients", "members", "customers", "u
 ORGANISATION_TABLES = ("departments", "companies", "stores", "clubs", "schools", "branches", "dim_vendor",
                        "sys_dept", "organizations", "stg_erp__suppliers")
 NEUTRAL_COLUMNS = ("id", "created_at", "status")
-STYLES = ("snake", "camel", "pascal", "upper_snake")
 
 
 def split_of(noun: str) -> str:
-    """"heldout" for about a quarter of the nouns (by the sha1 of the noun), else "dev"."""
-    return "heldout" if hashlib.sha1(noun.lower().encode()).digest()[0] % 4 == 0 else "dev"
+    return hash_split(noun)
 
 
 def plural(noun: str) -> str:
@@ -228,15 +227,6 @@ def plural(noun: str) -> str:
 
 def _pick(options: tuple[str, ...], key: str) -> str:
     return options[hashlib.sha1(key.encode()).digest()[1] % len(options)]
-
-
-def _spellings(name: str) -> Iterator[str]:
-    seen = set()
-    for style in STYLES:
-        new = CASES[style](words_of(name))
-        if new not in seen:
-            seen.add(new)
-            yield new
 
 
 @dataclass(frozen=True)

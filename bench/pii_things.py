@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import hashlib
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -49,8 +48,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.pii_contexts import COLUMN_STYLES, THING_STYLES, _style  # noqa: E402
-from bench.pii_variants import CASES, words_of  # noqa: E402
+from bench.pii_contexts import THING_STYLES, _style, hash_split  # noqa: E402
+from bench.pii_contexts import spellings as _spellings  # noqa: E402
 from pii.classifier import classify_column  # noqa: E402
 from pii.context import table_context  # noqa: E402
 from pii.vocabulary import load_pii_config  # noqa: E402
@@ -167,21 +166,7 @@ TUNED = frozenset({"stat", "statistic", "aggregate", "distribution", "frequency"
 
 
 def split_of(noun: str) -> str:
-    """"heldout" for about a quarter of the nouns (by the sha1 of the lower-cased noun), else "dev"; ``TUNED`` nouns
-    are always dev."""
-    if noun.lower() in TUNED:
-        return "dev"
-    return "heldout" if hashlib.sha1(noun.lower().encode()).digest()[0] % 4 == 0 else "dev"
-
-
-def _spellings(name: str) -> Iterator[str]:
-    ws = words_of(name)
-    seen = set()
-    for style in COLUMN_STYLES:
-        new = CASES[style](ws)
-        if new not in seen:
-            seen.add(new)
-            yield new
+    return hash_split(noun, TUNED)
 
 
 def _of_person(template: str, o: str, s: str, p: str) -> str:
