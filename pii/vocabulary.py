@@ -647,6 +647,7 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
             node = node.setdefault(word, {})
         node[""] = key
 
+    record_states = frozenset(r.words(tc.get("record_states"), "table_context.record_states"))
     return PiiConfig(
         path=r.file,
         threshold=threshold,
@@ -735,9 +736,8 @@ def _compile(r: _Reader, raw: Any) -> PiiConfig:
         table_thing_words=frozenset(r.words(tc.get("thing_words"), "table_context.thing_words")),
         table_statistics_words=frozenset(r.words(tc.get("statistics_words"), "table_context.statistics_words")),
         table_health_fields=frozenset(r.words(tc.get("health_fields"), "table_context.health_fields")),
-        table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")) | frozenset(
-            r.words(tc.get("record_states"), "table_context.record_states")),
-        table_record_states=frozenset(r.words(tc.get("record_states"), "table_context.record_states")),
+        table_health_skip=frozenset(r.words(tc.get("health_skip"), "table_context.health_skip")) | record_states,
+        table_record_states=record_states,
         table_test_words=frozenset(r.words(tc.get("test_words"), "table_context.test_words")),
         table_test_fields=frozenset(r.words(tc.get("test_fields"), "table_context.test_fields")),
         table_medical_words=frozenset(r.words(tc.get("medical_words"), "table_context.medical_words")),
